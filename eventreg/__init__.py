@@ -1,0 +1,88 @@
+"""eventreg: registration for the programme's study missions and webinars."""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from . import cli, formatting
+from .admin.routes import bp as admin_bp
+from .api.routes import bp as api_bp
+from .auth.routes import bp as auth_bp
+from .config import DefaultConfig
+from .database import configure_engine, render_migration_item
+from .errors.handlers import bp as errors_bp
+from .extensions import babel, csrf, db, login_manager, mail, migrate
+from .i18n import select_locale
+from .manage.routes import bp as manage_bp
+from .public.routes import bp as public_bp
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure an instance of the application."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(DefaultConfig)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("EVENTREG")
+    else:
+        app.config.from_mapping(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _require_secret_key(app)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        database = Path(app.instance_path) / "eventreg.sqlite3"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    formatting.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _require_secret_key(app: Flask) -> None:
+    """Refuse to start without a secret key, except in debug mode where a throwaway one will do."""
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.debug:
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        app.logger.warning("No SECRET_KEY configured: using a throwaway one for this debug run.")
+        return
+    raise RuntimeError(
+        "No SECRET_KEY configured. Run scripts/run once (it writes instance/config.py), "
+        "or set EVENTREG_SECRET_KEY."
+    )
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    migrate.init_app(
+        app,
+        db,
+        directory=str(ROOT / "migrations"),
+        render_as_batch=True,
+        render_item=render_migration_item,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+
+
+def _register_blueprints(app: Flask) -> None:
+    for blueprint in (public_bp, manage_bp, auth_bp, admin_bp, api_bp, errors_bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens or takes JSON, never cookies

@@ -1,0 +1,67 @@
+"""Turning JSON requests into validated forms, and events into JSON."""
+
+from typing import Any
+
+from flask import abort, request
+from werkzeug.datastructures import MultiDict
+
+from ..models import Event
+from ..services.availability import Availability
+
+
+def json_object() -> dict[str, Any]:
+    """The request body as a JSON object; 415 when it is not JSON, 400 when it is malformed."""
+    if not request.is_json:
+        abort(415, description="Send the body as JSON with Content-Type: application/json.")
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        abort(400, description="The body must be a JSON object.")
+    return payload
+
+
+def form_from_json(form_class, payload: dict[str, Any]):
+    """Build a form from JSON so that the API validates exactly as the web form does.
+
+    Returns the form and the type errors found before validation (e.g. a number where text
+    belongs); booleans must be JSON true or false.
+    """
+    type_errors: dict[str, list[str]] = {}
+    formdata = MultiDict()
+    form = form_class(formdata=MultiDict(), meta={"csrf": False})
+    for name, value in payload.items():
+        field = getattr(form, name, None)
+        if field is None or name == "csrf_token":
+            continue
+        is_boolean = field.type == "BooleanField"
+        if is_boolean and isinstance(value, bool):
+            if value:
+                formdata[name] = "y"
+        elif is_boolean and value is not None:
+            type_errors[name] = ["Must be true or false."]
+        elif isinstance(value, str):
+            formdata[name] = value
+        elif value is not None:
+            type_errors[name] = ["Must be a string."]
+    return form_class(formdata=formdata, meta={"csrf": False}), type_errors
+
+
+def event_json(event: Event, availability: Availability) -> dict[str, Any]:
+    """The public description of an event."""
+    return {
+        "slug": event.slug,
+        "title": event.title,
+        "kind": event.kind.value,
+        "mode": event.mode.value,
+        "starts_at": event.local_starts_at.isoformat(),
+        "ends_at": event.local_ends_at.isoformat(),
+        "timezone": event.timezone,
+        "city": None if event.is_online else event.city,
+        "venue": None if event.is_online else event.venue,
+        "host_partner": event.host_partner,
+        "capacity": event.capacity,
+        "seats_left": availability.seats_left,
+        "waitlist_length": availability.waitlisted,
+        "registration_open": event.is_registration_open(),
+        "registration_opens_at": event.registration_opens_at.astimezone(event.zone).isoformat(),
+        "registration_closes_at": event.registration_closes_at.astimezone(event.zone).isoformat(),
+    }

@@ -1,0 +1,64 @@
+"""JSON API, version 1 (described in openapi.json)."""
+
+import json
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, jsonify
+
+from ..public.forms import ConsentForm
+from ..services import events, registrations
+from ..services.availability import availability_for, availability_of
+from .payloads import event_json, form_from_json, json_object
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+OPENAPI = json.dumps(json.loads((Path(__file__).parent / "openapi.json").read_text("utf-8")))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The API's description."""
+    return Response(OPENAPI, mimetype="application/json")
+
+
+@bp.get("/events")
+def list_events():
+    """Every event of the programme, in date order."""
+    programme = events.programme()
+    availability = availability_of(programme)
+    return {"events": [event_json(event, availability[event.id]) for event in programme]}
+
+
+@bp.get("/events/<slug>")
+def get_event(slug):
+    """One event."""
+    event = events.find(slug) or abort(404, description="No event with that slug.")
+    return event_json(event, availability_for(event))
+
+
+@bp.post("/events/<slug>/registrations")
+def create_registration(slug):
+    """Register a person for one event; 201 with the reference and the status."""
+    event = events.find(slug) or abort(404, description="No event with that slug.")
+    form, type_errors = form_from_json(ConsentForm, json_object())
+    form.validate()
+    errors = {**form.errors, **type_errors}
+    if errors:
+        return jsonify(errors={name: [str(m) for m in msgs] for name, msgs in errors.items()}), 422
+    try:
+        registrant = registrations.sign_up(
+            form.person_details(), [event], current_app.config["PRIVACY_NOTICE_VERSION"]
+        )
+    except registrations.RegistrationClosed:
+        return _conflict("registration_closed", "Registration for this event is not open.")
+    except registrations.AlreadyRegistered:
+        return _conflict(
+            "already_registered", "This e-mail address already holds a registration for this event."
+        )
+    (registration,) = registrant.registrations
+    body = {"reference": registration.reference, "status": registration.status.value, "event": slug}
+    return body, 201
+
+
+def _conflict(code: str, message: str):
+    return jsonify(error=code, message=message), 409

@@ -1,0 +1,61 @@
+"""Choice lists for forms and the API: countries, target groups, languages."""
+
+from functools import cache
+
+import pycountry
+from flask import current_app
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from .models import SocialEconomyType, TargetGroup
+
+# The programme's partner countries come first in the country list.
+PARTNER_COUNTRIES = ("IT", "PT", "DK", "SE", "ES", "BG")
+
+TARGET_GROUP_LABELS = {
+    TargetGroup.SOCIAL_ECONOMY: _l("Social economy actor"),
+    TargetGroup.LOCAL_REGIONAL_AUTHORITY: _l("Local or regional authority"),
+    TargetGroup.PUBLIC_BODY: _l("Other public body"),
+    TargetGroup.BUSINESS: _l("Business"),
+    TargetGroup.SERVICE_PROVIDER: _l("Service provider"),
+    TargetGroup.OTHER: _l("Other"),
+}
+
+SOCIAL_ECONOMY_TYPE_LABELS = {
+    SocialEconomyType.FOUNDATION: _l("Foundation"),
+    SocialEconomyType.ASSOCIATION: _l("Association"),
+    SocialEconomyType.SOCIAL_ENTERPRISE: _l("Social enterprise"),
+    SocialEconomyType.COOPERATIVE: _l("Cooperative"),
+    SocialEconomyType.OTHER: _l("Other social-economy organisation"),
+}
+
+
+@cache
+def country_codes() -> frozenset[str]:
+    return frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+def country_name(code: str) -> str:
+    """The country's name in the current language."""
+    name = get_locale().territories.get(code)
+    return name or pycountry.countries.get(alpha_2=code).name
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """ISO 3166 countries for a select: partner countries first, then the rest by name."""
+    rest = sorted(
+        country_codes() - set(PARTNER_COUNTRIES), key=lambda c: country_name(c).casefold()
+    )
+    return [(code, country_name(code)) for code in (*PARTNER_COUNTRIES, *rest)]
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return list(current_app.config["LANGUAGES"].items())
+
+
+def target_group_choices() -> list[tuple[str, str]]:
+    return [(group.value, label) for group, label in TARGET_GROUP_LABELS.items()]
+
+
+def social_economy_type_choices() -> list[tuple[str, str]]:
+    return [(kind.value, label) for kind, label in SOCIAL_ECONOMY_TYPE_LABELS.items()]

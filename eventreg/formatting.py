@@ -1,0 +1,45 @@
+"""Dates and times as people read them: in the event's own zone and the reader's language."""
+
+from datetime import datetime
+
+from babel.dates import format_date, format_datetime, format_time, get_timezone_name
+from flask import Flask
+from flask_babel import get_locale
+
+from .choices import country_name
+
+
+def event_date(event) -> str:
+    """The event's date, or its first and last day, in its own zone."""
+    start, end = event.local_starts_at, event.local_ends_at
+    locale = get_locale()
+    if start.date() == end.date():
+        return format_date(start, "full", locale=locale)
+    return (
+        f"{format_date(start, 'long', locale=locale)} – {format_date(end, 'long', locale=locale)}"
+    )
+
+
+def event_time(event) -> str:
+    """Start and end time in the event's zone, with the zone named (``10:00 – 12:00 CET``)."""
+    start, end = event.local_starts_at, event.local_ends_at
+    locale = get_locale()
+    zone = get_timezone_name(start, width="short", uncommon=True, locale=locale)
+    times = (
+        f"{format_time(start, 'short', locale=locale)} – {format_time(end, 'short', locale=locale)}"
+    )
+    return f"{times} ({zone}, {event.timezone})"
+
+
+def datetime_in(value: datetime, zone: str) -> str:
+    """A moment shown in a given zone, with the zone named."""
+    return format_datetime(value, "medium", tzinfo=zone, locale=get_locale()) + f" ({zone})"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.add_template_global(lambda: str(get_locale()), "current_locale")
+    app.add_template_filter(event_date)
+    app.add_template_filter(event_time)
+    app.add_template_filter(datetime_in)
+    app.add_template_filter(country_name)

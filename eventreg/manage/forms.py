@@ -1,0 +1,27 @@
+"""Forms on a registrant's manage page."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms.validators import DataRequired
+
+from ..public.forms import MultiCheckboxField, PersonForm
+
+
+class DetailsForm(PersonForm):
+    """Correct one's own details."""
+
+
+class AddEventsForm(FlaskForm):
+    """Sign up for more events without typing one's details again."""
+
+    events = MultiCheckboxField(
+        _l("Events"), validators=[DataRequired(_l("Choose at least one event."))]
+    )
+
+    def __init__(self, *args, open_events=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.events.choices = [(event.slug, event.title) for event in open_events]
+
+
+class CancelForm(FlaskForm):
+    """An empty form: a CSRF-protected cancel button."""

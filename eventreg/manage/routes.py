@@ -1,0 +1,116 @@
+"""A registrant's private manage page, reached by the signed link they were given."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from ..public.routes import already_registered_message
+from ..services import events, registrations
+from ..services.manage_links import manage_url, registrant_for_token
+from .forms import AddEventsForm, CancelForm, DetailsForm
+
+bp = Blueprint("manage", __name__, url_prefix="/manage")
+
+
+@bp.after_request
+def keep_private(response):
+    """The URL is the key: keep it out of caches and other sites' Referer headers."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _load(token):
+    return registrant_for_token(token) or abort(404)
+
+
+def _joinable(registrant):
+    """Open events the registrant does not hold an active registration for."""
+    taken = {r.event_id for r in registrant.active_registrations}
+    return [event for event in events.open_for_registration() if event.id not in taken]
+
+
+def _render(registrant, token, details_form=None, add_form=None, status=200):
+    joinable = _joinable(registrant)
+    return render_template(
+        "manage/show.html",
+        registrant=registrant,
+        token=token,
+        manage_link=manage_url(registrant),
+        positions={r.id: registrations.waitlist_position(r) for r in registrant.registrations},
+        details_form=details_form or DetailsForm(obj=registrant),
+        add_form=add_form or AddEventsForm(open_events=joinable),
+        cancel_form=CancelForm(),
+        joinable=joinable,
+    ), status
+
+
+@bp.route("/<token>")
+def show(token):
+    """The registration, with ways to correct details, cancel or add events."""
+    return _render(_load(token), token)
+
+
+@bp.route("/<token>/confirmed")
+def confirmed(token):
+    """What a person sees right after signing up: references and the manage link."""
+    registrant = _load(token)
+    return render_template(
+        "manage/confirmed.html",
+        registrant=registrant,
+        token=token,
+        manage_link=manage_url(registrant),
+        positions={r.id: registrations.waitlist_position(r) for r in registrant.registrations},
+    )
+
+
+@bp.route("/<token>/details", methods=["POST"])
+def update_details(token):
+    """Correct the registrant's details."""
+    registrant = _load(token)
+    form = DetailsForm()
+    if form.validate():
+        try:
+            registrations.update_details(registrant, form.person_details())
+        except registrations.AlreadyRegistered as exc:
+            form.email.errors.append(already_registered_message(exc.event))
+        else:
+            flash(_("Your details have been saved."), "success")
+            return redirect(url_for(".show", token=token))
+    return _render(registrant, token, details_form=form, status=422)
+
+
+@bp.route("/<token>/events", methods=["POST"])
+def add_events(token):
+    """Register for more events with the details already given."""
+    registrant = _load(token)
+    joinable = _joinable(registrant)
+    form = AddEventsForm(open_events=joinable)
+    if form.validate():
+        chosen = [event for event in joinable if event.slug in form.events.data]
+        try:
+            registrations.add_events(registrant, chosen)
+        except registrations.SignupError as exc:
+            form.events.errors.append(
+                _("You cannot register for %(title)s any more.", title=exc.event.title)
+            )
+        else:
+            flash(_("You are registered for the events you added."), "success")
+            return redirect(url_for(".show", token=token))
+    return _render(registrant, token, add_form=form, status=422)
+
+
+@bp.route("/<token>/registrations/<reference>/cancel", methods=["POST"])
+def cancel(token, reference):
+    """Cancel one of the registrant's registrations; the seat goes to the waiting list."""
+    registrant = _load(token)
+    registration = next(
+        (r for r in registrant.registrations if r.reference == reference), None
+    ) or abort(404)
+    if not CancelForm().validate() or not registration.can_cancel:
+        abort(400)
+    registrations.cancel(registration)
+    flash(
+        _("Your registration for %(title)s is cancelled.", title=registration.event.title),
+        "success",
+    )
+    return redirect(url_for(".show", token=token))

@@ -1,0 +1,103 @@
+"""Events of the programme: missions and webinars."""
+
+import enum
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import CheckConstraint, Enum, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+
+class EventKind(enum.StrEnum):
+    MISSION = "mission"
+    WEBINAR = "webinar"
+
+
+class EventMode(enum.StrEnum):
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+
+
+class RegistrationWindow(enum.StrEnum):
+    NOT_YET_OPEN = "not_yet_open"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+def enum_column(enum_class: type[enum.Enum]) -> Enum:
+    """Store an enum by its value as a plain string column, portable across databases."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class Event(db.Model):
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint(
+            "registration_closes_at > registration_opens_at", name="window_closes_after_opening"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[EventKind] = mapped_column(enum_column(EventKind))
+    mode: Mapped[EventMode] = mapped_column(enum_column(EventMode))
+    timezone: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    city: Mapped[str | None] = mapped_column(String(120))
+    venue: Mapped[str | None] = mapped_column(String(300))
+    host_partner: Mapped[str] = mapped_column(String(200))
+    capacity: Mapped[int | None]
+    registration_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    registration_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    online_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def local_starts_at(self) -> datetime:
+        return self.starts_at.astimezone(self.zone)
+
+    @property
+    def local_ends_at(self) -> datetime:
+        return self.ends_at.astimezone(self.zone)
+
+    @property
+    def is_online(self) -> bool:
+        return self.mode is EventMode.ONLINE
+
+    @property
+    def is_unlimited(self) -> bool:
+        return self.capacity is None
+
+    def registration_window(self, now: datetime | None = None) -> RegistrationWindow:
+        """Where ``now`` falls relative to this event's registration window."""
+        now = now or utcnow()
+        if now < self.registration_opens_at:
+            return RegistrationWindow.NOT_YET_OPEN
+        if now >= self.registration_closes_at:
+            return RegistrationWindow.CLOSED
+        return RegistrationWindow.OPEN
+
+    def is_registration_open(self, now: datetime | None = None) -> bool:
+        return self.registration_window(now) is RegistrationWindow.OPEN
+
+    def __repr__(self) -> str:
+        return f"<Event {self.slug}>"

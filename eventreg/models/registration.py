@@ -1,0 +1,131 @@
+"""Registrants (the person and their consent) and their registrations for events."""
+
+import enum
+import secrets
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .event import Event, enum_column
+from .types import UTCDateTime, utcnow
+
+# Crockford's base32 without look-alikes: references are read out over the phone.
+_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_reference() -> str:
+    """A short, random, human-friendly registration reference such as ``ER-7K3Q-XM2D``."""
+    chars = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return f"ER-{chars[:4]}-{chars[4:]}"
+
+
+def new_secret() -> str:
+    """A random URL-safe secret of 192 bits."""
+    return secrets.token_urlsafe(24)
+
+
+class TargetGroup(enum.StrEnum):
+    SOCIAL_ECONOMY = "social_economy"
+    LOCAL_REGIONAL_AUTHORITY = "local_regional_authority"
+    PUBLIC_BODY = "public_body"
+    BUSINESS = "business"
+    SERVICE_PROVIDER = "service_provider"
+    OTHER = "other"
+
+
+class SocialEconomyType(enum.StrEnum):
+    FOUNDATION = "foundation"
+    ASSOCIATION = "association"
+    SOCIAL_ENTERPRISE = "social_enterprise"
+    COOPERATIVE = "cooperative"
+    OTHER = "other"
+
+
+class RegistrationStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class Registrant(db.Model):
+    """A person who signed up, with what they told us and the consent they gave."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    organisation: Mapped[str] = mapped_column(String(200))
+    job_title: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    target_group: Mapped[TargetGroup] = mapped_column(enum_column(TargetGroup))
+    social_economy_type: Mapped[SocialEconomyType | None] = mapped_column(
+        enum_column(SocialEconomyType)
+    )
+    language: Mapped[str] = mapped_column(String(8))
+    needs: Mapped[str | None] = mapped_column(Text)
+    network_opt_in: Mapped[bool] = mapped_column(default=False)
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    privacy_notice_version: Mapped[str] = mapped_column(String(32))
+    manage_key: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    registrations: Mapped[list["Registration"]] = relationship(
+        back_populates="registrant", order_by="Registration.id"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def active_registrations(self) -> list["Registration"]:
+        return [r for r in self.registrations if r.is_active]
+
+
+class Registration(db.Model):
+    """One registrant's place (or place in the queue) at one event."""
+
+    __table_args__ = (UniqueConstraint("registrant_id", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True, default=new_reference)
+    registrant_id: Mapped[int] = mapped_column(ForeignKey("registrant.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id"), index=True)
+    status: Mapped[RegistrationStatus] = mapped_column(enum_column(RegistrationStatus), index=True)
+    ticket_secret: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    registrant: Mapped[Registrant] = relationship(back_populates="registrations")
+    event: Mapped[Event] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is not RegistrationStatus.CANCELLED
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status is RegistrationStatus.CONFIRMED
+
+    @property
+    def is_waitlisted(self) -> bool:
+        return self.status is RegistrationStatus.WAITLISTED
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.is_active and self.event.ends_at > utcnow()
+
+    def confirm(self) -> None:
+        self.status = RegistrationStatus.CONFIRMED
+        self.confirmed_at = utcnow()
+
+    def cancel(self) -> None:
+        self.status = RegistrationStatus.CANCELLED
+        self.cancelled_at = utcnow()
+
+    def __repr__(self) -> str:
+        return f"<Registration {self.reference} {self.status}>"

@@ -1,0 +1,93 @@
+"""Public pages: the programme, an event, sign-up, the privacy notice, the language picker."""
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from ..services import events, registrations
+from ..services.availability import availability_for, availability_of
+from ..services.manage_links import manage_token
+from .forms import SignupForm
+
+bp = Blueprint("public", __name__)
+
+
+@bp.route("/")
+def index():
+    """The programme, grouped by kind, with seats left."""
+    programme = events.programme()
+    return render_template(
+        "public/index.html",
+        groups=events.by_kind(programme),
+        availability=availability_of(programme),
+    )
+
+
+@bp.route("/events/<slug>")
+def event(slug):
+    """One event's details and whether one can still sign up."""
+    found = events.find(slug) or abort(404)
+    return render_template("public/event.html", event=found, availability=availability_for(found))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Sign up for one or more events whose registration is open."""
+    open_events = events.open_for_registration()
+    form = SignupForm(open_events=open_events)
+    if not form.is_submitted():
+        form.events.data = request.args.getlist("event")
+    if form.validate_on_submit():
+        chosen = [event for event in open_events if event.slug in form.events.data]
+        try:
+            registrant = registrations.sign_up(
+                form.person_details(), chosen, current_app.config["PRIVACY_NOTICE_VERSION"]
+            )
+        except registrations.AlreadyRegistered as exc:
+            form.email.errors.append(already_registered_message(exc.event))
+        except registrations.RegistrationClosed as exc:
+            form.events.errors.append(
+                _("Registration for %(title)s has closed.", title=exc.event.title)
+            )
+        else:
+            return redirect(url_for("manage.confirmed", token=manage_token(registrant)))
+    return render_template(
+        "public/register.html",
+        form=form,
+        open_events=open_events,
+        availability=availability_of(open_events),
+    ), 422 if form.errors else 200
+
+
+def already_registered_message(event) -> str:
+    return _(
+        "This e-mail address is already registered for %(title)s. Use the manage link in your "
+        "confirmation e-mail to change that registration.",
+        title=event.title,
+    )
+
+
+@bp.route("/privacy")
+def privacy():
+    """The privacy notice people consent to when they sign up."""
+    return render_template("public/privacy.html")
+
+
+@bp.route("/language", methods=["POST"])
+def language():
+    """Remember the language picked on the site and go back to the page."""
+    picked = request.form.get("language")
+    if picked in current_app.config["LANGUAGES"]:
+        session["language"] = picked
+    target = request.form.get("next") or ""
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("public.index")
+    return redirect(target)

@@ -1,0 +1,69 @@
+"""Staff accounts and API tokens."""
+
+import secrets
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import ApiToken, Role, User, utcnow
+from ..models.user import hash_token
+
+
+class AccountError(ValueError):
+    """An account operation the rules refuse."""
+
+
+def create_user(email: str, role: Role, password: str) -> User:
+    """Create a staff account with a hashed password."""
+    email = email.strip().lower()
+    if db.session.scalar(select(User).where(User.email == email)):
+        raise AccountError(f"an account for {email} already exists")
+    if len(password) < 10:
+        raise AccountError("the password must have at least 10 characters")
+    user = User(email=email, role=role)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def has_staff_account() -> bool:
+    """Whether anyone can log in to the organiser area yet."""
+    return db.session.scalar(select(User.id).limit(1)) is not None
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None."""
+    user = find_user(email)
+    if user is None or not user.is_active or not user.check_password(password):
+        return None
+    return user
+
+
+def issue_api_token(user: User) -> str:
+    """Create an API token for the user; only its hash is stored, so show it once."""
+    token = "ert_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, token_hash=hash_token(token)))
+    db.session.commit()
+    return token
+
+
+def revoke_api_tokens(user: User) -> int:
+    """Revoke every live token of the user; return how many."""
+    live = [token for token in user.tokens if not token.is_revoked]
+    for token in live:
+        token.revoked_at = utcnow()
+    db.session.commit()
+    return len(live)
+
+
+def user_for_api_token(token: str) -> User | None:
+    """The active user a bearer token belongs to, or None for unknown or revoked tokens."""
+    api_token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if api_token is None or api_token.is_revoked or not api_token.user.is_active:
+        return None
+    return api_token.user

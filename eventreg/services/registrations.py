@@ -1,0 +1,226 @@
+"""Signing up, cancelling and the waiting list: the rules that keep events from overbooking."""
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import func, select
+
+from ..database import write_transaction
+from ..extensions import db
+from ..models import (
+    Event,
+    Registrant,
+    Registration,
+    RegistrationStatus,
+    SocialEconomyType,
+    TargetGroup,
+    utcnow,
+)
+from ..models.registration import new_secret
+
+
+class SignupError(Exception):
+    """A sign-up that the rules refuse; nothing was written."""
+
+    def __init__(self, event: Event):
+        super().__init__(event.slug)
+        self.event = event
+
+
+class RegistrationClosed(SignupError):
+    """The event's registration window is not open."""
+
+
+class AlreadyRegistered(SignupError):
+    """That e-mail address already holds an active registration for the event."""
+
+
+@dataclass
+class PersonDetails:
+    """What a person tells us about themselves when signing up."""
+
+    first_name: str
+    last_name: str
+    email: str
+    organisation: str
+    country: str
+    target_group: TargetGroup
+    language: str
+    job_title: str | None = None
+    social_economy_type: SocialEconomyType | None = None
+    needs: str | None = None
+    network_opt_in: bool = False
+
+
+def sign_up(
+    details: PersonDetails, events: Sequence[Event], privacy_notice_version: str
+) -> Registrant:
+    """Register a new person for one or more events: a seat where one is left, else the queue."""
+    with write_transaction():
+        locked = _lock_events(events)
+        _check_can_join(details.email, locked)
+        registrant = Registrant(
+            **asdict(details),
+            consent_at=utcnow(),
+            privacy_notice_version=privacy_notice_version,
+        )
+        db.session.add(registrant)
+        for event in locked:
+            _join(registrant, event)
+        _drop_needs_without_in_person_event(registrant)
+    return registrant
+
+
+def add_events(registrant: Registrant, events: Sequence[Event]) -> list[Registration]:
+    """Register an existing registrant for more events without asking their details again."""
+    with write_transaction():
+        locked = _lock_events(events)
+        _check_can_join(registrant.email, locked)
+        joined = [_join(registrant, event) for event in locked]
+    return joined
+
+
+def update_details(registrant: Registrant, details: PersonDetails) -> None:
+    """Correct a registrant's details; a new e-mail must not collide at any of their events."""
+    with write_transaction():
+        events = [r.event for r in registrant.active_registrations]
+        locked = _lock_events(events)
+        if details.email != registrant.email:
+            _check_can_join(details.email, locked)
+        for name, value in asdict(details).items():
+            setattr(registrant, name, value)
+        _drop_needs_without_in_person_event(registrant)
+
+
+def cancel(registration: Registration) -> Registration | None:
+    """Cancel a registration; a freed seat goes to the first in the queue, who is returned."""
+    with write_transaction():
+        (event,) = _lock_events([registration.event])
+        db.session.refresh(registration)
+        if not registration.is_active:
+            return None
+        freed_seat = registration.is_confirmed
+        registration.cancel()
+        db.session.flush()
+        promoted = _promote(event) if freed_seat else []
+    return promoted[0] if promoted else None
+
+
+def fill_from_waitlist(event: Event) -> list[Registration]:
+    """Promote waiting registrations while the event has free seats (after capacity grows)."""
+    with write_transaction():
+        (locked,) = _lock_events([event])
+        promoted = _promote(locked)
+    return promoted
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """1 for the first in the queue; None when the registration is not waiting."""
+    if not registration.is_waitlisted:
+        return None
+    ahead = db.session.scalar(
+        select(func.count())
+        .select_from(Registration)
+        .where(Registration.event_id == registration.event_id)
+        .where(Registration.status == RegistrationStatus.WAITLISTED)
+        .where(
+            (Registration.created_at < registration.created_at)
+            | (
+                (Registration.created_at == registration.created_at)
+                & (Registration.id < registration.id)
+            )
+        )
+    )
+    return ahead + 1
+
+
+def _lock_events(events: Sequence[Event]) -> list[Event]:
+    """Reload the events with a row lock, in id order so that two sign-ups never deadlock."""
+    ids = sorted({event.id for event in events})
+    locked = db.session.scalars(
+        select(Event)
+        .where(Event.id.in_(ids))
+        .order_by(Event.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    return list(locked)
+
+
+def _check_can_join(email: str, events: Sequence[Event]) -> None:
+    now = utcnow()
+    for event in events:
+        if not event.is_registration_open(now):
+            raise RegistrationClosed(event)
+    taken = db.session.scalars(
+        select(Registration.event_id)
+        .join(Registration.registrant)
+        .where(Registrant.email == email)
+        .where(Registration.event_id.in_([event.id for event in events]))
+        .where(Registration.status != RegistrationStatus.CANCELLED)
+    ).first()
+    if taken is not None:
+        raise AlreadyRegistered(next(e for e in events if e.id == taken))
+
+
+def _confirmed_count(event: Event) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Registration)
+        .where(Registration.event_id == event.id)
+        .where(Registration.status == RegistrationStatus.CONFIRMED)
+    )
+
+
+def _has_free_seat(event: Event) -> bool:
+    return event.capacity is None or _confirmed_count(event) < event.capacity
+
+
+def _join(registrant: Registrant, event: Event) -> Registration:
+    """Give the registrant a seat at the event, or a place at the end of its queue."""
+    has_seat = _has_free_seat(event)
+    registration = None
+    if registrant.id is not None:
+        registration = db.session.scalar(
+            select(Registration).where(
+                Registration.registrant_id == registrant.id, Registration.event_id == event.id
+            )
+        )
+    if registration is None:
+        registration = Registration(registrant=registrant, event=event)
+        db.session.add(registration)
+    else:  # coming back after cancelling: a fresh place at the back of the queue
+        registration.created_at = utcnow()
+        registration.cancelled_at = None
+        registration.confirmed_at = None
+        registration.ticket_secret = new_secret()  # the cancelled ticket stays void
+    if has_seat:
+        registration.confirm()
+    else:
+        registration.status = RegistrationStatus.WAITLISTED
+    db.session.flush()
+    return registration
+
+
+def _promote(event: Event) -> list[Registration]:
+    promoted = []
+    while _has_free_seat(event):
+        first_waiting = db.session.scalar(
+            select(Registration)
+            .where(Registration.event_id == event.id)
+            .where(Registration.status == RegistrationStatus.WAITLISTED)
+            .order_by(Registration.created_at, Registration.id)
+            .limit(1)
+        )
+        if first_waiting is None:
+            break
+        first_waiting.confirm()
+        db.session.flush()
+        promoted.append(first_waiting)
+    return promoted
+
+
+def _drop_needs_without_in_person_event(registrant: Registrant) -> None:
+    """Needs are asked for in-person events only; we keep no health data we have no use for."""
+    if not any(not r.event.is_online for r in registrant.active_registrations):
+        registrant.needs = None
