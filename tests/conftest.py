@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from eventreg import create_app
@@ -28,6 +30,20 @@ def base_config(database_url: str) -> dict:
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "eventreg.test",
     }
+
+
+class RequestClient(FlaskClient):
+    """Each request gets its own app context (own ``g``, own db session) as in production.
+
+    Afterwards the test's own session leaves its snapshot, so it sees what the request wrote.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            db.session.rollback()
+        return response
 
 
 def _migrated(url: str) -> None:
@@ -86,6 +102,7 @@ def make_app(database_url, tmp_path):
     def _make(**overrides):
         config = base_config(database_url) | {"MAIL_SUPPRESS_SEND": True} | overrides
         app = create_app(config)
+        app.test_client_class = RequestClient
         app.instance_path = str(tmp_path / "instance")
         apps.append(app)
         return app

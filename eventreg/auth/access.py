@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import abort, request
+from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
 from ..extensions import db, login_manager
@@ -30,7 +30,7 @@ def unauthorized():
     """Send people to the login page; API clients get 401."""
     if request.blueprint == "api" or request.authorization is not None:
         abort(401)
-    return login_manager.unauthorized_redirect()
+    return redirect(url_for("auth.login", next=request.path))
 
 
 def roles_required(*roles: Role):

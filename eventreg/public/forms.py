@@ -51,6 +51,10 @@ def must_be_empty(form, field):
         raise ValidationError(_l("Leave this field empty."))
 
 
+def max_length(limit: int) -> Length:
+    return Length(max=limit, message=_l("Use at most %(max)d characters."))
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -62,31 +66,31 @@ class PersonForm(FlaskForm):
     first_name = StringField(
         _l("First name"),
         filters=[strip],
-        validators=[DataRequired(_l("Enter your first name.")), Length(max=100), single_line],
+        validators=[DataRequired(_l("Enter your first name.")), max_length(100), single_line],
     )
     last_name = StringField(
         _l("Last name"),
         filters=[strip],
-        validators=[DataRequired(_l("Enter your last name.")), Length(max=100), single_line],
+        validators=[DataRequired(_l("Enter your last name.")), max_length(100), single_line],
     )
     email = StringField(
         _l("E-mail address"),
         filters=[strip],
-        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=254), valid_email],
+        validators=[DataRequired(_l("Enter your e-mail address.")), max_length(254), valid_email],
     )
     organisation = StringField(
         _l("Organisation"),
         filters=[strip],
         validators=[
             DataRequired(_l("Enter the organisation you represent.")),
-            Length(max=200),
+            max_length(200),
             single_line,
         ],
     )
     job_title = StringField(
         _l("Role or job title (optional)"),
         filters=[blank_to_none],
-        validators=[Optional(), Length(max=200), single_line],
+        validators=[Optional(), max_length(200), single_line],
     )
     country = SelectField(
         _l("Country"), validators=[DataRequired(_l("Choose your country."))], validate_choice=True
@@ -106,7 +110,7 @@ class PersonForm(FlaskForm):
     needs = TextAreaField(
         _l("Accessibility or dietary needs (for in-person missions; optional)"),
         filters=[blank_to_none],
-        validators=[Optional(), Length(max=1000)],
+        validators=[Optional(), max_length(1000)],
     )
     network_opt_in = BooleanField(
         _l("List me in the network of practice, the programme's open community")
