@@ -1,0 +1,185 @@
+"""Calendar data: a registrant's invitation, public .ics files and add-to-calendar links."""
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from email.utils import parseaddr
+from urllib.parse import quote, urlencode
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from icalendar import Alarm, Calendar, vCalAddress
+from icalendar import Event as CalendarEvent
+
+from ..models import Event, Registration
+
+PRODID = "-//eventreg//Missions and webinars//EN"
+METHODS = ("REQUEST", "CANCEL")
+REMINDER_BEFORE = timedelta(hours=1)
+FEED_REFRESH = timedelta(hours=12)
+GOOGLE_URL = "https://calendar.google.com/calendar/render"
+OUTLOOK_URL = "https://outlook.live.com/calendar/0/action/compose"
+
+
+def invitation(
+    registration: Registration,
+    *,
+    method: str = "REQUEST",
+    sequence: int = 0,
+    join_url: str | None = None,
+    manage_url: str | None = None,
+) -> bytes:
+    """An iTIP REQUEST (the place is booked) or CANCEL (it is not) for one registration."""
+    if method not in METHODS:
+        raise ValueError(f"unsupported calendar method {method!r}")
+    event = registration.event
+    join_url = join_url if event.is_online else None
+    cancelled = method == "CANCEL"
+    with force_locale(registration.registrant.language):
+        component = _calendar_event(
+            event,
+            uid=f"registration-{registration.reference.lower()}@eventreg",
+            sequence=sequence,
+            status="CANCELLED" if cancelled else "CONFIRMED",
+            location=join_url or place(event),
+            description=_invitation_description(event, join_url, manage_url),
+            url=manage_url,
+        )
+        component.attendees = [_attendee(registration, cancelled=cancelled)]
+        if not cancelled:
+            component.add_component(_reminder(event))
+    return _serialise(_calendar(method, [component]), [event])
+
+
+def event_calendar(event: Event, *, url: str | None = None) -> bytes:
+    """A public .ics file for one event: no attendee and never the meeting link."""
+    return _serialise(_calendar("PUBLISH", [_public_event(event, url)]), [event])
+
+
+def programme_feed(events: Sequence[Event]) -> bytes:
+    """A subscribable calendar of all the given events."""
+    calendar = _calendar("PUBLISH", [_public_event(event) for event in events])
+    calendar.calendar_name = current_app.config["SITE_NAME"]
+    calendar.refresh_interval = FEED_REFRESH
+    calendar.add("X-PUBLISHED-TTL", "PT12H")  # REFRESH-INTERVAL's older name, read by Outlook
+    return _serialise(calendar, events)
+
+
+def google_calendar_link(event: Event) -> str:
+    """A link that opens Google Calendar with the event filled in."""
+    dates = f"{_utc_stamp(event.starts_at)}/{_utc_stamp(event.ends_at)}"
+    query = {
+        "action": "TEMPLATE",
+        "text": event.title,
+        "dates": dates,
+        "details": event.description,
+        "location": place(event),
+        "ctz": event.timezone,
+    }
+    return f"{GOOGLE_URL}?{urlencode(query, quote_via=quote)}"
+
+
+def outlook_calendar_link(event: Event) -> str:
+    """A link that opens Outlook.com's calendar with the event filled in."""
+    query = {
+        "path": "/calendar/action/compose",
+        "rru": "addevent",
+        "subject": event.title,
+        "startdt": _utc_iso(event.starts_at),
+        "enddt": _utc_iso(event.ends_at),
+        "body": event.description,
+        "location": place(event),
+    }
+    return f"{OUTLOOK_URL}?{urlencode(query, quote_via=quote)}"
+
+
+def place(event: Event) -> str:
+    """Where the event happens, as a person reads it: venue and city, or "Online"."""
+    if event.is_online:
+        return _("Online")
+    return ", ".join(part for part in (event.venue, event.city) if part)
+
+
+def _calendar(method: str, components: list[CalendarEvent]) -> Calendar:
+    calendar = Calendar()
+    calendar.prodid = PRODID
+    calendar.version = "2.0"
+    calendar.calscale = "GREGORIAN"
+    calendar.method = method
+    for component in components:
+        calendar.add_component(component)
+    return calendar
+
+
+def _calendar_event(event: Event, **properties) -> CalendarEvent:
+    """The VEVENT every calendar file shares: times in the event's own zone, the organiser."""
+    return CalendarEvent.new(
+        start=event.local_starts_at,
+        end=event.local_ends_at,
+        summary=event.title,
+        organizer=_organizer(),
+        last_modified=event.updated_at,
+        **properties,
+    )
+
+
+def _public_event(event: Event, url: str | None = None) -> CalendarEvent:
+    return _calendar_event(
+        event,
+        uid=f"event-{event.slug}@eventreg",
+        status="CONFIRMED",
+        location=place(event),
+        description=event.description,
+        url=url,
+    )
+
+
+def _organizer() -> vCalAddress:
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    name, address = sender if isinstance(sender, tuple) else parseaddr(sender)
+    return vCalAddress.new(address, cn=name or None)
+
+
+def _attendee(registration: Registration, *, cancelled: bool) -> vCalAddress:
+    registrant = registration.registrant
+    return vCalAddress.new(
+        registrant.email,
+        cn=registrant.full_name,
+        role="REQ-PARTICIPANT",
+        partstat=None if cancelled else "ACCEPTED",
+    )
+
+
+def _invitation_description(event: Event, join_url: str | None, manage_url: str | None) -> str:
+    lines = [event.description]
+    if join_url:
+        lines.append(f"{_('Your personal link to join')}: {join_url}")
+    if manage_url:
+        lines.append(f"{_('Manage your registration')}: {manage_url}")
+    return "\n\n".join(line for line in lines if line)
+
+
+def _reminder(event: Event) -> Alarm:
+    alarm = Alarm.new(description=event.title)
+    alarm.add("ACTION", "DISPLAY")
+    alarm.add("TRIGGER", -REMINDER_BEFORE)
+    return alarm
+
+
+def _serialise(calendar: Calendar, events: Sequence[Event]) -> bytes:
+    """The calendar as bytes, with a VTIMEZONE for each zone, spanning only the events' years."""
+    if events:
+        first = min(event.local_starts_at for event in events)
+        last = max(event.local_ends_at for event in events)
+        calendar.add_missing_timezones(
+            first_date=date(first.year, 1, 1), last_date=date(last.year + 1, 1, 1)
+        )
+    return calendar.to_ical()
+
+
+def _utc_stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _utc_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
