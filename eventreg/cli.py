@@ -1,6 +1,8 @@
 """Command-line interface: ``flask --app eventreg programme|users ...``."""
 
 import secrets
+import signal
+import time
 from pathlib import Path
 
 import click
@@ -8,11 +10,13 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from .models import Role
-from .services import accounts
+from .services import accounts, outbox
 from .services.programme import SHIPPED_PROGRAMME, ProgrammeError, load_programme
+from .services.reminders import queue_reminders
 
 programme_cli = AppGroup("programme", help="Load the programme of events.")
 users_cli = AppGroup("users", help="Manage staff accounts and API tokens.")
+mail_cli = AppGroup("mail", help="Deliver the outbox and queue reminders.")
 
 
 @programme_cli.command("load")
@@ -80,6 +84,39 @@ def users_revoke_tokens(email: str):
     click.echo(f"Revoked {accounts.revoke_api_tokens(user)} token(s).")
 
 
+@mail_cli.command("send")
+def mail_send():
+    """Deliver every message that is due now."""
+    report = outbox.deliver_all()
+    click.echo(f"Sent {report.sent}, failed {report.failed} (will retry unless given up).")
+
+
+@mail_cli.command("remind")
+def mail_remind():
+    """Queue reminders for events starting within REMINDER_LEAD_HOURS (run from cron)."""
+    click.echo(f"Queued {queue_reminders()} reminder(s).")
+
+
+@mail_cli.command("worker")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between rounds.")
+@click.option(
+    "--rounds", type=int, help="Stop after this many rounds (default: run until stopped)."
+)
+def mail_worker(interval: float, rounds: int | None):
+    """Deliver the outbox continuously next to gunicorn; SIGTERM stops it between messages."""
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    done = 0
+    while not stopping and (rounds is None or done < rounds):
+        report = outbox.deliver_due()
+        done += 1
+        if report.sent:
+            click.echo(f"Sent {report.sent} message(s).")
+        if report.claimed == 0 or report.failed:
+            time.sleep(interval)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(programme_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(mail_cli)

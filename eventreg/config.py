@@ -34,4 +34,18 @@ class DefaultConfig:
     PROGRAMME_FILE = None  # None: the programme shipped in eventreg/data/programme.toml
     SITE_NAME = "Socially Responsible Public Procurement: missions and webinars"
 
+    # Where links in e-mails point (the mail sender runs outside any request).
+    BASE_URL = "http://127.0.0.1:5000"
+
+    # No MAIL_SERVER: e-mail is saved as .eml files under instance/mail/ and shown to organisers.
+    MAIL_SERVER = None
+    MAIL_PORT = 25
     MAIL_DEFAULT_SENDER = "eventreg <no-reply@eventreg.localhost>"
+    MAIL_MESSAGE_ID_DOMAIN = "eventreg.localhost"
+    MAIL_TIMEOUT_SECONDS = 30
+    OUTBOX_BATCH_SIZE = 50
+    OUTBOX_LEASE_SECONDS = 300  # a claimed message returns to the queue if its sender dies
+    OUTBOX_MAX_ATTEMPTS = 10
+    OUTBOX_BACKOFF_SECONDS = 30  # doubled after each failed attempt ...
+    OUTBOX_MAX_BACKOFF_SECONDS = 3600  # ... up to an hour
+    REMINDER_LEAD_HOURS = 24

@@ -1,12 +1,18 @@
 """Fixtures: an app on a real SQLite file or a real PostgreSQL server, clients, factories."""
 
+import asyncio
+import email
+import email.policy
 import itertools
 import os
 import shutil
+import socket
+import time
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -25,6 +31,7 @@ PASSWORD = "correct horse battery"
 def base_config(database_url: str) -> dict:
     return {
         "TESTING": True,
+        "MAIL_SUPPRESS_SEND": False,  # Flask-Mail would otherwise drop mail in testing mode
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
@@ -100,7 +107,7 @@ def make_app(database_url, tmp_path):
     apps = []
 
     def _make(**overrides):
-        config = base_config(database_url) | {"MAIL_SUPPRESS_SEND": True} | overrides
+        config = base_config(database_url) | overrides
         app = create_app(config)
         app.test_client_class = RequestClient
         app.instance_path = str(tmp_path / "instance")
@@ -124,8 +131,14 @@ def _empty_tables() -> None:
 
 
 @pytest.fixture
-def app(make_app):
-    app = make_app()
+def app_config():
+    """Config for the ``app`` fixture; a test module overrides it to change settings."""
+    return {}
+
+
+@pytest.fixture
+def app(make_app, app_config):
+    app = make_app(**app_config)
     with app.app_context():
         yield app
 
@@ -229,3 +242,78 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives; it can stall or refuse on demand."""
+
+    def __init__(self):
+        self.envelopes = []
+        self.stall_at_message: int | None = None  # stall MAIL FROM of the n-th message (1-based)
+        self.mail_from_count = 0
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self.mail_from_count += 1
+        if self.mail_from_count == self.stall_at_message:
+            await asyncio.sleep(60)
+            return "451 Try again later"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+    @property
+    def messages(self):
+        return [
+            email.message_from_bytes(e.content, policy=email.policy.default) for e in self.envelopes
+        ]
+
+    def wait_for(self, count: int, timeout: float = 10) -> list:
+        """Delivery is asynchronous: wait until ``count`` messages arrived."""
+        deadline = time.monotonic() + timeout
+        while len(self.envelopes) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.messages
+
+
+class SmtpServer:
+    def __init__(self, port: int):
+        self.port = port
+        self.inbox = Inbox()
+        self._controller = None
+
+    def start(self):
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self):
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on loopback, started; ``smtp.stop()``/``start()`` to take it down."""
+    server = SmtpServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+def smtp_config(server: SmtpServer) -> dict:
+    return {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": server.port,
+        "OUTBOX_BACKOFF_SECONDS": 0,
+        "BASE_URL": "http://eventreg.test",
+    }

@@ -1,10 +1,11 @@
 """A registrant's private manage page, reached by the signed link they were given."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ..public.routes import already_registered_message
-from ..services import events, registrations
+from ..services import events, registrations, tickets
+from ..services.join_links import join_url
 from ..services.manage_links import manage_url, registrant_for_token
 from .forms import AddEventsForm, CancelForm, DetailsForm
 
@@ -29,6 +30,24 @@ def _joinable(registrant):
     return [event for event in events.open_for_registration() if event.id not in taken]
 
 
+def _registration(registrant, reference):
+    """One of the registrant's own registrations, or 404."""
+    found = next((r for r in registrant.registrations if r.reference == reference), None)
+    return found or abort(404)
+
+
+def _status_context(registrant):
+    """Queue positions and personal join links for the registrant's registrations."""
+    return {
+        "positions": {r.id: registrations.waitlist_position(r) for r in registrant.registrations},
+        "join_links": {
+            r.id: join_url(r)
+            for r in registrant.registrations
+            if r.is_confirmed and r.event.is_online
+        },
+    }
+
+
 def _render(registrant, token, details_form=None, add_form=None, status=200):
     joinable = _joinable(registrant)
     return render_template(
@@ -36,7 +55,7 @@ def _render(registrant, token, details_form=None, add_form=None, status=200):
         registrant=registrant,
         token=token,
         manage_link=manage_url(registrant),
-        positions={r.id: registrations.waitlist_position(r) for r in registrant.registrations},
+        **_status_context(registrant),
         details_form=details_form or DetailsForm(obj=registrant),
         add_form=add_form or AddEventsForm(open_events=joinable),
         cancel_form=CancelForm(),
@@ -59,7 +78,7 @@ def confirmed(token):
         registrant=registrant,
         token=token,
         manage_link=manage_url(registrant),
-        positions={r.id: registrations.waitlist_position(r) for r in registrant.registrations},
+        **_status_context(registrant),
     )
 
 
@@ -103,9 +122,7 @@ def add_events(token):
 def cancel(token, reference):
     """Cancel one of the registrant's registrations; the seat goes to the waiting list."""
     registrant = _load(token)
-    registration = next(
-        (r for r in registrant.registrations if r.reference == reference), None
-    ) or abort(404)
+    registration = _registration(registrant, reference)
     if not CancelForm().validate() or not registration.can_cancel:
         abort(400)
     registrations.cancel(registration)
@@ -114,3 +131,25 @@ def cancel(token, reference):
         "success",
     )
     return redirect(url_for(".show", token=token))
+
+
+@bp.route("/<token>/tickets/<reference>/qr.png")
+def ticket_qr(token, reference):
+    """The QR code of a confirmed registration's ticket, for the page and for printing."""
+    registration = _registration(_load(token), reference)
+    if not registration.is_confirmed:
+        abort(404)
+    return Response(tickets.qr_png(registration.ticket_secret), mimetype="image/png")
+
+
+@bp.route("/<token>/tickets/<reference>.png")
+def ticket_png(token, reference):
+    """The printable ticket as an image download."""
+    registration = _registration(_load(token), reference)
+    if not registration.is_confirmed:
+        abort(404)
+    return Response(
+        tickets.ticket_png(registration),
+        mimetype="image/png",
+        headers={"Content-Disposition": f'attachment; filename="ticket-{reference}.png"'},
+    )

@@ -1,6 +1,7 @@
 """The data model; import models from here."""
 
 from .event import Event, EventKind, EventMode, RegistrationWindow
+from .outbox import MessageKind, MessageStatus, OutboxMessage
 from .registration import (
     Registrant,
     Registration,
@@ -16,6 +17,9 @@ __all__ = [
     "Event",
     "EventKind",
     "EventMode",
+    "MessageKind",
+    "MessageStatus",
+    "OutboxMessage",
     "Registrant",
     "Registration",
     "RegistrationStatus",

@@ -99,6 +99,10 @@ class Registration(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Every calendar message for this registration (same UID) carries a higher SEQUENCE.
+    calendar_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    joined_online_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     registrant: Mapped[Registrant] = relationship(back_populates="registrations")
     event: Mapped[Event] = relationship()
@@ -126,6 +130,11 @@ class Registration(db.Model):
     def cancel(self) -> None:
         self.status = RegistrationStatus.CANCELLED
         self.cancelled_at = utcnow()
+
+    def next_calendar_sequence(self) -> int:
+        """Advance and return the SEQUENCE for a new calendar message about this registration."""
+        self.calendar_sequence += 1
+        return self.calendar_sequence
 
     def __repr__(self) -> str:
         return f"<Registration {self.reference} {self.status}>"

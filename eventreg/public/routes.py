@@ -2,6 +2,7 @@
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     redirect,
@@ -12,8 +13,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from ..services import events, registrations
+from ..services import calendar, events, registrations
 from ..services.availability import availability_for, availability_of
+from ..services.join_links import record_join, registration_for_join_token
 from ..services.manage_links import manage_token
 from .forms import SignupForm
 
@@ -35,7 +37,47 @@ def index():
 def event(slug):
     """One event's details and whether one can still sign up."""
     found = events.find(slug) or abort(404)
-    return render_template("public/event.html", event=found, availability=availability_for(found))
+    return render_template(
+        "public/event.html",
+        event=found,
+        availability=availability_for(found),
+        google_link=calendar.google_calendar_link(found),
+        outlook_link=calendar.outlook_calendar_link(found),
+    )
+
+
+@bp.route("/events/<slug>.ics")
+def event_ics(slug):
+    """One event as a calendar file (no meeting URL: that is for registrants only)."""
+    found = events.find(slug) or abort(404)
+    data = calendar.event_calendar(found, url=url_for(".event", slug=slug, _external=True))
+    return _calendar_response(data, f"{slug}.ics")
+
+
+@bp.route("/calendar.ics")
+def programme_ics():
+    """The whole programme as a feed calendars can subscribe to (webcal://)."""
+    return _calendar_response(calendar.programme_feed(events.programme()), "programme.ics")
+
+
+def _calendar_response(data: bytes, filename: str) -> Response:
+    return Response(
+        data,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+@bp.route("/j/<token>")
+def join(token):
+    """A registrant's personal join link: count the join, then go to the meeting."""
+    registration = registration_for_join_token(token) or abort(404)
+    if not registration.is_confirmed or not registration.event.is_online:
+        abort(404)
+    if not registration.event.online_url:
+        return render_template("public/join_pending.html", event=registration.event)
+    record_join(registration)
+    return redirect(registration.event.online_url)
 
 
 @bp.route("/register", methods=["GET", "POST"])

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..database import write_transaction
 from ..extensions import db
 from ..models import Event, EventKind, EventMode
+from .events import apply_changes
 from .registrations import fill_from_waitlist
 
 SHIPPED_PROGRAMME = Path(__file__).resolve().parent.parent / "data" / "programme.toml"
@@ -65,22 +66,13 @@ def load_programme(path: Path = SHIPPED_PROGRAMME) -> LoadReport:
             if event is None:
                 db.session.add(Event(**values))
                 report.created.append(slug)
-            elif _apply(event, values):
+            elif apply_changes(event, values):
                 report.updated.append(slug)
             else:
                 report.unchanged.append(slug)
     for slug in report.updated:  # a larger capacity lets people in from the waiting list
         fill_from_waitlist(existing[slug])
     return report
-
-
-def _apply(event: Event, values: dict[str, Any]) -> bool:
-    changed = False
-    for name, value in values.items():
-        if getattr(event, name) != value:
-            setattr(event, name, value)
-            changed = True
-    return changed
 
 
 def _event_values(entry: dict[str, Any], index: int) -> dict[str, Any]:

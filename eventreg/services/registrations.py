@@ -9,6 +9,7 @@ from ..database import write_transaction
 from ..extensions import db
 from ..models import (
     Event,
+    MessageKind,
     Registrant,
     Registration,
     RegistrationStatus,
@@ -17,6 +18,7 @@ from ..models import (
     utcnow,
 )
 from ..models.registration import new_secret
+from .outbox import enqueue
 
 
 class SignupError(Exception):
@@ -66,7 +68,7 @@ def sign_up(
         )
         db.session.add(registrant)
         for event in locked:
-            _join(registrant, event)
+            _announce(_join(registrant, event))
         _drop_needs_without_in_person_event(registrant)
     return registrant
 
@@ -77,6 +79,8 @@ def add_events(registrant: Registrant, events: Sequence[Event]) -> list[Registra
         locked = _lock_events(events)
         _check_can_join(registrant.email, locked)
         joined = [_join(registrant, event) for event in locked]
+        for registration in joined:
+            _announce(registration)
     return joined
 
 
@@ -101,6 +105,9 @@ def cancel(registration: Registration) -> Registration | None:
             return None
         freed_seat = registration.is_confirmed
         registration.cancel()
+        # A seat had a calendar entry: a CANCEL with the same UID removes it.
+        calendar = {"sequence": registration.next_calendar_sequence()} if freed_seat else {}
+        enqueue(MessageKind.CANCELLED, registration, **calendar)
         db.session.flush()
         promoted = _promote(event) if freed_seat else []
     return promoted[0] if promoted else None
@@ -202,6 +209,18 @@ def _join(registrant: Registrant, event: Event) -> Registration:
     return registration
 
 
+def _announce(registration: Registration) -> None:
+    """Queue the e-mail that tells the person where they stand: ticket and invitation, or queue."""
+    if registration.is_confirmed:
+        enqueue(
+            MessageKind.CONFIRMATION,
+            registration,
+            sequence=registration.next_calendar_sequence(),
+        )
+    else:
+        enqueue(MessageKind.WAITLISTED, registration)
+
+
 def _promote(event: Event) -> list[Registration]:
     promoted = []
     while _has_free_seat(event):
@@ -215,6 +234,7 @@ def _promote(event: Event) -> list[Registration]:
         if first_waiting is None:
             break
         first_waiting.confirm()
+        _announce(first_waiting)
         db.session.flush()
         promoted.append(first_waiting)
     return promoted

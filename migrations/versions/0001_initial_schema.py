@@ -1,6 +1,6 @@
 """initial schema: events, registrants, registrations, staff accounts
 
-Revision ID: 912efea868c5
+Revision ID: 0001
 Revises: 
 Create Date: 2026-11-29 03:50:08.912896
 

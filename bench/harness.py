@@ -1,0 +1,191 @@
+"""The one command: floor and eventreg under gunicorn, loaded by wrk, per database and worker."""
+
+import argparse
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import traceback
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from . import machine, report
+from .databases import (
+    fresh_database,
+    postgres_version,
+    service_env,
+    set_up_like_production,
+    write_bench_programme,
+)
+from .queries import count_queries
+from .rush import is_exact, rush
+from .scenarios import SCENARIOS, Scenario
+from .server import gunicorn
+from .settings import BACKENDS, FULL, QUICK, RUSH_EVENT, WORKER_SETUPS, Sizes
+from .wrk import run_wrk, wrk_version
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run everything, write the results; non-zero when a run failed or the rush was not exact."""
+    options = _parse(argv)
+    wrk = wrk_version()
+    if wrk is None:
+        print("bench/run: wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return 2
+    sizes = QUICK if options.quick else FULL
+    postgres_url = os.environ.get("EVENTREG_TEST_POSTGRES_URL")
+    if "postgresql" not in options.backends:
+        postgres_url = None
+    workdir = Path(tempfile.mkdtemp(prefix="eventreg-bench-"))
+    programme = write_bench_programme(workdir / "bench-programme.toml", sizes.rush_seats)
+    run = Run(sizes, workdir, programme, postgres_url)
+    results = _new_results(sizes, wrk, postgres_url)
+    for backend in options.backends:
+        if backend == "postgresql" and not postgres_url:
+            results["skipped"].append("PostgreSQL (no server; install the postgresql package)")
+            continue
+        results["setups"] += [run.setup(backend, workers) for workers in options.worker_classes]
+        results["query_counts"][backend] = run.query_counts(backend)
+    report.write(results, options.out, BENCH / "findings.md")
+    return _finish(results, options.out, workdir)
+
+
+@dataclass
+class Run:
+    """One harness run: its sizes, scratch folder, bench programme and PostgreSQL server."""
+
+    sizes: Sizes
+    workdir: Path
+    programme: Path
+    postgres_url: str | None
+
+    def setup(self, backend: str, worker_class: str) -> dict:
+        """Floor, scenarios and rush for one database and one kind of worker."""
+        _say(f"{backend} · {worker_class}")
+        labels = {"backend": backend, "worker_class": worker_class}
+        try:
+            return labels | self._measure(backend, worker_class)
+        except Exception as exc:  # one broken set-up must not lose the others' figures
+            traceback.print_exc()
+            return labels | {"error": f"{type(exc).__name__}: {exc}"}
+
+    def query_counts(self, backend: str) -> dict:
+        """Statements per request with a small and a large database."""
+        _say(f"{backend} · query counts")
+        return count_queries(
+            backend, self.workdir, self.postgres_url, self.programme, self.sizes.query_sizes
+        )
+
+    def _measure(self, backend: str, worker_class: str) -> dict:
+        workers = WORKER_SETUPS[worker_class]
+        floor = self._floor(workers, self.workdir / f"floor-{backend}-{worker_class}.log")
+        log = self.workdir / f"eventreg-{backend}-{worker_class}.log"
+        with fresh_database(backend, self.workdir, self.postgres_url) as url:
+            env = workers | service_env(url, secrets.token_hex(32))
+            set_up_like_production(ROOT, env, self.programme)
+            with gunicorn(ROOT, "wsgi:app", env, log, "/") as base_url:
+                scenarios = {s.key: self._scenario(s, base_url, floor["rps"]) for s in SCENARIOS}
+                _say("  the rush")
+                crowd = rush(base_url, RUSH_EVENT, *self._rush_sizes())
+        crowd["database_locked"] = log.read_text(errors="replace").count("database is locked")
+        crowd["exact"] = is_exact(crowd)
+        return {"floor": floor, "scenarios": scenarios, "rush": crowd}
+
+    def _floor(self, workers: dict[str, str], log: Path) -> dict:
+        """The minimal Flask app's throughput under the same gunicorn settings."""
+        _say("  floor")
+        with gunicorn(ROOT, "bench.floor_app:app", workers, log, "/hello") as base_url:
+            return self._load(f"{base_url}/hello", "report.lua", lambda prefix: [])
+
+    def _scenario(self, scenario: Scenario, base_url: str, floor_rps: float) -> dict:
+        _say(f"  {scenario.title}")
+        figures = self._load(
+            base_url + scenario.path,
+            scenario.script,
+            lambda prefix: scenario.script_args(base_url, prefix),
+        )
+        ratio = figures["rps"] / floor_rps
+        return figures | {
+            "title": scenario.title,
+            "kind": scenario.kind,
+            "ratio": round(ratio, 3),
+            "goal": scenario.goal,
+            "meets_goal": ratio >= scenario.goal,
+        }
+
+    def _load(self, url: str, script: str, script_args) -> dict:
+        """A discarded warm-up, then the measured wrk run; each with fresh script arguments."""
+        if self.sizes.warmup_s:
+            run_wrk(url, script, script_args(_prefix("warmup")), self.sizes, self.sizes.warmup_s)
+        return run_wrk(url, script, script_args(_prefix("load")), self.sizes, self.sizes.duration_s)
+
+    def _rush_sizes(self) -> tuple[int, int, int]:
+        sizes = self.sizes
+        return sizes.rush_requests, sizes.rush_seats, sizes.rush_concurrency
+
+
+def _new_results(sizes: Sizes, wrk: str, postgres_url: str | None) -> dict:
+    postgres = postgres_version(postgres_url) if postgres_url else None
+    return {
+        "machine": machine.describe(ROOT, wrk, postgres),
+        "sizes": asdict(sizes),
+        "setups": [],
+        "query_counts": {},
+        "skipped": [],
+    }
+
+
+def _finish(results: dict, out: Path, workdir: Path) -> int:
+    """Print what was missed; keep the logs when something failed, else clean up."""
+    missed = report.goals_missed(results)
+    print(f"bench/run: wrote {out / 'results.md'} and {out / 'results.json'}")
+    for line in missed:
+        print(f"  missed: {line}")
+    failed = [s for s in results["setups"] if "error" in s or not s["rush"]["exact"]]
+    if failed:
+        print(f"bench/run: something failed; gunicorn logs kept in {workdir}", file=sys.stderr)
+        return 1
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def _prefix(label: str) -> str:
+    """A prefix for e-mail addresses that no other wrk run of this database uses."""
+    return f"{label}-{secrets.token_hex(4)}"
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    parser.add_argument(
+        "--out", type=Path, default=BENCH, help="where results.md and .json go (default: bench/)"
+    )
+    parser.add_argument(
+        "--backends", type=_choices(BACKENDS), default=list(BACKENDS), help="comma-separated"
+    )
+    parser.add_argument(
+        "--worker-classes",
+        type=_choices(tuple(WORKER_SETUPS)),
+        default=list(WORKER_SETUPS),
+        help="comma-separated",
+    )
+    return parser.parse_args(argv)
+
+
+def _choices(allowed: tuple[str, ...]):
+    def parse(value: str) -> list[str]:
+        picked = [item.strip() for item in value.split(",") if item.strip()]
+        unknown = set(picked) - set(allowed)
+        if unknown or not picked:
+            raise argparse.ArgumentTypeError(f"choose from {', '.join(allowed)}")
+        return picked
+
+    return parse

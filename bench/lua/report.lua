@@ -1,0 +1,13 @@
+-- Shared by every wrk script: print the run's figures as one JSON line the harness parses.
+-- wrk gives latencies in microseconds; "status" counts responses with a status of 400 or more.
+
+function done(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests": %d, "duration_us": %d, "connect_errors": %d, "read_errors": %d, '
+      .. '"write_errors": %d, "status_errors": %d, "timeouts": %d, '
+      .. '"p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d}\n',
+    summary.requests, summary.duration, errors.connect, errors.read, errors.write,
+    errors.status, errors.timeout, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max))
+end

@@ -1,0 +1,117 @@
+"""What the harness measures, with the goals from issue 7, and what it will measure next.
+
+A throughput scenario is one wrk run against the running service. To add one (check-in, for
+example), write its Lua script in ``bench/lua/`` and append a ``Scenario`` to ``SCENARIOS``;
+then remove its entry from ``PLANNED``. Everything else (floor ratio, goal, report) follows.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from . import client
+from .settings import SIGNUP_EVENT
+
+# Throughput as a share of the framework floor, by kind of scenario.
+GOALS = {"read": 0.60, "signup": 0.40, "checkin": 0.50}
+# Sign-ups a minute on one contended event ("well over"; pretix documents 300-400).
+RUSH_GOAL_PER_MINUTE = 1200
+
+# (base URL, a prefix unique to this wrk run) -> the Lua script's arguments.
+ScriptArgs = Callable[[str, str], list[str]]
+
+
+def no_args(base_url: str, prefix: str) -> list[str]:
+    """Reads need nothing."""
+    return []
+
+
+def unique_prefix(base_url: str, prefix: str) -> list[str]:
+    """API sign-ups need only a prefix for their e-mail addresses."""
+    return [prefix]
+
+
+def browser_session(base_url: str, prefix: str) -> list[str]:
+    """Form sign-ups reuse one browser session: its CSRF token and cookie, like a real form."""
+    token, cookie = client.form_session(base_url)
+    return [prefix, quote(token, safe=""), cookie, SIGNUP_EVENT]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One kind of request, loaded by wrk and compared with the floor."""
+
+    key: str
+    title: str
+    path: str
+    kind: str  # a key of GOALS
+    script: str = "report.lua"
+    script_args: ScriptArgs = no_args
+
+    @property
+    def goal(self) -> float:
+        return GOALS[self.kind]
+
+
+SCENARIOS = (
+    Scenario("programme_page", "GET / (programme page)", "/", "read"),
+    Scenario("event_page", "GET /events/<slug> (event page)", f"/events/{SIGNUP_EVENT}", "read"),
+    Scenario("api_events", "GET /api/v1/events", "/api/v1/events", "read"),
+    Scenario(
+        "signup_form",
+        "POST /register (sign-up form)",
+        "/register",
+        "signup",
+        script="signup_form.lua",
+        script_args=browser_session,
+    ),
+    Scenario(
+        "signup_api",
+        "POST /api/v1/events/<slug>/registrations",
+        f"/api/v1/events/{SIGNUP_EVENT}/registrations",
+        "signup",
+        script="signup_api.lua",
+        script_args=unique_prefix,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A measurement issue 7 asks for that waits on a feature; listed in every report."""
+
+    key: str
+    what: str
+    waits_on: str
+
+
+PLANNED = (
+    Planned(
+        "checkin",
+        "Check-in scan throughput against the floor (goal: at least 50%)",
+        "the check-in endpoint",
+    ),
+    Planned(
+        "mail_off_request_path",
+        "Sign-up p95 with an SMTP server that stalls 2 s per message, against an instant one "
+        "(goal: within 1.1x)",
+        "confirmation e-mail sent from the outbox",
+    ),
+    Planned(
+        "exports",
+        "CSV, XLSX and PDF of 50,000 registrations against `sqlite3 -csv` of the same rows, "
+        "and peak memory (goals: CSV within 3x; memory flat)",
+        "the exports",
+    ),
+    Planned(
+        "query_counts_attendance_and_export",
+        "Query counts of the attendance list and an export for 100 and 10,000 registrations",
+        "the attendance list and the exports",
+    ),
+    Planned(
+        "ticket_cost",
+        "Time to build one confirmation e-mail (QR + .ics + MIME); outbox send rate over one "
+        "reused SMTP connection against one connection per message",
+        "tickets and the outbox",
+    ),
+)

@@ -1,0 +1,60 @@
+"""Starting gunicorn as the README's production set-up does, on a free loopback port."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .client import wait_until_up
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def venv_command(name: str) -> str:
+    """A console script of the virtualenv the harness runs in (gunicorn, flask)."""
+    return str(Path(sys.executable).parent / name)
+
+
+@contextmanager
+def gunicorn(
+    root: Path, app: str, env: dict[str, str], log_path: Path, ready_path: str
+) -> Iterator[str]:
+    """Serve ``app`` with ``gunicorn --config gunicorn.conf.py``; yield its base URL.
+
+    ``env`` carries the GUNICORN_* and EVENTREG_* settings; access and error logs go to
+    ``log_path``. The server is stopped (gracefully, then killed) when the block ends.
+    """
+    port = free_port()
+    settings = os.environ | env | {"GUNICORN_BIND": f"127.0.0.1:{port}"}
+    command = [venv_command("gunicorn"), "--config", "gunicorn.conf.py", app]
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command, cwd=root, env=settings, stdout=log, stderr=subprocess.STDOUT
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base_url, ready_path, process)
+        yield base_url
+    finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM lets gunicorn finish its requests; kill it if it takes longer than its grace."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

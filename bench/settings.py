@@ -1,0 +1,59 @@
+"""How big and how long each run is: the full run whose results we commit, and a quick one."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Durations, concurrency and data sizes for one harness run."""
+
+    name: str
+    duration_s: int  # each wrk measurement
+    warmup_s: int  # a discarded wrk run before each measurement
+    wrk_threads: int
+    connections: int
+    rush_requests: int
+    rush_seats: int
+    rush_concurrency: int
+    query_sizes: tuple[int, int]  # registrations in the small and the large database
+
+
+FULL = Sizes(
+    name="full",
+    duration_s=10,
+    warmup_s=2,
+    wrk_threads=2,
+    connections=32,
+    rush_requests=2000,
+    rush_seats=100,
+    rush_concurrency=64,
+    query_sizes=(100, 10_000),
+)
+
+QUICK = Sizes(
+    name="quick",
+    duration_s=1,
+    warmup_s=0,
+    wrk_threads=2,
+    connections=8,
+    rush_requests=60,
+    rush_seats=5,
+    rush_concurrency=16,
+    query_sizes=(20, 200),
+)
+
+# The event that load scenarios sign people up for (it fills, then queues), and the rush's own.
+SIGNUP_EVENT = "bench-signup"
+SIGNUP_EVENT_CAPACITY = 100
+RUSH_EVENT = "bench-rush"
+
+# The same two worker set-ups for the floor and for eventreg: gunicorn's defaults per README.
+WORKER_SETUPS = {
+    "sync": {"GUNICORN_WORKER_CLASS": "sync", "GUNICORN_WORKERS": "2", "GUNICORN_THREADS": "1"},
+    "gthread": {
+        "GUNICORN_WORKER_CLASS": "gthread",
+        "GUNICORN_WORKERS": "2",
+        "GUNICORN_THREADS": "4",
+    },
+}
+BACKENDS = ("sqlite", "postgresql")

@@ -1,0 +1,55 @@
+"""The outbox: every e-mail the service owes someone, written in the transaction that caused it."""
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .event import enum_column
+from .registration import Registration
+from .types import UTCDateTime, utcnow
+
+
+class MessageKind(enum.StrEnum):
+    CONFIRMATION = "confirmation"  # a seat: invitation (.ics REQUEST) and QR ticket
+    WAITLISTED = "waitlisted"  # on the waiting list: no ticket
+    CANCELLED = "cancelled"  # the registration was cancelled: .ics CANCEL
+    EVENT_CHANGED = "event_changed"  # time, place or online URL moved: updated .ics REQUEST
+    EVENT_CANCELLED = "event_cancelled"  # the whole event was called off: .ics CANCEL
+    REMINDER = "reminder"  # about a day before the event
+    ORGANISER_MESSAGE = "organiser_message"  # written by an organiser
+
+
+class MessageStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the last retry; an organiser can retry
+
+
+class OutboxMessage(db.Model):
+    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[MessageKind] = mapped_column(enum_column(MessageKind))
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[MessageStatus] = mapped_column(
+        enum_column(MessageStatus), default=MessageStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    registration: Mapped[Registration] = relationship()
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status is MessageStatus.FAILED

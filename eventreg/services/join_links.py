@@ -1,0 +1,36 @@
+"""Personal join links for online events: ``/j/<token>`` records the join, then redirects."""
+
+from flask import current_app, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Registration, utcnow
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="join-link")
+
+
+def join_url(registration: Registration) -> str:
+    """The registrant's own link to the online meeting."""
+    token = _serializer().dumps(registration.ticket_secret)
+    return url_for("public.join", token=token, _external=True)
+
+
+def registration_for_join_token(token: str) -> Registration | None:
+    """The registration a join token belongs to; None when forged or the ticket was replaced."""
+    try:
+        secret = _serializer().loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(secret, str):
+        return None
+    return db.session.scalar(select(Registration).where(Registration.ticket_secret == secret))
+
+
+def record_join(registration: Registration) -> None:
+    """Count the person as attending the online event (the first join counts)."""
+    if registration.joined_online_at is None:
+        registration.joined_online_at = utcnow()
+        db.session.commit()

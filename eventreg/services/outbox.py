@@ -1,0 +1,156 @@
+"""Queueing e-mail in the outbox and delivering it: retries, backoff, no message sent twice.
+
+Messages are queued inside the caller's transaction, so an e-mail exists exactly when the
+change that caused it was committed. Senders claim due messages with a lease (``FOR UPDATE
+SKIP LOCKED`` on PostgreSQL, the write lock on SQLite), so several senders never take the same
+message; each message is marked sent in its own commit right after the server accepted it.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import make_msgid
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+
+from ..database import write_transaction
+from ..extensions import db
+from ..models import MessageKind, MessageStatus, OutboxMessage, Registration, utcnow
+from .mail_transport import TransportError, open_transport
+from .notifications import build_message
+
+log = logging.getLogger(__name__)
+
+
+def enqueue(kind: MessageKind, registration: Registration, **params: Any) -> OutboxMessage:
+    """Add a message to the outbox in the current transaction (the caller commits)."""
+    message = OutboxMessage(
+        kind=kind,
+        registration=registration,
+        recipient=registration.registrant.email,
+        params=params,
+        message_id=make_msgid(domain=current_app.config["MAIL_MESSAGE_ID_DOMAIN"]),
+    )
+    db.session.add(message)
+    return message
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    claimed: int = 0
+
+
+def deliver_due(batch_size: int | None = None) -> DeliveryReport:
+    """Claim the messages that are due and send them over one connection."""
+    batch_size = batch_size or current_app.config["OUTBOX_BATCH_SIZE"]
+    ids = _claim(batch_size)
+    report = DeliveryReport(claimed=len(ids))
+    if not ids:
+        return report
+    try:
+        with open_transport() as transport:
+            for message_id in ids:
+                message = db.session.get(OutboxMessage, message_id)
+                try:
+                    transport.send(build_message(message))
+                except TransportError as exc:
+                    if exc.connection_lost:
+                        raise
+                    _record_failure(message, exc)
+                    report.failed += 1
+                else:
+                    _record_sent(message)
+                    report.sent += 1
+    except TransportError as exc:  # the server is unreachable: every unsent claimed message waits
+        for message_id in ids[report.sent + report.failed :]:
+            _record_failure(db.session.get(OutboxMessage, message_id), exc)
+            report.failed += 1
+    return report
+
+
+def deliver_all(max_rounds: int = 1000) -> DeliveryReport:
+    """Deliver until nothing is due (for ``flask mail send`` and tests)."""
+    total = DeliveryReport()
+    for _ in range(max_rounds):
+        report = deliver_due()
+        total.sent += report.sent
+        total.failed += report.failed
+        total.claimed += report.claimed
+        if report.claimed == 0 or report.sent == 0:
+            break
+    return total
+
+
+def retry(message: OutboxMessage) -> None:
+    """Put a failed message back in the queue, due now."""
+    message.status = MessageStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    message.claimed_until = None
+    db.session.commit()
+
+
+def recent(status: MessageStatus | None = None, limit: int = 200) -> list[OutboxMessage]:
+    """The newest messages, optionally of one status, for the organisers' outbox page."""
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    return list(db.session.scalars(query))
+
+
+def counts() -> dict[MessageStatus, int]:
+    """How many messages are pending, sent and failed."""
+    rows = db.session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    )
+    found = dict(rows.all())
+    return {status: found.get(status, 0) for status in MessageStatus}
+
+
+def _claim(batch_size: int) -> list[int]:
+    now = utcnow()
+    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    with write_transaction():
+        messages = db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == MessageStatus.PENDING)
+            .where(OutboxMessage.next_attempt_at <= now)
+            .where(or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+            .order_by(OutboxMessage.id)
+            .limit(batch_size)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for message in messages:
+            message.claimed_until = now + lease
+        ids = [message.id for message in messages]
+    return ids
+
+
+def _record_sent(message: OutboxMessage) -> None:
+    message.status = MessageStatus.SENT
+    message.sent_at = utcnow()
+    message.claimed_until = None
+    message.attempts += 1
+    message.last_error = None
+    db.session.commit()
+
+
+def _record_failure(message: OutboxMessage, error: Exception) -> None:
+    config = current_app.config
+    message.attempts += 1
+    message.last_error = str(error)[:2000]
+    message.claimed_until = None
+    if message.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
+        message.status = MessageStatus.FAILED
+    else:
+        delay = min(
+            config["OUTBOX_BACKOFF_SECONDS"] * 2 ** (message.attempts - 1),
+            config["OUTBOX_MAX_BACKOFF_SECONDS"],
+        )
+        message.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    db.session.commit()
+    log.warning("Message %s to %s not sent: %s", message.id, message.recipient, error)
