@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -386,10 +387,8 @@ def test_organisers_see_the_outbox_and_read_messages(
     assert "Your place at Webinar on clauses" in detail.text
     eml = client.get(f"/admin/outbox/{message_id}.eml")
     assert (
-        (eml.mimetype == "message/rfc822"
-        and b"BEGIN:VCALENDAR" in eml.data.replace(b"=\r\n", b""))
-        or (b"text/calendar" in eml.data)
-    )
+        eml.mimetype == "message/rfc822" and b"BEGIN:VCALENDAR" in eml.data.replace(b"=\r\n", b"")
+    ) or (b"text/calendar" in eml.data)
 
 
 def test_programme_feed_and_event_download_parse(client, make_event):
@@ -403,3 +402,28 @@ def test_programme_feed_and_event_download_parse(client, make_event):
     assert vevent(single)["DTSTART"].dt == first.starts_at.replace(microsecond=0)
     page = client.get(f"/events/{first.slug}").text
     assert "calendar.google.com" in page and "outlook.live.com" in page
+
+
+def test_two_senders_at_once_send_each_message_once(app, smtp, make_event, sign_up):
+    event = make_event(capacity=None)
+    for n in range(30):
+        sign_up(event, email=f"pair{n}@example.org")
+    app.config["OUTBOX_BATCH_SIZE"] = 4
+    start = threading.Barrier(2)
+    sent = []
+
+    def sender():
+        with app.app_context():
+            start.wait()
+            sent.append(outbox.deliver_all().sent)
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(sent) == 30
+    messages = smtp.inbox.wait_for(30)
+    time.sleep(0.2)
+    assert len(smtp.inbox.envelopes) == 30
+    assert len({m["Message-ID"] for m in messages}) == 30

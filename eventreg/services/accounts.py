@@ -4,6 +4,7 @@ import secrets
 
 from sqlalchemy import select
 
+from ..database import write_transaction
 from ..extensions import db
 from ..models import ApiToken, Role, User, utcnow
 from ..models.user import hash_token
@@ -22,8 +23,8 @@ def create_user(email: str, role: Role, password: str) -> User:
         raise AccountError("the password must have at least 10 characters")
     user = User(email=email, role=role)
     user.set_password(password)
-    db.session.add(user)
-    db.session.commit()
+    with write_transaction():
+        db.session.add(user)
     return user
 
 
@@ -47,17 +48,17 @@ def authenticate(email: str, password: str) -> User | None:
 def issue_api_token(user: User) -> str:
     """Create an API token for the user; only its hash is stored, so show it once."""
     token = "ert_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user=user, token_hash=hash_token(token)))
-    db.session.commit()
+    with write_transaction():
+        db.session.add(ApiToken(user=user, token_hash=hash_token(token)))
     return token
 
 
 def revoke_api_tokens(user: User) -> int:
     """Revoke every live token of the user; return how many."""
-    live = [token for token in user.tokens if not token.is_revoked]
-    for token in live:
-        token.revoked_at = utcnow()
-    db.session.commit()
+    with write_transaction():
+        live = [token for token in user.tokens if not token.is_revoked]
+        for token in live:
+            token.revoked_at = utcnow()
     return len(live)
 
 

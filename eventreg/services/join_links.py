@@ -4,6 +4,7 @@ from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
+from ..database import write_transaction
 from ..extensions import db
 from ..models import Registration, utcnow
 
@@ -31,6 +32,8 @@ def registration_for_join_token(token: str) -> Registration | None:
 
 def record_join(registration: Registration) -> None:
     """Count the person as attending the online event (the first join counts)."""
-    if registration.joined_online_at is None:
-        registration.joined_online_at = utcnow()
-        db.session.commit()
+    if registration.joined_online_at is not None:
+        return
+    with write_transaction():
+        if registration.joined_online_at is None:  # re-read under the lock
+            registration.joined_online_at = utcnow()

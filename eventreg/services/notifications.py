@@ -1,4 +1,4 @@
-"""What each e-mail says: subject, text and HTML, invitation and ticket, in the reader's language."""
+"""What each e-mail says: subject, text, HTML, invitation and ticket, in the reader's language."""
 
 from dataclasses import dataclass
 from email.utils import formataddr

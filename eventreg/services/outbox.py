@@ -54,20 +54,19 @@ def deliver_due(batch_size: int | None = None) -> DeliveryReport:
     try:
         with open_transport() as transport:
             for message_id in ids:
-                message = db.session.get(OutboxMessage, message_id)
                 try:
-                    transport.send(build_message(message))
+                    transport.send(build_message(db.session.get(OutboxMessage, message_id)))
                 except TransportError as exc:
                     if exc.connection_lost:
                         raise
-                    _record_failure(message, exc)
+                    _record_failure(message_id, exc)
                     report.failed += 1
                 else:
-                    _record_sent(message)
+                    _record_sent(message_id)
                     report.sent += 1
     except TransportError as exc:  # the server is unreachable: every unsent claimed message waits
         for message_id in ids[report.sent + report.failed :]:
-            _record_failure(db.session.get(OutboxMessage, message_id), exc)
+            _record_failure(message_id, exc)
             report.failed += 1
     return report
 
@@ -87,11 +86,11 @@ def deliver_all(max_rounds: int = 1000) -> DeliveryReport:
 
 def retry(message: OutboxMessage) -> None:
     """Put a failed message back in the queue, due now."""
-    message.status = MessageStatus.PENDING
-    message.attempts = 0
-    message.next_attempt_at = utcnow()
-    message.claimed_until = None
-    db.session.commit()
+    with write_transaction():
+        message.status = MessageStatus.PENDING
+        message.attempts = 0
+        message.next_attempt_at = utcnow()
+        message.claimed_until = None
 
 
 def recent(status: MessageStatus | None = None, limit: int = 200) -> list[OutboxMessage]:
@@ -130,27 +129,29 @@ def _claim(batch_size: int) -> list[int]:
     return ids
 
 
-def _record_sent(message: OutboxMessage) -> None:
-    message.status = MessageStatus.SENT
-    message.sent_at = utcnow()
-    message.claimed_until = None
-    message.attempts += 1
-    message.last_error = None
-    db.session.commit()
+def _record_sent(message_id: int) -> None:
+    with write_transaction():
+        message = db.session.get(OutboxMessage, message_id)
+        message.status = MessageStatus.SENT
+        message.sent_at = utcnow()
+        message.claimed_until = None
+        message.attempts += 1
+        message.last_error = None
 
 
-def _record_failure(message: OutboxMessage, error: Exception) -> None:
+def _record_failure(message_id: int, error: Exception) -> None:
     config = current_app.config
-    message.attempts += 1
-    message.last_error = str(error)[:2000]
-    message.claimed_until = None
-    if message.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
-        message.status = MessageStatus.FAILED
-    else:
-        delay = min(
-            config["OUTBOX_BACKOFF_SECONDS"] * 2 ** (message.attempts - 1),
-            config["OUTBOX_MAX_BACKOFF_SECONDS"],
-        )
-        message.next_attempt_at = utcnow() + timedelta(seconds=delay)
-    db.session.commit()
+    with write_transaction():
+        message = db.session.get(OutboxMessage, message_id)
+        message.attempts += 1
+        message.last_error = str(error)[:2000]
+        message.claimed_until = None
+        if message.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
+            message.status = MessageStatus.FAILED
+        else:
+            delay = min(
+                config["OUTBOX_BACKOFF_SECONDS"] * 2 ** (message.attempts - 1),
+                config["OUTBOX_MAX_BACKOFF_SECONDS"],
+            )
+            message.next_attempt_at = utcnow() + timedelta(seconds=delay)
     log.warning("Message %s to %s not sent: %s", message.id, message.recipient, error)
