@@ -12,10 +12,10 @@ from pathlib import Path
 
 from . import machine, report
 from .databases import (
-    fresh_database,
+    Copies,
     postgres_version,
+    prepared_databases,
     service_env,
-    set_up_like_production,
     write_bench_programme,
 )
 from .queries import count_queries
@@ -42,51 +42,47 @@ def main(argv: list[str] | None = None) -> int:
         postgres_url = None
     workdir = Path(tempfile.mkdtemp(prefix="eventreg-bench-"))
     programme = write_bench_programme(workdir / "bench-programme.toml", sizes.rush_seats)
-    run = Run(sizes, workdir, programme, postgres_url)
+    run = Run(sizes, workdir)
     results = _new_results(sizes, wrk, postgres_url)
     for backend in options.backends:
         if backend == "postgresql" and not postgres_url:
             results["skipped"].append("PostgreSQL (no server; install the postgresql package)")
             continue
-        results["setups"] += [run.setup(backend, workers) for workers in options.worker_classes]
-        results["query_counts"][backend] = run.query_counts(backend)
+        with prepared_databases(backend, workdir, postgres_url, ROOT, programme) as copies:
+            results["setups"] += [run.setup(copies, backend, w) for w in options.worker_classes]
+            results["query_counts"][backend] = run.query_counts(copies, backend)
     report.write(results, options.out, BENCH / "findings.md")
     return _finish(results, options.out, workdir)
 
 
 @dataclass
 class Run:
-    """One harness run: its sizes, scratch folder, bench programme and PostgreSQL server."""
+    """One harness run: its sizes and its scratch folder (databases and logs)."""
 
     sizes: Sizes
     workdir: Path
-    programme: Path
-    postgres_url: str | None
 
-    def setup(self, backend: str, worker_class: str) -> dict:
+    def setup(self, copies: Copies, backend: str, worker_class: str) -> dict:
         """Floor, scenarios and rush for one database and one kind of worker."""
         _say(f"{backend} · {worker_class}")
         labels = {"backend": backend, "worker_class": worker_class}
         try:
-            return labels | self._measure(backend, worker_class)
+            return labels | self._measure(copies, backend, worker_class)
         except Exception as exc:  # one broken set-up must not lose the others' figures
             traceback.print_exc()
             return labels | {"error": f"{type(exc).__name__}: {exc}"}
 
-    def query_counts(self, backend: str) -> dict:
+    def query_counts(self, copies: Copies, backend: str) -> dict:
         """Statements per request with a small and a large database."""
         _say(f"{backend} · query counts")
-        return count_queries(
-            backend, self.workdir, self.postgres_url, self.programme, self.sizes.query_sizes
-        )
+        return count_queries(copies, self.sizes.query_sizes)
 
-    def _measure(self, backend: str, worker_class: str) -> dict:
+    def _measure(self, copies: Copies, backend: str, worker_class: str) -> dict:
         workers = WORKER_SETUPS[worker_class]
         floor = self._floor(workers, self.workdir / f"floor-{backend}-{worker_class}.log")
         log = self.workdir / f"eventreg-{backend}-{worker_class}.log"
-        with fresh_database(backend, self.workdir, self.postgres_url) as url:
+        with copies() as url:
             env = workers | service_env(url, secrets.token_hex(32))
-            set_up_like_production(ROOT, env, self.programme)
             with gunicorn(ROOT, "wsgi:app", env, log, "/") as base_url:
                 scenarios = {s.key: self._scenario(s, base_url, floor["rps"]) for s in SCENARIOS}
                 _say("  the rush")

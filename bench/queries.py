@@ -7,19 +7,16 @@ client (one app context per request, as in production), not under load.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
-from flask_migrate import upgrade
 
 from eventreg import create_app
 from eventreg.extensions import db
 from eventreg.models import Registrant, Registration, RegistrationStatus, TargetGroup, utcnow
 from eventreg.services import events, registrations
-from eventreg.services.programme import SHIPPED_PROGRAMME, load_programme
 
-from .databases import fresh_database
+from .databases import Copies
 from .settings import SIGNUP_EVENT
 
 PAGES = ("/", "/api/v1/events")
@@ -27,14 +24,12 @@ PROMOTION = "waiting-list promotion (cancel a seat)"
 MEASURES = (*(f"GET {path}" for path in PAGES), PROMOTION)
 
 
-def count_queries(
-    backend: str, workdir: Path, postgres_url: str | None, programme: Path, sizes: tuple[int, ...]
-) -> dict:
+def count_queries(copies: Copies, sizes: tuple[int, ...]) -> dict:
     """For each measure: the statement count at each size, and whether they are all equal."""
     by_size = {}
     for size in sizes:
-        with fresh_database(backend, workdir, postgres_url) as url:
-            by_size[size] = _counts_at(url, programme, size)
+        with copies() as url:
+            by_size[size] = _counts_at(url, size)
     return {
         measure: {
             "statements": {str(size): by_size[size][measure] for size in sizes},
@@ -44,12 +39,10 @@ def count_queries(
     }
 
 
-def _counts_at(url: str, programme: Path, size: int) -> dict[str, int]:
+def _counts_at(url: str, size: int) -> dict[str, int]:
+    """Counts on a copy of the prepared database, filled with ``size`` registrations."""
     app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
-        upgrade()
-        load_programme(SHIPPED_PROGRAMME)
-        load_programme(programme)
         _fill(SIGNUP_EVENT, size)
         engine = db.engine
     try:

@@ -22,6 +22,8 @@ from eventreg.extensions import db
 from eventreg.models import Event, EventKind, EventMode, Role, TargetGroup, utcnow
 from eventreg.services import accounts, registrations
 
+pytest_plugins = ["tests.browser_fixtures"]
+
 IN_CI = os.environ.get("CI") == "true"
 POSTGRES_URL = os.environ.get("EVENTREG_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"]

@@ -1,6 +1,7 @@
 """The data model; import models from here."""
 
-from .event import Event, EventKind, EventMode, RegistrationWindow
+from .audit import AuditEntry
+from .event import Event, EventKind, EventMode, EventStatus, RegistrationWindow
 from .outbox import MessageKind, MessageStatus, OutboxMessage
 from .registration import (
     Registrant,
@@ -10,13 +11,15 @@ from .registration import (
     TargetGroup,
 )
 from .types import utcnow
-from .user import ApiToken, Role, User
+from .user import ApiToken, Role, User, event_staff
 
 __all__ = [
     "ApiToken",
+    "AuditEntry",
     "Event",
     "EventKind",
     "EventMode",
+    "EventStatus",
     "MessageKind",
     "MessageStatus",
     "OutboxMessage",
@@ -28,5 +31,6 @@ __all__ = [
     "SocialEconomyType",
     "TargetGroup",
     "User",
+    "event_staff",
     "utcnow",
 ]

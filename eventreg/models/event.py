@@ -21,6 +21,12 @@ class EventMode(enum.StrEnum):
     ONLINE = "online"
 
 
+class EventStatus(enum.StrEnum):
+    DRAFT = "draft"  # only organisers see it
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"  # called off; registrants were told
+
+
 class RegistrationWindow(enum.StrEnum):
     NOT_YET_OPEN = "not_yet_open"
     OPEN = "open"
@@ -64,6 +70,9 @@ class Event(db.Model):
     registration_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
     online_url: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[EventStatus] = mapped_column(
+        enum_column(EventStatus), default=EventStatus.PUBLISHED, server_default="published"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -87,9 +96,19 @@ class Event(db.Model):
     def is_unlimited(self) -> bool:
         return self.capacity is None
 
+    @property
+    def is_published(self) -> bool:
+        return self.status is EventStatus.PUBLISHED
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status is EventStatus.CANCELLED
+
     def registration_window(self, now: datetime | None = None) -> RegistrationWindow:
         """Where ``now`` falls relative to this event's registration window."""
         now = now or utcnow()
+        if not self.is_published:
+            return RegistrationWindow.CLOSED
         if now < self.registration_opens_at:
             return RegistrationWindow.NOT_YET_OPEN
         if now >= self.registration_closes_at:

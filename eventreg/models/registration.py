@@ -103,9 +103,17 @@ class Registration(db.Model):
     calendar_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     joined_online_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     registrant: Mapped[Registrant] = relationship(back_populates="registrations")
     event: Mapped[Event] = relationship()
+    checked_in_by: Mapped["User | None"] = relationship()  # noqa: F821
+
+    @property
+    def has_attended(self) -> bool:
+        """Checked in at the door, or joined the online event through the personal link."""
+        return self.checked_in_at is not None or self.joined_online_at is not None
 
     @property
     def is_active(self) -> bool:

@@ -5,7 +5,7 @@ import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,6 +20,15 @@ class Role(enum.StrEnum):
     CHECKIN = "checkin"
 
 
+# Which events each check-in staff member may check people in at.
+event_staff = Table(
+    "event_staff",
+    db.metadata,
+    Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    Column("event_id", ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -29,6 +38,13 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
+    checkin_events: Mapped[list["Event"]] = relationship(secondary=event_staff)  # noqa: F821
+
+    def can_check_in_at(self, event) -> bool:
+        """Organisers may check in everywhere; check-in staff at the events they are assigned to."""
+        return self.is_organiser or (
+            self.role is Role.CHECKIN and any(e.id == event.id for e in self.checkin_events)
+        )
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)  # scrypt

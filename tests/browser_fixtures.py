@@ -1,0 +1,1 @@
+"""Browser fixtures (real Chromium through Playwright) and a live server; loaded by conftest."""
