@@ -30,6 +30,14 @@ class DefaultConfig:
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = LANGUAGES
 
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_LOGIN = "10 per minute"
+    RATELIMIT_SIGNUP = "30 per minute"
+    RATELIMIT_MANAGE = "60 per minute"
+    RATELIMIT_API = "120 per minute"
+
     PRIVACY_NOTICE_VERSION = "2026-11-01"
     PROGRAMME_FILE = None  # None: the programme shipped in eventreg/data/programme.toml
     SITE_NAME = "Socially Responsible Public Procurement: missions and webinars"

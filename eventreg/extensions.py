@@ -1,6 +1,8 @@
 """Flask extension objects, created unbound and initialised in ``create_app``."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -23,3 +25,6 @@ csrf = CSRFProtect()
 mail = Mail()
 login_manager = LoginManager()
 babel = Babel()
+# Limits per client address; storage from RATELIMIT_STORAGE_URI (memory, or redis:// for
+# several machines); RATELIMIT_ENABLED = False switches them off (benchmarks).
+limiter = Limiter(key_func=get_remote_address)

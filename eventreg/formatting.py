@@ -3,10 +3,12 @@
 from datetime import datetime
 
 from babel.dates import format_date, format_datetime, format_time, get_timezone_name
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
-from .choices import country_name
+from .choices import TARGET_GROUP_LABELS, country_name, target_group_choices
+from .models import RegistrationStatus
 
 
 def event_date(event) -> str:
@@ -36,9 +38,25 @@ def datetime_in(value: datetime, zone: str) -> str:
     return format_datetime(value, "medium", tzinfo=zone, locale=get_locale()) + f" ({zone})"
 
 
+STATUS_LABELS = {
+    RegistrationStatus.CONFIRMED.value: _l("Confirmed"),
+    RegistrationStatus.WAITLISTED.value: _l("Waiting list"),
+    RegistrationStatus.CANCELLED.value: _l("Cancelled"),
+}
+
+
+def has_endpoint(name: str) -> bool:
+    """Whether a view exists, for links to optional parts of the organiser area."""
+    return name in current_app.view_functions
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.add_template_global(lambda: str(get_locale()), "current_locale")
+    app.add_template_global(has_endpoint)
+    app.add_template_global(target_group_choices)
+    app.add_template_global(TARGET_GROUP_LABELS, "target_group_labels")
+    app.add_template_global(STATUS_LABELS, "status_labels")
     app.add_template_filter(event_date)
     app.add_template_filter(event_time)
     app.add_template_filter(datetime_in)

@@ -34,6 +34,7 @@ def base_config(database_url: str) -> dict:
     return {
         "TESTING": True,
         "MAIL_SUPPRESS_SEND": False,  # Flask-Mail would otherwise drop mail in testing mode
+        "RATELIMIT_ENABLED": False,  # tests of the limits switch them on
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,

@@ -1,7 +1,222 @@
 """Forms of the organiser area."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo, available_timezones
+
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import URL, DataRequired, NumberRange, Optional, Regexp, ValidationError
+
+from ..models import EventKind, EventMode, EventStatus
+from ..public.forms import ConsentForm, MultiCheckboxField, max_length, single_line, strip
+
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 
 class RetryForm(FlaskForm):
     """An empty form: a CSRF-protected retry button."""
+
+
+class ActionForm(FlaskForm):
+    """An empty form: a CSRF-protected button (publish, cancel, promote ...)."""
+
+
+class EventForm(FlaskForm):
+    """Everything the programme file holds about an event; times are local to its zone."""
+
+    slug = StringField(
+        _l("Slug (the event's address)"),
+        filters=[strip],
+        validators=[
+            DataRequired(),
+            max_length(80),
+            Regexp(
+                r"^[a-z0-9]+(-[a-z0-9]+)*$",
+                message=_l("Use lower-case letters, digits and dashes."),
+            ),
+        ],
+    )
+    title = StringField(
+        _l("Title"), filters=[strip], validators=[DataRequired(), max_length(200), single_line]
+    )
+    description = TextAreaField(_l("Description"), filters=[strip], validators=[max_length(5000)])
+    kind = SelectField(
+        _l("Kind"),
+        choices=[
+            SelectChoice(EventKind.MISSION.value, _l("Study mission")),
+            SelectChoice(EventKind.WEBINAR.value, _l("Webinar")),
+        ],
+    )
+    mode = SelectField(
+        _l("Format"),
+        choices=[
+            SelectChoice(EventMode.IN_PERSON.value, _l("In person")),
+            SelectChoice(EventMode.ONLINE.value, _l("Online")),
+        ],
+    )
+    timezone = SelectField(_l("Time zone"), default="Europe/Brussels")
+    starts_at = DateTimeLocalField(_l("Starts"), format=LOCAL_FORMAT, validators=[DataRequired()])
+    ends_at = DateTimeLocalField(_l("Ends"), format=LOCAL_FORMAT, validators=[DataRequired()])
+    city = StringField(
+        _l("City (in person)"), filters=[strip], validators=[max_length(120), single_line]
+    )
+    venue = StringField(
+        _l("Venue (in person)"), filters=[strip], validators=[max_length(300), single_line]
+    )
+    online_url = URLField(
+        _l("Meeting URL (online; only registrants see it)"),
+        filters=[strip],
+        validators=[Optional(), URL(require_tld=False), max_length(500)],
+    )
+    host_partner = StringField(
+        _l("Host partner"),
+        filters=[strip],
+        validators=[DataRequired(), max_length(200), single_line],
+    )
+    capacity = IntegerField(
+        _l("Capacity (leave empty for unlimited)"), validators=[Optional(), NumberRange(min=0)]
+    )
+    registration_opens_at = DateTimeLocalField(
+        _l("Registration opens"), format=LOCAL_FORMAT, validators=[DataRequired()]
+    )
+    registration_closes_at = DateTimeLocalField(
+        _l("Registration closes"), format=LOCAL_FORMAT, validators=[DataRequired()]
+    )
+    publish = BooleanField(_l("Publish now (otherwise saved as a draft)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = sorted(z for z in available_timezones() if z.startswith("Europe/"))
+
+    def validate_ends_at(self, field):
+        if self.starts_at.data and field.data and field.data <= self.starts_at.data:
+            raise ValidationError(_l("The event must end after it starts."))
+
+    def validate_registration_closes_at(self, field):
+        opens = self.registration_opens_at.data
+        if opens and field.data and field.data <= opens:
+            raise ValidationError(_l("Registration must close after it opens."))
+
+    def validate_city(self, field):
+        if self.mode.data == EventMode.IN_PERSON and not field.data:
+            raise ValidationError(_l("An in-person event needs a city."))
+
+    def event_values(self) -> dict:
+        """The validated input as event columns, local times made aware in the chosen zone."""
+        zone = ZoneInfo(self.timezone.data)
+        online = self.mode.data == EventMode.ONLINE
+        values = {
+            "slug": self.slug.data,
+            "title": self.title.data,
+            "description": self.description.data or "",
+            "kind": EventKind(self.kind.data),
+            "mode": EventMode(self.mode.data),
+            "timezone": self.timezone.data,
+            "city": None if online else self.city.data,
+            "venue": None if online else (self.venue.data or None),
+            "online_url": self.online_url.data or None,
+            "host_partner": self.host_partner.data,
+            "capacity": self.capacity.data,
+        }
+        for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
+            values[name] = getattr(self, name).data.replace(tzinfo=zone)
+        return values
+
+    def load(self, event) -> None:
+        """Fill the form from an event, with times shown in its own zone."""
+        for name in (
+            "slug",
+            "title",
+            "description",
+            "city",
+            "venue",
+            "online_url",
+            "host_partner",
+            "capacity",
+            "timezone",
+        ):
+            getattr(self, name).data = getattr(event, name)
+        self.kind.data = event.kind.value
+        self.mode.data = event.mode.value
+        for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
+            getattr(self, name).data = _local(getattr(event, name), event.zone)
+        self.publish.data = event.status is EventStatus.PUBLISHED
+
+
+def _local(moment: datetime, zone) -> datetime:
+    return moment.astimezone(zone).replace(tzinfo=None)
+
+
+class AddPersonForm(ConsentForm):
+    """An organiser adds a person by hand (e.g. who registered by phone)."""
+
+
+class MoveForm(FlaskForm):
+    """Move a registration to another event."""
+
+    target = SelectField(_l("Move to"), validators=[DataRequired()])
+
+    def __init__(self, *args, events=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.target.choices = [(event.slug, event.title) for event in events]
+
+
+class MessageForm(FlaskForm):
+    """Write to the registrants of an event, filtered by status."""
+
+    statuses = MultiCheckboxField(
+        _l("Send to"),
+        choices=[
+            SelectChoice("confirmed", _l("Confirmed")),
+            SelectChoice("waitlisted", _l("Waiting list")),
+        ],
+        default=["confirmed"],
+        validators=[DataRequired(_l("Choose at least one group."))],
+    )
+    subject = StringField(
+        _l("Subject"), filters=[strip], validators=[DataRequired(), max_length(200), single_line]
+    )
+    body = TextAreaField(
+        _l("Message"), filters=[strip], validators=[DataRequired(), max_length(10000)]
+    )
+
+
+class UserForm(FlaskForm):
+    """An admin creates a staff account."""
+
+    email = StringField(
+        _l("E-mail address"), filters=[strip], validators=[DataRequired(), max_length(254)]
+    )
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            SelectChoice("organiser", _l("Organiser")),
+            SelectChoice("checkin", _l("Check-in staff")),
+            SelectChoice("admin", _l("Admin")),
+        ],
+    )
+    password = StringField(
+        _l("Initial password (at least 10 characters)"),
+        validators=[DataRequired(), max_length(200)],
+    )
+
+
+class StaffEventsForm(FlaskForm):
+    """Which events a check-in staff member works at."""
+
+    events = SelectMultipleField(_l("Events"), validators=[Optional()])
+
+    def __init__(self, *args, events=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.events.choices = [(event.slug, event.title) for event in events]

@@ -1,27 +1,229 @@
-"""The organiser area."""
+"""The organiser area: events, attendance lists, registrations, messages, the outbox, accounts."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_login import current_user
 
-from ..auth.access import organiser_required
+from ..auth.access import admin_required, organiser_required
 from ..extensions import db
-from ..models import MessageStatus, OutboxMessage
-from ..services import events, outbox
-from ..services.availability import availability_of
+from ..models import MessageStatus, OutboxMessage, Registration, RegistrationStatus, User
+from ..services import accounts, attendance, audit, events, outbox, registrations
+from ..services.availability import availability_for, availability_of
+from ..services.messages import send_to_registrants
 from ..services.notifications import build_message
-from .forms import RetryForm
+from .forms import (
+    ActionForm,
+    AddPersonForm,
+    EventForm,
+    MessageForm,
+    MoveForm,
+    RetryForm,
+    StaffEventsForm,
+    UserForm,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _event_or_404(slug):
+    return events.find(slug, include_drafts=True) or abort(404)
+
+
+def _registration_or_404(reference):
+    return db.first_or_404(db.select(Registration).where(Registration.reference == reference))
 
 
 @bp.route("/")
 @organiser_required
 def dashboard():
     """Every event with its confirmed seats and waiting list."""
-    programme = events.programme()
+    programme = events.programme(include_drafts=True)
     return render_template(
         "admin/dashboard.html", events=programme, availability=availability_of(programme)
     )
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@organiser_required
+def new_event():
+    """Create an event."""
+    form = EventForm()
+    if form.validate_on_submit():
+        values = form.event_values() | {"status": "published" if form.publish.data else "draft"}
+        try:
+            event = events.create_event(values, actor=current_user)
+        except events.SlugTaken:
+            form.slug.errors.append(_("Another event already has this slug."))
+        else:
+            flash(_("The event is saved."), "success")
+            return redirect(url_for(".event", slug=event.slug))
+    return render_template("admin/event_form.html", form=form, event=None), _status(form)
+
+
+@bp.route("/events/<slug>/edit", methods=["GET", "POST"])
+@organiser_required
+def edit_event(slug):
+    """Change an event; registrants get updated invitations when its time or place moves."""
+    event = _event_or_404(slug)
+    form = EventForm()
+    if not form.is_submitted():
+        form.load(event)
+    if form.validate_on_submit():
+        try:
+            changed = events.update_event(event, form.event_values(), actor=current_user)
+        except events.SlugTaken:
+            form.slug.errors.append(_("Another event already has this slug."))
+        else:
+            if form.publish.data:
+                events.publish_event(event, actor=current_user)
+            flash(_("Saved: %(count)d field(s) changed.", count=len(changed)), "success")
+            return redirect(url_for(".event", slug=event.slug))
+    return render_template("admin/event_form.html", form=form, event=event), _status(form)
+
+
+@bp.post("/events/<slug>/publish")
+@organiser_required
+def publish_event(slug):
+    """Make a draft public."""
+    event = _event_or_404(slug)
+    _require(ActionForm())
+    events.publish_event(event, actor=current_user)
+    flash(_("The event is published."), "success")
+    return redirect(url_for(".event", slug=slug))
+
+
+@bp.post("/events/<slug>/cancel")
+@organiser_required
+def cancel_event(slug):
+    """Call the event off and tell everyone registered."""
+    event = _event_or_404(slug)
+    _require(ActionForm())
+    count = events.cancel_event(event, actor=current_user)
+    flash(_("The event is called off; %(count)d registrant(s) are told.", count=count), "success")
+    return redirect(url_for(".event", slug=slug))
+
+
+@bp.route("/events/<slug>")
+@organiser_required
+def event(slug):
+    """The attendance list: search, filter, sort, page."""
+    found = _event_or_404(slug)
+    wanted = attendance.AttendeeFilter.from_args(request.args)
+    return render_template(
+        "admin/event.html",
+        event=found,
+        availability=availability_for(found),
+        wanted=wanted,
+        page=attendance.attendee_page(found, wanted, request.args.get("page", 1, type=int)),
+        countries=attendance.countries_of(found),
+        filter_args={k: v for k, v in request.args.items() if k not in ("page", "slug")},
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/events/<slug>/registrations/new", methods=["GET", "POST"])
+@organiser_required
+def add_person(slug):
+    """Add a person by hand, also after registration has closed."""
+    event = _event_or_404(slug)
+    form = AddPersonForm()
+    if form.validate_on_submit():
+        try:
+            registrant = registrations.sign_up(
+                form.person_details(), [event], _notice_version(), actor=current_user
+            )
+        except registrations.SignupError:
+            form.email.errors.append(_("This e-mail address is already registered for the event."))
+        else:
+            (registration,) = registrant.registrations
+            flash(_("Added with status: %(status)s.", status=registration.status.value), "success")
+            return redirect(url_for(".registration", reference=registration.reference))
+    return render_template("admin/add_person.html", form=form, event=event), _status(form)
+
+
+@bp.route("/registrations/<reference>")
+@organiser_required
+def registration(reference):
+    """One registration with the person's details and everything that happened to it."""
+    found = _registration_or_404(reference)
+    others = [e for e in events.programme(include_drafts=True) if e.id != found.event_id]
+    return render_template(
+        "admin/registration.html",
+        registration=found,
+        history=audit.history(found),
+        position=registrations.waitlist_position(found),
+        action_form=ActionForm(),
+        move_form=MoveForm(events=others),
+    )
+
+
+@bp.post("/registrations/<reference>/cancel")
+@organiser_required
+def cancel_registration(reference):
+    """Cancel on the person's behalf; the seat goes to the waiting list."""
+    found = _registration_or_404(reference)
+    _require(ActionForm())
+    registrations.cancel(found, actor=current_user)
+    flash(_("The registration is cancelled."), "success")
+    return redirect(url_for(".registration", reference=reference))
+
+
+@bp.post("/registrations/<reference>/promote")
+@organiser_required
+def promote_registration(reference):
+    """Give a waiting person a seat now (adds one seat if the event is full)."""
+    found = _registration_or_404(reference)
+    _require(ActionForm())
+    try:
+        registrations.promote(found, actor=current_user)
+    except registrations.NotWaiting:
+        abort(409)
+    flash(_("The person has a seat now and is told by e-mail."), "success")
+    return redirect(url_for(".registration", reference=reference))
+
+
+@bp.post("/registrations/<reference>/move")
+@organiser_required
+def move_registration(reference):
+    """Move the registration to another event."""
+    found = _registration_or_404(reference)
+    others = [e for e in events.programme(include_drafts=True) if e.id != found.event_id]
+    form = MoveForm(events=others)
+    _require(form)
+    target = next(e for e in others if e.slug == form.target.data)
+    try:
+        moved = registrations.move(found, target, actor=current_user)
+    except registrations.SignupError:
+        flash(_("The person cannot be moved to %(title)s.", title=target.title), "error")
+        return redirect(url_for(".registration", reference=reference))
+    flash(_("Moved to %(title)s.", title=target.title), "success")
+    return redirect(url_for(".registration", reference=moved.reference))
+
+
+@bp.route("/events/<slug>/message", methods=["GET", "POST"])
+@organiser_required
+def message(slug):
+    """Write to the event's registrants."""
+    event = _event_or_404(slug)
+    form = MessageForm()
+    if form.validate_on_submit():
+        statuses = [RegistrationStatus(s) for s in form.statuses.data]
+        count = send_to_registrants(
+            event, statuses, form.subject.data, form.body.data, actor=current_user
+        )
+        flash(_("%(count)d message(s) queued.", count=count), "success")
+        return redirect(url_for(".event", slug=slug))
+    return render_template("admin/message.html", form=form, event=event), _status(form)
 
 
 @bp.route("/outbox")
@@ -64,7 +266,7 @@ def outbox_eml(message_id):
     )
 
 
-@bp.route("/outbox/<int:message_id>/retry", methods=["POST"])
+@bp.post("/outbox/<int:message_id>/retry")
 @organiser_required
 def outbox_retry(message_id):
     """Queue a failed message again."""
@@ -74,3 +276,81 @@ def outbox_retry(message_id):
     outbox.retry(message)
     flash(_("The message is queued again."), "success")
     return redirect(url_for(".outbox_list"))
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@admin_required
+def users():
+    """Staff accounts: create them and see their roles."""
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            accounts.create_user(form.email.data, form.role.data, form.password.data)
+        except accounts.AccountError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            flash(_("The account is created."), "success")
+            return redirect(url_for(".users"))
+    return render_template(
+        "admin/users.html",
+        form=form,
+        users=db.session.scalars(db.select(User).order_by(User.email)).all(),
+        action_form=ActionForm(),
+    ), _status(form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def user(user_id):
+    """One account: its check-in events, tokens, and whether it may log in."""
+    found = db.get_or_404(User, user_id)
+    programme = events.programme(include_drafts=True)
+    form = StaffEventsForm(events=programme)
+    if not form.is_submitted():
+        form.events.data = [e.slug for e in found.checkin_events]
+    if form.validate_on_submit():
+        chosen = [e for e in programme if e.slug in form.events.data]
+        accounts.assign_checkin_events(found, chosen)
+        flash(_("Saved."), "success")
+        return redirect(url_for(".user", user_id=user_id))
+    return render_template(
+        "admin/user.html", user=found, form=form, action_form=ActionForm()
+    ), _status(form)
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@admin_required
+def deactivate_user(user_id):
+    """Stop an account from logging in or using its tokens."""
+    found = db.get_or_404(User, user_id)
+    _require(ActionForm())
+    if found.id == current_user.id:
+        abort(400)
+    accounts.deactivate(found)
+    flash(_("The account can no longer log in."), "success")
+    return redirect(url_for(".user", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/revoke-tokens")
+@admin_required
+def revoke_tokens(user_id):
+    """Revoke the account's API tokens."""
+    found = db.get_or_404(User, user_id)
+    _require(ActionForm())
+    count = accounts.revoke_api_tokens(found)
+    flash(_("%(count)d token(s) revoked.", count=count), "success")
+    return redirect(url_for(".user", user_id=user_id))
+
+
+def _require(form) -> None:
+    """Buttons carry only a CSRF token: a form that does not validate is a bad request."""
+    if not form.validate_on_submit():
+        abort(400)
+
+
+def _status(form) -> int:
+    return 422 if form.errors else 200
+
+
+def _notice_version() -> str:
+    return current_app.config["PRIVACY_NOTICE_VERSION"]

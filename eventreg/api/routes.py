@@ -6,11 +6,13 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, jsonify
 
 from ..public.forms import ConsentForm
+from ..rate_limits import api_limit
 from ..services import events, registrations
 from ..services.availability import availability_for, availability_of
 from .payloads import event_json, form_from_json, json_object
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+api_limit(bp)
 
 OPENAPI = json.dumps(json.loads((Path(__file__).parent / "openapi.json").read_text("utf-8")))
 

@@ -51,3 +51,4 @@ def roles_required(*roles: Role):
 
 
 organiser_required = roles_required(Role.ADMIN, Role.ORGANISER)
+admin_required = roles_required(Role.ADMIN)

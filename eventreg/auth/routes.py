@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..rate_limits import login_limit
 from ..services.accounts import authenticate
 from .forms import LoginForm, LogoutForm
 
@@ -21,6 +22,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limit
 def login():
     """Log a staff member in."""
     if current_user.is_authenticated:

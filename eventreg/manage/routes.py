@@ -4,12 +4,14 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 
 from ..public.routes import already_registered_message
+from ..rate_limits import manage_limit
 from ..services import events, registrations, tickets
 from ..services.join_links import join_url
 from ..services.manage_links import manage_url, registrant_for_token
 from .forms import AddEventsForm, CancelForm, DetailsForm
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
+manage_limit(bp)  # guessing tokens costs a lot of requests; this makes it slower still
 
 
 @bp.after_request

@@ -22,3 +22,4 @@ class AuditEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor: Mapped["User | None"] = relationship()  # noqa: F821
+    registration: Mapped["Registration | None"] = relationship()  # noqa: F821

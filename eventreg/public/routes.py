@@ -13,6 +13,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from ..rate_limits import manage_limit, signup_limit
 from ..services import calendar, events, registrations
 from ..services.availability import availability_for, availability_of
 from ..services.join_links import record_join, registration_for_join_token
@@ -69,6 +70,7 @@ def _calendar_response(data: bytes, filename: str) -> Response:
 
 
 @bp.route("/j/<token>")
+@manage_limit
 def join(token):
     """A registrant's personal join link: count the join, then go to the meeting."""
     registration = registration_for_join_token(token) or abort(404)
@@ -81,6 +83,7 @@ def join(token):
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@signup_limit
 def register():
     """Sign up for one or more events whose registration is open."""
     open_events = events.open_for_registration()

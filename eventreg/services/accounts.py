@@ -14,9 +14,10 @@ class AccountError(ValueError):
     """An account operation the rules refuse."""
 
 
-def create_user(email: str, role: Role, password: str) -> User:
+def create_user(email: str, role: Role | str, password: str) -> User:
     """Create a staff account with a hashed password."""
     email = email.strip().lower()
+    role = Role(role)
     if db.session.scalar(select(User).where(User.email == email)):
         raise AccountError(f"an account for {email} already exists")
     if len(password) < 10:
@@ -26,6 +27,18 @@ def create_user(email: str, role: Role, password: str) -> User:
     with write_transaction():
         db.session.add(user)
     return user
+
+
+def assign_checkin_events(user: User, events: list) -> None:
+    """Set the events a check-in staff member may check people in at."""
+    with write_transaction():
+        user.checkin_events = list(events)
+
+
+def deactivate(user: User) -> None:
+    """Stop the account from logging in and from using its API tokens."""
+    with write_transaction():
+        user.is_active = False
 
 
 def find_user(email: str) -> User | None:

@@ -1,27 +1,42 @@
-"""Finding events of the programme."""
+"""The programme's events: finding them; organisers creating, changing, calling them off."""
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 
+from ..database import write_transaction
 from ..extensions import db
 from ..models import (
     Event,
     EventKind,
+    EventStatus,
     MessageKind,
     Registration,
     RegistrationStatus,
+    User,
     utcnow,
 )
+from . import audit
 from .outbox import enqueue
+from .registrations import fill_from_waitlist
 
 # What a calendar entry shows: a change to any of these sends everyone an updated invitation.
-SCHEDULE_FIELDS = ("starts_at", "ends_at", "timezone", "mode", "city", "venue", "online_url")
+SCHEDULE_FIELDS = frozenset(
+    ("starts_at", "ends_at", "timezone", "mode", "city", "venue", "online_url")
+)
 
 
-def programme() -> list[Event]:
-    """All events in date order."""
-    return list(db.session.scalars(select(Event).order_by(Event.starts_at, Event.id)))
+class SlugTaken(ValueError):
+    """Another event already has this slug."""
+
+
+def programme(*, include_drafts: bool = False) -> list[Event]:
+    """The events in date order; drafts only for organisers."""
+    query = select(Event).order_by(Event.starts_at, Event.id)
+    if not include_drafts:
+        query = query.where(Event.status != EventStatus.DRAFT)
+    return list(db.session.scalars(query))
 
 
 def by_kind(events: Iterable[Event]) -> dict[EventKind, list[Event]]:
@@ -33,45 +48,114 @@ def by_kind(events: Iterable[Event]) -> dict[EventKind, list[Event]]:
 
 
 def open_for_registration() -> list[Event]:
-    """Events whose registration window is open now, in date order."""
+    """Published events whose registration window is open now, in date order."""
     now = utcnow()
     return list(
         db.session.scalars(
             select(Event)
+            .where(Event.status == EventStatus.PUBLISHED)
             .where(Event.registration_opens_at <= now, Event.registration_closes_at > now)
             .order_by(Event.starts_at, Event.id)
         )
     )
 
 
-def find(slug: str) -> Event | None:
-    return db.session.scalar(select(Event).where(Event.slug == slug))
+def find(slug: str, *, include_drafts: bool = False) -> Event | None:
+    """The event with this slug; a draft only when asked for."""
+    event = db.session.scalar(select(Event).where(Event.slug == slug))
+    if event is not None and event.status is EventStatus.DRAFT and not include_drafts:
+        return None
+    return event
 
 
-def apply_changes(event: Event, values: dict) -> bool:
+def create_event(values: dict[str, Any], *, actor: User) -> Event:
+    """Add an event (a draft unless ``values`` say otherwise)."""
+    with write_transaction():
+        if db.session.scalar(select(Event.id).where(Event.slug == values["slug"])):
+            raise SlugTaken(values["slug"])
+        event = Event(**values)
+        db.session.add(event)
+        db.session.flush()
+        audit.record("event_created", event=event, actor=actor)
+    return event
+
+
+def update_event(event: Event, values: dict[str, Any], *, actor: User) -> set[str]:
+    """Change an event: a moved time or place sends new invitations, more seats fill the queue."""
+    with write_transaction():
+        locked = _lock(event)
+        if values.get("slug", locked.slug) != locked.slug and db.session.scalar(
+            select(Event.id).where(Event.slug == values["slug"])
+        ):
+            raise SlugTaken(values["slug"])
+        changed = apply_changes(locked, values)
+        if changed:
+            audit.record("event_updated", event=locked, actor=actor, fields=sorted(changed))
+    if "capacity" in changed:
+        fill_from_waitlist(locked, actor=actor)
+    return changed
+
+
+def publish_event(event: Event, *, actor: User) -> None:
+    """Make a draft visible and open for registration in its window."""
+    with write_transaction():
+        locked = _lock(event)
+        if locked.status is EventStatus.DRAFT:
+            locked.status = EventStatus.PUBLISHED
+            audit.record("event_published", event=locked, actor=actor)
+
+
+def cancel_event(event: Event, *, actor: User) -> int:
+    """Call an event off: every active registration is cancelled and told; returns how many."""
+    with write_transaction():
+        locked = _lock(event)
+        if locked.is_cancelled:
+            return 0
+        locked.status = EventStatus.CANCELLED
+        audit.record("event_cancelled", event=locked, actor=actor)
+        active = _registrations(locked, RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
+        for registration in active:
+            had_seat = registration.is_confirmed
+            registration.cancel()
+            audit.record("cancelled", registration=registration, actor=actor, event_cancelled=True)
+            calendar = {"sequence": registration.next_calendar_sequence()} if had_seat else {}
+            enqueue(MessageKind.EVENT_CANCELLED, registration, **calendar)
+    return len(active)
+
+
+def apply_changes(event: Event, values: dict[str, Any]) -> set[str]:
     """Set the event's fields; if its time or place moved, queue updated invitations.
 
-    Runs inside the caller's transaction. Returns whether anything changed.
+    Runs inside the caller's transaction. Returns the names of the fields that changed.
     """
     changed = {name for name, value in values.items() if getattr(event, name) != value}
     for name in changed:
         setattr(event, name, values[name])
-    if changed & set(SCHEDULE_FIELDS):
-        for registration in _confirmed(event):
+    if changed & SCHEDULE_FIELDS:
+        for registration in _registrations(event, RegistrationStatus.CONFIRMED):
             enqueue(
                 MessageKind.EVENT_CHANGED,
                 registration,
                 sequence=registration.next_calendar_sequence(),
             )
-    return bool(changed)
+    return changed
 
 
-def _confirmed(event: Event) -> list[Registration]:
+def _lock(event: Event) -> Event:
+    return db.session.scalars(
+        select(Event)
+        .where(Event.id == event.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _registrations(event: Event, *statuses: RegistrationStatus) -> list[Registration]:
     return list(
         db.session.scalars(
             select(Registration)
             .where(Registration.event_id == event.id)
-            .where(Registration.status == RegistrationStatus.CONFIRMED)
+            .where(Registration.status.in_(statuses))
             .order_by(Registration.id)
         )
     )

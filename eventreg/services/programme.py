@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..database import write_transaction
 from ..extensions import db
 from ..models import Event, EventKind, EventMode
+from . import audit
 from .events import apply_changes
 from .registrations import fill_from_waitlist
 
@@ -66,7 +67,8 @@ def load_programme(path: Path = SHIPPED_PROGRAMME) -> LoadReport:
             if event is None:
                 db.session.add(Event(**values))
                 report.created.append(slug)
-            elif apply_changes(event, values):
+            elif changed := apply_changes(event, values):
+                audit.record("event_updated", event=event, source=str(path), fields=sorted(changed))
                 report.updated.append(slug)
             else:
                 report.unchanged.append(slug)

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -15,9 +16,11 @@ from ..models import (
     RegistrationStatus,
     SocialEconomyType,
     TargetGroup,
+    User,
     utcnow,
 )
 from ..models.registration import new_secret
+from . import audit
 from .outbox import enqueue
 
 
@@ -35,6 +38,10 @@ class RegistrationClosed(SignupError):
 
 class AlreadyRegistered(SignupError):
     """That e-mail address already holds an active registration for the event."""
+
+
+class NotWaiting(SignupError):
+    """Only a registration on the waiting list can be promoted."""
 
 
 @dataclass
@@ -55,12 +62,19 @@ class PersonDetails:
 
 
 def sign_up(
-    details: PersonDetails, events: Sequence[Event], privacy_notice_version: str
+    details: PersonDetails,
+    events: Sequence[Event],
+    privacy_notice_version: str,
+    *,
+    actor: User | None = None,
 ) -> Registrant:
-    """Register a new person for one or more events: a seat where one is left, else the queue."""
+    """Register a new person for one or more events: a seat where one is left, else the queue.
+
+    An organiser (``actor``) may add people after registration has closed.
+    """
     with write_transaction():
         locked = _lock_events(events)
-        _check_can_join(details.email, locked)
+        _check_can_join(details.email, locked, enforce_window=actor is None)
         registrant = Registrant(
             **asdict(details),
             consent_at=utcnow(),
@@ -68,7 +82,7 @@ def sign_up(
         )
         db.session.add(registrant)
         for event in locked:
-            _announce(_join(registrant, event))
+            _announce(_join(registrant, event), actor, "signed_up")
         _drop_needs_without_in_person_event(registrant)
     return registrant
 
@@ -80,44 +94,75 @@ def add_events(registrant: Registrant, events: Sequence[Event]) -> list[Registra
         _check_can_join(registrant.email, locked)
         joined = [_join(registrant, event) for event in locked]
         for registration in joined:
-            _announce(registration)
+            _announce(registration, None, "signed_up")
     return joined
 
 
-def update_details(registrant: Registrant, details: PersonDetails) -> None:
+def update_details(
+    registrant: Registrant, details: PersonDetails, *, actor: User | None = None
+) -> None:
     """Correct a registrant's details; a new e-mail must not collide at any of their events."""
     with write_transaction():
         events = [r.event for r in registrant.active_registrations]
         locked = _lock_events(events)
         if details.email != registrant.email:
-            _check_can_join(details.email, locked)
+            _check_can_join(details.email, locked, enforce_window=False)
+        changed = sorted(
+            name for name, value in asdict(details).items() if getattr(registrant, name) != value
+        )
         for name, value in asdict(details).items():
             setattr(registrant, name, value)
         _drop_needs_without_in_person_event(registrant)
+        for registration in registrant.registrations:
+            audit.record("details_updated", registration=registration, actor=actor, fields=changed)
 
 
-def cancel(registration: Registration) -> Registration | None:
+def cancel(registration: Registration, *, actor: User | None = None) -> Registration | None:
     """Cancel a registration; a freed seat goes to the first in the queue, who is returned."""
     with write_transaction():
         (event,) = _lock_events([registration.event])
         db.session.refresh(registration)
         if not registration.is_active:
             return None
-        freed_seat = registration.is_confirmed
-        registration.cancel()
-        # A seat had a calendar entry: a CANCEL with the same UID removes it.
-        calendar = {"sequence": registration.next_calendar_sequence()} if freed_seat else {}
-        enqueue(MessageKind.CANCELLED, registration, **calendar)
-        db.session.flush()
-        promoted = _promote(event) if freed_seat else []
+        promoted = _leave(registration, event, actor)
     return promoted[0] if promoted else None
 
 
-def fill_from_waitlist(event: Event) -> list[Registration]:
+def promote(registration: Registration, *, actor: User) -> None:
+    """An organiser gives a waiting person a seat now: the event gains that one seat."""
+    with write_transaction():
+        (event,) = _lock_events([registration.event])
+        db.session.refresh(registration)
+        if not registration.is_waitlisted:
+            raise NotWaiting(event)
+        if not _has_free_seat(event):
+            event.capacity += 1
+            audit.record("capacity_raised", event=event, actor=actor, capacity=event.capacity)
+        registration.confirm()
+        _announce(registration, actor, "promoted")
+
+
+def move(registration: Registration, target: Event, *, actor: User) -> Registration:
+    """Move a registration to another event: the old seat is freed, the new one taken or queued."""
+    with write_transaction():
+        source, destination = registration.event, target
+        locked = {event.id: event for event in _lock_events([source, destination])}
+        db.session.refresh(registration)
+        registrant = registration.registrant
+        if not registration.is_active:
+            raise SignupError(source)
+        _check_can_join(registrant.email, [locked[destination.id]], enforce_window=False)
+        _leave(registration, locked[source.id], actor, moved_to=destination.slug)
+        moved = _join(registrant, locked[destination.id])
+        _announce(moved, actor, "moved_here", moved_from=source.slug)
+    return moved
+
+
+def fill_from_waitlist(event: Event, *, actor: User | None = None) -> list[Registration]:
     """Promote waiting registrations while the event has free seats (after capacity grows)."""
     with write_transaction():
         (locked,) = _lock_events([event])
-        promoted = _promote(locked)
+        promoted = _promote(locked, actor)
     return promoted
 
 
@@ -154,10 +199,10 @@ def _lock_events(events: Sequence[Event]) -> list[Event]:
     return list(locked)
 
 
-def _check_can_join(email: str, events: Sequence[Event]) -> None:
+def _check_can_join(email: str, events: Sequence[Event], *, enforce_window: bool = True) -> None:
     now = utcnow()
     for event in events:
-        if not event.is_registration_open(now):
+        if event.is_cancelled or (enforce_window and not event.is_registration_open(now)):
             raise RegistrationClosed(event)
     taken = db.session.scalars(
         select(Registration.event_id)
@@ -209,8 +254,11 @@ def _join(registrant: Registrant, event: Event) -> Registration:
     return registration
 
 
-def _announce(registration: Registration) -> None:
-    """Queue the e-mail that tells the person where they stand: ticket and invitation, or queue."""
+def _announce(registration: Registration, actor: User | None, action: str, **details: Any) -> None:
+    """Record what happened and queue the e-mail telling the person where they stand."""
+    audit.record(
+        action, registration=registration, actor=actor, status=registration.status.value, **details
+    )
     if registration.is_confirmed:
         enqueue(
             MessageKind.CONFIRMATION,
@@ -221,7 +269,21 @@ def _announce(registration: Registration) -> None:
         enqueue(MessageKind.WAITLISTED, registration)
 
 
-def _promote(event: Event) -> list[Registration]:
+def _leave(
+    registration: Registration, event: Event, actor: User | None, **details: Any
+) -> list[Registration]:
+    """Cancel under the caller's lock, tell the person, and give a freed seat to the queue."""
+    freed_seat = registration.is_confirmed
+    registration.cancel()
+    audit.record("cancelled", registration=registration, actor=actor, **details)
+    # A seat had a calendar entry: a CANCEL with the same UID removes it.
+    calendar = {"sequence": registration.next_calendar_sequence()} if freed_seat else {}
+    enqueue(MessageKind.CANCELLED, registration, **calendar)
+    db.session.flush()
+    return _promote(event, actor) if freed_seat else []
+
+
+def _promote(event: Event, actor: User | None = None) -> list[Registration]:
     promoted = []
     while _has_free_seat(event):
         first_waiting = db.session.scalar(
@@ -234,7 +296,7 @@ def _promote(event: Event) -> list[Registration]:
         if first_waiting is None:
             break
         first_waiting.confirm()
-        _announce(first_waiting)
+        _announce(first_waiting, actor, "promoted")
         db.session.flush()
         promoted.append(first_waiting)
     return promoted

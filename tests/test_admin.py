@@ -1,0 +1,327 @@
+"""The organiser area: roles on every URL, events, attendance lists, registrations, messages."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from eventreg.extensions import db
+from eventreg.models import (
+    AuditEntry,
+    Event,
+    EventStatus,
+    MessageKind,
+    OutboxMessage,
+    Registration,
+    RegistrationStatus,
+    Role,
+    User,
+    utcnow,
+)
+from eventreg.services import accounts
+from tests.conftest import PASSWORD, person
+
+# The least role each part of the site needs; every protected rule must fall under one.
+PROTECTED = [("/admin/users", Role.ADMIN), ("/admin", Role.ORGANISER), ("/checkin", Role.CHECKIN)]
+RANK = {None: 0, Role.CHECKIN: 1, Role.ORGANISER: 2, Role.ADMIN: 3}
+
+
+def required_role(rule: str):
+    return next((role for prefix, role in PROTECTED if rule.startswith(prefix)), None)
+
+
+@pytest.fixture
+def world(make_event, sign_up, make_user):
+    """An event with a confirmed and a waiting registration, staff of every role, one message."""
+    event = make_event(capacity=1, title="Bergamo")
+    other = make_event(title="Odense")
+    holder = sign_up(event, email="holder@example.org")
+    waiting = sign_up(event, email="waiting@example.org")
+    users = {role: make_user(role) for role in Role}
+    return {
+        "slug": event.slug,
+        "reference": holder.registrations[0].reference,
+        "waiting_reference": waiting.registrations[0].reference,
+        "other": other.slug,
+        "user_id": users[Role.CHECKIN].id,
+        "message_id": db.session.scalar(select(func.min(OutboxMessage.id))),
+        "tokens": {role: accounts.issue_api_token(user) for role, user in users.items()},
+    }
+
+
+def protected_rules(app):
+    for rule in app.url_map.iter_rules():
+        if required_role(rule.rule) is not None:
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield rule, method
+
+
+def build(rule, world):
+    values = {
+        "slug": world["slug"],
+        "reference": world["reference"],
+        "user_id": world["user_id"],
+        "message_id": world["message_id"],
+    }
+    return rule.build({name: values[name] for name in rule.arguments})[1]
+
+
+@pytest.mark.parametrize("role", [None, Role.CHECKIN, Role.ORGANISER, Role.ADMIN])
+def test_every_protected_url_checks_the_role(app, client, world, role):
+    """Walk the whole matrix: each role over every organiser and check-in URL, GET and POST."""
+    checked = 0
+    for rule, method in protected_rules(app):
+        needed = required_role(rule.rule)
+        url = build(rule, world)
+        headers = {"Authorization": f"Bearer {world['tokens'][role]}"} if role else {}
+        response = client.open(url, method=method, headers=headers)
+        allowed = RANK[role] >= RANK[needed]
+        if needed is Role.CHECKIN and role is Role.CHECKIN:
+            allowed = False  # not assigned to this event
+        if allowed:
+            assert response.status_code not in (401, 403), (method, url, role)
+        elif role is None:
+            assert response.status_code in (302, 401), (method, url)
+        else:
+            assert response.status_code == 403, (method, url, role, response.status_code)
+        checked += 1
+    assert checked >= 20
+
+
+@pytest.mark.parametrize("role", ["checkin", "organiser"])
+def test_session_logins_get_the_same_answers(client, auth, make_user, make_event, role):
+    make_user(role)
+    auth.login(f"{role}@example.org")
+    event = make_event()
+    expected = 403 if role == "checkin" else 200
+    assert client.get(f"/admin/events/{event.slug}").status_code == expected
+    assert client.get("/admin/users").status_code == 403
+
+
+@pytest.fixture
+def organiser(client, auth, make_user):
+    user = make_user("organiser")
+    auth.login(user.email)
+    return user
+
+
+def event_form(**overrides):
+    return {
+        "slug": "webinar-extra",
+        "title": "Extra webinar",
+        "description": "Questions and answers.",
+        "kind": "webinar",
+        "mode": "online",
+        "timezone": "Europe/Sofia",
+        "starts_at": "2031-05-05T10:00",
+        "ends_at": "2031-05-05T12:00",
+        "city": "",
+        "venue": "",
+        "online_url": "https://meet.example.org/extra",
+        "host_partner": "Municipality of Gabrovo",
+        "capacity": "",
+        "registration_opens_at": "2026-01-01T09:00",
+        "registration_closes_at": "2031-05-04T18:00",
+    } | overrides
+
+
+def test_create_a_draft_then_publish(client, organiser):
+    response = client.post("/admin/events/new", data=event_form())
+    assert response.status_code == 302
+    event = db.session.scalar(select(Event).where(Event.slug == "webinar-extra"))
+    assert event.status is EventStatus.DRAFT
+    assert event.local_starts_at.hour == 10 and event.timezone == "Europe/Sofia"
+    assert client.get("/events/webinar-extra").status_code == 404
+    assert "Extra webinar" not in client.get("/").text
+    client.post("/admin/events/webinar-extra/publish")
+    assert client.get("/events/webinar-extra").status_code == 200
+    assert "Extra webinar" in client.get("/register").text
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("ends_at", "2031-05-05T09:00", "The event must end after it starts."),
+        ("slug", "Not A Slug", "Use lower-case letters"),
+        ("mode", "in_person", "An in-person event needs a city."),
+        ("online_url", "not a url", "Invalid URL"),
+        ("capacity", "-1", "at least 0"),
+    ],
+)
+def test_invalid_event_is_explained_and_not_saved(client, organiser, field, value, message):
+    response = client.post("/admin/events/new", data=event_form(**{field: value}))
+    assert response.status_code == 422
+    assert message in response.text
+    assert db.session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_editing_the_time_sends_updates_and_is_audited(client, organiser, make_event, sign_up):
+    event = make_event()
+    sign_up(event)
+    form = event_form(
+        slug=event.slug,
+        mode="in_person",
+        city="Odense",
+        venue="Rådhus",
+        timezone="Europe/Copenhagen",
+        capacity="10",
+        publish="y",
+    )
+    assert client.post(f"/admin/events/{event.slug}/edit", data=form).status_code == 302
+    kinds = db.session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
+    assert kinds == [MessageKind.CONFIRMATION, MessageKind.EVENT_CHANGED]
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "event_updated"))
+    assert entry.actor_id == organiser.id and "starts_at" in entry.details["fields"]
+
+
+def test_the_edit_form_shows_local_times(client, organiser, make_event):
+    event = make_event()
+    page = client.get(f"/admin/events/{event.slug}/edit").text
+    local = event.local_starts_at.strftime("%Y-%m-%dT%H:%M")
+    assert f'value="{local}"' in page
+
+
+def test_raising_capacity_promotes_the_waiting_list(client, organiser, make_event, sign_up):
+    event = make_event(capacity=1)
+    sign_up(event)
+    waiting = sign_up(event)
+    page = client.get(f"/admin/events/{event.slug}/edit").text
+    data = {
+        name: value
+        for name, value in re.findall(r'name="(\w+)"[^>]*value="([^"]*)"', page)
+        if name != "csrf_token"
+    }
+    data |= {"capacity": "2", "kind": "mission", "mode": "in_person", "timezone": "Europe/Rome"}
+    data["description"] = "x"
+    assert client.post(f"/admin/events/{event.slug}/edit", data=data).status_code == 302
+    db.session.refresh(waiting.registrations[0])
+    assert waiting.registrations[0].is_confirmed
+
+
+def test_calling_an_event_off_cancels_and_tells_everyone(client, organiser, make_event, sign_up):
+    event = make_event(capacity=1)
+    sign_up(event)
+    sign_up(event)
+    client.post(f"/admin/events/{event.slug}/cancel")
+    statuses = db.session.scalars(select(Registration.status)).all()
+    assert statuses == [RegistrationStatus.CANCELLED] * 2
+    sent = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == MessageKind.EVENT_CANCELLED)
+    ).all()
+    assert len(sent) == 2
+    assert "sequence" in sent[0].params and "sequence" not in sent[1].params
+    assert "Registration for this event is closed" in client.get(f"/events/{event.slug}").text
+
+
+def test_attendance_list_search_filter_sort(client, organiser, make_event, sign_up):
+    event = make_event(capacity=2)
+    sign_up(event, first_name="Ana", last_name="Zeta", country="PT", organisation="Coop A")
+    sign_up(event, first_name="Boris", last_name="Alfa", country="BG", target_group="public_body")
+    sign_up(event, first_name="Carla", last_name="Mid", country="PT")
+    url = f"/admin/events/{event.slug}"
+    page = client.get(url).text
+    assert "3 registrations" in page
+    assert "Boris" in client.get(url, query_string={"q": "alfa"}).text
+    assert "Ana" not in client.get(url, query_string={"q": "alfa"}).text
+    only_pt = client.get(url, query_string={"country": "PT"}).text
+    assert "Ana" in only_pt and "Boris" not in only_pt
+    waiting = client.get(url, query_string={"status": "waitlisted"}).text
+    assert "Carla" in waiting and "Ana" not in waiting
+    public = client.get(url, query_string={"target_group": "public_body"}).text
+    assert "Boris" in public and "Carla" not in public
+    by_name = client.get(url, query_string={"sort": "name"}).text
+    assert by_name.index("Alfa") < by_name.index("Mid") < by_name.index("Zeta")
+    desc = client.get(url, query_string={"sort": "name", "order": "desc"}).text
+    assert desc.index("Zeta") < desc.index("Alfa")
+    assert "Nobody matches" in client.get(url, query_string={"attended": "yes"}).text
+
+
+def test_names_with_html_are_shown_as_text(client, organiser, make_event, sign_up):
+    event = make_event()
+    sign_up(
+        event, first_name="<script>alert(1)</script>", organisation='"><img src=x onerror=alert(1)>'
+    )
+    page = client.get(f"/admin/events/{event.slug}").text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<img src=x" not in page
+
+
+def test_add_a_person_by_hand_after_registration_closed(client, organiser, make_event):
+    event = make_event(
+        registration_opens_at=utcnow() - timedelta(days=9),
+        registration_closes_at=utcnow() - timedelta(days=1),
+    )
+    data = person(email="phone@example.org") | {"consent": "y"}
+    response = client.post(f"/admin/events/{event.slug}/registrations/new", data=data)
+    assert response.status_code == 302
+    registration = db.session.scalar(select(Registration))
+    assert registration.is_confirmed
+    history = client.get(response.headers["Location"]).text
+    assert "signed up" in history and organiser.email in history
+
+
+def test_promote_move_cancel_with_history(client, organiser, make_event, sign_up):
+    event = make_event(capacity=1)
+    other = make_event(title="Odense mission", capacity=5)
+    sign_up(event)
+    waiting = sign_up(event).registrations[0]
+    client.post(f"/admin/registrations/{waiting.reference}/promote")
+    db.session.refresh(waiting)
+    db.session.refresh(event)
+    assert waiting.is_confirmed and event.capacity == 2
+
+    response = client.post(
+        f"/admin/registrations/{waiting.reference}/move", data={"target": other.slug}
+    )
+    moved = db.session.scalar(select(Registration).where(Registration.event_id == other.id))
+    assert moved.is_confirmed
+    assert response.headers["Location"].endswith(moved.reference)
+    db.session.refresh(waiting)
+    assert waiting.status is RegistrationStatus.CANCELLED
+
+    client.post(f"/admin/registrations/{moved.reference}/cancel")
+    db.session.refresh(moved)
+    assert moved.status is RegistrationStatus.CANCELLED
+    history = client.get(f"/admin/registrations/{waiting.reference}").text
+    for action in ("signed up", "promoted", "cancelled", "moved to"):
+        assert action in history
+    assert organiser.email in history
+
+
+def test_write_to_registrants_by_status(client, organiser, make_event, sign_up):
+    event = make_event(capacity=1)
+    sign_up(event)
+    sign_up(event)
+    data = {"statuses": ["waitlisted"], "subject": "Seats may free up", "body": "Stay tuned."}
+    assert client.post(f"/admin/events/{event.slug}/message", data=data).status_code == 302
+    messages = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == MessageKind.ORGANISER_MESSAGE)
+    ).all()
+    assert len(messages) == 1
+    assert messages[0].registration.is_waitlisted
+    detail = client.get(f"/admin/outbox/{messages[0].id}").text
+    assert "Seats may free up" in detail and "Stay tuned." in detail
+
+
+def test_admin_manages_accounts(client, auth, make_user, make_event):
+    make_user("admin")
+    auth.login("admin@example.org")
+    event = make_event()
+    response = client.post(
+        "/admin/users",
+        data={"email": "door@example.org", "role": "checkin", "password": "a long password"},
+    )
+    assert response.status_code == 302
+    staff = db.session.scalar(select(User).where(User.email == "door@example.org"))
+    client.post(f"/admin/users/{staff.id}", data={"events": [event.slug]})
+    db.session.refresh(staff)
+    assert [e.slug for e in staff.checkin_events] == [event.slug]
+    assert staff.can_check_in_at(event)
+    token = accounts.issue_api_token(staff)
+    client.post(f"/admin/users/{staff.id}/revoke-tokens")
+    assert accounts.user_for_api_token(token) is None
+    client.post(f"/admin/users/{staff.id}/deactivate")
+    auth.logout()
+    assert auth.login("door@example.org", PASSWORD).status_code == 422

@@ -1,0 +1,48 @@
+"""Rate limits on login, sign-up, manage links and the API; configurable and switchable off."""
+
+import pytest
+
+from eventreg.extensions import limiter
+
+
+@pytest.fixture
+def app_config():
+    return {
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_LOGIN": "3 per minute",
+        "RATELIMIT_API": "2 per minute",
+    }
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits(app):
+    limiter.reset()
+    yield
+    limiter.reset()
+
+
+def test_login_attempts_are_limited(client):
+    for _ in range(3):
+        response = client.post(
+            "/login", data={"email": "x@example.org", "password": "wrong password"}
+        )
+        assert response.status_code == 422
+    response = client.post("/login", data={"email": "x@example.org", "password": "wrong password"})
+    assert response.status_code == 429
+    assert "Too many requests" in response.text
+    assert client.get("/login").status_code == 200  # reading the page is not limited
+
+
+def test_api_is_limited_with_a_json_answer(client):
+    assert client.get("/api/v1/events").status_code == 200
+    assert client.get("/api/v1/events").status_code == 200
+    response = client.get("/api/v1/events")
+    assert response.status_code == 429
+    assert response.get_json()["error"] == "too_many_requests"
+
+
+def test_limits_can_be_switched_off(make_app):
+    app = make_app(RATELIMIT_ENABLED=False, RATELIMIT_API="1 per minute")
+    with app.app_context():
+        client = app.test_client()
+        assert all(client.get("/api/v1/events").status_code == 200 for _ in range(5))
