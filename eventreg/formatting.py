@@ -33,6 +33,15 @@ def event_time(event) -> str:
     return f"{times} ({zone}, {event.timezone})"
 
 
+def local_title(event) -> str:
+    """The event's title in the reader's language (English when not translated)."""
+    return event.text_in("title", str(get_locale()))
+
+
+def local_description(event) -> str:
+    return event.text_in("description", str(get_locale()))
+
+
 def datetime_in(value: datetime, zone: str) -> str:
     """A moment shown in a given zone, with the zone named."""
     return format_datetime(value, "medium", tzinfo=zone, locale=get_locale()) + f" ({zone})"
@@ -60,4 +69,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(event_date)
     app.add_template_filter(event_time)
     app.add_template_filter(datetime_in)
+    app.add_template_filter(local_title)
+    app.add_template_filter(local_description)
     app.add_template_filter(country_name)

@@ -18,6 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, NumberRange, Optional, Regexp, ValidationError
 
+from ..config import LANGUAGES
 from ..models import EventKind, EventMode, EventStatus
 from ..public.forms import ConsentForm, MultiCheckboxField, max_length, single_line, strip
 
@@ -128,10 +129,30 @@ class EventForm(FlaskForm):
             "online_url": self.online_url.data or None,
             "host_partner": self.host_partner.data,
             "capacity": self.capacity.data,
+            "translations": self._translations(),
         }
         for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
             values[name] = getattr(self, name).data.replace(tzinfo=zone)
         return values
+
+    def _translations(self) -> dict:
+        translations = {}
+        for code in TRANSLATED:
+            texts = {
+                name: getattr(self, f"{name}_{code}").data
+                for name in ("title", "description")
+                if getattr(self, f"{name}_{code}").data
+            }
+            if texts:
+                translations[code] = texts
+        return translations
+
+    def translation_fields(self):
+        """(language name, title field, description field) for each translated language."""
+        return [
+            (LANGUAGES[code], getattr(self, f"title_{code}"), getattr(self, f"description_{code}"))
+            for code in TRANSLATED
+        ]
 
     def load(self, event) -> None:
         """Fill the form from an event, with times shown in its own zone."""
@@ -152,6 +173,23 @@ class EventForm(FlaskForm):
         for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
             getattr(self, name).data = _local(getattr(event, name), event.zone)
         self.publish.data = event.status is EventStatus.PUBLISHED
+        for code, texts in (event.translations or {}).items():
+            for name, text in texts.items():
+                getattr(self, f"{name}_{code}").data = text
+
+
+TRANSLATED = [code for code in LANGUAGES if code != "en"]
+for _code in TRANSLATED:
+    setattr(
+        EventForm,
+        f"title_{_code}",
+        StringField(_l("Title"), filters=[strip], validators=[max_length(200), single_line]),
+    )
+    setattr(
+        EventForm,
+        f"description_{_code}",
+        TextAreaField(_l("Description"), filters=[strip], validators=[max_length(5000)]),
+    )
 
 
 def _local(moment: datetime, zone) -> datetime:

@@ -2,9 +2,10 @@
 
 import enum
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CheckConstraint, Enum, String, Text
+from sqlalchemy import JSON, CheckConstraint, Enum, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -70,6 +71,8 @@ class Event(db.Model):
     registration_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
     online_url: Mapped[str | None] = mapped_column(String(500))
+    # Titles and descriptions in other languages: {"it": {"title": ..., "description": ...}}.
+    translations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     status: Mapped[EventStatus] = mapped_column(
         enum_column(EventStatus), default=EventStatus.PUBLISHED, server_default="published"
     )
@@ -87,6 +90,10 @@ class Event(db.Model):
     @property
     def local_ends_at(self) -> datetime:
         return self.ends_at.astimezone(self.zone)
+
+    def text_in(self, field: str, language: str) -> str:
+        """The title or description in a language, falling back to English."""
+        return (self.translations or {}).get(language, {}).get(field) or getattr(self, field)
 
     @property
     def is_online(self) -> bool:

@@ -126,6 +126,12 @@ def privacy():
     return render_template("public/privacy.html")
 
 
+@bp.route("/accessibility")
+def accessibility():
+    """The accessibility statement public-sector sites must publish (EU Directive 2016/2102)."""
+    return render_template("public/accessibility.html")
+
+
 @bp.route("/language", methods=["POST"])
 def language():
     """Remember the language picked on the site and go back to the page."""

@@ -6,7 +6,7 @@ from email.utils import parseaddr
 from urllib.parse import quote, urlencode
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, vCalAddress
 from icalendar import Event as CalendarEvent
@@ -70,9 +70,9 @@ def google_calendar_link(event: Event) -> str:
     dates = f"{_utc_stamp(event.starts_at)}/{_utc_stamp(event.ends_at)}"
     query = {
         "action": "TEMPLATE",
-        "text": event.title,
+        "text": _text(event, "title"),
         "dates": dates,
-        "details": event.description,
+        "details": _text(event, "description"),
         "location": place(event),
         "ctz": event.timezone,
     }
@@ -84,10 +84,10 @@ def outlook_calendar_link(event: Event) -> str:
     query = {
         "path": "/calendar/action/compose",
         "rru": "addevent",
-        "subject": event.title,
+        "subject": _text(event, "title"),
         "startdt": _utc_iso(event.starts_at),
         "enddt": _utc_iso(event.ends_at),
-        "body": event.description,
+        "body": _text(event, "description"),
         "location": place(event),
     }
     return f"{OUTLOOK_URL}?{urlencode(query, quote_via=quote)}"
@@ -116,7 +116,7 @@ def _calendar_event(event: Event, **properties) -> CalendarEvent:
     return CalendarEvent.new(
         start=event.local_starts_at,
         end=event.local_ends_at,
-        summary=event.title,
+        summary=_text(event, "title"),
         organizer=_organizer(),
         last_modified=event.updated_at,
         **properties,
@@ -129,7 +129,7 @@ def _public_event(event: Event, url: str | None = None) -> CalendarEvent:
         uid=f"event-{event.slug}@eventreg",
         status="CONFIRMED",
         location=place(event),
-        description=event.description,
+        description=_text(event, "description"),
         url=url,
     )
 
@@ -151,7 +151,7 @@ def _attendee(registration: Registration, *, cancelled: bool) -> vCalAddress:
 
 
 def _invitation_description(event: Event, join_url: str | None, manage_url: str | None) -> str:
-    lines = [event.description]
+    lines = [_text(event, "description")]
     if join_url:
         lines.append(f"{_('Your personal link to join')}: {join_url}")
     if manage_url:
@@ -160,7 +160,7 @@ def _invitation_description(event: Event, join_url: str | None, manage_url: str 
 
 
 def _reminder(event: Event) -> Alarm:
-    alarm = Alarm.new(description=event.title)
+    alarm = Alarm.new(description=_text(event, "title"))
     alarm.add("ACTION", "DISPLAY")
     alarm.add("TRIGGER", -REMINDER_BEFORE)
     return alarm
@@ -183,3 +183,8 @@ def _utc_stamp(moment: datetime) -> str:
 
 def _utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _text(event: Event, field: str) -> str:
+    """Title or description in the language being rendered."""
+    return event.text_in(field, str(get_locale()))

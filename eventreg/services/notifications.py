@@ -58,7 +58,7 @@ def build_message(outbox: OutboxMessage) -> Message:
             **links,
         }
         subject = (
-            _one_line(str(notice.subject % {"title": event.title}))
+            _one_line(str(notice.subject % {"title": event.text_in("title", registrant.language)}))
             if notice.subject
             else _one_line(outbox.params["subject"])
         )

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
+from ..config import LANGUAGES
 from ..database import write_transaction
 from ..extensions import db
 from ..models import Event, EventKind, EventMode
@@ -77,6 +78,19 @@ def load_programme(path: Path = SHIPPED_PROGRAMME) -> LoadReport:
     return report
 
 
+def _translations(tables: dict[str, Any], where: str) -> dict[str, dict[str, str]]:
+    """``[events.translations.<language>]`` tables with a title and/or a description."""
+    translations = {}
+    for language, texts in tables.items():
+        if language not in LANGUAGES or language == "en":
+            raise ProgrammeError(f"{where}: no such language for translations: {language}")
+        unknown = set(texts) - {"title", "description"}
+        if unknown:
+            raise ProgrammeError(f"{where}: translations take title and description, not {unknown}")
+        translations[language] = {name: str(value).strip() for name, value in texts.items()}
+    return translations
+
+
 def _event_values(entry: dict[str, Any], index: int) -> dict[str, Any]:
     where = f"event {index} ({entry.get('slug', 'no slug')})"
     missing = [name for name in _REQUIRED if not entry.get(name)]
@@ -107,6 +121,7 @@ def _event_values(entry: dict[str, Any], index: int) -> dict[str, Any]:
     for name in _OPTIONAL:
         values[name] = entry.get(name)
     values["description"] = (values["description"] or "").strip()
+    values["translations"] = _translations(entry.get("translations", {}), where)
     if values["capacity"] is not None and (
         not isinstance(values["capacity"], int) or values["capacity"] < 0
     ):

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from PIL import Image, ImageDraw, ImageFont
 from qrcode.image.pil import PilImage
 
-from ..formatting import event_date, event_time
+from ..formatting import event_date, event_time, local_title
 from ..models import Registration
 from .calendar import place
 
@@ -78,7 +78,7 @@ def _ticket_text(registration: Registration) -> list[tuple[str, ImageFont.FreeTy
     event = registration.event
     title, body, name = ticket_font(40, bold=True), ticket_font(28), ticket_font(34, bold=True)
     return [
-        (event.title, title, INK),
+        (local_title(event), title, INK),
         (event_date(event), body, INK),
         (event_time(event), body, GREY),
         (place(event), body, INK),
