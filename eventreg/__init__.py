@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, formatting
+from . import cli, formatting, security
 from .admin.routes import bp as admin_bp
 from .api.routes import bp as api_bp
 from .auth.routes import bp as auth_bp
@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         database = Path(app.instance_path) / "eventreg.sqlite3"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
 
+    security.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
     formatting.init_app(app)

@@ -10,13 +10,15 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from .models import Role
-from .services import accounts, outbox
+from .services import accounts, outbox, privacy
+from .services.backup import BackupError, backup_database
 from .services.programme import SHIPPED_PROGRAMME, ProgrammeError, load_programme
 from .services.reminders import queue_reminders
 
 programme_cli = AppGroup("programme", help="Load the programme of events.")
 users_cli = AppGroup("users", help="Manage staff accounts and API tokens.")
 mail_cli = AppGroup("mail", help="Deliver the outbox and queue reminders.")
+privacy_cli = AppGroup("privacy", help="Personal data: purge after the retention period.")
 
 
 @programme_cli.command("load")
@@ -116,7 +118,34 @@ def mail_worker(interval: float, rounds: int | None):
             time.sleep(interval)
 
 
+@privacy_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="List who would be anonymised; change nothing.")
+def privacy_purge(dry_run: bool):
+    """Anonymise people whose events ended more than RETENTION_DAYS ago (run from cron)."""
+    if dry_run:
+        people = privacy.expired()
+        for registrant in people:
+            events = ", ".join(r.event.slug for r in registrant.registrations)
+            click.echo(f"would purge registrant {registrant.id} ({events})")
+        click.echo(f"{len(people)} registrant(s) would be anonymised.")
+        return
+    click.echo(f"Anonymised {privacy.purge()} registrant(s).")
+
+
+@click.command("backup")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def backup(path: Path | None):
+    """Write a consistent copy of the SQLite database while the service runs."""
+    try:
+        written = backup_database(path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backup written to {written}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(programme_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(privacy_cli)
+    app.cli.add_command(backup)

@@ -21,6 +21,11 @@ class DefaultConfig:
     MAX_CONTENT_LENGTH = 256 * 1024
     WTF_CSRF_TIME_LIMIT = None  # tied to the session: long forms in other languages take time
 
+    # Behind a reverse proxy: how many proxies set X-Forwarded-* (0 = trust none).
+    TRUSTED_PROXIES = 0
+    # Served over HTTPS: secure cookies, https links, HSTS.
+    HTTPS = False
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -57,3 +62,6 @@ class DefaultConfig:
     OUTBOX_BACKOFF_SECONDS = 30  # doubled after each failed attempt ...
     OUTBOX_MAX_BACKOFF_SECONDS = 3600  # ... up to an hour
     REMINDER_LEAD_HOURS = 24
+
+    # Personal data is anonymised this many days after each event (flask privacy purge).
+    RETENTION_DAYS = 365

@@ -49,11 +49,25 @@ class RequestClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)  # streamed bodies finish inside their context
         with self.application.app_context():
             response = super().open(*args, **kwargs)
         if has_app_context():
             db.session.rollback()
         return response
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked for one database run only there (deselected, never skipped, elsewhere)."""
+    keep, drop = [], []
+    for item in items:
+        backend = getattr(item, "callspec", None) and item.callspec.params.get("backend")
+        only = "sqlite" if item.get_closest_marker("sqlite_only") else None
+        only = "postgresql" if item.get_closest_marker("postgresql_only") else only
+        (drop if only and backend and backend != only else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def _migrated(url: str) -> None:

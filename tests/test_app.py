@@ -31,9 +31,8 @@ def test_models_and_migrations_agree(app):
     assert diff == []
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(app, backend):
-    if backend != "sqlite":
-        return
+@pytest.mark.sqlite_only
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

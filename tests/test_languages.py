@@ -1,9 +1,8 @@
 """Pages, dates and e-mails in the reader's language; event texts per language."""
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
-
-import re
 
 import pytest
 from sqlalchemy import select

@@ -1,4 +1,4 @@
-"""Seven languages: complete catalogues, matching placeholders, and pages and e-mails that use them."""
+"""Seven languages: complete catalogues, matching placeholders, in step with the code."""
 
 import re
 import subprocess

@@ -6,6 +6,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -17,7 +18,7 @@ from flask_login import current_user
 from ..auth.access import admin_required, organiser_required
 from ..extensions import db
 from ..models import MessageStatus, OutboxMessage, Registration, RegistrationStatus, User
-from ..services import accounts, attendance, audit, events, outbox, registrations
+from ..services import accounts, attendance, audit, events, outbox, privacy, registrations
 from ..services.availability import availability_for, availability_of
 from ..services.messages import send_to_registrants
 from ..services.notifications import build_message
@@ -208,6 +209,27 @@ def move_registration(reference):
         return redirect(url_for(".registration", reference=reference))
     flash(_("Moved to %(title)s.", title=target.title), "success")
     return redirect(url_for(".registration", reference=moved.reference))
+
+
+@bp.route("/registrations/<reference>/data.json")
+@organiser_required
+def registration_data(reference):
+    """Everything held about the person, for a request under the GDPR."""
+    found = _registration_or_404(reference)
+    response = jsonify(privacy.export_data(found.registrant))
+    response.headers["Content-Disposition"] = f'attachment; filename="data-{reference}.json"'
+    return response
+
+
+@bp.post("/registrations/<reference>/erase")
+@organiser_required
+def erase_registrant(reference):
+    """Erase the person's data on their request: all their registrations are cancelled."""
+    found = _registration_or_404(reference)
+    _require(ActionForm())
+    privacy.erase(found.registrant, actor=current_user)
+    flash(_("The person's data is erased."), "success")
+    return redirect(url_for(".registration", reference=reference))
 
 
 @bp.route("/events/<slug>/message", methods=["GET", "POST"])

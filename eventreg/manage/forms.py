@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 from wtforms.validators import DataRequired
 
 from ..public.forms import MultiCheckboxField, PersonForm
@@ -25,3 +26,12 @@ class AddEventsForm(FlaskForm):
 
 class CancelForm(FlaskForm):
     """An empty form: a CSRF-protected cancel button."""
+
+
+class EraseForm(FlaskForm):
+    """Erase one's data, confirmed with a tick."""
+
+    confirm = BooleanField(
+        _l("Yes, cancel all my registrations and erase my data"),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
+    )

@@ -1,14 +1,14 @@
 """A registrant's private manage page, reached by the signed link they were given."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ..public.routes import already_registered_message
 from ..rate_limits import manage_limit
-from ..services import events, registrations, tickets
+from ..services import events, privacy, registrations, tickets
 from ..services.join_links import join_url
 from ..services.manage_links import manage_url, registrant_for_token
-from .forms import AddEventsForm, CancelForm, DetailsForm
+from .forms import AddEventsForm, CancelForm, DetailsForm, EraseForm
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 manage_limit(bp)  # guessing tokens costs a lot of requests; this makes it slower still
@@ -61,6 +61,7 @@ def _render(registrant, token, details_form=None, add_form=None, status=200):
         details_form=details_form or DetailsForm(obj=registrant),
         add_form=add_form or AddEventsForm(open_events=joinable),
         cancel_form=CancelForm(),
+        erase_form=EraseForm(),
         joinable=joinable,
     ), status
 
@@ -155,3 +156,24 @@ def ticket_png(token, reference):
         mimetype="image/png",
         headers={"Content-Disposition": f'attachment; filename="ticket-{reference}.png"'},
     )
+
+
+@bp.route("/<token>/data.json")
+def download_data(token):
+    """Everything held about the person, to download."""
+    registrant = _load(token)
+    response = jsonify(privacy.export_data(registrant))
+    response.headers["Content-Disposition"] = 'attachment; filename="my-registration-data.json"'
+    return response
+
+
+@bp.route("/<token>/erase", methods=["POST"])
+def erase(token):
+    """Cancel everything and erase the person's data; the link stops working."""
+    registrant = _load(token)
+    form = EraseForm()
+    if not form.validate():
+        flash(_("Tick the box to confirm that your data should be erased."), "error")
+        return redirect(url_for(".show", token=token))
+    privacy.erase(registrant)
+    return render_template("manage/erased.html")

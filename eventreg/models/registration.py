@@ -69,6 +69,7 @@ class Registrant(db.Model):
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     privacy_notice_version: Mapped[str] = mapped_column(String(32))
     manage_key: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # anonymised: erased or expired
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -79,6 +80,21 @@ class Registrant(db.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def is_purged(self) -> bool:
+        return self.purged_at is not None
+
+    def anonymise(self) -> None:
+        """Remove everything that identifies the person; keep what the statistics count."""
+        self.first_name = self.last_name = self.organisation = ""
+        self.email = ""
+        self.job_title = self.needs = None
+        self.network_opt_in = False
+        self.manage_key = new_secret()  # the manage link stops working
+        self.purged_at = utcnow()
+        for registration in self.registrations:
+            registration.ticket_secret = new_secret()  # so do the ticket and the join link
 
     @property
     def active_registrations(self) -> list["Registration"]:

@@ -128,6 +128,16 @@ def cancel(registration: Registration, *, actor: User | None = None) -> Registra
     return promoted[0] if promoted else None
 
 
+def cancel_all(registrant: Registrant, *, actor: User | None = None, notify: bool = True) -> None:
+    """Cancel every active registration of a person, e.g. before erasing their data."""
+    with write_transaction():
+        locked = {e.id: e for e in _lock_events([r.event for r in registrant.registrations])}
+        for registration in registrant.registrations:
+            db.session.refresh(registration)
+            if registration.is_active:
+                _leave(registration, locked[registration.event_id], actor, notify=notify)
+
+
 def promote(registration: Registration, *, actor: User) -> None:
     """An organiser gives a waiting person a seat now: the event gains that one seat."""
     with write_transaction():
@@ -270,15 +280,20 @@ def _announce(registration: Registration, actor: User | None, action: str, **det
 
 
 def _leave(
-    registration: Registration, event: Event, actor: User | None, **details: Any
+    registration: Registration,
+    event: Event,
+    actor: User | None,
+    notify: bool = True,
+    **details: Any,
 ) -> list[Registration]:
     """Cancel under the caller's lock, tell the person, and give a freed seat to the queue."""
     freed_seat = registration.is_confirmed
     registration.cancel()
     audit.record("cancelled", registration=registration, actor=actor, **details)
-    # A seat had a calendar entry: a CANCEL with the same UID removes it.
-    calendar = {"sequence": registration.next_calendar_sequence()} if freed_seat else {}
-    enqueue(MessageKind.CANCELLED, registration, **calendar)
+    if notify:
+        # A seat had a calendar entry: a CANCEL with the same UID removes it.
+        calendar = {"sequence": registration.next_calendar_sequence()} if freed_seat else {}
+        enqueue(MessageKind.CANCELLED, registration, **calendar)
     db.session.flush()
     return _promote(event, actor) if freed_seat else []
 

@@ -1,0 +1,152 @@
+"""Personal data: what we hold about a person, erasing it on request, purging it after events."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from ..database import write_transaction
+from ..extensions import db
+from ..models import (
+    AuditEntry,
+    Event,
+    MessageStatus,
+    OutboxMessage,
+    Registrant,
+    Registration,
+    User,
+    utcnow,
+)
+from . import audit
+from .registrations import cancel_all
+
+
+def export_data(registrant: Registrant) -> dict[str, Any]:
+    """Everything held about the person, as JSON-ready data (GDPR article 15 and 20)."""
+    registrations = registrant.registrations
+    ids = [r.id for r in registrations]
+    messages = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.registration_id.in_(ids))
+        .order_by(OutboxMessage.id)
+    ).all()
+    history = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.registration_id.in_(ids)).order_by(AuditEntry.id)
+    ).all()
+    return {
+        "person": {
+            name: getattr(registrant, name)
+            for name in (
+                "first_name",
+                "last_name",
+                "email",
+                "organisation",
+                "job_title",
+                "country",
+                "language",
+                "needs",
+                "network_opt_in",
+            )
+        }
+        | {
+            "target_group": registrant.target_group.value,
+            "social_economy_type": _value(registrant.social_economy_type),
+        },
+        "consent": {
+            "given_at": registrant.consent_at.isoformat(),
+            "privacy_notice_version": registrant.privacy_notice_version,
+        },
+        "registrations": [
+            {
+                "reference": r.reference,
+                "event": r.event.slug,
+                "event_title": r.event.title,
+                "status": r.status.value,
+                "registered_at": r.created_at.isoformat(),
+                "confirmed_at": _iso(r.confirmed_at),
+                "cancelled_at": _iso(r.cancelled_at),
+                "checked_in_at": _iso(r.checked_in_at),
+                "joined_online_at": _iso(r.joined_online_at),
+            }
+            for r in registrations
+        ],
+        "emails": [
+            {
+                "kind": m.kind.value,
+                "to": m.recipient,
+                "status": m.status.value,
+                "queued_at": m.created_at.isoformat(),
+                "sent_at": _iso(m.sent_at),
+            }
+            for m in messages
+        ],
+        "history": [
+            {"action": e.action, "at": e.created_at.isoformat(), "details": e.details}
+            for e in history
+        ],
+    }
+
+
+def erase(registrant: Registrant, *, actor: User | None = None) -> None:
+    """Cancel the person's registrations (seats go to the waiting lists) and anonymise them."""
+    cancel_all(registrant, actor=actor, notify=False)
+    with write_transaction():
+        _anonymise(registrant)
+        for registration in registrant.registrations:
+            audit.record("erased", registration=registration, actor=actor)
+
+
+def expired(now: datetime | None = None) -> list[Registrant]:
+    """People whose every event ended more than RETENTION_DAYS ago and who are not purged yet."""
+    cutoff = (now or utcnow()) - timedelta(days=current_app.config["RETENTION_DAYS"])
+    last_event_end = (
+        select(Registration.registrant_id, func.max(Event.ends_at).label("last_end"))
+        .join(Registration.event)
+        .group_by(Registration.registrant_id)
+        .subquery()
+    )
+    return list(
+        db.session.scalars(
+            select(Registrant)
+            .join(last_event_end, last_event_end.c.registrant_id == Registrant.id)
+            .where(last_event_end.c.last_end < cutoff)
+            .where(Registrant.purged_at.is_(None))
+            .order_by(Registrant.id)
+        )
+    )
+
+
+def purge(now: datetime | None = None) -> int:
+    """Anonymise everyone past the retention period; returns how many people."""
+    people = expired(now)
+    with write_transaction():
+        for registrant in people:
+            _anonymise(registrant)
+            for registration in registrant.registrations:
+                audit.record("purged", registration=registration)
+    return len(people)
+
+
+def _anonymise(registrant: Registrant) -> None:
+    """Anonymise inside the caller's transaction, with the mail still owed to the person."""
+    ids = [r.id for r in registrant.registrations]
+    db.session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.registration_id.in_(ids))
+        .where(OutboxMessage.status != MessageStatus.SENT)
+    )
+    for message in db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.registration_id.in_(ids))
+    ):
+        message.recipient = ""
+        message.params = {key: value for key, value in message.params.items() if key == "sequence"}
+    registrant.anonymise()
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _value(member) -> str | None:
+    return member.value if member is not None else None
