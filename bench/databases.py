@@ -13,7 +13,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .server import venv_command
+from .server import service_env, venv_command
 from .settings import RUSH_EVENT, SIGNUP_EVENT, SIGNUP_EVENT_CAPACITY
 
 _numbers = itertools.count(1)
@@ -83,11 +83,6 @@ def postgres_version(postgres_url: str) -> str:
             return connection.scalar(sa.text("SHOW server_version"))
     finally:
         engine.dispose()
-
-
-def service_env(database_url: str, secret_key: str) -> dict[str, str]:
-    """The EVENTREG_* settings that production passes through the environment."""
-    return {"EVENTREG_SECRET_KEY": secret_key, "EVENTREG_SQLALCHEMY_DATABASE_URI": database_url}
 
 
 def set_up_like_production(root: Path, env: dict[str, str], programme: Path) -> None:

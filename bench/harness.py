@@ -1,6 +1,7 @@
 """The one command: floor and eventreg under gunicorn, loaded by wrk, per database and worker."""
 
 import argparse
+import json
 import os
 import secrets
 import shutil
@@ -11,17 +12,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import machine, report
-from .databases import (
-    Copies,
-    postgres_version,
-    prepared_databases,
-    service_env,
-    write_bench_programme,
-)
+from .databases import Copies, postgres_version, prepared_databases, write_bench_programme
 from .queries import count_queries
 from .rush import is_exact, rush
 from .scenarios import SCENARIOS, Scenario
-from .server import gunicorn
+from .server import UNREACHABLE_LIMIT, gunicorn, rate_limit_settings, service_env
 from .settings import BACKENDS, FULL, QUICK, RUSH_EVENT, WORKER_SETUPS, Sizes
 from .wrk import run_wrk, wrk_version
 
@@ -32,6 +27,10 @@ ROOT = BENCH.parent
 def main(argv: list[str] | None = None) -> int:
     """Run everything, write the results; non-zero when a run failed or the rush was not exact."""
     options = _parse(argv)
+    if options.report_only:
+        results = json.loads((options.out / "results.json").read_text(encoding="utf-8"))
+        report.write(results, options.out, BENCH / "findings.md")
+        return 0
     wrk = wrk_version()
     if wrk is None:
         print("bench/run: wrk is not installed (apt-get install wrk)", file=sys.stderr)
@@ -66,11 +65,15 @@ class Run:
         """Floor, scenarios and rush for one database and one kind of worker."""
         _say(f"{backend} · {worker_class}")
         labels = {"backend": backend, "worker_class": worker_class}
+        checks_noise = bool(self.sizes.quiet_wait_s)
+        busy_before = machine.wait_until_quiet(self.sizes.quiet_wait_s) if checks_noise else None
         try:
-            return labels | self._measure(copies, backend, worker_class)
+            figures = self._measure(copies, backend, worker_class)
         except Exception as exc:  # one broken set-up must not lose the others' figures
             traceback.print_exc()
-            return labels | {"error": f"{type(exc).__name__}: {exc}"}
+            figures = {"error": f"{type(exc).__name__}: {exc}"}
+        busy_after = machine.busy_share() if checks_noise else None
+        return labels | {"cpu_busy": [busy_before, busy_after]} | figures
 
     def query_counts(self, copies: Copies, backend: str) -> dict:
         """Statements per request with a small and a large database."""
@@ -95,7 +98,7 @@ class Run:
         """The minimal Flask app's throughput under the same gunicorn settings."""
         _say("  floor")
         with gunicorn(ROOT, "bench.floor_app:app", workers, log, "/hello") as base_url:
-            return self._load(f"{base_url}/hello", "report.lua", lambda prefix: [])
+            return self._load(f"{base_url}/hello", "common.lua", lambda prefix: [])
 
     def _scenario(self, scenario: Scenario, base_url: str, floor_rps: float) -> dict:
         _say(f"  {scenario.title}")
@@ -129,6 +132,7 @@ def _new_results(sizes: Sizes, wrk: str, postgres_url: str | None) -> dict:
     return {
         "machine": machine.describe(ROOT, wrk, postgres),
         "sizes": asdict(sizes),
+        "lifted_limits": {name: UNREACHABLE_LIMIT for name in rate_limit_settings()},
         "setups": [],
         "query_counts": {},
         "skipped": [],
@@ -161,6 +165,11 @@ def _say(message: str) -> None:
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="measure nothing: rewrite results.md from results.json (after editing findings.md)",
+    )
     parser.add_argument(
         "--out", type=Path, default=BENCH, help="where results.md and .json go (default: bench/)"
     )

@@ -4,10 +4,13 @@ import os
 import platform
 import sqlite3
 import subprocess
+import time
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
+# Below this share of busy CPU time (from other processes) the machine counts as quiet.
+QUIET_SHARE = 0.15
 PACKAGES = ("Flask", "gunicorn", "SQLAlchemy", "psycopg")
 # Changes here do not change the app under test.
 _HARNESS_PATHS = (":!bench", ":!tests/test_bench_smoke.py")
@@ -26,6 +29,38 @@ def describe(root: Path, wrk: str, postgres: str | None) -> dict:
         "wrk": wrk,
         **_commit(root),
     }
+
+
+def wait_until_quiet(max_wait_s: float) -> float:
+    """Wait (up to ``max_wait_s``) until other processes leave the CPUs nearly idle.
+
+    Called between set-ups, when none of ours runs: whatever keeps the CPUs busy then (a test
+    suite, a build) would steal cycles from the next measurement. Returns the busy share of
+    the last one-second sample, for the report.
+    """
+    deadline = time.monotonic() + max_wait_s
+    while True:
+        share = busy_share()
+        if share <= QUIET_SHARE or time.monotonic() >= deadline:
+            return share
+
+
+def busy_share(seconds: float = 1.0) -> float:
+    """The share of all CPUs' time spent busy over the next ``seconds``, to two places."""
+    before = _cpu_times()
+    time.sleep(seconds)
+    after = _cpu_times()
+    total = sum(after) - sum(before)
+    idle = (after[3] + after[4]) - (before[3] + before[4])  # idle and iowait
+    return round((total - idle) / total, 2) if total else 0.0
+
+
+def _cpu_times() -> list[int]:
+    try:
+        first = Path("/proc/stat").read_text().splitlines()[0]
+    except OSError:
+        return [0] * 5
+    return [int(value) for value in first.split()[1:]]
 
 
 def _cpu_model() -> str:

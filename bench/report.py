@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from .machine import QUIET_SHARE
 from .scenarios import GOALS, PLANNED, RUSH_GOAL_PER_MINUTE, SCENARIOS
 
 BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
@@ -68,25 +69,42 @@ def markdown(results: dict, findings: str) -> str:
 def _header(results: dict) -> str:
     meta, sizes = results["machine"], results["sizes"]
     packages = ", ".join(f"{name} {number}" for name, number in meta["packages"].items())
+    postgres = meta["postgresql"] or "not run"
     commit = meta["commit"] or "unknown"
     if meta["uncommitted_app_changes"]:
         commit += " with uncommitted changes"
-    skipped = "".join(f"\n\nNot measured: {reason}." for reason in results["skipped"])
     warmup = f" after a {sizes['warmup_s']} s warm-up" if sizes["warmup_s"] else ""
-    return f"""# eventreg benchmark results
+    facts = [
+        f"Machine: **{meta['nproc']} cores** (`nproc`), {meta['cpu']}.",
+        f"Software: Python {meta['python']}, {packages}, SQLite {meta['sqlite']}, "
+        f"PostgreSQL {postgres}, {meta['wrk']}.",
+        f"App under test: commit {commit}.",
+        f"Load: `wrk -t{sizes['wrk_threads']} -c{sizes['connections']}`, "
+        f"{sizes['duration_s']} s per figure{warmup}, on loopback; wrk shares the cores with "
+        "the server.",
+        "gunicorn: `gunicorn --config gunicorn.conf.py`, sync = 2 workers, gthread = 2 workers "
+        "× 4 threads; the floor (`bench/floor_app.py`) is served the same way, just before "
+        "eventreg.",
+        _limits(results["lifted_limits"]),
+        *(f"Not measured: {reason}." for reason in results["skipped"]),
+    ]
+    return (
+        "# eventreg benchmark results\n\n"
+        f"Written by `bench/run` ({sizes['name']} run) on {meta['date']}; do not edit by hand: "
+        "notes go in `bench/findings.md`, which is copied to the end of this file. See "
+        "`bench/README.md`.\n\n" + "".join(f"- {fact}\n" for fact in facts)
+    )
 
-Written by `bench/run` ({sizes["name"]} run) on {meta["date"]}; do not edit by hand: notes go
-in `bench/findings.md`, which is copied to the end of this file. See `bench/README.md`.
 
-- Machine: **{meta["nproc"]} cores** (`nproc`), {meta["cpu"]}.
-- Software: Python {meta["python"]}, {packages}, SQLite {meta["sqlite"]},
-  PostgreSQL {meta["postgresql"] or "not run"}, {meta["wrk"]}.
-- App under test: commit {commit}.
-- Load: `wrk -t{sizes["wrk_threads"]} -c{sizes["connections"]}`, {sizes["duration_s"]} s per
-  figure{warmup}, on loopback; wrk shares the cores with the server.
-- gunicorn: `gunicorn --config gunicorn.conf.py`, sync = 2 workers, gthread = 2 workers ×
-  4 threads; the floor (`bench/floor_app.py`) is served the same way, just before eventreg.{skipped}
-"""
+def _limits(lifted: dict[str, str]) -> str:
+    if not lifted:
+        return "Rate limits: none defined."
+    names = ", ".join(f"`EVENTREG_{name}`" for name in lifted)
+    value = next(iter(lifted.values()))
+    return (
+        f"Rate limits stay on but out of reach ({names} = `{value}`): wrk and the rush send "
+        "from one address, a real rush comes from many."
+    )
 
 
 def _throughput(results: dict) -> str:
@@ -95,10 +113,14 @@ def _throughput(results: dict) -> str:
     for scenario in SCENARIOS:
         cells = [_throughput_cell(s["scenarios"][scenario.key]) for s in setups]
         rows.append([scenario.title, f"≥ {GOALS[scenario.kind]:.2f}", *cells])
+    rows.append(["CPUs busy with other work, before / after", "", *map(_busy_cell, setups)])
     intro = (
         "## Throughput against the framework floor\n\n"
         "Requests a second, and the ratio to the floor of the same set-up "
-        "(✓ meets the goal, ✗ misses it).\n"
+        "(✓ meets the goal, ✗ misses it). The last row is a noise check: how busy other "
+        "processes kept the CPUs in the second before the set-up started (the harness waits "
+        f"up to {results['sizes']['quiet_wait_s']} s for less than {QUIET_SHARE:.0%}) and in "
+        "the second after it ended; ⚠ marks figures that other work probably understated.\n"
     )
     return intro + "\n" + _table(["scenario", "goal", *map(_label, setups)], rows)
 
@@ -108,6 +130,13 @@ def _throughput_cell(figures: dict) -> str:
     failed = figures["error_responses"] + figures["socket_errors"]
     warning = f", **{failed} failed**" if failed else ""
     return f"{figures['rps']:,.0f} ({figures['ratio']:.2f} {mark}{warning})"
+
+
+def _busy_cell(setup: dict) -> str:
+    if None in setup["cpu_busy"]:
+        return "not checked"
+    before, after = setup["cpu_busy"]
+    return f"{before:.0%} / {after:.0%}" + (" ⚠" if max(before, after) > QUIET_SHARE else "")
 
 
 def _latency(results: dict) -> str:

@@ -15,10 +15,12 @@ def rush(base_url: str, slug: str, requests: int, seats: int, concurrency: int) 
     """Send ``requests`` sign-ups from ``concurrency`` connections; count and time the answers."""
     path = f"/api/v1/events/{slug}/registrations"
     local = threading.local()
+    connections = []
 
     def attempt(number: int) -> tuple[str, float]:
         if not hasattr(local, "connection"):
             local.connection = client.connect(base_url)
+            connections.append(local.connection)
         started = time.perf_counter()
         outcome = _sign_up(local.connection, path, number)
         return outcome, time.perf_counter() - started
@@ -27,6 +29,8 @@ def rush(base_url: str, slug: str, requests: int, seats: int, concurrency: int) 
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         answers = list(pool.map(attempt, range(requests)))
     elapsed = time.perf_counter() - started
+    for connection in connections:
+        connection.close()
     outcomes = Counter(outcome for outcome, _ in answers)
     return {
         "requests": requests,

@@ -45,7 +45,7 @@ class Scenario:
     title: str
     path: str
     kind: str  # a key of GOALS
-    script: str = "report.lua"
+    script: str = "common.lua"
     script_args: ScriptArgs = no_args
 
     @property
@@ -95,7 +95,7 @@ PLANNED = (
         "mail_off_request_path",
         "Sign-up p95 with an SMTP server that stalls 2 s per message, against an instant one "
         "(goal: within 1.1x)",
-        "confirmation e-mail sent from the outbox",
+        "a part of the harness that runs `flask mail worker` against a local SMTP server",
     ),
     Planned(
         "exports",
@@ -106,12 +106,12 @@ PLANNED = (
     Planned(
         "query_counts_attendance_and_export",
         "Query counts of the attendance list and an export for 100 and 10,000 registrations",
-        "the attendance list and the exports",
+        "the exports (the attendance list exists: it can be counted next, logged in as staff)",
     ),
     Planned(
         "ticket_cost",
         "Time to build one confirmation e-mail (QR + .ics + MIME); outbox send rate over one "
         "reused SMTP connection against one connection per message",
-        "tickets and the outbox",
+        "the harness part above (tickets and the outbox exist)",
     ),
 )

@@ -9,7 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from eventreg.config import DefaultConfig
+
 from .client import wait_until_up
+
+# wrk and the rush come from one address; a real rush comes from many. Limits per address stay
+# switched on (their cost is part of every request) but out of reach.
+UNREACHABLE_LIMIT = "1000000 per minute"
 
 
 def free_port() -> int:
@@ -22,6 +28,24 @@ def free_port() -> int:
 def venv_command(name: str) -> str:
     """A console script of the virtualenv the harness runs in (gunicorn, flask)."""
     return str(Path(sys.executable).parent / name)
+
+
+def service_env(database_url: str, secret_key: str) -> dict[str, str]:
+    """The EVENTREG_* settings production passes through the environment, plus lifted limits."""
+    return {
+        "EVENTREG_SECRET_KEY": secret_key,
+        "EVENTREG_SQLALCHEMY_DATABASE_URI": database_url,
+        **{f"EVENTREG_{name}": UNREACHABLE_LIMIT for name in rate_limit_settings()},
+    }
+
+
+def rate_limit_settings() -> list[str]:
+    """The per-address limits the app defines, such as RATELIMIT_SIGNUP = "30 per minute"."""
+    return [
+        name
+        for name, value in vars(DefaultConfig).items()
+        if name.startswith("RATELIMIT_") and isinstance(value, str) and " per " in value
+    ]
 
 
 @contextmanager

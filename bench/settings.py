@@ -16,6 +16,7 @@ class Sizes:
     rush_seats: int
     rush_concurrency: int
     query_sizes: tuple[int, int]  # registrations in the small and the large database
+    quiet_wait_s: int  # how long to wait for other processes to leave the CPUs before a set-up
 
 
 FULL = Sizes(
@@ -28,6 +29,7 @@ FULL = Sizes(
     rush_seats=100,
     rush_concurrency=64,
     query_sizes=(100, 10_000),
+    quiet_wait_s=300,
 )
 
 QUICK = Sizes(
@@ -40,6 +42,7 @@ QUICK = Sizes(
     rush_seats=5,
     rush_concurrency=16,
     query_sizes=(20, 200),
+    quiet_wait_s=0,
 )
 
 # The event that load scenarios sign people up for (it fills, then queues), and the rush's own.

@@ -1,5 +1,13 @@
--- Shared by every wrk script: print the run's figures as one JSON line the harness parses.
--- wrk gives latencies in microseconds; "status" counts responses with a status of 400 or more.
+-- Shared by every wrk script: numbers wrk's threads (so that each thread can make e-mail
+-- addresses no other thread makes) and prints the run's figures as one JSON line for the
+-- harness. wrk gives latencies in microseconds; "status" counts responses of 400 or more.
+
+local threads_started = 0
+
+function setup(thread)
+  threads_started = threads_started + 1
+  thread:set("thread_number", threads_started)
+end
 
 function done(summary, latency, requests)
   local errors = summary.errors

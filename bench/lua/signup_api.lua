@@ -1,15 +1,9 @@
 -- POST /api/v1/events/<slug>/registrations with a JSON body and a new e-mail address each time.
 -- Arguments after "--": a prefix that is unique to this wrk run.
-dofile("report.lua")
+dofile("common.lua")
 
-local next_thread = 0
 local prefix
 local counter = 0
-
-function setup(thread)
-  next_thread = next_thread + 1
-  thread:set("thread_number", next_thread)
-end
 
 function init(args)
   prefix = args[1]

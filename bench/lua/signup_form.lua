@@ -2,16 +2,10 @@
 -- that one GET /register handed out (the harness fetches them), and a new e-mail each time.
 -- Arguments after "--": a prefix unique to this wrk run, the URL-encoded CSRF token, the
 -- Cookie header value, the slug of the event to sign up for.
-dofile("report.lua")
+dofile("common.lua")
 
-local next_thread = 0
 local prefix, csrf_token, cookie, event_slug
 local counter = 0
-
-function setup(thread)
-  next_thread = next_thread + 1
-  thread:set("thread_number", next_thread)
-end
 
 function init(args)
   prefix, csrf_token, cookie, event_slug = args[1], args[2], args[3], args[4]
