@@ -1,4 +1,4 @@
-"""A gunicorn worker killed in the middle of sign-ups loses no acknowledged sign-up, half-writes none."""
+"""A gunicorn worker killed in the middle of sign-ups loses no acknowledged sign-up."""
 
 import json
 import os

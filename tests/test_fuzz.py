@@ -1,4 +1,4 @@
-"""Bad input, tried systematically: schemathesis over the OpenAPI document, hypothesis over the form."""
+"""Bad input, tried systematically: schemathesis over the API, hypothesis over the form."""
 
 import pytest
 import schemathesis
