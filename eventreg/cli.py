@@ -70,20 +70,21 @@ def users_ensure_organiser(email: str):
 @click.argument("email")
 def users_token(email: str):
     """Print a new API token for the account (shown once; only its hash is kept)."""
-    user = accounts.find_user(email)
-    if user is None:
-        raise click.ClickException(f"no account for {email}")
-    click.echo(accounts.issue_api_token(user))
+    click.echo(accounts.issue_api_token(_account(email)))
 
 
 @users_cli.command("revoke-tokens")
 @click.argument("email")
 def users_revoke_tokens(email: str):
     """Revoke every API token of the account."""
+    click.echo(f"Revoked {accounts.revoke_api_tokens(_account(email))} token(s).")
+
+
+def _account(email: str):
     user = accounts.find_user(email)
     if user is None:
         raise click.ClickException(f"no account for {email}")
-    click.echo(f"Revoked {accounts.revoke_api_tokens(user)} token(s).")
+    return user
 
 
 @mail_cli.command("send")

@@ -1,31 +1,26 @@
 """Personal join links for online events: ``/j/<token>`` records the join, then redirects."""
 
-from flask import current_app, url_for
-from itsdangerous import BadSignature, URLSafeSerializer
+from flask import url_for
 from sqlalchemy import select
 
 from ..database import write_transaction
 from ..extensions import db
 from ..models import Registration, utcnow
+from .signed_links import sign, unsign
 
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="join-link")
+PURPOSE = "join-link"
 
 
 def join_url(registration: Registration) -> str:
     """The registrant's own link to the online meeting."""
-    token = _serializer().dumps(registration.ticket_secret)
+    token = sign(registration.ticket_secret, PURPOSE)
     return url_for("public.join", token=token, _external=True)
 
 
 def registration_for_join_token(token: str) -> Registration | None:
     """The registration a join token belongs to; None when forged or the ticket was replaced."""
-    try:
-        secret = _serializer().loads(token)
-    except BadSignature:
-        return None
-    if not isinstance(secret, str):
+    secret = unsign(token, PURPOSE)
+    if secret is None:
         return None
     return db.session.scalar(select(Registration).where(Registration.ticket_secret == secret))
 

@@ -1,20 +1,18 @@
 """Private manage links: a signed form of each registrant's random manage key."""
 
-from flask import current_app, url_for
-from itsdangerous import BadSignature, URLSafeSerializer
+from flask import url_for
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Registrant
+from .signed_links import sign, unsign
 
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="manage-link")
+PURPOSE = "manage-link"
 
 
 def manage_token(registrant: Registrant) -> str:
     """The token that opens this registrant's manage page."""
-    return _serializer().dumps(registrant.manage_key)
+    return sign(registrant.manage_key, PURPOSE)
 
 
 def manage_url(registrant: Registrant, **kwargs) -> str:
@@ -24,10 +22,7 @@ def manage_url(registrant: Registrant, **kwargs) -> str:
 
 def registrant_for_token(token: str) -> Registrant | None:
     """The registrant a manage token belongs to, or None for a forged or stale token."""
-    try:
-        key = _serializer().loads(token)
-    except BadSignature:
-        return None
-    if not isinstance(key, str):
+    key = unsign(token, PURPOSE)
+    if key is None:
         return None
     return db.session.scalar(select(Registrant).where(Registrant.manage_key == key))
