@@ -216,7 +216,7 @@ def person(**overrides) -> dict:
         "organisation": "Cooperativa Sociale Città Aperta",
         "country": "IT",
         "target_group": "social_economy",
-        "language": "it",
+        "language": "en",
     } | overrides
 
 
