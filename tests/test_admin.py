@@ -203,7 +203,11 @@ def test_calling_an_event_off_cancels_and_tells_everyone(client, organiser, make
     event = make_event(capacity=1)
     sign_up(event)
     sign_up(event)
-    client.post(f"/admin/events/{event.slug}/cancel")
+    client.post(f"/admin/events/{event.slug}/cancel")  # the box is not ticked: nothing happens
+    assert (
+        db.session.scalar(select(Event.status).where(Event.id == event.id)) is EventStatus.PUBLISHED
+    )
+    client.post(f"/admin/events/{event.slug}/cancel", data={"confirm": "y"})
     statuses = db.session.scalars(select(Registration.status)).all()
     assert statuses == [RegistrationStatus.CANCELLED] * 2
     sent = db.session.scalars(

@@ -65,7 +65,7 @@ def test_organisers_download_and_erase_on_request(client, auth, make_user, make_
     reference = registrant.registrations[0].reference
     data = client.get(f"/admin/registrations/{reference}/data.json").get_json()
     assert data["person"]["email"] == "asked@example.org"
-    client.post(f"/admin/registrations/{reference}/erase")
+    client.post(f"/admin/registrations/{reference}/erase", data={"confirm": "y"})
     db.session.refresh(registrant)
     assert registrant.is_purged and registrant.email == ""
     assert "erased" in client.get(f"/admin/registrations/{reference}").text

@@ -33,6 +33,12 @@ class ActionForm(FlaskForm):
     """An empty form: a CSRF-protected button (publish, cancel, promote ...)."""
 
 
+class ConfirmForm(FlaskForm):
+    """A button for something that cannot be undone: the box must be ticked."""
+
+    confirm = BooleanField(_l("Yes, I am sure"), validators=[DataRequired()])
+
+
 class EventForm(FlaskForm):
     """Everything the programme file holds about an event; times are local to its zone."""
 

@@ -25,6 +25,7 @@ from ..services.notifications import build_message
 from .forms import (
     ActionForm,
     AddPersonForm,
+    ConfirmForm,
     EventForm,
     MessageForm,
     MoveForm,
@@ -108,7 +109,9 @@ def publish_event(slug):
 def cancel_event(slug):
     """Call the event off and tell everyone registered."""
     event = _event_or_404(slug)
-    _require(ActionForm())
+    if not ConfirmForm().validate_on_submit():
+        flash(_("Tick the box to confirm that the event is called off."), "error")
+        return redirect(url_for(".event", slug=slug))
     count = events.cancel_event(event, actor=current_user)
     flash(_("The event is called off; %(count)d registrant(s) are told.", count=count), "success")
     return redirect(url_for(".event", slug=slug))
@@ -127,6 +130,7 @@ def event(slug):
         wanted=wanted,
         page=attendance.attendee_page(found, wanted, request.args.get("page", 1, type=int)),
         countries=attendance.countries_of(found),
+        confirm_form=ConfirmForm(),
         filter_args={k: v for k, v in request.args.items() if k not in ("page", "slug")},
         action_form=ActionForm(),
     )
@@ -164,6 +168,7 @@ def registration(reference):
         history=audit.history(found),
         position=registrations.waitlist_position(found),
         action_form=ActionForm(),
+        confirm_form=ConfirmForm(),
         move_form=MoveForm(events=others),
     )
 
@@ -226,7 +231,9 @@ def registration_data(reference):
 def erase_registrant(reference):
     """Erase the person's data on their request: all their registrations are cancelled."""
     found = _registration_or_404(reference)
-    _require(ActionForm())
+    if not ConfirmForm().validate_on_submit():
+        flash(_("Tick the box to confirm that the person's data is erased."), "error")
+        return redirect(url_for(".registration", reference=reference))
     privacy.erase(found.registrant, actor=current_user)
     flash(_("The person's data is erased."), "success")
     return redirect(url_for(".registration", reference=reference))
