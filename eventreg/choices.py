@@ -3,6 +3,7 @@
 from functools import cache
 
 import pycountry
+from babel import Locale
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -37,16 +38,27 @@ def country_codes() -> frozenset[str]:
 
 def country_name(code: str) -> str:
     """The country's name in the current language."""
-    name = get_locale().territories.get(code)
+    return _country_name(get_locale(), code)
+
+
+def _country_name(locale: Locale, code: str) -> str:
+    name = locale.territories.get(code)
     return name or pycountry.countries.get(alpha_2=code).name
 
 
 def country_choices() -> list[tuple[str, str]]:
     """ISO 3166 countries for a select: partner countries first, then the rest by name."""
+    return _country_choices(get_locale())
+
+
+@cache
+def _country_choices(locale: Locale) -> list[tuple[str, str]]:
+    """Built once per language: sorting 250 names on every form was a third of a sign-up."""
     rest = sorted(
-        country_codes() - set(PARTNER_COUNTRIES), key=lambda c: country_name(c).casefold()
+        country_codes() - set(PARTNER_COUNTRIES),
+        key=lambda code: _country_name(locale, code).casefold(),
     )
-    return [(code, country_name(code)) for code in (*PARTNER_COUNTRIES, *rest)]
+    return [(code, _country_name(locale, code)) for code in (*PARTNER_COUNTRIES, *rest)]
 
 
 def language_choices() -> list[tuple[str, str]]:

@@ -1,9 +1,12 @@
 """Turning JSON requests into validated forms, and events into JSON."""
 
+from functools import cache
 from typing import Any
 
 from flask import abort, request
 from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField
+from wtforms.fields.core import UnboundField
 
 from ..models import Event
 from ..services.availability import Availability
@@ -25,14 +28,14 @@ def form_from_json(form_class, payload: dict[str, Any]):
     Returns the form and the type errors found before validation (e.g. a number where text
     belongs); booleans must be JSON true or false.
     """
+    field_types = _field_types(form_class)
     type_errors: dict[str, list[str]] = {}
     formdata = MultiDict()
-    form = form_class(formdata=MultiDict(), meta={"csrf": False})
     for name, value in payload.items():
-        field = getattr(form, name, None)
-        if field is None or name == "csrf_token":
+        field_class = field_types.get(name)
+        if field_class is None or name == "csrf_token":
             continue
-        is_boolean = field.type == "BooleanField"
+        is_boolean = issubclass(field_class, BooleanField)
         if is_boolean and isinstance(value, bool):
             if value:
                 formdata[name] = "y"
@@ -43,6 +46,16 @@ def form_from_json(form_class, payload: dict[str, Any]):
         elif value is not None:
             type_errors[name] = ["Must be a string."]
     return form_class(formdata=formdata, meta={"csrf": False}), type_errors
+
+
+@cache
+def _field_types(form_class) -> dict[str, type]:
+    """The form's field classes by name, read off the class without building a form."""
+    return {
+        name: attribute.field_class
+        for name in dir(form_class)
+        if isinstance(attribute := getattr(form_class, name), UnboundField)
+    }
 
 
 def event_json(event: Event, availability: Availability) -> dict[str, Any]:

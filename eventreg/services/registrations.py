@@ -1,6 +1,6 @@
 """Signing up, cancelling and the waiting list: the rules that keep events from overbooking."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -72,8 +72,9 @@ def sign_up(
 
     An organiser (``actor``) may add people after registration has closed.
     """
+    event_ids = [event.id for event in events]  # read before the transaction expires them
     with write_transaction():
-        locked = _lock_events(events)
+        locked = _lock_events(event_ids)
         _check_can_join(details.email, locked, enforce_window=actor is None)
         registrant = Registrant(
             **asdict(details),
@@ -83,14 +84,16 @@ def sign_up(
         db.session.add(registrant)
         for event in locked:
             _announce(_join(registrant, event), actor, "signed_up")
-        _drop_needs_without_in_person_event(registrant)
+        if all(event.is_online for event in locked):
+            registrant.needs = None  # asked for in-person events only: keep no needless data
     return registrant
 
 
 def add_events(registrant: Registrant, events: Sequence[Event]) -> list[Registration]:
     """Register an existing registrant for more events without asking their details again."""
+    event_ids = [event.id for event in events]
     with write_transaction():
-        locked = _lock_events(events)
+        locked = _lock_events(event_ids)
         _check_can_join(registrant.email, locked)
         joined = [_join(registrant, event) for event in locked]
         for registration in joined:
@@ -103,8 +106,7 @@ def update_details(
 ) -> None:
     """Correct a registrant's details; a new e-mail must not collide at any of their events."""
     with write_transaction():
-        events = [r.event for r in registrant.active_registrations]
-        locked = _lock_events(events)
+        locked = _lock_events(r.event_id for r in registrant.active_registrations)
         if details.email != registrant.email:
             _check_can_join(details.email, locked, enforce_window=False)
         changed = sorted(
@@ -120,7 +122,7 @@ def update_details(
 def cancel(registration: Registration, *, actor: User | None = None) -> Registration | None:
     """Cancel a registration; a freed seat goes to the first in the queue, who is returned."""
     with write_transaction():
-        (event,) = _lock_events([registration.event])
+        (event,) = _lock_events([registration.event_id])
         db.session.refresh(registration)
         if not registration.is_active:
             return None
@@ -131,7 +133,7 @@ def cancel(registration: Registration, *, actor: User | None = None) -> Registra
 def cancel_all(registrant: Registrant, *, actor: User | None = None, notify: bool = True) -> None:
     """Cancel every active registration of a person, e.g. before erasing their data."""
     with write_transaction():
-        locked = {e.id: e for e in _lock_events([r.event for r in registrant.registrations])}
+        locked = {e.id: e for e in _lock_events(r.event_id for r in registrant.registrations)}
         for registration in registrant.registrations:
             db.session.refresh(registration)
             if registration.is_active:
@@ -141,7 +143,7 @@ def cancel_all(registrant: Registrant, *, actor: User | None = None, notify: boo
 def promote(registration: Registration, *, actor: User) -> None:
     """An organiser gives a waiting person a seat now: the event gains that one seat."""
     with write_transaction():
-        (event,) = _lock_events([registration.event])
+        (event,) = _lock_events([registration.event_id])
         db.session.refresh(registration)
         if not registration.is_waitlisted:
             raise NotWaiting(event)
@@ -156,7 +158,7 @@ def move(registration: Registration, target: Event, *, actor: User) -> Registrat
     """Move a registration to another event: the old seat is freed, the new one taken or queued."""
     with write_transaction():
         source, destination = registration.event, target
-        locked = {event.id: event for event in _lock_events([source, destination])}
+        locked = {event.id: event for event in _lock_events([source.id, destination.id])}
         db.session.refresh(registration)
         registrant = registration.registrant
         if not registration.is_active:
@@ -171,7 +173,7 @@ def move(registration: Registration, target: Event, *, actor: User) -> Registrat
 def fill_from_waitlist(event: Event, *, actor: User | None = None) -> list[Registration]:
     """Promote waiting registrations while the event has free seats (after capacity grows)."""
     with write_transaction():
-        (locked,) = _lock_events([event])
+        (locked,) = _lock_events([event.id])
         promoted = _promote(locked, actor)
     return promoted
 
@@ -196,9 +198,9 @@ def waitlist_position(registration: Registration) -> int | None:
     return ahead + 1
 
 
-def _lock_events(events: Sequence[Event]) -> list[Event]:
+def _lock_events(event_ids: Iterable[int]) -> list[Event]:
     """Reload the events with a row lock, in id order so that two sign-ups never deadlock."""
-    ids = sorted({event.id for event in events})
+    ids = sorted(set(event_ids))
     locked = db.session.scalars(
         select(Event)
         .where(Event.id.in_(ids))
