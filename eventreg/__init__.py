@@ -10,6 +10,7 @@ from . import cli, formatting, security
 from .admin.routes import bp as admin_bp
 from .api.routes import bp as api_bp
 from .auth.routes import bp as auth_bp
+from .checkin.routes import bp as checkin_bp
 from .config import DefaultConfig
 from .database import configure_engine, render_migration_item
 from .errors.handlers import bp as errors_bp
@@ -85,6 +86,6 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for blueprint in (public_bp, manage_bp, auth_bp, admin_bp, api_bp, errors_bp):
+    for blueprint in (public_bp, manage_bp, auth_bp, admin_bp, checkin_bp, api_bp, errors_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens or takes JSON, never cookies

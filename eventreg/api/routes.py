@@ -4,10 +4,15 @@ import json
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, jsonify
+from flask_login import current_user
 
+from ..auth.access import roles_required
+from ..checkin.forms import ApiCheckinForm, form_from_body
+from ..checkin.payloads import checkin_json
+from ..models import Role
 from ..public.forms import ConsentForm
 from ..rate_limits import api_limit
-from ..services import events, registrations
+from ..services import checkin, events, registrations
 from ..services.availability import availability_for, availability_of
 from .payloads import event_json, form_from_json, json_object
 
@@ -60,6 +65,22 @@ def create_registration(slug):
     (registration,) = registrant.registrations
     body = {"reference": registration.reference, "status": registration.status.value, "event": slug}
     return body, 201
+
+
+@bp.post("/checkin")
+@roles_required(Role.ADMIN, Role.ORGANISER, Role.CHECKIN)
+def check_in():
+    """Check in the holder of a scanned ticket: organisers anywhere, staff at their events."""
+    form = form_from_body(ApiCheckinForm)
+    event = events.find(form.event.data, include_drafts=True) or abort(
+        404, description="No event with that slug."
+    )
+    if not current_user.can_check_in_at(event):
+        abort(403, description="You are not check-in staff of this event.")
+    outcome = checkin.check_in_ticket(
+        event, form.secret.data, staff=current_user, scanned_at=form.scanned_at.data
+    )
+    return checkin_json(outcome, event)
 
 
 def _conflict(code: str, message: str):

@@ -1,0 +1,62 @@
+"""What a scan or a check-in by hand sends: the JSON bodies of the page and the API."""
+
+from datetime import datetime
+
+from flask import abort, jsonify, make_response
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, StringField
+from wtforms.validators import StopValidation
+
+from ..api.payloads import form_from_json, json_object
+
+
+def present(form, field):
+    """The key must be in the body; any string in it, even an empty one, is worth checking."""
+    if not field.raw_data:
+        raise StopValidation(_l("This field is required."))
+
+
+class DeviceTimeField(Field):
+    """A moment with its UTC offset as the device's clock gave it (JavaScript ``toISOString``)."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if not valuelist or not valuelist[0].strip():
+            return
+        try:
+            moment = datetime.fromisoformat(valuelist[0].strip())
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise ValueError(_l("Give an ISO 8601 date and time with a UTC offset."))
+        self.data = moment
+
+
+class CheckInForm(FlaskForm):
+    """A check-in by hand; ``scanned_at`` is set when the device queued it while offline."""
+
+    scanned_at = DeviceTimeField()
+
+
+class ScanForm(CheckInForm):
+    """A scanned code on the check-in page."""
+
+    secret = StringField(validators=[present])
+
+
+class ApiCheckinForm(ScanForm):
+    """A scanned code sent to the API, which names the event."""
+
+    event = StringField(validators=[present])
+
+
+def form_from_body(form_class):
+    """The JSON body as a validated form; 415/400 when it is not a JSON object, 422 on errors."""
+    form, type_errors = form_from_json(form_class, json_object())
+    form.validate()
+    errors = {**form.errors, **type_errors}
+    if errors:
+        messages = {name: [str(message) for message in found] for name, found in errors.items()}
+        abort(make_response(jsonify(errors=messages), 422))
+    return form

@@ -1,0 +1,93 @@
+"""Check-ins as JSON, for the API and the check-in page."""
+
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+
+from ..formatting import local_title
+from ..models import Event, Registration
+from ..services.checkin import CheckIn, CheckinResult, DoorCount
+
+# Door staff see name, organisation and accessibility needs of their own event's people only.
+_SHOWS_NEEDS = (CheckinResult.OK, CheckinResult.ALREADY_CHECKED_IN)
+
+
+def checkin_json(outcome: CheckIn, event: Event) -> dict[str, Any]:
+    """The API's answer to a scan."""
+    registration = outcome.registration
+    body: dict[str, Any] = {
+        "result": outcome.result.value,
+        "name": None,
+        "organisation": None,
+        "checked_in_at": None,
+    }
+    if registration is None:
+        return body
+    body["name"] = registration.registrant.full_name
+    body["organisation"] = registration.registrant.organisation
+    if registration.event_id != event.id:
+        return body
+    body["reference"] = registration.reference
+    body["checked_in_at"] = _local_iso(registration.checked_in_at, event)
+    if outcome.result is CheckinResult.ALREADY_CHECKED_IN:
+        body["checked_in_by"] = _staff_name(registration)
+    if outcome.result in _SHOWS_NEEDS and registration.registrant.needs:
+        body["needs"] = registration.registrant.needs
+    return body
+
+
+def page_checkin_json(outcome: CheckIn, event: Event) -> dict[str, Any]:
+    """The page's answer to a scan: the API's, with the sentence the staff member reads."""
+    return checkin_json(outcome, event) | {"message": _message(outcome, event)}
+
+
+def person_json(registration: Registration, event: Event) -> dict[str, Any]:
+    """A search result on the check-in page: nothing beyond what the door needs."""
+    return {
+        "reference": registration.reference,
+        "name": registration.registrant.full_name,
+        "organisation": registration.registrant.organisation,
+        "status": registration.status.value,
+        "checked_in_at": _local_iso(registration.checked_in_at, event),
+        "checked_in_time": _clock(registration.checked_in_at, event),
+    }
+
+
+def count_json(count: DoorCount) -> dict[str, int]:
+    return {"checked_in": count.checked_in, "confirmed": count.confirmed}
+
+
+def _message(outcome: CheckIn, event: Event) -> str:
+    registration = outcome.registration
+    match outcome.result:
+        case CheckinResult.OK:
+            return _("Checked in")
+        case CheckinResult.ALREADY_CHECKED_IN:
+            return _(
+                "Already checked in at %(time)s by %(staff)s",
+                time=_clock(registration.checked_in_at, event),
+                staff=_staff_name(registration) or _("someone"),
+            )
+        case CheckinResult.CANCELLED:
+            return _("Not admitted: this registration was cancelled")
+        case CheckinResult.WAITLISTED:
+            return _("Not admitted: on the waiting list, no seat")
+        case CheckinResult.WRONG_EVENT:
+            title = local_title(registration.event)
+            return _("Not admitted: this ticket is for %(title)s", title=title)
+        case _:
+            return _("Not admitted: this code is not a ticket")
+
+
+def _staff_name(registration: Registration) -> str | None:
+    return registration.checked_in_by.email if registration.checked_in_by else None
+
+
+def _local_iso(moment: datetime | None, event: Event) -> str | None:
+    return moment.astimezone(event.zone).isoformat() if moment else None
+
+
+def _clock(moment: datetime | None, event: Event) -> str | None:
+    """Hours and minutes in the event's zone, as a door shows them (``10:02``)."""
+    return moment.astimezone(event.zone).strftime("%H:%M") if moment else None

@@ -1,0 +1,224 @@
+"""The check-in page in real Chromium: a fake camera shows real tickets from real e-mails."""
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from eventreg.extensions import db
+from eventreg.models import AuditEntry, Registration, utcnow
+from eventreg.services import accounts, outbox, registrations
+from tests.conftest import PASSWORD, smtp_config
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture
+def app_config(smtp):
+    # The browser talks to 127.0.0.1, and the page sends its CSRF token as in production.
+    return smtp_config(smtp) | {"SERVER_NAME": None, "WTF_CSRF_ENABLED": True}
+
+
+@pytest.fixture
+def door(make_event):
+    """An in-person event whose doors are open now."""
+    now = utcnow()
+    return make_event(
+        title="Study mission to Bergamo",
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=7),
+        registration_opens_at=now - timedelta(days=10),
+        registration_closes_at=now + timedelta(hours=1),
+        capacity=None,
+    )
+
+
+@pytest.fixture
+def staff(make_user, door):
+    user = make_user("checkin", "door@example.org")
+    accounts.assign_checkin_events(user, [door])
+    return user
+
+
+@pytest.fixture
+def tickets(smtp):
+    """Send the outbox through the real SMTP server; the QR image of each ticket, by e-mail."""
+
+    def _received() -> dict[str, bytes]:
+        sent = outbox.deliver_all().sent
+        db.session.rollback()
+        found = {}
+        for message in smtp.inbox.wait_for(sent):
+            qr = next((p for p in message.walk() if p.get("Content-ID") == "<qr>"), None)
+            if qr is not None:
+                found[message["To"].addresses[0].addr_spec] = qr.get_payload(decode=True)
+        return found
+
+    return _received
+
+
+@pytest.fixture
+def open_door(new_context, live_server, door):
+    """A phone at the door: a fresh browser context, logged in, on the check-in page."""
+
+    def _open(user, **options):
+        page = new_context(**options).new_page()
+        page.goto(f"{live_server}/login?next=/checkin/{door.slug}")
+        page.get_by_label("E-mail address").fill(user.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page).to_have_url(f"{live_server}/checkin/{door.slug}")
+        return page
+
+    return _open
+
+
+def registration_of(registrant) -> Registration:
+    db.session.rollback()
+    return db.session.get(Registration, registrant.registrations[0].id, populate_existing=True)
+
+
+def check_ins_recorded() -> int:
+    db.session.rollback()
+    return db.session.scalar(
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "checked_in")
+    )
+
+
+def test_scanning_real_tickets_green_then_already_checked_in_then_cancelled_red(
+    open_door, fake_camera, tickets, door, staff, sign_up
+):
+    ana = sign_up(
+        door,
+        first_name="Ana",
+        last_name="Silva",
+        email="ana@example.pt",
+        organisation="Cooperativa Terra Viva",
+        needs="Step-free access",
+    )
+    gone = sign_up(door, first_name="Ivan", last_name="Petrov", email="ivan@example.bg")
+    qr = tickets()
+    registrations.cancel(gone.registrations[0])
+
+    fake_camera.show(qr["ana@example.pt"])
+    page = open_door(staff)
+    result = page.locator("#result")
+    expect(result).to_have_class(re.compile(r"\bdoor-result-ok\b"))
+    expect(page.locator("#result-headline")).to_have_text("Checked in")
+    expect(page.locator("#result-name")).to_have_text("Ana Silva")
+    expect(page.locator("#result-organisation")).to_have_text("Cooperativa Terra Viva")
+    expect(page.locator("#result-needs")).to_have_text("Needs: Step-free access")
+    expect(page.locator("#count-checked-in")).to_have_text("1")
+    expect(page.locator("#count-confirmed")).to_have_text("1")
+    checked_in = registration_of(ana)
+    assert checked_in.checked_in_by_id == staff.id
+    time = checked_in.checked_in_at.astimezone(door.zone).strftime("%H:%M")
+
+    again = open_door(staff)  # another phone; the camera still sees Ana's ticket
+    expect(again.locator("#result")).to_have_class(re.compile(r"\bdoor-result-warn\b"))
+    expect(again.locator("#result-headline")).to_have_text(
+        f"Already checked in at {time} by door@example.org"
+    )
+    expect(again.locator("#result-name")).to_have_text("Ana Silva")
+    assert check_ins_recorded() == 1  # both phones still see the ticket: one check-in
+    for phone in (page, again):
+        phone.context.close()  # the fake camera restarts, and reads the next ticket
+
+    fake_camera.show(qr["ivan@example.bg"])
+    refused = open_door(staff)
+    expect(refused.locator("#result")).to_have_class(re.compile(r"\bdoor-result-bad\b"))
+    expect(refused.locator("#result-headline")).to_have_text(
+        "Not admitted: this registration was cancelled"
+    )
+    expect(refused.locator("#result-name")).to_have_text("Ivan Petrov")
+    assert registration_of(gone).checked_in_at is None
+    assert registration_of(ana).checked_in_at == checked_in.checked_in_at
+    assert check_ins_recorded() == 1
+
+
+def test_find_a_person_by_hand_check_in_with_a_tap_and_undo(
+    open_door, fake_camera, door, staff, sign_up
+):
+    fake_camera.show(None)
+    ben = sign_up(door, first_name="Ben", last_name="Jensen", organisation="Odense Kommune")
+    sign_up(door, first_name="Bente", last_name="Holm")
+    page = open_door(staff)
+    expect(page.locator("#camera-status")).to_have_text("Scanning")
+
+    page.get_by_label("Name, e-mail or reference").fill("jensen")
+    person = page.locator("#search-results li")
+    expect(person).to_have_count(1)
+    expect(person).to_contain_text("Ben Jensen")
+    expect(person).to_contain_text("Odense Kommune")
+    person.get_by_role("button", name="Check in").click()
+    expect(page.locator("#result")).to_have_class(re.compile(r"\bdoor-result-ok\b"))
+    expect(page.locator("#result-name")).to_have_text("Ben Jensen")
+    expect(person.get_by_role("button", name="Undo check-in")).to_be_visible()
+    expect(page.locator("#count-checked-in")).to_have_text("1")
+    assert registration_of(ben).checked_in_by_id == staff.id
+
+    page.locator("#result-undo").click()
+    expect(page.locator("#result-headline")).to_have_text("Check-in undone")
+    expect(person.get_by_role("button", name="Check in")).to_be_visible()
+    expect(page.locator("#count-checked-in")).to_have_text("0")
+    assert registration_of(ben).checked_in_at is None
+
+    page.get_by_label("Name, e-mail or reference").fill(ben.registrations[0].reference.lower())
+    page.keyboard.press("Enter")
+    expect(person).to_contain_text("Ben Jensen")
+
+
+def test_scans_while_offline_are_kept_and_sent_later_with_their_real_time(
+    open_door, fake_camera, tickets, door, staff, sign_up
+):
+    ana = sign_up(door, first_name="Ana", last_name="Silva", email="ana@example.pt")
+    qr = tickets()
+    fake_camera.show(None)
+    page = open_door(staff)
+    expect(page.locator("#camera-status")).to_have_text("Scanning")
+    context = page.context
+
+    context.set_offline(True)
+    fake_camera.show(qr["ana@example.pt"])
+    page.get_by_role("button", name="Stop the camera").click()
+    page.get_by_role("button", name="Start the camera").click()
+    expect(page.locator("#result-headline")).to_have_text("Offline: scan kept on this device")
+    banner = page.locator("#offline-banner")
+    expect(banner).to_have_text("Offline — 1 scan waiting to be sent")
+    page.wait_for_timeout(3000)  # the ticket stays in view: still one kept scan
+    expect(banner).to_have_text("Offline — 1 scan waiting to be sent")
+    assert registration_of(ana).checked_in_at is None
+
+    back_online = utcnow()
+    context.set_offline(False)
+    expect(banner).to_be_hidden()
+    expect(page.locator("#recent li").first).to_contain_text("sent when back online")
+    expect(page.locator("#count-checked-in")).to_have_text("1")
+    checked_in_at = registration_of(ana).checked_in_at
+    assert back_online - timedelta(seconds=10) < checked_in_at < back_online  # when scanned
+
+    page.reload()  # nothing is left to send twice
+    expect(page.locator("#count-checked-in")).to_have_text("1")
+    expect(banner).to_be_hidden()
+    assert check_ins_recorded() == 1
+
+
+def test_the_page_at_phone_size_passes_axe(open_door, fake_camera, door, staff, sign_up, tmp_path):
+    if not AXE.exists():
+        pytest.skip("axe-core is not vendored under tests/vendor/axe-core")
+    fake_camera.show(None)
+    sign_up(door, first_name="Ben", last_name="Jensen")
+    page = open_door(staff, bypass_csp=True)
+    page.get_by_label("Name, e-mail or reference").fill("jensen")
+    expect(page.locator("#search-results li")).to_have_count(1)
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
+        ".violations.map(v => v.id + ': ' + v.nodes.map(n => n.target).join(', '))",
+        WCAG_AA,
+    )
+    assert violations == []
