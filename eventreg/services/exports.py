@@ -1,0 +1,176 @@
+"""Attendance exports for organisers: CSV and XLSX, streamed row by row from one query.
+
+Both formats carry the same columns and values, so a spreadsheet made from either adds up to
+the statistics page. Times are UTC.
+"""
+
+import csv
+import enum
+import io
+import tempfile
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from sqlalchemy import Boolean, Row, Select, func, or_, select, type_coerce
+
+from ..extensions import db
+from ..models import Event, Registrant, Registration
+
+# Rows fetched per round trip; PostgreSQL streams them through a server-side cursor.
+BATCH_SIZE = 1000
+CHUNK_SIZE = 64 * 1024
+
+# A spreadsheet reads a cell that starts with one of these as a formula, so a registrant named
+# =HYPERLINK(...) could run one on the organiser's machine (OWASP "CSV Injection"; ASVS adds NUL).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+# SQL for Registration.has_attended: checked in at the door or joined online.
+HAS_ATTENDED = or_(
+    Registration.checked_in_at.is_not(None), Registration.joined_online_at.is_not(None)
+)
+
+COLUMNS = (
+    Registration.reference.label("reference"),
+    Event.slug.label("event"),
+    Event.title.label("event_title"),
+    Registration.status.label("status"),
+    Registrant.first_name.label("first_name"),
+    Registrant.last_name.label("last_name"),
+    Registrant.email.label("email"),
+    Registrant.organisation.label("organisation"),
+    Registrant.job_title.label("job_title"),
+    Registrant.country.label("country"),
+    Registrant.target_group.label("target_group"),
+    Registrant.social_economy_type.label("social_economy_type"),
+    Registrant.language.label("language"),
+    Registrant.network_opt_in.label("network_opt_in"),
+    Registration.created_at.label("registered_at_utc"),
+    Registration.confirmed_at.label("confirmed_at_utc"),
+    Registration.cancelled_at.label("cancelled_at_utc"),
+    Registration.checked_in_at.label("checked_in_at_utc"),
+    Registration.joined_online_at.label("joined_online_at_utc"),
+    type_coerce(HAS_ATTENDED, Boolean).label("attended"),
+    Registrant.needs.label("needs"),
+)
+HEADER = tuple(column.name for column in COLUMNS)
+COLUMN_WIDTHS = {"event_title": 36, "email": 30, "organisation": 30, "needs": 40}
+
+
+def attendee_query(event: Event | None = None) -> Select:
+    """Every registration of the event (or of the whole programme) with its person and event."""
+    query = (
+        select(*COLUMNS)
+        .select_from(Registration)
+        .join(Registration.registrant)
+        .join(Registration.event)
+        .order_by(
+            Event.starts_at,
+            Event.id,
+            func.lower(Registrant.last_name),
+            func.lower(Registrant.first_name),
+            Registration.id,
+        )
+    )
+    return query if event is None else query.where(Registration.event_id == event.id)
+
+
+def attendee_rows(event: Event | None = None) -> Iterator[Row]:
+    """The export's rows, fetched in batches so that memory stays flat however many there are."""
+    yield from db.session.execute(attendee_query(event).execution_options(yield_per=BATCH_SIZE))
+
+
+def record(row: Row) -> tuple[Any, ...]:
+    """One row as export values: text, yes/no, naive UTC datetimes, or None."""
+    return tuple(_plain(value) for value in row)
+
+
+def csv_chunks(rows: Iterable[Row]) -> Iterator[bytes]:
+    """The rows as CSV: UTF-8 with a BOM so Excel reads it as UTF-8, every field quoted."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
+    buffer.write("\ufeff")
+    writer.writerow(HEADER)
+    for row in rows:
+        writer.writerow([_csv_text(value) for value in record(row)])
+        if buffer.tell() >= CHUNK_SIZE:
+            yield _drain(buffer)
+    yield _drain(buffer)
+
+
+def xlsx_chunks(rows: Iterable[Row]) -> Iterator[bytes]:
+    """The rows as an XLSX workbook, written through temporary files and read back in chunks."""
+    with tempfile.TemporaryFile() as file:
+        _write_workbook(rows, file)
+        file.seek(0)
+        while chunk := file.read(CHUNK_SIZE):
+            yield chunk
+
+
+def neutralise(text: str) -> str:
+    """Text that a spreadsheet shows as text: a leading apostrophe before a formula trigger."""
+    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    return value
+
+
+def _csv_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat() + "Z"
+    return neutralise(str(value))
+
+
+def _drain(buffer: io.StringIO) -> bytes:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text.encode("utf-8")
+
+
+def _write_workbook(rows: Iterable[Row], file: IO[bytes]) -> None:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Attendees")
+    for index, name in enumerate(HEADER, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = COLUMN_WIDTHS.get(name, 18)
+    sheet.freeze_panes = "A2"
+    sheet.append([_header_cell(sheet, name) for name in HEADER])
+    last_row = 1
+    for row in rows:
+        sheet.append([_xlsx_value(sheet, value) for value in record(row)])
+        last_row += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(HEADER))}{last_row}"
+    workbook.save(file)
+
+
+def _header_cell(sheet, name: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, name)
+    cell.font = Font(bold=True)
+    return cell
+
+
+def _xlsx_value(sheet, value: Any) -> Any:
+    """A cell value; text that looks like a formula is stored as text and kept so in Excel."""
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters XML cannot hold
+    if not value.startswith(FORMULA_TRIGGERS):
+        return value
+    cell = WriteOnlyCell(sheet, value)
+    cell.data_type = "s"  # openpyxl would write a leading "=" as a formula
+    cell.quotePrefix = True  # Excel's own apostrophe: shown as typed, never evaluated
+    return cell

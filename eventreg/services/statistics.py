@@ -1,0 +1,168 @@
+"""Numbers for the funder: registrations by day, target group, country and event; attendance.
+
+Each breakdown is one GROUP BY query, so the page costs the same few queries however many
+registrations there are. Counts follow the exports' definitions, so they add up to the same.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, fields
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Date, case, distinct, func, select
+from sqlalchemy.sql import ColumnElement
+
+from ..extensions import db
+from ..models import (
+    Event,
+    EventStatus,
+    Registrant,
+    Registration,
+    RegistrationStatus,
+    TargetGroup,
+    utcnow,
+)
+from .exports import HAS_ATTENDED
+
+
+@dataclass
+class Tally:
+    """Registrations by status, and how many of them attended."""
+
+    confirmed: int = 0
+    waitlisted: int = 0
+    cancelled: int = 0
+    attended: int = 0
+    confirmed_attended: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.confirmed + self.waitlisted + self.cancelled
+
+    @property
+    def active(self) -> int:
+        return self.confirmed + self.waitlisted
+
+    def absorb(self, other: "Tally") -> None:
+        """Add another tally's numbers to this one."""
+        for name in (f.name for f in fields(self)):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def add(self, status: RegistrationStatus, count: int, attended: int) -> None:
+        setattr(self, status.value, getattr(self, status.value) + count)
+        self.attended += attended
+        if status is RegistrationStatus.CONFIRMED:
+            self.confirmed_attended += attended
+
+
+@dataclass(frozen=True)
+class NoShows:
+    """Confirmed registrations at events that took place, and how many of them never came."""
+
+    expected: int = 0
+    absent: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.absent / self.expected if self.expected else None
+
+
+@dataclass
+class Statistics:
+    totals: Tally
+    per_day: list[tuple[date, int]]
+    by_event: list[tuple[Event, Tally]]
+    by_target_group: dict[TargetGroup, Tally]
+    by_country: dict[str, Tally]
+    no_shows: NoShows
+    people: int
+    network_opt_ins: int
+
+
+def programme_statistics() -> Statistics:
+    """The whole programme's numbers."""
+    events = list(db.session.scalars(select(Event).order_by(Event.starts_at, Event.id)))
+    return _statistics(events, scope=None)
+
+
+def event_statistics(event: Event) -> Statistics:
+    """One event's numbers."""
+    return _statistics([event], scope=Registration.event_id == event.id)
+
+
+def _statistics(events: list[Event], scope: ColumnElement[bool] | None) -> Statistics:
+    by_event_id = _tallies(Registration.event_id, scope)
+    by_event = [(event, by_event_id.get(event.id, Tally())) for event in events]
+    totals = Tally()
+    for _event, tally in by_event:
+        totals.absorb(tally)
+    by_target_group = _tallies(Registrant.target_group, scope)
+    people, opt_ins = _people(scope)
+    return Statistics(
+        totals=totals,
+        per_day=_per_day(scope),
+        by_event=by_event,
+        by_target_group={group: by_target_group.get(group, Tally()) for group in TargetGroup},
+        by_country=_sorted_by_size(_tallies(Registrant.country, scope)),
+        no_shows=_no_shows(by_event),
+        people=people,
+        network_opt_ins=opt_ins,
+    )
+
+
+def _scoped(query, scope: ColumnElement[bool] | None):
+    query = query.select_from(Registration).join(Registration.registrant)
+    return query if scope is None else query.where(scope)
+
+
+def _tallies(key: ColumnElement, scope: ColumnElement[bool] | None) -> dict[Any, Tally]:
+    """Registrations by ``key`` and status, with attendance, in one GROUP BY query."""
+    attended = func.sum(case((HAS_ATTENDED, 1), else_=0))
+    query = _scoped(select(key, Registration.status, func.count(), attended), scope)
+    tallies: dict[Any, Tally] = defaultdict(Tally)
+    for value, status, count, attended_count in db.session.execute(
+        query.group_by(key, Registration.status)
+    ):
+        tallies[value].add(status, count, attended_count or 0)
+    return dict(tallies)
+
+
+def _per_day(scope: ColumnElement[bool] | None) -> list[tuple[date, int]]:
+    """Registrations made each day (UTC), from the first to the last, quiet days included."""
+    day = func.date(Registration.created_at, type_=Date)
+    query = _scoped(select(day, func.count()), scope).group_by(day).order_by(day)
+    counts = dict(db.session.execute(query).tuples().all())
+    if not counts:
+        return []
+    first, last = min(counts), max(counts)
+    days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+    return [(d, counts.get(d, 0)) for d in days]
+
+
+def _people(scope: ColumnElement[bool] | None) -> tuple[int, int]:
+    """Distinct people (e-mail addresses) registered, and how many joined the network."""
+    opted_in = case((Registrant.network_opt_in, Registrant.email))
+    query = _scoped(
+        select(func.count(distinct(Registrant.email)), func.count(distinct(opted_in))), scope
+    )
+    people, opt_ins = db.session.execute(query).one()
+    return people, opt_ins
+
+
+def _no_shows(by_event: list[tuple[Event, Tally]]) -> NoShows:
+    """Among confirmed registrations at events that have ended (and were not called off)."""
+    now = utcnow()
+    held = [
+        tally
+        for event, tally in by_event
+        if event.ends_at <= now and event.status is not EventStatus.CANCELLED
+    ]
+    expected = sum(tally.confirmed for tally in held)
+    return NoShows(expected, expected - sum(tally.confirmed_attended for tally in held))
+
+
+def _sorted_by_size(tallies: dict[Any, Tally]) -> dict[Any, Tally]:
+    """Largest first, as the chart draws them (active registrations), then by key."""
+    return dict(
+        sorted(tallies.items(), key=lambda item: (-item[1].active, -item[1].total, item[0]))
+    )
