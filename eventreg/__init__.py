@@ -9,6 +9,7 @@ from flask import Flask
 from . import cli, formatting, security
 from .admin.routes import bp as admin_bp
 from .api.routes import bp as api_bp
+from .attendance.routes import bp as attendance_bp
 from .auth.routes import bp as auth_bp
 from .checkin.routes import bp as checkin_bp
 from .config import DefaultConfig
@@ -86,6 +87,15 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for blueprint in (public_bp, manage_bp, auth_bp, admin_bp, checkin_bp, api_bp, errors_bp):
+    for blueprint in (
+        public_bp,
+        manage_bp,
+        auth_bp,
+        admin_bp,
+        checkin_bp,
+        attendance_bp,
+        api_bp,
+        errors_bp,
+    ):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens or takes JSON, never cookies

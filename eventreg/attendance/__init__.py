@@ -1,0 +1,1 @@
+"""Attendance at online events: importing the meeting platform's participant report."""
