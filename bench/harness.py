@@ -47,9 +47,14 @@ def main(argv: list[str] | None = None) -> int:
         if backend == "postgresql" and not postgres_url:
             results["skipped"].append("PostgreSQL (no server; install the postgresql package)")
             continue
-        with prepared_databases(backend, workdir, postgres_url, ROOT, programme) as copies:
-            results["setups"] += [run.setup(copies, backend, w) for w in options.worker_classes]
-            results["query_counts"][backend] = run.query_counts(copies, backend)
+        try:
+            with prepared_databases(backend, workdir, postgres_url, ROOT, programme) as copies:
+                for worker_class in options.worker_classes:
+                    results["setups"].append(run.setup(copies, backend, worker_class))
+                results["query_counts"][backend] = run.query_counts(copies, backend)
+        except Exception as exc:  # keep what the other database measured
+            traceback.print_exc()
+            results["failures"].append(f"{backend}: {type(exc).__name__}: {exc}")
     report.write(results, options.out, BENCH / "findings.md")
     return _finish(results, options.out, workdir)
 
@@ -136,6 +141,7 @@ def _new_results(sizes: Sizes, wrk: str, postgres_url: str | None) -> dict:
         "setups": [],
         "query_counts": {},
         "skipped": [],
+        "failures": [],
     }
 
 
@@ -146,7 +152,7 @@ def _finish(results: dict, out: Path, workdir: Path) -> int:
     for line in missed:
         print(f"  missed: {line}")
     failed = [s for s in results["setups"] if "error" in s or not s["rush"]["exact"]]
-    if failed:
+    if failed or results["failures"]:
         print(f"bench/run: something failed; gunicorn logs kept in {workdir}", file=sys.stderr)
         return 1
     shutil.rmtree(workdir, ignore_errors=True)

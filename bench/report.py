@@ -41,6 +41,7 @@ def goals_missed(results: dict) -> list[str]:
     for setup in results["setups"]:
         if "error" in setup:
             missed.append(f"{_label(setup)}: the run failed: {setup['error']}")
+    missed += [f"the run failed: {failure}" for failure in results.get("failures", [])]
     for backend, measures in results["query_counts"].items():
         missed += [
             f"{BACKEND_NAMES[backend]}: {measure} issues more statements with more registrations"
