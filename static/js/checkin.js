@@ -14,6 +14,7 @@
   const RETRY_EVERY_MS = 5000;
   const FRAME_WIDTH = 640; // frames are scaled down before decoding: faster, still readable
   const RECENT_SHOWN = 8;
+  const VERDICT_SHOWN_MS = 8000; // then "Ready": an old green must not pass for the next person
   const VERDICTS = {
     ok: "ok",
     already_checked_in: "warn",
@@ -24,6 +25,13 @@
   };
 
   const texts = JSON.parse(door.dataset.texts);
+  // Times as the server shows them: in the event's zone, whatever the phone's setting.
+  const clock = new Intl.DateTimeFormat([], {
+    timeZone: door.dataset.timezone,
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
   const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
   const byId = (id) => document.getElementById(id);
   const ui = {
@@ -85,8 +93,9 @@
       throw new Unreachable(String(response.status));
     }
     reachable = true;
-    if (response.redirected || response.status === 401 || response.status === 403 || response.status === 400) {
-      throw new LoggedOut(String(response.status)); // 400: the CSRF token ended with the session
+    // 400: the CSRF token ended with the session; a redirect: to the login page
+    if (response.redirected || [400, 401, 403].includes(response.status)) {
+      throw new LoggedOut(String(response.status));
     }
     if (!response.ok) {
       throw new Refused(String(response.status));
@@ -129,7 +138,8 @@
 
   function deliver(item) {
     if (item.kind === "scan") {
-      return send("POST", door.dataset.scanUrl, { secret: item.secret, scanned_at: item.scanned_at });
+      const body = { secret: item.secret, scanned_at: item.scanned_at };
+      return send("POST", door.dataset.scanUrl, body);
     }
     return send("POST", urlFor("checkInUrl", item.reference), { scanned_at: item.scanned_at });
   }
@@ -228,9 +238,14 @@
   }
 
   let shownReference = null;
+  let readyTimer = null;
 
   function show(verdict, headline, person) {
     person = person || {};
+    clearTimeout(readyTimer);
+    if (verdict in { ok: 1, warn: 1, bad: 1 }) {
+      readyTimer = setTimeout(() => show("idle", texts.ready), VERDICT_SHOWN_MS);
+    }
     ui.result.className = "door-result door-result-" + verdict;
     ui.headline.textContent = headline;
     ui.name.textContent = person.name || "";
@@ -250,9 +265,10 @@
   function remember(answer, late) {
     const item = document.createElement("li");
     item.className = "door-recent-" + (VERDICTS[answer.result] || "bad");
-    const time = new Date().toTimeString().slice(0, 5);
+    const time = clock.format(new Date());
     const who = answer.name ? answer.name + ": " : "";
-    item.textContent = time + " " + who + answer.message + (late ? " (" + texts.sentLate + ")" : "");
+    const when = late ? " (" + texts.sentLate + ")" : "";
+    item.textContent = time + " " + who + answer.message + when;
     ui.recent.prepend(item);
     while (ui.recent.children.length > RECENT_SHOWN) {
       ui.recent.lastElementChild.remove();
@@ -439,15 +455,18 @@
     );
     const action = element("div", "door-person-action");
     if (person.checked_in_at) {
+      const checkedInAt = fill(texts.checkedInAt, { time: person.checked_in_time });
       action.append(
-        element("span", "badge badge-confirmed", fill(texts.checkedInAt, { time: person.checked_in_time })),
-        button(texts.undo, "button button-small button-secondary", () => undo(person.reference)),
+        element("span", "badge badge-confirmed", checkedInAt),
+        button(texts.undo, person.name, "button button-small button-secondary", () =>
+          undo(person.reference),
+        ),
       );
     } else if (person.status === "confirmed") {
       action.append(
-        button(texts.checkIn, "button", () => {
-          checkIn({ kind: "manual", reference: person.reference, scanned_at: new Date().toISOString() })
-            .then(rerunSearch);
+        button(texts.checkIn, person.name, "button", () => {
+          const manual = { kind: "manual", reference: person.reference };
+          checkIn({ ...manual, scanned_at: new Date().toISOString() }).then(rerunSearch);
         }),
       );
     } else {
@@ -458,8 +477,9 @@
     return item;
   }
 
-  function button(label, className, onClick) {
+  function button(label, who, className, onClick) {
     const node = element("button", className, label);
+    node.append(element("span", "visually-hidden", " " + who)); // "Check in Ben Jensen"
     node.type = "button";
     node.addEventListener("click", onClick);
     return node;
