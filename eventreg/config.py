@@ -19,6 +19,7 @@ class DefaultConfig:
     SQLITE_BUSY_TIMEOUT_MS = 30_000
 
     MAX_CONTENT_LENGTH = 256 * 1024
+    UPLOAD_MAX_BYTES = 16 * 1024 * 1024  # participant reports (see security.py)
     WTF_CSRF_TIME_LIMIT = None  # tied to the session: long forms in other languages take time
 
     # Behind a reverse proxy: how many proxies set X-Forwarded-* (0 = trust none).

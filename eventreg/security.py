@@ -1,4 +1,4 @@
-"""Security headers on every response, HTTPS settings, and running behind a reverse proxy."""
+"""Security headers, request size limits, HTTPS settings, and running behind a reverse proxy."""
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -21,6 +21,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Views that take file uploads (participant reports from large webinars) get a larger limit.
+LARGE_UPLOAD_ENDPOINTS = frozenset({"attendance.import_report"})
+
+
 def init_app(app: Flask) -> None:
     """Trust proxy headers only when told how many proxies there are; add headers everywhere."""
     hops = app.config["TRUSTED_PROXIES"]
@@ -32,6 +36,12 @@ def init_app(app: Flask) -> None:
             REMEMBER_COOKIE_SECURE=True,
             PREFERRED_URL_SCHEME="https",
         )
+
+    # Registered before CSRFProtect's own before_request, which already reads the form.
+    @app.before_request
+    def allow_large_uploads():
+        if request.endpoint in LARGE_UPLOAD_ENDPOINTS:
+            request.max_content_length = app.config["UPLOAD_MAX_BYTES"]
 
     @app.after_request
     def add_security_headers(response):

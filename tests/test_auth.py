@@ -119,3 +119,12 @@ def test_first_organiser_is_created_once(runner):
     assert accounts.authenticate("organiser@example.org", password) is not None
     second = runner.invoke(args=["users", "ensure-organiser"])
     assert "Staff accounts exist" in second.output
+
+
+def test_checkin_staff_start_at_the_door_of_their_event(client, auth, make_user, make_event):
+    staff = make_user("checkin")
+    event = make_event()
+    accounts.assign_checkin_events(staff, [event])
+    response = auth.login("checkin@example.org")
+    assert response.headers["Location"] == f"/checkin/{event.slug}"
+    assert client.get(response.headers["Location"]).status_code == 200

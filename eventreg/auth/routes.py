@@ -13,12 +13,20 @@ from .forms import LoginForm, LogoutForm
 bp = Blueprint("auth", __name__)
 
 
-def _safe_next(target: str | None) -> str:
-    """Only follow ``next`` to a path on this site."""
+def _safe_next(target: str | None, user) -> str:
+    """Only follow ``next`` to a path on this site; otherwise the user's own start page."""
     parts = urlsplit(target or "")
     if target and not parts.scheme and not parts.netloc and target.startswith("/"):
         return target
-    return url_for("admin.dashboard")
+    return _start_page(user)
+
+
+def _start_page(user) -> str:
+    """Organisers start in the organiser area, check-in staff at the door of their event."""
+    if user.is_organiser or not user.checkin_events:
+        return url_for("admin.dashboard") if user.is_organiser else url_for("public.index")
+    first = min(user.checkin_events, key=lambda event: event.starts_at)
+    return url_for("checkin.page", slug=first.slug)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -26,13 +34,13 @@ def _safe_next(target: str | None) -> str:
 def login():
     """Log a staff member in."""
     if current_user.is_authenticated:
-        return redirect(url_for("admin.dashboard"))
+        return redirect(_start_page(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(request.args.get("next"), user))
         form.password.errors.append(_("The e-mail address or the password is not right."))
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
 

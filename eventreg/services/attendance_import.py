@@ -98,7 +98,10 @@ class ImportPreview:
 
 def preview_report(event: Event, data: bytes, report_name: str = "") -> ImportPreview:
     """Read a participant report and match it to the event's registrations, writing nothing."""
-    participants, skipped = read_participants(data, event)
+    try:
+        participants, skipped = read_participants(data, event)
+    except csv.Error as exc:  # e.g. a field longer than any real name or e-mail address
+        raise ReportError(_l("A line of this file is too long for a participant report.")) from exc
     preview = ImportPreview(report_name=report_name, skipped=skipped)
     found = _registrations_by_email(event, [p.email for p in participants if p.email])
     for participant in participants:
