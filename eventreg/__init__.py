@@ -19,6 +19,7 @@ from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from .i18n import select_locale
 from .manage.routes import bp as manage_bp
 from .public.routes import bp as public_bp
+from .reports.routes import bp as reports_bp
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
         manage_bp,
         auth_bp,
         admin_bp,
+        reports_bp,
         checkin_bp,
         attendance_bp,
         api_bp,

@@ -131,7 +131,7 @@ def _per_day(scope: ColumnElement[bool] | None) -> list[tuple[date, int]]:
     """Registrations made each day (UTC), from the first to the last, quiet days included."""
     day = func.date(Registration.created_at, type_=Date)
     query = _scoped(select(day, func.count()), scope).group_by(day).order_by(day)
-    counts = dict(db.session.execute(query).tuples().all())
+    counts = dict(db.session.execute(query).all())
     if not counts:
         return []
     first, last = min(counts), max(counts)

@@ -1,0 +1,98 @@
+"""Organiser reports: attendance downloads (CSV, XLSX, PDF sign-in sheet) and statistics."""
+
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, render_template, stream_with_context
+from sqlalchemy import select
+
+from ..auth.access import organiser_required
+from ..extensions import db
+from ..models import Event, utcnow
+from ..services import exports, statistics
+from ..services.sign_in_sheet import sign_in_sheet
+from .charts import breakdowns, day_columns
+
+bp = Blueprint("reports", __name__, url_prefix="/admin")
+
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF = "application/pdf"
+
+
+@bp.route("/events/<slug>/attendees.csv")
+@organiser_required
+def event_csv(slug):
+    """The event's registrations as CSV."""
+    event = _event_or_404(slug)
+    return _download(exports.csv_chunks(exports.attendee_rows(event)), event.slug, "csv", CSV)
+
+
+@bp.route("/events/<slug>/attendees.xlsx")
+@organiser_required
+def event_xlsx(slug):
+    """The event's registrations as an Excel workbook."""
+    event = _event_or_404(slug)
+    return _download(exports.xlsx_chunks(exports.attendee_rows(event)), event.slug, "xlsx", XLSX)
+
+
+@bp.route("/events/<slug>/attendees.pdf")
+@organiser_required
+def event_pdf(slug):
+    """The printable sign-in sheet of the event's confirmed registrants."""
+    event = _event_or_404(slug)
+    return _download(sign_in_sheet(event), event.slug, "pdf", PDF, name="sign-in-sheet")
+
+
+@bp.route("/attendees.csv")
+@organiser_required
+def programme_csv():
+    """Every registration of the programme as CSV."""
+    return _download(exports.csv_chunks(exports.attendee_rows()), "programme", "csv", CSV)
+
+
+@bp.route("/attendees.xlsx")
+@organiser_required
+def programme_xlsx():
+    """Every registration of the programme as an Excel workbook."""
+    return _download(exports.xlsx_chunks(exports.attendee_rows()), "programme", "xlsx", XLSX)
+
+
+@bp.route("/statistics")
+@organiser_required
+def programme_statistics():
+    """The programme's numbers, with charts."""
+    return _statistics_page(statistics.programme_statistics(), event=None)
+
+
+@bp.route("/events/<slug>/statistics")
+@organiser_required
+def event_statistics(slug):
+    """One event's numbers, with charts."""
+    event = _event_or_404(slug)
+    return _statistics_page(statistics.event_statistics(event), event=event)
+
+
+def _event_or_404(slug: str) -> Event:
+    return db.first_or_404(select(Event).where(Event.slug == slug))
+
+
+def _statistics_page(stats: statistics.Statistics, event: Event | None) -> str:
+    return render_template(
+        "reports/statistics.html",
+        event=event,
+        stats=stats,
+        day_chart=day_columns(stats.per_day),
+        breakdowns=breakdowns(stats, per_event=event is None),
+    )
+
+
+def _download(
+    chunks: Iterator[bytes], slug: str, extension: str, mimetype: str, name: str = "attendees"
+) -> Response:
+    """A streamed attachment, dated, that no cache keeps: it holds personal data."""
+    response = Response(stream_with_context(chunks), mimetype=mimetype)
+    filename = f"{slug}-{name}-{utcnow():%Y-%m-%d}.{extension}"
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
