@@ -4,7 +4,8 @@ import enum
 import secrets
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, or_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -126,10 +127,15 @@ class Registration(db.Model):
     event: Mapped[Event] = relationship()
     checked_in_by: Mapped["User | None"] = relationship()  # noqa: F821
 
-    @property
+    @hybrid_property
     def has_attended(self) -> bool:
-        """Checked in at the door, or joined the online event through the personal link."""
+        """Checked in at the door, or joined the online event (link or participant report)."""
         return self.checked_in_at is not None or self.joined_online_at is not None
+
+    @has_attended.inplace.expression
+    @classmethod
+    def _has_attended_expression(cls):
+        return or_(cls.checked_in_at.is_not(None), cls.joined_online_at.is_not(None))
 
     @property
     def is_active(self) -> bool:

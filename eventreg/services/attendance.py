@@ -69,9 +69,7 @@ def attendee_query(event: Event, wanted: AttendeeFilter) -> Select:
         query = query.where(Registrant.target_group == TargetGroup(wanted.target_group))
     if wanted.country:
         query = query.where(Registrant.country == wanted.country)
-    attended = or_(
-        Registration.checked_in_at.is_not(None), Registration.joined_online_at.is_not(None)
-    )
+    attended = Registration.has_attended
     if wanted.attended == "yes":
         query = query.where(attended)
     elif wanted.attended == "no":

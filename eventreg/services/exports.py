@@ -17,7 +17,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import Boolean, Row, Select, func, or_, select, type_coerce
+from sqlalchemy import Boolean, Row, Select, func, select, type_coerce
 
 from ..extensions import db
 from ..models import Event, Registrant, Registration
@@ -31,9 +31,7 @@ CHUNK_SIZE = 64 * 1024
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 # SQL for Registration.has_attended: checked in at the door or joined online.
-HAS_ATTENDED = or_(
-    Registration.checked_in_at.is_not(None), Registration.joined_online_at.is_not(None)
-)
+HAS_ATTENDED = Registration.has_attended
 
 COLUMNS = (
     Registration.reference.label("reference"),
