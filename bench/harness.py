@@ -92,7 +92,9 @@ class Run:
         with copies() as url:
             env = workers | service_env(url, secrets.token_hex(32))
             with gunicorn(ROOT, "wsgi:app", env, log, "/") as base_url:
-                scenarios = {s.key: self._scenario(s, base_url, floor["rps"]) for s in SCENARIOS}
+                scenarios = {
+                    s.key: self._scenario(s, base_url, floor["rps"], env) for s in SCENARIOS
+                }
                 _say("  the rush")
                 crowd = rush(base_url, RUSH_EVENT, *self._rush_sizes())
         crowd["database_locked"] = log.read_text(errors="replace").count("database is locked")
@@ -105,12 +107,14 @@ class Run:
         with gunicorn(ROOT, "bench.floor_app:app", workers, log, "/hello") as base_url:
             return self._load(f"{base_url}/hello", "common.lua", lambda prefix: [])
 
-    def _scenario(self, scenario: Scenario, base_url: str, floor_rps: float) -> dict:
+    def _scenario(
+        self, scenario: Scenario, base_url: str, floor_rps: float, env: dict[str, str]
+    ) -> dict:
         _say(f"  {scenario.title}")
         figures = self._load(
             base_url + scenario.path,
             scenario.script,
-            lambda prefix: scenario.script_args(base_url, prefix),
+            lambda prefix: scenario.script_args(base_url, prefix, env),
         )
         ratio = figures["rps"] / floor_rps
         return figures | {

@@ -5,33 +5,88 @@ example), write its Lua script in ``bench/lua/`` and append a ``Scenario`` to ``
 then remove its entry from ``PLANNED``. Everything else (floor ratio, goal, report) follows.
 """
 
+import os
+import secrets
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
+import sqlalchemy as sa
+
 from . import client
+from .server import venv_command
 from .settings import SIGNUP_EVENT
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Throughput as a share of the framework floor, by kind of scenario.
 GOALS = {"read": 0.60, "signup": 0.40, "checkin": 0.50}
 # Sign-ups a minute on one contended event ("well over"; pretix documents 300-400).
 RUSH_GOAL_PER_MINUTE = 1200
 
-# (base URL, a prefix unique to this wrk run) -> the Lua script's arguments.
-ScriptArgs = Callable[[str, str], list[str]]
+# (base URL, a prefix unique to this wrk run, the service's EVENTREG_* environment) -> the Lua
+# script's arguments.
+ScriptArgs = Callable[[str, str, dict[str, str]], list[str]]
 
 
-def no_args(base_url: str, prefix: str) -> list[str]:
+def no_args(base_url: str, prefix: str, env: dict[str, str]) -> list[str]:
     """Reads need nothing."""
     return []
 
 
-def unique_prefix(base_url: str, prefix: str) -> list[str]:
+def unique_prefix(base_url: str, prefix: str, env: dict[str, str]) -> list[str]:
     """API sign-ups need only a prefix for their e-mail addresses."""
     return [prefix]
 
 
-def browser_session(base_url: str, prefix: str) -> list[str]:
+def door_scans(base_url: str, prefix: str, env: dict[str, str]) -> list[str]:
+    """Check-in needs ticket secrets and an organiser's token.
+
+    It runs after the sign-up scenarios, which have filled ``bench-signup``'s seats: the
+    secrets of those confirmed registrations (100, about 4 kB) go to the Lua script as
+    arguments, and it cycles through them: the first scan of each admits, later ones are
+    answered "already_checked_in", both 200. The organiser is made, and its token issued,
+    with the README's ``flask users`` commands.
+    """
+    url = env["EVENTREG_SQLALCHEMY_DATABASE_URI"]
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            tickets = connection.scalars(
+                sa.text(
+                    "SELECT r.ticket_secret FROM registration r JOIN event e ON e.id = r.event_id"
+                    " WHERE e.slug = :slug AND r.status = 'confirmed'"
+                ),
+                {"slug": SIGNUP_EVENT},
+            ).all()
+    finally:
+        engine.dispose()
+    if not tickets:
+        raise RuntimeError(f"no confirmed registrations for {SIGNUP_EVENT} to check in")
+    email = f"{prefix}-organiser@example.org"
+    _flask(
+        env, "users", "create", email, "--role", "organiser", "--password", secrets.token_hex(12)
+    )
+    token = _flask(env, "users", "token", email).strip().splitlines()[-1]
+    return [token, SIGNUP_EVENT, *tickets]
+
+
+def _flask(env: dict[str, str], *args: str) -> str:
+    finished = subprocess.run(
+        [venv_command("flask"), "--app", "eventreg", *args],
+        cwd=ROOT,
+        env=os.environ | env,
+        capture_output=True,
+        text=True,
+    )
+    if finished.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args[:2])} failed:\n{finished.stderr}")
+    return finished.stdout
+
+
+def browser_session(base_url: str, prefix: str, env: dict[str, str]) -> list[str]:
     """Form sign-ups reuse one browser session: its CSRF token and cookie, like a real form."""
     token, cookie = client.form_session(base_url)
     return [prefix, quote(token, safe=""), cookie, SIGNUP_EVENT]
@@ -73,6 +128,15 @@ SCENARIOS = (
         script="signup_api.lua",
         script_args=unique_prefix,
     ),
+    # After the sign-ups: it checks in the seats they filled.
+    Scenario(
+        "checkin",
+        "POST /api/v1/checkin (ticket scan)",
+        "/api/v1/checkin",
+        "checkin",
+        script="checkin.lua",
+        script_args=door_scans,
+    ),
 )
 
 
@@ -86,11 +150,6 @@ class Planned:
 
 
 PLANNED = (
-    Planned(
-        "checkin",
-        "Check-in scan throughput against the floor (goal: at least 50%)",
-        "the check-in endpoint",
-    ),
     Planned(
         "mail_off_request_path",
         "Sign-up p95 with an SMTP server that stalls 2 s per message, against an instant one "

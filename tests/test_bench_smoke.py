@@ -54,6 +54,7 @@ def test_every_scenario_has_figures_against_the_floor(quick_results):
     for setup in quick_results["setups"]:
         assert setup["floor"]["rps"] > 0
         assert set(setup["scenarios"]) == {scenario.key for scenario in SCENARIOS}
+        assert setup["scenarios"]["checkin"]["kind"] == "checkin"  # scans of filled seats
         for figures in setup["scenarios"].values():
             assert all(figures[name] > 0 for name in FIGURES), figures
             assert figures["error_responses"] == figures["socket_errors"] == 0, figures
