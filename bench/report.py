@@ -112,7 +112,7 @@ def _throughput(results: dict) -> str:
     setups = _measured(results)
     rows = [["framework floor: GET /hello", ""] + [f"{s['floor']['rps']:,.0f}" for s in setups]]
     for scenario in SCENARIOS:
-        cells = [_throughput_cell(s["scenarios"][scenario.key]) for s in setups]
+        cells = [_throughput_cell(s["scenarios"].get(scenario.key)) for s in setups]
         rows.append([scenario.title, f"≥ {GOALS[scenario.kind]:.2f}", *cells])
     rows.append(["CPUs busy with other work, before / after", "", *map(_busy_cell, setups)])
     intro = (
@@ -126,7 +126,9 @@ def _throughput(results: dict) -> str:
     return intro + "\n" + _table(["scenario", "goal", *map(_label, setups)], rows)
 
 
-def _throughput_cell(figures: dict) -> str:
+def _throughput_cell(figures: dict | None) -> str:
+    if figures is None:  # results of a run before the scenario existed (--report-only)
+        return "not measured"
     mark = "✓" if figures["meets_goal"] else "✗"
     failed = figures["error_responses"] + figures["socket_errors"]
     warning = f", **{failed} failed**" if failed else ""
@@ -144,14 +146,16 @@ def _latency(results: dict) -> str:
     setups = _measured(results)
     rows = [["framework floor: GET /hello", *(_latency_cell(s["floor"]) for s in setups)]]
     rows += [
-        [scenario.title, *(_latency_cell(s["scenarios"][scenario.key]) for s in setups)]
+        [scenario.title, *(_latency_cell(s["scenarios"].get(scenario.key)) for s in setups)]
         for scenario in SCENARIOS
     ]
     header = "### Latency under that load (ms, p50 / p99)\n\n"
     return header + _table(["scenario", *map(_label, setups)], rows)
 
 
-def _latency_cell(figures: dict) -> str:
+def _latency_cell(figures: dict | None) -> str:
+    if figures is None:
+        return "not measured"
     return f"{figures['p50_ms']:.1f} / {figures['p99_ms']:.1f}"
 
 
