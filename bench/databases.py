@@ -88,15 +88,21 @@ def postgres_version(postgres_url: str) -> str:
 def set_up_like_production(root: Path, env: dict[str, str], programme: Path) -> None:
     """Migrate and load the shipped programme with the README's commands, then ours."""
     for args in (["db", "upgrade"], ["programme", "load"], ["programme", "load", str(programme)]):
-        finished = subprocess.run(
-            [venv_command("flask"), "--app", "eventreg", *args],
-            cwd=root,
-            env=os.environ | env,
-            capture_output=True,
-            text=True,
-        )
-        if finished.returncode != 0:
-            raise RuntimeError(f"flask {' '.join(args)} failed:\n{finished.stderr}")
+        flask(root, env, *args)
+
+
+def flask(root: Path, env: dict[str, str], *args: str) -> str:
+    """Run ``flask --app eventreg ARGS`` as the README does; its output, or an error."""
+    finished = subprocess.run(
+        [venv_command("flask"), "--app", "eventreg", *args],
+        cwd=root,
+        env=os.environ | env,
+        capture_output=True,
+        text=True,
+    )
+    if finished.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args[:2])} failed:\n{finished.stderr}")
+    return finished.stdout
 
 
 def write_bench_programme(path: Path, rush_seats: int) -> Path:

@@ -5,9 +5,7 @@ example), write its Lua script in ``bench/lua/`` and append a ``Scenario`` to ``
 then remove its entry from ``PLANNED``. Everything else (floor ratio, goal, report) follows.
 """
 
-import os
 import secrets
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +14,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from . import client
-from .server import venv_command
+from .databases import flask
 from .settings import SIGNUP_EVENT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,16 +72,7 @@ def door_scans(base_url: str, prefix: str, env: dict[str, str]) -> list[str]:
 
 
 def _flask(env: dict[str, str], *args: str) -> str:
-    finished = subprocess.run(
-        [venv_command("flask"), "--app", "eventreg", *args],
-        cwd=ROOT,
-        env=os.environ | env,
-        capture_output=True,
-        text=True,
-    )
-    if finished.returncode != 0:
-        raise RuntimeError(f"flask {' '.join(args[:2])} failed:\n{finished.stderr}")
-    return finished.stdout
+    return flask(ROOT, env, *args)
 
 
 def browser_session(base_url: str, prefix: str, env: dict[str, str]) -> list[str]:
