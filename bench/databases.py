@@ -14,7 +14,13 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from .server import service_env, venv_command
-from .settings import RUSH_EVENT, SIGNUP_EVENT, SIGNUP_EVENT_CAPACITY
+from .settings import (
+    RUSH_EVENT,
+    SIGNUP_EVENT,
+    SIGNUP_EVENT_CAPACITY,
+    TICKET_EVENT,
+    TICKET_EVENT_CAPACITY,
+)
 
 _numbers = itertools.count(1)
 
@@ -105,18 +111,39 @@ def flask(root: Path, env: dict[str, str], *args: str) -> str:
     return finished.stdout
 
 
+def organiser_token(root: Path, env: dict[str, str], email: str) -> str:
+    """An organiser made, and its API token issued, with the README's ``flask users`` commands."""
+    flask(
+        root,
+        env,
+        "users",
+        "create",
+        email,
+        "--role",
+        "organiser",
+        "--password",
+        secrets.token_hex(12),
+    )
+    return flask(root, env, "users", "token", email).strip().splitlines()[-1]
+
+
 def write_bench_programme(path: Path, rush_seats: int) -> Path:
-    """A programme file with our two events, open for registration now, in UTC."""
+    """A programme file with our events, open for registration now, in UTC."""
     now = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
     events = (
-        (SIGNUP_EVENT, "Bench webinar: sign-up throughput", SIGNUP_EVENT_CAPACITY),
-        (RUSH_EVENT, "Bench webinar: the rush", rush_seats),
+        (SIGNUP_EVENT, "Bench webinar: sign-up throughput", SIGNUP_EVENT_CAPACITY, ONLINE),
+        (RUSH_EVENT, "Bench webinar: the rush", rush_seats, ONLINE),
+        (TICKET_EVENT, "Bench workshop: tickets at the door", TICKET_EVENT_CAPACITY, IN_PERSON),
     )
     path.write_text("\n".join(_event_table(now, *event) for event in events), encoding="utf-8")
     return path
 
 
-def _event_table(now: datetime, slug: str, title: str, capacity: int) -> str:
+ONLINE = 'mode = "online"\nonline_url = "https://meet.example.org/{slug}"'
+IN_PERSON = 'mode = "in_person"\ncity = "Bergamo"\nvenue = "Bench hall"'
+
+
+def _event_table(now: datetime, slug: str, title: str, capacity: int, mode: str) -> str:
     def local(days: int) -> str:
         return (now + timedelta(days=days)).isoformat()
 
@@ -125,7 +152,7 @@ def _event_table(now: datetime, slug: str, title: str, capacity: int) -> str:
 slug = "{slug}"
 title = "{title}"
 kind = "webinar"
-mode = "online"
+{mode.format(slug=slug)}
 timezone = "UTC"
 starts_at = {day}T09:00:00
 ends_at = {day}T11:00:00
@@ -133,7 +160,6 @@ registration_opens_at = {local(-1)}
 registration_closes_at = {local(30)}
 capacity = {capacity}
 host_partner = "eventreg benchmarks"
-online_url = "https://meet.example.org/{slug}"
 """
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from . import machine, report
 from .databases import Copies, postgres_version, prepared_databases, write_bench_programme
+from .exports import measure_exports
+from .mail import mail_off_request_path, ticket_cost
 from .queries import count_queries
 from .rush import is_exact, rush
 from .scenarios import SCENARIOS, Scenario
@@ -52,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
                 for worker_class in options.worker_classes:
                     results["setups"].append(run.setup(copies, backend, worker_class))
                 results["query_counts"][backend] = run.query_counts(copies, backend)
+                results["exports"][backend] = run.exports(copies, backend)
+                results["ticket_cost"][backend] = run.ticket_cost(copies, backend)
         except Exception as exc:  # keep what the other database measured
             traceback.print_exc()
             results["failures"].append(f"{backend}: {type(exc).__name__}: {exc}")
@@ -85,6 +89,17 @@ class Run:
         _say(f"{backend} · query counts")
         return count_queries(copies, self.sizes.query_sizes)
 
+    def exports(self, copies: Copies, backend: str) -> dict:
+        """CSV, XLSX and PDF downloads of a small and a large event against a plain dump."""
+        _say(f"{backend} · exports of {' and '.join(map(str, self.sizes.export_sizes))} rows")
+        service = service_env("", secrets.token_hex(32))
+        return measure_exports(copies, service, self.sizes.export_sizes, ROOT, self.workdir)
+
+    def ticket_cost(self, copies: Copies, backend: str) -> dict:
+        """Building a confirmation with its ticket; sending with and without connection reuse."""
+        _say(f"{backend} · ticket cost")
+        return ticket_cost(copies, self.sizes.ticket_messages)
+
     def _measure(self, copies: Copies, backend: str, worker_class: str) -> dict:
         workers = WORKER_SETUPS[worker_class]
         floor = self._floor(workers, self.workdir / f"floor-{backend}-{worker_class}.log")
@@ -99,7 +114,10 @@ class Run:
                 crowd = rush(base_url, RUSH_EVENT, *self._rush_sizes())
         crowd["database_locked"] = log.read_text(errors="replace").count("database is locked")
         crowd["exact"] = is_exact(crowd)
-        return {"floor": floor, "scenarios": scenarios, "rush": crowd}
+        _say("  sign-ups next to the mail sender, SMTP instant and stalling")
+        label = f"{backend}-{worker_class}"
+        mail = mail_off_request_path(copies, env, self.sizes, ROOT, self.workdir, label)
+        return {"floor": floor, "scenarios": scenarios, "rush": crowd, "mail": mail}
 
     def _floor(self, workers: dict[str, str], log: Path) -> dict:
         """The minimal Flask app's throughput under the same gunicorn settings."""
@@ -144,6 +162,8 @@ def _new_results(sizes: Sizes, wrk: str, postgres_url: str | None) -> dict:
         "lifted_limits": {name: UNREACHABLE_LIMIT for name in rate_limit_settings()},
         "setups": [],
         "query_counts": {},
+        "exports": {},
+        "ticket_cost": {},
         "skipped": [],
         "failures": [],
     }

@@ -1,11 +1,11 @@
 """What the harness measures, with the goals from issue 7, and what it will measure next.
 
-A throughput scenario is one wrk run against the running service. To add one (check-in, for
-example), write its Lua script in ``bench/lua/`` and append a ``Scenario`` to ``SCENARIOS``;
-then remove its entry from ``PLANNED``. Everything else (floor ratio, goal, report) follows.
+A throughput scenario is one wrk run against the running service. To add one, write its Lua
+script in ``bench/lua/`` and append a ``Scenario`` to ``SCENARIOS``. Everything else (floor
+ratio, goal, report) follows. The other measurements have modules of their own: ``rush``,
+``mail``, ``exports`` and ``queries``.
 """
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +14,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from . import client
-from .databases import flask
+from .databases import organiser_token
 from .settings import SIGNUP_EVENT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,16 +63,8 @@ def door_scans(base_url: str, prefix: str, env: dict[str, str]) -> list[str]:
         engine.dispose()
     if not tickets:
         raise RuntimeError(f"no confirmed registrations for {SIGNUP_EVENT} to check in")
-    email = f"{prefix}-organiser@example.org"
-    _flask(
-        env, "users", "create", email, "--role", "organiser", "--password", secrets.token_hex(12)
-    )
-    token = _flask(env, "users", "token", email).strip().splitlines()[-1]
+    token = organiser_token(ROOT, env, f"{prefix}-organiser@example.org")
     return [token, SIGNUP_EVENT, *tickets]
-
-
-def _flask(env: dict[str, str], *args: str) -> str:
-    return flask(ROOT, env, *args)
 
 
 def browser_session(base_url: str, prefix: str, env: dict[str, str]) -> list[str]:
@@ -125,41 +117,5 @@ SCENARIOS = (
         "checkin",
         script="checkin.lua",
         script_args=door_scans,
-    ),
-)
-
-
-@dataclass(frozen=True)
-class Planned:
-    """A measurement issue 7 asks for that waits on a feature; listed in every report."""
-
-    key: str
-    what: str
-    waits_on: str
-
-
-PLANNED = (
-    Planned(
-        "mail_off_request_path",
-        "Sign-up p95 with an SMTP server that stalls 2 s per message, against an instant one "
-        "(goal: within 1.1x)",
-        "a part of the harness that runs `flask mail worker` against a local SMTP server",
-    ),
-    Planned(
-        "exports",
-        "CSV, XLSX and PDF of 50,000 registrations against `sqlite3 -csv` of the same rows, "
-        "and peak memory (goals: CSV within 3x; memory flat)",
-        "the exports",
-    ),
-    Planned(
-        "query_counts_attendance_and_export",
-        "Query counts of the attendance list and an export for 100 and 10,000 registrations",
-        "the exports (the attendance list exists: it can be counted next, logged in as staff)",
-    ),
-    Planned(
-        "ticket_cost",
-        "Time to build one confirmation e-mail (QR + .ics + MIME); outbox send rate over one "
-        "reused SMTP connection against one connection per message",
-        "the harness part above (tickets and the outbox exist)",
     ),
 )

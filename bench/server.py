@@ -57,6 +57,15 @@ def gunicorn(
     ``env`` carries the GUNICORN_* and EVENTREG_* settings; access and error logs go to
     ``log_path``. The server is stopped (gracefully, then killed) when the block ends.
     """
+    with gunicorn_process(root, app, env, log_path, ready_path) as (base_url, _master):
+        yield base_url
+
+
+@contextmanager
+def gunicorn_process(
+    root: Path, app: str, env: dict[str, str], log_path: Path, ready_path: str
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As ``gunicorn``, also yielding the master process (its workers are its children)."""
     port = free_port()
     settings = os.environ | env | {"GUNICORN_BIND": f"127.0.0.1:{port}"}
     command = [venv_command("gunicorn"), "--config", "gunicorn.conf.py", app]
@@ -67,9 +76,33 @@ def gunicorn(
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base_url, ready_path, process)
-        yield base_url
+        yield base_url, process
     finally:
         _stop(process)
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (gunicorn's workers of a master)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """Resident memory now and at its peak (VmRSS, VmHWM), in KiB."""
+    wanted = {"VmRSS": "rss_kib", "VmHWM": "peak_rss_kib"}
+    figures = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in wanted:
+            figures[wanted[name]] = int(value.split()[0])
+    return figures
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -16,6 +16,8 @@ class Sizes:
     rush_seats: int
     rush_concurrency: int
     query_sizes: tuple[int, int]  # registrations in the small and the large database
+    export_sizes: tuple[int, int]  # registrations exported: a small and a large event
+    ticket_messages: int  # confirmations built and sent to measure the ticket's cost
     quiet_wait_s: int  # how long to wait for other processes to leave the CPUs before a set-up
 
 
@@ -29,6 +31,8 @@ FULL = Sizes(
     rush_seats=100,
     rush_concurrency=64,
     query_sizes=(100, 10_000),
+    export_sizes=(5_000, 50_000),
+    ticket_messages=100,
     quiet_wait_s=300,
 )
 
@@ -42,6 +46,8 @@ QUICK = Sizes(
     rush_seats=5,
     rush_concurrency=16,
     query_sizes=(20, 200),
+    export_sizes=(20, 200),
+    ticket_messages=4,
     quiet_wait_s=0,
 )
 
@@ -49,6 +55,10 @@ QUICK = Sizes(
 SIGNUP_EVENT = "bench-signup"
 SIGNUP_EVENT_CAPACITY = 100
 RUSH_EVENT = "bench-rush"
+# An in-person event, so that its confirmations carry a QR ticket; large enough to seat everyone
+# the ticket-cost measurement signs up, and the exports' registrations.
+TICKET_EVENT = "bench-ticket"
+TICKET_EVENT_CAPACITY = 100_000
 
 # The same two worker set-ups for the floor and for eventreg: gunicorn's defaults per README.
 WORKER_SETUPS = {

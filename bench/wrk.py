@@ -54,6 +54,7 @@ def _summary(raw: dict) -> dict:
         "rps": round(raw["requests"] / seconds, 1),
         "p50_ms": raw["p50_us"] / 1000,
         "p90_ms": raw["p90_us"] / 1000,
+        "p95_ms": raw["p95_us"] / 1000,
         "p99_ms": raw["p99_us"] / 1000,
         "max_ms": raw["max_us"] / 1000,
         "error_responses": raw["status_errors"],  # status 400 or more

@@ -36,7 +36,7 @@ def quick_results(tmp_path_factory):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=600,
     )
     assert finished.returncode == 0, finished.stdout + finished.stderr
     assert (out / "results.md").read_text().startswith("# eventreg benchmark results")
@@ -74,6 +74,45 @@ def test_the_rush_seats_exactly_as_many_as_there_are(quick_results):
 def test_query_counts_are_taken_for_both_sizes(quick_results):
     sizes = {str(size) for size in QUICK.query_sizes}
     for measures in quick_results["query_counts"].values():
+        assert {"GET /admin/events/bench-signup", "waiting-list promotion (cancel a seat)"} <= set(
+            measures
+        )
         for counts in measures.values():
             assert set(counts["statements"]) == sizes
             assert all(count > 0 for count in counts["statements"].values())
+
+
+def test_sign_ups_are_measured_next_to_a_stalling_mail_server(quick_results):
+    for setup in quick_results["setups"]:
+        mail = setup["mail"]
+        assert mail["instant"]["stall_s"] == 0 and mail["stalling"]["stall_s"] == 2
+        for run in (mail["instant"], mail["stalling"]):
+            assert run["requests"] > 0 and run["p95_ms"] > 0
+            assert run["error_responses"] == run["socket_errors"] == 0
+            assert run["queued"] >= run["requests"]  # every sign-up queued its confirmation
+        assert mail["p95_ratio"] > 0
+
+
+def test_exports_are_timed_against_a_dump_of_the_same_rows(quick_results):
+    assert set(quick_results["exports"]) == set(quick_results["query_counts"])
+    for exports in quick_results["exports"].values():
+        assert exports["sizes"] == list(QUICK.export_sizes)
+        for size in QUICK.export_sizes:
+            figures = exports["by_size"][str(size)]
+            assert figures["dump"]["bytes"] > 0 and figures["dump"]["seconds"] > 0
+            downloads = figures["downloads"]
+            assert set(downloads) == {"csv", "xlsx", "pdf"}
+            for download in downloads.values():
+                assert download["bytes"] > 0 and download["ratio_to_dump"] > 0
+                assert download["peak_rss_kib"] >= download["rss_before_kib"] > 0
+        # The CSV download holds the dump's rows and header: about as many bytes, not fewer.
+        large = exports["by_size"][str(QUICK.export_sizes[-1])]
+        assert large["downloads"]["csv"]["bytes"] >= large["dump"]["bytes"]
+
+
+def test_ticket_cost_is_measured_with_and_without_connection_reuse(quick_results):
+    for cost in quick_results["ticket_cost"].values():
+        assert cost["messages"] == QUICK.ticket_messages
+        assert cost["build_ms"]["mean"] > 0
+        assert cost["send_per_s"]["reused_connection"] > 0
+        assert cost["send_per_s"]["per_message"] > 0
