@@ -34,6 +34,22 @@ def test_the_language_picked_is_remembered(client):
     assert "Missione di studio a Bergamo" in page
 
 
+@pytest.mark.parametrize(
+    ("language", "message"), [("bg", "Не е валиден избор"), ("it", "Non è una opzione valida")]
+)
+def test_wtforms_own_messages_follow_each_requests_language(client, make_event, language, message):
+    """WTForms' built-in messages are translated per request, from a catalogue read once."""
+    make_event(slug="webinar")
+    for asked, expected in ((language, message), ("en", "Not a valid choice.")):
+        response = client.post(
+            "/api/v1/events/webinar/registrations",
+            json={"target_group": "no-such-group"},
+            headers={"Accept-Language": asked},
+        )
+        assert response.status_code == 422
+        assert response.json["errors"]["target_group"] == [expected]
+
+
 def test_picker_ignores_unknown_languages_and_foreign_redirects(client):
     response = client.post("/language", data={"language": "xx", "next": "https://evil.example/"})
     assert response.headers["Location"] == "/"

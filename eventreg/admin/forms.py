@@ -4,7 +4,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -19,27 +18,28 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, NumberRange, Optional, Regexp, ValidationError
 
 from ..config import LANGUAGES
+from ..forms import Form
 from ..models import EventKind, EventMode, EventStatus
 from ..public.forms import ConsentForm, MultiCheckboxField, max_length, single_line, strip
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-class RetryForm(FlaskForm):
+class RetryForm(Form):
     """An empty form: a CSRF-protected retry button."""
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """An empty form: a CSRF-protected button (publish, cancel, promote ...)."""
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button for something that cannot be undone: the box must be ticked."""
 
     confirm = BooleanField(_l("Yes, I am sure"), validators=[DataRequired()])
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     """Everything the programme file holds about an event; times are local to its zone."""
 
     slug = StringField(
@@ -206,7 +206,7 @@ class AddPersonForm(ConsentForm):
     """An organiser adds a person by hand (e.g. who registered by phone)."""
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     """Move a registration to another event."""
 
     target = SelectField(_l("Move to"), validators=[DataRequired()])
@@ -216,7 +216,7 @@ class MoveForm(FlaskForm):
         self.target.choices = [(event.slug, event.title) for event in events]
 
 
-class MessageForm(FlaskForm):
+class MessageForm(Form):
     """Write to the registrants of an event, filtered by status."""
 
     statuses = MultiCheckboxField(
@@ -236,7 +236,7 @@ class MessageForm(FlaskForm):
     )
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """An admin creates a staff account."""
 
     email = StringField(
@@ -256,7 +256,7 @@ class UserForm(FlaskForm):
     )
 
 
-class StaffEventsForm(FlaskForm):
+class StaffEventsForm(Form):
     """Which events a check-in staff member works at."""
 
     events = SelectMultipleField(_l("Events"), validators=[Optional()])

@@ -4,11 +4,11 @@ from datetime import datetime
 
 from flask import abort, jsonify, make_response
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import Field, StringField
 from wtforms.validators import StopValidation
 
 from ..api.payloads import form_from_json, json_object
+from ..forms import Form
 
 
 def present(form, field):
@@ -33,7 +33,7 @@ class DeviceTimeField(Field):
         self.data = moment
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(Form):
     """A check-in by hand; ``scanned_at`` is set when the device queued it while offline."""
 
     scanned_at = DeviceTimeField()

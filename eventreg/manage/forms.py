@@ -1,10 +1,10 @@
 """Forms on a registrant's manage page."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms.validators import DataRequired
 
+from ..forms import Form
 from ..public.forms import MultiCheckboxField, PersonForm
 
 
@@ -12,7 +12,7 @@ class DetailsForm(PersonForm):
     """Correct one's own details."""
 
 
-class AddEventsForm(FlaskForm):
+class AddEventsForm(Form):
     """Sign up for more events without typing one's details again."""
 
     events = MultiCheckboxField(
@@ -24,11 +24,11 @@ class AddEventsForm(FlaskForm):
         self.events.choices = [(event.slug, event.title) for event in open_events]
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     """An empty form: a CSRF-protected cancel button."""
 
 
-class EraseForm(FlaskForm):
+class EraseForm(Form):
     """Erase one's data, confirmed with a tick."""
 
     confirm = BooleanField(

@@ -3,7 +3,6 @@
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -15,6 +14,7 @@ from ..choices import (
     social_economy_type_choices,
     target_group_choices,
 )
+from ..forms import Form
 from ..models import SocialEconomyType, TargetGroup
 from ..services.registrations import PersonDetails
 
@@ -66,7 +66,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     """Who the person is: the fields shared by sign-up, the manage page and the API."""
 
     first_name = StringField(

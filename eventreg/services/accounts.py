@@ -3,6 +3,7 @@
 import secrets
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..database import write_transaction
 from ..extensions import db
@@ -77,7 +78,11 @@ def revoke_api_tokens(user: User) -> int:
 
 def user_for_api_token(token: str) -> User | None:
     """The active user a bearer token belongs to, or None for unknown or revoked tokens."""
-    api_token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    api_token = db.session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == hash_token(token))
+        .options(joinedload(ApiToken.user, innerjoin=True))
+    )
     if api_token is None or api_token.is_revoked or not api_token.user.is_active:
         return None
     return api_token.user
