@@ -80,6 +80,7 @@ def sign_up(
             **asdict(details),
             consent_at=utcnow(),
             privacy_notice_version=privacy_notice_version,
+            registrations=[],  # complete in memory: reading it later needs no SELECT
         )
         db.session.add(registrant)
         for event in locked:
@@ -243,13 +244,8 @@ def _has_free_seat(event: Event) -> bool:
 def _join(registrant: Registrant, event: Event) -> Registration:
     """Give the registrant a seat at the event, or a place at the end of its queue."""
     has_seat = _has_free_seat(event)
-    registration = None
-    if registrant.id is not None:
-        registration = db.session.scalar(
-            select(Registration).where(
-                Registration.registrant_id == registrant.id, Registration.event_id == event.id
-            )
-        )
+    # A person has a handful of registrations at most; a new person's list is already in memory.
+    registration = next((r for r in registrant.registrations if r.event_id == event.id), None)
     if registration is None:
         registration = Registration(registrant=registrant, event=event)
         db.session.add(registration)
