@@ -15,7 +15,7 @@ from .checkin.routes import bp as checkin_bp
 from .config import DefaultConfig
 from .database import configure_engine, render_migration_item
 from .errors.handlers import bp as errors_bp
-from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from .extensions import babel, cache, csrf, db, limiter, login_manager, mail, migrate
 from .i18n import select_locale
 from .manage.routes import bp as manage_bp
 from .public.routes import bp as public_bp
@@ -80,6 +80,7 @@ def _init_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app)
     mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)

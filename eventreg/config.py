@@ -44,6 +44,13 @@ class DefaultConfig:
     RATELIMIT_MANAGE = "60 per minute"
     RATELIMIT_API = "120 per minute"
 
+    # Public pages and the API's event reads are cached whole for anonymous visitors this many
+    # seconds (0: off; see page_cache.py). SimpleCache is per process: with several gunicorn
+    # workers a page may show seats up to that old; RedisCache (CACHE_REDIS_URL) shares it.
+    PAGE_CACHE_SECONDS = 2
+    CACHE_TYPE = "SimpleCache"
+    CACHE_THRESHOLD = 1000  # pages a SimpleCache keeps at most (a few KB each)
+
     PRIVACY_NOTICE_VERSION = "2026-11-01"
     PROGRAMME_FILE = None  # None: the programme shipped in eventreg/data/programme.toml
     SITE_NAME = "Socially Responsible Public Procurement: missions and webinars"

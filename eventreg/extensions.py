@@ -1,6 +1,7 @@
 """Flask extension objects, created unbound and initialised in ``create_app``."""
 
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -33,3 +34,5 @@ babel = Babel()
 # Limits per client address; storage from RATELIMIT_STORAGE_URI (memory, or redis:// for
 # several machines); RATELIMIT_ENABLED = False switches them off (benchmarks).
 limiter = Limiter(key_func=get_remote_address)
+# Whole public pages for anonymous visitors (page_cache.py); CACHE_TYPE chooses the backend.
+cache = Cache()

@@ -10,6 +10,7 @@ from ..auth.access import roles_required
 from ..checkin.forms import ApiCheckinForm, form_from_body
 from ..checkin.payloads import checkin_json
 from ..models import Role
+from ..page_cache import cached_for_visitors
 from ..public.forms import ConsentForm
 from ..rate_limits import api_limit
 from ..services import checkin, events, registrations
@@ -17,7 +18,7 @@ from ..services.availability import availability_for, availability_of
 from .payloads import event_json, form_from_json, json_object
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-api_limit(bp)
+api_limit(bp)  # checked before any view runs, so also before a cached answer
 
 OPENAPI = json.dumps(json.loads((Path(__file__).parent / "openapi.json").read_text("utf-8")))
 
@@ -29,6 +30,7 @@ def openapi():
 
 
 @bp.get("/events")
+@cached_for_visitors
 def list_events():
     """Every event of the programme, in date order."""
     programme = events.programme()
@@ -37,6 +39,7 @@ def list_events():
 
 
 @bp.get("/events/<slug>")
+@cached_for_visitors
 def get_event(slug):
     """One event."""
     event = events.find(slug) or abort(404, description="No event with that slug.")

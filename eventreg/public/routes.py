@@ -13,6 +13,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from ..page_cache import cached_for_visitors
 from ..rate_limits import manage_limit, signup_limit
 from ..services import calendar, events, registrations
 from ..services.availability import availability_for, availability_of
@@ -24,6 +25,7 @@ bp = Blueprint("public", __name__)
 
 
 @bp.route("/")
+@cached_for_visitors
 def index():
     """The programme, grouped by kind, with seats left."""
     programme = events.programme()
@@ -35,6 +37,7 @@ def index():
 
 
 @bp.route("/events/<slug>")
+@cached_for_visitors
 def event(slug):
     """One event's details and whether one can still sign up."""
     found = events.find(slug) or abort(404)

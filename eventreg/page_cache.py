@@ -1,0 +1,141 @@
+"""Whole public pages cached for anonymous visitors for PAGE_CACHE_SECONDS, and made stale by
+every database write of this process (a new "generation"); other processes' writes show
+within PAGE_CACHE_SECONDS unless the cache backend is shared (RedisCache).
+
+A hit costs two cache reads (generation, page) and one ``bytes.replace``: no query, no
+template, no Babel. Each visitor's own CSRF token is put into the page on the way out.
+"""
+
+import logging
+import secrets
+from functools import wraps
+
+from flask import (
+    Response,
+    current_app,
+    g,
+    has_app_context,
+    make_response,
+    request,
+    session,
+)
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import event
+
+from .extensions import cache, db
+
+log = logging.getLogger(__name__)
+
+# Stands in for the CSRF token in stored pages; the same in every process (shared backends).
+TOKEN_PLACEHOLDER = b"__eventreg_csrf_token__"
+GENERATION_KEY = "page-cache:generation"
+# Outlives every page, so SimpleCache (which drops the soonest-expiring first when full) keeps
+# it; if it goes anyway, a new random generation only costs misses.
+GENERATION_SECONDS = 24 * 3600
+WROTE = "page_cache_wrote"  # in Session.info: this transaction wrote something
+UNSHARED = frozenset({"content-length", "set-cookie"})  # headers never stored with a page
+
+
+def cached_for_visitors(view):
+    """Serve the view's 200 responses from the cache to anonymous visitors without messages."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not _may_use_cache():
+            return _varied(make_response(view(*args, **kwargs)))
+        key = _page_key()  # before the view reads the database: a write after this bumps it
+        page = cache.get(key)
+        if page is not None:
+            return _varied(_restored(page))
+        response = make_response(view(*args, **kwargs))
+        if response.status_code == 200 and not response.is_streamed:
+            cache.set(key, _stored(response), timeout=current_app.config["PAGE_CACHE_SECONDS"])
+        return _varied(response)
+
+    return wrapper
+
+
+def _may_use_cache() -> bool:
+    """Staff see navigation of their own, and flashed messages belong to one visitor."""
+    return (
+        request.method in ("GET", "HEAD")
+        and current_app.config["PAGE_CACHE_SECONDS"] > 0
+        and not current_user.is_authenticated
+        and "_flashes" not in session
+    )
+
+
+def _page_key() -> str:
+    generation = cache.get(GENERATION_KEY) or bump_generation()
+    # The host is in the key because pages contain absolute links (webcal://host/...).
+    return f"page:{generation}:{get_locale()}:{request.host_url}{request.full_path}"
+
+
+def _stored(response: Response) -> tuple[bytes, list[tuple[str, str]]]:
+    body = response.get_data()
+    token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    if token:  # the page showed this visitor's token (flask_wtf keeps it in g for the request)
+        body = body.replace(token.encode(), TOKEN_PLACEHOLDER)
+    headers = [(name, value) for name, value in response.headers if name.lower() not in UNSHARED]
+    return body, headers
+
+
+def _restored(page: tuple[bytes, list[tuple[str, str]]]) -> Response:
+    body, headers = page
+    if TOKEN_PLACEHOLDER in body:
+        body = body.replace(TOKEN_PLACEHOLDER, generate_csrf().encode())
+    return Response(body, headers=headers)
+
+
+def _varied(response: Response) -> Response:
+    response.vary.update(("Accept-Language", "Cookie"))
+    return response
+
+
+def bump_generation() -> str:
+    """Make every stored page stale; returns the new generation."""
+    generation = secrets.token_hex(8)  # random, never reused: a lost or evicted key is harmless
+    cache.set(GENERATION_KEY, generation, timeout=GENERATION_SECONDS)
+    return generation
+
+
+def _caches_pages() -> bool:
+    """Whether there is an app whose pages are cached (the mail worker and CLI have apps too)."""
+    return (
+        has_app_context()
+        and current_app.config.get("PAGE_CACHE_SECONDS", 0) > 0
+        and cache in current_app.extensions.get("cache", {})
+    )
+
+
+@event.listens_for(db.session, "after_flush")
+def _note_flush(session, _flush_context):
+    session.info[WROTE] = True
+
+
+@event.listens_for(db.session, "do_orm_execute")
+def _note_bulk_write(state):
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[WROTE] = True
+
+
+@event.listens_for(db.session, "after_commit")
+def _bump_after_write(session):
+    # A savepoint's release also fires after_commit; only the outermost commit is final.
+    if session.in_nested_transaction() or not session.info.pop(WROTE, False):
+        return
+    if not _caches_pages():
+        return
+    try:
+        bump_generation()
+    except Exception:
+        # The data is committed: failing the request now would make it look lost.
+        log.exception("Could not mark cached pages stale; they expire within seconds anyway")
+
+
+@event.listens_for(db.session, "after_rollback")
+def _forget_writes(session):
+    if not session.in_nested_transaction():
+        session.info.pop(WROTE, None)

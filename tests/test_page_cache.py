@@ -1,0 +1,243 @@
+"""Public pages and API event reads are cached for anonymous visitors and never shared wrongly."""
+
+import re
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from eventreg.extensions import db, limiter
+from eventreg.models import Event
+from tests.conftest import person
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+CSRF_ON = pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}], ids=["csrf"])
+
+
+@pytest.fixture
+def statements(app):
+    """The SQL statements sent to the database, as they happen."""
+    sent = []
+
+    def record(_conn, _cursor, statement, *_args):
+        sent.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    yield sent
+    sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def visitor(app):
+    """Makes another anonymous visitor: a client with cookies of its own."""
+    return app.test_client
+
+
+def get_counting(client, statements, url, **kwargs):
+    """GET a URL; returns the response and how many SQL statements it took."""
+    before = len(statements)
+    response = client.get(url, **kwargs)
+    return response, len(statements) - before
+
+
+def token_of(page: str) -> str:
+    (token,) = set(TOKEN.findall(page))
+    return token
+
+
+def seats_left(client, event) -> str:
+    return re.search(r"(\d+) seats? left", client.get(f"/events/{event.slug}").text).group(1)
+
+
+def sign_up_by_api(client, event):
+    return client.post(
+        f"/api/v1/events/{event.slug}/registrations", json=person() | {"consent": True}
+    )
+
+
+def edit_title(client, event, title):
+    """An organiser changes the event's title in the organiser area."""
+    page = client.get(f"/admin/events/{event.slug}/edit").text
+    data = dict(re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', page))
+    data |= {"kind": "mission", "mode": "in_person", "timezone": "Europe/Rome"}
+    data |= {"title": title, "description": event.description}
+    assert client.post(f"/admin/events/{event.slug}/edit", data=data).status_code == 302
+
+
+def retitle_elsewhere(app, event, title):
+    """Write as another process would: its own engine, none of this app's session events."""
+    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    events = Event.__table__
+    with engine.begin() as conn:
+        conn.execute(sa.update(events).where(events.c.id == event.id).values(title=title))
+    engine.dispose()
+
+
+def test_the_second_visitor_gets_the_programme_without_a_query(
+    client, visitor, make_event, statements
+):
+    make_event(title="Study mission to Odense")
+    first, first_count = get_counting(client, statements, "/")
+    second, second_count = get_counting(visitor(), statements, "/")
+    assert first_count > 0
+    assert second_count == 0
+    assert "Study mission to Odense" in second.text
+    assert second.headers["Vary"] == "Accept-Language, Cookie"
+    assert first.text.replace(token_of(first.text), "T") == second.text.replace(
+        token_of(second.text), "T"
+    )
+
+
+@CSRF_ON
+def test_each_visitor_gets_a_token_of_their_own_that_works(client, visitor, make_event, statements):
+    event = make_event()
+    first = client.get(f"/events/{event.slug}").text
+    other = visitor()
+    second, count = get_counting(other, statements, f"/events/{event.slug}")
+    assert count == 0  # served from the cache
+    mine, theirs = token_of(first), token_of(second.text)
+    assert mine != theirs
+
+    def pick(client, token):
+        return client.post("/language", data={"csrf_token": token, "language": "da", "next": "/"})
+
+    assert pick(other, mine).status_code == 400
+    assert pick(client, theirs).status_code == 400
+    assert pick(client, mine).status_code == 302
+    assert pick(other, theirs).status_code == 302
+
+
+def test_a_sign_up_shows_on_the_next_visit(client, visitor, make_event, sign_up):
+    event = make_event(capacity=10)
+    assert seats_left(client, event) == "10"
+    assert seats_left(visitor(), event) == "10"
+    signup_form = person() | {"events": [event.slug], "consent": "y"}
+    assert client.post("/register", data=signup_form).status_code == 302
+    assert seats_left(visitor(), event) == "9"
+    assert sign_up_by_api(client, event).status_code == 201
+    assert seats_left(visitor(), event) == "8"
+    sign_up(event, email="service@example.org")  # the service, in the test's own session
+    assert seats_left(visitor(), event) == "7"
+
+
+def test_an_organisers_change_shows_on_the_next_visit(client, visitor, auth, make_user, make_event):
+    event = make_event(title="Study mission to Bergamo")
+    anonymous = visitor()
+    assert "Study mission to Bergamo" in anonymous.get(f"/events/{event.slug}").text
+    assert "Study mission to Bergamo" in anonymous.get("/").text
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    edit_title(client, event, "Study mission to Bergamo and Milan")
+    assert "Study mission to Bergamo and Milan" in anonymous.get(f"/events/{event.slug}").text
+    assert "Study mission to Bergamo and Milan" in anonymous.get("/").text
+
+
+@pytest.mark.parametrize("app_config", [{"PAGE_CACHE_SECONDS": 2}], ids=["2s"])
+def test_another_process_writing_shows_within_the_cache_time(app, client, make_event):
+    """A worker process caches its own pages: it learns of others' writes only when they expire
+    (SimpleCache counts whole seconds, so a page lives between 1 and 2 seconds here)."""
+    event = make_event(title="Study mission to Bergamo")
+    assert "Study mission to Bergamo" in client.get(f"/events/{event.slug}").text
+    retitle_elsewhere(app, event, "Webinar")
+    assert "Study mission to Bergamo" in client.get(f"/events/{event.slug}").text
+    time.sleep(2.1)
+    assert "Webinar" in client.get(f"/events/{event.slug}").text
+
+
+def test_staff_and_visitors_never_get_each_others_pages(
+    client, visitor, auth, make_user, make_event, statements
+):
+    make_event()
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    anonymous = visitor()
+    assert "Organiser area" in client.get("/").text
+    page, count = get_counting(anonymous, statements, "/")
+    assert count > 0  # the organiser's page was not stored
+    assert "Log out" not in page.text and "Organiser area" not in page.text
+    assert "Staff login" in page.text
+    staff_page = client.get("/").text  # the anonymous page is stored now
+    assert "Organiser area" in staff_page and "Log out" in staff_page
+    assert "Log out" not in anonymous.get("/").text
+
+
+def test_a_page_with_a_flashed_message_is_neither_stored_nor_served_from_the_cache(
+    client, visitor, make_event
+):
+    make_event()
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Your own message")]
+    assert "Your own message" in client.get("/").text
+    assert "Your own message" not in visitor().get("/").text
+
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Another message of yours")]
+    assert "Another message of yours" in client.get("/").text  # despite the cached page
+
+
+def test_languages_are_cached_apart(client, visitor, make_event, statements):
+    make_event()
+    for language, heading in [("da", "Studieture og webinarer"), ("en", "Missions and webinars")]:
+        for who in (client, visitor()):
+            page = who.get("/", headers={"Accept-Language": language}).text
+            assert f'<html lang="{language}">' in page and heading in page
+    page, count = get_counting(visitor(), statements, "/", headers={"Accept-Language": "da"})
+    assert count == 0 and '<html lang="da">' in page.text
+
+    picker = visitor()
+    picker.post("/language", data={"language": "da", "next": "/"})
+    page = picker.get("/", headers={"Accept-Language": "en"}).text
+    assert '<html lang="da">' in page
+    assert '<html lang="en">' in visitor().get("/", headers={"Accept-Language": "en"}).text
+
+
+def test_the_query_string_is_part_of_the_page(client, make_event):
+    """The language picker sends people back to the same address, query string and all."""
+    make_event()
+    client.get("/?from=newsletter")
+    assert 'value="/?from=leaflet"' in client.get("/?from=leaflet").text
+
+
+def test_not_found_is_not_cached(client, make_event, statements):
+    assert client.get("/events/later").status_code == 404
+    response, count = get_counting(client, statements, "/events/later")
+    assert response.status_code == 404 and count > 0
+    make_event(slug="later", title="A later mission")
+    assert "A later mission" in client.get("/events/later").text
+
+
+def test_the_api_event_reads_are_cached_and_made_stale_by_sign_ups(
+    client, visitor, make_event, statements
+):
+    event = make_event(capacity=5)
+    client.get("/api/v1/events")
+    client.get(f"/api/v1/events/{event.slug}")
+    listed, list_count = get_counting(visitor(), statements, "/api/v1/events")
+    one, one_count = get_counting(visitor(), statements, f"/api/v1/events/{event.slug}")
+    assert (list_count, one_count) == (0, 0)
+    assert listed.get_json()["events"][0]["seats_left"] == 5 and one.get_json()["seats_left"] == 5
+    assert one.mimetype == "application/json"
+    assert "Set-Cookie" not in one.headers  # no session is started for API clients
+
+    assert sign_up_by_api(client, event).status_code == 201
+    assert visitor().get("/api/v1/events").get_json()["events"][0]["seats_left"] == 4
+    assert visitor().get(f"/api/v1/events/{event.slug}").get_json()["seats_left"] == 4
+
+
+@pytest.mark.parametrize(
+    "app_config", [{"RATELIMIT_ENABLED": True, "RATELIMIT_API": "3 per minute"}], ids=["limit"]
+)
+def test_cached_api_answers_still_count_against_the_rate_limit(client, make_event):
+    limiter.reset()
+    event = make_event()
+    statuses = [client.get(f"/api/v1/events/{event.slug}").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limiter.reset()
+
+
+@pytest.mark.parametrize("app_config", [{"PAGE_CACHE_SECONDS": 0}], ids=["off"])
+def test_page_cache_seconds_0_renders_every_time(client, make_event, statements):
+    make_event()
+    client.get("/")
+    _, count = get_counting(client, statements, "/")
+    assert count > 0
