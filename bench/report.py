@@ -108,7 +108,7 @@ def _header(results: dict) -> str:
         "the server.",
         "gunicorn: `gunicorn --config gunicorn.conf.py`, sync = 2 workers, gthread = 2 workers "
         "× 4 threads; the floor (`bench/floor_app.py`) is served the same way, just before "
-        "eventreg.",
+        "eventreg and again after its scenarios; the higher of the two runs counts.",
         _limits(results["lifted_limits"]),
         *(f"Not measured: {reason}." for reason in results["skipped"]),
     ]
