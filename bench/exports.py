@@ -18,11 +18,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from eventreg import create_app
 from eventreg.extensions import db
 from eventreg.services import events, exports
 
 from . import client
+from .app import app_on
 from .databases import Copies, organiser_token
 from .fill import fill
 from .server import children, gunicorn_process, memory_kib
@@ -119,7 +119,7 @@ def _dump(url: str) -> dict:
 
 def _export_sql(url: str) -> str:
     """The SQL of the event's export, with its parameters written in, on one line."""
-    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url})
+    app = app_on(url)
     with app.app_context():
         query = exports.attendee_query(events.find(TICKET_EVENT))
         compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})

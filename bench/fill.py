@@ -4,10 +4,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from eventreg import create_app
 from eventreg.extensions import db
 from eventreg.models import Registrant, Registration, RegistrationStatus, TargetGroup, utcnow
 from eventreg.services import events
+
+from .app import app_on
 
 CONFIRMED, WAITLISTED = RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED
 
@@ -17,7 +18,7 @@ def fill(url: str, slug: str, size: int, *, seats: int) -> None:
 
     The event's capacity becomes ``seats``. Every person has an e-mail address of their own.
     """
-    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url})
+    app = app_on(url)
     with app.app_context():
         event = events.find(slug)
         event.capacity = seats

@@ -26,12 +26,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from eventreg import create_app
 from eventreg.extensions import db
 from eventreg.models import OutboxMessage, TargetGroup
 from eventreg.services import events, outbox, registrations
 from eventreg.services.notifications import build_message
 
+from .app import app_on
 from .databases import Copies
 from .server import free_port, gunicorn, venv_command
 from .settings import SIGNUP_EVENT, TICKET_EVENT, Sizes
@@ -149,7 +149,7 @@ def ticket_cost(copies: Copies, messages: int) -> dict:
 def _build_times(copies: Copies, messages: int) -> dict:
     """Milliseconds to build each queued confirmation, as the sender does before sending."""
     with copies() as url:
-        app = _app(url, {})
+        app = app_on(url)
         with app.app_context():
             ids = _queue_confirmations(messages)
             times = []
@@ -164,7 +164,7 @@ def _build_times(copies: Copies, messages: int) -> dict:
 def _send_rate(copies: Copies, port: int, sink: Sink, messages: int, batch: int) -> float:
     """Messages a second that ``deliver_all`` sends with the given batch size."""
     with copies() as url:
-        app = _app(url, {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "OUTBOX_BATCH_SIZE": batch})
+        app = app_on(url, MAIL_SERVER="127.0.0.1", MAIL_PORT=port, OUTBOX_BATCH_SIZE=batch)
         with app.app_context():
             _queue_confirmations(messages)
             before = sink.received
@@ -175,12 +175,6 @@ def _send_rate(copies: Copies, port: int, sink: Sink, messages: int, batch: int)
     if report.sent != messages or sink.received - before != messages:
         raise RuntimeError(f"sent {report.sent} of {messages} messages (batch size {batch})")
     return round(messages / elapsed, 1)
-
-
-def _app(url: str, settings: dict):
-    return create_app(
-        {"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url, "PAGE_CACHE_SECONDS": 0} | settings
-    )
 
 
 def _queue_confirmations(count: int) -> list[int]:

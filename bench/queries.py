@@ -10,7 +10,6 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from flask import Flask
 
-from eventreg import create_app
 from eventreg.extensions import db
 from eventreg.models import (
     Registration,
@@ -19,6 +18,7 @@ from eventreg.models import (
 )
 from eventreg.services import accounts, events, registrations
 
+from .app import app_on
 from .databases import Copies
 from .fill import fill
 from .settings import SIGNUP_EVENT
@@ -48,9 +48,7 @@ def count_queries(copies: Copies, sizes: tuple[int, ...]) -> dict:
 
 def _counts_at(url: str, size: int) -> dict[str, int]:
     """Counts on a copy of the prepared database, filled with ``size`` registrations."""
-    # Pages are counted as rendered, not as served from the page cache.
-    settings = {"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url, "PAGE_CACHE_SECONDS": 0}
-    app = create_app(settings)
+    app = app_on(url)  # pages counted as rendered, not as served from the page cache
     fill(url, SIGNUP_EVENT, size, seats=size // 2)
     with app.app_context():
         organiser = accounts.create_user("queries-organiser@example.org", Role.ORGANISER, "x" * 16)
