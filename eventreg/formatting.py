@@ -1,20 +1,37 @@
 """Dates and times as people read them: in the event's own zone and the reader's language."""
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, get_timezone_name
 from flask import Flask, current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from .choices import TARGET_GROUP_LABELS, country_name, target_group_choices
 from .models import RegistrationStatus
+
+# English pages are read across Europe: day month year and the 24-hour clock, not US style.
+_FORMAT_LOCALES = {"en": Locale.parse("en_GB")}
+
+
+def formatting_locale() -> Locale:
+    """The locale dates and times are written in: the reader's, British for English."""
+    locale = get_locale()
+    return _FORMAT_LOCALES.get(str(locale), locale)
+
+
+def zone_name(moment: datetime) -> str:
+    """The zone of an aware moment by its localised long name (Central European Summer Time)."""
+    return get_timezone_name(moment, width="long", locale=formatting_locale())
 
 
 def event_date(event) -> str:
     """The event's date, or its first and last day, in its own zone."""
     start, end = event.local_starts_at, event.local_ends_at
-    locale = get_locale()
+    locale = formatting_locale()
     if start.date() == end.date():
         return format_date(start, "full", locale=locale)
     return (
@@ -23,14 +40,13 @@ def event_date(event) -> str:
 
 
 def event_time(event) -> str:
-    """Start and end time in the event's zone, with the zone named (``10:00 – 12:00 CET``)."""
+    """Start and end time in the event's zone, with the zone named in the reader's language."""
     start, end = event.local_starts_at, event.local_ends_at
-    locale = get_locale()
-    zone = get_timezone_name(start, width="short", uncommon=True, locale=locale)
+    locale = formatting_locale()
     times = (
         f"{format_time(start, 'short', locale=locale)} – {format_time(end, 'short', locale=locale)}"
     )
-    return f"{times} ({zone}, {event.timezone})"
+    return f"{times} ({zone_name(start)})"
 
 
 def local_title(event) -> str:
@@ -42,9 +58,18 @@ def local_description(event) -> str:
     return event.text_in("description", str(get_locale()))
 
 
+def text_lang(event, field: str) -> Markup:
+    """A ``lang="en"`` attribute when the event's text falls back to English (WCAG 3.1.2)."""
+    language = str(get_locale())
+    if event.language_of(field, language) == language:
+        return Markup("")
+    return Markup(' lang="en"')
+
+
 def datetime_in(value: datetime, zone: str) -> str:
-    """A moment shown in a given zone, with the zone named."""
-    return format_datetime(value, "medium", tzinfo=zone, locale=get_locale()) + f" ({zone})"
+    """A moment shown in a given zone, with the zone named in the reader's language."""
+    moment = value.astimezone(ZoneInfo(zone))
+    return f"{format_datetime(moment, 'medium', locale=formatting_locale())} ({zone_name(moment)})"
 
 
 STATUS_LABELS = {
@@ -71,4 +96,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(datetime_in)
     app.add_template_filter(local_title)
     app.add_template_filter(local_description)
+    app.add_template_filter(text_lang)
+    app.add_template_filter(zone_name)
     app.add_template_filter(country_name)

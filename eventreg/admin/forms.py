@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, NumberRange, Optional, Regexp, ValidationError
 
 from ..config import LANGUAGES
+from ..formatting import local_title
 from ..forms import Form
 from ..models import EventKind, EventMode, EventStatus
 from ..public.forms import ConsentForm, MultiCheckboxField, max_length, single_line, strip
@@ -213,7 +214,7 @@ class MoveForm(Form):
 
     def __init__(self, *args, events=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.target.choices = [(event.slug, event.title) for event in events]
+        self.target.choices = [(event.slug, local_title(event)) for event in events]
 
 
 class MessageForm(Form):
@@ -263,4 +264,4 @@ class StaffEventsForm(Form):
 
     def __init__(self, *args, events=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.events.choices = [(event.slug, event.title) for event in events]
+        self.events.choices = [(event.slug, local_title(event)) for event in events]

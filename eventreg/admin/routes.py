@@ -17,6 +17,7 @@ from flask_login import current_user
 
 from ..auth.access import admin_required, organiser_required
 from ..extensions import db
+from ..formatting import local_title
 from ..models import MessageStatus, OutboxMessage, Registration, RegistrationStatus, User
 from ..services import accounts, attendance, audit, events, outbox, privacy, registrations
 from ..services.availability import availability_for, availability_of
@@ -210,9 +211,9 @@ def move_registration(reference):
     try:
         moved = registrations.move(found, target, actor=current_user)
     except registrations.SignupError:
-        flash(_("The person cannot be moved to %(title)s.", title=target.title), "error")
+        flash(_("The person cannot be moved to %(title)s.", title=local_title(target)), "error")
         return redirect(url_for(".registration", reference=reference))
-    flash(_("Moved to %(title)s.", title=target.title), "success")
+    flash(_("Moved to %(title)s.", title=local_title(target)), "success")
     return redirect(url_for(".registration", reference=moved.reference))
 
 

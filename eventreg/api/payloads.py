@@ -58,11 +58,14 @@ def _field_types(form_class) -> dict[str, type]:
     }
 
 
-def event_json(event: Event, availability: Availability) -> dict[str, Any]:
-    """The public description of an event."""
+def event_json(event: Event, availability: Availability, language: str) -> dict[str, Any]:
+    """The public description of an event, its texts in ``language`` where translated."""
+    language = event.language_of("title", language)
     return {
         "slug": event.slug,
-        "title": event.title,
+        "language": language,
+        "title": event.text_in("title", language),
+        "description": event.text_in("description", language),
         "kind": event.kind.value,
         "mode": event.mode.value,
         "starts_at": event.local_starts_at.isoformat(),

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, jsonify
+from flask_babel import get_locale
 from flask_login import current_user
 
 from ..auth.access import roles_required
@@ -35,7 +36,8 @@ def list_events():
     """Every event of the programme, in date order."""
     programme = events.programme()
     availability = availability_of(programme)
-    return {"events": [event_json(event, availability[event.id]) for event in programme]}
+    language = str(get_locale())
+    return {"events": [event_json(event, availability[event.id], language) for event in programme]}
 
 
 @bp.get("/events/<slug>")
@@ -43,7 +45,7 @@ def list_events():
 def get_event(slug):
     """One event."""
     event = events.find(slug) or abort(404, description="No event with that slug.")
-    return event_json(event, availability_for(event))
+    return event_json(event, availability_for(event), str(get_locale()))
 
 
 @bp.post("/events/<slug>/registrations")

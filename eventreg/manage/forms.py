@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField
 from wtforms.validators import DataRequired
 
+from ..formatting import local_title
 from ..forms import Form
 from ..public.forms import MultiCheckboxField, PersonForm
 
@@ -21,7 +22,7 @@ class AddEventsForm(Form):
 
     def __init__(self, *args, open_events=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.events.choices = [(event.slug, event.title) for event in open_events]
+        self.events.choices = [(event.slug, local_title(event)) for event in open_events]
 
 
 class CancelForm(Form):

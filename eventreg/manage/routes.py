@@ -3,6 +3,7 @@
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from ..formatting import local_title
 from ..public.routes import already_registered_message
 from ..rate_limits import manage_limit
 from ..services import events, privacy, registrations, tickets
@@ -113,7 +114,7 @@ def add_events(token):
             registrations.add_events(registrant, chosen)
         except registrations.SignupError as exc:
             form.events.errors.append(
-                _("You cannot register for %(title)s any more.", title=exc.event.title)
+                _("You cannot register for %(title)s any more.", title=local_title(exc.event))
             )
         else:
             flash(_("You are registered for the events you added."), "success")
@@ -130,7 +131,7 @@ def cancel(token, reference):
         abort(400)
     registrations.cancel(registration)
     flash(
-        _("Your registration for %(title)s is cancelled.", title=registration.event.title),
+        _("Your registration for %(title)s is cancelled.", title=local_title(registration.event)),
         "success",
     )
     return redirect(url_for(".show", token=token))

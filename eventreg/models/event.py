@@ -95,6 +95,11 @@ class Event(db.Model):
         """The title or description in a language, falling back to English."""
         return (self.translations or {}).get(language, {}).get(field) or getattr(self, field)
 
+    def language_of(self, field: str, language: str) -> str:
+        """The language ``text_in(field, language)`` is written in: ``language`` or ``en``."""
+        translated = (self.translations or {}).get(language, {}).get(field)
+        return language if translated else "en"
+
     @property
     def is_online(self) -> bool:
         return self.mode is EventMode.ONLINE

@@ -14,6 +14,7 @@ from ..choices import (
     social_economy_type_choices,
     target_group_choices,
 )
+from ..formatting import local_title
 from ..forms import Form
 from ..models import SocialEconomyType, TargetGroup
 from ..services.registrations import PersonDetails
@@ -178,4 +179,4 @@ class SignupForm(ConsentForm):
 
     def __init__(self, *args, open_events=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.events.choices = [(event.slug, event.title) for event in open_events]
+        self.events.choices = [(event.slug, local_title(event)) for event in open_events]

@@ -13,6 +13,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from ..formatting import local_title
 from ..page_cache import cached_for_visitors
 from ..rate_limits import manage_limit, signup_limit
 from ..services import calendar, events, registrations
@@ -103,7 +104,7 @@ def register():
             form.email.errors.append(already_registered_message(exc.event))
         except registrations.RegistrationClosed as exc:
             form.events.errors.append(
-                _("Registration for %(title)s has closed.", title=exc.event.title)
+                _("Registration for %(title)s has closed.", title=local_title(exc.event))
             )
         else:
             return redirect(url_for("manage.confirmed", token=manage_token(registrant)))
@@ -119,7 +120,7 @@ def already_registered_message(event) -> str:
     return _(
         "This e-mail address is already registered for %(title)s. Use the manage link in your "
         "confirmation e-mail to change that registration.",
-        title=event.title,
+        title=local_title(event),
     )
 
 

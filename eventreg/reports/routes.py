@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, render_template, stream_with_context
+from flask_babel import get_locale
 from sqlalchemy import select
 
 from ..auth.access import organiser_required
@@ -19,12 +20,17 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = "application/pdf"
 
 
+def _rows(event=None):
+    """The export's rows with event titles in the reader's language."""
+    return exports.attendee_rows(event, str(get_locale()))
+
+
 @bp.route("/events/<slug>/attendees.csv")
 @organiser_required
 def event_csv(slug):
     """The event's registrations as CSV."""
     event = _event_or_404(slug)
-    return _download(exports.csv_chunks(exports.attendee_rows(event)), event.slug, "csv", CSV)
+    return _download(exports.csv_chunks(_rows(event)), event.slug, "csv", CSV)
 
 
 @bp.route("/events/<slug>/attendees.xlsx")
@@ -32,7 +38,7 @@ def event_csv(slug):
 def event_xlsx(slug):
     """The event's registrations as an Excel workbook."""
     event = _event_or_404(slug)
-    return _download(exports.xlsx_chunks(exports.attendee_rows(event)), event.slug, "xlsx", XLSX)
+    return _download(exports.xlsx_chunks(_rows(event)), event.slug, "xlsx", XLSX)
 
 
 @bp.route("/events/<slug>/attendees.pdf")
@@ -47,14 +53,14 @@ def event_pdf(slug):
 @organiser_required
 def programme_csv():
     """Every registration of the programme as CSV."""
-    return _download(exports.csv_chunks(exports.attendee_rows()), "programme", "csv", CSV)
+    return _download(exports.csv_chunks(_rows()), "programme", "csv", CSV)
 
 
 @bp.route("/attendees.xlsx")
 @organiser_required
 def programme_xlsx():
     """Every registration of the programme as an Excel workbook."""
-    return _download(exports.xlsx_chunks(exports.attendee_rows()), "programme", "xlsx", XLSX)
+    return _download(exports.xlsx_chunks(_rows()), "programme", "xlsx", XLSX)
 
 
 @bp.route("/statistics")

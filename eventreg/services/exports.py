@@ -59,6 +59,7 @@ COLUMNS = (
     Registrant.needs.label("needs"),
 )
 HEADER = tuple(column.name for column in COLUMNS)
+_SLUG, _TITLE = HEADER.index("event"), HEADER.index("event_title")
 COLUMN_WIDTHS = {"event_title": 36, "email": 30, "organisation": 30, "needs": 40}
 
 
@@ -80,9 +81,20 @@ def attendee_query(event: Event | None = None) -> Select:
     return query if event is None else query.where(Registration.event_id == event.id)
 
 
-def attendee_rows(event: Event | None = None) -> Iterator[Row]:
-    """The export's rows, fetched in batches so that memory stays flat however many there are."""
-    yield from db.session.execute(attendee_query(event).execution_options(yield_per=BATCH_SIZE))
+def attendee_rows(event: Event | None = None, language: str = "en") -> Iterator[Row | tuple]:
+    """The export's rows, fetched in batches so that memory stays flat however many there are.
+
+    ``event_title`` is the title in ``language`` (the reader's), English where not translated.
+    """
+    rows = db.session.execute(attendee_query(event).execution_options(yield_per=BATCH_SIZE))
+    if language == "en":
+        yield from rows
+        return
+    titles = {e.slug: e.text_in("title", language) for e in db.session.scalars(select(Event))}
+    for row in rows:
+        values = list(row)
+        values[_TITLE] = titles.get(values[_SLUG], values[_TITLE])
+        yield tuple(values)
 
 
 def record(row: Row) -> tuple[Any, ...]:

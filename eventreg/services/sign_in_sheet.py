@@ -13,6 +13,7 @@ from functools import cache
 from math import ceil
 from typing import IO
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
@@ -24,7 +25,7 @@ from sqlalchemy import Row, func, select
 
 from ..choices import TARGET_GROUP_LABELS, country_name
 from ..extensions import db
-from ..formatting import datetime_in, event_date, event_time
+from ..formatting import datetime_in, event_date, event_time, local_title
 from ..models import Event, Registrant, Registration, RegistrationStatus, utcnow
 from .calendar import place
 from .exports import BATCH_SIZE, CHUNK_SIZE
@@ -148,8 +149,14 @@ class _Sheet:
     """A canvas that starts a new page, with its header, whenever the current one is full."""
 
     def __init__(self, file: IO[bytes], event: Event, pages: int):
-        self.canvas = Canvas(file, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1)
-        self.canvas.setTitle(f"{_('Sign-in sheet')}: {event.title}")
+        # The document's language and title in its metadata, as the reader's (PDF/UA, WCAG 3.1.1).
+        language = str(get_locale())
+        self.title = local_title(event)
+        self.canvas = Canvas(
+            file, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1, lang=language
+        )
+        self.canvas.setTitle(f"{_('Sign-in sheet')}: {self.title}")
+        self.canvas.setViewerPreference("DisplayDocTitle", "true")
         self.canvas.setSubject(_("Sign-in sheet"))
         self.canvas.setCreator("eventreg")
         self.event = event
@@ -194,7 +201,7 @@ class _Sheet:
         c.drawString(MARGIN, top - 3 * mm, _("Sign-in sheet").upper())
         c.setFillColorRGB(*INK)
         c.setFont(self.fonts.bold, 15)
-        c.drawString(MARGIN, top - 10 * mm, _fit(event.title, self.fonts.bold, 15, self._width()))
+        c.drawString(MARGIN, top - 10 * mm, _fit(self.title, self.fonts.bold, 15, self._width()))
         c.setFont(self.fonts.regular, 10)
         when = f"{event_date(event)} · {event_time(event)}"
         c.drawString(MARGIN, top - 15.5 * mm, _fit(when, self.fonts.regular, 10, self._width()))
@@ -213,7 +220,7 @@ class _Sheet:
         c.setFont(self.fonts.regular, 8.5)
         printed = _("Printed %(moment)s", moment=self.printed_at)
         c.drawString(
-            MARGIN, y, _fit(f"{self.event.title} · {printed}", self.fonts.regular, 8.5, 200 * mm)
+            MARGIN, y, _fit(f"{self.title} · {printed}", self.fonts.regular, 8.5, 200 * mm)
         )
         # The count was taken just before the rows: a sign-up in between may add a page.
         total = max(self.pages, self.page)
