@@ -76,7 +76,7 @@ def test_confirmation_has_text_html_invitation_and_qr_ticket(smtp, make_event, s
     found = parts(message)
     text = found["text/plain"].get_content()
     assert "Иван" in text and registrant.registrations[0].reference in text
-    assert "9:00" in text and "Europe/Rome" in text
+    assert "09:00 – 13:00 (Central European Standard Time)" in text
     assert "http://eventreg.test/manage/" in text
     assert 'src="cid:qr"' in found["text/html"].get_content()
 

@@ -201,7 +201,7 @@ def test_event_page_shows_time_in_the_events_zone(client, make_event):
         ends_at=datetime(2030, 5, 28, 13, 0, tzinfo=odense),
     )
     page = client.get(f"/events/{event.slug}").get_data(as_text=True)
-    assert "9:00" in page and "Europe/Copenhagen" in page
+    assert "09:00 – 13:00 (Central European Summer Time)" in page
 
 
 def test_unknown_event_is_a_styled_404(client):
