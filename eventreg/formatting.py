@@ -1,10 +1,17 @@
 """Dates and times as people read them: in the event's own zone and the reader's language."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time, get_timezone_name
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_time,
+    get_timezone_location,
+    get_timezone_name,
+)
 from flask import Flask, current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -26,6 +33,25 @@ def formatting_locale() -> Locale:
 def zone_name(moment: datetime) -> str:
     """The zone of an aware moment by its localised long name (Central European Summer Time)."""
     return get_timezone_name(moment, width="long", locale=formatting_locale())
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    """Europe's time zones for a select, named by city and zone in the reader's language."""
+    return _zone_choices(formatting_locale())
+
+
+@cache
+def _zone_choices(locale: Locale) -> list[tuple[str, str]]:
+    zones = (zone for zone in available_timezones() if zone.startswith("Europe/"))
+    choices = [
+        (
+            zone,
+            f"{get_timezone_location(zone, locale=locale, return_city=True)} – "
+            f"{get_timezone_name(zone, width='long', locale=locale)}",
+        )
+        for zone in zones
+    ]
+    return sorted(choices, key=lambda choice: choice[1])
 
 
 def event_date(event) -> str:

@@ -156,3 +156,11 @@ def test_time_zones_have_one_localised_form(client, make_event, language):
         "es": "hora de verano de Europa occidental",
     }[language]
     assert page.count(f"({zone})") == 2  # the event's time and the opening of registration
+
+
+def test_organisers_choose_time_zones_by_city_in_their_language(organiser, mission):
+    english = organiser.get(f"/admin/events/{mission.slug}/edit", headers=speaking("en")).text
+    assert re.search(r'value="Europe/Rome">Rome – Central European Time</option>', english)
+    assert ">Europe/" not in english
+    bulgarian = organiser.get(f"/admin/events/{mission.slug}/edit", headers=speaking("bg")).text
+    assert re.search(r'value="Europe/Sofia">София – Източноевропейско време</option>', bulgarian)

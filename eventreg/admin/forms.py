@@ -1,7 +1,7 @@
 """Forms of the organiser area."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, NumberRange, Optional, Regexp, ValidationError
 
 from ..config import LANGUAGES
-from ..formatting import local_title
+from ..formatting import local_title, zone_choices
 from ..forms import Form
 from ..models import EventKind, EventMode, EventStatus
 from ..public.forms import ConsentForm, MultiCheckboxField, max_length, single_line, strip
@@ -105,7 +105,7 @@ class EventForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = sorted(z for z in available_timezones() if z.startswith("Europe/"))
+        self.timezone.choices = zone_choices()
 
     def validate_ends_at(self, field):
         if self.starts_at.data and field.data and field.data <= self.starts_at.data:
