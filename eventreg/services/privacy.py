@@ -120,7 +120,7 @@ def expired(now: datetime | None = None) -> list[Registrant]:
 def purge(now: datetime | None = None) -> int:
     """Anonymise everyone past the retention period; returns how many people."""
     with write_transaction():
-        people = expired(now)  # decided under the lock: nobody signs up again in between
+        people = expired(now)  # read in the transaction that anonymises them
         for registrant in people:
             _anonymise(registrant)
             for registration in registrant.registrations:
