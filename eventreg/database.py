@@ -117,11 +117,17 @@ def track_writes() -> None:
     if event.contains(Session, "after_flush", _remember_flush):
         return
     event.listen(Session, "after_flush", _remember_flush)
+    event.listen(Session, "do_orm_execute", _remember_bulk_write)
     event.listen(Session, "after_transaction_end", _forget_flush)
 
 
 def _remember_flush(session: Session, _context) -> None:
     session.info[_FLUSHED] = True
+
+
+def _remember_bulk_write(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_FLUSHED] = True
 
 
 def _forget_flush(session: Session, transaction) -> None:

@@ -244,3 +244,12 @@ def test_an_event_update_compares_with_the_event_as_it_is_now(app, make_event, m
         select(AuditEntry).where(AuditEntry.action == "event_updated").order_by(AuditEntry.id)
     ).all()
     assert [entry.details["fields"] for entry in entries] == [["capacity"], ["venue"]]
+
+
+def test_a_bulk_write_outside_a_use_case_is_not_committed_by_the_next_one(app, make_event):
+    event = make_event(capacity=5)
+    db.session.execute(db.update(Event).where(Event.id == event.id).values(capacity=99))
+    with pytest.raises(UnownedWork), write_transaction():
+        pass
+    db.session.rollback()
+    assert db.session.get(Event, event.id).capacity == 5
