@@ -16,7 +16,7 @@ from eventreg.extensions import db
 from eventreg.models import Event
 from eventreg.services.manage_links import manage_token
 from eventreg.services.programme import SHIPPED_PROGRAMME, load_programme, read_programme
-from tests.conftest import person
+from tests.support.factories import person
 
 TRANSLATED = sorted(set(LANGUAGES) - {"en"})
 ROME = ZoneInfo("Europe/Rome")
