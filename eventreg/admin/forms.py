@@ -260,7 +260,7 @@ class UserForm(Form):
 class StaffEventsForm(Form):
     """Which events a check-in staff member works at."""
 
-    events = SelectMultipleField(_l("Events"), validators=[Optional()])
+    events = SelectMultipleField(_l("Events"), validators=[Optional()], default=list)
 
     def __init__(self, *args, events=(), **kwargs):
         super().__init__(*args, **kwargs)
