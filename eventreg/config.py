@@ -62,6 +62,9 @@ class DefaultConfig:
     MAIL_SERVER = None
     MAIL_PORT = 25
     MAIL_DEFAULT_SENDER = "eventreg <no-reply@eventreg.localhost>"
+    # Where people reach the organisers: Reply-To of every e-mail, the calendar ORGANIZER, and
+    # the contact in the privacy notice and accessibility statement (an event's own wins).
+    MAIL_REPLY_TO = None
     MAIL_MESSAGE_ID_DOMAIN = "eventreg.localhost"
     MAIL_TIMEOUT_SECONDS = 30
     OUTBOX_BATCH_SIZE = 50

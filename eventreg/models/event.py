@@ -67,6 +67,8 @@ class Event(db.Model):
     city: Mapped[str | None] = mapped_column(String(120))
     venue: Mapped[str | None] = mapped_column(String(300))
     host_partner: Mapped[str] = mapped_column(String(200))
+    # Replies to this event's mail and its calendar ORGANIZER (else the site's MAIL_REPLY_TO).
+    contact_email: Mapped[str | None] = mapped_column(String(254))
     capacity: Mapped[int | None]
     registration_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -17,6 +17,7 @@ from ..page_cache import cached_for_visitors
 from ..rate_limits import manage_limit, signup_limit
 from ..services import calendar, events, registrations
 from ..services.availability import availability_for, availability_of
+from ..services.contact import contact_address
 from ..services.join_links import record_join, registration_for_join_token
 from ..services.manage_links import manage_token
 from .forms import SignupForm
@@ -126,13 +127,13 @@ def already_registered_message(event) -> str:
 @bp.route("/privacy")
 def privacy():
     """The privacy notice people consent to when they sign up."""
-    return render_template("public/privacy.html")
+    return render_template("public/privacy.html", contact=contact_address())
 
 
 @bp.route("/accessibility")
 def accessibility():
     """The accessibility statement public-sector sites must publish (EU Directive 2016/2102)."""
-    return render_template("public/accessibility.html")
+    return render_template("public/accessibility.html", contact=contact_address())
 
 
 @bp.route("/language", methods=["POST"])

@@ -12,6 +12,7 @@ from icalendar import Alarm, Calendar, vCalAddress
 from icalendar import Event as CalendarEvent
 
 from ..models import Event, Registration
+from .contact import reply_address
 
 PRODID = "-//eventreg//Missions and webinars//EN"
 METHODS = ("REQUEST", "CANCEL")
@@ -117,7 +118,7 @@ def _calendar_event(event: Event, **properties) -> CalendarEvent:
         start=event.local_starts_at,
         end=event.local_ends_at,
         summary=_text(event, "title"),
-        organizer=_organizer(),
+        organizer=_organizer(event),
         last_modified=event.updated_at,
         **properties,
     )
@@ -134,9 +135,13 @@ def _public_event(event: Event, url: str | None = None) -> CalendarEvent:
     )
 
 
-def _organizer() -> vCalAddress:
+def _organizer(event: Event) -> vCalAddress:
+    """Who answers for the event: its contact address when one is set, else the sender."""
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     name, address = sender if isinstance(sender, tuple) else parseaddr(sender)
+    contact = reply_address(event)
+    if contact:
+        name, address = (event.host_partner if event.contact_email else name), parseaddr(contact)[1]
     return vCalAddress.new(address, cn=name or None)
 
 

@@ -1,17 +1,16 @@
 """What each e-mail says: subject, text, HTML, invitation and ticket, in the reader's language."""
 
 from dataclasses import dataclass
-from email.utils import formataddr
-
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from flask_mail import Message
 
 from ..models import MessageKind, OutboxMessage
 from ..urls import site_context
 from . import calendar, tickets
+from .contact import reply_address
 from .join_links import join_url
+from .mail_message import MailMessage, address
 from .manage_links import manage_url
 
 
@@ -38,7 +37,7 @@ NOTICES = {
 }
 
 
-def build_message(outbox: OutboxMessage) -> Message:
+def build_message(outbox: OutboxMessage) -> MailMessage:
     """Render an outbox entry into a complete e-mail, in the registrant's language."""
     registration = outbox.registration
     registrant = registration.registrant
@@ -62,9 +61,10 @@ def build_message(outbox: OutboxMessage) -> Message:
             if notice.subject
             else _one_line(outbox.params["subject"])
         )
-        message = Message(
+        message = MailMessage(
             subject=subject,
-            recipients=[formataddr((_one_line(registrant.full_name), outbox.recipient))],
+            to=address(outbox.recipient, name=_one_line(registrant.full_name)),
+            reply_to=reply_address(event),
             body=render_template(f"email/{notice.template}.txt", **context),
             html=render_template(f"email/{notice.template}.html", **context),
             sender=current_app.config["MAIL_DEFAULT_SENDER"],
@@ -82,7 +82,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _attach_invitation(message: Message, outbox: OutboxMessage, method: str, links) -> None:
+def _attach_invitation(message: MailMessage, outbox: OutboxMessage, method: str, links) -> None:
     data = calendar.invitation(
         outbox.registration,
         method=method,
@@ -95,7 +95,7 @@ def _attach_invitation(message: Message, outbox: OutboxMessage, method: str, lin
     message.attach(filename, f"text/calendar; method={method}; charset=UTF-8", data)
 
 
-def _attach_ticket(message: Message, registration) -> None:
+def _attach_ticket(message: MailMessage, registration) -> None:
     message.attach(
         "qr.png",
         "image/png",
