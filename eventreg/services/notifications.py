@@ -1,6 +1,7 @@
 """What each e-mail says: subject, text, HTML, invitation and ticket, in the reader's language."""
 
 from dataclasses import dataclass
+
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
