@@ -12,7 +12,7 @@ from eventreg.models import Registrant, Registration, utcnow
 from tests.conftest import person
 
 EVENT_FIELDS = {
-    "slug", "title", "kind", "mode", "starts_at", "ends_at", "timezone", "city", "capacity",
+    "slug", "title", "status", "kind", "mode", "starts_at", "ends_at", "timezone", "city", "capacity",
     "seats_left", "waitlist_length", "registration_open",
 }  # fmt: skip
 

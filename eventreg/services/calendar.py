@@ -125,10 +125,11 @@ def _calendar_event(event: Event, **properties) -> CalendarEvent:
 
 
 def _public_event(event: Event, url: str | None = None) -> CalendarEvent:
+    """The event as everyone sees it; called off, it stays under its UID so calendars drop it."""
     return _calendar_event(
         event,
         uid=f"event-{event.slug}@eventreg",
-        status="CONFIRMED",
+        status="CANCELLED" if event.is_cancelled else "CONFIRMED",
         location=place(event),
         description=_text(event, "description"),
         url=url,
