@@ -1,7 +1,7 @@
 """Events of the programme: missions and webinars."""
 
 import enum
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -92,6 +92,16 @@ class Event(db.Model):
     @property
     def local_ends_at(self) -> datetime:
         return self.ends_at.astimezone(self.zone)
+
+    @property
+    def local_dates(self) -> list[date]:
+        """The days (in the event's zone) on which the event runs, first to last."""
+        first, last = self.local_starts_at.date(), self.local_ends_at.date()
+        return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+    def runs_on(self, moment: datetime) -> bool:
+        """Whether the event runs on the local day of ``moment`` (e.g. a scan at the door)."""
+        return moment.astimezone(self.zone).date() in self.local_dates
 
     def text_in(self, field: str, language: str) -> str:
         """The title or description in a language, falling back to English."""
