@@ -1,7 +1,7 @@
 """Forms on a registrant's manage page."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField
+from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired
 
 from ..forms import Form
@@ -25,7 +25,9 @@ class AddEventsForm(Form):
 
 
 class CancelForm(Form):
-    """An empty form: a CSRF-protected cancel button."""
+    """The cancel button of the confirmation page: only it carries ``confirm``."""
+
+    confirm = HiddenField(validators=[DataRequired()])
 
 
 class EraseForm(Form):

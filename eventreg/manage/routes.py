@@ -1,8 +1,19 @@
 """A registrant's private manage page, reached by the signed link they were given."""
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 
+from ..i18n import use_registrant_language
 from ..public.routes import already_registered_message
 from ..rate_limits import manage_limit
 from ..services import events, privacy, registrations, tickets
@@ -23,7 +34,10 @@ def keep_private(response):
 
 
 def _load(token):
-    return registrant_for_token(token) or abort(404)
+    """The registrant whose link this is; their pages open in their language."""
+    registrant = registrant_for_token(token) or abort(404)
+    use_registrant_language(registrant.language)
+    return registrant
 
 
 def _joinable(registrant):
@@ -121,13 +135,18 @@ def add_events(token):
     return _render(registrant, token, add_form=form, status=422)
 
 
-@bp.route("/<token>/registrations/<reference>/cancel", methods=["POST"])
+@bp.route("/<token>/registrations/<reference>/cancel", methods=["GET", "POST"])
 def cancel(token, reference):
-    """Cancel one of the registrant's registrations; the seat goes to the waiting list."""
+    """Ask first, then cancel one registration; the seat goes to the waiting list."""
     registrant = _load(token)
     registration = _registration(registrant, reference)
-    if not CancelForm().validate() or not registration.can_cancel:
-        abort(400)
+    if not registration.can_cancel:
+        abort(404 if request.method == "GET" else 400)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        return render_template(
+            "manage/cancel.html", registration=registration, token=token, form=form
+        )
     registrations.cancel(registration)
     flash(
         _("Your registration for %(title)s is cancelled.", title=registration.event.title),
