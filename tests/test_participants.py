@@ -30,7 +30,8 @@ def test_cancelling_asks_for_confirmation_first(client, make_event, sign_up):
 
     question = client.get(cancel)
     assert question.status_code == 200
-    assert "Cancel your registration?" in question.text and "Study mission to Odense" in question.text
+    assert "Cancel your registration?" in question.text
+    assert "Study mission to Odense" in question.text
     assert client.post(cancel).status_code == 200  # without the confirmation: asked again
     db.session.refresh(registration)
     assert registration.status is RegistrationStatus.CONFIRMED
