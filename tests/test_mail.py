@@ -187,8 +187,13 @@ def test_invitations_keep_local_times_across_a_daylight_saving_change(
 def test_online_event_mail_has_a_personal_join_link_and_no_public_url(
     smtp, client, make_event, sign_up
 ):
-    event = make_event(
-        mode="online", city=None, venue=None, online_url="https://meet.example.org/secret-room"
+    event = make_event(  # about to start: the personal link leads in
+        mode="online",
+        city=None,
+        venue=None,
+        online_url="https://meet.example.org/secret-room",
+        starts_at=utcnow() + timedelta(minutes=10),
+        ends_at=utcnow() + timedelta(hours=2),
     )
     registrant = sign_up(event)
     deliver()

@@ -1,12 +1,14 @@
 """What each e-mail says: subject, text, HTML, invitation and ticket, in the reader's language."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from ..models import MessageKind, OutboxMessage
+from ..formatting import event_date, event_time
+from ..models import Event, EventMode, MessageKind, OutboxMessage
 from ..urls import site_context
 from . import calendar, tickets
 from .contact import reply_address
@@ -55,6 +57,7 @@ def build_message(outbox: OutboxMessage) -> MailMessage:
             "event": event,
             "params": outbox.params,
             "with_ticket": notice.ticket,
+            "changes": _changes(outbox.params, event),
             **links,
         }
         subject = (
@@ -76,6 +79,40 @@ def build_message(outbox: OutboxMessage) -> MailMessage:
         if notice.ticket and registration.is_confirmed and not event.is_online:
             _attach_ticket(message, registration)
     return message
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    before: str | None  # None: nothing to show (a meeting link is never shown in the clear)
+    after: str | None
+
+
+def _changes(params: dict, event: Event) -> list[Change]:
+    """What an "event changed" e-mail reports, old → new, in the language being rendered."""
+    previous = params.get("previous")
+    if not previous:
+        return []
+    before = Event(
+        starts_at=datetime.fromisoformat(previous["starts_at"]),
+        ends_at=datetime.fromisoformat(previous["ends_at"]),
+        timezone=previous["timezone"],
+        mode=EventMode(previous["mode"]),
+        city=previous["city"],
+        venue=previous["venue"],
+    )
+    found = []
+    if "time" in params["changed"]:
+        found.append(Change(str(_l("When")), _when(before), _when(event)))
+    if "place" in params["changed"]:
+        found.append(Change(str(_l("Where")), calendar.place(before), calendar.place(event)))
+    if "link" in params["changed"]:
+        found.append(Change(str(_l("The meeting link has changed")), None, None))
+    return found
+
+
+def _when(event: Event) -> str:
+    return f"{event_date(event)}, {event_time(event)}"
 
 
 def _one_line(text: str) -> str:
