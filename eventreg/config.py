@@ -42,6 +42,8 @@ class DefaultConfig:
     RATELIMIT_LOGIN = "10 per minute"
     RATELIMIT_SIGNUP = "30 per minute"
     RATELIMIT_MANAGE = "60 per minute"
+    RATELIMIT_RESEND = "5 per hour"  # "send me my link again", per client address
+    RESEND_LINK_PAUSE_MINUTES = 10  # one such e-mail per address in this time, whoever asks
     RATELIMIT_API = "120 per minute"
 
     # Public pages and the API's event reads are cached whole for anonymous visitors this many

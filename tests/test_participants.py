@@ -130,3 +130,62 @@ def test_a_new_meeting_link_is_reported_without_showing_it(smtp, make_event, mak
     text = text_of(update)
     assert "The meeting link has changed" in text
     assert "meet.example" not in text
+
+
+# A lost manage link
+
+
+def test_resend_form_mails_the_link_in_the_registrants_language(client, smtp, make_event, sign_up):
+    registrant = sign_up(make_event(), email="ana@example.pt", language="pt")
+    delivered(smtp, 1)  # the confirmation, long lost
+    assert 'href="/manage/resend"' in client.get("/register").text
+
+    response = client.post("/manage/resend", data={"email": "  Ana@Example.PT "})
+
+    assert response.status_code == 200
+    assert "If this address is registered" in response.text
+    message = delivered(smtp, 2)[-1]
+    assert message["To"].addresses[0].addr_spec == "ana@example.pt"
+    with force_locale("pt"):
+        assert message["Subject"] == _("Your link to manage your registration")
+    link = next(word for word in text_of(message).split() if "/manage/" in word)
+    assert link == f"http://eventreg.test{manage_path(registrant)}"
+    assert client.get(link.replace("http://eventreg.test", "")).status_code == 200
+
+
+def test_resend_answers_the_same_for_an_unknown_address_and_sends_nothing(
+    client, smtp, make_event, sign_up
+):
+    sign_up(make_event(), email="known@example.org")
+    delivered(smtp, 1)
+    known = client.post("/manage/resend", data={"email": "known@example.org"})
+    unknown = client.post("/manage/resend", data={"email": "nobody@example.org"})
+    assert (unknown.status_code, unknown.text) == (known.status_code, known.text)
+    assert outbox.deliver_all().sent == 1
+    assert smtp.inbox.wait_for(2)[-1]["To"].addresses[0].addr_spec == "known@example.org"
+
+
+def test_resend_sends_one_mail_per_address_in_a_while(client, smtp, make_event, sign_up):
+    sign_up(make_event(), email="known@example.org")
+    delivered(smtp, 1)
+    for _attempt in range(3):
+        assert client.post("/manage/resend", data={"email": "known@example.org"}).status_code == 200
+    assert outbox.deliver_all().sent == 1
+
+
+def test_resend_rejects_a_malformed_address_and_sends_nothing(client, smtp):
+    response = client.post("/manage/resend", data={"email": "not an address"})
+    assert response.status_code == 422
+    assert "Enter a valid e-mail address" in response.text
+    assert outbox.deliver_all().claimed == 0
+
+
+def test_resend_is_rate_limited(make_app, smtp):
+    app = make_app(**smtp_config(smtp), RATELIMIT_ENABLED=True, RATELIMIT_RESEND="2 per hour")
+    with app.app_context():
+        client = app.test_client()
+        codes = [
+            client.post("/manage/resend", data={"email": f"p{n}@example.org"}).status_code
+            for n in range(3)
+        ]
+    assert codes == [200, 200, 429]

@@ -15,11 +15,12 @@ from flask_babel import gettext as _
 
 from ..i18n import use_registrant_language
 from ..public.routes import already_registered_message
-from ..rate_limits import manage_limit
+from ..rate_limits import manage_limit, resend_limit
 from ..services import events, privacy, registrations, tickets
+from ..services.resend_links import send_manage_links
 from ..services.join_links import join_url
 from ..services.manage_links import manage_url, registrant_for_token
-from .forms import AddEventsForm, CancelForm, DetailsForm, EraseForm
+from .forms import AddEventsForm, CancelForm, DetailsForm, EraseForm, ResendForm
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 manage_limit(bp)  # guessing tokens costs a lot of requests; this makes it slower still
@@ -78,6 +79,17 @@ def _render(registrant, token, details_form=None, add_form=None, status=200):
         erase_form=EraseForm(),
         joinable=joinable,
     ), status
+
+
+@bp.route("/resend", methods=["GET", "POST"])
+@resend_limit
+def resend():
+    """Send the manage link again; the answer is the same whether the address is known or not."""
+    form = ResendForm()
+    if form.validate_on_submit():
+        send_manage_links(form.email.data)
+        return render_template("manage/resend.html", form=form, sent=True)
+    return render_template("manage/resend.html", form=form, sent=False), 422 if form.errors else 200
 
 
 @bp.route("/<token>")

@@ -37,6 +37,7 @@ NOTICES = {
     MessageKind.EVENT_CANCELLED: Notice("event_cancelled", _l("Called off: %(title)s"), "CANCEL"),
     MessageKind.REMINDER: Notice("reminder", _l("Reminder: %(title)s"), ticket=True),
     MessageKind.ORGANISER_MESSAGE: Notice("organiser_message", None),
+    MessageKind.MANAGE_LINK: Notice("manage_link", _l("Your link to manage your registration")),
 }
 
 
