@@ -17,9 +17,9 @@ from ..i18n import use_registrant_language
 from ..public.routes import already_registered_message
 from ..rate_limits import manage_limit, resend_limit
 from ..services import events, privacy, registrations, tickets
-from ..services.resend_links import send_manage_links
 from ..services.join_links import join_url
 from ..services.manage_links import manage_url, registrant_for_token
+from ..services.resend_links import send_manage_links
 from .forms import AddEventsForm, CancelForm, DetailsForm, EraseForm, ResendForm
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
