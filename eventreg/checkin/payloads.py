@@ -85,7 +85,7 @@ def _message(outcome: CheckIn, event: Event) -> str:
 
 
 def _days(event: Event) -> str:
-    """The event's days in the reader's language, e.g. ``24 Mar 2031, 25 Mar 2031``."""
+    """The event's days in the reader's language, e.g. ``Mar 24, 2031, Mar 25, 2031``."""
     return ", ".join(format_date(day, "medium", locale=get_locale()) for day in event.local_dates)
 
 
