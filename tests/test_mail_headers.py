@@ -107,6 +107,7 @@ def test_every_mail_has_the_reply_to_and_the_invitation_names_the_organiser(
     invitation = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
     (entry,) = Calendar.from_ical(invitation.get_payload(decode=True)).walk("VEVENT")
     assert str(entry["ORGANIZER"]).lower() == "mailto:office@eventreg.test"
+    assert entry["ORGANIZER"].params["CN"] == "Programme office"
 
 
 def test_an_events_own_contact_wins_for_its_mail_and_calendar(smtp, client, make_event, sign_up):

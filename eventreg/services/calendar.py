@@ -137,12 +137,14 @@ def _public_event(event: Event, url: str | None = None) -> CalendarEvent:
 
 
 def _organizer(event: Event) -> vCalAddress:
-    """Who answers for the event: its contact address when one is set, else the sender."""
+    """Who answers for the event: its own contact (the host), the site's, else the sender."""
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     name, address = sender if isinstance(sender, tuple) else parseaddr(sender)
-    contact = reply_address(event)
-    if contact:
-        name, address = (event.host_partner if event.contact_email else name), parseaddr(contact)[1]
+    if event.contact_email:
+        name, address = event.host_partner, event.contact_email
+    elif contact := reply_address(event):
+        contact_name, address = parseaddr(contact)
+        name = contact_name or name
     return vCalAddress.new(address, cn=name or None)
 
 
