@@ -9,10 +9,14 @@ import pytest
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar
+from sqlalchemy import func, select
 
 from eventreg.extensions import db
+from eventreg.models import Event
 from eventreg.services import outbox
+from eventreg.services.programme import SHIPPED_PROGRAMME, load_programme
 from tests.conftest import smtp_config
+from tests.test_admin import event_form
 
 # Long titles, each well past one header line, with the characters that broke folding before.
 TITLES = {
@@ -141,3 +145,31 @@ def test_without_a_reply_to_mail_has_none_and_pages_name_no_address(
         assert app.test_client().get("/privacy").text.count("mailto:") == 0
     (message,) = smtp.inbox.wait_for(1)
     assert message["Reply-To"] is None
+
+
+def test_organisers_set_an_events_contact_in_the_event_form(client, auth, make_user):
+    auth.login(make_user("organiser").email)
+    bad = client.post("/admin/events/new", data=event_form(contact_email="not an address"))
+    assert bad.status_code == 422 and "Enter a valid e-mail address" in bad.text
+    assert db.session.scalar(select(func.count()).select_from(Event)) == 0
+
+    good = client.post("/admin/events/new", data=event_form(contact_email="Events@Gabrovo.BG"))
+    assert good.status_code == 302
+    event = db.session.scalar(select(Event))
+    assert event.contact_email == "events@gabrovo.bg"
+    page = client.get(f"/admin/events/{event.slug}/edit").text
+    assert 'value="events@gabrovo.bg"' in page
+
+
+def test_the_programme_file_may_give_an_events_contact(app, tmp_path):
+    edited = tmp_path / "programme.toml"
+    edited.write_text(
+        SHIPPED_PROGRAMME.read_text("utf-8").replace(
+            'host_partner = "Comune di Bergamo"',
+            'host_partner = "Comune di Bergamo"\ncontact_email = "missioni@comune.bergamo.example"',
+        ),
+        "utf-8",
+    )
+    load_programme(edited)
+    bergamo = db.session.scalar(select(Event).where(Event.slug == "mission-bergamo"))
+    assert bergamo.contact_email == "missioni@comune.bergamo.example"
