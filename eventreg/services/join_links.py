@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from flask import current_app, url_for
 from sqlalchemy import select
 
-from ..database import write_transaction
+from ..database import lock, write_transaction
 from ..extensions import db
 from ..models import Event, Registration, utcnow
 from .signed_links import sign, unsign
@@ -59,14 +59,9 @@ def record_join(registration: Registration, now: datetime | None = None) -> bool
     if join_window(registration.event, now) is not JoinWindow.OPEN:
         return False
     if registration.joined_online_at is not None:
-        return True
+        return True  # a recorded join is never removed: no need to ask the database again
     with write_transaction():
-        locked = db.session.scalars(
-            select(Registration)
-            .where(Registration.id == registration.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).one()
-        if locked.joined_online_at is None:
+        locked = lock(registration)
+        if locked.joined_online_at is None:  # another worker may have recorded one meanwhile
             locked.joined_online_at = now
     return True

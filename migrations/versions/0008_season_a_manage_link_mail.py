@@ -1,7 +1,7 @@
 """the outbox may hold "send me my link again" e-mails (message kind manage_link)
 
-Revision ID: 0007_season_a_manage_link_mail
-Revises: 0006_season_a_event_contact
+Revision ID: 0008_season_a_manage_link_mail
+Revises: 0007_season_a_event_contact
 Create Date: 2026-11-30 05:00:00
 
 """
@@ -9,8 +9,8 @@ Create Date: 2026-11-30 05:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_season_a_manage_link_mail"
-down_revision = "0006_season_a_event_contact"
+revision = "0008_season_a_manage_link_mail"
+down_revision = "0007_season_a_event_contact"
 branch_labels = None
 depends_on = None
 

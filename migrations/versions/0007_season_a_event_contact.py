@@ -1,7 +1,7 @@
 """events may have their own contact address (Reply-To, calendar ORGANIZER)
 
-Revision ID: 0006_season_a_event_contact
-Revises: 0005
+Revision ID: 0007_season_a_event_contact
+Revises: 0006_programme_values
 Create Date: 2026-11-30 04:40:00
 
 """
@@ -9,8 +9,8 @@ Create Date: 2026-11-30 04:40:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_season_a_event_contact"
-down_revision = "0005"
+revision = "0007_season_a_event_contact"
+down_revision = "0006_programme_values"
 branch_labels = None
 depends_on = None
 
