@@ -10,7 +10,7 @@ from eventreg.extensions import db
 from eventreg.models import AuditEntry, Registration, utcnow
 from eventreg.services import accounts
 from eventreg.services.join_links import join_url
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 MEETING = "https://meet.example.org/room"
 

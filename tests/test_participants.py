@@ -12,7 +12,7 @@ from eventreg.extensions import db
 from eventreg.models import RegistrationStatus
 from eventreg.services import events, outbox
 from eventreg.services.manage_links import manage_token
-from tests.conftest import smtp_config
+from tests.support.mail import smtp_config
 
 
 def manage_path(registrant):
