@@ -7,10 +7,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from eventreg.extensions import db
-from eventreg.models import OutboxMessage
+from eventreg.models import OutboxMessage, Registrant
 from eventreg.services.join_links import join_url
 from eventreg.services.manage_links import manage_token
 from tests.support.factories import PASSWORD
@@ -117,6 +117,8 @@ def public_paths(site) -> list[str]:
         "/login",
         site["manage"],
         site["manage"] + "/confirmed",
+        site["manage"] + f"/registrations/{site['reference']}/cancel",
+        "/manage/resend",
         site["join"],
         "/nope",
     ]
@@ -189,6 +191,9 @@ ERROR_PREFIX = {
 @pytest.mark.parametrize("language", LANGUAGE_CODES)
 def test_every_page_reflows_at_320px_and_passes_axe(new_context, live_server, site, language):
     """Every page a visitor, a registrant or staff can reach, in one language, at 320 px."""
+    # A registrant's own pages open in the language they chose: here, the language under test.
+    db.session.execute(update(Registrant).values(language=language))
+    db.session.commit()
     page = audited_context(new_context, language)
     report = {path: audit(page, live_server + path, language) for path in public_paths(site)}
     for path in ("/register", "/login"):  # everything missing: every error shows

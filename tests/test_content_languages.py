@@ -84,7 +84,9 @@ def test_manage_cancel_notice_names_the_event_in_the_readers_language(client, mi
     registrant = sign_up(mission, language="bg")
     reference = registrant.registrations[0].reference
     path = f"/manage/{manage_token(registrant)}"
-    client.post(f"{path}/registrations/{reference}/cancel", headers=speaking("bg"))
+    client.post(
+        f"{path}/registrations/{reference}/cancel", data={"confirm": "yes"}, headers=speaking("bg")
+    )
     page = client.get(path, headers=speaking("bg")).text
     assert f"Регистрацията Ви за {BULGARIAN['title']} е отменена." in page
 

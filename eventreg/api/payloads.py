@@ -66,6 +66,7 @@ def event_json(event: Event, availability: Availability, language: str) -> dict[
         "language": language,
         "title": event.text_in("title", language),
         "description": event.text_in("description", language),
+        "status": event.status.value,
         "kind": event.kind.value,
         "mode": event.mode.value,
         "starts_at": event.local_starts_at.isoformat(),
