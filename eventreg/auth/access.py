@@ -10,7 +10,6 @@ from ..extensions import db, login_manager
 from ..models import Role, User
 from ..services.accounts import user_for_api_token
 
-
 # When the session was last used (seconds since the epoch), for the idle expiry.
 _SEEN = "seen_at"
 # Refreshed at most this often, so the cookie is not rewritten on every request.

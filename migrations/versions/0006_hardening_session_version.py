@@ -5,24 +5,25 @@ Revises: 0005
 Create Date: 2026-11-30 04:40:00.000000
 
 """
+
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006_hardening_session_version'
-down_revision = '0005'
+revision = "0006_hardening_session_version"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('user', schema=None) as batch_op:
+    with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column('session_version', sa.Integer(), server_default='1', nullable=False)
+            sa.Column("session_version", sa.Integer(), server_default="1", nullable=False)
         )
 
 
 def downgrade():
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_column('session_version')
+    with op.batch_alter_table("user", schema=None) as batch_op:
+        batch_op.drop_column("session_version")
