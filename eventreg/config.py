@@ -45,6 +45,7 @@ class DefaultConfig:
     RATELIMIT_SIGNUP = "30 per minute"
     RATELIMIT_MANAGE = "60 per minute"
     RATELIMIT_API = "120 per minute"
+    RATELIMIT_DOOR_SEARCH = "60 per minute"  # per staff account
 
     # Public pages and the API's event reads are cached whole for anonymous visitors this many
     # seconds (0: off; see page_cache.py). SimpleCache is per process: with several gunicorn

@@ -1,6 +1,8 @@
 """Rate limits, configurable per deployment (RATELIMIT_* settings)."""
 
 from flask import current_app
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 from .extensions import limiter
 
@@ -9,8 +11,16 @@ def _setting(name: str):
     return lambda: current_app.config[name]
 
 
+def _staff_account() -> str:
+    """Count per staff account, wherever its requests come from; others per address."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return get_remote_address()
+
+
 # Only the requests that write or check a secret count; reading pages is free.
 login_limit = limiter.limit(_setting("RATELIMIT_LOGIN"), methods=["POST"])
 signup_limit = limiter.limit(_setting("RATELIMIT_SIGNUP"), methods=["POST"])
 manage_limit = limiter.limit(_setting("RATELIMIT_MANAGE"))
 api_limit = limiter.limit(_setting("RATELIMIT_API"))
+door_search_limit = limiter.limit(_setting("RATELIMIT_DOOR_SEARCH"), key_func=_staff_account)
