@@ -76,3 +76,5 @@ class DefaultConfig:
 
     # Personal data is anonymised this many days after each event (flask privacy purge).
     RETENTION_DAYS = 365
+    # flask backup keeps this many copies in instance/backups/ and deletes older ones.
+    BACKUP_KEEP = 14

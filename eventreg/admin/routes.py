@@ -278,7 +278,7 @@ def outbox_message(message_id):
     return render_template(
         "admin/outbox_message.html",
         message=message,
-        email=build_message(message),
+        email=None if message.is_erased else build_message(message),
         retry_form=RetryForm(),
     )
 
@@ -286,8 +286,10 @@ def outbox_message(message_id):
 @bp.route("/outbox/<int:message_id>.eml")
 @organiser_required
 def outbox_eml(message_id):
-    """The message as an .eml file, to open in a mail program."""
+    """The message as an .eml file, to open in a mail program; gone once the person is erased."""
     message = db.get_or_404(OutboxMessage, message_id)
+    if message.is_erased:
+        abort(410)
     return Response(
         build_message(message).as_bytes(),
         mimetype="message/rfc822",
