@@ -261,3 +261,42 @@ def test_backups_are_private_and_only_the_newest_are_kept(make_app):
         assert mode(folder) == 0o700 and mode(written) == 0o600
         kept = sorted(path.name for path in folder.iterdir())
         assert kept == ["eventreg-20260103T000000Z.sqlite3", written.name]
+
+
+def test_only_the_check_in_page_may_use_the_camera(client, auth, make_user, make_event):
+    event = make_event()
+    assert "camera=()" in client.get("/").headers["Permissions-Policy"]
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    door = client.get(f"/checkin/{event.slug}")
+    assert door.status_code == 200
+    assert "camera=(self)" in door.headers["Permissions-Policy"]
+    for path in ("/", "/admin/", f"/admin/events/{event.slug}", f"/checkin/{event.slug}/counter"):
+        assert "camera=()" in client.get(path).headers["Permissions-Policy"], path
+
+
+def test_staff_pages_and_personal_data_downloads_are_never_stored(
+    client, auth, make_user, make_event, sign_up
+):
+    event = make_event()
+    reference = sign_up(event).registrations[0].reference
+    outbox.deliver_all()
+    message_id = db.session.scalar(select(OutboxMessage.id))
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    for path in (
+        "/admin/",
+        f"/admin/events/{event.slug}",
+        f"/admin/registrations/{reference}",
+        f"/admin/registrations/{reference}/data.json",
+        "/admin/outbox",
+        f"/admin/outbox/{message_id}",
+        f"/admin/outbox/{message_id}.eml",
+        f"/checkin/{event.slug}",
+        f"/checkin/{event.slug}/search?q=rossi",
+        "/",  # any page a logged-in staff member opens
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store", path
+    assert "no-store" not in client.get("/static/css/site.css").headers.get("Cache-Control", "")

@@ -37,6 +37,18 @@ from .forms import (
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+# Far beyond any list (100 people a page); larger numbers overflow the database's OFFSET.
+MAX_PAGE = 100_000
+
+
+def _page_number() -> int:
+    """The ``page`` asked for; 404 for a number no list reaches."""
+    number = request.args.get("page", 1, type=int)
+    if not 1 <= number <= MAX_PAGE:
+        abort(404)
+    return number
+
+
 def _event_or_404(slug):
     return events.find(slug, include_drafts=True) or abort(404)
 
@@ -128,7 +140,7 @@ def event(slug):
         event=found,
         availability=availability_for(found),
         wanted=wanted,
-        page=attendance.attendee_page(found, wanted, request.args.get("page", 1, type=int)),
+        page=attendance.attendee_page(found, wanted, _page_number()),
         countries=attendance.countries_of(found),
         confirm_form=ConfirmForm(),
         filter_args={k: v for k, v in request.args.items() if k not in ("page", "slug")},
