@@ -39,6 +39,8 @@ class DefaultConfig:
     LANGUAGES = LANGUAGES
 
     RATELIMIT_ENABLED = True
+    # memory:// counts in each gunicorn worker on its own (N workers: up to N times a limit);
+    # redis://host:6379 shares the counts between processes and machines (README).
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_LOGIN = "10 per minute"

@@ -1,4 +1,8 @@
-"""Rate limits, configurable per deployment (RATELIMIT_* settings)."""
+"""Rate limits, configurable per deployment (RATELIMIT_* settings).
+
+With the default storage (``memory://``) each gunicorn worker counts on its own, so N workers
+allow up to N times a limit; ``RATELIMIT_STORAGE_URI=redis://...`` shares the counts (README).
+"""
 
 from flask import current_app
 from flask_limiter.util import get_remote_address
