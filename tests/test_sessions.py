@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from eventreg.database import write_transaction
 from eventreg.services import accounts
 from tests.conftest import PASSWORD
 
@@ -47,8 +48,9 @@ def test_a_password_change_ends_every_session(app, client, auth, make_user):
     auth.login("organiser@example.org")
     assert client.get("/admin/").status_code == 200
 
-    user.set_password("a brand new password")
-    accounts.end_all_sessions(user)  # what a password change or reset calls
+    with write_transaction():  # a password change or reset: one use case
+        user.set_password("a brand new password")
+        accounts.end_all_sessions(user)
 
     assert client.get("/admin/").status_code == 302
     assert auth.login("organiser@example.org", "a brand new password").status_code == 302

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..database import write_transaction
+from ..database import lock, write_transaction
 from ..extensions import db
 from ..models import ApiToken, Role, User, utcnow
 from ..models.user import hash_token
@@ -47,7 +47,7 @@ def deactivate(user: User) -> None:
 def end_all_sessions(user: User) -> None:
     """End every session of the account, in every browser (logout, password change or reset)."""
     with write_transaction():
-        user.session_version += 1
+        lock(user).session_version += 1
 
 
 def find_user(email: str) -> User | None:

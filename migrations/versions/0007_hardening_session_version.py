@@ -1,18 +1,17 @@
 """staff sessions carry a version that logout and password changes raise
 
-Revision ID: 0006_hardening_session_version
-Revises: 0005
+Revision ID: 0007_hardening_session_version
+Revises: 0006_programme_values
 Create Date: 2026-11-30 04:40:00.000000
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0006_hardening_session_version"
-down_revision = "0005"
+revision = "0007_hardening_session_version"
+down_revision = "0006_programme_values"
 branch_labels = None
 depends_on = None
 
