@@ -51,7 +51,7 @@ def login():
 def logout():
     """Log out everywhere (every session of the account ends) and go back to the programme."""
     if LogoutForm().validate_on_submit():
-        end_all_sessions(current_user)
+        end_all_sessions(current_user._get_current_object())
         logout_user()
         flash(_("You are logged out."), "success")
     return redirect(url_for("public.index"))
