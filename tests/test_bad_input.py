@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from eventreg.extensions import db
 from eventreg.models import Registrant
 from eventreg.services import accounts
-from tests.conftest import person
+from tests.support.factories import person
 
 DEEP_JSON = "[" * 5000 + "]" * 5000
 

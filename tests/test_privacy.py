@@ -21,7 +21,8 @@ from eventreg.models import (
 from eventreg.services import messages, outbox, privacy, registrations
 from eventreg.services.backup import BackupError, backup_database
 from eventreg.services.manage_links import manage_token
-from tests.conftest import base_config, details
+from tests.support.database import base_config
+from tests.support.factories import details
 
 
 def manage_path(registrant):

@@ -4,7 +4,7 @@ import pytest
 
 from eventreg.extensions import limiter
 from eventreg.services import accounts
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 
 @pytest.fixture

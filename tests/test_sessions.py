@@ -7,7 +7,7 @@ import pytest
 
 from eventreg.database import write_transaction
 from eventreg.services import accounts
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 EIGHT_HOURS = 8 * 3600
 
