@@ -1,6 +1,8 @@
-"""Rate limits, configurable per deployment (RATELIMIT_* settings)."""
+"""Rate limits, configurable per deployment (RATELIMIT_* settings), shared through REDIS_URL."""
 
-from flask import current_app
+import logging
+
+from flask import Flask, current_app
 
 from .extensions import limiter
 
@@ -14,3 +16,13 @@ login_limit = limiter.limit(_setting("RATELIMIT_LOGIN"), methods=["POST"])
 signup_limit = limiter.limit(_setting("RATELIMIT_SIGNUP"), methods=["POST"])
 manage_limit = limiter.limit(_setting("RATELIMIT_MANAGE"))
 api_limit = limiter.limit(_setting("RATELIMIT_API"))
+
+
+def init_app(app: Flask) -> None:
+    """Bind the limiter; its storage going away and coming back is logged with the app's own."""
+    limiter.init_app(app)
+    # Flask-Limiter's logger has only a NullHandler: without this an unreachable Redis, and
+    # the switch to counting in memory, would leave no trace in gunicorn's log.
+    limiter.logger.setLevel(logging.INFO)
+    for handler in app.logger.handlers:
+        limiter.logger.addHandler(handler)
