@@ -188,16 +188,20 @@ def _bump_after_write(session):
     # A savepoint's release also fires after_commit; only the outermost commit is final.
     if session.in_nested_transaction() or not session.info.pop(WROTE, False):
         return
-    if not _caches_pages() or _outage().since is not None:
-        return  # during an outage the generation is renewed once the cache is back
+    if not _caches_pages() or _outage().is_waiting:
+        return  # the generation is renewed when the cache is back
     try:
         bump_generation()
     except CACHE_DOWN as error:
         # The data is committed: failing the request now would make it look lost. Pages
         # expire within seconds, and the generation is renewed when the cache is back.
         _outage().began(error)
+        return
     except Exception:
         log.exception("Could not mark cached pages stale; they expire within seconds anyway")
+        return
+    if _outage().since is not None:
+        _outage().ended()
 
 
 @event.listens_for(db.session, "after_rollback")
