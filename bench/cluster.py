@@ -182,6 +182,7 @@ def cluster_env(redis: Redis) -> dict[str, str]:
         "GUNICORN_WORKER_CLASS": "sync",
         "GUNICORN_WORKERS": "2",
         "GUNICORN_THREADS": "1",
+        "PYTHONUNBUFFERED": "1",  # logs complete the moment they are read
     }
 
 
