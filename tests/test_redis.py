@@ -8,12 +8,15 @@ same across real processes behind nginx.
 import logging
 import os
 import shutil
+from datetime import timedelta
 
 import pytest
 import redis
 
 from bench.cluster import Redis
 from eventreg.extensions import limiter
+from eventreg.models import utcnow
+from eventreg.services import accounts
 from tests.conftest import person
 
 IN_CI = os.environ.get("CI") == "true"
@@ -177,3 +180,24 @@ def test_healthz_reports_redis(make_server, redis_server):
         "redis": "unavailable",
         "outbox": None,
     }
+
+
+def test_when_redis_goes_away_check_ins_keep_working(
+    make_server, make_event, make_user, sign_up, redis_server
+):
+    now = utcnow()
+    event = make_event(starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=7))
+    (registration,) = sign_up(event).registrations
+    token = accounts.issue_api_token(make_user("organiser"))
+    server = make_server(RATELIMIT_ENABLED=True)
+    redis_server.stop()
+
+    with server.app_context():
+        answer = server.test_client().post(
+            "/api/v1/checkin",
+            json={"secret": registration.ticket_secret, "event": event.slug},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    assert answer.status_code == 200
+    assert answer.get_json()["result"] == "ok"
