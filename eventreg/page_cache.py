@@ -32,6 +32,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import event
 
 from .extensions import cache, db
+from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ GENERATION_KEY = "page-cache:generation"
 GENERATION_SECONDS = 24 * 3600
 WROTE = "page_cache_wrote"  # in Session.info: this transaction wrote something
 UNSHARED = frozenset({"content-length", "set-cookie"})  # headers never stored with a page
+# Rows no page shows: the mail sender marking messages sent must not empty every server's cache.
+UNSHOWN = (OutboxMessage,)
 CACHE_DOWN = (RedisError, OSError)  # the shared cache is unreachable or timed out
 RETRY_SECONDS = 1.0  # while it is down, one request a second tries it again
 
@@ -174,7 +177,10 @@ def _caches_pages() -> bool:
 
 @event.listens_for(db.session, "after_flush")
 def _note_flush(session, _flush_context):
-    session.info[WROTE] = True
+    # Still the flush's own objects here (after_flush runs before they are cleared).
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(not isinstance(instance, UNSHOWN) for instance in changed):
+        session.info[WROTE] = True
 
 
 @event.listens_for(db.session, "do_orm_execute")
