@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 import redis
 
-from bench.cluster import Redis
+from bench.cluster import Redis, wait_for
 from eventreg.extensions import limiter
 from eventreg.models import utcnow
 from eventreg.services import accounts
@@ -145,6 +145,32 @@ def test_when_redis_is_back_pages_are_shared_again_and_none_is_stale(
         assert sign_up(first, event).status_code == 201
         assert seats_left(second, event) == 8  # stored again, and made stale across servers
     assert "Page cache reachable again" in caplog.text
+
+
+def test_when_redis_is_back_the_limits_are_counted_there_again(
+    make_server, make_event, redis_server, caplog
+):
+    event = make_event()
+    server = make_server(RATELIMIT_ENABLED=True)
+    redis_server.stop()
+    with server.app_context():
+        client = server.test_client()
+        assert client.get(f"/api/v1/events/{event.slug}").status_code == 200  # in memory
+        redis_server.start()
+        limits = redis.Redis.from_url(redis_server.url)
+        with caplog.at_level(logging.INFO):
+            # Flask-Limiter asks a dead storage again after 1, 2, 4 ... seconds.
+            wait_for(
+                lambda: (
+                    client.get(f"/api/v1/events/{event.slug}").status_code == 200
+                    and bool(limits.keys("*LIMITER*"))
+                ),
+                20,
+                "the limits were not counted in Redis again",
+                interval=0.2,
+            )
+        limits.close()
+    assert "Rate limit storage recovered" in caplog.text
 
 
 def test_pages_stored_before_an_outage_are_not_served_after_it(
