@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from eventreg import create_app
 from eventreg.extensions import db
 from eventreg.models import OutboxMessage, utcnow
-from tests.conftest import base_config
+from tests.support.database import base_config
 
 UNREACHABLE_DATABASES = {
     "sqlite": "sqlite:////nonexistent-folder/eventreg.sqlite3",

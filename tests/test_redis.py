@@ -17,7 +17,7 @@ from bench.cluster import Redis, wait_for
 from eventreg.extensions import limiter
 from eventreg.models import utcnow
 from eventreg.services import accounts
-from tests.conftest import person
+from tests.support.factories import person
 
 IN_CI = os.environ.get("CI") == "true"
 UNREACHABLE = "redis://127.0.0.1:1/0"  # nothing listens on port 1
