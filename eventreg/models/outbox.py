@@ -21,6 +21,7 @@ class MessageKind(enum.StrEnum):
     EVENT_CANCELLED = "event_cancelled"  # the whole event was called off: .ics CANCEL
     REMINDER = "reminder"  # about a day before the event
     ORGANISER_MESSAGE = "organiser_message"  # written by an organiser
+    MANAGE_LINK = "manage_link"  # the manage link again, asked for at /manage/resend
 
 
 class MessageStatus(enum.StrEnum):
