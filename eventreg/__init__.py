@@ -20,6 +20,7 @@ from .i18n import select_locale
 from .manage.routes import bp as manage_bp
 from .public.routes import bp as public_bp
 from .reports.routes import bp as reports_bp
+from .services import storage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     security.init_app(app)
     _init_extensions(app)
+    storage.init_app(app)
     _register_blueprints(app)
     formatting.init_app(app)
     cli.init_app(app)

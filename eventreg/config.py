@@ -71,5 +71,10 @@ class DefaultConfig:
     OUTBOX_MAX_BACKOFF_SECONDS = 3600  # ... up to an hour
     REMINDER_LEAD_HOURS = 24
 
+    # Uploaded materials and generated documents: a folder under instance/ unless STORAGE_CLASS
+    # names a class (taking the app) with the same methods as services.storage.Storage.
+    STORAGE_FOLDER = "files"
+    STORAGE_CLASS = None
+
     # Personal data is anonymised this many days after each event (flask privacy purge).
     RETENTION_DAYS = 365
