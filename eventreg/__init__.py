@@ -11,13 +11,16 @@ from .admin.routes import bp as admin_bp
 from .api.routes import bp as api_bp
 from .attendance.routes import bp as attendance_bp
 from .auth.routes import bp as auth_bp
+from .certificates.routes import bp as certificates_bp
 from .checkin.routes import bp as checkin_bp
 from .config import DefaultConfig
 from .database import configure_engine, render_migration_item
 from .errors.handlers import bp as errors_bp
 from .extensions import babel, cache, csrf, db, limiter, login_manager, mail, migrate
+from .feedback.routes import bp as feedback_bp
 from .i18n import select_locale
 from .manage.routes import bp as manage_bp
+from .materials.routes import bp as materials_bp
 from .public.routes import bp as public_bp
 from .reports.routes import bp as reports_bp
 from .services import storage
@@ -99,6 +102,9 @@ def _register_blueprints(app: Flask) -> None:
         reports_bp,
         checkin_bp,
         attendance_bp,
+        materials_bp,
+        feedback_bp,
+        certificates_bp,
         api_bp,
         errors_bp,
     ):

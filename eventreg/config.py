@@ -75,6 +75,10 @@ class DefaultConfig:
     # names a class (taking the app) with the same methods as services.storage.Storage.
     STORAGE_FOLDER = "files"
     STORAGE_CLASS = None
+    MATERIALS_MAX_MB = 50  # largest material file an organiser may upload
+
+    # Feedback questionnaires close this many days after their event ends.
+    FEEDBACK_DAYS = 21
 
     # Personal data is anonymised this many days after each event (flask privacy purge).
     RETENTION_DAYS = 365

@@ -23,6 +23,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 # Views that take file uploads (participant reports from large webinars) get a larger limit.
 LARGE_UPLOAD_ENDPOINTS = frozenset({"attendance.import_report"})
+# Event materials (slides, recordings' documents) may be larger still: MATERIALS_MAX_MB.
+MATERIAL_UPLOAD_ENDPOINTS = frozenset({"materials.manage", "api.create_material"})
 
 
 def init_app(app: Flask) -> None:
@@ -42,6 +44,9 @@ def init_app(app: Flask) -> None:
     def allow_large_uploads():
         if request.endpoint in LARGE_UPLOAD_ENDPOINTS:
             request.max_content_length = app.config["UPLOAD_MAX_BYTES"]
+        elif request.endpoint in MATERIAL_UPLOAD_ENDPOINTS:
+            # The file plus the form fields around it; a larger file is refused by name.
+            request.max_content_length = (app.config["MATERIALS_MAX_MB"] + 1) * 1024 * 1024
 
     @app.after_request
     def add_security_headers(response):

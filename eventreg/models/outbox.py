@@ -21,6 +21,9 @@ class MessageKind(enum.StrEnum):
     EVENT_CANCELLED = "event_cancelled"  # the whole event was called off: .ics CANCEL
     REMINDER = "reminder"  # about a day before the event
     ORGANISER_MESSAGE = "organiser_message"  # written by an organiser
+    MATERIALS_AVAILABLE = "materials_available"  # after the event: slides, recordings ...
+    FEEDBACK_REQUEST = "feedback_request"  # after the event: a personal questionnaire link
+    CERTIFICATE = "certificate"  # after the event: the attendance certificate as PDF
 
 
 class MessageStatus(enum.StrEnum):

@@ -3,14 +3,17 @@
 from dataclasses import dataclass
 from email.utils import formataddr
 
-from flask import current_app, render_template
+from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_mail import Message
+from sqlalchemy import select
 
-from ..models import MessageKind, OutboxMessage
+from ..extensions import db
+from ..models import Certificate, MessageKind, OutboxMessage
 from ..urls import site_context
 from . import calendar, tickets
+from .certificate_pdf import certificate_filename, certificate_pdf
 from .join_links import join_url
 from .manage_links import manage_url
 
@@ -35,6 +38,11 @@ NOTICES = {
     MessageKind.EVENT_CANCELLED: Notice("event_cancelled", _l("Called off: %(title)s"), "CANCEL"),
     MessageKind.REMINDER: Notice("reminder", _l("Reminder: %(title)s"), ticket=True),
     MessageKind.ORGANISER_MESSAGE: Notice("organiser_message", None),
+    MessageKind.MATERIALS_AVAILABLE: Notice(
+        "materials_available", _l("Materials from %(title)s are available")
+    ),
+    MessageKind.FEEDBACK_REQUEST: Notice("feedback_request", _l("Your feedback on %(title)s")),
+    MessageKind.CERTIFICATE: Notice("certificate", _l("Your certificate of attendance: %(title)s")),
 }
 
 
@@ -48,6 +56,7 @@ def build_message(outbox: OutboxMessage) -> Message:
         links = {
             "manage_url": manage_url(registrant),
             "join_url": join_url(registration) if event.is_online else None,
+            "materials_url": url_for("materials.public_list", slug=event.slug, _external=True),
         }
         context = {
             "registration": registration,
@@ -74,6 +83,8 @@ def build_message(outbox: OutboxMessage) -> Message:
             _attach_invitation(message, outbox, notice.calendar_method, links)
         if notice.ticket and registration.is_confirmed and not event.is_online:
             _attach_ticket(message, registration)
+        if outbox.kind is MessageKind.CERTIFICATE:
+            _attach_certificate(message, registration)
     return message
 
 
@@ -93,6 +104,14 @@ def _attach_invitation(message: Message, outbox: OutboxMessage, method: str, lin
     filename = "cancel.ics" if method == "CANCEL" else "invite.ics"
     # The method parameter on the MIME type is what makes Outlook offer "Accept"/"Remove".
     message.attach(filename, f"text/calendar; method={method}; charset=UTF-8", data)
+
+
+def _attach_certificate(message: Message, registration) -> None:
+    certificate = db.session.scalar(
+        select(Certificate).where(Certificate.registration_id == registration.id)
+    )
+    filename = certificate_filename(certificate)
+    message.attach(filename, "application/pdf", certificate_pdf(certificate))
 
 
 def _attach_ticket(message: Message, registration) -> None:

@@ -1,0 +1,122 @@
+"""Attendance certificates: only for people who attended; verifiable, revocable, mailed once."""
+
+from sqlalchemy import select
+
+from ..database import write_transaction
+from ..extensions import db
+from ..models import Certificate, Event, MessageKind, Registration, utcnow
+from .outbox import enqueue
+
+
+class NotAttended(Exception):
+    """Nobody gets a certificate for an event they did not attend."""
+
+
+def _locked(registration: Registration) -> Registration:
+    return db.session.scalars(
+        select(Registration)
+        .where(Registration.id == registration.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _existing(registration: Registration) -> Certificate | None:
+    return db.session.scalar(
+        select(Certificate).where(Certificate.registration_id == registration.id)
+    )
+
+
+def find(code: str) -> Certificate | None:
+    """The certificate with this code, or None."""
+    if not code or len(code) > 32:
+        return None
+    return db.session.scalar(select(Certificate).where(Certificate.code == code.upper()))
+
+
+def for_registration(registration: Registration) -> Certificate | None:
+    """The registration's certificate if one was issued."""
+    return _existing(registration)
+
+
+def issue(registration: Registration) -> Certificate:
+    """The registration's certificate, created on first use; NotAttended for anyone else."""
+    with write_transaction():
+        registration = _locked(registration)
+        if not is_available(registration):
+            raise NotAttended(registration.reference)
+        certificate = _existing(registration)
+        if certificate is None:
+            certificate = Certificate(registration=registration)
+            db.session.add(certificate)
+    return certificate
+
+
+def revoke(certificate: Certificate) -> None:
+    """Withdraw a certificate: its verification page says "not valid" from now on."""
+    with write_transaction():
+        if certificate.revoked_at is None:
+            certificate.revoked_at = utcnow()
+
+
+def attendees(event: Event) -> list[Registration]:
+    """Registrations of the event that attended (the one definition: Registration.has_attended)."""
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(Registration.event_id == event.id, Registration.has_attended)
+            .order_by(Registration.id)
+        )
+    )
+
+
+class EventNotEnded(Exception):
+    """Certificates go out only after the event ends."""
+
+
+def send_for_event(event: Event) -> int:
+    """Issue and mail every attendee's certificate through the outbox, once each."""
+    if not has_ended(event):
+        raise EventNotEnded(event.slug)
+    sent = 0
+    with write_transaction():
+        for registration in db.session.scalars(
+            select(Registration)
+            .where(Registration.event_id == event.id, Registration.has_attended)
+            .order_by(Registration.id)
+            .with_for_update()
+        ).all():
+            certificate = _existing(registration)
+            if certificate is None:
+                certificate = Certificate(registration=registration)
+                db.session.add(certificate)
+            if certificate.sent_at is not None or certificate.is_revoked:
+                continue
+            if not registration.registrant.email:
+                continue  # anonymised: nobody to write to
+            certificate.sent_at = utcnow()
+            enqueue(MessageKind.CERTIFICATE, registration)
+            sent += 1
+    return sent
+
+
+def has_ended(event: Event) -> bool:
+    return event.ends_at <= utcnow()
+
+
+def is_available(registration: Registration) -> bool:
+    """Whether the person may download a certificate: they attended an event that has ended."""
+    return registration.has_attended and has_ended(registration.event)
+
+
+def for_event(event: Event) -> list[tuple[Registration, Certificate | None]]:
+    """Each attendee of the event with their certificate, if one was issued."""
+    issued = {
+        c.registration_id: c
+        for c in db.session.scalars(
+            select(Certificate)
+            .join(Certificate.registration)
+            .where(Registration.event_id == event.id)
+        )
+    }
+    return [(registration, issued.get(registration.id)) for registration in attendees(event)]
