@@ -1,7 +1,7 @@
 """Forms of the feedback pages: a question of the questionnaire, and CSRF-only buttons."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
 from ..config import LANGUAGES
@@ -23,7 +23,10 @@ class ActionForm(Form):
 
 
 class QuestionForm(Form):
-    kind = SelectField(_l("Kind of question"), choices=list(KIND_LABELS.items()))
+    kind = SelectField(
+        _l("Kind of question"),
+        choices=[SelectChoice(value, label) for value, label in KIND_LABELS.items()],
+    )
     required = BooleanField(_l("An answer is required"))
     text_en = StringField(
         _l("Question (English)"),

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import SelectField, StringField, URLField
+from wtforms import SelectChoice, SelectField, StringField, URLField
 from wtforms.validators import URL, DataRequired, Optional, ValidationError
 
 from ..config import LANGUAGES
@@ -35,7 +35,7 @@ class MaterialForm(Form):
     )
     visibility = SelectField(
         _l("Who may see it"),
-        choices=list(VISIBILITY_LABELS.items()),
+        choices=[SelectChoice(value, label) for value, label in VISIBILITY_LABELS.items()],
         default=MaterialVisibility.PUBLIC.value,
     )
 

@@ -1,6 +1,6 @@
 """after the event: materials, feedback, certificates
 
-Revision ID: 0006_after_materials_feedback_certificates
+Revision ID: 0006_after_materials
 Revises: 0005
 Create Date: 2026-11-30 04:27:29.797439
 
@@ -22,7 +22,7 @@ def _allow_message_kinds(kinds):
 
 
 # revision identifiers, used by Alembic.
-revision = '0006_after_materials_feedback_certificates'
+revision = '0006_after_materials'
 down_revision = '0005'
 branch_labels = None
 depends_on = None
