@@ -1,4 +1,4 @@
-"""Attendance certificates: only for attendees, readable, verifiable by their QR code, mailed once."""
+"""Attendance certificates: only for attendees, legible, verified by their QR code, mailed once."""
 
 import subprocess
 
