@@ -191,7 +191,9 @@ def test_organisers_revoke_and_only_organisers(app, client, auth, make_user, gab
 
     page = client.get(f"/admin/events/{gabrovo.slug}/certificates")
     assert registration.reference in page.get_data(as_text=True)
-    client.post(f"/admin/certificates/{certificate.code}/revoke")
+    revoked = client.post(f"/admin/certificates/{certificate.code}/revoke")
+    assert revoked.status_code == 302, revoked.get_data(as_text=True)[:3000]
 
-    assert db.session.get(Certificate, certificate.id).is_revoked
+    db.session.refresh(certificate)
+    assert certificate.is_revoked
     assert client.get(f"/certificates/{certificate.code}").status_code == 404
