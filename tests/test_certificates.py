@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from eventreg.extensions import db
 from eventreg.models import Certificate, EventKind, EventMode, MessageKind, OutboxMessage
-from eventreg.services import certificates, outbox
+from eventreg.services import certificates, outbox, privacy
 from eventreg.services.certificate_pdf import certificate_pdf
 from eventreg.services.manage_links import manage_token
 from tests.after_event import attend, end_event
@@ -197,3 +197,18 @@ def test_organisers_revoke_and_only_organisers(app, client, auth, make_user, gab
     db.session.refresh(certificate)
     assert certificate.is_revoked
     assert client.get(f"/certificates/{certificate.code}").status_code == 404
+
+
+def test_erased_person_is_in_the_data_copy_then_no_longer_verifiable(app, client, gabrovo, sign_up):
+    registrant = sign_up(gabrovo)
+    registration = attend(registrant.registrations[0])
+    end_event(gabrovo)
+    certificate = certificates.issue(registration)
+
+    (exported,) = privacy.export_data(registrant)["certificates"]
+    assert exported["code"] == certificate.code
+    privacy.erase(registrant)
+
+    page = client.get(f"/certificates/{certificate.code}")
+    assert page.status_code == 404
+    assert "This certificate is not valid." in page.get_data(as_text=True)

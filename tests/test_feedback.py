@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from eventreg.extensions import db
 from eventreg.models import FeedbackResponse, MessageKind, OutboxMessage, QuestionKind
-from eventreg.services import feedback, outbox
+from eventreg.services import feedback, outbox, privacy
 from tests.after_event import attend, end_event
 from tests.conftest import smtp_config
 
@@ -206,6 +206,8 @@ def test_results_show_averages_and_texts_but_not_who_said_what(app, client, auth
         )
     one = client.get(f"/admin/registrations/{people[1].registrations[0].reference}/feedback")
     assert "Longer sessions" in one.get_data(as_text=True)
+    (copy,) = privacy.export_data(people[1])["feedback"]
+    assert "Longer sessions" in copy["answers"].values()
 
 
 def test_organisers_add_a_choice_question_with_translations(app, client, auth, make_user, ended):

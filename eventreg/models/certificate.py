@@ -32,4 +32,9 @@ class Certificate(db.Model):
 
     @property
     def is_valid(self) -> bool:
-        return not self.is_revoked and self.registration.has_attended
+        registration = self.registration
+        return (
+            not self.is_revoked
+            and registration.has_attended
+            and not registration.registrant.is_purged  # nothing left to confirm
+        )

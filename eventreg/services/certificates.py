@@ -120,3 +120,20 @@ def for_event(event: Event) -> list[tuple[Registration, Certificate | None]]:
         )
     }
     return [(registration, issued.get(registration.id)) for registration in attendees(event)]
+
+
+def export_of(registrations: list[Registration]) -> list[dict]:
+    """A person's certificates, for the copy of their data."""
+    found = db.session.scalars(
+        select(Certificate).where(Certificate.registration_id.in_([r.id for r in registrations]))
+    ).all()
+    return [
+        {
+            "registration": c.registration.reference,
+            "code": c.code,
+            "issued_at": c.issued_at.isoformat(),
+            "sent_at": c.sent_at.isoformat() if c.sent_at else None,
+            "revoked_at": c.revoked_at.isoformat() if c.revoked_at else None,
+        }
+        for c in found
+    ]

@@ -325,3 +325,28 @@ def answers_csv(event: Event, language: str) -> str:
     for row in answer_rows(event, language):
         writer.writerow([neutralise(cell) for cell in row])
     return buffer.getvalue()
+
+
+def export_of(registrations: list[Registration]) -> list[dict]:
+    """A person's questionnaires and answers, for the copy of their data."""
+    found = db.session.scalars(
+        select(FeedbackResponse).where(
+            FeedbackResponse.registration_id.in_([r.id for r in registrations])
+        )
+    ).all()
+    exported = []
+    for response in found:
+        event = response.registration.event
+        exported.append(
+            {
+                "registration": response.registration.reference,
+                "invited_at": response.invited_at.isoformat(),
+                "answered_at": response.updated_at.isoformat() if response.updated_at else None,
+                "answers": {
+                    q.text_in("en"): display(q, response.answers.get(str(q.id)), "en")
+                    for q in questions(event)
+                    if str(q.id) in response.answers
+                },
+            }
+        )
+    return exported
