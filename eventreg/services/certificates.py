@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from ..database import write_transaction
+from ..database import lock, locking, write_transaction
 from ..extensions import db
 from ..models import Certificate, Event, MessageKind, Registration, utcnow
 from .outbox import enqueue
@@ -10,15 +10,6 @@ from .outbox import enqueue
 
 class NotAttended(Exception):
     """Nobody gets a certificate for an event they did not attend."""
-
-
-def _locked(registration: Registration) -> Registration:
-    return db.session.scalars(
-        select(Registration)
-        .where(Registration.id == registration.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
 
 
 def _existing(registration: Registration) -> Certificate | None:
@@ -42,7 +33,7 @@ def for_registration(registration: Registration) -> Certificate | None:
 def issue(registration: Registration) -> Certificate:
     """The registration's certificate, created on first use; NotAttended for anyone else."""
     with write_transaction():
-        registration = _locked(registration)
+        registration = lock(registration)
         if not is_available(registration):
             raise NotAttended(registration.reference)
         certificate = _existing(registration)
@@ -55,6 +46,7 @@ def issue(registration: Registration) -> Certificate:
 def revoke(certificate: Certificate) -> None:
     """Withdraw a certificate: its verification page says "not valid" from now on."""
     with write_transaction():
+        certificate = lock(certificate)
         if certificate.revoked_at is None:
             certificate.revoked_at = utcnow()
 
@@ -81,10 +73,11 @@ def send_for_event(event: Event) -> int:
     sent = 0
     with write_transaction():
         for registration in db.session.scalars(
-            select(Registration)
-            .where(Registration.event_id == event.id, Registration.has_attended)
-            .order_by(Registration.id)
-            .with_for_update()
+            locking(
+                select(Registration)
+                .where(Registration.event_id == event.id, Registration.has_attended)
+                .order_by(Registration.id)
+            )
         ).all():
             certificate = _existing(registration)
             if certificate is None:

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..config import LANGUAGES
-from ..database import write_transaction
+from ..database import lock, locking, write_transaction
 from ..extensions import db
 from ..models import (
     Event,
@@ -144,11 +144,12 @@ def send_requests(event: Event, now: datetime | None = None) -> int:
         _add_defaults_if_missing(event)
         invited = select(FeedbackResponse.registration_id)
         due = db.session.scalars(
-            select(Registration)
-            .where(Registration.event_id == event.id, Registration.has_attended)
-            .where(Registration.id.not_in(invited))
-            .order_by(Registration.id)
-            .with_for_update()
+            locking(
+                select(Registration)
+                .where(Registration.event_id == event.id, Registration.has_attended)
+                .where(Registration.id.not_in(invited))
+                .order_by(Registration.id)
+            )
         ).all()
         count = 0
         for registration in due:
@@ -220,12 +221,7 @@ def save_answers(response: FeedbackResponse, raw: dict[str, object]) -> Feedback
     """Record (or change) a person's answers while the questionnaire is open."""
     event = response.registration.event
     with write_transaction():
-        response = db.session.scalars(
-            select(FeedbackResponse)
-            .where(FeedbackResponse.id == response.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).one()
+        response = lock(response)
         if not is_open(event):
             raise FeedbackClosed(event.slug)
         response.answers = check_answers(questions(event), raw)

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 from werkzeug.datastructures import FileStorage
 
-from ..database import write_transaction
+from ..database import locking, write_transaction
 from ..extensions import db
 from ..models import (
     Event,
@@ -180,12 +180,13 @@ def announce(event: Event) -> int:
     )
     with write_transaction():
         due = db.session.scalars(
-            select(Registration)
-            .where(Registration.event_id == event.id)
-            .where(Registration.status == RegistrationStatus.CONFIRMED)
-            .where(~already)
-            .order_by(Registration.id)
-            .with_for_update()
+            locking(
+                select(Registration)
+                .where(Registration.event_id == event.id)
+                .where(Registration.status == RegistrationStatus.CONFIRMED)
+                .where(~already)
+                .order_by(Registration.id)
+            )
         ).all()
         for registration in due:
             enqueue(MessageKind.MATERIALS_AVAILABLE, registration)
