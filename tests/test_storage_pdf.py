@@ -1,11 +1,15 @@
 """The two shared services: file storage under instance/ and HTML to tagged PDF."""
 
+import base64
+import http.server
+import io
 import subprocess
+import threading
 
 import pytest
 from pypdf import PdfReader
 
-from eventreg.services import pdf
+from eventreg.services import pdf, tickets
 from eventreg.services.storage import LocalFolderStorage, StorageError, new_key, storage
 
 
@@ -44,3 +48,38 @@ def test_render_pdf_is_tagged_with_language_and_reads_back_cyrillic(app, tmp_pat
     text = subprocess.run(["pdftotext", path, "-"], capture_output=True, text=True).stdout
     assert "Удостоверение за участие" in text and "Åsa Ørsted, Иван Петров" in text
     assert PdfReader(path).trailer["/Root"]["/Lang"] == "bg"
+
+
+def test_render_pdf_loads_local_and_inline_images_but_nothing_from_the_network(app, tmp_path):
+    requests = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    (tmp_path / "assets").mkdir()
+    png = tickets.qr_png("local image")
+    (tmp_path / "assets" / "qr.png").write_bytes(png)
+    (tmp_path / "secret.png").write_bytes(png)
+    inline = "data:image/png;base64," + base64.b64encode(png).decode()
+    html = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Images</title></head>'
+        f'<body><img src="qr.png" alt="local"><img src="{inline}" alt="inline">'
+        f'<img src="http://127.0.0.1:{server.server_port}/tracker.png" alt="remote">'
+        f'<img src="file://{tmp_path}/secret.png" alt="outside"></body></html>'
+    )
+    try:
+        data = pdf.render_pdf(html, base_url=str(tmp_path / "assets"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert requests == []
+    assert len(PdfReader(io.BytesIO(data)).pages[0].images) == 2  # the local and the inline one
