@@ -272,3 +272,33 @@ def test_feedback_pages_are_for_organisers(app, client, auth, make_user, ended):
     for url in urls:
         assert client.get(url).status_code == 403
     assert db.session.scalar(select(func.count()).select_from(FeedbackResponse)) == 0
+
+
+def test_organisers_change_a_question_text_per_language(app, client, auth, make_user, ended):
+    event, _ = ended
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    client.get(f"/admin/events/{event.slug}/feedback/questions")  # sets up the defaults
+    question = feedback.questions(event)[2]
+    url = f"/admin/feedback/questions/{question.id}"
+    form = client.get(url).get_data(as_text=True)
+    assert "What should we improve?" in form
+
+    saved = client.post(
+        url,
+        data={
+            "kind": "text",
+            "text_en": "What would you change?",
+            "text_sv": "Vad skulle du ändra?",
+        },
+    )
+
+    assert saved.status_code == 302
+    db.session.refresh(question)
+    assert question.text_in("en") == "What would you change?"
+    assert question.text_in("sv") == "Vad skulle du ändra?"
+    assert question.text_in("bg") == "What would you change?"  # not given: English
+    empty = client.post(url, data={"kind": "text", "text_en": ""})
+    assert empty.status_code == 422
+    db.session.refresh(question)
+    assert question.text_in("en") == "What would you change?"

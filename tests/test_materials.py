@@ -279,3 +279,32 @@ def test_organiser_pages_are_for_organisers(app, client, auth, make_user, make_e
     auth.login("door@example.org")
     assert client.get(url).status_code == 403
     assert client.post(f"{url}/announce").status_code == 403
+
+
+def test_organiser_uploads_announces_and_removes_a_file(
+    app, client, auth, make_user, make_event, sign_up
+):
+    event = make_event()
+    sign_up(event)
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    url = f"/admin/events/{event.slug}/materials"
+
+    added = client.post(
+        url,
+        data={"file": (io.BytesIO(PDF), "slides.pdf"), "title": "Slides", "visibility": "public"},
+        content_type="multipart/form-data",
+    )
+    assert added.status_code == 302
+    (material,) = db.session.scalars(select(Material)).all()
+    assert len(stored_files(app)) == 1
+    assert client.get(f"{url}/{material.id}").data == PDF
+
+    assert client.post(f"{url}/announce").status_code == 302
+    client.post(f"{url}/announce")
+    kinds = db.session.scalars(select(OutboxMessage.kind)).all()
+    assert kinds.count(MessageKind.MATERIALS_AVAILABLE) == 1
+
+    client.post(f"{url}/{material.id}/delete")
+    assert material_count() == 0
+    assert stored_files(app) == []
