@@ -9,9 +9,10 @@ from werkzeug.test import encode_multipart
 
 from eventreg.extensions import db
 from eventreg.models import Material, MessageKind, OutboxMessage
-from eventreg.services import accounts, outbox
+from eventreg.services import accounts, materials, outbox, privacy
 from eventreg.services.manage_links import manage_token
 from eventreg.services.storage import storage
+from tests.after_event import end_event
 from tests.conftest import smtp_config
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -308,3 +309,12 @@ def test_organiser_uploads_announces_and_removes_a_file(
     client.post(f"{url}/{material.id}/delete")
     assert material_count() == 0
     assert stored_files(app) == []
+
+
+def test_no_announcement_to_people_whose_data_was_purged(app, make_event, sign_up):
+    event = make_event()
+    sign_up(event)
+    end_event(event, days_ago=app.config["RETENTION_DAYS"] + 1)
+    assert privacy.purge() == 1
+
+    assert materials.announce(event) == 0

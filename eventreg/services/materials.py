@@ -188,6 +188,7 @@ def announce(event: Event) -> int:
                 .order_by(Registration.id)
             )
         ).all()
+        due = [r for r in due if r.registrant.email]  # anonymised people get no mail
         for registration in due:
             enqueue(MessageKind.MATERIALS_AVAILABLE, registration)
     return len(due)
