@@ -2,7 +2,7 @@
 
 import base64
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import force_locale, format_decimal
 
 from ..models import Certificate
@@ -12,8 +12,12 @@ from .tickets import qr_png
 
 
 def verification_url(certificate: Certificate) -> str:
-    """The public address that confirms the certificate: ``<BASE_URL>/certificates/<code>``."""
-    with site_context():
+    """The public address that confirms the certificate: ``<BASE_URL>/certificates/<code>``.
+
+    Always on BASE_URL, also when a visitor downloads it through another host name: the
+    printed address has to keep working.
+    """
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
         return url_for("certificates.verify", code=certificate.code, _external=True)
 
 
