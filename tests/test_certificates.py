@@ -13,8 +13,8 @@ from eventreg.models import Certificate, EventKind, EventMode, MessageKind, Outb
 from eventreg.services import certificates, outbox, privacy
 from eventreg.services.certificate_pdf import certificate_pdf
 from eventreg.services.manage_links import manage_token
-from tests.after_event import attend, end_event
-from tests.conftest import smtp_config
+from tests.support.after_event import attend, end_event
+from tests.support.mail import smtp_config
 
 BULGARIAN_TITLE = "Учебна мисия в Габрово"
 

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from eventreg.extensions import db
 from eventreg.models import FeedbackResponse, MessageKind, OutboxMessage, QuestionKind
 from eventreg.services import feedback, outbox, privacy
-from tests.after_event import attend, end_event
-from tests.conftest import smtp_config
+from tests.support.after_event import attend, end_event
+from tests.support.mail import smtp_config
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from eventreg.models import Material, MessageKind, OutboxMessage
 from eventreg.services import accounts, materials, outbox, privacy
 from eventreg.services.manage_links import manage_token
 from eventreg.services.storage import storage
-from tests.after_event import end_event
-from tests.conftest import smtp_config
+from tests.support.after_event import end_event
+from tests.support.mail import smtp_config
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = (
