@@ -318,3 +318,31 @@ def test_no_announcement_to_people_whose_data_was_purged(app, make_event, sign_u
     assert privacy.purge() == 1
 
     assert materials.announce(event) == 0
+
+
+def test_waiting_list_and_other_events_do_not_open_registrants_only_items(
+    app, client, organiser, make_event, sign_up
+):
+    event, other = make_event(capacity=1), make_event()
+    _, token = organiser
+    private = upload(
+        client,
+        token,
+        event.slug,
+        file=(io.BytesIO(PDF), "list.pdf"),
+        title="Contact list",
+        visibility="registrants",
+    ).json
+    sign_up(event)
+    waiting = sign_up(event)
+    elsewhere = sign_up(other)
+
+    for registrant in (waiting, elsewhere):
+        manage = manage_token(registrant)
+        reference = registrant.registrations[0].reference
+        assert (
+            client.get(f"/manage/{manage}/materials/{reference}/{private['id']}").status_code == 404
+        )
+        if registrant is elsewhere:
+            page = client.get(f"/manage/{manage}/materials/{reference}").get_data(as_text=True)
+            assert "Contact list" not in page

@@ -43,24 +43,26 @@ def _private(response: Response) -> Response:
 def answer(token):
     """A person's questionnaire: answer, and change the answers until it closes."""
     response = feedback.response_for_token(token) or abort(404)
+    form = ActionForm()
+    if request.method == "GET":
+        return _questionnaire(response, form, response.answers)
+    if not form.validate_on_submit():
+        abort(400)
+    raw = {key: _posted(key) for key in request.form if key.isdigit()}
+    try:
+        feedback.save_answers(response, raw)
+    except feedback.FeedbackClosed:
+        return _questionnaire(response, form, response.answers)
+    except feedback.InvalidAnswers as invalid:
+        return _questionnaire(response, form, raw, invalid.errors, status=422)
+    flash(_("Thank you: your answers are saved."), "success")
+    return redirect(url_for(".answer", token=token))
+
+
+def _questionnaire(response, form, answers, errors=None, status=200) -> Response:
+    """The questionnaire in the person's language (or the one they picked on the site)."""
     event = response.registration.event
-    form, errors, status = ActionForm(), {}, 200
-    answers = response.answers
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
-        raw = {key: _posted(key) for key in request.form if key.isdigit()}
-        try:
-            feedback.save_answers(response, raw)
-        except feedback.FeedbackClosed:
-            status = 410
-        except feedback.InvalidAnswers as invalid:
-            errors, answers, status = invalid.errors, raw, 422
-        else:
-            flash(_("Thank you: your answers are saved."), "success")
-            return redirect(url_for(".answer", token=token))
-    if not feedback.is_open(event):
-        status = 410
+    is_open = feedback.is_open(event)
     language = session.get("language") or response.registration.registrant.language
     with force_locale(language):
         page = render_template(
@@ -69,13 +71,13 @@ def answer(token):
             response=response,
             questions=feedback.questions(event),
             answers=answers,
-            errors=errors,
+            errors=errors or {},
             form=form,
-            is_open=feedback.is_open(event),
+            is_open=is_open,
             closes_at=feedback.closes_at(event),
             language=language,
         )
-    return _private(Response(page, status=status))
+    return _private(Response(page, status=status if is_open else 410))
 
 
 def _posted(key: str):
