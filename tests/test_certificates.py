@@ -191,6 +191,9 @@ def test_organisers_revoke_and_only_organisers(app, client, auth, make_user, gab
 
     page = client.get(f"/admin/events/{gabrovo.slug}/certificates")
     assert registration.reference in page.get_data(as_text=True)
+    assert client.post(f"/admin/events/{gabrovo.slug}/certificates/send").status_code == 302
+    db.session.refresh(certificate)
+    assert certificate.sent_at is not None
     revoked = client.post(f"/admin/certificates/{certificate.code}/revoke")
     assert revoked.status_code == 302, revoked.get_data(as_text=True)[:3000]
 

@@ -77,7 +77,7 @@ def test_render_pdf_loads_local_and_inline_images_but_nothing_from_the_network(a
         f'<img src="file://{tmp_path}/secret.png" alt="outside"></body></html>'
     )
     try:
-        data = pdf.render_pdf(html, base_url=str(tmp_path / "assets"))
+        data = pdf.render_pdf(html, base_url=(tmp_path / "assets").as_uri())
     finally:
         server.shutdown()
         server.server_close()
