@@ -5,20 +5,25 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, database, formatting, security
+from . import cli, database, formatting, i18n, rate_limits, security
 from .admin.routes import bp as admin_bp
 from .api.routes import bp as api_bp
 from .attendance.routes import bp as attendance_bp
 from .auth.routes import bp as auth_bp
+from .certificates.routes import bp as certificates_bp
 from .checkin.routes import bp as checkin_bp
-from .config import DefaultConfig
+from .config import DefaultConfig, redis_settings
 from .database import render_migration_item
 from .errors.handlers import bp as errors_bp
-from .extensions import babel, cache, csrf, db, limiter, login_manager, mail, migrate
+from .extensions import babel, cache, csrf, db, login_manager, mail, migrate
+from .feedback.routes import bp as feedback_bp
+from .health.routes import bp as health_bp
 from .i18n import select_locale
 from .manage.routes import bp as manage_bp
+from .materials.routes import bp as materials_bp
 from .public.routes import bp as public_bp
 from .reports.routes import bp as reports_bp
+from .services import storage
 from .services.private_files import private_folder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,9 +48,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         database = Path(app.instance_path) / "eventreg.sqlite3"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
+    if app.config["REDIS_URL"]:
+        app.config.update(
+            redis_settings(app.config["REDIS_URL"], app.config["REDIS_TIMEOUT_SECONDS"])
+        )
 
     security.init_app(app)
     _init_extensions(app)
+    storage.init_app(app)
     _register_blueprints(app)
     formatting.init_app(app)
     cli.init_app(app)
@@ -78,9 +88,10 @@ def _init_extensions(app: Flask) -> None:
         compare_type=True,
     )
     csrf.init_app(app)
-    limiter.init_app(app)
+    rate_limits.init_app(app)
     cache.init_app(app)
     mail.init_app(app)
+    i18n.compile_stale_catalogues(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -96,7 +107,11 @@ def _register_blueprints(app: Flask) -> None:
         reports_bp,
         checkin_bp,
         attendance_bp,
+        materials_bp,
+        feedback_bp,
+        certificates_bp,
         api_bp,
+        health_bp,
         errors_bp,
     ):
         app.register_blueprint(blueprint)

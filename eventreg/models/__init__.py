@@ -1,7 +1,10 @@
 """The data model; import models from here."""
 
 from .audit import AuditEntry
+from .certificate import Certificate
 from .event import Event, EventKind, EventMode, EventStatus, RegistrationWindow
+from .feedback import FeedbackQuestion, FeedbackResponse, QuestionKind
+from .material import Material, MaterialVisibility
 from .outbox import MessageKind, MessageStatus, OutboxMessage
 from .registration import (
     Registrant,
@@ -16,13 +19,19 @@ from .user import ApiToken, Role, User, event_staff
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "Certificate",
     "Event",
     "EventKind",
     "EventMode",
     "EventStatus",
+    "FeedbackQuestion",
+    "FeedbackResponse",
+    "Material",
+    "MaterialVisibility",
     "MessageKind",
     "MessageStatus",
     "OutboxMessage",
+    "QuestionKind",
     "Registrant",
     "Registration",
     "RegistrationStatus",

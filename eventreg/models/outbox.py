@@ -22,6 +22,9 @@ class MessageKind(enum.StrEnum):
     REMINDER = "reminder"  # about a day before the event
     ORGANISER_MESSAGE = "organiser_message"  # written by an organiser
     MANAGE_LINK = "manage_link"  # the manage link again, asked for at /manage/resend
+    MATERIALS_AVAILABLE = "materials_available"  # after the event: slides, recordings ...
+    FEEDBACK_REQUEST = "feedback_request"  # after the event: a personal questionnaire link
+    CERTIFICATE = "certificate"  # after the event: the attendance certificate as PDF
 
 
 class MessageStatus(enum.StrEnum):
