@@ -18,6 +18,7 @@ from .errors.handlers import bp as errors_bp
 from .extensions import babel, cache, csrf, db, limiter, login_manager, mail, migrate
 from .i18n import select_locale
 from .manage.routes import bp as manage_bp
+from .models.practice import is_modelled
 from .public.routes import bp as public_bp
 from .reports.routes import bp as reports_bp
 
@@ -77,6 +78,7 @@ def _init_extensions(app: Flask) -> None:
         render_as_batch=True,
         render_item=render_migration_item,
         compare_type=True,
+        include_name=is_modelled,
     )
     csrf.init_app(app)
     limiter.init_app(app)

@@ -2,7 +2,9 @@
 
 from .audit import AuditEntry
 from .event import Event, EventKind, EventMode, EventStatus, RegistrationWindow
+from .network import ContactRequest, Member, MemberStatus, Topic, member_topic
 from .outbox import MessageKind, MessageStatus, OutboxMessage
+from .practice import Practice, PracticeStatus, PracticeText, ProcurementType
 from .registration import (
     Registrant,
     Registration,
@@ -20,9 +22,16 @@ __all__ = [
     "EventKind",
     "EventMode",
     "EventStatus",
+    "ContactRequest",
+    "Member",
+    "MemberStatus",
     "MessageKind",
     "MessageStatus",
     "OutboxMessage",
+    "Practice",
+    "PracticeStatus",
+    "PracticeText",
+    "ProcurementType",
     "Registrant",
     "Registration",
     "RegistrationStatus",
@@ -30,7 +39,9 @@ __all__ = [
     "Role",
     "SocialEconomyType",
     "TargetGroup",
+    "Topic",
     "User",
     "event_staff",
+    "member_topic",
     "utcnow",
 ]

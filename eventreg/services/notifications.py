@@ -10,7 +10,7 @@ from flask_mail import Message
 
 from ..models import MessageKind, OutboxMessage
 from ..urls import site_context
-from . import calendar, tickets
+from . import calendar, network_mail, tickets
 from .join_links import join_url
 from .manage_links import manage_url
 
@@ -40,6 +40,8 @@ NOTICES = {
 
 def build_message(outbox: OutboxMessage) -> Message:
     """Render an outbox entry into a complete e-mail, in the registrant's language."""
+    if outbox.kind.is_network:
+        return network_mail.build_message(outbox)
     registration = outbox.registration
     registrant = registration.registrant
     event = registration.event
