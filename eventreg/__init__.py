@@ -19,6 +19,7 @@ from .extensions import babel, cache, csrf, db, limiter, login_manager, mail, mi
 from .i18n import select_locale
 from .manage.routes import bp as manage_bp
 from .models.practice import is_modelled
+from .network.routes import bp as network_bp
 from .public.routes import bp as public_bp
 from .reports.routes import bp as reports_bp
 
@@ -99,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
         reports_bp,
         checkin_bp,
         attendance_bp,
+        network_bp,
         api_bp,
         errors_bp,
     ):

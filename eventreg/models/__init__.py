@@ -18,11 +18,11 @@ from .user import ApiToken, Role, User, event_staff
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "ContactRequest",
     "Event",
     "EventKind",
     "EventMode",
     "EventStatus",
-    "ContactRequest",
     "Member",
     "MemberStatus",
     "MessageKind",

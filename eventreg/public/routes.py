@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from ..page_cache import cached_for_visitors
 from ..rate_limits import manage_limit, signup_limit
-from ..services import calendar, events, registrations
+from ..services import calendar, events, members, registrations
 from ..services.availability import availability_for, availability_of
 from ..services.join_links import record_join, registration_for_join_token
 from ..services.manage_links import manage_token
@@ -106,6 +106,8 @@ def register():
                 _("Registration for %(title)s has closed.", title=exc.event.title)
             )
         else:
+            if form.network_opt_in.data:  # a separate consent, confirmed by its own e-mail
+                members.join_from_registrant(registrant)
             return redirect(url_for("manage.confirmed", token=manage_token(registrant)))
     return render_template(
         "public/register.html",

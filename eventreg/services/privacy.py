@@ -18,7 +18,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit
+from . import audit, members
 from .registrations import cancel_all
 
 
@@ -85,6 +85,7 @@ def export_data(registrant: Registrant) -> dict[str, Any]:
             {"action": e.action, "at": e.created_at.isoformat(), "details": e.details}
             for e in history
         ],
+        "network_profile": members.export_profile(registrant.email),
     }
 
 
