@@ -8,8 +8,15 @@ from ..models import Member, TargetGroup
 from ..rate_limits import manage_limit, signup_limit
 from ..services import directory, member_contact, members, topics
 from ..services.directory import DirectoryFilter
-from .forms import FIELD_LABELS, ButtonForm, ContactForm, DirectoryForm, JoinForm, ProfileForm
-from .forms import SignInForm
+from .forms import (
+    FIELD_LABELS,
+    ButtonForm,
+    ContactForm,
+    DirectoryForm,
+    JoinForm,
+    ProfileForm,
+    SignInForm,
+)
 
 bp = Blueprint("network", __name__, url_prefix="/network")
 
