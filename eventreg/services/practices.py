@@ -1,0 +1,201 @@
+"""The library of practices: organisers publish, members propose, everyone reads and searches."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..database import write_transaction
+from ..extensions import db
+from ..models import (
+    Event,
+    Member,
+    Practice,
+    PracticeStatus,
+    PracticeText,
+    ProcurementType,
+    utcnow,
+)
+from . import practice_search
+
+
+class PracticeError(Exception):
+    """A change the rules refuse; nothing was written."""
+
+
+@dataclass
+class TextInput:
+    """A practice written in one language."""
+
+    language: str
+    title: str
+    summary: str = ""
+    clause: str = ""
+    results: str = ""
+
+
+@dataclass
+class PracticeInput:
+    """What describes a practice whatever the language."""
+
+    city: str
+    country: str
+    procurement_type: ProcurementType
+    event_id: int | None = None
+    contact: str | None = None
+    texts: list[TextInput] = field(default_factory=list)
+
+
+@dataclass
+class LibraryFilter:
+    """What a reader looks for in the library; empty fields filter nothing."""
+
+    words: str = ""
+    country: str = ""
+    event_id: int | None = None
+    procurement_type: ProcurementType | None = None
+    language: str = ""
+
+
+def publish_new(details: PracticeInput) -> Practice:
+    """An organiser adds a practice to the library, published at once."""
+    with write_transaction():
+        practice = _create(details, PracticeStatus.PUBLISHED)
+        practice.published_at = utcnow()
+    return practice
+
+
+def propose(details: PracticeInput, member: Member) -> Practice:
+    """A member proposes a practice; it appears once an organiser has reviewed it."""
+    with write_transaction():
+        practice = _create(details, PracticeStatus.PROPOSED)
+        practice.proposed_by_id = member.id
+    return practice
+
+
+def review(practice: Practice, accept: bool) -> None:
+    """An organiser publishes or rejects a proposed practice."""
+    with write_transaction():
+        locked = _locked(practice.id)
+        if not locked.is_proposed:
+            raise PracticeError("already reviewed")
+        if accept:
+            locked.status = PracticeStatus.PUBLISHED
+            locked.published_at = utcnow()
+        else:
+            locked.status = PracticeStatus.REJECTED
+
+
+def save_text(practice: Practice, text: TextInput) -> None:
+    """Add the practice in another language, or correct the text of one it has."""
+    with write_transaction():
+        locked = _locked(practice.id)
+        existing = next((t for t in locked.texts if t.language == text.language), None)
+        if existing is None:
+            existing = PracticeText(language=text.language)
+            locked.texts.append(existing)
+        for name in ("title", "summary", "clause", "results"):
+            setattr(existing, name, getattr(text, name))
+        practice_search.index(existing)
+
+
+def remove(practice: Practice) -> None:
+    """Take a practice out of the library for good."""
+    with write_transaction():
+        locked = _locked(practice.id)
+        practice_search.forget([text.id for text in locked.texts])
+        db.session.delete(locked)
+
+
+def library(criteria: LibraryFilter) -> list[Practice]:
+    """Published practices matching the filters and every word searched for."""
+    query = (
+        select(Practice)
+        .where(Practice.status == PracticeStatus.PUBLISHED)
+        .options(selectinload(Practice.texts), selectinload(Practice.event))
+        .order_by(Practice.published_at.desc(), Practice.id.desc())
+    )
+    if criteria.words.strip():
+        query = query.where(Practice.id.in_(practice_search.matching_practice_ids(criteria.words)))
+    if criteria.country:
+        query = query.where(Practice.country == criteria.country)
+    if criteria.event_id:
+        query = query.where(Practice.event_id == criteria.event_id)
+    if criteria.procurement_type:
+        query = query.where(Practice.procurement_type == criteria.procurement_type)
+    if criteria.language:
+        query = query.where(Practice.texts.any(PracticeText.language == criteria.language))
+    return list(db.session.scalars(query))
+
+
+def proposed() -> list[Practice]:
+    """Proposals waiting for an organiser, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Practice)
+            .where(Practice.status == PracticeStatus.PROPOSED)
+            .options(selectinload(Practice.texts))
+            .order_by(Practice.id)
+        )
+    )
+
+
+def find(practice_id: int) -> Practice | None:
+    return db.session.get(Practice, practice_id)
+
+
+def source_events() -> list[Event]:
+    """The missions and webinars practices may come from, in programme order."""
+    return list(db.session.scalars(select(Event).order_by(Event.starts_at)))
+
+
+def chapters(published: Sequence[Practice]) -> list[tuple[Event | None, list[Practice]]]:
+    """Practices grouped by the mission or webinar they came from, in programme order."""
+    groups: dict[int | None, list[Practice]] = {}
+    for practice in published:
+        groups.setdefault(practice.event_id, []).append(practice)
+    events = {p.event_id: p.event for p in published}
+    order = sorted(
+        groups,
+        key=lambda event_id: (event_id is None, events[event_id].starts_at if event_id else 0),
+    )
+    return [(events[event_id], groups[event_id]) for event_id in order]
+
+
+def _create(details: PracticeInput, status: PracticeStatus) -> Practice:
+    if not details.texts:
+        raise PracticeError("a practice needs a text in at least one language")
+    practice = Practice(
+        city=details.city,
+        country=details.country,
+        procurement_type=details.procurement_type,
+        event_id=details.event_id,
+        contact=details.contact,
+        status=status,
+        texts=[],
+    )
+    db.session.add(practice)
+    for text in details.texts:
+        practice_text = PracticeText(
+            language=text.language,
+            title=text.title,
+            summary=text.summary,
+            clause=text.clause,
+            results=text.results,
+        )
+        practice.texts.append(practice_text)
+        practice_search.index(practice_text)
+    return practice
+
+
+def _locked(practice_id: int) -> Practice:
+    practice = db.session.scalar(
+        select(Practice)
+        .where(Practice.id == practice_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if practice is None:
+        raise PracticeError("no such practice")
+    return practice
