@@ -20,6 +20,7 @@ from .i18n import select_locale
 from .manage.routes import bp as manage_bp
 from .models.practice import is_modelled
 from .network.routes import bp as network_bp
+from .practices.routes import bp as practices_bp
 from .public.routes import bp as public_bp
 from .reports.routes import bp as reports_bp
 
@@ -101,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
         checkin_bp,
         attendance_bp,
         network_bp,
+        practices_bp,
         api_bp,
         errors_bp,
     ):

@@ -1,0 +1,29 @@
+"""The best-practice document: every published practice, one chapter per mission, as HTML or PDF."""
+
+import weasyprint
+from flask import render_template
+from flask_babel import force_locale
+
+from . import practices
+from .practices import LibraryFilter
+
+
+def document_html(language: str, printable_page: bool = False) -> str:
+    """The booklet as one HTML page in a language (English where a practice has no translation)."""
+    published = sorted(practices.library(LibraryFilter()), key=lambda p: (p.published_at, p.id))
+    with force_locale(language):
+        return render_template(
+            "practices/document.html",
+            language=language,
+            chapters=practices.chapters(published),
+            printable_page=printable_page,
+        )
+
+
+def document_pdf(language: str) -> bytes:
+    """The booklet as a tagged, accessible PDF (PDF/UA-1)."""
+    return _html_to_pdf(document_html(language))
+
+
+def _html_to_pdf(html: str) -> bytes:
+    return weasyprint.HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
