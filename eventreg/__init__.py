@@ -23,6 +23,7 @@ from .network.routes import bp as network_bp
 from .practices.routes import bp as practices_bp
 from .public.routes import bp as public_bp
 from .reports.routes import bp as reports_bp
+from .services import storage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     security.init_app(app)
     _init_extensions(app)
+    storage.init_app(app)
     _register_blueprints(app)
     formatting.init_app(app)
     cli.init_app(app)

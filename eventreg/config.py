@@ -71,10 +71,15 @@ class DefaultConfig:
     OUTBOX_MAX_BACKOFF_SECONDS = 3600  # ... up to an hour
     REMINDER_LEAD_HOURS = 24
 
+    # Uploaded materials and generated documents: a folder under instance/ unless STORAGE_CLASS
+    # names a class (taking the app) with the same methods as services.storage.Storage.
+    STORAGE_FOLDER = "files"
+    STORAGE_CLASS = None
+
+    # Personal data is anonymised this many days after each event (flask privacy purge).
+    RETENTION_DAYS = 365
+
     # The network of practice: how long a sign-in link works, how many messages a member may
     # send to other members in 24 hours.
     NETWORK_SIGN_IN_MINUTES = 30
     NETWORK_CONTACT_PER_DAY = 5
-
-    # Personal data is anonymised this many days after each event (flask privacy purge).
-    RETENTION_DAYS = 365

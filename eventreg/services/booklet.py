@@ -1,10 +1,10 @@
 """The best-practice document: every published practice, one chapter per mission, as HTML or PDF."""
 
-import weasyprint
 from flask import render_template
 from flask_babel import force_locale
 
 from . import practices
+from .pdf import render_pdf
 from .practices import LibraryFilter
 
 
@@ -22,8 +22,4 @@ def document_html(language: str, printable_page: bool = False) -> str:
 
 def document_pdf(language: str) -> bytes:
     """The booklet as a tagged, accessible PDF (PDF/UA-1)."""
-    return _html_to_pdf(document_html(language))
-
-
-def _html_to_pdf(html: str) -> bytes:
-    return weasyprint.HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
+    return render_pdf(document_html(language))
