@@ -173,3 +173,24 @@ class DirectoryForm(Form):
         self.topic.choices = [everything, *((str(i), label) for i, label in topics.choices())]
         self.target_group.choices = [everything, *target_group_choices()]
         self.language.choices = [everything, *language_choices()]
+
+
+class AnnouncementForm(Form):
+    subject = StringField(
+        _l("Subject"),
+        filters=[strip],
+        validators=[DataRequired(_l("Enter a subject.")), max_length(200), single_line],
+    )
+    text = TextAreaField(
+        _l("Message"),
+        filters=[strip],
+        validators=[DataRequired(_l("Write a message.")), max_length(10000)],
+    )
+
+
+class TopicForm(Form):
+    name = StringField(
+        _l("New topic"),
+        filters=[strip],
+        validators=[DataRequired(_l("Enter the topic.")), max_length(120), single_line],
+    )

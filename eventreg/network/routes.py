@@ -1,21 +1,35 @@
 """The network of practice: joining, signing in, the profile, the directory, contact, leaving."""
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 
+from ..auth.access import organiser_required
 from ..extensions import csrf, db
 from ..models import Member, TargetGroup
 from ..rate_limits import manage_limit, signup_limit
-from ..services import directory, member_contact, members, topics
+from ..services import directory, member_contact, members, network_admin, topics
 from ..services.directory import DirectoryFilter
 from .forms import (
     FIELD_LABELS,
+    AnnouncementForm,
     ButtonForm,
     ContactForm,
     DirectoryForm,
     JoinForm,
     ProfileForm,
     SignInForm,
+    TopicForm,
 )
 
 bp = Blueprint("network", __name__, url_prefix="/network")
@@ -199,6 +213,71 @@ def contact(member_id):
     return render_template(
         "network/contact.html", form=form, recipient=recipient
     ), 422 if form.errors else 200
+
+
+@bp.route("/admin")
+@organiser_required
+def admin():
+    """Organisers: every member with moderation buttons, and the statistics."""
+    return render_template(
+        "network/admin.html",
+        members=network_admin.all_members(),
+        stats=network_admin.statistics(),
+        form=ButtonForm(),
+    )
+
+
+@bp.route("/admin/members/<int:member_id>/<any(hide, show, remove):action>", methods=["POST"])
+@organiser_required
+def moderate(member_id, action):
+    """Hide a profile, show it again, or remove it."""
+    member = db.session.get(Member, member_id) or abort(404)
+    ButtonForm().validate_on_submit() or abort(400)
+    if action == "remove":
+        network_admin.remove(member)
+    else:
+        network_admin.set_hidden(member, hidden=action == "hide")
+    return redirect(url_for(".admin"))
+
+
+@bp.route("/admin/announce", methods=["GET", "POST"])
+@organiser_required
+def announce():
+    """Write to every member through the outbox."""
+    form = AnnouncementForm()
+    if form.validate_on_submit():
+        count = network_admin.announce(form.subject.data, form.text.data)
+        flash(_("The announcement is on its way to %(count)d members.", count=count))
+        return redirect(url_for(".admin"))
+    return render_template("network/announce.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/admin/topics", methods=["GET", "POST"])
+@organiser_required
+def topics_page():
+    """The topics of expertise members choose from; organisers add to them."""
+    form = TopicForm()
+    if form.validate_on_submit():
+        try:
+            topics.add(form.name.data)
+        except topics.TopicExists:
+            form.name.errors.append(_("This topic is already on the list."))
+        else:
+            return redirect(url_for(".topics_page"))
+    return render_template(
+        "network/topics.html", form=form, topics=topics.all_topics()
+    ), 422 if form.errors else 200
+
+
+@bp.route("/admin/members.csv")
+@organiser_required
+def export():
+    """Members who agreed to be listed, with the fields they made public."""
+    return Response(
+        network_admin.listed_members_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="network-members.csv"'},
+    )
 
 
 def _refusal(reason: str) -> str:
