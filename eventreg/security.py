@@ -22,7 +22,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 # Views that take file uploads (participant reports from large webinars) get a larger limit.
-LARGE_UPLOAD_ENDPOINTS = frozenset({"attendance.import_report"})
+LARGE_UPLOAD_ENDPOINTS = frozenset({"attendance.import_report", "practices.upload_document"})
 
 
 def init_app(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """The library of practices through its pages, and the best-practice document read back."""
 
+import io
 import subprocess
 
 import pytest
@@ -16,6 +17,7 @@ from eventreg.models import (
 )
 from eventreg.services import practices
 from eventreg.services.practices import PracticeInput, TextInput
+from eventreg.services.storage import storage
 
 
 def text_of_pdf(data: bytes, tmp_path) -> str:
@@ -216,3 +218,35 @@ def test_the_document_refuses_an_unknown_language(client, app):
     response = client.get("/practices/document.pdf?lang=xx")
     assert response.status_code == 400
     assert "Unknown language" in response.text
+
+
+def test_organisers_attach_documents_that_readers_download(client, app, make_user, auth, missions):
+    practice = publish(missions[0], "Bergamo", "IT", [("it", "Assistenza", "x")])
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    pdf = b"%PDF-1.4 a tender"
+    response = client.post(
+        f"/practices/{practice.id}/documents",
+        data={"document": (io.BytesIO(b"#!/bin/sh"), "tender.sh")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "Attach a PDF" in response.text
+    response = client.post(
+        f"/practices/{practice.id}/documents",
+        data={"document": (io.BytesIO(pdf), "Capitolato d'appalto.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    db.session.refresh(practice)
+    (document,) = practice.documents
+    auth.logout()
+    page = client.get(f"/practices/{practice.id}").text
+    assert "Capitolato d&#39;appalto.pdf" in page
+    download = client.get(f"/practices/{practice.id}/documents/{document.id}")
+    assert download.data == pdf and download.mimetype == "application/pdf"
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert storage().exists(document.storage_key)
+    practices.remove(practice)
+    assert not storage().exists(document.storage_key)
+    assert client.get(f"/practices/{practice.id}/documents/{document.id}").status_code == 404

@@ -4,7 +4,13 @@ from .audit import AuditEntry
 from .event import Event, EventKind, EventMode, EventStatus, RegistrationWindow
 from .network import ContactRequest, Member, MemberStatus, Topic, member_topic
 from .outbox import MessageKind, MessageStatus, OutboxMessage
-from .practice import Practice, PracticeStatus, PracticeText, ProcurementType
+from .practice import (
+    Practice,
+    PracticeDocument,
+    PracticeStatus,
+    PracticeText,
+    ProcurementType,
+)
 from .registration import (
     Registrant,
     Registration,
@@ -29,6 +35,7 @@ __all__ = [
     "MessageStatus",
     "OutboxMessage",
     "Practice",
+    "PracticeDocument",
     "PracticeStatus",
     "PracticeText",
     "ProcurementType",

@@ -55,6 +55,9 @@ class Practice(db.Model):
     texts: Mapped[list["PracticeText"]] = relationship(
         back_populates="practice", cascade="all, delete-orphan", order_by="PracticeText.language"
     )
+    documents: Mapped[list["PracticeDocument"]] = relationship(
+        cascade="all, delete-orphan", order_by="PracticeDocument.id"
+    )
 
     @property
     def is_published(self) -> bool:
@@ -90,3 +93,17 @@ class PracticeText(db.Model):
     search_text: Mapped[str] = mapped_column(Text, default="")
 
     practice: Mapped[Practice] = relationship(back_populates="texts")
+
+
+class PracticeDocument(db.Model):
+    """A file attached to a practice (a tender, a clause, a report), kept in the file storage."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(
+        ForeignKey("practice.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

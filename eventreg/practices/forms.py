@@ -1,6 +1,7 @@
 """Input of the practices pages: a practice with its first text, a text in another language."""
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
@@ -127,3 +128,10 @@ class LibraryForm(Form):
 
 class ButtonForm(Form):
     """A POST button protected against cross-site requests."""
+
+
+class DocumentForm(Form):
+    document = FileField(
+        _l("Document (PDF, OpenDocument, Word, Excel, PowerPoint, PNG or JPEG)"),
+        validators=[FileRequired(_l("Choose a file."))],
+    )

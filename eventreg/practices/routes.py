@@ -19,7 +19,14 @@ from ..auth.access import organiser_required
 from ..models import ProcurementType
 from ..services import booklet, practices
 from ..services.practices import LibraryFilter
-from .forms import PROCUREMENT_TYPE_LABELS, ButtonForm, LibraryForm, PracticeForm, TextForm
+from .forms import (
+    PROCUREMENT_TYPE_LABELS,
+    ButtonForm,
+    DocumentForm,
+    LibraryForm,
+    PracticeForm,
+    TextForm,
+)
 
 bp = Blueprint("practices", __name__, url_prefix="/practices")
 
@@ -105,6 +112,40 @@ def edit_text(practice_id):
     return render_template("practices/text_form.html", form=form, practice=practice), (
         422 if form.errors else 200
     )
+
+
+@bp.route("/<int:practice_id>/documents", methods=["GET", "POST"])
+@organiser_required
+def upload_document(practice_id):
+    """Attach a document to a practice."""
+    practice = practices.find(practice_id) or abort(404)
+    form = DocumentForm()
+    if form.validate_on_submit():
+        upload = form.document.data
+        try:
+            practices.attach(practice, upload.filename or "", upload.read())
+        except practices.PracticeError:
+            form.document.errors.append(
+                _("Attach a PDF, OpenDocument, Word, Excel, PowerPoint, PNG or JPEG file.")
+            )
+        else:
+            flash(_("The document has been attached."))
+            return redirect(url_for(".show", practice_id=practice.id))
+    return render_template("practices/documents.html", form=form, practice=practice), (
+        422 if form.errors else 200
+    )
+
+
+@bp.route("/<int:practice_id>/documents/<int:document_id>")
+def document(practice_id, document_id):
+    """Download a document of a published practice."""
+    practice = practices.find(practice_id) or abort(404)
+    found = next((d for d in practice.documents if d.id == document_id), None) or abort(404)
+    if not practice.is_published:
+        abort(404)
+    response = Response(practices.document_data(found), mimetype=found.content_type)
+    response.headers.set("Content-Disposition", "attachment", filename=found.filename)
+    return response
 
 
 @bp.route("/review")

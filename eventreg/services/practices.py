@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -12,12 +13,14 @@ from ..models import (
     Event,
     Member,
     Practice,
+    PracticeDocument,
     PracticeStatus,
     PracticeText,
     ProcurementType,
     utcnow,
 )
 from . import practice_search
+from .storage import new_key, storage
 
 
 class PracticeError(Exception):
@@ -105,7 +108,10 @@ def remove(practice: Practice) -> None:
     with write_transaction():
         locked = _locked(practice.id)
         practice_search.forget([text.id for text in locked.texts])
+        keys = [document.storage_key for document in locked.documents]
         db.session.delete(locked)
+    for key in keys:  # after the commit: a rollback must not lose files still referenced
+        storage().delete(key)
 
 
 def library(criteria: LibraryFilter) -> list[Practice]:
@@ -199,3 +205,44 @@ def _locked(practice_id: int) -> Practice:
     if practice is None:
         raise PracticeError("no such practice")
     return practice
+
+
+DOCUMENT_TYPES = {
+    ".pdf": "application/pdf",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+}
+
+
+def attach(practice: Practice, filename: str, data: bytes) -> PracticeDocument:
+    """Keep a document with the practice: the file in the storage, its record in the database."""
+    suffix = PurePosixPath(filename.lower()).suffix
+    if suffix not in DOCUMENT_TYPES:
+        raise PracticeError("type")
+    if not data:
+        raise PracticeError("empty")
+    key = new_key(f"practices/{practice.id}")
+    storage().put(key, data)
+    try:
+        with write_transaction():
+            locked = _locked(practice.id)
+            document = PracticeDocument(
+                filename=PurePosixPath(filename.replace("\\", "/")).name[:200],
+                content_type=DOCUMENT_TYPES[suffix],
+                size=len(data),
+                storage_key=key,
+            )
+            locked.documents.append(document)
+    except Exception:
+        storage().delete(key)  # the record was not written: keep no orphan file
+        raise
+    return document
+
+
+def document_data(document: PracticeDocument) -> bytes:
+    return storage().get(document.storage_key)

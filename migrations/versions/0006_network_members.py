@@ -114,6 +114,21 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_practice_text')),
     sa.UniqueConstraint('practice_id', 'language', name=op.f('uq_practice_text_practice_id'))
     )
+    op.create_table('practice_document',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('practice_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('storage_key', sa.String(length=200), nullable=False),
+    sa.Column('uploaded_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['practice_id'], ['practice.id'], name=op.f('fk_practice_document_practice_id_practice'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_practice_document')),
+    sa.UniqueConstraint('storage_key', name=op.f('uq_practice_document_storage_key'))
+    )
+    with op.batch_alter_table('practice_document', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_practice_document_practice_id'), ['practice_id'], unique=False)
+
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.add_column(sa.Column('member_id', sa.Integer(), nullable=True))
         batch_op.alter_column('registration_id',
@@ -149,6 +164,7 @@ def downgrade():
                nullable=False)
         batch_op.drop_column('member_id')
 
+    op.drop_table('practice_document')
     op.drop_table('practice_text')
     op.drop_table('practice')
     op.drop_table('member_topic')
