@@ -1,6 +1,8 @@
 """The best-practice document: every published practice, one chapter per mission, as HTML or PDF."""
 
-from flask import render_template
+from pathlib import Path
+
+from flask import current_app, render_template
 from flask_babel import force_locale
 
 from . import practices
@@ -22,4 +24,8 @@ def document_html(language: str, printable_page: bool = False) -> str:
 
 def document_pdf(language: str) -> bytes:
     """The booklet as a tagged, accessible PDF (PDF/UA-1)."""
-    return render_pdf(document_html(language))
+    return render_pdf(document_html(language), stylesheets=[_stylesheet()])
+
+
+def _stylesheet() -> str:
+    return (Path(current_app.static_folder) / "css" / "document.css").read_text(encoding="utf-8")
