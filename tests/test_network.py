@@ -261,3 +261,34 @@ def test_the_personal_data_export_includes_the_network_profile(
     assert exported["name"] == "Ana Petrova"
     assert exported["status"] == MemberStatus.ACTIVE.value
     assert exported["languages"] == ["bg", "en"]
+
+
+def test_erasing_a_registrant_also_deletes_their_network_profile(
+    client, app, smtp, sign_up, make_event
+):
+    from eventreg.services import privacy
+
+    registrant = sign_up(make_event(), email="ana@example.bg")
+    ana_id = joined_member(client, smtp, "ana@example.bg", inbox_count=2).id
+    privacy.erase(registrant)
+    assert db.session.get(Member, ana_id) is None
+
+
+def test_organisers_cannot_read_sign_in_links_or_members_letters(
+    client, app, smtp, make_user, auth
+):
+    ana = joined_member(client, smtp, "ana@example.bg")
+    joined_member(client, smtp, "lars@example.dk", inbox_count=2, name="Lars Holm")
+    client.post(f"/network/members/{ana.id}/contact", data={"text": "Private words"})
+    client.post("/network/sign-out")
+    client.post("/network/sign-in", data={"email": "ana@example.bg"})
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    kinds = [m.kind.value for m in messages]
+    assert kinds == ["network_confirm", "network_confirm", "network_contact", "network_sign_in"]
+    assert client.get(f"/admin/outbox/{messages[0].id}").status_code == 200
+    for message in messages[2:]:
+        assert client.get(f"/admin/outbox/{message.id}").status_code == 404
+        assert client.get(f"/admin/outbox/{message.id}.eml").status_code == 404
+    assert "Private words" not in client.get("/admin/outbox").text

@@ -31,6 +31,11 @@ class MessageKind(enum.StrEnum):
     def is_network(self) -> bool:
         return self.value.startswith("network_")
 
+    @property
+    def is_private(self) -> bool:
+        """A sign-in link or a member's letter: not for organisers to read."""
+        return self in (MessageKind.NETWORK_SIGN_IN, MessageKind.NETWORK_CONTACT)
+
 
 class MessageStatus(enum.StrEnum):
     PENDING = "pending"

@@ -131,6 +131,13 @@ def leave(member: Member) -> None:
         db.session.delete(member)
 
 
+def forget(email: str) -> None:
+    """Delete the profile of this address, inside the caller's transaction (data erasure)."""
+    member = _member_by_email(email.strip().lower(), lock=True)
+    if member is not None:
+        db.session.delete(member)
+
+
 def leave_by_token(token: str) -> bool:
     """Leave by the link in a network e-mail; False when it matches nobody (left already)."""
     key = unsign(token, LEAVE_PURPOSE)

@@ -93,6 +93,7 @@ def erase(registrant: Registrant, *, actor: User | None = None) -> None:
     """Cancel the person's registrations (seats go to the waiting lists) and anonymise them."""
     cancel_all(registrant, actor=actor, notify=False)
     with write_transaction():
+        members.forget(registrant.email)  # erasure covers the network profile too
         _anonymise(registrant)
         for registration in registrant.registrations:
             audit.record("erased", registration=registration, actor=actor)
