@@ -5,7 +5,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
-from ..database import write_transaction
+from ..database import locking, write_transaction
 from ..extensions import db
 from ..models import ContactRequest, Member, MessageKind, utcnow
 from .network_mail import enqueue_for_member
@@ -56,9 +56,4 @@ def sent_today(sender: Member) -> int:
 
 def _locked(member_id: int) -> Member | None:
     # The sender's row is the lock that makes two simultaneous messages count one after another.
-    return db.session.scalar(
-        select(Member)
-        .where(Member.id == member_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    return db.session.scalar(locking(select(Member).where(Member.id == member_id)))

@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from ..database import write_transaction
+from ..database import locking, write_transaction
 from ..extensions import db
 from ..models import Member, MemberStatus, MessageKind, Registrant, TargetGroup, Topic, utcnow
 from ..models.network import PROFILE_FIELDS
@@ -43,7 +43,7 @@ def join(email: str, profile: Profile) -> Member:
     """Create a pending member and send the confirmation e-mail; nobody sees the profile yet."""
     email = email.strip().lower()
     with write_transaction():
-        existing = _member_by_email(email)
+        existing = _member_by_email(email, lock=True)
         if existing is not None and not existing.is_pending:
             raise AlreadyMember(email)
         member = existing or Member(email=email)
@@ -201,17 +201,12 @@ def _apply(member: Member, profile: Profile) -> None:
 def _member_by_email(email: str, lock: bool = False) -> Member | None:
     query = select(Member).where(Member.email == email)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = locking(query)
     return db.session.scalar(query)
 
 
 def _locked_member_by_key(key: str) -> Member | None:
-    return db.session.scalar(
-        select(Member)
-        .where(Member.key == key)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    return db.session.scalar(locking(select(Member).where(Member.key == key)))
 
 
 def _digest(nonce: str) -> str:

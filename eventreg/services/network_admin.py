@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from ..database import write_transaction
+from ..database import locking, write_transaction
 from ..extensions import db
 from ..models import Member, MemberStatus, MessageKind, TargetGroup, Topic
 from . import directory
@@ -104,9 +104,4 @@ def _cell(member: Member, name: str) -> str:
 
 
 def _locked(member_id: int) -> Member | None:
-    return db.session.scalar(
-        select(Member)
-        .where(Member.id == member_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    return db.session.scalar(locking(select(Member).where(Member.id == member_id)))

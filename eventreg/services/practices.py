@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..database import write_transaction
+from ..database import locking, write_transaction
 from ..extensions import db
 from ..models import (
     Event,
@@ -196,12 +196,7 @@ def _create(details: PracticeInput, status: PracticeStatus) -> Practice:
 
 
 def _locked(practice_id: int) -> Practice:
-    practice = db.session.scalar(
-        select(Practice)
-        .where(Practice.id == practice_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    practice = db.session.scalar(locking(select(Practice).where(Practice.id == practice_id)))
     if practice is None:
         raise PracticeError("no such practice")
     return practice
