@@ -292,3 +292,35 @@ def test_organisers_cannot_read_sign_in_links_or_members_letters(
         assert client.get(f"/admin/outbox/{message.id}").status_code == 404
         assert client.get(f"/admin/outbox/{message.id}.eml").status_code == 404
     assert "Private words" not in client.get("/admin/outbox").text
+
+
+@pytest.mark.parametrize("language", ["en", "bg", "it", "pt", "da", "sv", "es"])
+def test_network_emails_are_in_the_members_language(client, app, smtp, language):
+    from flask_babel import force_locale, gettext
+
+    client.post("/network/join", data=join_data("ana@example.org", language=language))
+    (message,) = deliver(smtp, 1)
+    with app.test_request_context(), force_locale(language):
+        subject = gettext("Please confirm that you are joining the network of practice")
+        footer = gettext("Leave the network")
+    assert message["Subject"] == subject
+    assert footer in message.get_body(("plain",)).get_content()
+    assert f'lang="{language}"' in message.get_body(("html",)).get_content()
+
+
+def test_asking_for_sign_in_links_is_rate_limited(make_app):
+    from eventreg.extensions import limiter
+
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_SIGNUP="2 per minute")
+    client = app.test_client()
+    limiter.reset()
+    try:
+        for _ in range(2):
+            response = client.post("/network/sign-in", data={"email": "x@example.org"})
+            assert response.status_code == 200
+        response = client.post("/network/sign-in", data={"email": "x@example.org"})
+        assert response.status_code == 429
+        assert client.get("/network/sign-in").status_code == 200  # reading the page is free
+    finally:
+        with app.app_context():
+            limiter.reset()

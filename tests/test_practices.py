@@ -250,3 +250,20 @@ def test_organisers_attach_documents_that_readers_download(client, app, make_use
     practices.remove(practice)
     assert not storage().exists(document.storage_key)
     assert client.get(f"/practices/{practice.id}/documents/{document.id}").status_code == 404
+
+
+@pytest.mark.parametrize("language", ["en", "bg", "it", "pt", "da", "sv", "es"])
+def test_the_document_in_each_language(client, app, missions, tmp_path, language):
+    from flask_babel import force_locale, gettext
+
+    publish(missions[0], "Bergamo", "IT", [("en", "Home care services", "Care at home")])
+    publish(missions[1], "Gabrovo", "BG", [(language, f"Practice written in {language}", "x")])
+    text = text_of_pdf(client.get(f"/practices/document.pdf?lang={language}").data, tmp_path)
+    with app.test_request_context(), force_locale(language):
+        title = gettext("Socially responsible public procurement: best practices")
+        contents = gettext("Contents")
+    assert " ".join(title.split()[:3]) in " ".join(text.split())
+    assert contents in text
+    assert f"Practice written in {language}" in text
+    fallback_marked = "English" in text.split("Home care services")[1][:300]
+    assert fallback_marked == (language != "en")
