@@ -80,6 +80,7 @@ def test_every_protected_url_checks_the_role(app, client, world, role):
         if needed is Role.CHECKIN and role is Role.CHECKIN:
             allowed = False  # not assigned to this event
         if allowed:
+            assert response.status_code < 500, (method, url, role, response.status_code)
             assert response.status_code not in (401, 403), (method, url, role)
         elif role is None:
             assert response.status_code in (302, 401), (method, url)
