@@ -5,10 +5,10 @@ import csv
 import io
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import Member, MemberStatus, TargetGroup, Topic, utcnow
+from eventreg.models import Member, MemberStatus, OutboxMessage, TargetGroup, Topic, utcnow
 from eventreg.services import outbox
 from tests.conftest import smtp_config
 
@@ -149,3 +149,20 @@ def test_organiser_pages_of_the_network_are_for_organisers(client, make_user, au
         make_user(role)
         auth.login(f"{role}@example.org")
     assert client.get(path).status_code in (302, 403)
+
+
+@pytest.mark.parametrize("role", [None, "checkin"])
+def test_only_organisers_moderate_and_announce(client, make_user, auth, make_member, role, app):
+    anna = make_member("anna@example.se")
+    if role:
+        make_user(role)
+        auth.login(f"{role}@example.org")
+    for action in ("hide", "remove"):
+        response = client.post(f"/network/admin/members/{anna.id}/{action}")
+        assert response.status_code in (302, 403)
+        assert response.headers.get("Location", "/login").startswith("/login")
+    response = client.post("/network/admin/announce", data={"subject": "S", "text": "T"})
+    assert response.status_code in (302, 403)
+    db.session.refresh(anna)
+    assert anna.is_active
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
