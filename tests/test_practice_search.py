@@ -1,9 +1,12 @@
 """Word search in the practices library, on SQLite's FTS5 and PostgreSQL's tsvector alike."""
 
 import pytest
+from sqlalchemy import func, select, text
 
-from eventreg.models import ProcurementType
+from eventreg.extensions import db
+from eventreg.models import Member, PracticeText, ProcurementType, TargetGroup
 from eventreg.services import practices
+from eventreg.services.practice_search import SIMPLE
 from eventreg.services.practices import LibraryFilter, PracticeInput, TextInput
 
 
@@ -88,7 +91,6 @@ def test_a_corrected_text_is_found_by_its_new_words_only(library):
 
 def test_proposals_are_not_in_the_library_until_published(library, app):
     from eventreg.extensions import db
-    from eventreg.models import Member, TargetGroup
 
     member = Member(
         email="m@example.org",
@@ -113,3 +115,17 @@ def test_proposals_are_not_in_the_library_until_published(library, app):
     assert found("ostersunds") == {proposal.id}
     with pytest.raises(practices.PracticeError):
         practices.review(proposal, accept=False)
+
+
+@pytest.mark.postgresql_only
+def test_postgresql_answers_the_search_from_its_gin_index(library, app):
+    query = select(PracticeText.id).where(
+        func.to_tsvector(SIMPLE, PracticeText.search_text).op("@@")(
+            func.to_tsquery(SIMPLE, "cadiz:*")
+        )
+    )
+    db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+    plan = "\n".join(db.session.execute(text(f"EXPLAIN {compiled}")).scalars())
+    db.session.rollback()
+    assert "ix_practice_text_search" in plan

@@ -13,11 +13,15 @@ from .types import UTCDateTime, utcnow
 
 # SQLite's FTS5 index of practice texts (and its shadow tables); kept by the search service.
 SEARCH_TABLE = "practice_search"
+# PostgreSQL's GIN index of the same texts' tsvector (services/practice_search.py).
+SEARCH_INDEX = "ix_practice_text_search"
 
 
 def is_modelled(name: str | None, type_: str, parent_names) -> bool:
-    """Whether Alembic compares this schema object with the models (the FTS index it cannot)."""
-    return not (type_ == "table" and name and name.startswith(SEARCH_TABLE))
+    """Whether Alembic compares this object with the models (not the search indexes)."""
+    if type_ == "table" and name and name.startswith(SEARCH_TABLE):
+        return False
+    return not (type_ == "index" and name == SEARCH_INDEX)
 
 
 class ProcurementType(enum.StrEnum):

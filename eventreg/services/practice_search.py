@@ -8,13 +8,14 @@ and without accents, so "cadiz" finds "Cádiz" and "ГАБРОВО" finds "Га�
 import re
 import unicodedata
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, func, literal_column, select, text
 
 from ..extensions import db
 from ..models import PracticeText
 from ..models.practice import SEARCH_TABLE
 
 _WORD = re.compile(r"\w+")
+SIMPLE = literal_column("'simple'")
 
 
 def normalise(value: str) -> str:
@@ -67,8 +68,9 @@ def matching_practice_ids(words: str) -> set[int]:
         condition = PracticeText.id.in_(text_ids)
     else:
         query = " & ".join(f"{token}:*" for token in tokens)
-        condition = func.to_tsvector("simple", PracticeText.search_text).op("@@")(
-            func.to_tsquery("simple", query)
+        # The literal configuration makes the expression the one the GIN index is built on.
+        condition = func.to_tsvector(SIMPLE, PracticeText.search_text).op("@@")(
+            func.to_tsquery(SIMPLE, query)
         )
     return set(db.session.scalars(select(PracticeText.practice_id).where(condition)))
 

@@ -265,6 +265,11 @@ def upgrade():
             "CREATE VIRTUAL TABLE practice_search"
             " USING fts5(body, tokenize='unicode61 remove_diacritics 2')"
         )
+    else:
+        op.execute(
+            "CREATE INDEX ix_practice_text_search ON practice_text"
+            " USING gin (to_tsvector('simple', search_text))"
+        )
 
 
 def downgrade():
