@@ -5,11 +5,12 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
-from eventreg.extensions import db
+from eventreg.extensions import db, limiter
 from eventreg.models import ContactRequest, Member, MemberStatus, OutboxMessage, Topic, utcnow
-from eventreg.services import outbox, topics
+from eventreg.services import outbox, privacy, topics
 from tests.conftest import smtp_config
 
 
@@ -253,8 +254,6 @@ def test_the_profile_page_saves_changes_and_visibility(client, app, smtp):
 def test_the_personal_data_export_includes_the_network_profile(
     app, smtp, client, sign_up, make_event
 ):
-    from eventreg.services import privacy
-
     registrant = sign_up(make_event(), email="ana@example.bg")
     joined_member(client, smtp, "ana@example.bg", inbox_count=2)
     exported = privacy.export_data(registrant)["network_profile"]
@@ -266,8 +265,6 @@ def test_the_personal_data_export_includes_the_network_profile(
 def test_erasing_a_registrant_also_deletes_their_network_profile(
     client, app, smtp, sign_up, make_event
 ):
-    from eventreg.services import privacy
-
     registrant = sign_up(make_event(), email="ana@example.bg")
     ana_id = joined_member(client, smtp, "ana@example.bg", inbox_count=2).id
     privacy.erase(registrant)
@@ -296,8 +293,6 @@ def test_organisers_cannot_read_sign_in_links_or_members_letters(
 
 @pytest.mark.parametrize("language", ["en", "bg", "it", "pt", "da", "sv", "es"])
 def test_network_emails_are_in_the_members_language(client, app, smtp, language):
-    from flask_babel import force_locale, gettext
-
     client.post("/network/join", data=join_data("ana@example.org", language=language))
     (message,) = deliver(smtp, 1)
     with app.test_request_context(), force_locale(language):
@@ -309,8 +304,6 @@ def test_network_emails_are_in_the_members_language(client, app, smtp, language)
 
 
 def test_asking_for_sign_in_links_is_rate_limited(make_app):
-    from eventreg.extensions import limiter
-
     app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_SIGNUP="2 per minute")
     client = app.test_client()
     limiter.reset()

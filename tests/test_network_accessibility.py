@@ -4,6 +4,7 @@ Bulgarian, and every page fitting 320 px without sideways scrolling."""
 import re
 
 import pytest
+from flask.sessions import SecureCookieSessionInterface
 
 from eventreg.extensions import db
 from eventreg.models import Member, MemberStatus, ProcurementType, TargetGroup, utcnow
@@ -73,8 +74,6 @@ def member_page(new_context, live_server, member, language="en"):
 
 def sign_in_as(app, context, live_server, member):
     """Put the member's key in a session cookie the live server accepts."""
-    from flask.sessions import SecureCookieSessionInterface
-
     serializer = SecureCookieSessionInterface().get_signing_serializer(app)
     value = serializer.dumps({"network_member": member.key})
     context.add_cookies([{"name": "session", "value": value, "url": live_server}])

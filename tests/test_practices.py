@@ -2,8 +2,10 @@
 
 import io
 import subprocess
+from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from eventreg.extensions import db
@@ -14,6 +16,7 @@ from eventreg.models import (
     Practice,
     ProcurementType,
     TargetGroup,
+    utcnow,
 )
 from eventreg.services import practices
 from eventreg.services.practices import PracticeInput, TextInput
@@ -57,10 +60,6 @@ def signed_in(client, member):
 
 @pytest.fixture
 def missions(make_event):
-    from datetime import timedelta
-
-    from eventreg.models import utcnow
-
     bergamo = make_event(
         title="Study mission to Bergamo", translations={"bg": {"title": "Учебна мисия в Бергамо"}}
     )
@@ -254,8 +253,6 @@ def test_organisers_attach_documents_that_readers_download(client, app, make_use
 
 @pytest.mark.parametrize("language", ["en", "bg", "it", "pt", "da", "sv", "es"])
 def test_the_document_in_each_language(client, app, missions, tmp_path, language):
-    from flask_babel import force_locale, gettext
-
     publish(missions[0], "Bergamo", "IT", [("en", "Home care services", "Care at home")])
     publish(missions[1], "Gabrovo", "BG", [(language, f"Practice written in {language}", "x")])
     text = text_of_pdf(client.get(f"/practices/document.pdf?lang={language}").data, tmp_path)
