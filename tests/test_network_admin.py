@@ -3,13 +3,22 @@ statistics, topics and the export of listed members."""
 
 import csv
 import io
+import threading
 
 import pytest
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import Member, MemberStatus, OutboxMessage, TargetGroup, Topic, utcnow
-from eventreg.services import outbox
+from eventreg.models import (
+    ContactRequest,
+    Member,
+    MemberStatus,
+    OutboxMessage,
+    TargetGroup,
+    Topic,
+    utcnow,
+)
+from eventreg.services import member_contact, outbox
 from tests.conftest import smtp_config
 
 
@@ -166,3 +175,31 @@ def test_only_organisers_moderate_and_announce(client, make_user, auth, make_mem
     db.session.refresh(anna)
     assert anna.is_active
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_simultaneous_messages_never_exceed_the_daily_limit(app, make_member):
+    app.config["NETWORK_CONTACT_PER_DAY"] = 2
+    sender_id = make_member("lars@example.dk").id
+    recipient_ids = [make_member(f"member{n}@example.org").id for n in range(6)]
+    start = threading.Barrier(len(recipient_ids))
+    refused = []
+
+    def write(recipient_id):
+        with app.app_context():
+            start.wait()
+            try:
+                member_contact.send(
+                    db.session.get(Member, sender_id), db.session.get(Member, recipient_id), "Hi"
+                )
+            except member_contact.ContactRefused as exc:
+                refused.append(exc.reason)
+
+    threads = [threading.Thread(target=write, args=(r,)) for r in recipient_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(ContactRequest)) == 2
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+    assert refused == ["limit"] * 4
