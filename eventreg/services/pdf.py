@@ -1,23 +1,41 @@
 """HTML to tagged, accessible PDF (PDF/UA-1) with WeasyPrint, for certificates and documents."""
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from flask import current_app, render_template
 from weasyprint import CSS, HTML
+from weasyprint.urls import URLFetcher
 
 # Fonts installed with fonts-dejavu-core cover Latin (with the Nordic letters) and Cyrillic.
 PDF_FONT_CSS = 'html { font-family: "DejaVu Sans", sans-serif; }'
 
 
+class LocalOnlyFetcher(URLFetcher):
+    """Fetch ``data:`` URLs and files under one folder, nothing else: a document that quotes a
+    user's link never makes the server request it, nor read files elsewhere on the machine."""
+
+    def __init__(self, root: str | Path) -> None:
+        super().__init__(allowed_protocols={"data", "file"}, allow_redirects=False)
+        self.root_uri = Path(root).resolve().as_uri().rstrip("/") + "/"
+
+    def fetch(self, url, headers=None):
+        if url.startswith("file:") and not url.startswith(self.root_uri):
+            raise ValueError(f"not under {self.root_uri}: {url}")
+        return super().fetch(url, headers)
+
+
 def render_pdf(html: str, *, base_url: str | None = None, stylesheets: Sequence[str] = ()) -> bytes:
     """Render an HTML document to a tagged PDF/UA-1; its <title> and <html lang> become metadata.
 
-    ``stylesheets`` are CSS texts applied after the document's own; ``base_url`` resolves
-    relative links and images (``data:`` URLs need none). Nothing is fetched from the network
-    unless the HTML points there: keep images inline or local.
+    ``stylesheets`` are CSS texts applied after the document's own. Relative links and images
+    resolve against ``base_url`` (default: the static folder, e.g. ``<img src="img/x.png">``);
+    only ``data:`` URLs and files under that folder are ever loaded.
     """
-    css = [CSS(string=PDF_FONT_CSS), *(CSS(string=sheet) for sheet in stylesheets)]
-    document = HTML(string=html, base_url=base_url or current_app.static_folder)
+    root = Path(base_url or current_app.static_folder).resolve()
+    fetcher = LocalOnlyFetcher(root)
+    css = [CSS(string=sheet, url_fetcher=fetcher) for sheet in (PDF_FONT_CSS, *stylesheets)]
+    document = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher)
     return document.write_pdf(stylesheets=css, pdf_variant="pdf/ua-1")
 
 
