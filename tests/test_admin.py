@@ -20,7 +20,7 @@ from eventreg.models import (
     utcnow,
 )
 from eventreg.services import accounts
-from tests.conftest import PASSWORD, person
+from tests.support.factories import PASSWORD, person
 
 # The least role each part of the site needs; every protected rule must fall under one.
 PROTECTED = [("/admin/users", Role.ADMIN), ("/admin", Role.ORGANISER), ("/checkin", Role.CHECKIN)]

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 
 from eventreg.extensions import db
 from eventreg.models import OutboxMessage, Registrant, Registration
-from tests.conftest import free_port, person
+from tests.support.factories import person
+from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -23,7 +23,8 @@ from eventreg.models import Event, MessageStatus, OutboxMessage, Registration, T
 from eventreg.services import outbox, registrations
 from eventreg.services.programme import SHIPPED_PROGRAMME, apply_update, load_programme
 from eventreg.services.reminders import queue_reminders
-from tests.conftest import person, smtp_config
+from tests.support.factories import person
+from tests.support.mail import smtp_config
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from eventreg.extensions import db, limiter
 from eventreg.models import Event
-from tests.conftest import person
+from tests.support.factories import person
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 CSRF_ON = pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}], ids=["csrf"])
