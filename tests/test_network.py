@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from eventreg.extensions import db, limiter
 from eventreg.models import ContactRequest, Member, MemberStatus, OutboxMessage, Topic, utcnow
 from eventreg.services import outbox, privacy, topics
-from tests.conftest import smtp_config
+from tests.support.mail import smtp_config
 
 
 @pytest.fixture

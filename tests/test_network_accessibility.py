@@ -10,7 +10,7 @@ from eventreg.extensions import db
 from eventreg.models import Member, MemberStatus, ProcurementType, TargetGroup, utcnow
 from eventreg.services import practices
 from eventreg.services.practices import PracticeInput, TextInput
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 from tests.test_accessibility import violations
 
 WIDE = """() => [...document.querySelectorAll('body *')]

@@ -19,7 +19,7 @@ from eventreg.models import (
     utcnow,
 )
 from eventreg.services import member_contact, outbox
-from tests.conftest import smtp_config
+from tests.support.mail import smtp_config
 
 
 @pytest.fixture
