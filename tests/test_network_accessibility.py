@@ -43,8 +43,8 @@ def network(make_event, make_user):
                 public_fields=public,
             )
         )
-    make_user("organiser")
     db.session.commit()
+    make_user("organiser")
     practice = practices.publish_new(
         PracticeInput(
             city="Габрово",
