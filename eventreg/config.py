@@ -83,3 +83,5 @@ class DefaultConfig:
     # send to other members in 24 hours.
     NETWORK_SIGN_IN_MINUTES = 30
     NETWORK_CONTACT_PER_DAY = 5
+    # Joins not confirmed by e-mail within this many days are deleted by `flask privacy purge`.
+    NETWORK_UNCONFIRMED_DAYS = 30

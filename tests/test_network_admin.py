@@ -4,6 +4,7 @@ statistics, topics and the export of listed members."""
 import csv
 import io
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -18,7 +19,7 @@ from eventreg.models import (
     Topic,
     utcnow,
 )
-from eventreg.services import member_contact, outbox
+from eventreg.services import member_contact, outbox, privacy
 from tests.support.mail import smtp_config
 
 
@@ -203,3 +204,16 @@ def test_simultaneous_messages_never_exceed_the_daily_limit(app, make_member):
     assert db.session.scalar(select(func.count()).select_from(ContactRequest)) == 2
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
     assert refused == ["limit"] * 4
+
+
+def test_the_purge_deletes_joins_never_confirmed_after_thirty_days(app, make_member):
+    stale = make_member("stale@example.org", status=MemberStatus.PENDING)
+    stale.created_at = utcnow() - timedelta(days=31)
+    fresh = make_member("fresh@example.org", status=MemberStatus.PENDING)
+    old_active = make_member("active@example.org")
+    old_active.created_at = utcnow() - timedelta(days=400)
+    db.session.commit()
+    ids = stale.id, fresh.id, old_active.id
+    privacy.purge()
+    db.session.rollback()
+    assert [db.session.get(Member, i) is not None for i in ids] == [False, True, True]

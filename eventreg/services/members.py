@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -136,6 +136,20 @@ def forget(email: str) -> None:
     member = _member_by_email(email.strip().lower(), lock=True)
     if member is not None:
         db.session.delete(member)
+
+
+def drop_unconfirmed(now: datetime | None = None) -> int:
+    """Delete joins not confirmed within NETWORK_UNCONFIRMED_DAYS (inside the caller's use case)."""
+    days = current_app.config["NETWORK_UNCONFIRMED_DAYS"]
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    stale = db.session.scalars(
+        locking(
+            select(Member).where(Member.status == MemberStatus.PENDING, Member.created_at < cutoff)
+        )
+    ).all()
+    for member in stale:
+        db.session.delete(member)
+    return len(stale)
 
 
 def leave_by_token(token: str) -> bool:

@@ -123,6 +123,7 @@ def purge(now: datetime | None = None) -> int:
     """Anonymise everyone past the retention period; returns how many people."""
     with write_transaction():
         people = expired(now)  # read in the transaction that anonymises them
+        members.drop_unconfirmed(now)  # joins nobody confirmed are not kept either
         for registrant in people:
             _anonymise(registrant)
             for registration in registrant.registrations:
