@@ -20,7 +20,14 @@ from wtforms.validators import URL, DataRequired, NumberRange, Optional, Regexp,
 from ..config import LANGUAGES
 from ..forms import Form
 from ..models import EventKind, EventMode, EventStatus
-from ..public.forms import ConsentForm, MultiCheckboxField, max_length, single_line, strip
+from ..public.forms import (
+    ConsentForm,
+    MultiCheckboxField,
+    max_length,
+    single_line,
+    strip,
+    valid_email,
+)
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -91,6 +98,11 @@ class EventForm(Form):
         filters=[strip],
         validators=[DataRequired(), max_length(200), single_line],
     )
+    contact_email = StringField(
+        _l("Contact e-mail for this event (replies go here; empty: the site's address)"),
+        filters=[strip],
+        validators=[Optional(), max_length(254), valid_email],
+    )
     capacity = IntegerField(
         _l("Capacity (leave empty for unlimited)"), validators=[Optional(), NumberRange(min=0)]
     )
@@ -134,6 +146,7 @@ class EventForm(Form):
             "venue": None if online else (self.venue.data or None),
             "online_url": self.online_url.data or None,
             "host_partner": self.host_partner.data,
+            "contact_email": self.contact_email.data or None,
             "capacity": self.capacity.data,
             "translations": self._translations(),
         }
@@ -170,6 +183,7 @@ class EventForm(Form):
             "venue",
             "online_url",
             "host_partner",
+            "contact_email",
             "capacity",
             "timezone",
         ):

@@ -22,6 +22,7 @@ class MessageKind(enum.StrEnum):
     EVENT_CANCELLED = "event_cancelled"  # the whole event was called off: .ics CANCEL
     REMINDER = "reminder"  # about a day before the event
     ORGANISER_MESSAGE = "organiser_message"  # written by an organiser
+    MANAGE_LINK = "manage_link"  # the manage link again, asked for at /manage/resend
     NETWORK_CONFIRM = "network_confirm"  # confirm joining the network (double opt-in)
     NETWORK_SIGN_IN = "network_sign_in"  # a one-time sign-in link for a member
     NETWORK_CONTACT = "network_contact"  # a member wrote to another; Reply-To is the sender

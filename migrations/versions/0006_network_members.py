@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0006_network_members"
-down_revision = "0006_programme_values"
+down_revision = "0008_season_a_manage_link_mail"
 branch_labels = None
 depends_on = None
 
@@ -23,6 +23,7 @@ MESSAGE_KINDS = [
     "event_cancelled",
     "reminder",
     "organiser_message",
+    "manage_link",
 ]
 NETWORK_KINDS = ["network_confirm", "network_sign_in", "network_contact", "network_announcement"]
 
