@@ -1,6 +1,5 @@
 """eventreg: registration for the programme's study missions and webinars."""
 
-import os
 import secrets
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from .practices.routes import bp as practices_bp
 from .public.routes import bp as public_bp
 from .reports.routes import bp as reports_bp
 from .services import storage
+from .services.private_files import private_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,7 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_prefixed_env("EVENTREG")
     else:
         app.config.from_mapping(test_config)
-    os.makedirs(app.instance_path, exist_ok=True)
+    private_folder(Path(app.instance_path))  # the database, saved mail and backups live there
     _require_secret_key(app)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         database = Path(app.instance_path) / "eventreg.sqlite3"

@@ -31,12 +31,16 @@ class DefaultConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # A staff session unused this long ends; logout ends every session of the account.
+    SESSION_IDLE_MINUTES = 8 * 60
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = LANGUAGES
 
     RATELIMIT_ENABLED = True
+    # memory:// counts in each gunicorn worker on its own (N workers: up to N times a limit);
+    # redis://host:6379 shares the counts between processes and machines (README).
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_LOGIN = "10 per minute"
@@ -45,6 +49,7 @@ class DefaultConfig:
     RATELIMIT_RESEND = "5 per hour"  # "send me my link again", per client address
     RESEND_LINK_PAUSE_MINUTES = 10  # one such e-mail per address in this time, whoever asks
     RATELIMIT_API = "120 per minute"
+    RATELIMIT_DOOR_SEARCH = "60 per minute"  # per staff account
 
     # Public pages and the API's event reads are cached whole for anonymous visitors this many
     # seconds (0: off; see page_cache.py). SimpleCache is per process: with several gunicorn
@@ -86,6 +91,8 @@ class DefaultConfig:
 
     # Personal data is anonymised this many days after each event (flask privacy purge).
     RETENTION_DAYS = 365
+    # flask backup keeps this many copies in instance/backups/ and deletes older ones.
+    BACKUP_KEEP = 14
 
     # The network of practice: how long a sign-in link works, how many messages a member may
     # send to other members in 24 hours.

@@ -71,5 +71,10 @@ class OutboxMessage(db.Model):
     member: Mapped[Member | None] = relationship(passive_deletes=True)
 
     @property
+    def is_erased(self) -> bool:
+        """The person's data was erased: only the message's kind and fate remain."""
+        return self.registration.registrant.is_purged
+
+    @property
     def can_retry(self) -> bool:
         return self.status is MessageStatus.FAILED

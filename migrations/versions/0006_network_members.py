@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0006_network_members"
-down_revision = "0008_season_a_manage_link_mail"
+down_revision = "0009_hardening_session_version"
 branch_labels = None
 depends_on = None
 
