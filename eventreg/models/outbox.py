@@ -73,7 +73,8 @@ class OutboxMessage(db.Model):
     @property
     def is_erased(self) -> bool:
         """The person's data was erased: only the message's kind and fate remain."""
-        return self.registration.registrant.is_purged
+        # A network member's messages leave with the member: none outlives the profile.
+        return self.registration is not None and self.registration.registrant.is_purged
 
     @property
     def can_retry(self) -> bool:
