@@ -5,18 +5,22 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, database, formatting, security
+from . import cli, database, formatting, i18n, rate_limits, security
 from .admin.routes import bp as admin_bp
 from .api.routes import bp as api_bp
 from .attendance.routes import bp as attendance_bp
 from .auth.routes import bp as auth_bp
+from .certificates.routes import bp as certificates_bp
 from .checkin.routes import bp as checkin_bp
-from .config import DefaultConfig
+from .config import DefaultConfig, redis_settings
 from .database import render_migration_item
 from .errors.handlers import bp as errors_bp
-from .extensions import babel, cache, csrf, db, limiter, login_manager, mail, migrate
+from .extensions import babel, cache, csrf, db, login_manager, mail, migrate
+from .feedback.routes import bp as feedback_bp
+from .health.routes import bp as health_bp
 from .i18n import select_locale
 from .manage.routes import bp as manage_bp
+from .materials.routes import bp as materials_bp
 from .models.practice import is_modelled
 from .network.routes import bp as network_bp
 from .practices.routes import bp as practices_bp
@@ -47,6 +51,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         database = Path(app.instance_path) / "eventreg.sqlite3"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
+    if app.config["REDIS_URL"]:
+        app.config.update(
+            redis_settings(app.config["REDIS_URL"], app.config["REDIS_TIMEOUT_SECONDS"])
+        )
 
     security.init_app(app)
     _init_extensions(app)
@@ -84,9 +92,10 @@ def _init_extensions(app: Flask) -> None:
         include_name=is_modelled,
     )
     csrf.init_app(app)
-    limiter.init_app(app)
+    rate_limits.init_app(app)
     cache.init_app(app)
     mail.init_app(app)
+    i18n.compile_stale_catalogues(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -102,9 +111,13 @@ def _register_blueprints(app: Flask) -> None:
         reports_bp,
         checkin_bp,
         attendance_bp,
+        materials_bp,
+        feedback_bp,
+        certificates_bp,
         network_bp,
         practices_bp,
         api_bp,
+        health_bp,
         errors_bp,
     ):
         app.register_blueprint(blueprint)

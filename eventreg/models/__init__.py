@@ -1,7 +1,10 @@
 """The data model; import models from here."""
 
 from .audit import AuditEntry
+from .certificate import Certificate
 from .event import Event, EventKind, EventMode, EventStatus, RegistrationWindow
+from .feedback import FeedbackQuestion, FeedbackResponse, QuestionKind
+from .material import Material, MaterialVisibility
 from .network import ContactRequest, Member, MemberStatus, Topic, member_topic
 from .outbox import MessageKind, MessageStatus, OutboxMessage
 from .practice import (
@@ -24,11 +27,16 @@ from .user import ApiToken, Role, User, event_staff
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "Certificate",
     "ContactRequest",
     "Event",
     "EventKind",
     "EventMode",
     "EventStatus",
+    "FeedbackQuestion",
+    "FeedbackResponse",
+    "Material",
+    "MaterialVisibility",
     "Member",
     "MemberStatus",
     "MessageKind",
@@ -39,6 +47,7 @@ __all__ = [
     "PracticeStatus",
     "PracticeText",
     "ProcurementType",
+    "QuestionKind",
     "Registrant",
     "Registration",
     "RegistrationStatus",

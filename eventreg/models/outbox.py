@@ -23,6 +23,9 @@ class MessageKind(enum.StrEnum):
     REMINDER = "reminder"  # about a day before the event
     ORGANISER_MESSAGE = "organiser_message"  # written by an organiser
     MANAGE_LINK = "manage_link"  # the manage link again, asked for at /manage/resend
+    MATERIALS_AVAILABLE = "materials_available"  # after the event: slides, recordings ...
+    FEEDBACK_REQUEST = "feedback_request"  # after the event: a personal questionnaire link
+    CERTIFICATE = "certificate"  # after the event: the attendance certificate as PDF
     NETWORK_CONFIRM = "network_confirm"  # confirm joining the network (double opt-in)
     NETWORK_SIGN_IN = "network_sign_in"  # a one-time sign-in link for a member
     NETWORK_CONTACT = "network_contact"  # a member wrote to another; Reply-To is the sender

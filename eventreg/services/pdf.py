@@ -2,6 +2,8 @@
 
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from flask import current_app, render_template
 from weasyprint import CSS, HTML
@@ -29,14 +31,23 @@ def render_pdf(html: str, *, base_url: str | None = None, stylesheets: Sequence[
     """Render an HTML document to a tagged PDF/UA-1; its <title> and <html lang> become metadata.
 
     ``stylesheets`` are CSS texts applied after the document's own. Relative links and images
-    resolve against ``base_url`` (default: the static folder, e.g. ``<img src="img/x.png">``);
-    only ``data:`` URLs and files under that folder are ever loaded.
+    resolve against ``base_url``, a folder (a path or a ``file:`` URL; default: the static
+    folder, so ``<img src="img/x.png">`` works); only ``data:`` URLs and files under that
+    folder are ever loaded.
     """
-    root = Path(base_url or current_app.static_folder).resolve()
+    root = _folder(base_url or current_app.static_folder)
     fetcher = LocalOnlyFetcher(root)
     css = [CSS(string=sheet, url_fetcher=fetcher) for sheet in (PDF_FONT_CSS, *stylesheets)]
     document = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher)
     return document.write_pdf(stylesheets=css, pdf_variant="pdf/ua-1")
+
+
+def _folder(base: str | Path) -> Path:
+    """A folder given as a path or as a ``file:`` URL."""
+    text = str(base)
+    if text.startswith("file:"):
+        return Path(url2pathname(urlparse(text).path)).resolve()
+    return Path(text).resolve()
 
 
 def render_pdf_template(template: str, **context) -> bytes:

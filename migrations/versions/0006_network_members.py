@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0006_network_members"
-down_revision = "0009_hardening_session_version"
+down_revision = "0010_after_materials"
 branch_labels = None
 depends_on = None
 
@@ -24,6 +24,9 @@ MESSAGE_KINDS = [
     "reminder",
     "organiser_message",
     "manage_link",
+    "materials_available",
+    "feedback_request",
+    "certificate",
 ]
 NETWORK_KINDS = ["network_confirm", "network_sign_in", "network_contact", "network_announcement"]
 
