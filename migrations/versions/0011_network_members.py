@@ -1,6 +1,6 @@
 """network of practice: members, topics, contact requests, practices
 
-Revision ID: 0006_network_members
+Revision ID: 0011_network_members
 Revises: 0005
 Create Date: 2026-11-30 04:26:28.147028
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0006_network_members"
+revision = "0011_network_members"
 down_revision = "0010_after_materials"
 branch_labels = None
 depends_on = None
