@@ -288,6 +288,8 @@ def outbox_list():
 def outbox_message(message_id):
     """One message as the registrant receives it."""
     message = db.get_or_404(OutboxMessage, message_id)
+    if message.kind.is_private:
+        abort(404)
     return render_template(
         "admin/outbox_message.html",
         message=message,
@@ -303,6 +305,8 @@ def outbox_eml(message_id):
     message = db.get_or_404(OutboxMessage, message_id)
     if message.is_erased:
         abort(410)
+    if message.kind.is_private:
+        abort(404)
     return Response(
         build_message(message).as_bytes(),
         mimetype="message/rfc822",

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..formatting import event_date, event_time
 from ..models import Certificate, Event, EventMode, MessageKind, OutboxMessage
 from ..urls import site_context
-from . import calendar, tickets
+from . import calendar, network_mail, tickets
 from .certificate_pdf import certificate_filename, certificate_pdf
 from .contact import reply_address
 from .join_links import join_url
@@ -51,6 +51,8 @@ NOTICES = {
 
 def build_message(outbox: OutboxMessage) -> MailMessage:
     """Render an outbox entry into a complete e-mail, in the registrant's language."""
+    if outbox.kind.is_network:
+        return network_mail.build_message(outbox)
     registration = outbox.registration
     registrant = registration.registrant
     event = registration.event
