@@ -1,7 +1,7 @@
 """The data model; import models from here."""
 
 from .audit import AuditEntry
-from .event import Event, EventKind, EventMode, EventStatus, RegistrationWindow
+from .event import AgendaDay, Event, EventDay, EventKind, EventMode, EventStatus, RegistrationWindow
 from .outbox import MessageKind, MessageStatus, OutboxMessage
 from .registration import (
     Registrant,
@@ -14,9 +14,11 @@ from .types import utcnow
 from .user import ApiToken, Role, User, event_staff
 
 __all__ = [
+    "AgendaDay",
     "ApiToken",
     "AuditEntry",
     "Event",
+    "EventDay",
     "EventKind",
     "EventMode",
     "EventStatus",

@@ -14,6 +14,7 @@ from ..database import write_transaction
 from ..extensions import db
 from ..models import Event, EventKind, EventMode
 from . import audit
+from .agenda import AgendaError, check_days, days_from_spec
 from .events import apply_changes
 from .registrations import fill_from_waitlist
 
@@ -132,4 +133,15 @@ def _event_values(entry: dict[str, Any], index: int) -> dict[str, Any]:
         raise ProgrammeError(f"{where}: ends_at must be after starts_at")
     if values["registration_closes_at"] <= values["registration_opens_at"]:
         raise ProgrammeError(f"{where}: registration must close after it opens")
+    values["agenda"] = _agenda(entry, values, where)
     return values
+
+
+def _agenda(entry: dict[str, Any], values: dict[str, Any], where: str) -> list:
+    """The ``[[events.days]]`` of a multi-day event, checked against its start and end."""
+    try:
+        days = days_from_spec(entry.get("days", []), ZoneInfo(values["timezone"]))
+        check_days(days, values["starts_at"], values["ends_at"])
+    except AgendaError as exc:
+        raise ProgrammeError(f"{where}: {exc}") from exc
+    return days
