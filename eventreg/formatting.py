@@ -33,6 +33,18 @@ def event_time(event) -> str:
     return f"{times} ({zone}, {event.timezone})"
 
 
+def day_line(day) -> str:
+    """One day of a multi-day event: its date, hours and title (``Wednesday 24 March 2027,
+    09:00 – 18:00: Site visits``), in the event's zone."""
+    start, end = day.local_starts_at, day.local_ends_at
+    locale = get_locale()
+    hours = (
+        f"{format_time(start, 'short', locale=locale)} – {format_time(end, 'short', locale=locale)}"
+    )
+    line = f"{format_date(start, 'full', locale=locale)}, {hours}"
+    return f"{line}: {day.title}" if day.title else line
+
+
 def local_title(event) -> str:
     """The event's title in the reader's language (English when not translated)."""
     return event.text_in("title", str(get_locale()))
@@ -68,6 +80,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(STATUS_LABELS, "status_labels")
     app.add_template_filter(event_date)
     app.add_template_filter(event_time)
+    app.add_template_filter(day_line)
     app.add_template_filter(datetime_in)
     app.add_template_filter(local_title)
     app.add_template_filter(local_description)

@@ -21,8 +21,17 @@ from ..config import LANGUAGES
 from ..forms import Form
 from ..models import EventKind, EventMode, EventStatus
 from ..public.forms import ConsentForm, MultiCheckboxField, max_length, single_line, strip
+from ..services.agenda import AgendaError, agenda_text, check_days, days_from_text
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def text_block(value):
+    """A textarea's text with the browser's CRLF line endings as LF, so that saving an
+    unchanged form compares equal to what is stored."""
+    if not isinstance(value, str):
+        return value
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 class RetryForm(Form):
@@ -57,7 +66,9 @@ class EventForm(Form):
     title = StringField(
         _l("Title"), filters=[strip], validators=[DataRequired(), max_length(200), single_line]
     )
-    description = TextAreaField(_l("Description"), filters=[strip], validators=[max_length(5000)])
+    description = TextAreaField(
+        _l("Description"), filters=[text_block], validators=[max_length(5000)]
+    )
     kind = SelectField(
         _l("Kind"),
         choices=[
@@ -75,6 +86,11 @@ class EventForm(Form):
     timezone = SelectField(_l("Time zone"), default="Europe/Brussels")
     starts_at = DateTimeLocalField(_l("Starts"), format=LOCAL_FORMAT, validators=[DataRequired()])
     ends_at = DateTimeLocalField(_l("Ends"), format=LOCAL_FORMAT, validators=[DataRequired()])
+    agenda = TextAreaField(
+        _l("Days (an event over several days: one day a line)"),
+        filters=[text_block],
+        validators=[max_length(5000)],
+    )
     city = StringField(
         _l("City (in person)"), filters=[strip], validators=[max_length(120), single_line]
     )
@@ -110,6 +126,21 @@ class EventForm(Form):
         if self.starts_at.data and field.data and field.data <= self.starts_at.data:
             raise ValidationError(_l("The event must end after it starts."))
 
+    def validate_agenda(self, field):
+        if not (field.data and self.starts_at.data and self.ends_at.data):
+            return
+        if self.timezone.data not in self.timezone.choices:
+            return  # the time zone field says what is wrong
+        zone = ZoneInfo(self.timezone.data)
+        try:
+            check_days(
+                days_from_text(field.data, zone),
+                self.starts_at.data.replace(tzinfo=zone),
+                self.ends_at.data.replace(tzinfo=zone),
+            )
+        except AgendaError as exc:
+            raise ValidationError(str(exc)) from exc
+
     def validate_registration_closes_at(self, field):
         opens = self.registration_opens_at.data
         if opens and field.data and field.data <= opens:
@@ -136,6 +167,7 @@ class EventForm(Form):
             "host_partner": self.host_partner.data,
             "capacity": self.capacity.data,
             "translations": self._translations(),
+            "agenda": days_from_text(self.agenda.data, zone),
         }
         for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
             values[name] = getattr(self, name).data.replace(tzinfo=zone)
@@ -178,6 +210,7 @@ class EventForm(Form):
         self.mode.data = event.mode.value
         for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
             getattr(self, name).data = _local(getattr(event, name), event.zone)
+        self.agenda.data = agenda_text(event)
         self.publish.data = event.status is EventStatus.PUBLISHED
         for code, texts in (event.translations or {}).items():
             for name, text in texts.items():
@@ -194,7 +227,7 @@ for _code in TRANSLATED:
     setattr(
         EventForm,
         f"description_{_code}",
-        TextAreaField(_l("Description"), filters=[strip], validators=[max_length(5000)]),
+        TextAreaField(_l("Description"), filters=[text_block], validators=[max_length(5000)]),
     )
 
 
