@@ -2,7 +2,7 @@
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -96,5 +96,7 @@ def check_days(days: Sequence[AgendaDay], starts_at: datetime, ends_at: datetime
 
 def _day(day: date, start: time, end: time, title: str | None, zone: ZoneInfo) -> AgendaDay:
     return AgendaDay(
-        datetime.combine(day, start, tzinfo=zone), datetime.combine(day, end, tzinfo=zone), title
+        datetime.combine(day, start, tzinfo=zone).astimezone(UTC),
+        datetime.combine(day, end, tzinfo=zone).astimezone(UTC),
+        title,
     )

@@ -2,7 +2,7 @@
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -118,7 +118,7 @@ def _event_values(entry: dict[str, Any], index: int) -> dict[str, Any]:
             raise ProgrammeError(
                 f"{where}: {name} must be a local date-time such as 2027-03-24T09:00"
             )
-        values[name] = value.replace(tzinfo=zone)
+        values[name] = value.replace(tzinfo=zone).astimezone(UTC)
     for name in _OPTIONAL:
         values[name] = entry.get(name)
     values["description"] = (values["description"] or "").strip()
