@@ -154,7 +154,9 @@ def test_changed_time_sends_an_update_with_the_same_uid_and_a_higher_sequence(
     assert calendar_of(update)[1]["METHOD"] == "REQUEST"
     assert after["UID"] == before["UID"]
     assert int(after["SEQUENCE"]) == int(before["SEQUENCE"]) + 1
-    assert after["DTSTART"].dt.astimezone(ZoneInfo("Europe/Lisbon")).time().isoformat() == "10:30:00"
+    assert (
+        after["DTSTART"].dt.astimezone(ZoneInfo("Europe/Lisbon")).time().isoformat() == "10:30:00"
+    )
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,15 @@ from ..extensions import db
 from ..models import ApiToken, Role, User, utcnow
 from ..models.user import hash_token
 
+MIN_PASSWORD_LENGTH = 10
+
 
 class AccountError(ValueError):
     """An account operation the rules refuse."""
+
+
+class WrongPassword(AccountError):
+    """The current password given does not match."""
 
 
 def create_user(email: str, role: Role | str, password: str) -> User:
@@ -21,13 +27,38 @@ def create_user(email: str, role: Role | str, password: str) -> User:
     role = Role(role)
     if db.session.scalar(select(User).where(User.email == email)):
         raise AccountError(f"an account for {email} already exists")
-    if len(password) < 10:
-        raise AccountError("the password must have at least 10 characters")
+    check_new_password(password)
     user = User(email=email, role=role)
     user.set_password(password)
     with write_transaction():
         db.session.add(user)
     return user
+
+
+def check_new_password(password: str) -> None:
+    """Refuse a password too short to be safe."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def set_password(user: User, password: str) -> None:
+    """Give the account a new password: the one place where a password changes."""
+    check_new_password(password)
+    with write_transaction():
+        locked = db.session.scalars(
+            select(User)
+            .where(User.id == user.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
+        locked.set_password(password)
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """A staff member replaces their password, proving they know the current one."""
+    if not user.check_password(current):
+        raise WrongPassword()
+    set_password(user, new)
 
 
 def assign_checkin_events(user: User, events: list) -> None:
