@@ -1,4 +1,4 @@
-"""gunicorn settings for `gunicorn wsgi:app` (scripts/run uses them; override with GUNICORN_* env)."""
+"""gunicorn settings for `gunicorn wsgi:app` (scripts/run uses them; GUNICORN_* env overrides)."""
 
 import os
 

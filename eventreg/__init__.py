@@ -6,14 +6,14 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, formatting, security
+from . import cli, database, formatting, security
 from .admin.routes import bp as admin_bp
 from .api.routes import bp as api_bp
 from .attendance.routes import bp as attendance_bp
 from .auth.routes import bp as auth_bp
 from .checkin.routes import bp as checkin_bp
 from .config import DefaultConfig
-from .database import configure_engine, render_migration_item
+from .database import render_migration_item
 from .errors.handlers import bp as errors_bp
 from .extensions import babel, cache, csrf, db, limiter, login_manager, mail, migrate
 from .i18n import select_locale
@@ -68,8 +68,7 @@ def _require_secret_key(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
-    with app.app_context():
-        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    database.init_app(app)
     migrate.init_app(
         app,
         db,

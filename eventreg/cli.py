@@ -3,16 +3,26 @@
 import secrets
 import signal
 import time
+from datetime import datetime
+from enum import Enum
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
+from flask_migrate import upgrade
 
 from .models import Role
 from .services import accounts, outbox, privacy
 from .services.backup import BackupError, backup_database
-from .services.programme import SHIPPED_PROGRAMME, ProgrammeError, load_programme
+from .services.programme import (
+    SHIPPED_PROGRAMME,
+    ProgrammeError,
+    apply_update,
+    load_programme,
+    plan_update,
+)
 from .services.reminders import queue_reminders
 
 programme_cli = AppGroup("programme", help="Load the programme of events.")
@@ -25,16 +35,78 @@ privacy_cli = AppGroup("privacy", help="Personal data: purge after the retention
 @click.argument(
     "file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-def programme_load(file: Path | None):
-    """Create or update events from FILE (default: the shipped programme)."""
+@click.option("--update", is_flag=True, help="Show how FILE would change existing events.")
+@click.option("--yes", is_flag=True, help="With --update: apply what is shown.")
+@click.option(
+    "--overwrite-edits",
+    is_flag=True,
+    help="With --update: also replace fields changed in the organiser area since the last load.",
+)
+def programme_load(file: Path | None, update: bool, yes: bool, overwrite_edits: bool):
+    """Create the events of FILE (default: the shipped programme) that do not exist yet.
+
+    Existing events keep what organisers did. --update lists, per event, each field the file
+    would change (old -> new) and the e-mails that would follow; --yes applies it.
+    """
+    if (yes or overwrite_edits) and not update:
+        raise click.UsageError("--yes and --overwrite-edits go with --update")
+    path = file or SHIPPED_PROGRAMME
     try:
-        report = load_programme(file or SHIPPED_PROGRAMME)
+        if update:
+            _update_programme(path, apply=yes, overwrite_edits=overwrite_edits)
+            return
+        report = load_programme(path)
     except ProgrammeError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
-        f"Programme loaded: {len(report.created)} created, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged."
+        f"Programme loaded: {len(report.created)} created, {len(report.existing)} already "
+        "there (kept as they are; see --update)."
     )
+
+
+def _update_programme(path: Path, *, apply: bool, overwrite_edits: bool) -> None:
+    plan = plan_update(path, overwrite_edits=overwrite_edits)
+    for line in _describe(plan, overwrite_edits=overwrite_edits):
+        click.echo(line)
+    if plan.is_empty:
+        click.echo("The events match the file: nothing to do.")
+    elif not apply:
+        click.echo("Nothing changed. Run again with --yes to apply this.")
+    else:
+        applied = apply_update(path, overwrite_edits=overwrite_edits)
+        click.echo(f"Applied: {len(applied.missing)} created, {len(applied.updates)} updated.")
+
+
+def _describe(plan, *, overwrite_edits: bool) -> list[str]:
+    """The plan as lines for the operator: per event, old -> new and the e-mails to follow."""
+    lines = [f"{slug}: new event, would be created" for slug in plan.missing]
+    for update in plan.updates:
+        lines.append(f"{update.slug}:")
+        for change in update.changes:
+            old, new = (_shown(v, update.timezone) for v in (change.old, change.new))
+            lines.append(f"  {change.name}: {old} -> {new}")
+            if change.edited:
+                lines.append(
+                    "    conflict: changed in the organiser area since the last load; "
+                    + ("overwritten" if overwrite_edits else "kept (--overwrite-edits replaces it)")
+                )
+        mails = []
+        if update.invitations:
+            mails.append(f"{update.invitations} 'event changed' e-mail(s) with updated invitations")
+        if update.promotions:
+            mails.append(f"{update.promotions} confirmation(s) for people on the waiting list")
+        lines.append("  e-mails: " + ("; ".join(mails) or "none"))
+    return lines
+
+
+def _shown(value, timezone: str) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(ZoneInfo(timezone)).strftime(f"%Y-%m-%d %H:%M ({timezone})")
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, str) and len(value) > 70:
+        value = value[:67] + "..."
+    return repr(value)
 
 
 @users_cli.command("create")
@@ -159,7 +231,21 @@ def backup(path: Path | None):
     click.echo(f"Backup written to {written}")
 
 
+@click.command("prepare")
+@with_appcontext
+@click.pass_context
+def prepare(ctx: click.Context):
+    """What scripts/run does before serving: migrate, create missing events, a first account.
+
+    Safe on every start: an existing event is never changed and no e-mail is queued.
+    """
+    upgrade()
+    ctx.invoke(programme_load)
+    ctx.invoke(users_ensure_organiser)
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(prepare)
     app.cli.add_command(programme_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)

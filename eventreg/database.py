@@ -3,14 +3,28 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any, TypeVar
 
-from sqlalchemy import event
+from flask import Flask
+from sqlalchemy import Select, event, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from .extensions import db
 from .models.types import UTCDateTime
 
 _wants_write_lock: ContextVar[bool] = ContextVar("wants_write_lock", default=False)
+_DEPTH = "write_transaction_depth"  # in Session.info: how many write_transaction blocks are open
+_FLUSHED = "flushed_writes"  # in Session.info: the open transaction has flushed changes
+T = TypeVar("T")
+M = TypeVar("M")
+
+
+def init_app(app: Flask) -> None:
+    """Set up the engine for our write transactions and watch sessions for unowned writes."""
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    track_writes()
 
 
 def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
@@ -35,24 +49,90 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock.get() else "BEGIN")
 
 
+class UnownedWork(RuntimeError):
+    """Changes were made outside any write transaction; committing them would hide where."""
+
+
 @contextmanager
 def write_transaction() -> Iterator[None]:
-    """Run the block in one transaction that holds the write lock from its first statement.
+    """Run the block as one use case: one transaction that holds the write lock throughout.
 
     On SQLite the transaction starts with BEGIN IMMEDIATE, so two writers never read the same
-    snapshot and then collide; on PostgreSQL callers lock the rows they decide on
-    (``with_for_update``). Commits at the end, rolls back on any exception.
+    snapshot and then collide; on PostgreSQL the rules lock the rows they decide on
+    (``locking``). The outermost block commits at its end and rolls back on any exception. A
+    block inside another joins it through a savepoint: it never commits, and if it raises only
+    its own work is undone before the exception reaches the outer block.
     """
     session = db.session()
+    if session.info.get(_DEPTH):
+        session.info[_DEPTH] += 1
+        try:
+            with session.begin_nested():
+                yield
+        finally:
+            session.info[_DEPTH] -= 1
+        return
     if session.in_transaction():
-        # A read-only snapshot from earlier in the request; a write lock needs a fresh one.
+        # A read-only snapshot from earlier in the request: end it so that the write lock and
+        # every read below see the database as it is now. Never commit work it did not start.
+        if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED):
+            raise UnownedWork("changes were made outside write_transaction()")
         session.commit()
     token = _wants_write_lock.set(True)
+    session.info[_DEPTH] = 1
     try:
         with session.begin():
             yield
     finally:
+        session.info.pop(_DEPTH, None)
         _wants_write_lock.reset(token)
+
+
+def in_write_transaction() -> bool:
+    """Whether the current session is inside ``write_transaction()``."""
+    return bool(db.session().info.get(_DEPTH))
+
+
+def locking(statement: Select[T], *, of: Any = None) -> Select[T]:
+    """The statement with its rows locked and re-read: the decision is taken on them as they are.
+
+    ``populate_existing`` overwrites what objects already loaded in the session hold, so a
+    value read before the lock (another worker may have changed it since) is never used.
+    On SQLite the write transaction's BEGIN IMMEDIATE is the lock; on PostgreSQL
+    ``FOR UPDATE`` (of the ``of`` tables only, when given).
+    """
+    if not in_write_transaction():
+        raise RuntimeError("rows are locked only inside write_transaction()")
+    return statement.with_for_update(of=of).execution_options(populate_existing=True)
+
+
+def lock(instance: M) -> M:
+    """Lock one loaded row and read it again inside the write transaction."""
+    model = type(instance)
+    return db.session.scalars(locking(select(model).where(model.id == instance.id))).one()
+
+
+def track_writes() -> None:
+    """Remember that the session's transaction flushed writes, to refuse committing them blind."""
+    if event.contains(Session, "after_flush", _remember_flush):
+        return
+    event.listen(Session, "after_flush", _remember_flush)
+    event.listen(Session, "do_orm_execute", _remember_bulk_write)
+    event.listen(Session, "after_transaction_end", _forget_flush)
+
+
+def _remember_flush(session: Session, _context) -> None:
+    session.info[_FLUSHED] = True
+
+
+def _remember_bulk_write(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_FLUSHED] = True
+
+
+def _forget_flush(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_FLUSHED, None)
 
 
 def render_migration_item(type_, obj, autogen_context):

@@ -7,13 +7,25 @@ import pytest
 from sqlalchemy import select
 
 from eventreg.extensions import db
-from eventreg.models import Event, EventKind, EventMode, RegistrationStatus, utcnow
+from eventreg.models import (
+    Event,
+    EventKind,
+    EventMode,
+    MessageKind,
+    OutboxMessage,
+    RegistrationStatus,
+    utcnow,
+)
+from eventreg.services.events import update_event
 from eventreg.services.programme import (
     SHIPPED_PROGRAMME,
     ProgrammeError,
+    apply_update,
     load_programme,
+    plan_update,
     read_programme,
 )
+from tests.admin_forms import edit_form
 
 
 def events_by_slug():
@@ -55,40 +67,103 @@ def test_loading_twice_changes_nothing(app):
     load_programme()
     before = {slug: e.updated_at for slug, e in events_by_slug().items()}
     report = load_programme()
-    assert report.created == [] and report.updated == []
-    assert len(report.unchanged) == 6
+    assert report.created == [] and len(report.existing) == 6
     db.session.expire_all()
     assert {slug: e.updated_at for slug, e in events_by_slug().items()} == before
 
 
-def test_loading_an_edited_file_updates_the_event(app, tmp_path):
-    load_programme()
-    edited = tmp_path / "programme.toml"
+def edited_programme(tmp_path, *replacements):
+    path = tmp_path / "programme.toml"
     text = SHIPPED_PROGRAMME.read_text(encoding="utf-8")
-    edited.write_text(
-        text.replace('venue = "Palazzo Frizzoni', 'venue = "Sala Consiliare'), "utf-8"
-    )
+    for old, new in replacements:
+        assert old in text
+        text = text.replace(old, new, 1)
+    path.write_text(text, "utf-8")
+    return path
+
+
+def test_loading_an_edited_file_leaves_existing_events_alone(app, tmp_path):
+    load_programme()
+    edited = edited_programme(tmp_path, ('venue = "Palazzo Frizzoni', 'venue = "Sala Consiliare'))
     report = load_programme(edited)
-    assert report.updated == ["mission-bergamo"]
+    assert report.created == []
     db.session.expire_all()
-    assert events_by_slug()["mission-bergamo"].venue.startswith("Sala Consiliare")
+    assert events_by_slug()["mission-bergamo"].venue.startswith("Palazzo Frizzoni")
+
+
+def test_update_plan_lists_each_changed_field_with_the_mail_that_follows(app, tmp_path, sign_up):
+    load_programme()
+    bergamo = events_by_slug()["mission-bergamo"]
+    sign_up(bergamo)
+    sign_up(bergamo)
+    edited = edited_programme(
+        tmp_path,
+        ('venue = "Palazzo Frizzoni', 'venue = "Sala Consiliare'),
+        ("capacity = 40", "capacity = 45"),
+    )
+    plan = plan_update(edited)
+    (update,) = plan.updates
+    assert update.slug == "mission-bergamo"
+    assert {c.name for c in update.changes} == {"venue", "capacity"}
+    assert not update.conflicts
+    assert update.invitations == 2 and update.promotions == 0
+    db.session.expire_all()
+    assert events_by_slug()["mission-bergamo"].capacity == 40  # a plan changes nothing
+
+    apply_update(edited)
+    db.session.expire_all()
+    bergamo = events_by_slug()["mission-bergamo"]
+    assert bergamo.venue.startswith("Sala Consiliare") and bergamo.capacity == 45
+    assert plan_update(edited).is_empty
 
 
 def test_a_larger_capacity_in_the_file_promotes_the_waiting_list(app, tmp_path, sign_up):
-    path = tmp_path / "programme.toml"
-    path.write_text(
-        SHIPPED_PROGRAMME.read_text(encoding="utf-8").replace("capacity = 40", "capacity = 1"),
-        "utf-8",
-    )
+    path = edited_programme(tmp_path, ("capacity = 40", "capacity = 1"))
     load_programme(path)
     bergamo = events_by_slug()["mission-bergamo"]
     first, second = sign_up(bergamo), sign_up(bergamo)
     assert second.registrations[0].status is RegistrationStatus.WAITLISTED
     path.write_text(path.read_text("utf-8").replace("capacity = 1", "capacity = 2", 1), "utf-8")
-    load_programme(path)
+    (update,) = plan_update(path).updates
+    assert update.promotions == 1 and update.invitations == 0
+    apply_update(path)
     db.session.expire_all()
     assert first.registrations[0].status is RegistrationStatus.CONFIRMED
     assert second.registrations[0].status is RegistrationStatus.CONFIRMED
+
+
+def test_fields_an_organiser_changed_are_conflicts_kept_unless_overwritten(
+    app, tmp_path, make_user
+):
+    load_programme()
+    bergamo = events_by_slug()["mission-bergamo"]
+    update_event(bergamo, {"capacity": 3}, actor=make_user("organiser"))
+    edited = edited_programme(
+        tmp_path,
+        ("capacity = 40", "capacity = 45"),
+        ('venue = "Palazzo Frizzoni', 'venue = "Sala Consiliare'),
+    )
+    (update,) = plan_update(edited).updates
+    assert [(c.name, c.old, c.new) for c in update.conflicts] == [("capacity", 3, 45)]
+    apply_update(edited)
+    db.session.expire_all()
+    bergamo = events_by_slug()["mission-bergamo"]
+    assert bergamo.capacity == 3 and bergamo.venue.startswith("Sala Consiliare")
+    assert [c.name for c in plan_update(edited).updates[0].conflicts] == ["capacity"]
+
+    apply_update(edited, overwrite_edits=True)
+    db.session.expire_all()
+    assert events_by_slug()["mission-bergamo"].capacity == 45
+
+
+def test_events_from_before_the_record_treat_every_difference_as_an_edit(app, tmp_path):
+    load_programme()
+    bergamo = events_by_slug()["mission-bergamo"]
+    bergamo.programme_values = None  # as migrated from a release that kept no record
+    db.session.commit()
+    edited = edited_programme(tmp_path, ("capacity = 40", "capacity = 45"))
+    (update,) = plan_update(edited).updates
+    assert [c.name for c in update.conflicts] == ["capacity"]
 
 
 @pytest.mark.parametrize(
@@ -117,7 +192,7 @@ def test_cli_loads_the_programme(runner):
     assert result.exit_code == 0, result.output
     assert "6 created" in result.output
     result = runner.invoke(args=["programme", "load"])
-    assert "0 created, 0 updated, 6 unchanged" in result.output
+    assert "0 created, 6 already there" in result.output
 
 
 def test_cli_reports_a_broken_file(runner, tmp_path):
@@ -126,3 +201,82 @@ def test_cli_reports_a_broken_file(runner, tmp_path):
     result = runner.invoke(args=["programme", "load", str(path)])
     assert result.exit_code != 0
     assert "missing" in result.output
+
+
+def test_restarting_the_service_keeps_organiser_edits_and_sends_nothing(
+    client, runner, auth, make_user
+):
+    """An organiser moves Bergamo and shrinks it; scripts/run starts twice; nothing reverts."""
+    assert runner.invoke(args=["prepare"]).exit_code == 0
+    bergamo = events_by_slug()["mission-bergamo"]
+    auth.login(make_user("organiser", "lead@example.org").email)
+    form = edit_form(
+        bergamo, capacity="3", starts_at=bergamo.local_starts_at.strftime("%Y-%m-%dT09:30")
+    )
+    assert client.post(f"/admin/events/{bergamo.slug}/edit", data=form).status_code == 302
+    outbox = outbox_rows()
+
+    for _ in range(2):  # what scripts/run runs before serving, on each start
+        result = runner.invoke(args=["prepare"])
+        assert result.exit_code == 0, result.output
+        assert "0 created, 6 already there" in result.output
+
+    db.session.expire_all()
+    bergamo = events_by_slug()["mission-bergamo"]
+    assert bergamo.capacity == 3
+    assert (bergamo.local_starts_at.hour, bergamo.local_starts_at.minute) == (9, 30)
+    assert outbox_rows() == outbox
+
+
+def test_update_without_yes_shows_the_changes_and_conflicts_and_applies_nothing(
+    client, runner, auth, make_user, sign_up, tmp_path
+):
+    runner.invoke(args=["programme", "load"])
+    bergamo = events_by_slug()["mission-bergamo"]
+    sign_up(bergamo)
+    auth.login(make_user("organiser").email)
+    assert (
+        client.post(
+            f"/admin/events/{bergamo.slug}/edit", data=edit_form(bergamo, capacity="3")
+        ).status_code
+        == 302
+    )
+    edited = edited_programme(
+        tmp_path,
+        ("starts_at = 2027-03-24T09:00:00", "starts_at = 2027-03-24T10:30:00"),
+        ("capacity = 40", "capacity = 45"),
+    )
+    outbox = outbox_rows()
+
+    result = runner.invoke(args=["programme", "load", str(edited), "--update"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "mission-bergamo:" in lines
+    assert "  starts_at: 2027-03-24 09:00 (Europe/Rome) -> 2027-03-24 10:30 (Europe/Rome)" in lines
+    assert "  capacity: 3 -> 45" in lines
+    assert any(line.strip().startswith("conflict: changed in the organiser area") for line in lines)
+    assert "  e-mails: 1 'event changed' e-mail(s) with updated invitations" in lines
+    assert "Nothing changed. Run again with --yes to apply this." in lines
+    db.session.expire_all()
+    assert events_by_slug()["mission-bergamo"].capacity == 3
+    assert outbox_rows() == outbox
+
+    result = runner.invoke(args=["programme", "load", str(edited), "--update", "--yes"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    bergamo = events_by_slug()["mission-bergamo"]
+    assert bergamo.capacity == 3  # the organiser's edit is kept
+    assert bergamo.local_starts_at.hour == 10
+    assert [kind for kind, _ in outbox_rows()[len(outbox) :]] == [MessageKind.EVENT_CHANGED]
+
+
+def test_yes_without_update_is_refused(runner):
+    result = runner.invoke(args=["programme", "load", "--yes"])
+    assert result.exit_code == 2
+    assert "--update" in result.output
+
+
+def outbox_rows():
+    return db.session.execute(
+        select(OutboxMessage.kind, OutboxMessage.registration_id).order_by(OutboxMessage.id)
+    ).all()

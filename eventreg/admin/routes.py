@@ -82,12 +82,12 @@ def edit_event(slug):
         form.load(event)
     if form.validate_on_submit():
         try:
-            changed = events.update_event(event, form.event_values(), actor=current_user)
+            changed = events.update_event(
+                event, form.event_values(), actor=current_user, publish=form.publish.data
+            )
         except events.SlugTaken:
             form.slug.errors.append(_("Another event already has this slug."))
         else:
-            if form.publish.data:
-                events.publish_event(event, actor=current_user)
             flash(_("Saved: %(count)d field(s) changed.", count=len(changed)), "success")
             return redirect(url_for(".event", slug=event.slug))
     return render_template("admin/event_form.html", form=form, event=event), _status(form)

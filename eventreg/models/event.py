@@ -81,6 +81,9 @@ class Event(db.Model):
     online_url: Mapped[str | None] = mapped_column(String(500))
     # Titles and descriptions in other languages: {"it": {"title": ..., "description": ...}}.
     translations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    # The values the programme file gave the event when it was last loaded (JSON, times in
+    # UTC): a field that differs from them was changed since, by an organiser.
+    programme_values: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[EventStatus] = mapped_column(
         enum_column(EventStatus), default=EventStatus.PUBLISHED, server_default="published"
     )

@@ -18,7 +18,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
-from ..database import write_transaction
+from ..database import locking, write_transaction
 from ..extensions import db
 from ..models import Event, Registrant, Registration, RegistrationStatus, User
 from . import audit
@@ -126,13 +126,13 @@ def apply_import(
     changed = 0
     with write_transaction():
         locked = db.session.scalars(
-            select(Registration)
-            .where(Registration.id.in_(list(joins)))
-            .where(Registration.event_id == event.id)
-            .where(Registration.status == RegistrationStatus.CONFIRMED)
-            .order_by(Registration.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+            locking(
+                select(Registration)
+                .where(Registration.id.in_(list(joins)))
+                .where(Registration.event_id == event.id)
+                .where(Registration.status == RegistrationStatus.CONFIRMED)
+                .order_by(Registration.id)
+            )
         )
         for registration in locked:
             joined_at = joins[registration.id]

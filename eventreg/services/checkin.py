@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from ..database import write_transaction
+from ..database import locking, write_transaction
 from ..extensions import db
 from ..models import Event, Registrant, Registration, RegistrationStatus, User, utcnow
 from . import audit
@@ -150,14 +150,15 @@ def _locked(condition: ColumnElement[bool]) -> Registration | None:
     them, and lazy loads were a fifth of a scan's time. Only the registration row is locked.
     """
     return db.session.scalar(
-        select(Registration)
-        .where(condition)
-        .options(
-            joinedload(Registration.registrant, innerjoin=True),
-            joinedload(Registration.checked_in_by),
+        locking(
+            select(Registration)
+            .where(condition)
+            .options(
+                joinedload(Registration.registrant, innerjoin=True),
+                joinedload(Registration.checked_in_by),
+            ),
+            of=Registration,
         )
-        .with_for_update(of=Registration)
-        .execution_options(populate_existing=True)
     )
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..database import write_transaction
+from ..database import lock, write_transaction
 from ..extensions import db
 from ..models import (
     Event,
@@ -80,10 +80,15 @@ def create_event(values: dict[str, Any], *, actor: User) -> Event:
     return event
 
 
-def update_event(event: Event, values: dict[str, Any], *, actor: User) -> set[str]:
-    """Change an event: a moved time or place sends new invitations, more seats fill the queue."""
+def update_event(
+    event: Event, values: dict[str, Any], *, actor: User, publish: bool = False
+) -> set[str]:
+    """Change an event, and publish it if asked, as one use case.
+
+    A moved time or place sends new invitations; more seats let the waiting list in.
+    """
     with write_transaction():
-        locked = _lock(event)
+        locked = lock(event)
         if values.get("slug", locked.slug) != locked.slug and db.session.scalar(
             select(Event.id).where(Event.slug == values["slug"])
         ):
@@ -91,15 +96,17 @@ def update_event(event: Event, values: dict[str, Any], *, actor: User) -> set[st
         changed = apply_changes(locked, values)
         if changed:
             audit.record("event_updated", event=locked, actor=actor, fields=sorted(changed))
-    if "capacity" in changed:
-        fill_from_waitlist(locked, actor=actor)
+        if "capacity" in changed:
+            fill_from_waitlist(locked, actor=actor)
+        if publish:
+            publish_event(locked, actor=actor)
     return changed
 
 
 def publish_event(event: Event, *, actor: User) -> None:
     """Make a draft visible and open for registration in its window."""
     with write_transaction():
-        locked = _lock(event)
+        locked = lock(event)
         if locked.status is EventStatus.DRAFT:
             locked.status = EventStatus.PUBLISHED
             audit.record("event_published", event=locked, actor=actor)
@@ -108,7 +115,7 @@ def publish_event(event: Event, *, actor: User) -> None:
 def cancel_event(event: Event, *, actor: User) -> int:
     """Call an event off: every active registration is cancelled and told; returns how many."""
     with write_transaction():
-        locked = _lock(event)
+        locked = lock(event)
         if locked.is_cancelled:
             return 0
         locked.status = EventStatus.CANCELLED
@@ -139,15 +146,6 @@ def apply_changes(event: Event, values: dict[str, Any]) -> set[str]:
                 sequence=registration.next_calendar_sequence(),
             )
     return changed
-
-
-def _lock(event: Event) -> Event:
-    return db.session.scalars(
-        select(Event)
-        .where(Event.id == event.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
 
 
 def _registrations(event: Event, *statuses: RegistrationStatus) -> list[Registration]:

@@ -3,7 +3,7 @@
 from flask import url_for
 from sqlalchemy import select
 
-from ..database import write_transaction
+from ..database import lock, write_transaction
 from ..extensions import db
 from ..models import Registration, utcnow
 from .signed_links import sign, unsign
@@ -28,7 +28,8 @@ def registration_for_join_token(token: str) -> Registration | None:
 def record_join(registration: Registration) -> None:
     """Count the person as attending the online event (the first join counts)."""
     if registration.joined_online_at is not None:
-        return
+        return  # a recorded join is never removed: no need to ask the database again
     with write_transaction():
-        if registration.joined_online_at is None:  # re-read under the lock
-            registration.joined_online_at = utcnow()
+        locked = lock(registration)
+        if locked.joined_online_at is None:  # another worker may have recorded one meanwhile
+            locked.joined_online_at = utcnow()

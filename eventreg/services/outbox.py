@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, or_, select
 
-from ..database import write_transaction
+from ..database import lock, locking, write_transaction
 from ..extensions import db
 from ..models import MessageKind, MessageStatus, OutboxMessage, Registration, utcnow
 from .mail_transport import TransportError, open_transport
@@ -87,6 +87,9 @@ def deliver_all(max_rounds: int = 1000) -> DeliveryReport:
 def retry(message: OutboxMessage) -> None:
     """Put a failed message back in the queue, due now."""
     with write_transaction():
+        message = lock(message)
+        if not message.can_retry:  # another organiser retried it, or it was sent meanwhile
+            return
         message.status = MessageStatus.PENDING
         message.attempts = 0
         message.next_attempt_at = utcnow()
@@ -131,7 +134,9 @@ def _claim(batch_size: int) -> list[int]:
 
 def _record_sent(message_id: int) -> None:
     with write_transaction():
-        message = db.session.get(OutboxMessage, message_id)
+        message = db.session.scalars(
+            locking(select(OutboxMessage).where(OutboxMessage.id == message_id))
+        ).one()
         message.status = MessageStatus.SENT
         message.sent_at = utcnow()
         message.claimed_until = None
@@ -142,7 +147,9 @@ def _record_sent(message_id: int) -> None:
 def _record_failure(message_id: int, error: Exception) -> None:
     config = current_app.config
     with write_transaction():
-        message = db.session.get(OutboxMessage, message_id)
+        message = db.session.scalars(
+            locking(select(OutboxMessage).where(OutboxMessage.id == message_id))
+        ).one()
         message.attempts += 1
         message.last_error = str(error)[:2000]
         message.claimed_until = None

@@ -90,8 +90,8 @@ def export_data(registrant: Registrant) -> dict[str, Any]:
 
 def erase(registrant: Registrant, *, actor: User | None = None) -> None:
     """Cancel the person's registrations (seats go to the waiting lists) and anonymise them."""
-    cancel_all(registrant, actor=actor, notify=False)
     with write_transaction():
+        cancel_all(registrant, actor=actor, notify=False)
         _anonymise(registrant)
         for registration in registrant.registrations:
             audit.record("erased", registration=registration, actor=actor)
@@ -119,8 +119,8 @@ def expired(now: datetime | None = None) -> list[Registrant]:
 
 def purge(now: datetime | None = None) -> int:
     """Anonymise everyone past the retention period; returns how many people."""
-    people = expired(now)
     with write_transaction():
+        people = expired(now)  # read in the transaction that anonymises them
         for registrant in people:
             _anonymise(registrant)
             for registration in registrant.registrations:

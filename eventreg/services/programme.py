@@ -1,5 +1,13 @@
-"""Loading the programme file (TOML) into the database: idempotent, updates by slug."""
+"""The programme file (TOML): it seeds new events; changing existing ones is explicit.
 
+Once an event exists, the database (what organisers did in the organiser area) is the truth:
+``load_programme`` only creates the events that are missing. ``plan_update`` shows, field by
+field, how the file differs from the events and which e-mails applying it would send;
+``apply_update`` applies that plan. Each event remembers the values the file last gave it,
+so a field changed since (by an organiser) is a conflict, left alone unless overwritten.
+"""
+
+import enum
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -7,15 +15,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..config import LANGUAGES
-from ..database import write_transaction
+from ..database import locking, write_transaction
 from ..extensions import db
-from ..models import Event, EventKind, EventMode
+from ..models import Event, EventKind, EventMode, Registration, RegistrationStatus
 from . import audit
 from .agenda import AgendaError, check_days, days_from_spec
-from .events import apply_changes
+from .events import SCHEDULE_FIELDS, apply_changes
 from .registrations import fill_from_waitlist
 
 SHIPPED_PROGRAMME = Path(__file__).resolve().parent.parent / "data" / "programme.toml"
@@ -32,8 +40,48 @@ class ProgrammeError(ValueError):
 @dataclass
 class LoadReport:
     created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field the file would change: ``edited`` when it was changed since the last load."""
+
+    name: str
+    old: Any
+    new: Any
+    edited: bool
+
+
+@dataclass
+class EventUpdate:
+    """How the file differs from one existing event, and the e-mails applying it would send."""
+
+    slug: str
+    timezone: str
+    changes: list[FieldChange]
+    invitations: int = 0  # "event changed" e-mails with an updated calendar entry
+    promotions: int = 0  # confirmations for people let in from the waiting list
+
+    @property
+    def conflicts(self) -> list[FieldChange]:
+        return [change for change in self.changes if change.edited]
+
+    def to_apply(self, *, overwrite_edits: bool) -> list[FieldChange]:
+        """The changes that applying writes: organiser edits only when overwriting them."""
+        return [change for change in self.changes if overwrite_edits or not change.edited]
+
+
+@dataclass
+class UpdatePlan:
+    """What ``programme load --update`` shows and, with ``--yes``, applies."""
+
+    missing: list[str] = field(default_factory=list)
+    updates: list[EventUpdate] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.missing and not self.updates
 
 
 def read_programme(path: Path) -> list[dict[str, Any]]:
@@ -54,29 +102,132 @@ def read_programme(path: Path) -> list[dict[str, Any]]:
 
 
 def load_programme(path: Path = SHIPPED_PROGRAMME) -> LoadReport:
-    """Create or update the events of a programme file; loading it twice changes nothing."""
+    """Create the file's events that do not exist yet; existing events are never touched."""
     values_by_slug = {values["slug"]: values for values in read_programme(path)}
     report = LoadReport()
     with write_transaction():
-        existing = {
-            event.slug: event
-            for event in db.session.scalars(
-                select(Event).where(Event.slug.in_(values_by_slug)).with_for_update()
-            )
-        }
+        existing = set(db.session.scalars(select(Event.slug).where(Event.slug.in_(values_by_slug))))
         for slug, values in values_by_slug.items():
-            event = existing.get(slug)
-            if event is None:
-                db.session.add(Event(**values))
-                report.created.append(slug)
-            elif changed := apply_changes(event, values):
-                audit.record("event_updated", event=event, source=str(path), fields=sorted(changed))
-                report.updated.append(slug)
+            if slug in existing:
+                report.existing.append(slug)
             else:
-                report.unchanged.append(slug)
-    for slug in report.updated:  # a larger capacity lets people in from the waiting list
-        fill_from_waitlist(existing[slug])
+                _create(values, path)
+                report.created.append(slug)
     return report
+
+
+def plan_update(path: Path = SHIPPED_PROGRAMME, *, overwrite_edits: bool = False) -> UpdatePlan:
+    """How applying the file would change the events, field by field; changes nothing."""
+    values_by_slug = {values["slug"]: values for values in read_programme(path)}
+    events = db.session.scalars(
+        select(Event)
+        .where(Event.slug.in_(values_by_slug))
+        .execution_options(populate_existing=True)
+    ).all()
+    return _plan(values_by_slug, {event.slug: event for event in events}, overwrite_edits)
+
+
+def apply_update(path: Path = SHIPPED_PROGRAMME, *, overwrite_edits: bool = False) -> UpdatePlan:
+    """Create missing events and apply the file's changes to existing ones, in one transaction.
+
+    Fields changed since the last load are kept unless ``overwrite_edits``. The plan is made
+    again under the lock, so what is applied is what the database holds now; it is returned.
+    """
+    values_by_slug = {values["slug"]: values for values in read_programme(path)}
+    with write_transaction():
+        events = db.session.scalars(
+            locking(select(Event).where(Event.slug.in_(values_by_slug)).order_by(Event.id))
+        ).all()
+        by_slug = {event.slug: event for event in events}
+        plan = _plan(values_by_slug, by_slug, overwrite_edits)
+        for slug in plan.missing:
+            _create(values_by_slug[slug], path)
+        for (
+            slug,
+            event,
+        ) in by_slug.items():  # the file as loaded now is what later edits differ from
+            event.programme_values = _snapshot(values_by_slug[slug])
+        for update in plan.updates:
+            event = by_slug[update.slug]
+            chosen = {c.name: c.new for c in update.to_apply(overwrite_edits=overwrite_edits)}
+            apply_changes(event, chosen)
+            if chosen:
+                audit.record("event_updated", event=event, source=str(path), fields=sorted(chosen))
+            if "capacity" in chosen:
+                fill_from_waitlist(event)
+    return plan
+
+
+def _create(values: dict[str, Any], path: Path) -> None:
+    event = Event(**values, programme_values=_snapshot(values))
+    db.session.add(event)
+    db.session.flush()
+    audit.record("event_created", event=event, source=str(path))
+
+
+def _plan(
+    values_by_slug: dict[str, dict[str, Any]], events: dict[str, Event], overwrite_edits: bool
+) -> UpdatePlan:
+    plan = UpdatePlan(missing=[slug for slug in values_by_slug if slug not in events])
+    for slug, event in events.items():
+        changes = _differences(event, values_by_slug[slug])
+        if changes:
+            update = EventUpdate(slug, event.timezone, changes)
+            plan.updates.append(_count_mail(update, event, overwrite_edits))
+    return plan
+
+
+def _differences(event: Event, values: dict[str, Any]) -> list[FieldChange]:
+    """The file's values that differ from the event's; ``edited`` when the event's value is
+    not the one the file gave it last (or nothing records what the file gave)."""
+    last_loaded = event.programme_values
+    changes = []
+    for name, new in values.items():
+        old = getattr(event, name)
+        if old == new:
+            continue
+        edited = last_loaded is None or _plain(old) != last_loaded.get(name)
+        changes.append(FieldChange(name, old, new, edited))
+    return changes
+
+
+def _count_mail(update: EventUpdate, event: Event, overwrite_edits: bool) -> EventUpdate:
+    """Count the e-mails that applying the update would send."""
+    fields = {c.name: c.new for c in update.to_apply(overwrite_edits=overwrite_edits)}
+    confirmed = _count(event, RegistrationStatus.CONFIRMED)
+    if fields.keys() & SCHEDULE_FIELDS:
+        update.invitations = confirmed
+    if "capacity" in fields:
+        waiting = _count(event, RegistrationStatus.WAITLISTED)
+        capacity = fields["capacity"]
+        free = waiting if capacity is None else max(capacity - confirmed, 0)
+        update.promotions = min(waiting, free)
+    return update
+
+
+def _count(event: Event, status: RegistrationStatus) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Registration)
+        .where(Registration.event_id == event.id, Registration.status == status)
+    )
+
+
+def _snapshot(values: dict[str, Any]) -> dict[str, Any]:
+    """The file's values as JSON, to recognise later which fields were edited since."""
+    return {name: _plain(value) for name, value in values.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _translations(tables: dict[str, Any], where: str) -> dict[str, dict[str, str]]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..database import write_transaction
+from ..database import lock, locking, write_transaction
 from ..extensions import db
 from ..models import (
     Event,
@@ -124,7 +124,7 @@ def cancel(registration: Registration, *, actor: User | None = None) -> Registra
     """Cancel a registration; a freed seat goes to the first in the queue, who is returned."""
     with write_transaction():
         (event,) = _lock_events([registration.event_id])
-        db.session.refresh(registration)
+        registration = lock(registration)
         if not registration.is_active:
             return None
         promoted = _leave(registration, event, actor)
@@ -136,7 +136,7 @@ def cancel_all(registrant: Registrant, *, actor: User | None = None, notify: boo
     with write_transaction():
         locked = {e.id: e for e in _lock_events(r.event_id for r in registrant.registrations)}
         for registration in registrant.registrations:
-            db.session.refresh(registration)
+            registration = lock(registration)
             if registration.is_active:
                 _leave(registration, locked[registration.event_id], actor, notify=notify)
 
@@ -145,7 +145,7 @@ def promote(registration: Registration, *, actor: User) -> None:
     """An organiser gives a waiting person a seat now: the event gains that one seat."""
     with write_transaction():
         (event,) = _lock_events([registration.event_id])
-        db.session.refresh(registration)
+        registration = lock(registration)
         if not registration.is_waitlisted:
             raise NotWaiting(event)
         if not _has_free_seat(event):
@@ -160,7 +160,7 @@ def move(registration: Registration, target: Event, *, actor: User) -> Registrat
     with write_transaction():
         source, destination = registration.event, target
         locked = {event.id: event for event in _lock_events([source.id, destination.id])}
-        db.session.refresh(registration)
+        registration = lock(registration)
         registrant = registration.registrant
         if not registration.is_active:
             raise SignupError(source)
@@ -202,14 +202,9 @@ def waitlist_position(registration: Registration) -> int | None:
 def _lock_events(event_ids: Iterable[int]) -> list[Event]:
     """Reload the events with a row lock, in id order so that two sign-ups never deadlock."""
     ids = sorted(set(event_ids))
-    locked = db.session.scalars(
-        select(Event)
-        .where(Event.id.in_(ids))
-        .order_by(Event.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
-    return list(locked)
+    return list(
+        db.session.scalars(locking(select(Event).where(Event.id.in_(ids)).order_by(Event.id)))
+    )
 
 
 def _check_can_join(email: str, events: Sequence[Event], *, enforce_window: bool = True) -> None:

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from ..database import write_transaction
+from ..database import locking, write_transaction
 from ..extensions import db
 from ..models import Event, MessageKind, Registration, RegistrationStatus, utcnow
 from .outbox import enqueue
@@ -17,13 +17,15 @@ def queue_reminders(now: datetime | None = None) -> int:
     horizon = now + timedelta(hours=current_app.config["REMINDER_LEAD_HOURS"])
     with write_transaction():
         due = db.session.scalars(
-            select(Registration)
-            .join(Registration.event)
-            .where(Registration.status == RegistrationStatus.CONFIRMED)
-            .where(Registration.reminder_sent_at.is_(None))
-            .where(Event.starts_at > now, Event.starts_at <= horizon)
-            .order_by(Registration.id)
-            .with_for_update(of=Registration)
+            locking(
+                select(Registration)
+                .join(Registration.event)
+                .where(Registration.status == RegistrationStatus.CONFIRMED)
+                .where(Registration.reminder_sent_at.is_(None))
+                .where(Event.starts_at > now, Event.starts_at <= horizon)
+                .order_by(Registration.id),
+                of=Registration,
+            )
         ).all()
         for registration in due:
             registration.reminder_sent_at = now

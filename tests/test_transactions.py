@@ -1,0 +1,255 @@
+"""One use case, one transaction: nested blocks join, failures undo everything, locks re-read.
+
+Every test runs on a SQLite file and on PostgreSQL. "Another worker" is a second database
+session: a new app context has its own.
+"""
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import func, select
+
+from eventreg.database import UnownedWork, lock, locking, write_transaction
+from eventreg.extensions import db
+from eventreg.models import (
+    AuditEntry,
+    Event,
+    EventStatus,
+    MessageKind,
+    OutboxMessage,
+    Registration,
+    RegistrationStatus,
+)
+from eventreg.services import checkin, events, join_links, privacy, programme, registrations
+from eventreg.services.checkin import CheckinResult
+from tests.admin_forms import edit_form
+
+
+class Boom(RuntimeError):
+    """The fault a test injects into the second step of a use case."""
+
+
+@contextmanager
+def another_worker(app):
+    """A second session, as another gunicorn worker would have; it commits on its own."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+def count(model, *conditions) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*conditions))
+
+
+def fail_after(monkeypatch, module, name):
+    """Make ``module.name`` do its work, then raise: the step fails after writing."""
+    real = getattr(module, name)
+
+    def failing(*args, **kwargs):
+        real(*args, **kwargs)
+        raise Boom(name)
+
+    monkeypatch.setattr(module, name, failing)
+
+
+# --- write_transaction itself -------------------------------------------------------------
+
+
+def test_a_nested_block_joins_and_only_the_outermost_commits(app, make_event):
+    event = make_event(capacity=5)
+    with pytest.raises(Boom), write_transaction():
+        with write_transaction():
+            lock(event).capacity = 6
+        raise Boom("after the inner block")
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).capacity == 5
+
+
+def test_a_failed_nested_block_is_undone_alone_when_the_outer_one_goes_on(app, make_event):
+    event = make_event(capacity=5, venue="Sala A")
+    with write_transaction():
+        lock(event).venue = "Sala B"
+        with pytest.raises(Boom), write_transaction():
+            lock(event).capacity = 6
+            raise Boom("inner")
+    db.session.expire_all()
+    stored = db.session.get(Event, event.id)
+    assert (stored.venue, stored.capacity) == ("Sala B", 5)
+
+
+def test_changes_made_outside_a_write_transaction_are_never_committed_by_one(app, make_event):
+    event = make_event(capacity=5)
+    event.capacity = 99  # not inside any use case
+    with pytest.raises(UnownedWork), write_transaction():
+        pass
+    db.session.rollback()
+    assert db.session.get(Event, event.id).capacity == 5
+
+
+def test_rows_are_locked_only_inside_a_write_transaction(app):
+    with pytest.raises(RuntimeError, match="write_transaction"):
+        locking(select(Event))
+
+
+# --- multi-step use cases: the second step fails, nothing of the first is kept -------------
+
+
+def test_an_event_update_is_undone_when_filling_the_waiting_list_fails(
+    app, make_event, sign_up, make_user, monkeypatch
+):
+    event = make_event(capacity=1)
+    sign_up(event)
+    waiting = sign_up(event).registrations[0]
+    outbox_before = count(OutboxMessage)
+    fail_after(monkeypatch, events, "fill_from_waitlist")
+    with pytest.raises(Boom):
+        events.update_event(
+            event, {"capacity": 2, "venue": "Sala Nuova"}, actor=make_user("organiser")
+        )
+    db.session.expire_all()
+    stored = db.session.get(Event, event.id)
+    assert (stored.capacity, stored.venue) == (1, "Palazzo Frizzoni")
+    assert db.session.get(Registration, waiting.id).is_waitlisted
+    assert count(OutboxMessage) == outbox_before
+    assert count(AuditEntry, AuditEntry.action == "event_updated") == 0
+
+
+def test_saving_and_publishing_a_draft_is_one_change(
+    client, make_event, make_user, auth, monkeypatch
+):
+    event = make_event(status=EventStatus.DRAFT, venue="Sala A")
+    auth.login(make_user("organiser").email)
+    page = client.get(f"/admin/events/{event.slug}/edit").text
+    assert "Sala A" in page
+    fail_after(monkeypatch, events, "publish_event")
+    form = edit_form(event, venue="Sala B", publish="y")
+    assert client.post(f"/admin/events/{event.slug}/edit", data=form).status_code == 500
+    db.session.expire_all()
+    stored = db.session.get(Event, event.id)
+    assert stored.venue == "Sala A" and stored.status is EventStatus.DRAFT
+
+
+def test_an_erasure_that_fails_keeps_the_registrations_and_the_queue(
+    app, make_event, sign_up, monkeypatch
+):
+    event = make_event(capacity=1)
+    holder = sign_up(event)
+    waiting = sign_up(event).registrations[0]
+    outbox_before = count(OutboxMessage)
+    fail_after(monkeypatch, privacy, "_anonymise")
+    with pytest.raises(Boom):
+        privacy.erase(holder)
+    db.session.expire_all()
+    assert db.session.get(Registration, holder.registrations[0].id).is_confirmed
+    assert db.session.get(Registration, waiting.id).is_waitlisted
+    assert count(OutboxMessage) == outbox_before
+
+
+def test_a_programme_update_that_fails_creates_and_changes_nothing(
+    app, tmp_path, sign_up, monkeypatch
+):
+    text = programme.SHIPPED_PROGRAMME.read_text("utf-8").replace("capacity = 40", "capacity = 1")
+    path = tmp_path / "programme.toml"
+    path.write_text(text, "utf-8")
+    programme.load_programme(path)
+    bergamo = db.session.scalar(select(Event).where(Event.slug == "mission-bergamo"))
+    sign_up(bergamo)
+    sign_up(bergamo)
+    db.session.execute(db.delete(AuditEntry).where(AuditEntry.event_id != bergamo.id))
+    db.session.execute(db.delete(Event).where(Event.slug == "mission-odense"))
+    db.session.commit()
+    path.write_text(text.replace("capacity = 1", "capacity = 2", 1), "utf-8")
+    outbox_before = count(OutboxMessage)
+    fail_after(monkeypatch, programme, "fill_from_waitlist")
+    with pytest.raises(Boom):
+        programme.apply_update(path)
+    db.session.expire_all()
+    assert db.session.get(Event, bergamo.id).capacity == 1
+    assert count(Event, Event.slug == "mission-odense") == 0
+    assert count(OutboxMessage) == outbox_before
+
+
+# --- decisions are taken on rows as they are now, not as they were read ---------------------
+
+
+def test_a_join_recorded_by_another_worker_is_kept(app, make_event, sign_up):
+    event = make_event(mode="online", city=None, venue=None, online_url="https://meet.example/x")
+    stale = sign_up(event).registrations[0]
+    assert stale.joined_online_at is None
+    with another_worker(app):
+        earlier = db.session.get(Registration, stale.id)
+        join_links.record_join(earlier)
+        first_join = earlier.joined_online_at
+    join_links.record_join(stale)  # this session still believes there was no join
+    db.session.expire_all()
+    assert db.session.get(Registration, stale.id).joined_online_at == first_join
+
+
+def test_a_ticket_checked_in_elsewhere_is_not_checked_in_twice(app, make_event, sign_up, make_user):
+    event = make_event()
+    stale = sign_up(event).registrations[0]
+    first, second = make_user("checkin", "door1@example.org"), make_user("organiser")
+    with another_worker(app):
+        checkin.check_in(db.session.get(Registration, stale.id), staff=first)
+    outcome = checkin.check_in(stale, staff=second)
+    assert outcome.result is CheckinResult.ALREADY_CHECKED_IN
+    db.session.expire_all()
+    assert db.session.get(Registration, stale.id).checked_in_by_id == first.id
+    assert count(AuditEntry, AuditEntry.action == "checked_in") == 1
+
+
+def test_a_waiting_registration_cancelled_elsewhere_cannot_be_promoted(
+    app, make_event, sign_up, make_user
+):
+    event = make_event(capacity=1)
+    sign_up(event)
+    stale = sign_up(event).registrations[0]
+    with another_worker(app):
+        registrations.cancel(db.session.get(Registration, stale.id))
+    with pytest.raises(registrations.NotWaiting):
+        registrations.promote(stale, actor=make_user("organiser"))
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).capacity == 1
+    assert db.session.get(Registration, stale.id).status is RegistrationStatus.CANCELLED
+
+
+def test_a_registration_cancelled_elsewhere_is_cancelled_once(app, make_event, sign_up):
+    event = make_event(capacity=1)
+    stale = sign_up(event).registrations[0]
+    first_waiting = sign_up(event).registrations[0]
+    second_waiting = sign_up(event).registrations[0]
+    with another_worker(app):
+        promoted = registrations.cancel(db.session.get(Registration, stale.id))
+        assert promoted.id == first_waiting.id
+    assert registrations.cancel(stale) is None
+    db.session.expire_all()
+    assert db.session.get(Registration, second_waiting.id).is_waitlisted
+    cancelled = count(
+        OutboxMessage,
+        OutboxMessage.kind == MessageKind.CANCELLED,
+        OutboxMessage.registration_id == stale.id,
+    )
+    assert cancelled == 1
+
+
+def test_an_event_update_compares_with_the_event_as_it_is_now(app, make_event, make_user):
+    event = make_event(capacity=10, venue="Sala A")
+    organiser = make_user("organiser")
+    with another_worker(app):
+        events.update_event(db.session.get(Event, event.id), {"capacity": 20}, actor=organiser)
+    # This session still sees capacity 10: only the venue is a change now.
+    changed = events.update_event(event, {"capacity": 20, "venue": "Sala B"}, actor=organiser)
+    assert changed == {"venue"}
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "event_updated").order_by(AuditEntry.id)
+    ).all()
+    assert [entry.details["fields"] for entry in entries] == [["capacity"], ["venue"]]
+
+
+def test_a_bulk_write_outside_a_use_case_is_not_committed_by_the_next_one(app, make_event):
+    event = make_event(capacity=5)
+    db.session.execute(db.update(Event).where(Event.id == event.id).values(capacity=99))
+    with pytest.raises(UnownedWork), write_transaction():
+        pass
+    db.session.rollback()
+    assert db.session.get(Event, event.id).capacity == 5
