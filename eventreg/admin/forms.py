@@ -137,6 +137,7 @@ class EventForm(Form):
                 days_from_text(field.data, zone),
                 self.starts_at.data.replace(tzinfo=zone),
                 self.ends_at.data.replace(tzinfo=zone),
+                zone,
             )
         except AgendaError as exc:
             raise ValidationError(str(exc)) from exc

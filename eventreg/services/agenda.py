@@ -80,16 +80,17 @@ def agenda_text(event: Event) -> str:
     )
 
 
-def check_days(days: Sequence[AgendaDay], starts_at: datetime, ends_at: datetime) -> None:
-    """Days must end after they start, not overlap, and fall within the event's time."""
+def check_days(
+    days: Sequence[AgendaDay], starts_at: datetime, ends_at: datetime, zone: ZoneInfo
+) -> None:
+    """Days must end after they start, not overlap, and fall on the event's dates."""
     ordered = sorted(days, key=lambda day: day.starts_at)
+    first, last = starts_at.astimezone(zone).date(), ends_at.astimezone(zone).date()
     for index, day in enumerate(ordered):
         if day.ends_at <= day.starts_at:
             raise AgendaError(_("Each day of the agenda must end after it starts."))
-        if day.starts_at < starts_at or day.ends_at > ends_at:
-            raise AgendaError(
-                _("Each day of the agenda must fall within the event's start and end.")
-            )
+        if not first <= day.starts_at.astimezone(zone).date() <= last:
+            raise AgendaError(_("Each day of the agenda must fall within the event's dates."))
         if index and day.starts_at < ordered[index - 1].ends_at:
             raise AgendaError(_("Two days of the agenda overlap."))
 

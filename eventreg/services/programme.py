@@ -289,10 +289,11 @@ def _event_values(entry: dict[str, Any], index: int) -> dict[str, Any]:
 
 
 def _agenda(entry: dict[str, Any], values: dict[str, Any], where: str) -> list:
-    """The ``[[events.days]]`` of a multi-day event, checked against its start and end."""
+    """The ``[[events.days]]`` of a multi-day event, checked against its dates."""
     try:
-        days = days_from_spec(entry.get("days", []), ZoneInfo(values["timezone"]))
-        check_days(days, values["starts_at"], values["ends_at"])
+        zone = ZoneInfo(values["timezone"])
+        days = days_from_spec(entry.get("days", []), zone)
+        check_days(days, values["starts_at"], values["ends_at"], zone)
     except AgendaError as exc:
         raise ProgrammeError(f"{where}: {exc}") from exc
     return days

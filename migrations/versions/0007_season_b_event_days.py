@@ -6,9 +6,8 @@ Create Date: 2026-11-30 04:25:43.087315
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0007_season_b_event_days"
