@@ -10,7 +10,6 @@ from wtforms import (
     IntegerField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     URLField,
@@ -18,6 +17,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, NumberRange, Optional, Regexp, ValidationError
 
 from ..config import LANGUAGES
+from ..formatting import event_date
 from ..forms import Form
 from ..models import EventKind, EventMode, EventStatus
 from ..public.forms import ConsentForm, MultiCheckboxField, max_length, single_line, strip
@@ -290,11 +290,16 @@ class UserForm(Form):
     )
 
 
+def event_label(event) -> str:
+    """An event as a choice: its full title and its dates, so similar titles tell apart."""
+    return f"{event.title} ({event_date(event)})"
+
+
 class StaffEventsForm(Form):
     """Which events a check-in staff member works at."""
 
-    events = SelectMultipleField(_l("Events"), validators=[Optional()])
+    events = MultiCheckboxField(_l("Events"), validators=[Optional()])
 
     def __init__(self, *args, events=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.events.choices = [(event.slug, event.title) for event in events]
+        self.events.choices = [(event.slug, event_label(event)) for event in events]

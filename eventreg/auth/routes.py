@@ -7,8 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..rate_limits import login_limit
+from ..services import accounts
 from ..services.accounts import authenticate
-from .forms import LoginForm, LogoutForm
+from .forms import ChangePasswordForm, LoginForm, LogoutForm
 
 bp = Blueprint("auth", __name__)
 
@@ -23,10 +24,11 @@ def _safe_next(target: str | None, user) -> str:
 
 def _start_page(user) -> str:
     """Organisers start in the organiser area, check-in staff at the door of their event."""
-    if user.is_organiser or not user.checkin_events:
-        return url_for("admin.dashboard") if user.is_organiser else url_for("public.index")
-    first = min(user.checkin_events, key=lambda event: event.starts_at)
-    return url_for("checkin.page", slug=first.slug)
+    if user.is_organiser:
+        return url_for("admin.dashboard")
+    if len(user.checkin_events) == 1:
+        return url_for("checkin.page", slug=user.checkin_events[0].slug)
+    return url_for("checkin.index")  # their events to choose from, or a page saying none
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -53,3 +55,19 @@ def logout():
         logout_user()
         flash(_("You are logged out."), "success")
     return redirect(url_for("public.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """A staff member replaces their own password."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_own_password(current_user, form.current.data, form.password.data)
+        except accounts.WrongPassword:
+            form.current.errors.append(_("This is not your current password."))
+        else:
+            flash(_("Your password is changed."), "success")
+            return redirect(_start_page(current_user))
+    return render_template("auth/password.html", form=form), 422 if form.errors else 200

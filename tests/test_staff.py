@@ -1,0 +1,139 @@
+"""Organisers and staff: their own passwords, the set-password command, where check-in staff
+land, and the account form's event checkboxes."""
+
+import re
+
+from eventreg.extensions import db
+from eventreg.models import User
+from eventreg.services import accounts
+from tests.conftest import PASSWORD
+
+NEW_PASSWORD = "a much longer new passphrase"
+
+
+def stored_user(email: str) -> User:
+    db.session.expire_all()
+    return accounts.find_user(email)
+
+
+def test_staff_change_their_own_password(client, auth, make_user):
+    make_user("checkin")
+    auth.login("checkin@example.org")
+    assert "My password" in client.get("/checkin/").text
+    response = client.post(
+        "/account/password",
+        data={"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
+    assert response.status_code == 302
+    assert accounts.authenticate("checkin@example.org", NEW_PASSWORD) is not None
+    assert accounts.authenticate("checkin@example.org", PASSWORD) is None
+
+
+def test_a_wrong_current_password_or_a_mistyped_new_one_changes_nothing(client, auth, make_user):
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    before = stored_user("organiser@example.org").password_hash
+    for data, message in [
+        (
+            {"current": "not my password", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+            "This is not your current password.",
+        ),
+        (
+            {"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD + "x"},
+            "The two passwords differ.",
+        ),
+        ({"current": PASSWORD, "password": "short", "confirm": "short"}, "at least 10"),
+    ]:
+        response = client.post("/account/password", data=data)
+        assert response.status_code == 422 and message in response.text
+    assert stored_user("organiser@example.org").password_hash == before
+
+
+def test_the_password_page_needs_a_login(client):
+    response = client.get("/account/password")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_cli_sets_a_password_given_as_an_option(runner, make_user):
+    make_user("organiser")
+    result = runner.invoke(
+        args=["users", "set-password", "organiser@example.org", "--password", NEW_PASSWORD]
+    )
+    assert result.exit_code == 0, result.output
+    assert accounts.authenticate("organiser@example.org", NEW_PASSWORD) is not None
+
+
+def test_cli_prompts_for_the_password_twice_without_echoing_it(runner, make_user):
+    make_user("organiser")
+    result = runner.invoke(
+        args=["users", "set-password", "organiser@example.org"],
+        input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "New password" in result.output and NEW_PASSWORD not in result.output
+    assert accounts.authenticate("organiser@example.org", NEW_PASSWORD) is not None
+
+
+def test_cli_refuses_a_short_password_and_an_unknown_account(runner, make_user):
+    make_user("organiser")
+    before = stored_user("organiser@example.org").password_hash
+    result = runner.invoke(
+        args=["users", "set-password", "organiser@example.org", "--password", "short"]
+    )
+    assert result.exit_code != 0 and "at least 10" in result.output
+    assert stored_user("organiser@example.org").password_hash == before
+    result = runner.invoke(args=["users", "set-password", "ghost@example.org", "--password", "x"])
+    assert result.exit_code != 0 and "no account" in result.output
+
+
+def test_checkin_staff_without_an_event_land_on_a_page_that_says_so(client, auth, make_user):
+    make_user("checkin")
+    response = auth.login("checkin@example.org")
+    assert response.headers["Location"] == "/checkin/"
+    page = client.get("/checkin/")
+    assert page.status_code == 200
+    assert "No event is assigned to you yet" in page.text
+
+
+def test_checkin_staff_with_two_events_choose_between_them(client, auth, make_user, make_event):
+    staff = make_user("checkin")
+    first, second = make_event(title="Mission to Odense"), make_event(title="Mission to Cádiz")
+    other = make_event(title="Webinar elsewhere")
+    accounts.assign_checkin_events(staff, [first, second])
+    response = auth.login("checkin@example.org")
+    page = client.get(response.headers["Location"]).text
+    assert f'href="/checkin/{first.slug}"' in page and f'href="/checkin/{second.slug}"' in page
+    assert other.slug not in page
+
+
+def test_assigning_events_is_a_list_of_checkboxes_with_full_titles(
+    client, auth, make_user, make_event
+):
+    make_user("admin")
+    staff = make_user("checkin")
+    long_title = "Study mission to Östersund: " + "social procurement in rural areas " * 3
+    event = make_event(title=long_title.strip())
+    other = make_event(title="Webinar: buying social services")
+    auth.login("admin@example.org")
+    page = client.get(f"/admin/users/{staff.id}").text
+    assert (
+        "<select multiple" not in page and "multiple" not in page and 'required="None"' not in page
+    )
+    boxes = re.findall(r'<input[^>]*name="events"[^>]*>', page)
+    assert len(boxes) == 2 and all('type="checkbox"' in box for box in boxes)
+    assert long_title.strip() in page
+    response = client.post(f"/admin/users/{staff.id}", data={"events": [event.slug]})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert [e.slug for e in db.session.get(User, staff.id).checkin_events] == [event.slug]
+    page = client.get(f"/admin/users/{staff.id}").text
+    (checked,) = re.findall(r"<input[^>]*checked[^>]*>", page)
+    assert event.slug in checked and other.slug not in checked
+
+
+def test_no_form_renders_required_none(client, auth, make_user, make_event):
+    make_user("admin")
+    auth.login("admin@example.org")
+    event = make_event()
+    for url in ("/admin/users", "/admin/events/new", f"/admin/events/{event.slug}/edit"):
+        assert 'required="None"' not in client.get(url).text, url
