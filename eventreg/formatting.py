@@ -8,7 +8,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from .choices import TARGET_GROUP_LABELS, country_name, target_group_choices
-from .models import RegistrationStatus
+from .models import MessageKind, RegistrationStatus
 
 
 def event_date(event) -> str:
@@ -66,6 +66,17 @@ STATUS_LABELS = {
 }
 
 
+MESSAGE_KIND_LABELS = {
+    MessageKind.CONFIRMATION.value: _l("Confirmation of a seat"),
+    MessageKind.WAITLISTED.value: _l("On the waiting list"),
+    MessageKind.CANCELLED.value: _l("Registration cancelled"),
+    MessageKind.EVENT_CHANGED.value: _l("Event changed"),
+    MessageKind.EVENT_CANCELLED.value: _l("Event called off"),
+    MessageKind.REMINDER.value: _l("Reminder"),
+    MessageKind.ORGANISER_MESSAGE.value: _l("Message from the organisers"),
+}
+
+
 def has_endpoint(name: str) -> bool:
     """Whether a view exists, for links to optional parts of the organiser area."""
     return name in current_app.view_functions
@@ -78,6 +89,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(target_group_choices)
     app.add_template_global(TARGET_GROUP_LABELS, "target_group_labels")
     app.add_template_global(STATUS_LABELS, "status_labels")
+    app.add_template_global(MESSAGE_KIND_LABELS, "message_kind_labels")
     app.add_template_filter(event_date)
     app.add_template_filter(event_time)
     app.add_template_filter(day_line)

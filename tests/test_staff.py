@@ -3,9 +3,12 @@ land, and the account form's event checkboxes."""
 
 import re
 
+import pytest
+from sqlalchemy import select
+
 from eventreg.extensions import db
-from eventreg.models import User
-from eventreg.services import accounts
+from eventreg.models import Event, MessageKind, OutboxMessage, Registration, User
+from eventreg.services import accounts, events
 from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "a much longer new passphrase"
@@ -137,3 +140,95 @@ def test_no_form_renders_required_none(client, auth, make_user, make_event):
     event = make_event()
     for url in ("/admin/users", "/admin/events/new", f"/admin/events/{event.slug}/edit"):
         assert 'required="None"' not in client.get(url).text, url
+
+
+@pytest.fixture
+def organiser(client, auth, make_user):
+    user = make_user("organiser")
+    auth.login(user.email)
+    return user
+
+
+def test_a_seat_out_of_waiting_list_order_needs_confirmation(
+    client, organiser, make_event, sign_up
+):
+    event = make_event(capacity=1)
+    sign_up(event)
+    first = sign_up(event).registrations[0]
+    second = sign_up(event).registrations[0]
+    page = client.get(f"/admin/registrations/{second.reference}").text
+    assert "1 person has waited longer." in page and 'name="ahead_of_queue"' in page
+    assert 'name="ahead_of_queue"' not in client.get(f"/admin/registrations/{first.reference}").text
+
+    response = client.post(
+        f"/admin/registrations/{second.reference}/promote", follow_redirects=True
+    )
+    assert "Tick the box to give this seat out of turn." in response.text
+    db.session.expire_all()
+    assert db.session.get(Registration, second.id).is_waitlisted
+    assert db.session.get(Event, event.id).capacity == 1
+    assert [kind for kind in outbox_kinds(second)] == [MessageKind.WAITLISTED]
+
+    response = client.post(
+        f"/admin/registrations/{second.reference}/promote", data={"ahead_of_queue": "y"}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Registration, second.id).is_confirmed
+    assert db.session.get(Registration, first.id).is_waitlisted
+
+
+def test_the_first_in_the_queue_gets_a_seat_without_confirmation(
+    client, organiser, make_event, sign_up
+):
+    event = make_event(capacity=1)
+    sign_up(event)
+    first = sign_up(event).registrations[0]
+    assert client.post(f"/admin/registrations/{first.reference}/promote").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Registration, first.id).is_confirmed
+
+
+def outbox_kinds(registration) -> list[MessageKind]:
+    return db.session.scalars(
+        select(OutboxMessage.kind)
+        .where(OutboxMessage.registration_id == registration.id)
+        .order_by(OutboxMessage.id)
+    ).all()
+
+
+def test_the_history_lists_the_emails_and_the_event_changes_that_touched_it(
+    client, organiser, make_event, sign_up
+):
+    event = make_event()
+    earlier = make_event(title="Another event")
+    client.post(f"/admin/events/{event.slug}/edit", data={})  # nothing: the form is invalid
+    registration = sign_up(event, email="ana@example.org").registrations[0]
+    sign_up(earlier)
+    events.update_event(event, {"venue": "Sala Consiliare"}, actor=organiser)
+    events.update_event(earlier, {"venue": "Elsewhere"}, actor=organiser)
+    history = client.get(f"/admin/registrations/{registration.reference}").text
+    section = history[history.index("<h2>History</h2>") :]
+    assert "signed up" in section
+    assert "event updated" in section and "venue" in section
+    assert section.count("event updated") == 1  # not the other event's change
+    assert "E-mail: Confirmation of a seat" in section and "E-mail: Event changed" in section
+    assert "ana@example.org" in section
+    assert section.index("Confirmation of a seat") < section.index("event updated")
+
+
+def test_the_outbox_shows_subjects_and_readable_kinds_and_searches_by_recipient(
+    client, organiser, make_event, sign_up
+):
+    event = make_event(title="Study mission to Cádiz")
+    sign_up(event, email="ana.silva@example.pt", language="pt")
+    sign_up(event, email="bo@example.dk")
+    page = client.get("/admin/outbox").text
+    assert "Confirmation of a seat" in page and ">confirmation<" not in page
+    assert "O seu lugar em Study mission to Cádiz" in page
+    assert "Your place at Study mission to Cádiz" in page
+    found = client.get("/admin/outbox?to=SILVA@example").text
+    assert "ana.silva@example.pt" in found and "bo@example.dk" not in found
+    nothing = client.get("/admin/outbox?to=%25").text  # a wildcard is a character here
+    assert "ana.silva@example.pt" not in nothing and "bo@example.dk" not in nothing
+    assert "bo@example.dk" in client.get("/admin/outbox?status=pending&to=bo@").text

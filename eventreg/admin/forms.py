@@ -42,6 +42,12 @@ class ActionForm(Form):
     """An empty form: a CSRF-protected button (publish, cancel, promote ...)."""
 
 
+class PromoteForm(Form):
+    """Give a waiting person a seat; ahead of people waiting longer only when ticked."""
+
+    ahead_of_queue = BooleanField(_l("Yes, give this person a seat ahead of them"))
+
+
 class ConfirmForm(Form):
     """A button for something that cannot be undone: the box must be ticked."""
 

@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..auth.access import admin_required, organiser_required
@@ -21,7 +22,7 @@ from ..models import MessageStatus, OutboxMessage, Registration, RegistrationSta
 from ..services import accounts, attendance, audit, events, outbox, privacy, registrations
 from ..services.availability import availability_for, availability_of
 from ..services.messages import send_to_registrants
-from ..services.notifications import build_message
+from ..services.notifications import build_message, subject_of
 from .forms import (
     ActionForm,
     AddPersonForm,
@@ -29,6 +30,7 @@ from .forms import (
     EventForm,
     MessageForm,
     MoveForm,
+    PromoteForm,
     RetryForm,
     StaffEventsForm,
     UserForm,
@@ -165,10 +167,11 @@ def registration(reference):
     return render_template(
         "admin/registration.html",
         registration=found,
-        history=audit.history(found),
+        history=audit.timeline(found),
         position=registrations.waitlist_position(found),
         action_form=ActionForm(),
         confirm_form=ConfirmForm(),
+        promote_form=PromoteForm(),
         move_form=MoveForm(events=others),
     )
 
@@ -189,11 +192,20 @@ def cancel_registration(reference):
 def promote_registration(reference):
     """Give a waiting person a seat now (adds one seat if the event is full)."""
     found = _registration_or_404(reference)
-    _require(ActionForm())
+    form = PromoteForm()
+    _require(form)
     try:
-        registrations.promote(found, actor=current_user)
+        registrations.promote(found, actor=current_user, ahead_of_queue=form.ahead_of_queue.data)
     except registrations.NotWaiting:
         abort(409)
+    except registrations.OutOfOrder as exc:
+        message = ngettext(
+            "%(num)d person has waited longer. Tick the box to give this seat out of turn.",
+            "%(num)d people have waited longer. Tick the box to give this seat out of turn.",
+            exc.waiting_longer,
+        )
+        flash(message, "error")
+        return redirect(url_for(".registration", reference=reference))
     flash(_("The person has a seat now and is told by e-mail."), "success")
     return redirect(url_for(".registration", reference=reference))
 
@@ -261,11 +273,15 @@ def outbox_list():
     """The e-mail the service owes or has sent: pending, sent, failed with the error."""
     status = request.args.get("status")
     chosen = MessageStatus(status) if status in set(MessageStatus) else None
+    recipient = request.args.get("to", "").strip()[:254]
+    messages = outbox.recent(chosen, recipient=recipient)
     return render_template(
         "admin/outbox.html",
-        messages=outbox.recent(chosen),
+        messages=messages,
+        subjects={message.id: subject_of(message) for message in messages},
         counts=outbox.counts(),
         chosen=chosen,
+        recipient=recipient,
         retry_form=RetryForm(),
     )
 

@@ -51,5 +51,13 @@ class OutboxMessage(db.Model):
     registration: Mapped[Registration] = relationship()
 
     @property
+    def is_sent(self) -> bool:
+        return self.status is MessageStatus.SENT
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status is MessageStatus.FAILED
+
+    @property
     def can_retry(self) -> bool:
         return self.status is MessageStatus.FAILED

@@ -57,11 +57,7 @@ def build_message(outbox: OutboxMessage) -> Message:
             "with_ticket": notice.ticket,
             **links,
         }
-        subject = (
-            _one_line(str(notice.subject % {"title": event.text_in("title", registrant.language)}))
-            if notice.subject
-            else _one_line(outbox.params["subject"])
-        )
+        subject = subject_of(outbox)
         message = Message(
             subject=subject,
             recipients=[formataddr((_one_line(registrant.full_name), outbox.recipient))],
@@ -75,6 +71,17 @@ def build_message(outbox: OutboxMessage) -> Message:
         if notice.ticket and registration.is_confirmed and not event.is_online:
             _attach_ticket(message, registration)
     return message
+
+
+def subject_of(outbox: OutboxMessage) -> str:
+    """The message's subject line as the registrant reads it, in their language."""
+    registrant = outbox.registration.registrant
+    notice = NOTICES[outbox.kind]
+    with force_locale(registrant.language):
+        if not notice.subject:
+            return _one_line(outbox.params["subject"])
+        title = outbox.registration.event.text_in("title", registrant.language)
+        return _one_line(str(notice.subject % {"title": title}))
 
 
 def _one_line(text: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..database import lock, locking, write_transaction
 from ..extensions import db
@@ -96,11 +97,23 @@ def retry(message: OutboxMessage) -> None:
         message.claimed_until = None
 
 
-def recent(status: MessageStatus | None = None, limit: int = 200) -> list[OutboxMessage]:
-    """The newest messages, optionally of one status, for the organisers' outbox page."""
-    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+def recent(
+    status: MessageStatus | None = None, limit: int = 200, *, recipient: str | None = None
+) -> list[OutboxMessage]:
+    """The newest messages, optionally of one status or to addresses containing ``recipient``."""
+    query = (
+        select(OutboxMessage)
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+        .options(
+            selectinload(OutboxMessage.registration).selectinload(Registration.registrant),
+            selectinload(OutboxMessage.registration).selectinload(Registration.event),
+        )
+    )
     if status is not None:
         query = query.where(OutboxMessage.status == status)
+    if recipient:
+        query = query.where(OutboxMessage.recipient.icontains(recipient.strip(), autoescape=True))
     return list(db.session.scalars(query))
 
 
