@@ -1,14 +1,18 @@
 """Organisers and staff: their own passwords, the set-password command, where check-in staff
 land, and the account form's event checkboxes."""
 
+import csv
+import io
 import re
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from eventreg.extensions import db
 from eventreg.models import Event, MessageKind, OutboxMessage, Registration, User
 from eventreg.services import accounts, events
+from eventreg.services.exports import HEADER
 from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "a much longer new passphrase"
@@ -232,3 +236,38 @@ def test_the_outbox_shows_subjects_and_readable_kinds_and_searches_by_recipient(
     nothing = client.get("/admin/outbox?to=%25").text  # a wildcard is a character here
     assert "ana.silva@example.pt" not in nothing and "bo@example.dk" not in nothing
     assert "bo@example.dk" in client.get("/admin/outbox?status=pending&to=bo@").text
+
+
+def test_exports_offer_readable_labels_in_the_organisers_language_besides_the_codes(
+    client, organiser, make_event, sign_up
+):
+    event = make_event(capacity=1)
+    sign_up(event, first_name="Ana", country="PT", target_group="business", language="pt")
+    sign_up(event, first_name="Bo", country="DK")  # waiting
+    client.post("/language", data={"language": "it"})
+    assert "labels=yes" in client.get(f"/admin/events/{event.slug}/statistics").text
+    plain = client.get(f"/admin/events/{event.slug}/attendees.csv").data.decode("utf-8-sig")
+    assert "Portogallo" not in plain  # codes only unless asked
+    text = client.get(f"/admin/events/{event.slug}/attendees.csv?labels=yes").data
+    rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
+    header, *lines = rows
+    assert header[: len(HEADER)] == list(HEADER)
+    assert header[len(HEADER) :] == [
+        "Stato",
+        "Paese",
+        "Gruppo destinatario",
+        header[len(HEADER) + 3],
+        "Lingua",
+        "Presenza",
+    ]
+    by_name = {line[HEADER.index("first_name")]: line for line in lines}
+    ana, bo = by_name["Ana"], by_name["Bo"]
+    assert ana[HEADER.index("country")] == "PT" and ana[len(HEADER) + 1] == "Portogallo"
+    assert ana[HEADER.index("status")] == "confirmed" and ana[len(HEADER)] == "Confermata"
+    assert ana[len(HEADER) + 2] == "Impresa" and ana[len(HEADER) + 4] == "Português"
+    assert bo[len(HEADER)] == "Lista d'attesa" and bo[len(HEADER) + 1] == "Danimarca"
+    workbook = load_workbook(
+        io.BytesIO(client.get(f"/admin/events/{event.slug}/attendees.xlsx?labels=yes").data)
+    )
+    first, *_ = workbook["Attendees"].iter_rows(values_only=True)
+    assert list(first[len(HEADER) :]) == header[len(HEADER) :]

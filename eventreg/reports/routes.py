@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, render_template, stream_with_context
+from flask import Blueprint, Response, render_template, request, stream_with_context
 from sqlalchemy import select
 
 from ..auth.access import organiser_required
@@ -24,7 +24,8 @@ PDF = "application/pdf"
 def event_csv(slug):
     """The event's registrations as CSV."""
     event = _event_or_404(slug)
-    return _download(exports.csv_chunks(exports.attendee_rows(event)), event.slug, "csv", CSV)
+    chunks = exports.csv_chunks(exports.attendee_rows(event), with_labels=_with_labels())
+    return _download(chunks, event.slug, "csv", CSV)
 
 
 @bp.route("/events/<slug>/attendees.xlsx")
@@ -32,7 +33,8 @@ def event_csv(slug):
 def event_xlsx(slug):
     """The event's registrations as an Excel workbook."""
     event = _event_or_404(slug)
-    return _download(exports.xlsx_chunks(exports.attendee_rows(event)), event.slug, "xlsx", XLSX)
+    chunks = exports.xlsx_chunks(exports.attendee_rows(event), with_labels=_with_labels())
+    return _download(chunks, event.slug, "xlsx", XLSX)
 
 
 @bp.route("/events/<slug>/attendees.pdf")
@@ -47,14 +49,16 @@ def event_pdf(slug):
 @organiser_required
 def programme_csv():
     """Every registration of the programme as CSV."""
-    return _download(exports.csv_chunks(exports.attendee_rows()), "programme", "csv", CSV)
+    chunks = exports.csv_chunks(exports.attendee_rows(), with_labels=_with_labels())
+    return _download(chunks, "programme", "csv", CSV)
 
 
 @bp.route("/attendees.xlsx")
 @organiser_required
 def programme_xlsx():
     """Every registration of the programme as an Excel workbook."""
-    return _download(exports.xlsx_chunks(exports.attendee_rows()), "programme", "xlsx", XLSX)
+    chunks = exports.xlsx_chunks(exports.attendee_rows(), with_labels=_with_labels())
+    return _download(chunks, "programme", "xlsx", XLSX)
 
 
 @bp.route("/statistics")
@@ -84,6 +88,11 @@ def _statistics_page(stats: statistics.Statistics, event: Event | None) -> str:
         day_chart=day_columns(stats.per_day),
         breakdowns=breakdowns(stats, per_event=event is None),
     )
+
+
+def _with_labels() -> bool:
+    """``?labels=yes``: readable labels in the organiser's language after the codes."""
+    return request.args.get("labels") == "yes"
 
 
 def _download(
