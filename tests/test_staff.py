@@ -10,10 +10,19 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from eventreg.extensions import db
-from eventreg.models import Event, MessageKind, OutboxMessage, Registration, User
+from eventreg.models import (
+    AuditEntry,
+    Event,
+    MessageKind,
+    OutboxMessage,
+    Registrant,
+    Registration,
+    User,
+)
 from eventreg.services import accounts, events
 from eventreg.services.exports import HEADER
-from tests.conftest import PASSWORD
+from eventreg.services.manage_links import manage_token
+from tests.conftest import PASSWORD, person
 
 NEW_PASSWORD = "a much longer new passphrase"
 
@@ -271,3 +280,21 @@ def test_exports_offer_readable_labels_in_the_organisers_language_besides_the_co
     )
     first, *_ = workbook["Attendees"].iter_rows(values_only=True)
     assert list(first[len(HEADER) :]) == header[len(HEADER) :]
+
+
+def test_resaving_unchanged_details_with_browser_line_endings_changes_nothing(
+    client, make_event, sign_up
+):
+    needs = "Wheelchair access.\nVegetarian meals."
+    registrant = sign_up(make_event(), email="keep@example.org", needs=needs)
+    data = person(
+        first_name=registrant.first_name,
+        last_name=registrant.last_name,
+        email="keep@example.org",
+        needs="Wheelchair access.\r\nVegetarian meals.\r\n",  # what a browser sends back
+    )
+    response = client.post(f"/manage/{manage_token(registrant)}/details", data=data)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Registrant, registrant.id).needs == needs
+    assert not db.session.scalar(select(AuditEntry).where(AuditEntry.action == "details_updated"))

@@ -20,18 +20,17 @@ from ..config import LANGUAGES
 from ..formatting import event_date
 from ..forms import Form
 from ..models import EventKind, EventMode, EventStatus
-from ..public.forms import ConsentForm, MultiCheckboxField, max_length, single_line, strip
+from ..public.forms import (
+    ConsentForm,
+    MultiCheckboxField,
+    max_length,
+    single_line,
+    strip,
+    text_block,
+)
 from ..services.agenda import AgendaError, agenda_text, check_days, days_from_text
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-def text_block(value):
-    """A textarea's text with the browser's CRLF line endings as LF, so that saving an
-    unchanged form compares equal to what is stored."""
-    if not isinstance(value, str):
-        return value
-    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 class RetryForm(Form):

@@ -124,6 +124,8 @@ def update_details(
         for name, value in asdict(details).items():
             setattr(registrant, name, value)
         _drop_needs_without_in_person_event(registrant)
+        if not changed:
+            return  # saving the form unchanged leaves no trace
         for registration in registrant.registrations:
             audit.record("details_updated", registration=registration, actor=actor, fields=changed)
 
