@@ -1,4 +1,4 @@
-"""Command-line interface: ``flask --app eventreg programme|users ...``."""
+"""Command-line interface: ``flask --app eventreg prepare|programme|users|mail|privacy|backup``."""
 
 import secrets
 import signal

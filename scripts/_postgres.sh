@@ -1,4 +1,4 @@
-# Sourced by scripts/test: start a throwaway PostgreSQL cluster on a free port under /tmp and
+# Sourced by scripts/test and bench/run: start a throwaway PostgreSQL cluster on a free port under /tmp and
 # export EVENTREG_TEST_POSTGRES_URL for the tests; stop it when the shell exits.
 start_test_postgres() {
   if [ -n "${EVENTREG_TEST_POSTGRES_URL:-}" ]; then return 0; fi

@@ -8,7 +8,7 @@ import pytest
 
 from eventreg.extensions import db
 from eventreg.services.manage_links import manage_token
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from eventreg.extensions import db
 from eventreg.models import Registrant, Registration, utcnow
-from tests.conftest import person
+from tests.support.factories import person
 
 EVENT_FIELDS = {
     "slug", "title", "kind", "mode", "starts_at", "ends_at", "timezone", "city", "capacity",

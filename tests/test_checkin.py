@@ -11,7 +11,7 @@ from eventreg.extensions import db
 from eventreg.models import AuditEntry, Registration, utcnow
 from eventreg.services import accounts, registrations
 from eventreg.services.checkin import scan_time
-from tests.conftest import PASSWORD
+from tests.support.factories import PASSWORD
 
 HOUR = timedelta(hours=1)
 

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from eventreg.extensions import db
 from eventreg.models import AuditEntry, Registration, utcnow
 from eventreg.services import accounts, outbox, registrations
-from tests.conftest import PASSWORD, smtp_config
+from tests.support.factories import PASSWORD
+from tests.support.mail import smtp_config
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

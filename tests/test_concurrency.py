@@ -10,7 +10,8 @@ from eventreg import create_app
 from eventreg.extensions import db
 from eventreg.models import Event, Registration, RegistrationStatus
 from eventreg.services import registrations
-from tests.conftest import base_config, details, person
+from tests.support.database import base_config
+from tests.support.factories import details, person
 
 THREADS = 24
 CAPACITY = 5

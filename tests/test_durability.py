@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 
 from eventreg.extensions import db
 from eventreg.models import OutboxMessage, Registrant, Registration
-from tests.conftest import free_port, person
+from tests.support.factories import person
+from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,11 +46,15 @@ def gunicorn(database_url, tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    while True:
         try:
             urllib.request.urlopen(base + "/api/v1/events", timeout=1)
             break
         except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                log.close()
+                pytest.fail("gunicorn never answered:\n" + (tmp_path / "gunicorn.log").read_text())
             time.sleep(0.1)
     yield base, server
     server.terminate()
@@ -91,7 +96,9 @@ def test_killing_a_worker_mid_sign_ups_loses_nothing_acknowledged(gunicorn, make
     threads = [threading.Thread(target=sign_up_many, args=(i * 15,)) for i in range(6)]
     for thread in threads:
         thread.start()
-    time.sleep(0.3)
+    deadline = time.monotonic() + 20  # kill a worker once sign-ups are going through
+    while not any(status == 201 for status, _ in results) and time.monotonic() < deadline:
+        time.sleep(0.01)
     victim = worker_pids(server.pid)[0]
     os.kill(victim, signal.SIGKILL)
     for thread in threads:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from eventreg.extensions import db
 from eventreg.models import Registrant, Registration
-from tests.conftest import person
+from tests.support.factories import person
 
 FUZZ = settings(
     max_examples=60,

@@ -11,7 +11,7 @@ from eventreg.extensions import db
 from eventreg.models import Event
 from eventreg.services import outbox
 from eventreg.services.programme import load_programme
-from tests.conftest import smtp_config
+from tests.support.mail import smtp_config
 
 
 def bergamo():

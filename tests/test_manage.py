@@ -3,7 +3,7 @@
 from eventreg.extensions import db
 from eventreg.models import RegistrationStatus
 from eventreg.services.manage_links import manage_token
-from tests.conftest import person
+from tests.support.factories import person
 
 
 def manage_path(registrant):

@@ -18,7 +18,7 @@ from eventreg.models import (
 from eventreg.services import registrations
 from eventreg.services.backup import BackupError, backup_database
 from eventreg.services.manage_links import manage_token
-from tests.conftest import details
+from tests.support.factories import details
 
 
 def manage_path(registrant):

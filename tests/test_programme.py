@@ -25,7 +25,7 @@ from eventreg.services.programme import (
     plan_update,
     read_programme,
 )
-from tests.admin_forms import edit_form
+from tests.support.admin_forms import edit_form
 
 
 def events_by_slug():

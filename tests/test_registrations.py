@@ -5,7 +5,7 @@ import pytest
 from eventreg.extensions import db
 from eventreg.models import RegistrationStatus
 from eventreg.services import registrations
-from tests.conftest import details
+from tests.support.factories import details
 
 
 def status_of(registrant):

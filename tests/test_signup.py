@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from eventreg.extensions import db
 from eventreg.models import Registrant, Registration, RegistrationStatus, utcnow
-from tests.conftest import person
+from tests.support.factories import person
 
 
 def count(model):

@@ -22,7 +22,7 @@ from eventreg.models import (
 )
 from eventreg.services import checkin, events, join_links, privacy, programme, registrations
 from eventreg.services.checkin import CheckinResult
-from tests.admin_forms import edit_form
+from tests.support.admin_forms import edit_form
 
 
 class Boom(RuntimeError):

@@ -36,7 +36,5 @@ def http_error(error):
 def unexpected_error(error):
     """Roll back whatever the failed request had begun, log it and say sorry."""
     db.session.rollback()
-    if isinstance(error, HTTPException):
-        return _render(error)
     current_app.logger.exception("Unhandled error on %s", request.path)
     return _render(InternalServerError())

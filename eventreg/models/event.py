@@ -140,10 +140,6 @@ class Event(db.Model):
         return self.mode is EventMode.ONLINE
 
     @property
-    def is_unlimited(self) -> bool:
-        return self.capacity is None
-
-    @property
     def is_published(self) -> bool:
         return self.status is EventStatus.PUBLISHED
 

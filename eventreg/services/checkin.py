@@ -37,10 +37,6 @@ class CheckIn:
     result: CheckinResult
     registration: Registration | None = None
 
-    @property
-    def is_admitted(self) -> bool:
-        return self.result is CheckinResult.OK
-
 
 @dataclass(frozen=True)
 class DoorCount:

@@ -1,0 +1,1 @@
+"""Fixture plugins and helpers for the tests, one module per concern; conftest wires them."""
