@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, person
+from tests.support.factories import person
+from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIP = (".git", ".venv", "instance", "node_modules", "__pycache__", ".pytest_cache", ".ruff_cache")

@@ -22,7 +22,7 @@ from eventreg.models import (
 from eventreg.services import accounts, events
 from eventreg.services.exports import HEADER
 from eventreg.services.manage_links import manage_token
-from tests.conftest import PASSWORD, person
+from tests.support.factories import PASSWORD, person
 
 NEW_PASSWORD = "a much longer new passphrase"
 
