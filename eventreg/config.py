@@ -70,6 +70,7 @@ class DefaultConfig:
     OUTBOX_BACKOFF_SECONDS = 30  # doubled after each failed attempt ...
     OUTBOX_MAX_BACKOFF_SECONDS = 3600  # ... up to an hour
     REMINDER_LEAD_HOURS = 24
+    PASSWORD_RESET_HOURS = 24  # how long a reset link an admin sends to a staff member works
 
     # Personal data is anonymised this many days after each event (flask privacy purge).
     RETENTION_DAYS = 365

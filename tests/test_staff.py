@@ -19,7 +19,7 @@ from eventreg.models import (
     Registration,
     User,
 )
-from eventreg.services import accounts, events
+from eventreg.services import accounts, events, notifications
 from eventreg.services.exports import HEADER
 from eventreg.services.manage_links import manage_token
 from tests.support.factories import PASSWORD, person
@@ -298,3 +298,60 @@ def test_resaving_unchanged_details_with_browser_line_endings_changes_nothing(
     db.session.expire_all()
     assert db.session.get(Registrant, registrant.id).needs == needs
     assert not db.session.scalar(select(AuditEntry).where(AuditEntry.action == "details_updated"))
+
+
+def reset_link_in(message_text: str) -> str:
+    return re.search(r"http://eventreg\.test(/account/reset/[\w.-]+)", message_text)[1]
+
+
+def test_an_admin_sends_a_one_time_reset_link_through_the_outbox(client, auth, make_user):
+    make_user("admin")
+    staff = make_user("checkin", "door@example.org")
+    auth.login("admin@example.org")
+    response = client.post(f"/admin/users/{staff.id}/reset-link")
+    assert response.status_code == 302
+    message = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.kind == MessageKind.PASSWORD_RESET)
+    )
+    assert message.recipient == "door@example.org" and message.registration is None
+    # Organisers reading the outbox never see the link itself.
+    shown = client.get(f"/admin/outbox/{message.id}").text
+    assert "/account/reset/" not in shown and "door@example.org" in shown
+    assert "/account/reset/" not in client.get(f"/admin/outbox/{message.id}.eml").text
+    assert "Set a new password for your account" in client.get("/admin/outbox").text
+    auth.logout()
+
+    email = notifications.build_message(message)
+    assert email.subject == "Set a new password for your account"
+    path = reset_link_in(email.body)
+    assert path in email.html
+    page = client.get(path)
+    assert page.status_code == 200 and 'name="password"' in page.text
+    response = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert accounts.authenticate("door@example.org", NEW_PASSWORD) is not None
+
+    # Once used, the link is spent.
+    again = client.post(path, data={"password": "yet another passphrase", "confirm": "x"})
+    assert again.status_code == 410 and "expired or has already been used" in again.text
+    assert accounts.authenticate("door@example.org", NEW_PASSWORD) is not None
+
+
+def test_a_reset_link_expires_and_cannot_be_forged(app, client, make_user):
+    staff = make_user("organiser")
+    accounts.send_password_reset(staff)
+    message = db.session.scalar(select(OutboxMessage))
+    path = reset_link_in(notifications.build_message(message).body)
+    assert client.get(path[:-3] + "abc").status_code == 410
+    app.config["PASSWORD_RESET_HOURS"] = -1  # every link is older than that
+    response = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert response.status_code == 410
+    assert accounts.authenticate("organiser@example.org", PASSWORD) is not None
+
+
+def test_reset_links_are_sent_only_by_admins(client, auth, make_user):
+    make_user("organiser")
+    staff = make_user("checkin")
+    auth.login("organiser@example.org")
+    assert client.post(f"/admin/users/{staff.id}/reset-link").status_code == 403
+    assert db.session.scalar(select(OutboxMessage)) is None

@@ -294,7 +294,7 @@ def outbox_message(message_id):
     return render_template(
         "admin/outbox_message.html",
         message=message,
-        email=build_message(message),
+        email=build_message(message, reveal_secrets=False),
         retry_form=RetryForm(),
     )
 
@@ -305,7 +305,7 @@ def outbox_eml(message_id):
     """The message as an .eml file, to open in a mail program."""
     message = db.get_or_404(OutboxMessage, message_id)
     return Response(
-        build_message(message).as_bytes(),
+        build_message(message, reveal_secrets=False).as_bytes(),
         mimetype="message/rfc822",
         headers={"Content-Disposition": f'attachment; filename="message-{message_id}.eml"'},
     )
@@ -361,6 +361,20 @@ def user(user_id):
     return render_template(
         "admin/user.html", user=found, form=form, action_form=ActionForm()
     ), _status(form)
+
+
+@bp.post("/users/<int:user_id>/reset-link")
+@admin_required
+def send_reset_link(user_id):
+    """E-mail the account a one-time link to set a new password."""
+    found = db.get_or_404(User, user_id)
+    _require(ActionForm())
+    if not found.is_active:
+        abort(409)
+    accounts.send_password_reset(found)
+    message = _("A link to set a new password is on its way to %(email)s.", email=found.email)
+    flash(message, "success")
+    return redirect(url_for(".user", user_id=user_id))
 
 
 @bp.post("/users/<int:user_id>/deactivate")

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..rate_limits import login_limit
 from ..services import accounts
 from ..services.accounts import authenticate
-from .forms import ChangePasswordForm, LoginForm, LogoutForm
+from .forms import ChangePasswordForm, LoginForm, LogoutForm, PasswordForm
 
 bp = Blueprint("auth", __name__)
 
@@ -71,3 +71,20 @@ def change_password():
             flash(_("Your password is changed."), "success")
             return redirect(_start_page(current_user))
     return render_template("auth/password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/account/reset/<token>", methods=["GET", "POST"])
+@login_limit
+def reset_password(token):
+    """Set a new password through the one-time link an admin sent."""
+    if accounts.user_for_reset_token(token) is None:
+        return render_template("auth/reset.html", form=None), 410
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, form.password.data)
+        except accounts.InvalidResetLink:
+            return render_template("auth/reset.html", form=None), 410
+        flash(_("Your password is set. Please log in with it."), "success")
+        return redirect(url_for(".login"))
+    return render_template("auth/reset.html", form=form), 422 if form.errors else 200

@@ -21,6 +21,7 @@ class MessageKind(enum.StrEnum):
     EVENT_CANCELLED = "event_cancelled"  # the whole event was called off: .ics CANCEL
     REMINDER = "reminder"  # about a day before the event
     ORGANISER_MESSAGE = "organiser_message"  # written by an organiser
+    PASSWORD_RESET = "password_reset"  # to a staff member: a one-time link to a new password
 
 
 class MessageStatus(enum.StrEnum):
@@ -34,7 +35,9 @@ class OutboxMessage(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[MessageKind] = mapped_column(enum_column(MessageKind))
-    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), index=True)
+    # A message is about a registration, or (password reset) to a staff account.
+    registration_id: Mapped[int | None] = mapped_column(ForeignKey("registration.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(254))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
@@ -48,7 +51,8 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    registration: Mapped[Registration] = relationship()
+    registration: Mapped[Registration | None] = relationship()
+    user: Mapped["User | None"] = relationship()  # noqa: F821
 
     @property
     def is_sent(self) -> bool:

@@ -7,8 +7,10 @@ from sqlalchemy.orm import joinedload
 
 from ..database import write_transaction
 from ..extensions import db
-from ..models import ApiToken, Role, User, utcnow
+from ..models import ApiToken, MessageKind, Role, User, utcnow
 from ..models.user import hash_token
+from .outbox import enqueue_to_staff
+from .reset_links import reset_user_id, user_for_reset_token
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -19,6 +21,10 @@ class AccountError(ValueError):
 
 class WrongPassword(AccountError):
     """The current password given does not match."""
+
+
+class InvalidResetLink(AccountError):
+    """The reset link is forged, expired, already used, or for a deactivated account."""
 
 
 def create_user(email: str, role: Role | str, password: str) -> User:
@@ -41,8 +47,11 @@ def check_new_password(password: str) -> None:
         raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
 
 
-def set_password(user: User, password: str) -> None:
-    """Give the account a new password: the one place where a password changes."""
+def set_password(user: User, password: str, *, reset_token: str | None = None) -> None:
+    """Give the account a new password: the one place where a password changes.
+
+    With ``reset_token`` the token is checked on the locked row, so a link works only once.
+    """
     check_new_password(password)
     with write_transaction():
         locked = db.session.scalars(
@@ -51,7 +60,23 @@ def set_password(user: User, password: str) -> None:
             .with_for_update()
             .execution_options(populate_existing=True)
         ).one()
+        if reset_token is not None and reset_user_id(reset_token, locked) != locked.id:
+            raise InvalidResetLink()
         locked.set_password(password)
+
+
+def send_password_reset(user: User) -> None:
+    """Queue an e-mail with a one-time link, valid PASSWORD_RESET_HOURS, to set a new password."""
+    with write_transaction():
+        enqueue_to_staff(MessageKind.PASSWORD_RESET, user)
+
+
+def reset_password(token: str, password: str) -> None:
+    """Set a new password through a reset link; the link stops working at once."""
+    user = user_for_reset_token(token)
+    if user is None:
+        raise InvalidResetLink()
+    set_password(user, password, reset_token=token)
 
 
 def change_own_password(user: User, current: str, new: str) -> None:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from email.utils import formataddr
 
-from flask import current_app, render_template
+from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_mail import Message
@@ -13,6 +13,7 @@ from ..urls import site_context
 from . import calendar, tickets
 from .join_links import join_url
 from .manage_links import manage_url
+from .reset_links import password_reset_token
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,18 @@ NOTICES = {
     MessageKind.EVENT_CANCELLED: Notice("event_cancelled", _l("Called off: %(title)s"), "CANCEL"),
     MessageKind.REMINDER: Notice("reminder", _l("Reminder: %(title)s"), ticket=True),
     MessageKind.ORGANISER_MESSAGE: Notice("organiser_message", None),
+    MessageKind.PASSWORD_RESET: Notice("password_reset", _l("Set a new password for your account")),
 }
 
 
-def build_message(outbox: OutboxMessage) -> Message:
-    """Render an outbox entry into a complete e-mail, in the registrant's language."""
+def build_message(outbox: OutboxMessage, *, reveal_secrets: bool = True) -> Message:
+    """Render an outbox entry into a complete e-mail, in the registrant's language.
+
+    ``reveal_secrets=False`` (an organiser reading the outbox) leaves a staff member's one-time
+    link out, so that only its recipient can use it.
+    """
+    if outbox.registration is None:
+        return _staff_message(outbox, reveal_secrets)
     registration = outbox.registration
     registrant = registration.registrant
     event = registration.event
@@ -73,10 +81,33 @@ def build_message(outbox: OutboxMessage) -> Message:
     return message
 
 
+def _staff_message(outbox: OutboxMessage, reveal_secrets: bool) -> Message:
+    """An e-mail to a staff account (a password reset link), in the site's default language."""
+    notice = NOTICES[outbox.kind]
+    with site_context():
+        link = (
+            url_for("auth.reset_password", token=password_reset_token(outbox.user), _external=True)
+            if reveal_secrets
+            else None
+        )
+        context = {"user": outbox.user, "reset_url": link, "params": outbox.params}
+        message = Message(
+            subject=subject_of(outbox),
+            recipients=[outbox.recipient],
+            body=render_template(f"email/{notice.template}.txt", **context),
+            html=render_template(f"email/{notice.template}.html", **context),
+            sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        )
+        message.msgId = outbox.message_id
+    return message
+
+
 def subject_of(outbox: OutboxMessage) -> str:
     """The message's subject line as the registrant reads it, in their language."""
-    registrant = outbox.registration.registrant
     notice = NOTICES[outbox.kind]
+    if outbox.registration is None:
+        return str(notice.subject)
+    registrant = outbox.registration.registrant
     with force_locale(registrant.language):
         if not notice.subject:
             return _one_line(outbox.params["subject"])

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from ..database import lock, locking, write_transaction
 from ..extensions import db
-from ..models import MessageKind, MessageStatus, OutboxMessage, Registration, utcnow
+from ..models import MessageKind, MessageStatus, OutboxMessage, Registration, User, utcnow
 from .mail_transport import TransportError, open_transport
 from .notifications import build_message
 
@@ -31,6 +31,19 @@ def enqueue(kind: MessageKind, registration: Registration, **params: Any) -> Out
         kind=kind,
         registration=registration,
         recipient=registration.registrant.email,
+        params=params,
+        message_id=make_msgid(domain=current_app.config["MAIL_MESSAGE_ID_DOMAIN"]),
+    )
+    db.session.add(message)
+    return message
+
+
+def enqueue_to_staff(kind: MessageKind, user: User, **params: Any) -> OutboxMessage:
+    """Add a message to a staff account (no registration) in the current transaction."""
+    message = OutboxMessage(
+        kind=kind,
+        user=user,
+        recipient=user.email,
         params=params,
         message_id=make_msgid(domain=current_app.config["MAIL_MESSAGE_ID_DOMAIN"]),
     )
