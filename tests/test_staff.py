@@ -145,6 +145,10 @@ def test_assigning_events_is_a_list_of_checkboxes_with_full_titles(
     page = client.get(f"/admin/users/{staff.id}").text
     (checked,) = re.findall(r"<input[^>]*checked[^>]*>", page)
     assert event.slug in checked and other.slug not in checked
+    # Unticking every box (the browser then sends no "events" at all) unassigns them all.
+    assert client.post(f"/admin/users/{staff.id}", data={}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, staff.id).checkin_events == []
 
 
 def test_no_form_renders_required_none(client, auth, make_user, make_event):

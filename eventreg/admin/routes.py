@@ -354,7 +354,7 @@ def user(user_id):
     if not form.is_submitted():
         form.events.data = [e.slug for e in found.checkin_events]
     if form.validate_on_submit():
-        chosen = [e for e in programme if e.slug in form.events.data]
+        chosen = [e for e in programme if e.slug in (form.events.data or [])]
         accounts.assign_checkin_events(found, chosen)
         flash(_("Saved."), "success")
         return redirect(url_for(".user", user_id=user_id))
