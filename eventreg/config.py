@@ -42,6 +42,8 @@ class DefaultConfig:
     RATELIMIT_LOGIN = "10 per minute"
     RATELIMIT_SIGNUP = "30 per minute"
     RATELIMIT_MANAGE = "60 per minute"
+    RATELIMIT_RESEND = "5 per hour"  # "send me my link again", per client address
+    RESEND_LINK_PAUSE_MINUTES = 10  # one such e-mail per address in this time, whoever asks
     RATELIMIT_API = "120 per minute"
 
     # Public pages and the API's event reads are cached whole for anonymous visitors this many
@@ -62,6 +64,9 @@ class DefaultConfig:
     MAIL_SERVER = None
     MAIL_PORT = 25
     MAIL_DEFAULT_SENDER = "eventreg <no-reply@eventreg.localhost>"
+    # Where people reach the organisers: Reply-To of every e-mail, the calendar ORGANIZER, and
+    # the contact in the privacy notice and accessibility statement (an event's own wins).
+    MAIL_REPLY_TO = None
     MAIL_MESSAGE_ID_DOMAIN = "eventreg.localhost"
     MAIL_TIMEOUT_SECONDS = 30
     OUTBOX_BATCH_SIZE = 50
@@ -71,6 +76,9 @@ class DefaultConfig:
     OUTBOX_MAX_BACKOFF_SECONDS = 3600  # ... up to an hour
     REMINDER_LEAD_HOURS = 24
     PASSWORD_RESET_HOURS = 24  # how long a reset link an admin sends to a staff member works
+    # A personal join link leads into an online event (and counts as attendance) from this many
+    # minutes before the start until the end; before and after, it shows a page instead.
+    JOIN_OPENS_MINUTES = 30
 
     # Personal data is anonymised this many days after each event (flask privacy purge).
     RETENTION_DAYS = 365

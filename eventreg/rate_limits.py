@@ -13,4 +13,5 @@ def _setting(name: str):
 login_limit = limiter.limit(_setting("RATELIMIT_LOGIN"), methods=["POST"])
 signup_limit = limiter.limit(_setting("RATELIMIT_SIGNUP"), methods=["POST"])
 manage_limit = limiter.limit(_setting("RATELIMIT_MANAGE"))
+resend_limit = limiter.limit(_setting("RATELIMIT_RESEND"), methods=["POST"])
 api_limit = limiter.limit(_setting("RATELIMIT_API"))

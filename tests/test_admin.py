@@ -216,7 +216,7 @@ def test_calling_an_event_off_cancels_and_tells_everyone(client, organiser, make
     ).all()
     assert len(sent) == 2
     assert "sequence" in sent[0].params and "sequence" not in sent[1].params
-    assert "Registration for this event is closed" in client.get(f"/events/{event.slug}").text
+    assert "Called off" in client.get(f"/events/{event.slug}").text
 
 
 def test_attendance_list_search_filter_sort(client, organiser, make_event, sign_up):

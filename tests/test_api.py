@@ -12,8 +12,8 @@ from eventreg.models import Registrant, Registration, utcnow
 from tests.support.factories import person
 
 EVENT_FIELDS = {
-    "slug", "title", "kind", "mode", "starts_at", "ends_at", "timezone", "city", "capacity",
-    "seats_left", "waitlist_length", "registration_open",
+    "slug", "title", "status", "kind", "mode", "starts_at", "ends_at", "timezone", "city",
+    "capacity", "seats_left", "waitlist_length", "registration_open",
 }  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """E-mail through a real SMTP server: invitations, tickets, updates, cancellations, the outbox."""
 
 import email
+import email.header
 import email.policy
 import io
 import os
@@ -190,8 +191,13 @@ def test_invitations_keep_local_times_across_a_daylight_saving_change(
 def test_online_event_mail_has_a_personal_join_link_and_no_public_url(
     smtp, client, make_event, sign_up
 ):
-    event = make_event(
-        mode="online", city=None, venue=None, online_url="https://meet.example.org/secret-room"
+    event = make_event(  # about to start: the personal link leads in
+        mode="online",
+        city=None,
+        venue=None,
+        online_url="https://meet.example.org/secret-room",
+        starts_at=utcnow() + timedelta(minutes=10),
+        ends_at=utcnow() + timedelta(hours=2),
     )
     registrant = sign_up(event)
     deliver()
@@ -363,7 +369,16 @@ def test_long_non_latin_names_survive(smtp, make_event, sign_up):
     sign_up(make_event(), first_name=name.strip(), last_name="João Conceição Gonçalves")
     deliver()
     (message,) = smtp.inbox.wait_for(1)
-    assert message["To"].addresses[0].display_name == (f"{name.strip()} João Conceição Gonçalves")
+    # A name this long takes several encoded words. RFC 2047 (6.2) drops the whitespace
+    # between adjacent encoded words, as decode_header does; Python 3.11's header registry
+    # keeps it, so it reads the name with extra spaces but still as one address.
+    (to,) = message["To"].addresses
+    assert to.addr_spec == smtp.inbox.envelopes[0].rcpt_tos[0]
+    head = smtp.inbox.envelopes[0].content.split(b"\r\n\r\n")[0].decode("ascii")
+    unfolded = head.replace("\r\n ", " ")
+    to_line = next(line for line in unfolded.split("\r\n") if line.startswith("To: "))
+    decoded = email.header.make_header(email.header.decode_header(to_line[4:]))
+    assert str(decoded) == f"{name.strip()} João Conceição Gonçalves <{to.addr_spec}>"
     assert name.strip() in parts(message)["text/plain"].get_content()
     entry = vevent(calendar_of(message)[1])
     assert "João Conceição Gonçalves" in str(entry["ATTENDEE"].params.get("CN"))

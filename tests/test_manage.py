@@ -56,7 +56,8 @@ def test_cancelling_frees_the_seat_for_the_waiting_list(client, make_event, sign
     event = make_event(capacity=1)
     holder, waiting = sign_up(event), sign_up(event)
     reference = holder.registrations[0].reference
-    response = client.post(f"{manage_path(holder)}/registrations/{reference}/cancel")
+    cancel = f"{manage_path(holder)}/registrations/{reference}/cancel"
+    response = client.post(cancel, data={"confirm": "yes"})
     assert response.status_code == 302
     assert "is cancelled" in client.get(response.headers["Location"]).text
     db.session.expire_all()

@@ -27,6 +27,7 @@ from ..public.forms import (
     single_line,
     strip,
     text_block,
+    valid_email,
 )
 from ..services.agenda import AgendaError, agenda_text, check_days, days_from_text
 
@@ -112,6 +113,11 @@ class EventForm(Form):
         filters=[strip],
         validators=[DataRequired(), max_length(200), single_line],
     )
+    contact_email = StringField(
+        _l("Contact e-mail for this event (replies go here; empty: the site's address)"),
+        filters=[strip],
+        validators=[Optional(), max_length(254), valid_email],
+    )
     capacity = IntegerField(
         _l("Capacity (leave empty for unlimited)"), validators=[Optional(), NumberRange(min=0)]
     )
@@ -171,6 +177,7 @@ class EventForm(Form):
             "venue": None if online else (self.venue.data or None),
             "online_url": self.online_url.data or None,
             "host_partner": self.host_partner.data,
+            "contact_email": self.contact_email.data or None,
             "capacity": self.capacity.data,
             "translations": self._translations(),
             "agenda": days_from_text(self.agenda.data, zone),
@@ -208,6 +215,7 @@ class EventForm(Form):
             "venue",
             "online_url",
             "host_partner",
+            "contact_email",
             "capacity",
             "timezone",
         ):

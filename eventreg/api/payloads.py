@@ -63,6 +63,7 @@ def event_json(event: Event, availability: Availability) -> dict[str, Any]:
     return {
         "slug": event.slug,
         "title": event.title,
+        "status": event.status.value,
         "kind": event.kind.value,
         "mode": event.mode.value,
         "starts_at": event.local_starts_at.isoformat(),

@@ -81,7 +81,11 @@ def check_in():
     if not current_user.can_check_in_at(event):
         abort(403, description="You are not check-in staff of this event.")
     outcome = checkin.check_in_ticket(
-        event, form.secret.data, staff=current_user, scanned_at=form.scanned_at.data
+        event,
+        form.secret.data,
+        staff=current_user,
+        scanned_at=form.scanned_at.data,
+        any_day=form.any_day.data,
     )
     return checkin_json(outcome, event)
 

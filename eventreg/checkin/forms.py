@@ -4,7 +4,7 @@ from datetime import datetime
 
 from flask import abort, jsonify, make_response
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, StringField
+from wtforms import BooleanField, Field, StringField
 from wtforms.validators import StopValidation
 
 from ..api.payloads import form_from_json, json_object
@@ -37,6 +37,8 @@ class CheckInForm(Form):
     """A check-in by hand; ``scanned_at`` is set when the device queued it while offline."""
 
     scanned_at = DeviceTimeField()
+    # Staff saw "not today" and admit the person anyway.
+    any_day = BooleanField()
 
 
 class ScanForm(CheckInForm):

@@ -3,6 +3,8 @@
 from datetime import datetime
 from typing import Any
 
+from babel.dates import format_date
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..formatting import local_title
@@ -10,7 +12,7 @@ from ..models import Event, Registration
 from ..services.checkin import CheckIn, CheckinResult, DoorCount
 
 # Door staff see name, organisation and accessibility needs of their own event's people only.
-_SHOWS_NEEDS = (CheckinResult.OK, CheckinResult.ALREADY_CHECKED_IN)
+_SHOWS_NEEDS = (CheckinResult.OK, CheckinResult.ALREADY_CHECKED_IN, CheckinResult.NOT_TODAY)
 
 
 def checkin_json(outcome: CheckIn, event: Event) -> dict[str, Any]:
@@ -73,11 +75,18 @@ def _message(outcome: CheckIn, event: Event) -> str:
             return _("Not admitted: this registration was cancelled")
         case CheckinResult.WAITLISTED:
             return _("Not admitted: on the waiting list, no seat")
+        case CheckinResult.NOT_TODAY:
+            return _("Not today: this event runs on %(days)s", days=_days(event))
         case CheckinResult.WRONG_EVENT:
             title = local_title(registration.event)
             return _("Not admitted: this ticket is for %(title)s", title=title)
         case _:
             return _("Not admitted: this code is not a ticket")
+
+
+def _days(event: Event) -> str:
+    """The event's days in the reader's language, e.g. ``Mar 24, 2031, Mar 25, 2031``."""
+    return ", ".join(format_date(day, "medium", locale=get_locale()) for day in event.local_dates)
 
 
 def _staff_name(registration: Registration) -> str | None:

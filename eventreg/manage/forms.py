@@ -1,11 +1,11 @@
 """Forms on a registrant's manage page."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField
+from wtforms import BooleanField, EmailField, HiddenField
 from wtforms.validators import DataRequired
 
 from ..forms import Form
-from ..public.forms import MultiCheckboxField, PersonForm
+from ..public.forms import MultiCheckboxField, PersonForm, max_length, strip, valid_email
 
 
 class DetailsForm(PersonForm):
@@ -25,7 +25,9 @@ class AddEventsForm(Form):
 
 
 class CancelForm(Form):
-    """An empty form: a CSRF-protected cancel button."""
+    """The cancel button of the confirmation page: only it carries ``confirm``."""
+
+    confirm = HiddenField(validators=[DataRequired()])
 
 
 class EraseForm(Form):
@@ -34,4 +36,14 @@ class EraseForm(Form):
     confirm = BooleanField(
         _l("Yes, cancel all my registrations and erase my data"),
         validators=[DataRequired(_l("Tick the box to confirm."))],
+    )
+
+
+class ResendForm(Form):
+    """Ask for one's manage link again."""
+
+    email = EmailField(
+        _l("E-mail address"),
+        filters=[strip],
+        validators=[DataRequired(_l("Enter your e-mail address.")), max_length(254), valid_email],
     )

@@ -1,7 +1,7 @@
 """Events of the programme: missions and webinars."""
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -75,6 +75,8 @@ class Event(db.Model):
     city: Mapped[str | None] = mapped_column(String(120))
     venue: Mapped[str | None] = mapped_column(String(300))
     host_partner: Mapped[str] = mapped_column(String(200))
+    # Replies to this event's mail and its calendar ORGANIZER (else the site's MAIL_REPLY_TO).
+    contact_email: Mapped[str | None] = mapped_column(String(254))
     capacity: Mapped[int | None]
     registration_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -130,6 +132,16 @@ class Event(db.Model):
     @property
     def local_ends_at(self) -> datetime:
         return self.ends_at.astimezone(self.zone)
+
+    @property
+    def local_dates(self) -> list[date]:
+        """The days (in the event's zone) on which the event runs, first to last."""
+        first, last = self.local_starts_at.date(), self.local_ends_at.date()
+        return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+    def runs_on(self, moment: datetime) -> bool:
+        """Whether the event runs on the local day of ``moment`` (e.g. a scan at the door)."""
+        return moment.astimezone(self.zone).date() in self.local_dates
 
     def text_in(self, field: str, language: str) -> str:
         """The title or description in a language, falling back to English."""

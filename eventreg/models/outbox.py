@@ -22,6 +22,7 @@ class MessageKind(enum.StrEnum):
     REMINDER = "reminder"  # about a day before the event
     ORGANISER_MESSAGE = "organiser_message"  # written by an organiser
     PASSWORD_RESET = "password_reset"  # to a staff member: a one-time link to a new password
+    MANAGE_LINK = "manage_link"  # the manage link again, asked for at /manage/resend
 
 
 class MessageStatus(enum.StrEnum):

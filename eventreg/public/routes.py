@@ -13,11 +13,19 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from ..i18n import use_registrant_language
 from ..page_cache import cached_for_visitors
 from ..rate_limits import manage_limit, signup_limit
 from ..services import calendar, events, registrations
 from ..services.availability import availability_for, availability_of
-from ..services.join_links import record_join, registration_for_join_token
+from ..services.contact import contact_address
+from ..services.join_links import (
+    JoinWindow,
+    join_opens_at,
+    join_window,
+    record_join,
+    registration_for_join_token,
+)
 from ..services.manage_links import manage_token
 from .forms import SignupForm
 
@@ -75,14 +83,27 @@ def _calendar_response(data: bytes, filename: str) -> Response:
 @bp.route("/j/<token>")
 @manage_limit
 def join(token):
-    """A registrant's personal join link: count the join, then go to the meeting."""
+    """A registrant's personal join link: while the event runs, count the join and go in."""
     registration = registration_for_join_token(token) or abort(404)
-    if not registration.is_confirmed or not registration.event.is_online:
+    event = registration.event
+    if not registration.is_confirmed or not event.is_online:
         abort(404)
-    if not registration.event.online_url:
-        return render_template("public/join_pending.html", event=registration.event)
+    use_registrant_language(registration.registrant.language)
+    window = join_window(event)
+    if window is JoinWindow.NOT_YET:
+        return render_template(
+            "public/join_early.html",
+            event=event,
+            opens_at=join_opens_at(event),
+            google_link=calendar.google_calendar_link(event),
+            outlook_link=calendar.outlook_calendar_link(event),
+        )
+    if window is JoinWindow.OVER:
+        return render_template("public/join_over.html", event=event)
+    if not event.online_url:
+        return render_template("public/join_pending.html", event=event)
     record_join(registration)
-    return redirect(registration.event.online_url)
+    return redirect(event.online_url)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -126,13 +147,13 @@ def already_registered_message(event) -> str:
 @bp.route("/privacy")
 def privacy():
     """The privacy notice people consent to when they sign up."""
-    return render_template("public/privacy.html")
+    return render_template("public/privacy.html", contact=contact_address())
 
 
 @bp.route("/accessibility")
 def accessibility():
     """The accessibility statement public-sector sites must publish (EU Directive 2016/2102)."""
-    return render_template("public/accessibility.html")
+    return render_template("public/accessibility.html", contact=contact_address())
 
 
 @bp.route("/language", methods=["POST"])

@@ -12,6 +12,7 @@ from icalendar import Alarm, Calendar, vCalAddress
 from icalendar import Event as CalendarEvent
 
 from ..models import Event, EventDay, Registration
+from .contact import reply_address
 
 PRODID = "-//eventreg//Missions and webinars//EN"
 METHODS = ("REQUEST", "CANCEL")
@@ -149,26 +150,33 @@ def _calendar_event(
         start=start,
         end=end,
         summary=f"{title}: {day.title}" if day is not None and day.title else title,
-        organizer=_organizer(),
+        organizer=_organizer(event),
         last_modified=event.updated_at,
         **properties,
     )
 
 
 def _public_event(event: Event, url: str | None = None) -> list[CalendarEvent]:
+    """The event as everyone sees it; called off, it stays under its UID so calendars drop it."""
     return _calendar_events(
         event,
         uid=f"event-{event.slug}@eventreg",
-        status="CONFIRMED",
+        status="CANCELLED" if event.is_cancelled else "CONFIRMED",
         location=place(event),
         description=_text(event, "description"),
         url=url,
     )
 
 
-def _organizer() -> vCalAddress:
+def _organizer(event: Event) -> vCalAddress:
+    """Who answers for the event: its own contact (the host), the site's, else the sender."""
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     name, address = sender if isinstance(sender, tuple) else parseaddr(sender)
+    if event.contact_email:
+        name, address = event.host_partner, event.contact_email
+    elif contact := reply_address(event):
+        contact_name, address = parseaddr(contact)
+        name = contact_name or name
     return vCalAddress.new(address, cn=name or None)
 
 

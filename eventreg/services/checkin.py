@@ -27,6 +27,7 @@ class CheckinResult(enum.StrEnum):
     CANCELLED = "cancelled"
     WAITLISTED = "waitlisted"
     WRONG_EVENT = "wrong_event"
+    NOT_TODAY = "not_today"  # the event does not run on this day; staff may confirm
     INVALID = "invalid"
 
 
@@ -45,24 +46,36 @@ class DoorCount:
 
 
 def check_in_ticket(
-    event: Event, secret: str, *, staff: User, scanned_at: datetime | None = None
+    event: Event,
+    secret: str,
+    *,
+    staff: User,
+    scanned_at: datetime | None = None,
+    any_day: bool = False,
 ) -> CheckIn:
-    """Admit the holder of a scanned ticket, or say why not; a ticket is checked in once only."""
+    """Admit the holder of a scanned ticket, or say why not; a ticket is checked in once only.
+
+    On a day the event does not run the answer is NOT_TODAY, unless staff confirm (``any_day``).
+    """
     secret = secret.strip()
     if not _SECRET_SHAPE.fullmatch(secret):
         return CheckIn(CheckinResult.INVALID)
     with write_transaction():
         registration = _locked(Registration.ticket_secret == secret)
-        return _admit(event, registration, staff, scanned_at, how="scan")
+        return _admit(event, registration, staff, scanned_at, how="scan", any_day=any_day)
 
 
 def check_in(
-    registration: Registration, *, staff: User, scanned_at: datetime | None = None
+    registration: Registration,
+    *,
+    staff: User,
+    scanned_at: datetime | None = None,
+    any_day: bool = False,
 ) -> CheckIn:
     """Admit a person found by hand, by the same rules as a scan."""
     with write_transaction():
         locked = _locked(Registration.id == registration.id)
-        return _admit(registration.event, locked, staff, scanned_at, how="manual")
+        return _admit(registration.event, locked, staff, scanned_at, how="manual", any_day=any_day)
 
 
 def undo_check_in(registration: Registration, *, staff: User) -> bool:
@@ -165,6 +178,7 @@ def _admit(
     scanned_at: datetime | None,
     *,
     how: str,
+    any_day: bool = False,
 ) -> CheckIn:
     """Decide under the caller's lock; check the person in only when every rule allows."""
     if registration is None:
@@ -177,7 +191,10 @@ def _admit(
         return CheckIn(CheckinResult.WAITLISTED, registration)
     if registration.checked_in_at is not None:
         return CheckIn(CheckinResult.ALREADY_CHECKED_IN, registration)
-    registration.checked_in_at = scan_time(event, scanned_at)
+    when = scan_time(event, scanned_at)
+    if not any_day and not event.runs_on(when):
+        return CheckIn(CheckinResult.NOT_TODAY, registration)
+    registration.checked_in_at = when
     registration.checked_in_by_id = staff.id
     audit.record(
         "checked_in",
@@ -186,5 +203,6 @@ def _admit(
         how=how,
         checked_in_at=registration.checked_in_at.isoformat(),
         device_time=scanned_at.isoformat() if scanned_at else None,
+        **({"confirmed_off_day": True} if not event.runs_on(when) else {}),
     )
     return CheckIn(CheckinResult.OK, registration)

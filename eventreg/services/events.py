@@ -136,16 +136,44 @@ def apply_changes(event: Event, values: dict[str, Any]) -> set[str]:
     Runs inside the caller's transaction. Returns the names of the fields that changed.
     """
     changed = {name for name, value in values.items() if getattr(event, name) != value}
+    previous = _schedule_of(event)
     for name in changed:
         setattr(event, name, values[name])
     if changed & SCHEDULE_FIELDS:
+        what = sorted({aspect for name in changed for aspect in _ASPECTS.get(name, ())})
         for registration in _registrations(event, RegistrationStatus.CONFIRMED):
             enqueue(
                 MessageKind.EVENT_CHANGED,
                 registration,
                 sequence=registration.next_calendar_sequence(),
+                changed=what,
+                previous=previous,
             )
     return changed
+
+
+# What a registrant is told changed, by field: the time, the place, the meeting link.
+_ASPECTS = {
+    "starts_at": ("time",),
+    "ends_at": ("time",),
+    "timezone": ("time",),
+    "mode": ("place",),
+    "city": ("place",),
+    "venue": ("place",),
+    "online_url": ("link",),
+}
+
+
+def _schedule_of(event: Event) -> dict[str, Any]:
+    """When and where the event was, as JSON, so the e-mail can say "old → new"."""
+    return {
+        "starts_at": event.starts_at.isoformat(),
+        "ends_at": event.ends_at.isoformat(),
+        "timezone": event.timezone,
+        "mode": event.mode.value,
+        "city": event.city,
+        "venue": event.venue,
+    }
 
 
 def _registrations(event: Event, *statuses: RegistrationStatus) -> list[Registration]:

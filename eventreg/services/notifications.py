@@ -1,17 +1,19 @@
 """What each e-mail says: subject, text, HTML, invitation and ticket, in the reader's language."""
 
 from dataclasses import dataclass
-from email.utils import formataddr
+from datetime import datetime
 
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from flask_mail import Message
 
-from ..models import MessageKind, OutboxMessage
+from ..formatting import event_date, event_time
+from ..models import Event, EventMode, MessageKind, OutboxMessage
 from ..urls import site_context
 from . import calendar, tickets
+from .contact import reply_address
 from .join_links import join_url
+from .mail_message import MailMessage, address
 from .manage_links import manage_url
 from .reset_links import password_reset_token
 
@@ -36,11 +38,12 @@ NOTICES = {
     MessageKind.EVENT_CANCELLED: Notice("event_cancelled", _l("Called off: %(title)s"), "CANCEL"),
     MessageKind.REMINDER: Notice("reminder", _l("Reminder: %(title)s"), ticket=True),
     MessageKind.ORGANISER_MESSAGE: Notice("organiser_message", None),
+    MessageKind.MANAGE_LINK: Notice("manage_link", _l("Your link to manage your registration")),
     MessageKind.PASSWORD_RESET: Notice("password_reset", _l("Set a new password for your account")),
 }
 
 
-def build_message(outbox: OutboxMessage, *, reveal_secrets: bool = True) -> Message:
+def build_message(outbox: OutboxMessage, *, reveal_secrets: bool = True) -> MailMessage:
     """Render an outbox entry into a complete e-mail, in the registrant's language.
 
     ``reveal_secrets=False`` (an organiser reading the outbox) leaves a staff member's one-time
@@ -63,12 +66,13 @@ def build_message(outbox: OutboxMessage, *, reveal_secrets: bool = True) -> Mess
             "event": event,
             "params": outbox.params,
             "with_ticket": notice.ticket,
+            "changes": _changes(outbox.params, event),
             **links,
         }
-        subject = subject_of(outbox)
-        message = Message(
-            subject=subject,
-            recipients=[formataddr((_one_line(registrant.full_name), outbox.recipient))],
+        message = MailMessage(
+            subject=subject_of(outbox),
+            to=address(outbox.recipient, name=_one_line(registrant.full_name)),
+            reply_to=reply_address(event),
             body=render_template(f"email/{notice.template}.txt", **context),
             html=render_template(f"email/{notice.template}.html", **context),
             sender=current_app.config["MAIL_DEFAULT_SENDER"],
@@ -81,7 +85,7 @@ def build_message(outbox: OutboxMessage, *, reveal_secrets: bool = True) -> Mess
     return message
 
 
-def _staff_message(outbox: OutboxMessage, reveal_secrets: bool) -> Message:
+def _staff_message(outbox: OutboxMessage, reveal_secrets: bool) -> MailMessage:
     """An e-mail to a staff account (a password reset link), in the site's default language."""
     notice = NOTICES[outbox.kind]
     with site_context():
@@ -91,9 +95,9 @@ def _staff_message(outbox: OutboxMessage, reveal_secrets: bool) -> Message:
             else None
         )
         context = {"user": outbox.user, "reset_url": link, "params": outbox.params}
-        message = Message(
+        message = MailMessage(
             subject=subject_of(outbox),
-            recipients=[outbox.recipient],
+            to=address(outbox.recipient),
             body=render_template(f"email/{notice.template}.txt", **context),
             html=render_template(f"email/{notice.template}.html", **context),
             sender=current_app.config["MAIL_DEFAULT_SENDER"],
@@ -103,7 +107,7 @@ def _staff_message(outbox: OutboxMessage, reveal_secrets: bool) -> Message:
 
 
 def subject_of(outbox: OutboxMessage) -> str:
-    """The message's subject line as the registrant reads it, in their language."""
+    """The message's subject line as its reader sees it, in their language."""
     notice = NOTICES[outbox.kind]
     if outbox.registration is None:
         return str(notice.subject)
@@ -115,12 +119,46 @@ def subject_of(outbox: OutboxMessage) -> str:
         return _one_line(str(notice.subject % {"title": title}))
 
 
+@dataclass(frozen=True)
+class Change:
+    label: str
+    before: str | None  # None: nothing to show (a meeting link is never shown in the clear)
+    after: str | None
+
+
+def _changes(params: dict, event: Event) -> list[Change]:
+    """What an "event changed" e-mail reports, old → new, in the language being rendered."""
+    previous = params.get("previous")
+    if not previous:
+        return []
+    before = Event(
+        starts_at=datetime.fromisoformat(previous["starts_at"]),
+        ends_at=datetime.fromisoformat(previous["ends_at"]),
+        timezone=previous["timezone"],
+        mode=EventMode(previous["mode"]),
+        city=previous["city"],
+        venue=previous["venue"],
+    )
+    found = []
+    if "time" in params["changed"]:
+        found.append(Change(str(_l("When")), _when(before), _when(event)))
+    if "place" in params["changed"]:
+        found.append(Change(str(_l("Where")), calendar.place(before), calendar.place(event)))
+    if "link" in params["changed"]:
+        found.append(Change(str(_l("The meeting link has changed")), None, None))
+    return found
+
+
+def _when(event: Event) -> str:
+    return f"{event_date(event)}, {event_time(event)}"
+
+
 def _one_line(text: str) -> str:
     """Headers never carry line breaks, whatever reached the database."""
     return " ".join(text.split())
 
 
-def _attach_invitation(message: Message, outbox: OutboxMessage, method: str, links) -> None:
+def _attach_invitation(message: MailMessage, outbox: OutboxMessage, method: str, links) -> None:
     data = calendar.invitation(
         outbox.registration,
         method=method,
@@ -133,7 +171,7 @@ def _attach_invitation(message: Message, outbox: OutboxMessage, method: str, lin
     message.attach(filename, f"text/calendar; method={method}; charset=UTF-8", data)
 
 
-def _attach_ticket(message: Message, registration) -> None:
+def _attach_ticket(message: MailMessage, registration) -> None:
     message.attach(
         "qr.png",
         "image/png",

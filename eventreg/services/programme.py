@@ -30,7 +30,7 @@ SHIPPED_PROGRAMME = Path(__file__).resolve().parent.parent / "data" / "programme
 
 _REQUIRED = ("slug", "title", "kind", "mode", "timezone", "starts_at", "ends_at", "host_partner")
 _LOCAL_TIMES = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
-_OPTIONAL = ("description", "city", "venue", "capacity", "online_url")
+_OPTIONAL = ("description", "city", "venue", "capacity", "online_url", "contact_email")
 
 
 class ProgrammeError(ValueError):

@@ -285,7 +285,7 @@ def _announce(registration: Registration, actor: User | None, action: str, **det
             sequence=registration.next_calendar_sequence(),
         )
     else:
-        enqueue(MessageKind.WAITLISTED, registration)
+        enqueue(MessageKind.WAITLISTED, registration, position=waitlist_position(registration))
 
 
 def _leave(

@@ -21,6 +21,7 @@
     cancelled: "bad",
     waitlisted: "bad",
     wrong_event: "bad",
+    not_today: "amber", // staff may confirm: the person might have the day wrong, or we do
     invalid: "bad",
   };
 
@@ -45,7 +46,9 @@
     name: byId("result-name"),
     organisation: byId("result-organisation"),
     needs: byId("result-needs"),
+    note: byId("result-note"),
     undo: byId("result-undo"),
+    confirm: byId("result-confirm"),
     checkedIn: byId("count-checked-in"),
     confirmed: byId("count-confirmed"),
     searchForm: byId("search-form"),
@@ -137,11 +140,11 @@
   }
 
   function deliver(item) {
+    const when = { scanned_at: item.scanned_at, any_day: Boolean(item.any_day) };
     if (item.kind === "scan") {
-      const body = { secret: item.secret, scanned_at: item.scanned_at };
-      return send("POST", door.dataset.scanUrl, body);
+      return send("POST", door.dataset.scanUrl, { secret: item.secret, ...when });
     }
-    return send("POST", urlFor("checkInUrl", item.reference), { scanned_at: item.scanned_at });
+    return send("POST", urlFor("checkInUrl", item.reference), when);
   }
 
   let flushing = false;
@@ -151,12 +154,19 @@
       return;
     }
     flushing = true;
+    let refusal = null;
+    let admitted = null;
     try {
       for (const item of queued()) {
         try {
           const answer = await deliver(item);
           forget(item);
           remember(answer, true);
+          if (VERDICTS[answer.result] === "ok") {
+            admitted = answer;
+          } else {
+            refusal = { answer, item };
+          }
         } catch (error) {
           if (error instanceof Refused) {
             forget(item); // the server will never take it: do not retry forever
@@ -169,6 +179,21 @@
     } finally {
       flushing = false;
       showConnection();
+    }
+    showLateAnswer(refusal, admitted);
+  }
+
+  // The panel said "kept on this device": once sent, it shows what became of the scans, a
+  // refusal first (it stays until the next scan, so it cannot be missed), else the last one.
+  function showLateAnswer(refusal, admitted) {
+    if (refusal) {
+      showAnswer(refusal.answer, { late: true, item: refusal.item });
+    } else if (keptShown && !queued().length) {
+      if (admitted) {
+        show("ok", admitted.message, admitted, { late: true });
+      } else {
+        show("idle", texts.ready);
+      }
     }
   }
 
@@ -198,7 +223,14 @@
     if (audio && audio.state === "suspended") {
       audio.resume();
     }
-    ui.soundOn.hidden = true;
+    conceal(ui.soundOn, true); // it keeps its place: nothing moves under the finger
+  }
+
+  // In-flow controls are made invisible, never removed, so the layout never shifts.
+  function conceal(node, concealed) {
+    node.classList.toggle("door-concealed", concealed);
+    node.disabled = concealed;
+    node.setAttribute("aria-hidden", String(concealed));
   }
 
   function beep(frequency, seconds, delay) {
@@ -238,28 +270,39 @@
   }
 
   let shownReference = null;
+  let toConfirm = null; // the check-in that staff may confirm on a day the event does not run
+  let keptShown = false;
   let readyTimer = null;
 
-  function show(verdict, headline, person) {
+  function show(verdict, headline, person, options) {
     person = person || {};
+    options = options || {};
     clearTimeout(readyTimer);
-    if (verdict in { ok: 1, warn: 1, bad: 1 }) {
+    if (verdict in { ok: 1, warn: 1, bad: 1, amber: 1 } && !options.stays) {
       readyTimer = setTimeout(() => show("idle", texts.ready), VERDICT_SHOWN_MS);
     }
+    keptShown = Boolean(options.kept);
     ui.result.className = "door-result door-result-" + verdict;
     ui.headline.textContent = headline;
     ui.name.textContent = person.name || "";
     ui.organisation.textContent = person.organisation || "";
     ui.needs.textContent = person.needs ? texts.needs + ": " + person.needs : "";
+    ui.note.textContent = options.late ? texts.sentLateNote : "";
     shownReference = verdict === "ok" ? person.reference : null;
-    ui.undo.hidden = !shownReference;
+    conceal(ui.undo, !shownReference);
+    toConfirm = verdict === "amber" && options.item ? options.item : null;
+    conceal(ui.confirm, !toConfirm);
   }
 
-  function showAnswer(answer) {
+  function showAnswer(answer, options) {
+    options = options || {};
     const verdict = VERDICTS[answer.result] || "bad";
-    show(verdict, answer.message, answer);
+    // A refusal of a scan kept offline stays until the next scan: nobody was watching.
+    show(verdict, answer.message, answer, { ...options, stays: options.late });
     signal(verdict);
-    remember(answer, false);
+    if (!options.late) {
+      remember(answer, false);
+    }
   }
 
   function remember(answer, late) {
@@ -287,7 +330,7 @@
       return;
     }
     try {
-      showAnswer(await deliver(item));
+      showAnswer(await deliver(item), { item });
     } catch (error) {
       if (error instanceof Unreachable) {
         keepOffline(item);
@@ -303,7 +346,7 @@
 
   function keepOffline(item) {
     keep(item);
-    show("info", texts.keptOffline, { name: texts.keptOfflineDetail });
+    show("info", texts.keptOffline, { name: texts.keptOfflineDetail }, { kept: true });
     signal("info");
   }
 
@@ -340,7 +383,7 @@
 
   async function startCamera() {
     ui.cameraStatus.textContent = texts.cameraStarting;
-    ui.cameraToggle.hidden = true;
+    conceal(ui.cameraToggle, true);
     try {
       stream = await navigator.mediaDevices.getUserMedia({
         audio: false,
@@ -355,7 +398,7 @@
     }
     ui.cameraStatus.textContent = texts.cameraOn;
     ui.cameraToggle.textContent = texts.cameraStop;
-    ui.cameraToggle.hidden = false;
+    conceal(ui.cameraToggle, false);
     scanFrame();
   }
 
@@ -368,7 +411,7 @@
     ui.video.srcObject = null;
     ui.cameraStatus.textContent = texts.cameraOff;
     ui.cameraToggle.textContent = texts.cameraStart;
-    ui.cameraToggle.hidden = false;
+    conceal(ui.cameraToggle, false);
   }
 
   function scanFrame() {
@@ -489,6 +532,13 @@
 
   ui.cameraToggle.addEventListener("click", () => (stream ? stopCamera() : startCamera()));
   ui.undo.addEventListener("click", () => shownReference && undo(shownReference));
+  ui.confirm.addEventListener("click", () => {
+    if (toConfirm) {
+      const item = { ...toConfirm, any_day: true };
+      toConfirm = null;
+      checkIn(item).then(rerunSearch);
+    }
+  });
   ui.soundOn.addEventListener("click", unlockSound);
   document.addEventListener("pointerdown", unlockSound, { once: true });
   document.addEventListener("keydown", unlockSound, { once: true });
@@ -505,7 +555,11 @@
   setInterval(sendKept, RETRY_EVERY_MS);
   setInterval(() => document.hidden || refreshCount(), COUNT_EVERY_MS);
 
-  ui.soundOn.hidden = false;
+  conceal(ui.soundOn, false);
+  if (window.matchMedia("(max-width: 30rem)").matches) {
+    // A phone: the site's header scrolls away (before any tap), so a verdict and its name fit.
+    door.scrollIntoView({ block: "start" });
+  }
   showConnection();
   sendKept();
   if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {

@@ -105,7 +105,7 @@ def new_context(browser):
     contexts = []
 
     def _new(**options):
-        context = browser.new_context(viewport=PHONE, **options)
+        context = browser.new_context(**({"viewport": PHONE} | options))
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context
