@@ -10,8 +10,10 @@ import tempfile
 import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from shutil import which
 
-from . import machine, report
+from . import client, machine, report
+from .cluster import cluster
 from .databases import Copies, postgres_version, prepared_databases, write_bench_programme
 from .exports import measure_exports
 from .mail import mail_off_request_path, ticket_cost
@@ -19,7 +21,16 @@ from .queries import count_queries
 from .rush import is_exact, rush
 from .scenarios import SCENARIOS, Scenario
 from .server import UNREACHABLE_LIMIT, gunicorn, rate_limit_settings, service_env
-from .settings import BACKENDS, FULL, QUICK, RUSH_EVENT, WORKER_SETUPS, Sizes
+from .settings import (
+    BACKENDS,
+    CLUSTER_SETUP,
+    FULL,
+    QUICK,
+    RUSH_EVENT,
+    SIGNUP_EVENT,
+    WORKER_SETUPS,
+    Sizes,
+)
 from .wrk import run_wrk, wrk_version
 
 BENCH = Path(__file__).resolve().parent
@@ -53,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
             with prepared_databases(backend, workdir, postgres_url, ROOT, programme) as copies:
                 for worker_class in options.worker_classes:
                     results["setups"].append(run.setup(copies, backend, worker_class))
+                if backend == "postgresql" and options.cluster:
+                    if missing := [name for name in ("redis-server", "nginx") if not which(name)]:
+                        results["skipped"].append(f"{CLUSTER_SETUP} ({', '.join(missing)} missing)")
+                    else:
+                        results["setups"].append(run.setup(copies, backend, CLUSTER_SETUP))
                 results["query_counts"][backend] = run.query_counts(copies, backend)
                 results["exports"][backend] = run.exports(copies, backend)
                 results["ticket_cost"][backend] = run.ticket_cost(copies, backend)
@@ -101,6 +117,8 @@ class Run:
         return ticket_cost(copies, self.sizes.ticket_messages)
 
     def _measure(self, copies: Copies, backend: str, worker_class: str) -> dict:
+        if worker_class == CLUSTER_SETUP:
+            return self._measure_cluster(copies, backend)
         workers = WORKER_SETUPS[worker_class]
         floor_log = self.workdir / f"floor-{backend}-{worker_class}.log"
         floor_before = self._floor(workers, floor_log)
@@ -119,6 +137,40 @@ class Run:
         label = f"{backend}-{worker_class}"
         mail = mail_off_request_path(copies, env, self.sizes, ROOT, self.workdir, label)
         return {"floor": floor, "scenarios": scenarios, "rush": crowd, "mail": mail}
+
+    def _measure_cluster(self, copies: Copies, backend: str) -> dict:
+        """Floor, scenarios and rush through nginx in front of two app servers sharing Redis.
+
+        The floor is the minimal app behind the same nginx and gunicorns; no mail measurement
+        (the single-machine set-ups have it).
+        """
+        floor_before = self._cluster_floor()
+        folder = self._folder(f"cluster-{backend}")
+        with copies() as url:
+            env = service_env(url, secrets.token_hex(32))
+            with cluster(ROOT, env, folder) as running:
+                base_url = running.base_url
+                _warm_up(base_url, ["/", f"/events/{SIGNUP_EVENT}", "/api/v1/events"])
+                measured = {s.key: self._scenario(s, base_url, env) for s in SCENARIOS}
+                _say("  the rush")
+                crowd = rush(base_url, RUSH_EVENT, *self._rush_sizes())
+        logs = "".join(log.read_text(errors="replace") for log in folder.glob("app-*.log"))
+        crowd["database_locked"] = logs.count("database is locked")
+        crowd["exact"] = is_exact(crowd)
+        floor = self._higher_floor(floor_before, self._cluster_floor())
+        scenarios = {s.key: _against_floor(measured[s.key], s, floor["rps"]) for s in SCENARIOS}
+        return {"floor": floor, "scenarios": scenarios, "rush": crowd}
+
+    def _cluster_floor(self) -> dict:
+        _say("  floor (behind nginx)")
+        folder = self._folder("cluster-floor")
+        with cluster(ROOT, {}, folder, app="bench.floor_app:app", ready_path="/hello") as running:
+            _warm_up(running.base_url, ["/hello"])
+            return self._load(f"{running.base_url}/hello", "common.lua", lambda prefix: [])
+
+    def _folder(self, label: str) -> Path:
+        """A new scratch folder for one topology's logs."""
+        return Path(tempfile.mkdtemp(prefix=f"{label}-", dir=self.workdir))
 
     def _floor(self, workers: dict[str, str], log: Path) -> dict:
         """The minimal Flask app's throughput under the same gunicorn settings."""
@@ -153,6 +205,18 @@ class Run:
     def _rush_sizes(self) -> tuple[int, int, int]:
         sizes = self.sizes
         return sizes.rush_requests, sizes.rush_seats, sizes.rush_concurrency
+
+
+def _warm_up(base_url: str, paths: list[str], rounds: int = 4) -> None:
+    """Each of the four workers behind nginx answers every page once before wrk counts.
+
+    A single-machine set-up's two workers warm up within wrk's first second; four workers,
+    each rendering its first programme page cold, would otherwise cost the quick run's
+    one-second figures most of their requests.
+    """
+    for _ in range(rounds):
+        for path in paths:
+            client.get(base_url, path)
 
 
 def _against_floor(figures: dict, scenario: Scenario, floor_rps: float) -> dict:
@@ -217,6 +281,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--backends", type=_choices(BACKENDS), default=list(BACKENDS), help="comma-separated"
+    )
+    parser.add_argument(
+        "--no-cluster",
+        dest="cluster",
+        action="store_false",
+        help=f"skip the {CLUSTER_SETUP} set-up (PostgreSQL only)",
     )
     parser.add_argument(
         "--worker-classes",

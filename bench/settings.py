@@ -70,3 +70,6 @@ WORKER_SETUPS = {
     },
 }
 BACKENDS = ("sqlite", "postgresql")
+# deploy/'s topology on one machine: nginx in front of two app servers (gunicorn, 2 sync workers
+# each) sharing PostgreSQL and Redis (bench/cluster.py); measured on PostgreSQL only.
+CLUSTER_SETUP = "nginx + 2 × sync + Redis"

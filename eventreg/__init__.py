@@ -1,25 +1,26 @@
 """eventreg: registration for the programme's study missions and webinars."""
 
-import os
 import secrets
 from pathlib import Path
 
 from flask import Flask
 
-from . import cli, database, formatting, security
+from . import cli, database, formatting, i18n, rate_limits, security
 from .admin.routes import bp as admin_bp
 from .api.routes import bp as api_bp
 from .attendance.routes import bp as attendance_bp
 from .auth.routes import bp as auth_bp
 from .checkin.routes import bp as checkin_bp
-from .config import DefaultConfig
+from .config import DefaultConfig, redis_settings
 from .database import render_migration_item
 from .errors.handlers import bp as errors_bp
-from .extensions import babel, cache, csrf, db, limiter, login_manager, mail, migrate
+from .extensions import babel, cache, csrf, db, login_manager, mail, migrate
+from .health.routes import bp as health_bp
 from .i18n import select_locale
 from .manage.routes import bp as manage_bp
 from .public.routes import bp as public_bp
 from .reports.routes import bp as reports_bp
+from .services.private_files import private_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,11 +39,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_prefixed_env("EVENTREG")
     else:
         app.config.from_mapping(test_config)
-    os.makedirs(app.instance_path, exist_ok=True)
+    private_folder(Path(app.instance_path))  # the database, saved mail and backups live there
     _require_secret_key(app)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         database = Path(app.instance_path) / "eventreg.sqlite3"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
+    if app.config["REDIS_URL"]:
+        app.config.update(
+            redis_settings(app.config["REDIS_URL"], app.config["REDIS_TIMEOUT_SECONDS"])
+        )
 
     security.init_app(app)
     _init_extensions(app)
@@ -78,9 +83,10 @@ def _init_extensions(app: Flask) -> None:
         compare_type=True,
     )
     csrf.init_app(app)
-    limiter.init_app(app)
+    rate_limits.init_app(app)
     cache.init_app(app)
     mail.init_app(app)
+    i18n.compile_stale_catalogues(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -97,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
         checkin_bp,
         attendance_bp,
         api_bp,
+        health_bp,
         errors_bp,
     ):
         app.register_blueprint(blueprint)

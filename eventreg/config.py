@@ -31,13 +31,26 @@ class DefaultConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # A staff session unused this long ends; logout ends every session of the account.
+    SESSION_IDLE_MINUTES = 8 * 60
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = LANGUAGES
 
+    # Shared by every process and machine when set (redis://host:6379/0): the page cache, the
+    # rate limit counters and their invalidation; see redis_settings() below.
+    REDIS_URL = None
+    # A Redis that stops answering costs a request at most this long before it is skipped.
+    REDIS_TIMEOUT_SECONDS = 0.5
+
     RATELIMIT_ENABLED = True
+    # memory:// counts in each gunicorn worker on its own (N workers: up to N times a limit);
+    # redis://host:6379 shares the counts between processes and machines (README).
     RATELIMIT_STORAGE_URI = "memory://"
+    # Redis unreachable: count in this process's memory until it is back (the log says so).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_LOGIN = "10 per minute"
     RATELIMIT_SIGNUP = "30 per minute"
@@ -45,10 +58,11 @@ class DefaultConfig:
     RATELIMIT_RESEND = "5 per hour"  # "send me my link again", per client address
     RESEND_LINK_PAUSE_MINUTES = 10  # one such e-mail per address in this time, whoever asks
     RATELIMIT_API = "120 per minute"
+    RATELIMIT_DOOR_SEARCH = "60 per minute"  # per staff account
 
     # Public pages and the API's event reads are cached whole for anonymous visitors this many
     # seconds (0: off; see page_cache.py). SimpleCache is per process: with several gunicorn
-    # workers a page may show seats up to that old; RedisCache (CACHE_REDIS_URL) shares it.
+    # workers a page may show seats up to that old; REDIS_URL shares it (RedisCache).
     PAGE_CACHE_SECONDS = 2
     CACHE_TYPE = "SimpleCache"
     CACHE_THRESHOLD = 1000  # pages a SimpleCache keeps at most (a few KB each)
@@ -82,3 +96,19 @@ class DefaultConfig:
 
     # Personal data is anonymised this many days after each event (flask privacy purge).
     RETENTION_DAYS = 365
+    # flask backup keeps this many copies in instance/backups/ and deletes older ones.
+    BACKUP_KEEP = 14
+
+
+def redis_settings(url: str, timeout: float) -> dict:
+    """What REDIS_URL switches: the page cache and the rate limits, both on that server."""
+    client_options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+    return {
+        "CACHE_TYPE": "RedisCache",
+        "CACHE_REDIS_URL": url,
+        "CACHE_KEY_PREFIX": "eventreg:",
+        "CACHE_OPTIONS": client_options,
+        "RATELIMIT_STORAGE_URI": url,
+        "RATELIMIT_STORAGE_OPTIONS": client_options,
+        "RATELIMIT_KEY_PREFIX": "eventreg",
+    }

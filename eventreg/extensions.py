@@ -31,8 +31,9 @@ csrf = CSRFProtect()
 mail = Mail()
 login_manager = LoginManager()
 babel = Babel()
-# Limits per client address; storage from RATELIMIT_STORAGE_URI (memory, or redis:// for
-# several machines); RATELIMIT_ENABLED = False switches them off (benchmarks).
+# Limits per client address; storage from RATELIMIT_STORAGE_URI: memory:// counts in each
+# worker process on its own, redis:// shares the counts between processes and machines;
+# RATELIMIT_ENABLED = False switches them off (benchmarks).
 limiter = Limiter(key_func=get_remote_address)
 # Whole public pages for anonymous visitors (page_cache.py); CACHE_TYPE chooses the backend.
 cache = Cache()

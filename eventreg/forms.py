@@ -3,8 +3,11 @@
 from functools import cache
 
 from babel.support import Translations
+from flask import abort, request
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from wtforms import FileField
 from wtforms.i18n import messages_path
 
 
@@ -18,6 +21,18 @@ class Form(FlaskForm):
     class Meta:
         def get_translations(self, form):
             return wtforms_translations(str(get_locale()))
+
+        def wrap_formdata(self, form, formdata):
+            """The submitted data, with uploads only for file fields: a file is no name."""
+            try:
+                data = super().wrap_formdata(form, formdata)
+            except (RecursionError, TypeError, ValueError):  # a JSON body no form can take
+                abort(400)
+            if isinstance(data, CombinedMultiDict):
+                wanted = {field.name for field in form if isinstance(field, FileField)}
+                uploads = [(n, f) for n, f in request.files.items(multi=True) if n in wanted]
+                data = CombinedMultiDict((MultiDict(uploads), request.form))
+            return data
 
 
 @cache

@@ -1,6 +1,12 @@
-"""Which language a request is served in."""
+"""Which language a request is served in, and the compiled catalogues it is served from."""
 
-from flask import current_app, g, has_request_context, request, session
+import os
+import tempfile
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import refresh
 
 
@@ -23,3 +29,34 @@ def use_registrant_language(language: str) -> None:
     """Serve a page reached from an e-mail in the registrant's language (unless one was picked)."""
     g.registrant_language = language
     refresh()
+
+
+def compile_stale_catalogues(app: Flask) -> None:
+    """Build every .mo that is missing or older than its .po, however the service was started.
+
+    A fresh clone has no .mo files (they are built, not committed); without them every page and
+    e-mail would be in English. Each catalogue is written beside its final name and renamed into
+    place, so gunicorn workers starting at once never read half a file.
+    """
+    for source in sorted(Path(app.root_path, "translations").glob("*/LC_MESSAGES/*.po")):
+        compiled = source.with_suffix(".mo")
+        if compiled.exists() and compiled.stat().st_mtime >= source.stat().st_mtime:
+            continue
+        try:
+            _compile(source, compiled)
+        except OSError as exc:
+            app.logger.warning("Could not compile %s (%s): run scripts/i18n compile", source, exc)
+
+
+def _compile(source: Path, compiled: Path) -> None:
+    with source.open("rb") as po:
+        catalogue = read_po(po, locale=source.parent.parent.name)
+    handle, temporary = tempfile.mkstemp(dir=compiled.parent, suffix=".mo.tmp")
+    try:
+        with os.fdopen(handle, "wb") as mo:
+            write_mo(mo, catalogue, use_fuzzy=True)  # as scripts/i18n compile -f does
+        os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide it from another service user
+        os.replace(temporary, compiled)
+    except BaseException:
+        os.unlink(temporary)
+        raise

@@ -1,13 +1,19 @@
 """Whole public pages cached for anonymous visitors for PAGE_CACHE_SECONDS, and made stale by
 every database write of this process (a new "generation"); other processes' writes show
-within PAGE_CACHE_SECONDS unless the cache backend is shared (RedisCache).
+within PAGE_CACHE_SECONDS unless the cache is shared (REDIS_URL): then the generation is
+shared too, and a write on any machine makes every machine's pages stale at once.
 
 A hit costs two cache reads (generation, page) and one ``bytes.replace``: no query, no
 template, no Babel. Each visitor's own CSRF token is put into the page on the way out.
+
+When the shared cache stops answering, pages are rendered uncached (it is asked again once a
+second) and the log says so; when it answers again, the generation is renewed first, because
+writes made meanwhile could not mark the pages stale.
 """
 
 import logging
 import secrets
+import time
 from functools import wraps
 
 from flask import (
@@ -22,9 +28,11 @@ from flask import (
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from redis.exceptions import RedisError
 from sqlalchemy import event
 
 from .extensions import cache, db
+from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +44,38 @@ GENERATION_KEY = "page-cache:generation"
 GENERATION_SECONDS = 24 * 3600
 WROTE = "page_cache_wrote"  # in Session.info: this transaction wrote something
 UNSHARED = frozenset({"content-length", "set-cookie"})  # headers never stored with a page
+# Rows no page shows: the mail sender marking messages sent must not empty every server's cache.
+UNSHOWN = (OutboxMessage,)
+CACHE_DOWN = (RedisError, OSError)  # the shared cache is unreachable or timed out
+RETRY_SECONDS = 1.0  # while it is down, one request a second tries it again
+
+
+class Outage:
+    """Whether this process found the shared cache unreachable, and when to try it again."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+        self.retry_at = 0.0
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.since is not None and time.monotonic() < self.retry_at
+
+    def began(self, error: Exception) -> None:
+        now = time.monotonic()
+        if self.since is None:
+            log.warning(
+                "Page cache unreachable (%s): pages are served uncached until it is back", error
+            )
+            self.since = now
+        self.retry_at = now + RETRY_SECONDS
+
+    def ended(self) -> None:
+        log.warning(
+            "Page cache reachable again after %.0f s: pages stored before are stale",
+            time.monotonic() - self.since,
+        )
+        self.since = None
 
 
 def cached_for_visitors(view):
@@ -45,13 +85,18 @@ def cached_for_visitors(view):
     def wrapper(*args, **kwargs):
         if not _may_use_cache():
             return _varied(make_response(view(*args, **kwargs)))
-        key = _page_key()  # before the view reads the database: a write after this bumps it
-        page = cache.get(key)
+        try:
+            _recover()
+            key = _page_key()  # before the view reads the database: a write after this bumps it
+            page = cache.get(key)
+        except CACHE_DOWN as error:
+            _outage().began(error)
+            return _varied(make_response(view(*args, **kwargs)))
         if page is not None:
             return _varied(_restored(page))
         response = make_response(view(*args, **kwargs))
         if response.status_code == 200 and not response.is_streamed:
-            cache.set(key, _stored(response), timeout=current_app.config["PAGE_CACHE_SECONDS"])
+            _store(key, response)
         return _varied(response)
 
     return wrapper
@@ -64,7 +109,27 @@ def _may_use_cache() -> bool:
         and current_app.config["PAGE_CACHE_SECONDS"] > 0
         and not current_user.is_authenticated
         and "_flashes" not in session
+        and not _outage().is_waiting
     )
+
+
+def _outage() -> Outage:
+    return current_app.extensions.setdefault("page_cache.outage", Outage())
+
+
+def _recover() -> None:
+    """After an outage, the first successful call renews the generation (raises if still down)."""
+    outage = _outage()
+    if outage.since is not None:
+        bump_generation()
+        outage.ended()
+
+
+def _store(key: str, response: Response) -> None:
+    try:
+        cache.set(key, _stored(response), timeout=current_app.config["PAGE_CACHE_SECONDS"])
+    except CACHE_DOWN as error:
+        _outage().began(error)
 
 
 def _page_key() -> str:
@@ -112,7 +177,10 @@ def _caches_pages() -> bool:
 
 @event.listens_for(db.session, "after_flush")
 def _note_flush(session, _flush_context):
-    session.info[WROTE] = True
+    # Still the flush's own objects here (after_flush runs before they are cleared).
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(not isinstance(instance, UNSHOWN) for instance in changed):
+        session.info[WROTE] = True
 
 
 @event.listens_for(db.session, "do_orm_execute")
@@ -126,13 +194,20 @@ def _bump_after_write(session):
     # A savepoint's release also fires after_commit; only the outermost commit is final.
     if session.in_nested_transaction() or not session.info.pop(WROTE, False):
         return
-    if not _caches_pages():
-        return
+    if not _caches_pages() or _outage().is_waiting:
+        return  # the generation is renewed when the cache is back
     try:
         bump_generation()
+    except CACHE_DOWN as error:
+        # The data is committed: failing the request now would make it look lost. Pages
+        # expire within seconds, and the generation is renewed when the cache is back.
+        _outage().began(error)
+        return
     except Exception:
-        # The data is committed: failing the request now would make it look lost.
         log.exception("Could not mark cached pages stale; they expire within seconds anyway")
+        return
+    if _outage().since is not None:
+        _outage().ended()
 
 
 @event.listens_for(db.session, "after_rollback")

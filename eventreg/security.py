@@ -1,6 +1,7 @@
 """Security headers, request size limits, HTTPS settings, and running behind a reverse proxy."""
 
-from flask import Flask, request
+from flask import Flask, abort, request
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # No inline scripts or styles anywhere: everything comes from /static.
@@ -23,6 +24,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 # Views that take file uploads (participant reports from large webinars) get a larger limit.
 LARGE_UPLOAD_ENDPOINTS = frozenset({"attendance.import_report"})
+# Only the door's scanner may use the camera.
+CAMERA_ENDPOINTS = frozenset({"checkin.page"})
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=()"
+CAMERA_PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=()"
 
 
 def init_app(app: Flask) -> None:
@@ -43,15 +48,35 @@ def init_app(app: Flask) -> None:
         if request.endpoint in LARGE_UPLOAD_ENDPOINTS:
             request.max_content_length = app.config["UPLOAD_MAX_BYTES"]
 
+    @app.before_request
+    def refuse_nul_characters():
+        """No text field can hold NUL (PostgreSQL refuses it): say so instead of failing."""
+        if _contains_nul():
+            abort(400, description="The address or the form contains a NUL character.")
+
     @app.after_request
     def add_security_headers(response):
         headers = response.headers
+        if request.endpoint != "static" and current_user.is_authenticated:
+            headers["Cache-Control"] = "no-store"  # staff pages carry personal data
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+        headers.setdefault(
+            "Permissions-Policy",
+            CAMERA_PERMISSIONS_POLICY
+            if request.endpoint in CAMERA_ENDPOINTS
+            else PERMISSIONS_POLICY,
+        )
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
+
+
+def _contains_nul() -> bool:
+    if "\x00" in request.path:
+        return True
+    fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
+    return any("\x00" in name or "\x00" in value for name, value in fields)

@@ -118,10 +118,13 @@ def test_a_ticket_for_another_event_is_refused_without_its_details(
     client, door, staff, sign_up, make_event
 ):
     other = make_event(title="Study mission to Odense")
-    registration = sign_up(other, first_name="Lars", needs="Vegetarian").registrations[0]
+    registration = sign_up(
+        other, first_name="Lars", organisation="Odense Kommune", needs="Vegetarian"
+    ).registrations[0]
     body = scan(client, bearer(staff), registration.ticket_secret, door).get_json()
     assert body["result"] == "wrong_event"
-    assert body["name"] == registration.registrant.full_name
+    assert body["name"] is None and body["organisation"] is None
+    assert "Lars" not in str(body) and "Odense Kommune" not in str(body)
     assert body["checked_in_at"] is None
     assert "needs" not in body and "reference" not in body
     assert reloaded(registration).checked_in_at is None
@@ -368,6 +371,24 @@ def test_scan_search_check_in_by_hand_undo_and_count(at_the_door, door, sign_up)
     assert repeat["result"] == "already_checked_in"
     assert repeat["message"].startswith("Already checked in at ")
     assert repeat["message"].endswith(" by checkin@example.org")
+
+
+def test_the_door_search_no_longer_reveals_e_mail_addresses(at_the_door, door, sign_up):
+    """Growing a guess one character at a time used to recover an address; now nothing does."""
+    address = "q.private-person@example.pt"
+    sign_up(door, first_name="Ana", last_name="Silva", email=address)
+
+    def found(query: str) -> list:
+        answer = at_the_door.get(f"/checkin/{door.slug}/search", query_string={"q": query})
+        return answer.get_json()["results"]
+
+    for length in range(2, len(address)):
+        assert found(address[:length]) == [], address[:length]
+    for part in ("private", "@example.pt", "example", "person@example.pt"):
+        assert found(part) == []
+    for whole in (address, address.upper(), f"silva {address}"):
+        (person,) = found(whole)
+        assert person["name"] == "Ana Silva" and "email" not in person
 
 
 def test_staff_of_another_event_and_strangers_are_kept_out(

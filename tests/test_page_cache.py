@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from eventreg.extensions import db, limiter
 from eventreg.models import Event
+from eventreg.services import outbox
 from tests.support.factories import person
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -119,6 +120,18 @@ def test_a_sign_up_shows_on_the_next_visit(client, visitor, make_event, sign_up)
     assert seats_left(visitor(), event) == "8"
     sign_up(event, email="service@example.org")  # the service, in the test's own session
     assert seats_left(visitor(), event) == "7"
+
+
+def test_the_mail_sender_delivering_leaves_the_cached_pages_alone(
+    client, make_event, sign_up, statements
+):
+    """Marking messages sent changes nothing a page shows (with Redis: on every server)."""
+    event = make_event(capacity=10)
+    sign_up(event)
+    assert seats_left(client, event) == "9"  # stored
+    assert outbox.deliver_all().sent == 1  # saved as an .eml file: no mail server configured
+    _, count = get_counting(client, statements, f"/events/{event.slug}")
+    assert count == 0
 
 
 def test_an_organisers_change_shows_on_the_next_visit(client, visitor, auth, make_user, make_event):

@@ -1,12 +1,15 @@
 """Personal data: download, erasure, retention purge, backups; security headers."""
 
 import sqlite3
+import stat
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from eventreg import create_app
 from eventreg.extensions import db
 from eventreg.models import (
     Event,
@@ -15,9 +18,10 @@ from eventreg.models import (
     RegistrationStatus,
     utcnow,
 )
-from eventreg.services import registrations
+from eventreg.services import messages, outbox, privacy, registrations
 from eventreg.services.backup import BackupError, backup_database
 from eventreg.services.manage_links import manage_token
+from tests.support.database import base_config
 from tests.support.factories import details
 
 
@@ -156,3 +160,144 @@ def test_backup_while_people_sign_up_is_consistent(app, make_event, tmp_path):
 def test_backup_refuses_postgresql_with_a_pointer(app):
     with pytest.raises(BackupError, match="pg_dump"):
         backup_database()
+
+
+def saved_mail(app) -> dict[str, bytes]:
+    """The .eml files the file transport saved, by name."""
+    folder = Path(app.instance_path) / "mail"
+    return {path.name: path.read_bytes() for path in folder.glob("*")}
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(Path(path).stat().st_mode)
+
+
+def test_erasure_deletes_the_persons_saved_mail(app, client, make_event, sign_up):
+    event = make_event()
+    erika = sign_up(event, first_name="Erika", email="erika@example.se")
+    other = sign_up(event, first_name="Other", email="other@example.org")
+    assert outbox.deliver_all().sent == 2
+    assert any(b"erika@example.se" in body for body in saved_mail(app).values())
+
+    privacy.erase(erika)
+
+    files = saved_mail(app)
+    assert len(files) == 1
+    assert not any(b"erika@example.se" in body or b"Erika" in body for body in files.values())
+    assert other.email.encode() in next(iter(files.values()))
+
+
+def test_the_retention_purge_deletes_saved_mail(app, make_event, sign_up):
+    long_ago = utcnow() - timedelta(days=400)
+    old = make_event(
+        starts_at=long_ago,
+        ends_at=long_ago + timedelta(hours=3),
+        registration_opens_at=long_ago - timedelta(days=30),
+        registration_closes_at=utcnow() + timedelta(days=1),
+    )
+    sign_up(old, email="old@example.org")
+    recent = sign_up(make_event(), email="recent@example.org")
+    outbox.deliver_all()
+    assert len(saved_mail(app)) == 2
+
+    assert privacy.purge() == 1
+
+    (body,) = saved_mail(app).values()
+    assert recent.email.encode() in body and b"old@example.org" not in body
+
+
+def test_the_outbox_shows_an_erased_persons_message_as_erased(
+    client, auth, make_user, make_event, sign_up
+):
+    event = make_event()
+    person = sign_up(event, first_name="Erika", email="erika@example.se")
+    organiser = make_user("organiser")
+    messages.send_to_registrants(
+        event,
+        [RegistrationStatus.CONFIRMED],
+        "Bus times",
+        "The bus leaves at nine.",
+        actor=organiser,
+    )
+    outbox.deliver_all()
+    privacy.erase(person)
+    auth.login("organiser@example.org")
+
+    ids = db.session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)).all()
+    assert len(ids) == 2  # the confirmation and the organiser's message, both sent
+    for message_id in ids:
+        page = client.get(f"/admin/outbox/{message_id}")
+        assert page.status_code == 200
+        assert "Message to an erased person" in page.text
+        assert "data is erased." in page.text
+        assert "Erika" not in page.text and "erika@example.se" not in page.text
+        assert client.get(f"/admin/outbox/{message_id}.eml").status_code == 410
+    listing = client.get("/admin/outbox")
+    assert listing.status_code == 200 and "(data erased)" in listing.text
+
+
+def test_saved_mail_and_the_instance_folder_are_private(app, make_event, sign_up):
+    sign_up(make_event())
+    outbox.deliver_all()
+    folder = Path(app.instance_path) / "mail"
+    assert mode(folder) == 0o700
+    (saved,) = folder.glob("*.eml")
+    assert mode(saved) == 0o600
+
+    fresh = create_app(base_config(app.config["SQLALCHEMY_DATABASE_URI"]))
+    assert mode(fresh.instance_path) == 0o700
+
+
+@pytest.mark.sqlite_only
+def test_backups_are_private_and_only_the_newest_are_kept(make_app):
+    app = make_app(BACKUP_KEEP=2)
+    with app.app_context():
+        folder = Path(app.instance_path) / "backups"
+        folder.mkdir(parents=True)
+        for day in ("20260101", "20260102", "20260103"):
+            (folder / f"eventreg-{day}T000000Z.sqlite3").write_bytes(b"old copy")
+
+        written = backup_database()
+
+        assert mode(folder) == 0o700 and mode(written) == 0o600
+        kept = sorted(path.name for path in folder.iterdir())
+        assert kept == ["eventreg-20260103T000000Z.sqlite3", written.name]
+
+
+def test_only_the_check_in_page_may_use_the_camera(client, auth, make_user, make_event):
+    event = make_event()
+    assert "camera=()" in client.get("/").headers["Permissions-Policy"]
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    door = client.get(f"/checkin/{event.slug}")
+    assert door.status_code == 200
+    assert "camera=(self)" in door.headers["Permissions-Policy"]
+    for path in ("/", "/admin/", f"/admin/events/{event.slug}", f"/checkin/{event.slug}/counter"):
+        assert "camera=()" in client.get(path).headers["Permissions-Policy"], path
+
+
+def test_staff_pages_and_personal_data_downloads_are_never_stored(
+    client, auth, make_user, make_event, sign_up
+):
+    event = make_event()
+    reference = sign_up(event).registrations[0].reference
+    outbox.deliver_all()
+    message_id = db.session.scalar(select(OutboxMessage.id))
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    for path in (
+        "/admin/",
+        f"/admin/events/{event.slug}",
+        f"/admin/registrations/{reference}",
+        f"/admin/registrations/{reference}/data.json",
+        "/admin/outbox",
+        f"/admin/outbox/{message_id}",
+        f"/admin/outbox/{message_id}.eml",
+        f"/checkin/{event.slug}",
+        f"/checkin/{event.slug}/search?q=rossi",
+        "/",  # any page a logged-in staff member opens
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store", path
+    assert "no-store" not in client.get("/static/css/site.css").headers.get("Cache-Control", "")

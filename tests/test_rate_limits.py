@@ -3,6 +3,8 @@
 import pytest
 
 from eventreg.extensions import limiter
+from eventreg.services import accounts
+from tests.support.factories import PASSWORD
 
 
 @pytest.fixture
@@ -11,6 +13,7 @@ def app_config():
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_LOGIN": "3 per minute",
         "RATELIMIT_API": "2 per minute",
+        "RATELIMIT_DOOR_SEARCH": "3 per minute",
     }
 
 
@@ -39,6 +42,22 @@ def test_api_is_limited_with_a_json_answer(client):
     response = client.get("/api/v1/events")
     assert response.status_code == 429
     assert response.get_json()["error"] == "too_many_requests"
+
+
+def test_the_door_search_is_limited_per_staff_account(app, make_event, make_user):
+    event = make_event()
+    browsers = {}
+    for email in ("first@example.org", "second@example.org"):
+        user = make_user("checkin", email)
+        accounts.assign_checkin_events(user, [event])
+        browsers[email] = app.test_client()
+        browsers[email].post("/login", data={"email": email, "password": PASSWORD})
+    first, second = browsers.values()
+    url = f"/checkin/{event.slug}/search?q=silva"
+    assert [first.get(url).status_code for _ in range(3)] == [200, 200, 200]
+    assert first.get(url).status_code == 429
+    # The same address, another account: its own allowance.
+    assert second.get(url).status_code == 200
 
 
 def test_limits_can_be_switched_off(make_app):

@@ -5,6 +5,7 @@ session: a new app context has its own.
 """
 
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -19,6 +20,7 @@ from eventreg.models import (
     OutboxMessage,
     Registration,
     RegistrationStatus,
+    utcnow,
 )
 from eventreg.services import checkin, events, join_links, privacy, programme, registrations
 from eventreg.services.checkin import CheckinResult
@@ -186,7 +188,8 @@ def test_a_join_recorded_by_another_worker_is_kept(app, make_event, sign_up):
 
 
 def test_a_ticket_checked_in_elsewhere_is_not_checked_in_twice(app, make_event, sign_up, make_user):
-    event = make_event()
+    now = utcnow()  # the event runs today: the door admits people
+    event = make_event(starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=4))
     stale = sign_up(event).registrations[0]
     first, second = make_user("checkin", "door1@example.org"), make_user("organiser")
     with another_worker(app):

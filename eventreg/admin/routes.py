@@ -39,6 +39,18 @@ from .forms import (
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+# Far beyond any list (100 people a page); larger numbers overflow the database's OFFSET.
+MAX_PAGE = 100_000
+
+
+def _page_number() -> int:
+    """The ``page`` asked for; 404 for a number no list reaches."""
+    number = request.args.get("page", 1, type=int)
+    if not 1 <= number <= MAX_PAGE:
+        abort(404)
+    return number
+
+
 def _event_or_404(slug):
     return events.find(slug, include_drafts=True) or abort(404)
 
@@ -130,7 +142,7 @@ def event(slug):
         event=found,
         availability=availability_for(found),
         wanted=wanted,
-        page=attendance.attendee_page(found, wanted, request.args.get("page", 1, type=int)),
+        page=attendance.attendee_page(found, wanted, _page_number()),
         countries=attendance.countries_of(found),
         confirm_form=ConfirmForm(),
         filter_args={k: v for k, v in request.args.items() if k not in ("page", "slug")},
@@ -278,7 +290,7 @@ def outbox_list():
     return render_template(
         "admin/outbox.html",
         messages=messages,
-        subjects={message.id: subject_of(message) for message in messages},
+        subjects={m.id: subject_of(m) for m in messages if not m.is_erased},
         counts=outbox.counts(),
         chosen=chosen,
         recipient=recipient,
@@ -294,7 +306,7 @@ def outbox_message(message_id):
     return render_template(
         "admin/outbox_message.html",
         message=message,
-        email=build_message(message, reveal_secrets=False),
+        email=None if message.is_erased else build_message(message, reveal_secrets=False),
         retry_form=RetryForm(),
     )
 
@@ -302,8 +314,10 @@ def outbox_message(message_id):
 @bp.route("/outbox/<int:message_id>.eml")
 @organiser_required
 def outbox_eml(message_id):
-    """The message as an .eml file, to open in a mail program."""
+    """The message as an .eml file, to open in a mail program; gone once the person is erased."""
     message = db.get_or_404(OutboxMessage, message_id)
+    if message.is_erased:
+        abort(410)
     return Response(
         build_message(message, reveal_secrets=False).as_bytes(),
         mimetype="message/rfc822",

@@ -16,7 +16,10 @@ def json_object() -> dict[str, Any]:
     """The request body as a JSON object; 415 when it is not JSON, 400 when it is malformed."""
     if not request.is_json:
         abort(415, description="Send the body as JSON with Content-Type: application/json.")
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:
+        abort(400, description="The JSON is nested too deeply.")
     if not isinstance(payload, dict):
         abort(400, description="The body must be a JSON object.")
     return payload

@@ -1,19 +1,45 @@
 """Who may do what: loading staff from the session or a bearer token, and role checks."""
 
+import time
 from functools import wraps
 
-from flask import abort, redirect, request, url_for
-from flask_login import current_user
+from flask import abort, current_app, redirect, request, session, url_for
+from flask_login import current_user, login_user
 
 from ..extensions import db, login_manager
 from ..models import Role, User
 from ..services.accounts import user_for_api_token
 
+# When the session was last used (seconds since the epoch), for the idle expiry.
+_SEEN = "seen_at"
+# Refreshed at most this often, so the cookie is not rewritten on every request.
+_SEEN_RESOLUTION = 60
+
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+    """The session's account while the session is current: same version, not idle too long."""
+    number, _, version = user_id.partition(".")
+    if not (number.isdigit() and version.isdigit()) or _is_idle():
+        return None
+    user = db.session.get(User, int(number))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    if time.time() - session[_SEEN] >= _SEEN_RESOLUTION:
+        session[_SEEN] = int(time.time())
+    return user
+
+
+def start_session(user: User) -> None:
+    """Log the user in to this browser and start the idle clock."""
+    login_user(user)
+    session[_SEEN] = int(time.time())
+
+
+def _is_idle() -> bool:
+    seen = session.get(_SEEN)
+    idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    return not isinstance(seen, int) or time.time() - seen > idle_limit
 
 
 @login_manager.request_loader

@@ -4,11 +4,12 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from ..rate_limits import login_limit
 from ..services import accounts
-from ..services.accounts import authenticate
+from ..services.accounts import authenticate, end_all_sessions
+from .access import start_session
 from .forms import ChangePasswordForm, LoginForm, LogoutForm, PasswordForm
 
 bp = Blueprint("auth", __name__)
@@ -41,7 +42,7 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user)
+            start_session(user)
             return redirect(_safe_next(request.args.get("next"), user))
         form.password.errors.append(_("The e-mail address or the password is not right."))
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
@@ -50,8 +51,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Log out and go back to the programme."""
+    """Log out everywhere (every session of the account ends) and go back to the programme."""
     if LogoutForm().validate_on_submit():
+        end_all_sessions(current_user._get_current_object())
         logout_user()
         flash(_("You are logged out."), "success")
     return redirect(url_for("public.index"))
@@ -68,6 +70,7 @@ def change_password():
         except accounts.WrongPassword:
             form.current.errors.append(_("This is not your current password."))
         else:
+            start_session(current_user._get_current_object())  # every other browser is logged out
             flash(_("Your password is changed."), "success")
             return redirect(_start_page(current_user))
     return render_template("auth/password.html", form=form), 422 if form.errors else 200

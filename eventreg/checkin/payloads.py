@@ -24,12 +24,11 @@ def checkin_json(outcome: CheckIn, event: Event) -> dict[str, Any]:
         "organisation": None,
         "checked_in_at": None,
     }
-    if registration is None:
+    # Staff at one event learn nothing about the people of another.
+    if registration is None or registration.event_id != event.id:
         return body
     body["name"] = registration.registrant.full_name
     body["organisation"] = registration.registrant.organisation
-    if registration.event_id != event.id:
-        return body
     body["reference"] = registration.reference
     body["checked_in_at"] = _local_iso(registration.checked_in_at, event)
     if outcome.result is CheckinResult.ALREADY_CHECKED_IN:

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from ..extensions import login_manager
+from ..rate_limits import door_search_limit
 from ..services import checkin, events
 from .forms import CheckInForm, ScanForm, form_from_body
 from .payloads import count_json, page_checkin_json, person_json
@@ -75,9 +76,10 @@ def scan(event):
 
 
 @bp.get("/<slug>/search")
+@door_search_limit
 @staff_json
 def search(event):
-    """Registrations whose name, e-mail or reference match what was typed."""
+    """Registrations whose name or reference match what was typed, or the e-mail in full."""
     found = checkin.find_registrations(event, request.args.get("q", "")[:100])
     return {"results": [person_json(registration, event) for registration in found]}
 

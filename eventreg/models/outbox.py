@@ -64,5 +64,10 @@ class OutboxMessage(db.Model):
         return self.status is MessageStatus.FAILED
 
     @property
+    def is_erased(self) -> bool:
+        """The person's data was erased: only the message's kind and fate remain."""
+        return self.registration is not None and self.registration.registrant.is_purged
+
+    @property
     def can_retry(self) -> bool:
         return self.status is MessageStatus.FAILED

@@ -35,10 +35,16 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(enum_column(Role))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Part of every session's user id: raising it ends every session of the account at once.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
     checkin_events: Mapped[list["Event"]] = relationship(secondary=event_staff)  # noqa: F821
+
+    def get_id(self) -> str:
+        """What the session stores: the id and the session version, e.g. ``"7.3"``."""
+        return f"{self.id}.{self.session_version}"
 
     def can_check_in_at(self, event) -> bool:
         """Organisers may check in everywhere; check-in staff at the events they are assigned to."""

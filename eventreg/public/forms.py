@@ -1,10 +1,12 @@
 """The sign-up form and the person's details, shared by the manage page and the API."""
 
+import unicodedata
+
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..choices import (
@@ -40,6 +42,33 @@ def single_line(form, field):
     """Names and addresses end up in e-mail headers and CSV cells: no line breaks or controls."""
     if field.data and any(ord(char) < 32 or ord(char) == 127 for char in field.data):
         raise ValidationError(_l("Use a single line without special control characters."))
+
+
+# Letters and symbols that show nothing, though Unicode does not class them as blanks.
+_BLANK_LOOKALIKES = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+
+
+def visible(message):
+    """Refuse text made only of invisible characters, such as zero-width spaces."""
+
+    def check(form, field):
+        if field.data and all(_is_invisible(char) for char in field.data):
+            raise StopValidation(message)
+
+    return check
+
+
+def _is_invisible(char: str) -> bool:
+    # Controls, formats (zero-width space and joiners), separators, lone combining marks.
+    return unicodedata.category(char)[0] in "CZM" or char in _BLANK_LOOKALIKES
+
+
+def no_control_characters(form, field):
+    """Several lines are fine; other control characters (NUL, escapes) have no place in text."""
+    if field.data and any(
+        (ord(char) < 32 and char not in "\r\n\t") or ord(char) == 127 for char in field.data
+    ):
+        raise ValidationError(_l("Use text without special control characters."))
 
 
 def valid_email(form, field):
@@ -80,12 +109,22 @@ class PersonForm(Form):
     first_name = StringField(
         _l("First name"),
         filters=[strip],
-        validators=[DataRequired(_l("Enter your first name.")), max_length(100), single_line],
+        validators=[
+            DataRequired(_l("Enter your first name.")),
+            visible(_l("Enter your first name.")),
+            max_length(100),
+            single_line,
+        ],
     )
     last_name = StringField(
         _l("Last name"),
         filters=[strip],
-        validators=[DataRequired(_l("Enter your last name.")), max_length(100), single_line],
+        validators=[
+            DataRequired(_l("Enter your last name.")),
+            visible(_l("Enter your last name.")),
+            max_length(100),
+            single_line,
+        ],
     )
     email = StringField(
         _l("E-mail address"),
@@ -97,6 +136,7 @@ class PersonForm(Form):
         filters=[strip],
         validators=[
             DataRequired(_l("Enter the organisation you represent.")),
+            visible(_l("Enter the organisation you represent.")),
             max_length(200),
             single_line,
         ],
@@ -126,7 +166,7 @@ class PersonForm(Form):
     needs = TextAreaField(
         _l("Accessibility or dietary needs (for in-person missions; optional)"),
         filters=[text_block, blank_to_none],
-        validators=[Optional(), max_length(1000)],
+        validators=[Optional(), max_length(1000), no_control_characters],
     )
     network_opt_in = BooleanField(
         _l("List me in the network of practice, the programme's open community")

@@ -1,11 +1,13 @@
 """Staff accounts and API tokens."""
 
 import secrets
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..database import write_transaction
+from ..database import lock, write_transaction
 from ..extensions import db
 from ..models import ApiToken, MessageKind, Role, User, utcnow
 from ..models.user import hash_token
@@ -48,7 +50,7 @@ def check_new_password(password: str) -> None:
 
 
 def set_password(user: User, password: str, *, reset_token: str | None = None) -> None:
-    """Give the account a new password: the one place where a password changes.
+    """Give the account a new password and end its sessions: the one place a password changes.
 
     With ``reset_token`` the token is checked on the locked row, so a link works only once.
     """
@@ -63,6 +65,7 @@ def set_password(user: User, password: str, *, reset_token: str | None = None) -
         if reset_token is not None and reset_user_id(reset_token, locked) != locked.id:
             raise InvalidResetLink()
         locked.set_password(password)
+        end_all_sessions(locked)  # a new password logs every browser out
 
 
 def send_password_reset(user: User) -> None:
@@ -98,6 +101,12 @@ def deactivate(user: User) -> None:
         user.is_active = False
 
 
+def end_all_sessions(user: User) -> None:
+    """End every session of the account, in every browser (logout, password change or reset)."""
+    with write_transaction():
+        lock(user).session_version += 1
+
+
 def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
@@ -108,11 +117,20 @@ def has_staff_account() -> bool:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None."""
+    """The active user with these credentials, or None; as slow for unknown addresses."""
     user = find_user(email)
-    if user is None or not user.is_active or not user.check_password(password):
+    if user is None:
+        check_password_hash(_dummy_hash(), password)  # no timing difference to probe with
+        return None
+    if not user.check_password(password) or not user.is_active:
         return None
     return user
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash of the same kind as real ones, made once per process."""
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def issue_api_token(user: User) -> str:

@@ -62,6 +62,8 @@ def open_for_registration() -> list[Event]:
 
 def find(slug: str, *, include_drafts: bool = False) -> Event | None:
     """The event with this slug; a draft only when asked for."""
+    if "\x00" in slug:  # no slug has one, and PostgreSQL refuses NUL even in a query
+        return None
     event = db.session.scalar(select(Event).where(Event.slug == slug))
     if event is not None and event.status is EventStatus.DRAFT and not include_drafts:
         return None

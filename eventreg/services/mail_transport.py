@@ -9,6 +9,7 @@ from flask import current_app
 from flask_mail import BadHeaderError, Message
 
 from ..extensions import mail
+from .private_files import private_folder, write_private
 
 
 class TransportError(Exception):
@@ -41,20 +42,36 @@ class FileTransport:
 
     def __init__(self, folder: Path):
         self._folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
 
     def send(self, message: Message) -> None:
         if message.has_bad_headers():
             raise TransportError("a header contains a line break")
-        name = message.msgId.strip("<>").replace("@", "_at_").replace("/", "_") + ".eml"
-        path = self._folder / name
+        path = saved_copy(self._folder, message.msgId)
         temporary = path.with_suffix(".tmp")
-        temporary.write_bytes(message.as_bytes())
+        write_private(temporary, message.as_bytes())
         temporary.replace(path)
 
 
 def mail_folder() -> Path:
     return Path(current_app.instance_path) / "mail"
+
+
+def saved_copy(folder: Path, message_id: str) -> Path:
+    """Where the file transport saves the message with this Message-ID."""
+    return folder / (message_id.strip("<>").replace("@", "_at_").replace("/", "_") + ".eml")
+
+
+def remove_saved_copies(message_ids: list[str]) -> int:
+    """Delete the saved .eml files of these messages (erasure, purge); returns how many."""
+    removed = 0
+    for message_id in message_ids:
+        path = saved_copy(mail_folder(), message_id)
+        for copy in (path, path.with_suffix(".tmp")):
+            with suppress(FileNotFoundError):
+                copy.unlink()
+                removed += 1
+    return removed
 
 
 def uses_smtp() -> bool:

@@ -1,9 +1,12 @@
-"""Queueing e-mail in the outbox and delivering it: retries, backoff, no message sent twice.
+"""Queueing e-mail in the outbox and delivering it: retries, backoff, at least once.
 
 Messages are queued inside the caller's transaction, so an e-mail exists exactly when the
 change that caused it was committed. Senders claim due messages with a lease (``FOR UPDATE
 SKIP LOCKED`` on PostgreSQL, the write lock on SQLite), so several senders never take the same
 message; each message is marked sent in its own commit right after the server accepted it.
+Delivery is at least once, with a stable Message-ID: a sender killed between the server's
+acceptance and that commit sends the message again when its lease runs out (the nature of
+SMTP), and mail clients that see the same Message-ID twice can drop the copy.
 """
 
 import logging

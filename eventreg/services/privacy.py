@@ -19,6 +19,7 @@ from ..models import (
     utcnow,
 )
 from . import audit
+from .mail_transport import remove_saved_copies
 from .registrations import cancel_all
 
 
@@ -129,8 +130,19 @@ def purge(now: datetime | None = None) -> int:
 
 
 def _anonymise(registrant: Registrant) -> None:
-    """Anonymise inside the caller's transaction, with the mail still owed to the person."""
+    """Anonymise inside the caller's transaction, with the mail still owed to the person.
+
+    Saved copies of their e-mail go too; should the transaction fail after that, the person
+    is still listed for erasure and the files, copies only, are not missed.
+    """
     ids = [r.id for r in registrant.registrations]
+    remove_saved_copies(
+        list(
+            db.session.scalars(
+                select(OutboxMessage.message_id).where(OutboxMessage.registration_id.in_(ids))
+            )
+        )
+    )
     db.session.execute(
         delete(OutboxMessage)
         .where(OutboxMessage.registration_id.in_(ids))

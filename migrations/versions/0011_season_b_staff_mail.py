@@ -1,7 +1,7 @@
 """outbox messages to staff accounts (password reset links)
 
-Revision ID: 0010_season_b_staff_mail
-Revises: 0009_season_b_event_days
+Revision ID: 0011_season_b_staff_mail
+Revises: 0010_season_b_event_days
 Create Date: 2026-11-30 05:17:22.293146
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0010_season_b_staff_mail"
-down_revision = "0009_season_b_event_days"
+revision = "0011_season_b_staff_mail"
+down_revision = "0010_season_b_event_days"
 branch_labels = None
 depends_on = None
 
