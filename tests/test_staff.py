@@ -359,3 +359,20 @@ def test_reset_links_are_sent_only_by_admins(client, auth, make_user):
     auth.login("organiser@example.org")
     assert client.post(f"/admin/users/{staff.id}/reset-link").status_code == 403
     assert db.session.scalar(select(OutboxMessage)) is None
+
+
+def test_changing_the_password_ends_the_other_sessions_but_not_this_one(
+    app, client, auth, make_user
+):
+    make_user("organiser")
+    elsewhere = app.test_client()
+    elsewhere.post("/login", data={"email": "organiser@example.org", "password": PASSWORD})
+    assert elsewhere.get("/admin/").status_code == 200
+    auth.login("organiser@example.org")
+    response = client.post(
+        "/account/password",
+        data={"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+    assert elsewhere.get("/admin/").status_code == 302  # sent to the login page
