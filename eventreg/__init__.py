@@ -10,16 +10,20 @@ from .admin.routes import bp as admin_bp
 from .api.routes import bp as api_bp
 from .attendance.routes import bp as attendance_bp
 from .auth.routes import bp as auth_bp
+from .certificates.routes import bp as certificates_bp
 from .checkin.routes import bp as checkin_bp
 from .config import DefaultConfig, redis_settings
 from .database import render_migration_item
 from .errors.handlers import bp as errors_bp
 from .extensions import babel, cache, csrf, db, login_manager, mail, migrate
+from .feedback.routes import bp as feedback_bp
 from .health.routes import bp as health_bp
 from .i18n import select_locale
 from .manage.routes import bp as manage_bp
+from .materials.routes import bp as materials_bp
 from .public.routes import bp as public_bp
 from .reports.routes import bp as reports_bp
+from .services import storage
 from .services.private_files import private_folder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     security.init_app(app)
     _init_extensions(app)
+    storage.init_app(app)
     _register_blueprints(app)
     formatting.init_app(app)
     cli.init_app(app)
@@ -102,6 +107,9 @@ def _register_blueprints(app: Flask) -> None:
         reports_bp,
         checkin_bp,
         attendance_bp,
+        materials_bp,
+        feedback_bp,
+        certificates_bp,
         api_bp,
         health_bp,
         errors_bp,

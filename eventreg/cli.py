@@ -14,7 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
 from .models import Role
-from .services import accounts, outbox, privacy
+from .services import accounts, certificates, events, feedback, materials, outbox, privacy
 from .services.backup import BackupError, backup_database
 from .services.programme import (
     SHIPPED_PROGRAMME,
@@ -29,6 +29,9 @@ programme_cli = AppGroup("programme", help="Load the programme of events.")
 users_cli = AppGroup("users", help="Manage staff accounts and API tokens.")
 mail_cli = AppGroup("mail", help="Deliver the outbox and queue reminders.")
 privacy_cli = AppGroup("privacy", help="Personal data: purge after the retention period.")
+materials_cli = AppGroup("materials", help="Event materials: tell registrants they are there.")
+feedback_cli = AppGroup("feedback", help="Feedback questionnaires after events.")
+certificates_cli = AppGroup("certificates", help="Attendance certificates.")
 
 
 @programme_cli.command("load")
@@ -244,6 +247,51 @@ def prepare(ctx: click.Context):
     ctx.invoke(users_ensure_organiser)
 
 
+def _event(slug: str):
+    event = events.find(slug, include_drafts=True)
+    if event is None:
+        raise click.ClickException(f"no event with the slug {slug!r}")
+    return event
+
+
+@materials_cli.command("announce")
+@click.argument("slug")
+def materials_announce(slug: str):
+    """E-mail the event's confirmed registrants that its materials are available (once each)."""
+    click.echo(f"Queued {materials.announce(_event(slug))} e-mail(s).")
+
+
+@feedback_cli.command("send")
+@click.argument("slug", required=False)
+@click.option("--due", is_flag=True, help="Every event that ended and whose questionnaire is open.")
+def feedback_send(slug: str | None, due: bool):
+    """Mail each attendee of an ended event their questionnaire link, once (cron: --due)."""
+    if due == bool(slug):
+        raise click.UsageError("give either SLUG or --due")
+    if due:
+        sent = feedback.send_due()
+        for event_slug, count in sent.items():
+            click.echo(f"{event_slug}: queued {count} questionnaire link(s).")
+        click.echo(f"Queued {sum(sent.values())} questionnaire link(s) in all.")
+        return
+    try:
+        count = feedback.send_requests(_event(slug))
+    except feedback.EventNotEnded as exc:
+        raise click.ClickException(f"the event {exc} has not ended yet") from exc
+    click.echo(f"Queued {count} questionnaire link(s).")
+
+
+@certificates_cli.command("send")
+@click.argument("slug")
+def certificates_send(slug: str):
+    """Mail each attendee of an ended event their certificate as a PDF, once."""
+    try:
+        count = certificates.send_for_event(_event(slug))
+    except certificates.EventNotEnded as exc:
+        raise click.ClickException(f"the event {exc} has not ended yet") from exc
+    click.echo(f"Queued {count} certificate(s).")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(prepare)
     app.cli.add_command(programme_cli)
@@ -251,3 +299,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(mail_cli)
     app.cli.add_command(privacy_cli)
     app.cli.add_command(backup)
+    app.cli.add_command(materials_cli)
+    app.cli.add_command(feedback_cli)
+    app.cli.add_command(certificates_cli)

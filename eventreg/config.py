@@ -94,6 +94,15 @@ class DefaultConfig:
     # minutes before the start until the end; before and after, it shows a page instead.
     JOIN_OPENS_MINUTES = 30
 
+    # Uploaded materials and generated documents: a folder under instance/ unless STORAGE_CLASS
+    # names a class (taking the app) with the same methods as services.storage.Storage.
+    STORAGE_FOLDER = "files"
+    STORAGE_CLASS = None
+    MATERIALS_MAX_MB = 50  # largest material file an organiser may upload
+
+    # Feedback questionnaires close this many days after their event ends.
+    FEEDBACK_DAYS = 21
+
     # Personal data is anonymised this many days after each event (flask privacy purge).
     RETENTION_DAYS = 365
     # flask backup keeps this many copies in instance/backups/ and deletes older ones.

@@ -28,6 +28,8 @@ LARGE_UPLOAD_ENDPOINTS = frozenset({"attendance.import_report"})
 CAMERA_ENDPOINTS = frozenset({"checkin.page"})
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=()"
 CAMERA_PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=()"
+# Event materials (slides, recordings' documents) may be larger still: MATERIALS_MAX_MB.
+MATERIAL_UPLOAD_ENDPOINTS = frozenset({"materials.manage", "api.create_material"})
 
 
 def init_app(app: Flask) -> None:
@@ -47,6 +49,9 @@ def init_app(app: Flask) -> None:
     def allow_large_uploads():
         if request.endpoint in LARGE_UPLOAD_ENDPOINTS:
             request.max_content_length = app.config["UPLOAD_MAX_BYTES"]
+        elif request.endpoint in MATERIAL_UPLOAD_ENDPOINTS:
+            # The file plus the form fields around it; a larger file is refused by name.
+            request.max_content_length = (app.config["MATERIALS_MAX_MB"] + 1) * 1024 * 1024
 
     @app.before_request
     def refuse_nul_characters():

@@ -63,6 +63,10 @@ def build(rule, world):
         "reference": world["reference"],
         "user_id": world["user_id"],
         "message_id": world["message_id"],
+        # After the event: unknown ids are enough, the role is checked before anything loads.
+        "material_id": 1,
+        "question_id": 1,
+        "code": "NO-SUCH-CODE",
     }
     return rule.build({name: values[name] for name in rule.arguments})[1]
 

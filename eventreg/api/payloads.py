@@ -82,3 +82,22 @@ def event_json(event: Event, availability: Availability) -> dict[str, Any]:
         "registration_opens_at": event.registration_opens_at.astimezone(event.zone).isoformat(),
         "registration_closes_at": event.registration_closes_at.astimezone(event.zone).isoformat(),
     }
+
+
+def material_json(material) -> dict:
+    """A material as the API shows it."""
+    body = {
+        "id": material.id,
+        "event": material.event.slug,
+        "title": material.title,
+        "titles": {"en": material.title} | (material.translations or {}),
+        "visibility": material.visibility.value,
+        "kind": "link" if material.is_link else "file",
+    }
+    if material.is_link:
+        return body | {"url": material.url}
+    return body | {
+        "filename": material.filename,
+        "content_type": material.content_type,
+        "size": material.size,
+    }

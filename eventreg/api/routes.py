@@ -9,13 +9,14 @@ from flask_login import current_user
 from ..auth.access import roles_required
 from ..checkin.forms import ApiCheckinForm, form_from_body
 from ..checkin.payloads import checkin_json
-from ..models import Role
+from ..materials.forms import MaterialForm
+from ..models import MaterialVisibility, Role
 from ..page_cache import cached_for_visitors
 from ..public.forms import ConsentForm
 from ..rate_limits import api_limit
-from ..services import checkin, events, registrations
+from ..services import checkin, events, materials, registrations
 from ..services.availability import availability_for, availability_of
-from .payloads import event_json, form_from_json, json_object
+from .payloads import event_json, form_from_json, json_object, material_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 api_limit(bp)  # checked before any view runs, so also before a cached answer
@@ -88,6 +89,28 @@ def check_in():
         any_day=form.any_day.data,
     )
     return checkin_json(outcome, event)
+
+
+@bp.post("/events/<slug>/materials")
+@roles_required(Role.ADMIN, Role.ORGANISER)
+def create_material(slug):
+    """Attach a file (multipart ``file``) or a link (``url``) to an event; 201 with the item."""
+    event = events.find(slug, include_drafts=True) or abort(
+        404, description="No event with that slug."
+    )
+    form = MaterialForm(meta={"csrf": False})
+    errors = {} if form.validate() else dict(form.errors)
+    if not errors:
+        visibility = MaterialVisibility(form.visibility.data)
+        try:
+            material = materials.add(
+                event, form.titles(), visibility, upload=form.file.data, url=form.url.data
+            )
+        except materials.MaterialRefused as refused:
+            errors = {refused.field: [refused.message]}
+    if errors:
+        return jsonify(errors={name: [str(m) for m in msgs] for name, msgs in errors.items()}), 422
+    return material_json(material), 201
 
 
 def _conflict(code: str, message: str):

@@ -1,7 +1,10 @@
 """The data model; import models from here."""
 
 from .audit import AuditEntry
+from .certificate import Certificate
 from .event import AgendaDay, Event, EventDay, EventKind, EventMode, EventStatus, RegistrationWindow
+from .feedback import FeedbackQuestion, FeedbackResponse, QuestionKind
+from .material import Material, MaterialVisibility
 from .outbox import MessageKind, MessageStatus, OutboxMessage
 from .registration import (
     Registrant,
@@ -17,14 +20,20 @@ __all__ = [
     "AgendaDay",
     "ApiToken",
     "AuditEntry",
+    "Certificate",
     "Event",
     "EventDay",
     "EventKind",
     "EventMode",
     "EventStatus",
+    "FeedbackQuestion",
+    "FeedbackResponse",
+    "Material",
+    "MaterialVisibility",
     "MessageKind",
     "MessageStatus",
     "OutboxMessage",
+    "QuestionKind",
     "Registrant",
     "Registration",
     "RegistrationStatus",

@@ -23,6 +23,9 @@ class MessageKind(enum.StrEnum):
     ORGANISER_MESSAGE = "organiser_message"  # written by an organiser
     PASSWORD_RESET = "password_reset"  # to a staff member: a one-time link to a new password
     MANAGE_LINK = "manage_link"  # the manage link again, asked for at /manage/resend
+    MATERIALS_AVAILABLE = "materials_available"  # after the event: slides, recordings ...
+    FEEDBACK_REQUEST = "feedback_request"  # after the event: a personal questionnaire link
+    CERTIFICATE = "certificate"  # after the event: the attendance certificate as PDF
 
 
 class MessageStatus(enum.StrEnum):

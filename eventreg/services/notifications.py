@@ -6,11 +6,14 @@ from datetime import datetime
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
+from ..extensions import db
 from ..formatting import event_date, event_time
-from ..models import Event, EventMode, MessageKind, OutboxMessage
+from ..models import Certificate, Event, EventMode, MessageKind, OutboxMessage
 from ..urls import site_context
 from . import calendar, tickets
+from .certificate_pdf import certificate_filename, certificate_pdf
 from .contact import reply_address
 from .join_links import join_url
 from .mail_message import MailMessage, address
@@ -40,6 +43,11 @@ NOTICES = {
     MessageKind.ORGANISER_MESSAGE: Notice("organiser_message", None),
     MessageKind.MANAGE_LINK: Notice("manage_link", _l("Your link to manage your registration")),
     MessageKind.PASSWORD_RESET: Notice("password_reset", _l("Set a new password for your account")),
+    MessageKind.MATERIALS_AVAILABLE: Notice(
+        "materials_available", _l("Materials from %(title)s are available")
+    ),
+    MessageKind.FEEDBACK_REQUEST: Notice("feedback_request", _l("Your feedback on %(title)s")),
+    MessageKind.CERTIFICATE: Notice("certificate", _l("Your certificate of attendance: %(title)s")),
 }
 
 
@@ -59,6 +67,7 @@ def build_message(outbox: OutboxMessage, *, reveal_secrets: bool = True) -> Mail
         links = {
             "manage_url": manage_url(registrant),
             "join_url": join_url(registration) if event.is_online else None,
+            "materials_url": url_for("materials.public_list", slug=event.slug, _external=True),
         }
         context = {
             "registration": registration,
@@ -82,6 +91,8 @@ def build_message(outbox: OutboxMessage, *, reveal_secrets: bool = True) -> Mail
             _attach_invitation(message, outbox, notice.calendar_method, links)
         if notice.ticket and registration.is_confirmed and not event.is_online:
             _attach_ticket(message, registration)
+        if outbox.kind is MessageKind.CERTIFICATE:
+            _attach_certificate(message, registration)
     return message
 
 
@@ -169,6 +180,14 @@ def _attach_invitation(message: MailMessage, outbox: OutboxMessage, method: str,
     filename = "cancel.ics" if method == "CANCEL" else "invite.ics"
     # The method parameter on the MIME type is what makes Outlook offer "Accept"/"Remove".
     message.attach(filename, f"text/calendar; method={method}; charset=UTF-8", data)
+
+
+def _attach_certificate(message: MailMessage, registration) -> None:
+    certificate = db.session.scalar(
+        select(Certificate).where(Certificate.registration_id == registration.id)
+    )
+    filename = certificate_filename(certificate)
+    message.attach(filename, "application/pdf", certificate_pdf(certificate))
 
 
 def _attach_ticket(message: MailMessage, registration) -> None:

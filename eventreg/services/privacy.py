@@ -18,7 +18,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit
+from . import audit, certificates, feedback
 from .mail_transport import remove_saved_copies
 from .registrations import cancel_all
 
@@ -86,6 +86,8 @@ def export_data(registrant: Registrant) -> dict[str, Any]:
             {"action": e.action, "at": e.created_at.isoformat(), "details": e.details}
             for e in history
         ],
+        "feedback": feedback.export_of(registrations),
+        "certificates": certificates.export_of(registrations),
     }
 
 

@@ -1,7 +1,7 @@
 """outbox messages to staff accounts (password reset links)
 
-Revision ID: 0011_season_b_staff_mail
-Revises: 0010_season_b_event_days
+Revision ID: 0012_season_b_staff_mail
+Revises: 0011_season_b_event_days
 Create Date: 2026-11-30 05:17:22.293146
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0011_season_b_staff_mail"
-down_revision = "0010_season_b_event_days"
+revision = "0012_season_b_staff_mail"
+down_revision = "0011_season_b_event_days"
 branch_labels = None
 depends_on = None
 
@@ -24,6 +24,9 @@ BEFORE = (
     "reminder",
     "organiser_message",
     "manage_link",
+    "materials_available",
+    "feedback_request",
+    "certificate",
 )
 AFTER = (*BEFORE, "password_reset")
 

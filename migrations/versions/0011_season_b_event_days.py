@@ -1,7 +1,7 @@
 """the days of a multi-day event
 
-Revision ID: 0010_season_b_event_days
-Revises: 0009_hardening_session_version
+Revision ID: 0011_season_b_event_days
+Revises: 0010_after_materials
 Create Date: 2026-11-30 04:25:43.087315
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0010_season_b_event_days"
-down_revision = "0009_hardening_session_version"
+revision = "0011_season_b_event_days"
+down_revision = "0010_after_materials"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Attendance certificates: verification, downloads, the organiser page."""

@@ -1,0 +1,1 @@
+"""Event materials: the public list, registrants-only items, the organiser page."""

@@ -1,0 +1,132 @@
+"""Attendance certificates: only for people who attended; verifiable, revocable, mailed once."""
+
+from sqlalchemy import select
+
+from ..database import lock, locking, write_transaction
+from ..extensions import db
+from ..models import Certificate, Event, MessageKind, Registration, utcnow
+from .outbox import enqueue
+
+
+class NotAttended(Exception):
+    """Nobody gets a certificate for an event they did not attend."""
+
+
+def _existing(registration: Registration) -> Certificate | None:
+    return db.session.scalar(
+        select(Certificate).where(Certificate.registration_id == registration.id)
+    )
+
+
+def find(code: str) -> Certificate | None:
+    """The certificate with this code, or None."""
+    if not code or len(code) > 32:
+        return None
+    return db.session.scalar(select(Certificate).where(Certificate.code == code.upper()))
+
+
+def for_registration(registration: Registration) -> Certificate | None:
+    """The registration's certificate if one was issued."""
+    return _existing(registration)
+
+
+def issue(registration: Registration) -> Certificate:
+    """The registration's certificate, created on first use; NotAttended for anyone else."""
+    with write_transaction():
+        registration = lock(registration)
+        if not is_available(registration):
+            raise NotAttended(registration.reference)
+        certificate = _existing(registration)
+        if certificate is None:
+            certificate = Certificate(registration=registration)
+            db.session.add(certificate)
+    return certificate
+
+
+def revoke(certificate: Certificate) -> None:
+    """Withdraw a certificate: its verification page says "not valid" from now on."""
+    with write_transaction():
+        certificate = lock(certificate)
+        if certificate.revoked_at is None:
+            certificate.revoked_at = utcnow()
+
+
+def attendees(event: Event) -> list[Registration]:
+    """Registrations of the event that attended (the one definition: Registration.has_attended)."""
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(Registration.event_id == event.id, Registration.has_attended)
+            .order_by(Registration.id)
+        )
+    )
+
+
+class EventNotEnded(Exception):
+    """Certificates go out only after the event ends."""
+
+
+def send_for_event(event: Event) -> int:
+    """Issue and mail every attendee's certificate through the outbox, once each."""
+    if not has_ended(event):
+        raise EventNotEnded(event.slug)
+    sent = 0
+    with write_transaction():
+        for registration in db.session.scalars(
+            locking(
+                select(Registration)
+                .where(Registration.event_id == event.id, Registration.has_attended)
+                .order_by(Registration.id)
+            )
+        ).all():
+            certificate = _existing(registration)
+            if certificate is None:
+                certificate = Certificate(registration=registration)
+                db.session.add(certificate)
+            if certificate.sent_at is not None or certificate.is_revoked:
+                continue
+            if not registration.registrant.email:
+                continue  # anonymised: nobody to write to
+            certificate.sent_at = utcnow()
+            enqueue(MessageKind.CERTIFICATE, registration)
+            sent += 1
+    return sent
+
+
+def has_ended(event: Event) -> bool:
+    return event.ends_at <= utcnow()
+
+
+def is_available(registration: Registration) -> bool:
+    """Whether the person may download a certificate: they attended an event that has ended."""
+    return registration.has_attended and has_ended(registration.event)
+
+
+def for_event(event: Event) -> list[tuple[Registration, Certificate | None]]:
+    """Each attendee of the event with their certificate, if one was issued."""
+    issued = {
+        c.registration_id: c
+        for c in db.session.scalars(
+            select(Certificate)
+            .join(Certificate.registration)
+            .where(Registration.event_id == event.id)
+        )
+    }
+    return [(registration, issued.get(registration.id)) for registration in attendees(event)]
+
+
+def export_of(registrations: list[Registration]) -> list[dict]:
+    """A person's certificates, for the copy of their data."""
+    found = db.session.scalars(
+        select(Certificate).where(Certificate.registration_id.in_([r.id for r in registrations]))
+    ).all()
+    return [
+        {
+            "registration": c.registration.reference,
+            "code": c.code,
+            "issued_at": c.issued_at.isoformat(),
+            "sent_at": c.sent_at.isoformat() if c.sent_at else None,
+            "revoked_at": c.revoked_at.isoformat() if c.revoked_at else None,
+        }
+        for c in found
+    ]

@@ -1,0 +1,348 @@
+"""Feedback after an event: the questionnaire, personal links sent once, answers and results."""
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..config import LANGUAGES
+from ..database import lock, locking, write_transaction
+from ..extensions import db
+from ..models import (
+    Event,
+    FeedbackQuestion,
+    FeedbackResponse,
+    MessageKind,
+    QuestionKind,
+    Registration,
+    utcnow,
+)
+from .exports import neutralise
+from .outbox import enqueue
+
+DEFAULT_QUESTIONS = [
+    (QuestionKind.RATING, _l("Overall, how would you rate the event?"), True),
+    (QuestionKind.RATING, _l("How useful was the event for your work?"), True),
+    (QuestionKind.TEXT, _l("What should we improve?"), False),
+    (QuestionKind.TEXT, _l("Which topics should we follow up on?"), False),
+]
+RATINGS = range(1, 6)
+
+
+class FeedbackClosed(Exception):
+    """The questionnaire closed FEEDBACK_DAYS after the event."""
+
+
+class EventNotEnded(Exception):
+    """Feedback is asked for only after the event ends."""
+
+
+class InvalidAnswers(Exception):
+    """Answers that do not fit the questions; ``errors`` maps question ids to messages."""
+
+    def __init__(self, errors: dict[int, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def in_every_language(text) -> dict[str, str]:
+    """A lazy (translatable) text rendered in each of the site's languages."""
+    texts = {}
+    for language in LANGUAGES:
+        with force_locale(language):
+            texts[language] = str(text)
+    return texts
+
+
+def closes_at(event: Event) -> datetime:
+    return event.ends_at + timedelta(days=current_app.config["FEEDBACK_DAYS"])
+
+
+def is_open(event: Event, now: datetime | None = None) -> bool:
+    """Answers are taken from the end of the event until the questionnaire closes."""
+    now = now or utcnow()
+    return event.ends_at <= now < closes_at(event)
+
+
+def questions(event: Event) -> list[FeedbackQuestion]:
+    """The event's questions in order (none until the questionnaire is first set up)."""
+    return list(
+        db.session.scalars(
+            select(FeedbackQuestion)
+            .where(FeedbackQuestion.event_id == event.id)
+            .order_by(FeedbackQuestion.position, FeedbackQuestion.id)
+        )
+    )
+
+
+def ensure_questionnaire(event: Event) -> list[FeedbackQuestion]:
+    """The event's questions, set up with the default questionnaire when it has none yet."""
+    with write_transaction():
+        _add_defaults_if_missing(event)
+    return questions(event)
+
+
+def _add_defaults_if_missing(event: Event) -> None:
+    if questions(event):
+        return
+    for position, (kind, text, required) in enumerate(DEFAULT_QUESTIONS):
+        question = FeedbackQuestion(
+            event_id=event.id, position=position, kind=kind, required=required
+        )
+        question.texts, question.options = in_every_language(text), []
+        db.session.add(question)
+    db.session.flush()
+
+
+def save_question(
+    event: Event,
+    question: FeedbackQuestion | None,
+    kind: QuestionKind,
+    texts: dict[str, str],
+    options: list[dict[str, str]],
+    required: bool,
+) -> FeedbackQuestion:
+    """Add a question at the end, or change one (its kind stays while answers exist)."""
+    with write_transaction():
+        if question is None:
+            last = db.session.scalar(
+                select(func.max(FeedbackQuestion.position)).where(
+                    FeedbackQuestion.event_id == event.id
+                )
+            )
+            question = FeedbackQuestion(event_id=event.id, position=(last or 0) + 1)
+            db.session.add(question)
+        question.kind = kind
+        question.texts = {lang: text for lang, text in texts.items() if text}
+        question.options = options if kind in _CHOICE_KINDS else []
+        question.required = required
+    return question
+
+
+def delete_question(question: FeedbackQuestion) -> None:
+    with write_transaction():
+        db.session.delete(question)
+
+
+_CHOICE_KINDS = (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE)
+
+
+def send_requests(event: Event, now: datetime | None = None) -> int:
+    """Mail each attendee of an ended event their personal questionnaire link, once."""
+    now = now or utcnow()
+    if event.ends_at > now:
+        raise EventNotEnded(event.slug)
+    if now >= closes_at(event):
+        return 0
+    with write_transaction():
+        _add_defaults_if_missing(event)
+        invited = select(FeedbackResponse.registration_id)
+        due = db.session.scalars(
+            locking(
+                select(Registration)
+                .where(Registration.event_id == event.id, Registration.has_attended)
+                .where(Registration.id.not_in(invited))
+                .order_by(Registration.id)
+            )
+        ).all()
+        count = 0
+        for registration in due:
+            if not registration.registrant.email:
+                continue  # anonymised
+            response = FeedbackResponse(registration=registration, answers={}, invited_at=now)
+            db.session.add(response)
+            db.session.flush()
+            enqueue(
+                MessageKind.FEEDBACK_REQUEST,
+                registration,
+                token=response.token,
+                closes_on=closes_at(event).date().isoformat(),
+            )
+            count += 1
+    return count
+
+
+def send_due(now: datetime | None = None) -> dict[str, int]:
+    """Send the links of every event that ended and whose questionnaire is still open."""
+    now = now or utcnow()
+    oldest = now - timedelta(days=current_app.config["FEEDBACK_DAYS"])
+    ended = db.session.scalars(
+        select(Event).where(Event.ends_at <= now, Event.ends_at > oldest).order_by(Event.ends_at)
+    ).all()
+    return {event.slug: send_requests(event, now) for event in ended if not event.is_cancelled}
+
+
+def response_for_token(token: str) -> FeedbackResponse | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(FeedbackResponse).where(FeedbackResponse.token == token))
+
+
+def check_answers(items: list[FeedbackQuestion], raw: dict[str, object]) -> dict[str, object]:
+    """Answers as stored ({question id: value}); InvalidAnswers with a message per question."""
+    answers, errors = {}, {}
+    for question in items:
+        value = raw.get(str(question.id))
+        if question.is_rating:
+            value = int(value) if str(value or "").isdigit() else None
+            if value is not None and value not in RATINGS:
+                errors[question.id] = str(_l("Choose a rating from 1 to 5."))
+                continue
+        elif question.is_text:
+            value = str(value or "").strip()[:4000] or None
+        elif question.is_multiple:
+            picked = value if isinstance(value, list) else [] if value is None else [value]
+            value = sorted({int(v) for v in picked if str(v).isdigit()}) or None
+            if value and max(value) >= len(question.options):
+                errors[question.id] = str(_l("Not a valid choice."))
+                continue
+        else:
+            value = int(value) if str(value or "").isdigit() else None
+            if value is not None and value >= len(question.options):
+                errors[question.id] = str(_l("Not a valid choice."))
+                continue
+        if value is None:
+            if question.required:
+                errors[question.id] = str(_l("Please answer this question."))
+            continue
+        answers[str(question.id)] = value
+    if errors:
+        raise InvalidAnswers(errors)
+    return answers
+
+
+def save_answers(response: FeedbackResponse, raw: dict[str, object]) -> FeedbackResponse:
+    """Record (or change) a person's answers while the questionnaire is open."""
+    event = response.registration.event
+    with write_transaction():
+        response = lock(response)
+        if not is_open(event):
+            raise FeedbackClosed(event.slug)
+        response.answers = check_answers(questions(event), raw)
+        now = utcnow()
+        response.submitted_at = response.submitted_at or now
+        response.updated_at = now
+    return response
+
+
+@dataclass
+class QuestionResult:
+    """What the answers to one question add up to: never who gave which answer."""
+
+    question: FeedbackQuestion
+    answered: int = 0
+    counts: list[tuple[str, int]] = field(default_factory=list)  # (label, count) for charts
+    average: float | None = None
+    texts: list[str] = field(default_factory=list)  # sorted, so no order betrays a person
+
+    @property
+    def extent(self) -> int:
+        return max([count for _, count in self.counts] + [1])
+
+
+@dataclass
+class Results:
+    invited: int
+    answered: int
+    questions: list[QuestionResult]
+
+
+def results(event: Event, language: str) -> Results:
+    """Counts, averages, distributions and free texts of the event's answers."""
+    responses = db.session.scalars(
+        select(FeedbackResponse)
+        .join(FeedbackResponse.registration)
+        .where(Registration.event_id == event.id)
+    ).all()
+    answered = [r.answers for r in responses if r.is_answered]
+    summary = []
+    for question in questions(event):
+        values = [a[str(question.id)] for a in answered if str(question.id) in a]
+        result = QuestionResult(question, answered=len(values))
+        if question.is_rating:
+            tally = Counter(values)
+            result.counts = [(str(n), tally[n]) for n in RATINGS]
+            result.average = round(sum(values) / len(values), 2) if values else None
+        elif question.is_choice:
+            picks = Counter(
+                v for value in values for v in (value if isinstance(value, list) else [value])
+            )
+            labels = question.options_in(language)
+            result.counts = [(label, picks[i]) for i, label in enumerate(labels)]
+        else:
+            result.texts = sorted(values, key=str.casefold)
+        summary.append(result)
+    return Results(invited=len(responses), answered=len(answered), questions=summary)
+
+
+def response_of(registration: Registration) -> FeedbackResponse | None:
+    """One registration's answers, for the organiser who opens that registration."""
+    return db.session.scalar(
+        select(FeedbackResponse).where(FeedbackResponse.registration_id == registration.id)
+    )
+
+
+def answer_rows(event: Event, language: str):
+    """Header and one row per answered questionnaire, without anything that identifies a person."""
+    items = questions(event)
+    yield [q.text_in(language) for q in items]
+    rows = []
+    for response in db.session.scalars(
+        select(FeedbackResponse)
+        .join(FeedbackResponse.registration)
+        .where(Registration.event_id == event.id, FeedbackResponse.submitted_at.is_not(None))
+    ):
+        rows.append([display(q, response.answers.get(str(q.id)), language) for q in items])
+    yield from sorted(rows)  # not in the order people answered
+
+
+def display(question: FeedbackQuestion, value, language: str) -> str:
+    """An answer as text."""
+    if value is None:
+        return ""
+    if question.is_choice:
+        labels = question.options_in(language)
+        picked = value if isinstance(value, list) else [value]
+        return "; ".join(labels[i] for i in picked if i < len(labels))
+    return str(value)
+
+
+def answers_csv(event: Event, language: str) -> str:
+    """The answers as CSV (UTF-8 with BOM, every field quoted, formulas neutralised)."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
+    for row in answer_rows(event, language):
+        writer.writerow([neutralise(cell) for cell in row])
+    return buffer.getvalue()
+
+
+def export_of(registrations: list[Registration]) -> list[dict]:
+    """A person's questionnaires and answers, for the copy of their data."""
+    found = db.session.scalars(
+        select(FeedbackResponse).where(
+            FeedbackResponse.registration_id.in_([r.id for r in registrations])
+        )
+    ).all()
+    exported = []
+    for response in found:
+        event = response.registration.event
+        exported.append(
+            {
+                "registration": response.registration.reference,
+                "invited_at": response.invited_at.isoformat(),
+                "answered_at": response.updated_at.isoformat() if response.updated_at else None,
+                "answers": {
+                    q.text_in("en"): display(q, response.answers.get(str(q.id)), "en")
+                    for q in questions(event)
+                    if str(q.id) in response.answers
+                },
+            }
+        )
+    return exported

@@ -1,0 +1,217 @@
+"""Attendance certificates: only for attendees, legible, verified by their QR code, mailed once."""
+
+import subprocess
+
+import pytest
+import zxingcpp
+from PIL import Image
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from eventreg.extensions import db
+from eventreg.models import Certificate, EventKind, EventMode, MessageKind, OutboxMessage
+from eventreg.services import certificates, outbox, privacy
+from eventreg.services.certificate_pdf import certificate_pdf
+from eventreg.services.manage_links import manage_token
+from tests.support.after_event import attend, end_event
+from tests.support.mail import smtp_config
+
+BULGARIAN_TITLE = "Учебна мисия в Габрово"
+
+
+@pytest.fixture
+def app_config(smtp):
+    return smtp_config(smtp)
+
+
+def save(data: bytes, tmp_path) -> str:
+    path = tmp_path / "certificate.pdf"
+    path.write_bytes(data)
+    return str(path)
+
+
+def pdf_text(path: str) -> str:
+    return subprocess.run(
+        ["pdftotext", path, "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def qr_codes_in(path: str, tmp_path) -> list[str]:
+    """Render the page with poppler, as a scanner would see it printed, and read its QR codes."""
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-png", "-singlefile", path, str(tmp_path / "page")], check=True
+    )
+    return [code.text for code in zxingcpp.read_barcodes(Image.open(tmp_path / "page.png"))]
+
+
+@pytest.fixture
+def gabrovo(make_event):
+    return make_event(
+        title="Study mission to Gabrovo",
+        translations={"bg": {"title": BULGARIAN_TITLE}},
+        city="Gabrovo",
+        timezone="Europe/Sofia",
+        host_partner="Община Габрово",
+    )
+
+
+def test_bulgarian_certificate_reads_back_and_its_qr_code_verifies(
+    app, client, gabrovo, sign_up, tmp_path
+):
+    registrant = sign_up(gabrovo, first_name="Иван", last_name="Петров", language="bg")
+    registration = attend(registrant.registrations[0])
+    end_event(gabrovo)
+
+    certificate = certificates.issue(registration)
+    path = save(certificate_pdf(certificate), tmp_path)
+
+    text = pdf_text(path)
+    assert "Иван Петров" in text
+    assert BULGARIAN_TITLE in text
+    assert "Удостоверение за участие" in text
+    url = f"http://eventreg.test/certificates/{certificate.code}"
+    assert url in text.replace("\n", "")
+    reader = PdfReader(path)
+    assert reader.trailer["/Root"]["/Lang"] == "bg"
+    assert "/StructTreeRoot" in reader.trailer["/Root"]  # tagged
+    info = subprocess.run(["pdffonts", path], capture_output=True, text=True).stdout
+    assert "DejaVu" in info
+
+    (scanned,) = qr_codes_in(path, tmp_path)
+    assert scanned == url
+    page = client.get(scanned)
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "Иван Петров" in body and "This certificate is valid." in body
+
+
+def test_forged_or_revoked_code_answers_not_valid(app, client, gabrovo, sign_up):
+    registration = attend(sign_up(gabrovo).registrations[0])
+    end_event(gabrovo)
+    certificate = certificates.issue(registration)
+    forged = certificate.code[:-1] + ("A" if certificate.code[-1] != "A" else "B")
+
+    for code in (forged, "nonsense", "0" * 20):
+        page = client.get(f"/certificates/{code}")
+        assert page.status_code == 404
+        assert "This certificate is not valid." in page.get_data(as_text=True)
+        assert registration.registrant.last_name not in page.get_data(as_text=True)
+
+    certificates.revoke(certificate)
+    page = client.get(f"/certificates/{certificate.code}")
+    assert page.status_code == 404
+    assert "not valid" in page.get_data(as_text=True)
+
+
+def test_no_certificate_for_someone_who_did_not_attend(app, client, gabrovo, sign_up):
+    registrant = sign_up(gabrovo)
+    registration = registrant.registrations[0]
+    end_event(gabrovo)
+
+    with pytest.raises(certificates.NotAttended):
+        certificates.issue(registration)
+    token = manage_token(registrant)
+    url = f"/manage/{token}/certificates/{registration.reference}.pdf"
+    assert client.get(url).status_code == 404
+    assert certificates.send_for_event(gabrovo) == 0
+    assert db.session.scalar(select(func.count()).select_from(Certificate)) == 0
+    assert "certificate" not in client.get(f"/manage/{token}").get_data(as_text=True).lower()
+
+
+def test_no_certificate_before_the_event_ends(app, gabrovo, sign_up):
+    registration = attend(sign_up(gabrovo).registrations[0])
+
+    with pytest.raises(certificates.NotAttended):
+        certificates.issue(registration)
+    with pytest.raises(certificates.EventNotEnded):
+        certificates.send_for_event(gabrovo)
+
+
+def test_online_attendee_downloads_the_certificate_from_the_manage_page(
+    app, client, make_event, sign_up, tmp_path
+):
+    event = make_event(kind=EventKind.WEBINAR, mode=EventMode.ONLINE, city=None, venue=None)
+    registrant = sign_up(event, first_name="Søren", last_name="Æbelø", language="da")
+    registration = registrant.registrations[0]
+    registration.joined_online_at = event.starts_at
+    db.session.commit()
+    end_event(event)
+    token = manage_token(registrant)
+
+    page = client.get(f"/manage/{token}").get_data(as_text=True)
+    url = f"/manage/{token}/certificates/{registration.reference}.pdf"
+    assert url in page
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert f"certificate-{registration.reference}.pdf" in response.headers["Content-Disposition"]
+    text = pdf_text(save(response.data, tmp_path))
+    assert "Søren Æbelø" in text and "Online" in text
+
+
+def test_send_mails_each_attendee_once_with_the_pdf(app, smtp, gabrovo, sign_up, tmp_path):
+    attendee = attend(sign_up(gabrovo, language="bg").registrations[0])
+    sign_up(gabrovo)  # registered, never came
+    end_event(gabrovo)
+    outbox.deliver_all()  # the sign-up e-mails
+    smtp.inbox.wait_for(2)
+    smtp.inbox.envelopes.clear()
+    runner = app.test_cli_runner()
+
+    result = runner.invoke(args=["certificates", "send", gabrovo.slug])
+    assert "Queued 1 certificate(s)." in result.output
+    again = runner.invoke(args=["certificates", "send", gabrovo.slug])
+    assert "Queued 0 certificate(s)." in again.output
+    outbox.deliver_all()
+    db.session.rollback()
+
+    (message,) = smtp.inbox.wait_for(1)
+    assert message["To"].addresses[0].addr_spec == attendee.registrant.email
+    (attachment,) = [
+        p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"
+    ]
+    assert attachment.get_filename() == f"certificate-{attendee.reference}.pdf"
+    assert BULGARIAN_TITLE in pdf_text(save(attachment.get_payload(decode=True), tmp_path))
+    kinds = db.session.scalars(select(OutboxMessage.kind)).all()
+    assert kinds.count(MessageKind.CERTIFICATE) == 1
+
+
+def test_organisers_revoke_and_only_organisers(app, client, auth, make_user, gabrovo, sign_up):
+    registration = attend(sign_up(gabrovo).registrations[0])
+    end_event(gabrovo)
+    certificate = certificates.issue(registration)
+    make_user("checkin", "door@example.org")
+    auth.login("door@example.org")
+    assert client.get(f"/admin/events/{gabrovo.slug}/certificates").status_code == 403
+    assert client.post(f"/admin/certificates/{certificate.code}/revoke").status_code == 403
+    auth.logout()
+    make_user("organiser")
+    auth.login("organiser@example.org")
+
+    page = client.get(f"/admin/events/{gabrovo.slug}/certificates")
+    assert registration.reference in page.get_data(as_text=True)
+    assert client.post(f"/admin/events/{gabrovo.slug}/certificates/send").status_code == 302
+    db.session.refresh(certificate)
+    assert certificate.sent_at is not None
+    revoked = client.post(f"/admin/certificates/{certificate.code}/revoke")
+    assert revoked.status_code == 302, revoked.get_data(as_text=True)[:3000]
+
+    db.session.refresh(certificate)
+    assert certificate.is_revoked
+    assert client.get(f"/certificates/{certificate.code}").status_code == 404
+
+
+def test_erased_person_is_in_the_data_copy_then_no_longer_verifiable(app, client, gabrovo, sign_up):
+    registrant = sign_up(gabrovo)
+    registration = attend(registrant.registrations[0])
+    end_event(gabrovo)
+    certificate = certificates.issue(registration)
+
+    (exported,) = privacy.export_data(registrant)["certificates"]
+    assert exported["code"] == certificate.code
+    privacy.erase(registrant)
+
+    page = client.get(f"/certificates/{certificate.code}")
+    assert page.status_code == 404
+    assert "This certificate is not valid." in page.get_data(as_text=True)

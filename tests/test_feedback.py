@@ -1,0 +1,304 @@
+"""Feedback: a personal link once per attendee, answers changed until closing, anonymous reports."""
+
+import csv
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from eventreg.extensions import db
+from eventreg.models import FeedbackResponse, MessageKind, OutboxMessage, QuestionKind
+from eventreg.services import feedback, outbox, privacy
+from tests.support.after_event import attend, end_event
+from tests.support.mail import smtp_config
+
+
+@pytest.fixture
+def app_config(smtp):
+    return smtp_config(smtp)
+
+
+@pytest.fixture
+def ended(make_event, sign_up, smtp):
+    """An event that ended yesterday: two attendees (bg, en) and one no-show."""
+    event = make_event()
+    people = [
+        sign_up(event, first_name="Мария", last_name="Иванова", language="bg"),
+        sign_up(event, first_name="Ann", last_name="Smith", language="en"),
+    ]
+    sign_up(event, first_name="Nobody", last_name="Came")
+    for registrant in people:
+        attend(registrant.registrations[0])
+    end_event(event)
+    outbox.deliver_all()
+    smtp.inbox.wait_for(3)
+    smtp.inbox.envelopes.clear()
+    return event, people
+
+
+def link_in(message) -> str:
+    text = message.get_body(("plain",)).get_content()
+    return re.search(r"http://eventreg\.test(/feedback/\S+)", text).group(1)
+
+
+def message_to(messages, registrant):
+    return next(m for m in messages if m["To"].addresses[0].addr_spec == registrant.email)
+
+
+def questions_of(event):
+    return {q.position: q for q in feedback.questions(event)}
+
+
+def test_send_mails_each_attendee_their_link_once(app, smtp, ended):
+    event, people = ended
+    runner = app.test_cli_runner()
+
+    assert (
+        "Queued 2 questionnaire link(s)."
+        in runner.invoke(args=["feedback", "send", event.slug]).output
+    )
+    assert (
+        "Queued 0 questionnaire link(s) in all."
+        in runner.invoke(args=["feedback", "send", "--due"]).output
+    )
+    outbox.deliver_all()
+    db.session.rollback()
+
+    messages = smtp.inbox.wait_for(2)
+    assert sorted(m["To"].addresses[0].addr_spec for m in messages) == sorted(
+        p.email for p in people
+    )
+    assert len({link_in(m) for m in messages}) == 2
+    kinds = db.session.scalars(select(OutboxMessage.kind)).all()
+    assert kinds.count(MessageKind.FEEDBACK_REQUEST) == 2
+
+
+def test_due_sends_for_every_ended_event_and_not_before(app, make_event, sign_up, ended):
+    event, _ = ended
+    future = make_event()
+    attend(sign_up(future).registrations[0])
+
+    sent = feedback.send_due()
+
+    assert sent == {event.slug: 2}
+    with pytest.raises(feedback.EventNotEnded):
+        feedback.send_requests(future)
+
+
+def test_default_questionnaire_in_the_persons_language(app, client, smtp, ended):
+    event, people = ended
+    feedback.send_requests(event)
+    outbox.deliver_all()
+    bulgarian = message_to(smtp.inbox.wait_for(2), people[0])
+
+    page = client.get(link_in(bulgarian))
+
+    assert page.status_code == 200
+    assert [q.kind for q in feedback.questions(event)] == [
+        QuestionKind.RATING,
+        QuestionKind.RATING,
+        QuestionKind.TEXT,
+        QuestionKind.TEXT,
+    ]
+    overall = questions_of(event)[0].texts
+    assert overall["bg"] == "Как бихте оценили събитието като цяло?"
+    assert overall["bg"] in page.get_data(as_text=True)
+    assert bulgarian["Subject"].startswith("Вашата обратна връзка")
+
+
+def test_link_used_twice_changes_the_one_answer(app, client, smtp, ended):
+    event, _ = ended
+    feedback.send_requests(event)
+    outbox.deliver_all()
+    link = link_in(smtp.inbox.wait_for(2)[0])
+    q = questions_of(event)
+
+    first = client.post(
+        link, data={str(q[0].id): "4", str(q[1].id): "5", str(q[2].id): "More time"}
+    )
+    second = client.post(
+        link, data={str(q[0].id): "2", str(q[1].id): "3", str(q[3].id): "Social clauses"}
+    )
+
+    assert first.status_code == second.status_code == 302
+    answered = db.session.scalars(
+        select(FeedbackResponse).where(FeedbackResponse.submitted_at.is_not(None))
+    ).all()
+    assert len(answered) == 1
+    assert answered[0].answers == {str(q[0].id): 2, str(q[1].id): 3, str(q[3].id): "Social clauses"}
+
+
+def test_link_after_closing_changes_nothing(app, client, smtp, ended):
+    event, people = ended
+    feedback.send_requests(event)
+    outbox.deliver_all()
+    link = link_in(message_to(smtp.inbox.wait_for(2), people[1]))  # English
+    q = questions_of(event)
+    client.post(link, data={str(q[0].id): "4", str(q[1].id): "4"})
+    end_event(event, days_ago=app.config["FEEDBACK_DAYS"] + 1)
+
+    late = client.post(link, data={str(q[0].id): "1", str(q[1].id): "1"})
+
+    assert late.status_code == 410
+    assert "closed" in late.get_data(as_text=True)
+    (response,) = db.session.scalars(
+        select(FeedbackResponse).where(FeedbackResponse.submitted_at.is_not(None))
+    ).all()
+    assert response.answers == {str(q[0].id): 4, str(q[1].id): 4}
+    assert client.get(link).status_code == 410
+    assert feedback.send_requests(event) == 0
+
+
+def test_bad_answers_are_refused_with_a_message_and_change_nothing(app, client, ended):
+    event, _ = ended
+    feedback.send_requests(event)
+    response = db.session.scalars(select(FeedbackResponse)).first()
+    q = questions_of(event)
+
+    missing = client.post(f"/feedback/{response.token}", data={str(q[0].id): "4"})
+    out_of_range = client.post(
+        f"/feedback/{response.token}", data={str(q[0].id): "9", str(q[1].id): "1"}
+    )
+
+    assert missing.status_code == out_of_range.status_code == 422
+    assert "Please answer this question." in missing.get_data(as_text=True)
+    assert "Choose a rating from 1 to 5." in out_of_range.get_data(as_text=True)
+    db.session.refresh(response)
+    assert response.answers == {} and not response.is_answered
+    assert client.get("/feedback/forged-token").status_code == 404
+
+
+def answer_as(client, event, token, overall, useful, improve=None):
+    q = questions_of(event)
+    data = {str(q[0].id): str(overall), str(q[1].id): str(useful)}
+    if improve:
+        data[str(q[2].id)] = improve
+    assert client.post(f"/feedback/{token}", data=data).status_code == 302
+
+
+def test_results_show_averages_and_texts_but_not_who_said_what(app, client, auth, make_user, ended):
+    event, people = ended
+    feedback.send_requests(event)
+    tokens = db.session.scalars(select(FeedbackResponse.token).order_by(FeedbackResponse.id)).all()
+    answer_as(client, event, tokens[0], 5, 4, '=HYPERLINK("http://evil")')
+    answer_as(client, event, tokens[1], 3, 2, "Longer sessions")
+    make_user("organiser")
+    auth.login("organiser@example.org")
+
+    page = client.get(f"/admin/events/{event.slug}/feedback").get_data(as_text=True)
+
+    assert "<strong>4.0</strong> / 5" in page  # the average of 5 and 3
+    assert "Longer sessions" in page
+    for registrant in people:
+        assert registrant.last_name not in page and registrant.email not in page
+    exported = client.get(f"/admin/events/{event.slug}/feedback.csv")
+    assert exported.status_code == 200
+    rows = list(csv.reader(io.StringIO(exported.data.decode("utf-8-sig"))))
+    assert len(rows) == 3
+    cells = [cell for row in rows for cell in row]
+    assert '\'=HYPERLINK("http://evil")' in cells
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+    for registrant in people:
+        assert (
+            registrant.email not in exported.data.decode()
+            and registrant.last_name not in exported.data.decode()
+        )
+    one = client.get(f"/admin/registrations/{people[1].registrations[0].reference}/feedback")
+    assert "Longer sessions" in one.get_data(as_text=True)
+    (copy,) = privacy.export_data(people[1])["feedback"]
+    assert "Longer sessions" in copy["answers"].values()
+
+
+def test_organisers_add_a_choice_question_with_translations(app, client, auth, make_user, ended):
+    event, _ = ended
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    url = f"/admin/events/{event.slug}/feedback/questions"
+
+    uneven = client.post(
+        url,
+        data={
+            "kind": "multiple_choice",
+            "text_en": "Which sessions?",
+            "options_en": "Visits\nTalks",
+            "options_it": "Visite",
+        },
+    )
+    assert uneven.status_code == 422
+    assert (
+        client.post(
+            url,
+            data={
+                "kind": "multiple_choice",
+                "text_en": "Which sessions?",
+                "text_it": "Quali sessioni?",
+                "options_en": "Visits\nTalks",
+                "options_it": "Visite\nInterventi",
+            },
+        ).status_code
+        == 302
+    )
+
+    question = feedback.questions(event)[-1]
+    assert question.kind is QuestionKind.MULTIPLE_CHOICE
+    assert question.options_in("it") == ["Visite", "Interventi"]
+    assert question.text_in("bg") == "Which sessions?"  # English until translated
+    feedback.send_requests(event)
+    token = db.session.scalars(select(FeedbackResponse.token)).first()
+    q = questions_of(event)
+    reply = client.post(
+        f"/feedback/{token}",
+        data={str(q[0].id): "4", str(q[1].id): "4", str(question.id): ["0", "1"]},
+    )
+    assert reply.status_code == 302
+    results = feedback.results(event, "en")
+    assert results.questions[-1].counts == [("Visits", 1), ("Talks", 1)]
+
+
+def test_feedback_pages_are_for_organisers(app, client, auth, make_user, ended):
+    event, people = ended
+    reference = people[0].registrations[0].reference
+    urls = [
+        f"/admin/events/{event.slug}/feedback",
+        f"/admin/events/{event.slug}/feedback.csv",
+        f"/admin/events/{event.slug}/feedback/questions",
+        f"/admin/registrations/{reference}/feedback",
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 302
+    make_user("checkin", "door@example.org")
+    auth.login("door@example.org")
+    for url in urls:
+        assert client.get(url).status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(FeedbackResponse)) == 0
+
+
+def test_organisers_change_a_question_text_per_language(app, client, auth, make_user, ended):
+    event, _ = ended
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    client.get(f"/admin/events/{event.slug}/feedback/questions")  # sets up the defaults
+    question = feedback.questions(event)[2]
+    url = f"/admin/feedback/questions/{question.id}"
+    form = client.get(url).get_data(as_text=True)
+    assert "What should we improve?" in form
+
+    saved = client.post(
+        url,
+        data={
+            "kind": "text",
+            "text_en": "What would you change?",
+            "text_sv": "Vad skulle du ändra?",
+        },
+    )
+
+    assert saved.status_code == 302
+    db.session.refresh(question)
+    assert question.text_in("en") == "What would you change?"
+    assert question.text_in("sv") == "Vad skulle du ändra?"
+    assert question.text_in("bg") == "What would you change?"  # not given: English
+    empty = client.post(url, data={"kind": "text", "text_en": ""})
+    assert empty.status_code == 422
+    db.session.refresh(question)
+    assert question.text_in("en") == "What would you change?"
