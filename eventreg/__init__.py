@@ -21,6 +21,9 @@ from .health.routes import bp as health_bp
 from .i18n import select_locale
 from .manage.routes import bp as manage_bp
 from .materials.routes import bp as materials_bp
+from .models.practice import is_modelled
+from .network.routes import bp as network_bp
+from .practices.routes import bp as practices_bp
 from .public.routes import bp as public_bp
 from .reports.routes import bp as reports_bp
 from .services import storage
@@ -86,6 +89,7 @@ def _init_extensions(app: Flask) -> None:
         render_as_batch=True,
         render_item=render_migration_item,
         compare_type=True,
+        include_name=is_modelled,
     )
     csrf.init_app(app)
     rate_limits.init_app(app)
@@ -110,6 +114,8 @@ def _register_blueprints(app: Flask) -> None:
         materials_bp,
         feedback_bp,
         certificates_bp,
+        network_bp,
+        practices_bp,
         api_bp,
         health_bp,
         errors_bp,

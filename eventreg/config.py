@@ -108,6 +108,13 @@ class DefaultConfig:
     # flask backup keeps this many copies in instance/backups/ and deletes older ones.
     BACKUP_KEEP = 14
 
+    # The network of practice: how long a sign-in link works, how many messages a member may
+    # send to other members in 24 hours.
+    NETWORK_SIGN_IN_MINUTES = 30
+    NETWORK_CONTACT_PER_DAY = 5
+    # Joins not confirmed by e-mail within this many days are deleted by `flask privacy purge`.
+    NETWORK_UNCONFIRMED_DAYS = 30
+
 
 def redis_settings(url: str, timeout: float) -> dict:
     """What REDIS_URL switches: the page cache and the rate limits, both on that server."""

@@ -290,7 +290,7 @@ def outbox_list():
     return render_template(
         "admin/outbox.html",
         messages=messages,
-        subjects={m.id: subject_of(m) for m in messages if not m.is_erased},
+        subjects={m.id: subject_of(m) for m in messages if not (m.is_erased or m.kind.is_network)},
         counts=outbox.counts(),
         chosen=chosen,
         recipient=recipient,
@@ -303,6 +303,8 @@ def outbox_list():
 def outbox_message(message_id):
     """One message as the registrant receives it."""
     message = db.get_or_404(OutboxMessage, message_id)
+    if message.kind.is_private:
+        abort(404)
     return render_template(
         "admin/outbox_message.html",
         message=message,
@@ -318,6 +320,8 @@ def outbox_eml(message_id):
     message = db.get_or_404(OutboxMessage, message_id)
     if message.is_erased:
         abort(410)
+    if message.kind.is_private:
+        abort(404)
     return Response(
         build_message(message, reveal_secrets=False).as_bytes(),
         mimetype="message/rfc822",

@@ -5,7 +5,15 @@ from .certificate import Certificate
 from .event import AgendaDay, Event, EventDay, EventKind, EventMode, EventStatus, RegistrationWindow
 from .feedback import FeedbackQuestion, FeedbackResponse, QuestionKind
 from .material import Material, MaterialVisibility
+from .network import ContactRequest, Member, MemberStatus, Topic, member_topic
 from .outbox import MessageKind, MessageStatus, OutboxMessage
+from .practice import (
+    Practice,
+    PracticeDocument,
+    PracticeStatus,
+    PracticeText,
+    ProcurementType,
+)
 from .registration import (
     Registrant,
     Registration,
@@ -21,6 +29,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Certificate",
+    "ContactRequest",
     "Event",
     "EventDay",
     "EventKind",
@@ -30,9 +39,16 @@ __all__ = [
     "FeedbackResponse",
     "Material",
     "MaterialVisibility",
+    "Member",
+    "MemberStatus",
     "MessageKind",
     "MessageStatus",
     "OutboxMessage",
+    "Practice",
+    "PracticeDocument",
+    "PracticeStatus",
+    "PracticeText",
+    "ProcurementType",
     "QuestionKind",
     "Registrant",
     "Registration",
@@ -41,7 +57,9 @@ __all__ = [
     "Role",
     "SocialEconomyType",
     "TargetGroup",
+    "Topic",
     "User",
     "event_staff",
+    "member_topic",
     "utcnow",
 ]

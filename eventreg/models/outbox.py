@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .event import enum_column
+from .network import Member
 from .registration import Registration
 from .types import UTCDateTime, utcnow
 
@@ -26,6 +27,19 @@ class MessageKind(enum.StrEnum):
     MATERIALS_AVAILABLE = "materials_available"  # after the event: slides, recordings ...
     FEEDBACK_REQUEST = "feedback_request"  # after the event: a personal questionnaire link
     CERTIFICATE = "certificate"  # after the event: the attendance certificate as PDF
+    NETWORK_CONFIRM = "network_confirm"  # confirm joining the network (double opt-in)
+    NETWORK_SIGN_IN = "network_sign_in"  # a one-time sign-in link for a member
+    NETWORK_CONTACT = "network_contact"  # a member wrote to another; Reply-To is the sender
+    NETWORK_ANNOUNCEMENT = "network_announcement"  # an organiser wrote to all members
+
+    @property
+    def is_network(self) -> bool:
+        return self.value.startswith("network_")
+
+    @property
+    def is_private(self) -> bool:
+        """A sign-in link or a member's letter: not for organisers to read."""
+        return self in (MessageKind.NETWORK_SIGN_IN, MessageKind.NETWORK_CONTACT)
 
 
 class MessageStatus(enum.StrEnum):
@@ -39,8 +53,12 @@ class OutboxMessage(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[MessageKind] = mapped_column(enum_column(MessageKind))
-    # A message is about a registration, or (password reset) to a staff account.
     registration_id: Mapped[int | None] = mapped_column(ForeignKey("registration.id"), index=True)
+    # Network e-mails go to a member; they leave with the member's profile.
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("member.id", ondelete="CASCADE"), index=True
+    )
+    # A password reset link goes to a staff account.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(254))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -56,6 +74,7 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     registration: Mapped[Registration | None] = relationship()
+    member: Mapped[Member | None] = relationship(passive_deletes=True)
     user: Mapped["User | None"] = relationship()  # noqa: F821
 
     @property
@@ -69,6 +88,7 @@ class OutboxMessage(db.Model):
     @property
     def is_erased(self) -> bool:
         """The person's data was erased: only the message's kind and fate remain."""
+        # A network member's messages leave with the member: none outlives the profile.
         return self.registration is not None and self.registration.registrant.is_purged
 
     @property

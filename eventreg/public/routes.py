@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from ..i18n import use_registrant_language
 from ..page_cache import cached_for_visitors
 from ..rate_limits import manage_limit, signup_limit
-from ..services import calendar, events, registrations
+from ..services import calendar, events, members, registrations
 from ..services.availability import availability_for, availability_of
 from ..services.contact import contact_address
 from ..services.join_links import (
@@ -127,6 +127,8 @@ def register():
                 _("Registration for %(title)s has closed.", title=exc.event.title)
             )
         else:
+            if form.network_opt_in.data:  # a separate consent, confirmed by its own e-mail
+                members.join_from_registrant(registrant)
             return redirect(url_for("manage.confirmed", token=manage_token(registrant)))
     return render_template(
         "public/register.html",

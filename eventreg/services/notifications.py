@@ -12,7 +12,7 @@ from ..extensions import db
 from ..formatting import event_date, event_time
 from ..models import Certificate, Event, EventMode, MessageKind, OutboxMessage
 from ..urls import site_context
-from . import calendar, tickets
+from . import calendar, network_mail, tickets
 from .certificate_pdf import certificate_filename, certificate_pdf
 from .contact import reply_address
 from .join_links import join_url
@@ -57,7 +57,9 @@ def build_message(outbox: OutboxMessage, *, reveal_secrets: bool = True) -> Mail
     ``reveal_secrets=False`` (an organiser reading the outbox) leaves a staff member's one-time
     link out, so that only its recipient can use it.
     """
-    if outbox.registration is None:
+    if outbox.kind.is_network:
+        return network_mail.build_message(outbox)
+    if outbox.user_id is not None:
         return _staff_message(outbox, reveal_secrets)
     registration = outbox.registration
     registrant = registration.registrant

@@ -18,7 +18,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, certificates, feedback
+from . import audit, certificates, feedback, members
 from .mail_transport import remove_saved_copies
 from .registrations import cancel_all
 
@@ -88,6 +88,7 @@ def export_data(registrant: Registrant) -> dict[str, Any]:
         ],
         "feedback": feedback.export_of(registrations),
         "certificates": certificates.export_of(registrations),
+        "network_profile": members.export_profile(registrant.email),
     }
 
 
@@ -95,6 +96,7 @@ def erase(registrant: Registrant, *, actor: User | None = None) -> None:
     """Cancel the person's registrations (seats go to the waiting lists) and anonymise them."""
     with write_transaction():
         cancel_all(registrant, actor=actor, notify=False)
+        members.forget(registrant.email)  # erasure covers the network profile too
         _anonymise(registrant)
         for registration in registrant.registrations:
             audit.record("erased", registration=registration, actor=actor)
@@ -124,6 +126,7 @@ def purge(now: datetime | None = None) -> int:
     """Anonymise everyone past the retention period; returns how many people."""
     with write_transaction():
         people = expired(now)  # read in the transaction that anonymises them
+        members.drop_unconfirmed(now)  # joins nobody confirmed are not kept either
         for registrant in people:
             _anonymise(registrant)
             for registration in registrant.registrations:

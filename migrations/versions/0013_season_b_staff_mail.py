@@ -1,7 +1,8 @@
-"""outbox messages to staff accounts (password reset links)
+"""outbox messages to staff accounts (password reset links); registration_id is already
+optional since 0011_network_members
 
-Revision ID: 0012_season_b_staff_mail
-Revises: 0011_season_b_event_days
+Revision ID: 0013_season_b_staff_mail
+Revises: 0012_season_b_event_days
 Create Date: 2026-11-30 05:17:22.293146
 
 """
@@ -10,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0012_season_b_staff_mail"
-down_revision = "0011_season_b_event_days"
+revision = "0013_season_b_staff_mail"
+down_revision = "0012_season_b_event_days"
 branch_labels = None
 depends_on = None
 
@@ -27,6 +28,10 @@ BEFORE = (
     "materials_available",
     "feedback_request",
     "certificate",
+    "network_confirm",
+    "network_sign_in",
+    "network_contact",
+    "network_announcement",
 )
 AFTER = (*BEFORE, "password_reset")
 
@@ -41,7 +46,6 @@ def _allow(batch_op, kinds):
 def upgrade():
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
         batch_op.add_column(sa.Column("user_id", sa.Integer(), nullable=True))
-        batch_op.alter_column("registration_id", existing_type=sa.INTEGER(), nullable=True)
         batch_op.create_index(batch_op.f("ix_outbox_message_user_id"), ["user_id"], unique=False)
         batch_op.create_foreign_key(
             batch_op.f("fk_outbox_message_user_id_user"), "user", ["user_id"], ["id"]
@@ -50,10 +54,9 @@ def upgrade():
 
 
 def downgrade():
-    op.execute(sa.text("DELETE FROM outbox_message WHERE registration_id IS NULL"))
+    op.execute(sa.text("DELETE FROM outbox_message WHERE kind = 'password_reset'"))
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
         _allow(batch_op, BEFORE)
         batch_op.drop_constraint(batch_op.f("fk_outbox_message_user_id_user"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_outbox_message_user_id"))
-        batch_op.alter_column("registration_id", existing_type=sa.INTEGER(), nullable=False)
         batch_op.drop_column("user_id")

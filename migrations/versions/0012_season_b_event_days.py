@@ -1,7 +1,7 @@
 """the days of a multi-day event
 
-Revision ID: 0011_season_b_event_days
-Revises: 0010_after_materials
+Revision ID: 0012_season_b_event_days
+Revises: 0011_network_members
 Create Date: 2026-11-30 04:25:43.087315
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0011_season_b_event_days"
-down_revision = "0010_after_materials"
+revision = "0012_season_b_event_days"
+down_revision = "0011_network_members"
 branch_labels = None
 depends_on = None
 

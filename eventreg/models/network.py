@@ -1,0 +1,104 @@
+"""The network of practice: members, their profiles, topics of expertise and contact requests."""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .event import enum_column
+from .registration import TargetGroup, new_secret
+from .types import UTCDateTime, utcnow
+
+# The profile fields a member may show to everyone instead of to members only.
+PROFILE_FIELDS = (
+    "name",
+    "organisation",
+    "country",
+    "target_group",
+    "role",
+    "topics",
+    "languages",
+    "bio",
+)
+
+
+class MemberStatus(enum.StrEnum):
+    PENDING = "pending"  # joined, e-mail address not confirmed yet: nobody sees the profile
+    ACTIVE = "active"
+    HIDDEN = "hidden"  # an organiser took the profile out of the directory and public page
+
+
+member_topic = Table(
+    "member_topic",
+    db.metadata,
+    Column("member_id", ForeignKey("member.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", ForeignKey("topic.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Topic(db.Model):
+    """A topic of expertise; the shipped ones have a ``key`` and translated labels."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    label: Mapped[str] = mapped_column(String(120))  # an organiser's own wording for added ones
+
+
+class Member(db.Model):
+    """A person in the network of practice: a profile they control, field by field."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    country: Mapped[str] = mapped_column(String(2))
+    target_group: Mapped[TargetGroup] = mapped_column(enum_column(TargetGroup))
+    role: Mapped[str | None] = mapped_column(String(200))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    bio: Mapped[str | None] = mapped_column(Text)
+    public_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    language: Mapped[str] = mapped_column(String(8))  # the language of the e-mails
+    status: Mapped[MemberStatus] = mapped_column(
+        enum_column(MemberStatus), default=MemberStatus.PENDING
+    )
+    accepts_contact: Mapped[bool] = mapped_column(default=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
+    sign_in_nonce: Mapped[str | None] = mapped_column(String(64))
+    sign_in_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    topics: Mapped[list[Topic]] = relationship(secondary=member_topic, order_by=Topic.id)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is MemberStatus.ACTIVE
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status is MemberStatus.PENDING
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.status is MemberStatus.HIDDEN
+
+    @property
+    def is_public(self) -> bool:
+        """Listed on the public page: the member made at least their name public."""
+        return "name" in self.public_fields
+
+    def shows(self, field: str, to_members: bool) -> bool:
+        """Whether a reader (a member or anyone) may see this field of the profile."""
+        return to_members or field in self.public_fields
+
+
+class ContactRequest(db.Model):
+    """One member wrote to another through the service (counted for the rate limit)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,295 @@
+"""The network of practice: joining, signing in, the profile, the directory, contact, leaving."""
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from ..auth.access import organiser_required
+from ..extensions import csrf, db
+from ..models import Member, TargetGroup
+from ..rate_limits import manage_limit, signup_limit
+from ..services import directory, member_contact, members, network_admin, topics
+from ..services.directory import DirectoryFilter
+from .forms import (
+    FIELD_LABELS,
+    AnnouncementForm,
+    ButtonForm,
+    ContactForm,
+    DirectoryForm,
+    JoinForm,
+    ProfileForm,
+    SignInForm,
+    TopicForm,
+)
+
+bp = Blueprint("network", __name__, url_prefix="/network")
+
+SESSION_KEY = "network_member"
+bp.add_app_template_filter(topics.label, "topic_label")
+
+
+@bp.before_app_request
+def load_member():
+    """The signed-in member, if any (their key is in the session)."""
+    g.member = members.member_by_key(session.get(SESSION_KEY)) if SESSION_KEY in session else None
+
+
+@bp.app_context_processor
+def member_in_templates():
+    return {"signed_in_member": g.get("member"), "profile_field_labels": FIELD_LABELS}
+
+
+def _require_member() -> Member:
+    member = g.get("member")
+    if member is None:
+        abort(redirect(url_for(".sign_in_request", next=request.path)))
+    if member.is_pending:
+        abort(403)
+    return member
+
+
+@bp.route("")
+def index():
+    """The public page: how many members where, and the profiles made public."""
+    return render_template(
+        "network/index.html",
+        total=directory.member_count(),
+        by_country=directory.counts_by(Member.country),
+        by_group=[(TargetGroup(v), n) for v, n in directory.counts_by(Member.target_group)],
+        public_members=directory.public_members(),
+    )
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@signup_limit
+def join():
+    """Join the network: the profile now, visible only after the e-mail is confirmed."""
+    form = JoinForm()
+    if form.validate_on_submit():
+        try:
+            members.join(form.email.data, form.profile())
+        except members.AlreadyMember:
+            members.request_sign_in(form.email.data)  # the same answer: membership stays private
+        return render_template("network/check_inbox.html")
+    return render_template("network/join.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/confirm/<token>")
+@manage_limit
+def confirm(token):
+    """The link in the confirmation e-mail: the member is in and signed in."""
+    member = members.confirm(token) or abort(404)
+    session[SESSION_KEY] = member.key
+    flash(_("Welcome to the network of practice. Your profile is now visible to members."))
+    return redirect(url_for(".profile"))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@signup_limit
+def sign_in_request():
+    """Ask for a one-time sign-in link by e-mail."""
+    form = SignInForm()
+    if form.validate_on_submit():
+        members.request_sign_in(form.email.data)
+        return render_template("network/check_inbox.html")
+    return render_template("network/sign_in.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/sign-in/<token>", methods=["GET", "POST"])
+@manage_limit
+def sign_in(token):
+    """A sign-in link works once, by a button: mail scanners that open links do not use it up."""
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        return render_template("network/sign_in_confirm.html", form=form)
+    member = members.sign_in(token)
+    if member is None:
+        return render_template("network/sign_in_expired.html"), 410
+    session[SESSION_KEY] = member.key
+    return redirect(url_for(".directory_page"))
+
+
+@bp.route("/sign-out", methods=["POST"])
+def sign_out():
+    ButtonForm().validate_on_submit() or abort(400)
+    session.pop(SESSION_KEY, None)
+    return redirect(url_for(".index"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+def profile():
+    """The member's own profile, field by field visible to members or to everyone."""
+    member = _require_member()
+    form = ProfileForm()
+    if not form.is_submitted():
+        form.fill(member)
+    if form.validate_on_submit():
+        members.update_profile(member, form.profile())
+        flash(_("Your profile has been saved."))
+        return redirect(url_for(".profile"))
+    return render_template(
+        "network/profile.html", form=form, member=member, leave_form=ButtonForm()
+    ), 422 if form.errors else 200
+
+
+@bp.route("/profile/leave", methods=["POST"])
+def leave_from_profile():
+    """Leave the network from the profile page: the profile is deleted."""
+    member = _require_member()
+    ButtonForm().validate_on_submit() or abort(400)
+    members.leave(member)
+    session.pop(SESSION_KEY, None)
+    return render_template("network/left.html")
+
+
+@bp.route("/leave/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058: mail clients POST here with no form; the signed token is the proof
+def leave(token):
+    """Leave by the link in any network e-mail (one click, or List-Unsubscribe-Post)."""
+    if request.method == "GET":
+        return render_template("network/leave.html", token=token)
+    members.leave_by_token(token)
+    session.pop(SESSION_KEY, None)
+    return render_template("network/left.html")
+
+
+@bp.route("/directory")
+def directory_page():
+    """The members-only directory with search and filters."""
+    _require_member()
+    form = DirectoryForm(request.args)
+    criteria = DirectoryFilter(
+        words=form.q.data or "",
+        country=form.country.data or "",
+        topic_id=int(form.topic.data) if (form.topic.data or "").isdigit() else None,
+        target_group=_target_group(form.target_group.data),
+        language=form.language.data or "",
+    )
+    return render_template("network/directory.html", form=form, found=directory.search(criteria))
+
+
+@bp.route("/members/<int:member_id>")
+def member_page(member_id):
+    """A profile: all of it for members, the public fields for everyone else."""
+    member = db.session.get(Member, member_id) or abort(404)
+    reader = g.get("member")
+    as_member = reader is not None and reader.is_active
+    if not member.is_active or not (as_member or member.is_public):
+        abort(404)
+    return render_template("network/member.html", member=member, as_member=as_member)
+
+
+@bp.route("/members/<int:member_id>/contact", methods=["GET", "POST"])
+def contact(member_id):
+    """Write to a member through the service; they get the sender's address to reply to."""
+    sender = _require_member()
+    recipient = db.session.get(Member, member_id) or abort(404)
+    if not recipient.is_active:
+        abort(404)
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            member_contact.send(sender, recipient, form.text.data)
+        except member_contact.ContactRefused as exc:
+            form.text.errors.append(_refusal(exc.reason))
+        else:
+            flash(
+                _(
+                    "Your message has been sent. %(name)s can answer you by e-mail.",
+                    name=recipient.name,
+                )
+            )
+            return redirect(url_for(".member_page", member_id=recipient.id))
+    return render_template(
+        "network/contact.html", form=form, recipient=recipient
+    ), 422 if form.errors else 200
+
+
+@bp.route("/admin")
+@organiser_required
+def admin():
+    """Organisers: every member with moderation buttons, and the statistics."""
+    return render_template(
+        "network/admin.html",
+        members=network_admin.all_members(),
+        stats=network_admin.statistics(),
+        form=ButtonForm(),
+    )
+
+
+@bp.route("/admin/members/<int:member_id>/<any(hide, show, remove):action>", methods=["POST"])
+@organiser_required
+def moderate(member_id, action):
+    """Hide a profile, show it again, or remove it."""
+    member = db.session.get(Member, member_id) or abort(404)
+    ButtonForm().validate_on_submit() or abort(400)
+    if action == "remove":
+        network_admin.remove(member)
+    else:
+        network_admin.set_hidden(member, hidden=action == "hide")
+    return redirect(url_for(".admin"))
+
+
+@bp.route("/admin/announce", methods=["GET", "POST"])
+@organiser_required
+def announce():
+    """Write to every member through the outbox."""
+    form = AnnouncementForm()
+    if form.validate_on_submit():
+        count = network_admin.announce(form.subject.data, form.text.data)
+        flash(_("The announcement is on its way to %(count)d members.", count=count))
+        return redirect(url_for(".admin"))
+    return render_template("network/announce.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/admin/topics", methods=["GET", "POST"])
+@organiser_required
+def topics_page():
+    """The topics of expertise members choose from; organisers add to them."""
+    form = TopicForm()
+    if form.validate_on_submit():
+        try:
+            topics.add(form.name.data)
+        except topics.TopicExists:
+            form.name.errors.append(_("This topic is already on the list."))
+        else:
+            return redirect(url_for(".topics_page"))
+    return render_template(
+        "network/topics.html", form=form, topics=topics.all_topics()
+    ), 422 if form.errors else 200
+
+
+@bp.route("/admin/members.csv")
+@organiser_required
+def export():
+    """Members who agreed to be listed, with the fields they made public."""
+    return Response(
+        network_admin.listed_members_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="network-members.csv"'},
+    )
+
+
+def _refusal(reason: str) -> str:
+    if reason == "blocked":
+        return _("This member does not accept messages.")
+    if reason == "limit":
+        return _("You have sent the most messages allowed in a day. Please try again tomorrow.")
+    return _("This member cannot be reached.")
+
+
+def _target_group(value: str | None) -> TargetGroup | None:
+    try:
+        return TargetGroup(value) if value else None
+    except ValueError:
+        return None

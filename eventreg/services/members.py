@@ -1,0 +1,228 @@
+"""Membership of the network of practice: joining with double opt-in, signing in, leaving."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..database import locking, write_transaction
+from ..extensions import db
+from ..models import Member, MemberStatus, MessageKind, Registrant, TargetGroup, Topic, utcnow
+from ..models.network import PROFILE_FIELDS
+from ..models.registration import new_secret
+from .network_links import CONFIRM_PURPOSE, LEAVE_PURPOSE, SIGN_IN_PURPOSE
+from .network_mail import enqueue_for_member
+from .signed_links import unsign
+
+
+class AlreadyMember(Exception):
+    """That e-mail address already belongs to a member."""
+
+
+@dataclass
+class Profile:
+    """What a member says about themselves, and which fields everyone may see."""
+
+    name: str
+    organisation: str
+    country: str
+    target_group: TargetGroup
+    language: str
+    role: str | None = None
+    bio: str | None = None
+    languages: list[str] = field(default_factory=list)
+    topic_ids: list[int] = field(default_factory=list)
+    public_fields: list[str] = field(default_factory=list)
+    accepts_contact: bool = True
+
+
+def join(email: str, profile: Profile) -> Member:
+    """Create a pending member and send the confirmation e-mail; nobody sees the profile yet."""
+    email = email.strip().lower()
+    with write_transaction():
+        existing = _member_by_email(email, lock=True)
+        if existing is not None and not existing.is_pending:
+            raise AlreadyMember(email)
+        member = existing or Member(email=email)
+        _apply(member, profile)
+        member.consent_at = utcnow()
+        db.session.add(member)
+        db.session.flush()
+        enqueue_for_member(MessageKind.NETWORK_CONFIRM, member)
+    return member
+
+
+def join_from_registrant(registrant: Registrant) -> Member | None:
+    """Someone ticked the network box when signing up: ask them to confirm by e-mail."""
+    profile = Profile(
+        name=registrant.full_name,
+        organisation=registrant.organisation,
+        country=registrant.country,
+        target_group=registrant.target_group,
+        language=registrant.language,
+        role=registrant.job_title,
+        languages=[registrant.language],
+    )
+    try:
+        return join(registrant.email, profile)
+    except AlreadyMember:
+        return None
+
+
+def confirm(token: str) -> Member | None:
+    """Confirm a pending member by the link in their e-mail; None for a wrong or stale link."""
+    key = unsign(token, CONFIRM_PURPOSE)
+    if key is None:
+        return None
+    with write_transaction():
+        member = _locked_member_by_key(key)
+        if member is None:
+            return None
+        if member.is_pending:
+            member.status = MemberStatus.ACTIVE
+            member.confirmed_at = utcnow()
+    return member
+
+
+def request_sign_in(email: str) -> None:
+    """E-mail a one-time sign-in link to a confirmed member; say nothing about others."""
+    with write_transaction():
+        member = _member_by_email(email.strip().lower(), lock=True)
+        if member is None or member.is_pending:
+            return
+        nonce = secrets.token_urlsafe(16)
+        member.sign_in_nonce = _digest(nonce)
+        minutes = current_app.config["NETWORK_SIGN_IN_MINUTES"]
+        member.sign_in_expires_at = utcnow() + timedelta(minutes=minutes)
+        enqueue_for_member(MessageKind.NETWORK_SIGN_IN, member, nonce=nonce)
+
+
+def sign_in(token: str) -> Member | None:
+    """Use a sign-in link once, before it expires; the member it belongs to, or None."""
+    value = unsign(token, SIGN_IN_PURPOSE)
+    if value is None or ":" not in value:
+        return None
+    key, nonce = value.split(":", 1)
+    with write_transaction():
+        member = _locked_member_by_key(key)
+        if (
+            member is None
+            or member.sign_in_nonce != _digest(nonce)
+            or member.sign_in_expires_at is None
+            or member.sign_in_expires_at <= utcnow()
+        ):
+            return None
+        member.sign_in_nonce = member.sign_in_expires_at = None
+    return member
+
+
+def update_profile(member: Member, profile: Profile) -> None:
+    """Save a member's own changes to their profile."""
+    with write_transaction():
+        _apply(member, profile)
+
+
+def leave(member: Member) -> None:
+    """Delete the member's profile and everything that hangs on it (one click)."""
+    with write_transaction():
+        db.session.delete(member)
+
+
+def forget(email: str) -> None:
+    """Delete the profile of this address, inside the caller's transaction (data erasure)."""
+    member = _member_by_email(email.strip().lower(), lock=True)
+    if member is not None:
+        db.session.delete(member)
+
+
+def drop_unconfirmed(now: datetime | None = None) -> int:
+    """Delete joins not confirmed within NETWORK_UNCONFIRMED_DAYS (inside the caller's use case)."""
+    days = current_app.config["NETWORK_UNCONFIRMED_DAYS"]
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    stale = db.session.scalars(
+        locking(
+            select(Member).where(Member.status == MemberStatus.PENDING, Member.created_at < cutoff)
+        )
+    ).all()
+    for member in stale:
+        db.session.delete(member)
+    return len(stale)
+
+
+def leave_by_token(token: str) -> bool:
+    """Leave by the link in a network e-mail; False when it matches nobody (left already)."""
+    key = unsign(token, LEAVE_PURPOSE)
+    member = member_by_key(key) if key else None
+    if member is None:
+        return False
+    leave(member)
+    return True
+
+
+def member_by_key(key: str | None) -> Member | None:
+    """The member whose secret key this is (what a signed-in session holds)."""
+    if not key:
+        return None
+    return db.session.scalar(select(Member).where(Member.key == key))
+
+
+def rotate_key(member: Member) -> None:
+    """Invalidate every link and session of the member (inside the caller's transaction)."""
+    member.key = new_secret()
+
+
+def export_profile(email: str) -> dict | None:
+    """The member's profile for the personal data export, or None when not a member."""
+    member = _member_by_email(email.strip().lower())
+    if member is None:
+        return None
+    return {
+        "email": member.email,
+        "status": member.status.value,
+        **{name: getattr(member, name) for name in ("name", "organisation", "country", "role")},
+        "target_group": member.target_group.value,
+        "languages": list(member.languages),
+        "topics": [topic.label for topic in member.topics],
+        "bio": member.bio,
+        "public_fields": list(member.public_fields),
+        "accepts_contact": member.accepts_contact,
+        "joined_at": member.consent_at.isoformat(),
+        "confirmed_at": member.confirmed_at.isoformat() if member.confirmed_at else None,
+    }
+
+
+def _apply(member: Member, profile: Profile) -> None:
+    member.name = profile.name
+    member.organisation = profile.organisation
+    member.country = profile.country
+    member.target_group = profile.target_group
+    member.language = profile.language
+    member.role = profile.role
+    member.bio = profile.bio
+    member.languages = list(profile.languages)
+    member.public_fields = [name for name in PROFILE_FIELDS if name in profile.public_fields]
+    member.accepts_contact = profile.accepts_contact
+    member.topics = (
+        list(db.session.scalars(select(Topic).where(Topic.id.in_(profile.topic_ids))))
+        if profile.topic_ids
+        else []
+    )
+
+
+def _member_by_email(email: str, lock: bool = False) -> Member | None:
+    query = select(Member).where(Member.email == email)
+    if lock:
+        query = locking(query)
+    return db.session.scalar(query)
+
+
+def _locked_member_by_key(key: str) -> Member | None:
+    return db.session.scalar(locking(select(Member).where(Member.key == key)))
+
+
+def _digest(nonce: str) -> str:
+    """Only a hash of the sign-in nonce is stored: a database copy opens no session."""
+    return hashlib.sha256(nonce.encode()).hexdigest()

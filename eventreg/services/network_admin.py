@@ -1,0 +1,107 @@
+"""What organisers do with the network: moderation, announcements, statistics, the export."""
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ..database import locking, write_transaction
+from ..extensions import db
+from ..models import Member, MemberStatus, MessageKind, TargetGroup, Topic
+from . import directory
+from .exports import neutralise
+from .network_mail import enqueue_for_member
+from .topics import label
+
+
+@dataclass
+class NetworkStatistics:
+    members: int
+    pending: int
+    by_country: list[tuple[str, int]]
+    by_target_group: list[tuple[TargetGroup, int]]
+    by_topic: list[tuple[Topic, int]]
+    joined_per_month: list[tuple[str, int]]
+
+
+def all_members() -> list[Member]:
+    """Every member, confirmed or not, for the moderation page."""
+    return list(db.session.scalars(select(Member).order_by(Member.created_at.desc())))
+
+
+def set_hidden(member: Member, hidden: bool) -> None:
+    """Take a confirmed member out of the directory and the public page, or put them back."""
+    with write_transaction():
+        locked = _locked(member.id)
+        if locked is None or locked.is_pending:
+            return
+        locked.status = MemberStatus.HIDDEN if hidden else MemberStatus.ACTIVE
+
+
+def remove(member: Member) -> None:
+    """Delete a member's profile (an organiser's decision)."""
+    with write_transaction():
+        locked = _locked(member.id)
+        if locked is not None:
+            db.session.delete(locked)
+
+
+def announce(subject: str, text: str) -> int:
+    """Write to every confirmed member through the outbox; returns how many."""
+    with write_transaction():
+        recipients = db.session.scalars(
+            select(Member).where(Member.status != MemberStatus.PENDING).order_by(Member.id)
+        ).all()
+        for member in recipients:
+            enqueue_for_member(MessageKind.NETWORK_ANNOUNCEMENT, member, subject=subject, text=text)
+    return len(recipients)
+
+
+def statistics() -> NetworkStatistics:
+    """Members by country, target group and topic, and how many joined each month."""
+    confirmed = db.session.scalars(
+        select(Member.confirmed_at).where(Member.status == MemberStatus.ACTIVE)
+    ).all()
+    per_month = Counter(moment.strftime("%Y-%m") for moment in confirmed if moment)
+    pending = sum(1 for m in all_members() if m.is_pending)
+    return NetworkStatistics(
+        members=directory.member_count(),
+        pending=pending,
+        by_country=directory.counts_by(Member.country),
+        by_target_group=[
+            (TargetGroup(value), count) for value, count in directory.counts_by(Member.target_group)
+        ],
+        by_topic=directory.counts_by_topic(),
+        joined_per_month=sorted(per_month.items()),
+    )
+
+
+EXPORT_COLUMNS = ("name", "organisation", "country", "target_group", "role", "topics", "languages")
+
+
+def listed_members_csv() -> str:
+    """Members who agreed to be listed, with only the fields they made public (formula-safe)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    for member in directory.public_members():
+        writer.writerow([neutralise(_cell(member, name)) for name in EXPORT_COLUMNS])
+    return buffer.getvalue()
+
+
+def _cell(member: Member, name: str) -> str:
+    if not member.shows(name, to_members=False):
+        return ""
+    if name == "topics":
+        return "; ".join(label(topic) for topic in member.topics)
+    if name == "languages":
+        return " ".join(member.languages)
+    if name == "target_group":
+        return member.target_group.value
+    return getattr(member, name) or ""
+
+
+def _locked(member_id: int) -> Member | None:
+    return db.session.scalar(locking(select(Member).where(Member.id == member_id)))

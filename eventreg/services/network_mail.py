@@ -1,0 +1,87 @@
+"""E-mails of the network of practice: queued for a member, sent with one-click unsubscribe."""
+
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..models import Member, MessageKind, OutboxMessage
+from ..urls import site_context
+from .mail_message import MailMessage, address
+from .network_links import confirm_url, leave_url, sign_in_url
+
+SUBJECTS = {
+    MessageKind.NETWORK_CONFIRM: _l("Please confirm that you are joining the network of practice"),
+    MessageKind.NETWORK_SIGN_IN: _l("Your sign-in link for the network of practice"),
+    MessageKind.NETWORK_CONTACT: _l("%(name)s wrote to you through the network of practice"),
+}
+
+
+class ListMessage(MailMessage):
+    """A network e-mail: it names the one-click way out of the list (RFC 2369 and RFC 8058)."""
+
+    def __init__(self, *, unsubscribe_url: str, **kwargs):
+        super().__init__(**kwargs)
+        self.unsubscribe_url = unsubscribe_url
+
+    def _message(self) -> EmailMessage:
+        message = super()._message()
+        message["List-Unsubscribe"] = f"<{self.unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        return message
+
+
+def enqueue_for_member(kind: MessageKind, member: Member, **params: Any) -> OutboxMessage:
+    """Add a network e-mail for a member to the outbox in the current transaction."""
+    message = OutboxMessage(
+        kind=kind,
+        member=member,
+        recipient=member.email,
+        params=params,
+        message_id=make_msgid(domain=current_app.config["MAIL_MESSAGE_ID_DOMAIN"]),
+    )
+    db.session.add(message)
+    return message
+
+
+def build_message(outbox: OutboxMessage) -> MailMessage:
+    """Render a network e-mail in the member's language, with the unsubscribe headers."""
+    member = outbox.member
+    params = outbox.params
+    with site_context(), force_locale(member.language):
+        links = {"leave_url": leave_url(member)}
+        if outbox.kind is MessageKind.NETWORK_CONFIRM:
+            links["confirm_url"] = confirm_url(member)
+        if outbox.kind is MessageKind.NETWORK_SIGN_IN:
+            links["sign_in_url"] = sign_in_url(member, params["nonce"])
+        context = {"member": member, "params": params, **links}
+        if outbox.kind is MessageKind.NETWORK_ANNOUNCEMENT:
+            subject = params["subject"]
+        else:
+            subject = str(SUBJECTS[outbox.kind] % {"name": params.get("sender_name", "")})
+        template = f"email/{outbox.kind.value}"
+        message = ListMessage(
+            subject=_one_line(subject),
+            to=address(outbox.recipient, name=_one_line(member.name)),
+            body=render_template(f"{template}.txt", **context),
+            html=render_template(f"{template}.html", **context),
+            sender=current_app.config["MAIL_DEFAULT_SENDER"],
+            reply_to=_reply_to(params),
+            unsubscribe_url=links["leave_url"],
+        )
+        message.msgId = outbox.message_id
+    return message
+
+
+def _reply_to(params: dict[str, Any]) -> str | None:
+    if "sender_email" not in params:
+        return None
+    return str(address(params["sender_email"], name=_one_line(params["sender_name"])))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,243 @@
+"""The library of practices: organisers publish, members propose, everyone reads and searches."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..database import locking, write_transaction
+from ..extensions import db
+from ..models import (
+    Event,
+    Member,
+    Practice,
+    PracticeDocument,
+    PracticeStatus,
+    PracticeText,
+    ProcurementType,
+    utcnow,
+)
+from . import practice_search
+from .storage import new_key, storage
+
+
+class PracticeError(Exception):
+    """A change the rules refuse; nothing was written."""
+
+
+@dataclass
+class TextInput:
+    """A practice written in one language."""
+
+    language: str
+    title: str
+    summary: str = ""
+    clause: str = ""
+    results: str = ""
+
+
+@dataclass
+class PracticeInput:
+    """What describes a practice whatever the language."""
+
+    city: str
+    country: str
+    procurement_type: ProcurementType
+    event_id: int | None = None
+    contact: str | None = None
+    texts: list[TextInput] = field(default_factory=list)
+
+
+@dataclass
+class LibraryFilter:
+    """What a reader looks for in the library; empty fields filter nothing."""
+
+    words: str = ""
+    country: str = ""
+    event_id: int | None = None
+    procurement_type: ProcurementType | None = None
+    language: str = ""
+
+
+def publish_new(details: PracticeInput) -> Practice:
+    """An organiser adds a practice to the library, published at once."""
+    with write_transaction():
+        practice = _create(details, PracticeStatus.PUBLISHED)
+        practice.published_at = utcnow()
+    return practice
+
+
+def propose(details: PracticeInput, member: Member) -> Practice:
+    """A member proposes a practice; it appears once an organiser has reviewed it."""
+    with write_transaction():
+        practice = _create(details, PracticeStatus.PROPOSED)
+        practice.proposed_by_id = member.id
+    return practice
+
+
+def review(practice: Practice, accept: bool) -> None:
+    """An organiser publishes or rejects a proposed practice."""
+    with write_transaction():
+        locked = _locked(practice.id)
+        if not locked.is_proposed:
+            raise PracticeError("already reviewed")
+        if accept:
+            locked.status = PracticeStatus.PUBLISHED
+            locked.published_at = utcnow()
+        else:
+            locked.status = PracticeStatus.REJECTED
+
+
+def save_text(practice: Practice, text: TextInput) -> None:
+    """Add the practice in another language, or correct the text of one it has."""
+    with write_transaction():
+        locked = _locked(practice.id)
+        existing = next((t for t in locked.texts if t.language == text.language), None)
+        if existing is None:
+            existing = PracticeText(language=text.language)
+            locked.texts.append(existing)
+        for name in ("title", "summary", "clause", "results"):
+            setattr(existing, name, getattr(text, name))
+        practice_search.index(existing)
+
+
+def remove(practice: Practice) -> None:
+    """Take a practice out of the library for good."""
+    with write_transaction():
+        locked = _locked(practice.id)
+        practice_search.forget([text.id for text in locked.texts])
+        keys = [document.storage_key for document in locked.documents]
+        db.session.delete(locked)
+    for key in keys:  # after the commit: a rollback must not lose files still referenced
+        storage().delete(key)
+
+
+def library(criteria: LibraryFilter) -> list[Practice]:
+    """Published practices matching the filters and every word searched for."""
+    query = (
+        select(Practice)
+        .where(Practice.status == PracticeStatus.PUBLISHED)
+        .options(selectinload(Practice.texts), selectinload(Practice.event))
+        .order_by(Practice.published_at.desc(), Practice.id.desc())
+    )
+    if criteria.words.strip():
+        query = query.where(Practice.id.in_(practice_search.matching_practice_ids(criteria.words)))
+    if criteria.country:
+        query = query.where(Practice.country == criteria.country)
+    if criteria.event_id:
+        query = query.where(Practice.event_id == criteria.event_id)
+    if criteria.procurement_type:
+        query = query.where(Practice.procurement_type == criteria.procurement_type)
+    if criteria.language:
+        query = query.where(Practice.texts.any(PracticeText.language == criteria.language))
+    return list(db.session.scalars(query))
+
+
+def proposed() -> list[Practice]:
+    """Proposals waiting for an organiser, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Practice)
+            .where(Practice.status == PracticeStatus.PROPOSED)
+            .options(selectinload(Practice.texts))
+            .order_by(Practice.id)
+        )
+    )
+
+
+def find(practice_id: int) -> Practice | None:
+    return db.session.get(Practice, practice_id)
+
+
+def source_events() -> list[Event]:
+    """The missions and webinars practices may come from, in programme order."""
+    return list(db.session.scalars(select(Event).order_by(Event.starts_at)))
+
+
+def chapters(published: Sequence[Practice]) -> list[tuple[Event | None, list[Practice]]]:
+    """Practices grouped by the mission or webinar they came from, in programme order."""
+    groups: dict[int | None, list[Practice]] = {}
+    for practice in published:
+        groups.setdefault(practice.event_id, []).append(practice)
+    events = {p.event_id: p.event for p in published}
+    order = sorted(
+        groups,
+        key=lambda event_id: (event_id is None, events[event_id].starts_at if event_id else 0),
+    )
+    return [(events[event_id], groups[event_id]) for event_id in order]
+
+
+def _create(details: PracticeInput, status: PracticeStatus) -> Practice:
+    if not details.texts:
+        raise PracticeError("a practice needs a text in at least one language")
+    practice = Practice(
+        city=details.city,
+        country=details.country,
+        procurement_type=details.procurement_type,
+        event_id=details.event_id,
+        contact=details.contact,
+        status=status,
+        texts=[],
+    )
+    db.session.add(practice)
+    for text in details.texts:
+        practice_text = PracticeText(
+            language=text.language,
+            title=text.title,
+            summary=text.summary,
+            clause=text.clause,
+            results=text.results,
+        )
+        practice.texts.append(practice_text)
+        practice_search.index(practice_text)
+    return practice
+
+
+def _locked(practice_id: int) -> Practice:
+    practice = db.session.scalar(locking(select(Practice).where(Practice.id == practice_id)))
+    if practice is None:
+        raise PracticeError("no such practice")
+    return practice
+
+
+DOCUMENT_TYPES = {
+    ".pdf": "application/pdf",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+}
+
+
+def attach(practice: Practice, filename: str, data: bytes) -> PracticeDocument:
+    """Keep a document with the practice: the file in the storage, its record in the database."""
+    suffix = PurePosixPath(filename.lower()).suffix
+    if suffix not in DOCUMENT_TYPES:
+        raise PracticeError("type")
+    if not data:
+        raise PracticeError("empty")
+    key = new_key(f"practices/{practice.id}")
+    storage().put(key, data)
+    try:
+        with write_transaction():
+            locked = _locked(practice.id)
+            document = PracticeDocument(
+                filename=PurePosixPath(filename.replace("\\", "/")).name[:200],
+                content_type=DOCUMENT_TYPES[suffix],
+                size=len(data),
+                storage_key=key,
+            )
+            locked.documents.append(document)
+    except Exception:
+        storage().delete(key)  # the record was not written: keep no orphan file
+        raise
+    return document
+
+
+def document_data(document: PracticeDocument) -> bytes:
+    return storage().get(document.storage_key)

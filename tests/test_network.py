@@ -1,0 +1,319 @@
+"""The network of practice: joining with double opt-in, one-time sign-in links, the profile,
+the directory, contact through the service and leaving in one click, with real e-mail."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from flask_babel import force_locale, gettext
+from sqlalchemy import func, select
+
+from eventreg.extensions import db, limiter
+from eventreg.models import ContactRequest, Member, MemberStatus, OutboxMessage, Topic, utcnow
+from eventreg.services import outbox, privacy, topics
+from tests.support.mail import smtp_config
+
+
+@pytest.fixture
+def app_config(smtp):
+    return smtp_config(smtp) | {"NETWORK_CONTACT_PER_DAY": 2}
+
+
+def join_data(email, **overrides):
+    return {
+        "email": email,
+        "name": "Ana Petrova",
+        "organisation": "Община Габрово",
+        "country": "BG",
+        "target_group": "local_regional_authority",
+        "role": "Procurement officer",
+        "languages": ["bg", "en"],
+        "bio": "Reserved contracts for social enterprises.",
+        "language": "en",
+        "accepts_contact": "y",
+        "consent": "y",
+    } | overrides
+
+
+def shipped_topic(key, label):
+    """A topic the migration ships (PostgreSQL tests start from emptied tables: add it again)."""
+    found = db.session.scalar(select(Topic).where(Topic.key == key))
+    return found or topics.add(label)
+
+
+def deliver(smtp, count):
+    outbox.deliver_all()
+    db.session.rollback()
+    return smtp.inbox.wait_for(count)
+
+
+def link_in(message, path):
+    body = message.get_body(("plain",)).get_content()
+    found = re.search(rf"http://eventreg\.test({re.escape(path)}\S+)", body)
+    assert found, body
+    return found.group(1)
+
+
+def joined_member(client, smtp, email, inbox_count=1, **overrides):
+    """Join through the page and confirm by the e-mailed link; the client is then signed in."""
+    assert client.post("/network/join", data=join_data(email, **overrides)).status_code == 200
+    message = deliver(smtp, inbox_count)[-1]
+    client.get(link_in(message, "/network/confirm/"))
+    return db.session.scalar(select(Member).where(Member.email == email))
+
+
+def test_joining_needs_the_emailed_confirmation_before_anyone_sees_the_profile(client, app, smtp):
+    response = client.post("/network/join", data=join_data("ana@example.bg"))
+    assert "Check your e-mail" in response.text
+    member = db.session.scalar(select(Member))
+    assert member.is_pending
+    assert client.get(f"/network/members/{member.id}").status_code == 404
+
+    (message,) = deliver(smtp, 1)
+    assert message["To"].addresses[0].addr_spec == "ana@example.bg"
+    assert "confirm" in message["Subject"]
+    leave = link_in(message, "/network/leave/")
+    assert message["List-Unsubscribe"] == f"<http://eventreg.test{leave}>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    response = client.get(link_in(message, "/network/confirm/"))
+    assert response.status_code == 302
+    db.session.refresh(member)
+    assert member.is_active and member.confirmed_at is not None
+    assert client.get("/network/profile").status_code == 200  # signed in by the confirmation
+
+
+def test_join_refuses_bad_input_and_writes_nothing(client, app):
+    response = client.post(
+        "/network/join", data=join_data("not-an-address", consent="", country="XX")
+    )
+    assert response.status_code == 422
+    assert "You can only join if you agree." in response.text
+    assert db.session.scalar(select(func.count()).select_from(Member)) == 0
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_the_sign_up_opt_in_asks_for_confirmation_by_email(client, app, smtp, make_event):
+    event = make_event()
+    data = {
+        "events": [event.slug],
+        "first_name": "Lars",
+        "last_name": "Holm",
+        "email": "lars@example.dk",
+        "organisation": "Odense Kommune",
+        "country": "DK",
+        "target_group": "local_regional_authority",
+        "language": "da",
+        "network_opt_in": "y",
+        "consent": "y",
+    }
+    assert client.post("/register", data=data).status_code == 302
+    member = db.session.scalar(select(Member))
+    assert member.email == "lars@example.dk" and member.is_pending and member.language == "da"
+    messages = deliver(smtp, 2)
+    (confirmation,) = [m for m in messages if m["List-Unsubscribe"]]
+    assert confirmation["Subject"] != "Please confirm that you are joining the network of practice"
+    client.get(link_in(confirmation, "/network/confirm/"))
+    db.session.refresh(member)
+    assert member.is_active
+
+
+def test_a_sign_in_link_works_once_and_expires(client, app, smtp):
+    joined_member(client, smtp, "ana@example.bg")
+    client.post("/network/sign-out")
+    assert client.get("/network/profile").status_code == 302
+
+    client.post("/network/sign-in", data={"email": "ANA@example.bg"})
+    message = deliver(smtp, 2)[-1]
+    path = link_in(message, "/network/sign-in/")
+    assert client.get(path).status_code == 200  # a mail scanner opening it uses nothing up
+    assert client.post(path).status_code == 302
+    assert client.get("/network/profile").status_code == 200
+    client.post("/network/sign-out")
+    assert client.post(path).status_code == 410  # used once already
+
+    client.post("/network/sign-in", data={"email": "ana@example.bg"})
+    path = link_in(deliver(smtp, 3)[-1], "/network/sign-in/")
+    member = db.session.scalar(select(Member))
+    member.sign_in_expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert client.post(path).status_code == 410
+
+
+def test_sign_in_for_an_unknown_address_sends_nothing_and_says_the_same(client, app, smtp):
+    response = client.post("/network/sign-in", data={"email": "nobody@example.org"})
+    assert "Check your e-mail" in response.text
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_the_directory_is_for_members_and_filters(client, app, smtp):
+    topic = shipped_topic("reserved-contracts", "Reserved contracts")
+    assert client.get("/network/directory").status_code == 302  # not signed in
+    joined_member(client, smtp, "ana@example.bg", topics=[str(topic.id)])
+    joined_member(
+        client,
+        smtp,
+        "joao@example.pt",
+        inbox_count=2,
+        name="João Silva",
+        organisation="Câmara Municipal de Torres Vedras",
+        country="PT",
+        languages=["pt"],
+        bio="Employment clauses",
+    )
+    page = client.get("/network/directory").text
+    assert "Ana Petrova" in page and "João Silva" in page
+    page = client.get("/network/directory?country=BG").text
+    assert "Ana Petrova" in page and "João Silva" not in page
+    page = client.get(f"/network/directory?topic={topic.id}").text
+    assert "Ana Petrova" in page and "João Silva" not in page
+    page = client.get("/network/directory?language=pt").text
+    assert "João Silva" in page and "Ana Petrova" not in page
+    page = client.get("/network/directory?q=torres+vedras").text
+    assert "João Silva" in page and "Ana Petrova" not in page
+    page = client.get("/network/directory?target_group=business").text
+    assert "João Silva" not in page and "Ana Petrova" not in page
+
+
+def test_the_public_page_counts_members_and_shows_only_public_fields(client, app, smtp):
+    joined_member(client, smtp, "ana@example.bg", public_fields=["name", "country"])
+    joined_member(client, smtp, "lars@example.dk", inbox_count=2, name="Lars Holm", country="DK")
+    client.post("/network/sign-out")
+    page = client.get("/network").text
+    assert "2 members" in page
+    assert "Bulgaria" in page and "Denmark" in page
+    assert "Ana Petrova" in page and "Lars Holm" not in page
+    ana = db.session.scalar(select(Member).where(Member.email == "ana@example.bg"))
+    lars = db.session.scalar(select(Member).where(Member.email == "lars@example.dk"))
+    profile = client.get(f"/network/members/{ana.id}").text
+    assert "Bulgaria" in profile and "Община Габрово" not in profile
+    assert "ana@example.bg" not in profile
+    assert client.get(f"/network/members/{lars.id}").status_code == 404
+
+
+def test_contact_goes_through_the_service_with_reply_to_and_a_daily_limit(client, app, smtp):
+    ana = joined_member(client, smtp, "ana@example.bg")
+    joined_member(client, smtp, "lars@example.dk", inbox_count=2, name="Lars Holm")
+    page = client.get(f"/network/members/{ana.id}").text
+    assert "ana@example.bg" not in page
+    response = client.post(f"/network/members/{ana.id}/contact", data={"text": "Hej Ana!"})
+    assert response.status_code == 302
+    message = deliver(smtp, 3)[-1]
+    assert message["To"].addresses[0].addr_spec == "ana@example.bg"
+    assert message["Reply-To"].addresses[0].addr_spec == "lars@example.dk"
+    assert "Hej Ana!" in message.get_body(("plain",)).get_content()
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    client.post(f"/network/members/{ana.id}/contact", data={"text": "Second"})
+    response = client.post(f"/network/members/{ana.id}/contact", data={"text": "Third"})
+    assert response.status_code == 422
+    assert "most messages allowed in a day" in response.text
+    assert db.session.scalar(select(func.count()).select_from(ContactRequest)) == 2
+
+
+def test_a_member_who_blocks_contact_gets_no_messages(client, app, smtp):
+    ana = joined_member(client, smtp, "ana@example.bg", accepts_contact="")
+    joined_member(client, smtp, "lars@example.dk", inbox_count=2, name="Lars Holm")
+    response = client.post(f"/network/members/{ana.id}/contact", data={"text": "Hello"})
+    assert response.status_code == 422
+    assert "does not accept messages" in response.text
+    assert db.session.scalar(select(func.count()).select_from(ContactRequest)) == 0
+
+
+def test_leaving_in_one_click_from_the_email_deletes_the_profile(client, app, smtp, make_app):
+    ana_id = joined_member(client, smtp, "ana@example.bg").id
+    leave = link_in(smtp.inbox.messages[0], "/network/leave/")
+    stranger = make_app(WTF_CSRF_ENABLED=True).test_client()  # a mail client: no cookie, no form
+    response = stranger.post(leave, data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert db.session.get(Member, ana_id) is None
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_leaving_from_the_profile_page(client, app, smtp):
+    ana_id = joined_member(client, smtp, "ana@example.bg").id
+    response = client.post("/network/profile/leave")
+    assert "You have left the network" in response.text
+    assert db.session.get(Member, ana_id) is None
+    assert client.get("/network/profile").status_code == 302
+
+
+def test_the_profile_page_saves_changes_and_visibility(client, app, smtp):
+    ana = joined_member(client, smtp, "ana@example.bg")
+    data = join_data("ana@example.bg", name="Ana P. Petrova", public_fields=["name", "bio"])
+    response = client.post("/network/profile", data=data)
+    assert response.status_code == 302
+    db.session.refresh(ana)
+    assert ana.name == "Ana P. Petrova" and ana.public_fields == ["name", "bio"]
+    response = client.post("/network/profile", data=data | {"name": ""})
+    assert response.status_code == 422
+    db.session.refresh(ana)
+    assert ana.name == "Ana P. Petrova"
+
+
+def test_the_personal_data_export_includes_the_network_profile(
+    app, smtp, client, sign_up, make_event
+):
+    registrant = sign_up(make_event(), email="ana@example.bg")
+    joined_member(client, smtp, "ana@example.bg", inbox_count=2)
+    exported = privacy.export_data(registrant)["network_profile"]
+    assert exported["name"] == "Ana Petrova"
+    assert exported["status"] == MemberStatus.ACTIVE.value
+    assert exported["languages"] == ["bg", "en"]
+
+
+def test_erasing_a_registrant_also_deletes_their_network_profile(
+    client, app, smtp, sign_up, make_event
+):
+    registrant = sign_up(make_event(), email="ana@example.bg")
+    ana_id = joined_member(client, smtp, "ana@example.bg", inbox_count=2).id
+    privacy.erase(registrant)
+    assert db.session.get(Member, ana_id) is None
+
+
+def test_organisers_cannot_read_sign_in_links_or_members_letters(
+    client, app, smtp, make_user, auth
+):
+    ana = joined_member(client, smtp, "ana@example.bg")
+    joined_member(client, smtp, "lars@example.dk", inbox_count=2, name="Lars Holm")
+    client.post(f"/network/members/{ana.id}/contact", data={"text": "Private words"})
+    client.post("/network/sign-out")
+    client.post("/network/sign-in", data={"email": "ana@example.bg"})
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    kinds = [m.kind.value for m in messages]
+    assert kinds == ["network_confirm", "network_confirm", "network_contact", "network_sign_in"]
+    assert client.get(f"/admin/outbox/{messages[0].id}").status_code == 200
+    for message in messages[2:]:
+        assert client.get(f"/admin/outbox/{message.id}").status_code == 404
+        assert client.get(f"/admin/outbox/{message.id}.eml").status_code == 404
+    assert "Private words" not in client.get("/admin/outbox").text
+
+
+@pytest.mark.parametrize("language", ["en", "bg", "it", "pt", "da", "sv", "es"])
+def test_network_emails_are_in_the_members_language(client, app, smtp, language):
+    client.post("/network/join", data=join_data("ana@example.org", language=language))
+    (message,) = deliver(smtp, 1)
+    with app.test_request_context(), force_locale(language):
+        subject = gettext("Please confirm that you are joining the network of practice")
+        footer = gettext("Leave the network")
+    assert message["Subject"] == subject
+    assert footer in message.get_body(("plain",)).get_content()
+    assert f'lang="{language}"' in message.get_body(("html",)).get_content()
+
+
+def test_asking_for_sign_in_links_is_rate_limited(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_SIGNUP="2 per minute")
+    client = app.test_client()
+    limiter.reset()
+    try:
+        for _ in range(2):
+            response = client.post("/network/sign-in", data={"email": "x@example.org"})
+            assert response.status_code == 200
+        response = client.post("/network/sign-in", data={"email": "x@example.org"})
+        assert response.status_code == 429
+        assert client.get("/network/sign-in").status_code == 200  # reading the page is free
+    finally:
+        with app.app_context():
+            limiter.reset()
