@@ -129,6 +129,21 @@ def users_create(email: str, role: str, password: str | None):
         click.echo(f"Password: {password}")
 
 
+@users_cli.command("set-password")
+@click.argument("email")
+@click.option("--password", help="Leave out to be asked for it (not echoed).")
+def users_set_password(email: str, password: str | None):
+    """Give an account a new password."""
+    user = _account(email)
+    if password is None:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        accounts.set_password(user, password)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"New password set for {user.email}.")
+
+
 @users_cli.command("ensure-organiser")
 @click.option("--email", default="organiser@example.org", show_default=True)
 def users_ensure_organiser(email: str):

@@ -89,6 +89,7 @@ class DefaultConfig:
     OUTBOX_BACKOFF_SECONDS = 30  # doubled after each failed attempt ...
     OUTBOX_MAX_BACKOFF_SECONDS = 3600  # ... up to an hour
     REMINDER_LEAD_HOURS = 24
+    PASSWORD_RESET_HOURS = 24  # how long a reset link an admin sends to a staff member works
     # A personal join link leads into an online event (and counts as attendance) from this many
     # minutes before the start until the end; before and after, it shows a page instead.
     JOIN_OPENS_MINUTES = 30

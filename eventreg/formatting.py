@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from .choices import TARGET_GROUP_LABELS, country_name, target_group_choices
-from .models import RegistrationStatus
+from .models import MessageKind, RegistrationStatus
 
 # English pages are read across Europe: day month year and the 24-hour clock, not US style.
 _FORMAT_LOCALES = {"en": Locale.parse("en_GB")}
@@ -75,6 +75,18 @@ def event_time(event) -> str:
     return f"{times} ({zone_name(start)})"
 
 
+def day_line(day) -> str:
+    """One day of a multi-day event: its date, hours and title (``Wednesday 24 March 2027,
+    09:00 – 18:00: Site visits``), in the event's zone."""
+    start, end = day.local_starts_at, day.local_ends_at
+    locale = get_locale()
+    hours = (
+        f"{format_time(start, 'short', locale=locale)} – {format_time(end, 'short', locale=locale)}"
+    )
+    line = f"{format_date(start, 'full', locale=locale)}, {hours}"
+    return f"{line}: {day.title}" if day.title else line
+
+
 def local_title(event) -> str:
     """The event's title in the reader's language (English when not translated)."""
     return event.text_in("title", str(get_locale()))
@@ -105,6 +117,17 @@ STATUS_LABELS = {
 }
 
 
+MESSAGE_KIND_LABELS = {
+    MessageKind.CONFIRMATION.value: _l("Confirmation of a seat"),
+    MessageKind.WAITLISTED.value: _l("On the waiting list"),
+    MessageKind.CANCELLED.value: _l("Registration cancelled"),
+    MessageKind.EVENT_CHANGED.value: _l("Event changed"),
+    MessageKind.EVENT_CANCELLED.value: _l("Event called off"),
+    MessageKind.REMINDER.value: _l("Reminder"),
+    MessageKind.ORGANISER_MESSAGE.value: _l("Message from the organisers"),
+}
+
+
 def has_endpoint(name: str) -> bool:
     """Whether a view exists, for links to optional parts of the organiser area."""
     return name in current_app.view_functions
@@ -117,8 +140,10 @@ def init_app(app: Flask) -> None:
     app.add_template_global(target_group_choices)
     app.add_template_global(TARGET_GROUP_LABELS, "target_group_labels")
     app.add_template_global(STATUS_LABELS, "status_labels")
+    app.add_template_global(MESSAGE_KIND_LABELS, "message_kind_labels")
     app.add_template_filter(event_date)
     app.add_template_filter(event_time)
+    app.add_template_filter(day_line)
     app.add_template_filter(datetime_in)
     app.add_template_filter(local_title)
     app.add_template_filter(local_description)

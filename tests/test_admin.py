@@ -81,7 +81,7 @@ def test_every_protected_url_checks_the_role(app, client, world, role):
         headers = {"Authorization": f"Bearer {world['tokens'][role]}"} if role else {}
         response = client.open(url, method=method, headers=headers)
         allowed = RANK[role] >= RANK[needed]
-        if needed is Role.CHECKIN and role is Role.CHECKIN:
+        if needed is Role.CHECKIN and role is Role.CHECKIN and "slug" in rule.arguments:
             allowed = False  # not assigned to this event
         if allowed:
             assert response.status_code < 500, (method, url, role, response.status_code)

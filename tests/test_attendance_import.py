@@ -138,8 +138,11 @@ def test_an_organiser_uploads_a_teams_report_checks_the_preview_and_applies_it(
     preview = upload(client, webinar, TEAMS, "Attendance report.csv")
     assert preview.status_code == 200
     page = preview.text
-    assert "1 person will be recorded as attended." in page
-    assert "2 people had already attended." in page
+    # The summary and the button count the same thing: Ben's earlier join replaces a later one.
+    assert "2 people will be recorded as attended." in page
+    assert "Of them, 1 had already attended and gets the earlier join time" in page
+    assert "1 person had already attended and stays as recorded." in page
+    assert "Record 2 attendances" in page
     assert "4 people in the report are not matched." in page
     assert "Attendance report.csv" in page
     assert "no registration with this e-mail address" in page and "on the waiting list" in page

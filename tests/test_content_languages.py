@@ -166,3 +166,12 @@ def test_organisers_choose_time_zones_by_city_in_their_language(organiser, missi
     assert ">Europe/" not in english
     bulgarian = organiser.get(f"/admin/events/{mission.slug}/edit", headers=speaking("bg")).text
     assert re.search(r'value="Europe/Sofia">София – Източноевропейско време</option>', bulgarian)
+
+
+def test_labelled_exports_keep_the_readers_title(organiser, mission, sign_up):
+    sign_up(mission)
+    url = f"/admin/events/{mission.slug}/attendees.csv?labels=yes"
+    response = organiser.get(url, headers=speaking("bg"))
+    (row,) = csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"), newline=""))
+    assert row["event_title"] == BULGARIAN["title"]
+    assert row["Статус"] == "Потвърдена"

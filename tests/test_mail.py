@@ -138,14 +138,14 @@ def test_changed_time_sends_an_update_with_the_same_uid_and_a_higher_sequence(
     smtp, tmp_path, sign_up
 ):
     load_programme()
-    bergamo = db.session.scalar(select(Event).where(Event.slug == "mission-bergamo"))
-    registrant = sign_up(bergamo)
+    mission = db.session.scalar(select(Event).where(Event.slug == "mission-torres-vedras"))
+    registrant = sign_up(mission)
     deliver()
     (first,) = smtp.inbox.wait_for(1)
     edited = tmp_path / "programme.toml"
     edited.write_text(
         SHIPPED_PROGRAMME.read_text("utf-8").replace(
-            "starts_at = 2027-03-24T09:00:00", "starts_at = 2027-03-24T10:30:00"
+            "starts_at = 2027-04-21T09:30:00", "starts_at = 2027-04-21T10:30:00"
         ),
         "utf-8",
     )
@@ -157,7 +157,9 @@ def test_changed_time_sends_an_update_with_the_same_uid_and_a_higher_sequence(
     assert calendar_of(update)[1]["METHOD"] == "REQUEST"
     assert after["UID"] == before["UID"]
     assert int(after["SEQUENCE"]) == int(before["SEQUENCE"]) + 1
-    assert after["DTSTART"].dt.astimezone(ZoneInfo("Europe/Rome")).time().isoformat() == "10:30:00"
+    assert (
+        after["DTSTART"].dt.astimezone(ZoneInfo("Europe/Lisbon")).time().isoformat() == "10:30:00"
+    )
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ from wtforms import (
     IntegerField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     URLField,
@@ -18,7 +17,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, NumberRange, Optional, Regexp, ValidationError
 
 from ..config import LANGUAGES
-from ..formatting import local_title, zone_choices
+from ..formatting import event_date, local_title, zone_choices
 from ..forms import Form
 from ..models import EventKind, EventMode, EventStatus
 from ..public.forms import (
@@ -27,8 +26,10 @@ from ..public.forms import (
     max_length,
     single_line,
     strip,
+    text_block,
     valid_email,
 )
+from ..services.agenda import AgendaError, agenda_text, check_days, days_from_text
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -39,6 +40,12 @@ class RetryForm(Form):
 
 class ActionForm(Form):
     """An empty form: a CSRF-protected button (publish, cancel, promote ...)."""
+
+
+class PromoteForm(Form):
+    """Give a waiting person a seat; ahead of people waiting longer only when ticked."""
+
+    ahead_of_queue = BooleanField(_l("Yes, give this person a seat ahead of them"))
 
 
 class ConfirmForm(Form):
@@ -65,7 +72,9 @@ class EventForm(Form):
     title = StringField(
         _l("Title"), filters=[strip], validators=[DataRequired(), max_length(200), single_line]
     )
-    description = TextAreaField(_l("Description"), filters=[strip], validators=[max_length(5000)])
+    description = TextAreaField(
+        _l("Description"), filters=[text_block], validators=[max_length(5000)]
+    )
     kind = SelectField(
         _l("Kind"),
         choices=[
@@ -83,6 +92,11 @@ class EventForm(Form):
     timezone = SelectField(_l("Time zone"), default="Europe/Brussels")
     starts_at = DateTimeLocalField(_l("Starts"), format=LOCAL_FORMAT, validators=[DataRequired()])
     ends_at = DateTimeLocalField(_l("Ends"), format=LOCAL_FORMAT, validators=[DataRequired()])
+    agenda = TextAreaField(
+        _l("Days (an event over several days: one day a line)"),
+        filters=[text_block],
+        validators=[max_length(5000)],
+    )
     city = StringField(
         _l("City (in person)"), filters=[strip], validators=[max_length(120), single_line]
     )
@@ -123,6 +137,22 @@ class EventForm(Form):
         if self.starts_at.data and field.data and field.data <= self.starts_at.data:
             raise ValidationError(_l("The event must end after it starts."))
 
+    def validate_agenda(self, field):
+        if not (field.data and self.starts_at.data and self.ends_at.data):
+            return
+        if self.timezone.data not in self.timezone.choices:
+            return  # the time zone field says what is wrong
+        zone = ZoneInfo(self.timezone.data)
+        try:
+            check_days(
+                days_from_text(field.data, zone),
+                self.starts_at.data.replace(tzinfo=zone),
+                self.ends_at.data.replace(tzinfo=zone),
+                zone,
+            )
+        except AgendaError as exc:
+            raise ValidationError(str(exc)) from exc
+
     def validate_registration_closes_at(self, field):
         opens = self.registration_opens_at.data
         if opens and field.data and field.data <= opens:
@@ -150,6 +180,7 @@ class EventForm(Form):
             "contact_email": self.contact_email.data or None,
             "capacity": self.capacity.data,
             "translations": self._translations(),
+            "agenda": days_from_text(self.agenda.data, zone),
         }
         for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
             values[name] = getattr(self, name).data.replace(tzinfo=zone)
@@ -193,6 +224,7 @@ class EventForm(Form):
         self.mode.data = event.mode.value
         for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
             getattr(self, name).data = _local(getattr(event, name), event.zone)
+        self.agenda.data = agenda_text(event)
         self.publish.data = event.status is EventStatus.PUBLISHED
         for code, texts in (event.translations or {}).items():
             for name, text in texts.items():
@@ -209,7 +241,7 @@ for _code in TRANSLATED:
     setattr(
         EventForm,
         f"description_{_code}",
-        TextAreaField(_l("Description"), filters=[strip], validators=[max_length(5000)]),
+        TextAreaField(_l("Description"), filters=[text_block], validators=[max_length(5000)]),
     )
 
 
@@ -271,11 +303,16 @@ class UserForm(Form):
     )
 
 
+def event_label(event) -> str:
+    """An event as a choice: its full title and its dates, so similar titles tell apart."""
+    return f"{local_title(event)} ({event_date(event)})"
+
+
 class StaffEventsForm(Form):
     """Which events a check-in staff member works at."""
 
-    events = SelectMultipleField(_l("Events"), validators=[Optional()], default=list)
+    events = MultiCheckboxField(_l("Events"), validators=[Optional()], default=list)
 
     def __init__(self, *args, events=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.events.choices = [(event.slug, local_title(event)) for event in events]
+        self.events.choices = [(event.slug, event_label(event)) for event in events]

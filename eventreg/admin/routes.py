@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..auth.access import admin_required, organiser_required
@@ -22,7 +23,7 @@ from ..models import MessageStatus, OutboxMessage, Registration, RegistrationSta
 from ..services import accounts, attendance, audit, events, outbox, privacy, registrations
 from ..services.availability import availability_for, availability_of
 from ..services.messages import send_to_registrants
-from ..services.notifications import build_message
+from ..services.notifications import build_message, subject_of
 from .forms import (
     ActionForm,
     AddPersonForm,
@@ -30,6 +31,7 @@ from .forms import (
     EventForm,
     MessageForm,
     MoveForm,
+    PromoteForm,
     RetryForm,
     StaffEventsForm,
     UserForm,
@@ -178,10 +180,11 @@ def registration(reference):
     return render_template(
         "admin/registration.html",
         registration=found,
-        history=audit.history(found),
+        history=audit.timeline(found),
         position=registrations.waitlist_position(found),
         action_form=ActionForm(),
         confirm_form=ConfirmForm(),
+        promote_form=PromoteForm(),
         move_form=MoveForm(events=others),
     )
 
@@ -202,11 +205,20 @@ def cancel_registration(reference):
 def promote_registration(reference):
     """Give a waiting person a seat now (adds one seat if the event is full)."""
     found = _registration_or_404(reference)
-    _require(ActionForm())
+    form = PromoteForm()
+    _require(form)
     try:
-        registrations.promote(found, actor=current_user)
+        registrations.promote(found, actor=current_user, ahead_of_queue=form.ahead_of_queue.data)
     except registrations.NotWaiting:
         abort(409)
+    except registrations.OutOfOrder as exc:
+        message = ngettext(
+            "%(num)d person has waited longer. Tick the box to give this seat out of turn.",
+            "%(num)d people have waited longer. Tick the box to give this seat out of turn.",
+            exc.waiting_longer,
+        )
+        flash(message, "error")
+        return redirect(url_for(".registration", reference=reference))
     flash(_("The person has a seat now and is told by e-mail."), "success")
     return redirect(url_for(".registration", reference=reference))
 
@@ -274,11 +286,15 @@ def outbox_list():
     """The e-mail the service owes or has sent: pending, sent, failed with the error."""
     status = request.args.get("status")
     chosen = MessageStatus(status) if status in set(MessageStatus) else None
+    recipient = request.args.get("to", "").strip()[:254]
+    messages = outbox.recent(chosen, recipient=recipient)
     return render_template(
         "admin/outbox.html",
-        messages=outbox.recent(chosen),
+        messages=messages,
+        subjects={m.id: subject_of(m) for m in messages if not (m.is_erased or m.kind.is_network)},
         counts=outbox.counts(),
         chosen=chosen,
+        recipient=recipient,
         retry_form=RetryForm(),
     )
 
@@ -293,7 +309,7 @@ def outbox_message(message_id):
     return render_template(
         "admin/outbox_message.html",
         message=message,
-        email=None if message.is_erased else build_message(message),
+        email=None if message.is_erased else build_message(message, reveal_secrets=False),
         retry_form=RetryForm(),
     )
 
@@ -308,7 +324,7 @@ def outbox_eml(message_id):
     if message.kind.is_private:
         abort(404)
     return Response(
-        build_message(message).as_bytes(),
+        build_message(message, reveal_secrets=False).as_bytes(),
         mimetype="message/rfc822",
         headers={"Content-Disposition": f'attachment; filename="message-{message_id}.eml"'},
     )
@@ -357,13 +373,27 @@ def user(user_id):
     if not form.is_submitted():
         form.events.data = [e.slug for e in found.checkin_events]
     if form.validate_on_submit():
-        chosen = [e for e in programme if e.slug in form.events.data]
+        chosen = [e for e in programme if e.slug in (form.events.data or [])]
         accounts.assign_checkin_events(found, chosen)
         flash(_("Saved."), "success")
         return redirect(url_for(".user", user_id=user_id))
     return render_template(
         "admin/user.html", user=found, form=form, action_form=ActionForm()
     ), _status(form)
+
+
+@bp.post("/users/<int:user_id>/reset-link")
+@admin_required
+def send_reset_link(user_id):
+    """E-mail the account a one-time link to set a new password."""
+    found = db.get_or_404(User, user_id)
+    _require(ActionForm())
+    if not found.is_active:
+        abort(409)
+    accounts.send_password_reset(found)
+    message = _("A link to set a new password is on its way to %(email)s.", email=found.email)
+    flash(message, "success")
+    return redirect(url_for(".user", user_id=user_id))
 
 
 @bp.post("/users/<int:user_id>/deactivate")

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..forms import Form
 
@@ -14,3 +14,22 @@ class LoginForm(Form):
 
 class LogoutForm(Form):
     """An empty form: a CSRF-protected logout button."""
+
+
+class PasswordForm(Form):
+    """A new password, typed twice."""
+
+    password = PasswordField(
+        _l("New password (at least 10 characters)"),
+        validators=[DataRequired(), Length(min=10, max=200)],
+    )
+    confirm = PasswordField(
+        _l("The new password again"),
+        validators=[DataRequired(), EqualTo("password", _l("The two passwords differ."))],
+    )
+
+
+class ChangePasswordForm(PasswordForm):
+    """A staff member's own password: the current one proves it is them."""
+
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])

@@ -7,9 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from ..rate_limits import login_limit
+from ..services import accounts
 from ..services.accounts import authenticate, end_all_sessions
 from .access import start_session
-from .forms import LoginForm, LogoutForm
+from .forms import ChangePasswordForm, LoginForm, LogoutForm, PasswordForm
 
 bp = Blueprint("auth", __name__)
 
@@ -24,10 +25,11 @@ def _safe_next(target: str | None, user) -> str:
 
 def _start_page(user) -> str:
     """Organisers start in the organiser area, check-in staff at the door of their event."""
-    if user.is_organiser or not user.checkin_events:
-        return url_for("admin.dashboard") if user.is_organiser else url_for("public.index")
-    first = min(user.checkin_events, key=lambda event: event.starts_at)
-    return url_for("checkin.page", slug=first.slug)
+    if user.is_organiser:
+        return url_for("admin.dashboard")
+    if len(user.checkin_events) == 1:
+        return url_for("checkin.page", slug=user.checkin_events[0].slug)
+    return url_for("checkin.index")  # their events to choose from, or a page saying none
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -55,3 +57,37 @@ def logout():
         logout_user()
         flash(_("You are logged out."), "success")
     return redirect(url_for("public.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """A staff member replaces their own password."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_own_password(current_user, form.current.data, form.password.data)
+        except accounts.WrongPassword:
+            form.current.errors.append(_("This is not your current password."))
+        else:
+            start_session(current_user._get_current_object())  # every other browser is logged out
+            flash(_("Your password is changed."), "success")
+            return redirect(_start_page(current_user))
+    return render_template("auth/password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/account/reset/<token>", methods=["GET", "POST"])
+@login_limit
+def reset_password(token):
+    """Set a new password through the one-time link an admin sent."""
+    if accounts.user_for_reset_token(token) is None:
+        return render_template("auth/reset.html", form=None), 410
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, form.password.data)
+        except accounts.InvalidResetLink:
+            return render_template("auth/reset.html", form=None), 410
+        flash(_("Your password is set. Please log in with it."), "success")
+        return redirect(url_for(".login"))
+    return render_template("auth/reset.html", form=form), 422 if form.errors else 200

@@ -43,6 +43,16 @@ def _registration_or_404(event, reference):
     return checkin.registration_at(event, reference) or abort(404)
 
 
+@bp.get("/")
+def index():
+    """Where check-in staff land: the events they work at, or a page saying there are none."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    doors = events.programme(include_drafts=True)
+    doors = [event for event in doors if current_user.can_check_in_at(event)]
+    return render_template("checkin/index.html", events=doors)
+
+
 @bp.get("/<slug>")
 @staff_page
 def page(event):

@@ -2,7 +2,7 @@
 
 from .audit import AuditEntry
 from .certificate import Certificate
-from .event import Event, EventKind, EventMode, EventStatus, RegistrationWindow
+from .event import AgendaDay, Event, EventDay, EventKind, EventMode, EventStatus, RegistrationWindow
 from .feedback import FeedbackQuestion, FeedbackResponse, QuestionKind
 from .material import Material, MaterialVisibility
 from .network import ContactRequest, Member, MemberStatus, Topic, member_topic
@@ -25,11 +25,13 @@ from .types import utcnow
 from .user import ApiToken, Role, User, event_staff
 
 __all__ = [
+    "AgendaDay",
     "ApiToken",
     "AuditEntry",
     "Certificate",
     "ContactRequest",
     "Event",
+    "EventDay",
     "EventKind",
     "EventMode",
     "EventStatus",

@@ -2,11 +2,11 @@
 
 import enum
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, CheckConstraint, Enum, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .types import UTCDateTime, utcnow
@@ -32,6 +32,14 @@ class RegistrationWindow(enum.StrEnum):
     NOT_YET_OPEN = "not_yet_open"
     OPEN = "open"
     CLOSED = "closed"
+
+
+class AgendaDay(NamedTuple):
+    """One day of an event's agenda as values: aware start and end, an optional title."""
+
+    starts_at: datetime
+    ends_at: datetime
+    title: str | None = None
 
 
 def enum_column(enum_class: type[enum.Enum]) -> Enum:
@@ -84,9 +92,38 @@ class Event(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    # A multi-day event's agenda, in date order; a one-day event has none.
+    days: Mapped[list["EventDay"]] = relationship(
+        back_populates="event",
+        order_by="EventDay.starts_at",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def agenda(self) -> list[AgendaDay]:
+        """The days as values, so that a change can be compared and set like a column."""
+        return [AgendaDay(day.starts_at, day.ends_at, day.title) for day in self.days]
+
+    @agenda.setter
+    def agenda(self, days: list[AgendaDay]) -> None:
+        # Rows are reused in place, so a changed agenda never deletes and re-inserts.
+        days = sorted(days, key=lambda day: day.starts_at)
+        for row, day in zip(self.days, days, strict=False):
+            row.starts_at, row.ends_at, row.title = day.starts_at, day.ends_at, day.title
+        for day in days[len(self.days) :]:
+            self.days.append(
+                EventDay(starts_at=day.starts_at, ends_at=day.ends_at, title=day.title)
+            )
+        del self.days[len(days) :]
+
+    @property
+    def is_multi_day(self) -> bool:
+        return len(self.days) > 1
 
     @property
     def local_starts_at(self) -> datetime:
@@ -143,3 +180,29 @@ class Event(db.Model):
 
     def __repr__(self) -> str:
         return f"<Event {self.slug}>"
+
+
+class EventDay(db.Model):
+    """One day of a multi-day event: its own hours and, if given, what it is about."""
+
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="day_ends_after_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    title: Mapped[str | None] = mapped_column(String(200))
+
+    event: Mapped[Event] = relationship(back_populates="days")
+
+    @property
+    def local_starts_at(self) -> datetime:
+        return self.starts_at.astimezone(self.event.zone)
+
+    @property
+    def local_ends_at(self) -> datetime:
+        return self.ends_at.astimezone(self.event.zone)
+
+    @property
+    def local_date(self) -> date:
+        return self.local_starts_at.date()

@@ -22,6 +22,7 @@ class MessageKind(enum.StrEnum):
     EVENT_CANCELLED = "event_cancelled"  # the whole event was called off: .ics CANCEL
     REMINDER = "reminder"  # about a day before the event
     ORGANISER_MESSAGE = "organiser_message"  # written by an organiser
+    PASSWORD_RESET = "password_reset"  # to a staff member: a one-time link to a new password
     MANAGE_LINK = "manage_link"  # the manage link again, asked for at /manage/resend
     MATERIALS_AVAILABLE = "materials_available"  # after the event: slides, recordings ...
     FEEDBACK_REQUEST = "feedback_request"  # after the event: a personal questionnaire link
@@ -57,6 +58,8 @@ class OutboxMessage(db.Model):
     member_id: Mapped[int | None] = mapped_column(
         ForeignKey("member.id", ondelete="CASCADE"), index=True
     )
+    # A password reset link goes to a staff account.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(254))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
@@ -72,6 +75,15 @@ class OutboxMessage(db.Model):
 
     registration: Mapped[Registration | None] = relationship()
     member: Mapped[Member | None] = relationship(passive_deletes=True)
+    user: Mapped["User | None"] = relationship()  # noqa: F821
+
+    @property
+    def is_sent(self) -> bool:
+        return self.status is MessageStatus.SENT
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status is MessageStatus.FAILED
 
     @property
     def is_erased(self) -> bool:

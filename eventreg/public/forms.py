@@ -31,6 +31,14 @@ def blank_to_none(value):
     return value or None
 
 
+def text_block(value):
+    """A textarea's text with the browser's CRLF line endings as LF, so that saving an
+    unchanged form compares equal to what is stored."""
+    if not isinstance(value, str):
+        return value
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def single_line(form, field):
     """Names and addresses end up in e-mail headers and CSV cells: no line breaks or controls."""
     if field.data and any(ord(char) < 32 or ord(char) == 127 for char in field.data):
@@ -158,7 +166,7 @@ class PersonForm(Form):
     )
     needs = TextAreaField(
         _l("Accessibility or dietary needs (for in-person missions; optional)"),
-        filters=[blank_to_none],
+        filters=[text_block, blank_to_none],
         validators=[Optional(), max_length(1000), no_control_characters],
     )
     network_opt_in = BooleanField(

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, render_template, stream_with_context
+from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_babel import get_locale
 from sqlalchemy import select
 
@@ -30,7 +30,8 @@ def _rows(event=None):
 def event_csv(slug):
     """The event's registrations as CSV."""
     event = _event_or_404(slug)
-    return _download(exports.csv_chunks(_rows(event)), event.slug, "csv", CSV)
+    chunks = exports.csv_chunks(_rows(event), with_labels=_with_labels())
+    return _download(chunks, event.slug, "csv", CSV)
 
 
 @bp.route("/events/<slug>/attendees.xlsx")
@@ -38,7 +39,8 @@ def event_csv(slug):
 def event_xlsx(slug):
     """The event's registrations as an Excel workbook."""
     event = _event_or_404(slug)
-    return _download(exports.xlsx_chunks(_rows(event)), event.slug, "xlsx", XLSX)
+    chunks = exports.xlsx_chunks(_rows(event), with_labels=_with_labels())
+    return _download(chunks, event.slug, "xlsx", XLSX)
 
 
 @bp.route("/events/<slug>/attendees.pdf")
@@ -53,14 +55,16 @@ def event_pdf(slug):
 @organiser_required
 def programme_csv():
     """Every registration of the programme as CSV."""
-    return _download(exports.csv_chunks(_rows()), "programme", "csv", CSV)
+    chunks = exports.csv_chunks(_rows(), with_labels=_with_labels())
+    return _download(chunks, "programme", "csv", CSV)
 
 
 @bp.route("/attendees.xlsx")
 @organiser_required
 def programme_xlsx():
     """Every registration of the programme as an Excel workbook."""
-    return _download(exports.xlsx_chunks(_rows()), "programme", "xlsx", XLSX)
+    chunks = exports.xlsx_chunks(_rows(), with_labels=_with_labels())
+    return _download(chunks, "programme", "xlsx", XLSX)
 
 
 @bp.route("/statistics")
@@ -90,6 +94,11 @@ def _statistics_page(stats: statistics.Statistics, event: Event | None) -> str:
         day_chart=day_columns(stats.per_day),
         breakdowns=breakdowns(stats, per_event=event is None),
     )
+
+
+def _with_labels() -> bool:
+    """``?labels=yes``: readable labels in the organiser's language after the codes."""
+    return request.args.get("labels") == "yes"
 
 
 def _download(

@@ -9,12 +9,24 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import lock, write_transaction
 from ..extensions import db
-from ..models import ApiToken, Role, User, utcnow
+from ..models import ApiToken, MessageKind, Role, User, utcnow
 from ..models.user import hash_token
+from .outbox import enqueue_to_staff
+from .reset_links import reset_user_id, user_for_reset_token
+
+MIN_PASSWORD_LENGTH = 10
 
 
 class AccountError(ValueError):
     """An account operation the rules refuse."""
+
+
+class WrongPassword(AccountError):
+    """The current password given does not match."""
+
+
+class InvalidResetLink(AccountError):
+    """The reset link is forged, expired, already used, or for a deactivated account."""
 
 
 def create_user(email: str, role: Role | str, password: str) -> User:
@@ -23,13 +35,58 @@ def create_user(email: str, role: Role | str, password: str) -> User:
     role = Role(role)
     if db.session.scalar(select(User).where(User.email == email)):
         raise AccountError(f"an account for {email} already exists")
-    if len(password) < 10:
-        raise AccountError("the password must have at least 10 characters")
+    check_new_password(password)
     user = User(email=email, role=role)
     user.set_password(password)
     with write_transaction():
         db.session.add(user)
     return user
+
+
+def check_new_password(password: str) -> None:
+    """Refuse a password too short to be safe."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def set_password(user: User, password: str, *, reset_token: str | None = None) -> None:
+    """Give the account a new password and end its sessions: the one place a password changes.
+
+    With ``reset_token`` the token is checked on the locked row, so a link works only once.
+    """
+    check_new_password(password)
+    with write_transaction():
+        locked = db.session.scalars(
+            select(User)
+            .where(User.id == user.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
+        if reset_token is not None and reset_user_id(reset_token, locked) != locked.id:
+            raise InvalidResetLink()
+        locked.set_password(password)
+        end_all_sessions(locked)  # a new password logs every browser out
+
+
+def send_password_reset(user: User) -> None:
+    """Queue an e-mail with a one-time link, valid PASSWORD_RESET_HOURS, to set a new password."""
+    with write_transaction():
+        enqueue_to_staff(MessageKind.PASSWORD_RESET, user)
+
+
+def reset_password(token: str, password: str) -> None:
+    """Set a new password through a reset link; the link stops working at once."""
+    user = user_for_reset_token(token)
+    if user is None:
+        raise InvalidResetLink()
+    set_password(user, password, reset_token=token)
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """A staff member replaces their password, proving they know the current one."""
+    if not user.check_password(current):
+        raise WrongPassword()
+    set_password(user, new)
 
 
 def assign_checkin_events(user: User, events: list) -> None:

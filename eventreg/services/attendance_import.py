@@ -93,7 +93,18 @@ class ImportPreview:
 
     @property
     def changes(self) -> list[Match]:
+        """What applying records: new attendances and earlier join times; the button's count."""
         return [m for m in self.to_record + self.already_attended if m.changes_join_time]
+
+    @property
+    def earlier_joins(self) -> list[Match]:
+        """People who had attended and whose earlier join in the report replaces a later one."""
+        return [m for m in self.already_attended if m.changes_join_time]
+
+    @property
+    def unchanged(self) -> list[Match]:
+        """People who had attended already, at least as early as the report says."""
+        return [m for m in self.already_attended if not m.changes_join_time]
 
 
 def preview_report(event: Event, data: bytes, report_name: str = "") -> ImportPreview:

@@ -1,11 +1,25 @@
 """The audit log: every change to a registration or an event, with who made it."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..extensions import db
-from ..models import AuditEntry, Event, Registration, User
+from ..models import AuditEntry, Event, OutboxMessage, Registration, User
+
+# Changes to a whole event that reach each of its registrations.
+EVENT_CHANGES = ("event_updated", "event_cancelled", "capacity_raised")
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One line of a registration's history: an audit entry or an e-mail written to the person."""
+
+    at: datetime
+    entry: AuditEntry | None = None
+    message: OutboxMessage | None = None
 
 
 def record(
@@ -39,3 +53,29 @@ def history(registration: Registration) -> list[AuditEntry]:
             .order_by(AuditEntry.id)
         )
     )
+
+
+def timeline(registration: Registration) -> list[HistoryItem]:
+    """The registration's history, the changes to its event since it was made, and every
+    e-mail written to the person about it, oldest first."""
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .where(
+            or_(
+                AuditEntry.registration_id == registration.id,
+                (AuditEntry.event_id == registration.event_id)
+                & AuditEntry.registration_id.is_(None)
+                & AuditEntry.action.in_(EVENT_CHANGES)
+                & (AuditEntry.created_at >= registration.created_at),
+            )
+        )
+        .order_by(AuditEntry.id)
+    )
+    messages = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.registration_id == registration.id)
+        .order_by(OutboxMessage.id)
+    )
+    items = [HistoryItem(entry.created_at, entry=entry) for entry in entries]
+    items += [HistoryItem(message.created_at, message=message) for message in messages]
+    return sorted(items, key=lambda item: (item.at, item.message is not None))

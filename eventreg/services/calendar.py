@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, vCalAddress
 from icalendar import Event as CalendarEvent
 
-from ..models import Event, Registration
+from ..models import Event, EventDay, Registration
 from .contact import reply_address
 
 PRODID = "-//eventreg//Missions and webinars//EN"
@@ -37,7 +37,7 @@ def invitation(
     join_url = join_url if event.is_online else None
     cancelled = method == "CANCEL"
     with force_locale(registration.registrant.language):
-        component = _calendar_event(
+        components = _calendar_events(
             event,
             uid=f"registration-{registration.reference.lower()}@eventreg",
             sequence=sequence,
@@ -46,20 +46,21 @@ def invitation(
             description=_invitation_description(event, join_url, manage_url),
             url=manage_url,
         )
-        component.attendees = [_attendee(registration, cancelled=cancelled)]
-        if not cancelled:
-            component.add_component(_reminder(event))
-    return _serialise(_calendar(method, [component]), [event])
+        for component in components:
+            component.attendees = [_attendee(registration, cancelled=cancelled)]
+            if not cancelled:
+                component.add_component(_reminder(event))
+    return _serialise(_calendar(method, components), [event])
 
 
 def event_calendar(event: Event, *, url: str | None = None) -> bytes:
     """A public .ics file for one event: no attendee and never the meeting link."""
-    return _serialise(_calendar("PUBLISH", [_public_event(event, url)]), [event])
+    return _serialise(_calendar("PUBLISH", _public_event(event, url)), [event])
 
 
 def programme_feed(events: Sequence[Event]) -> bytes:
     """A subscribable calendar of all the given events."""
-    calendar = _calendar("PUBLISH", [_public_event(event) for event in events])
+    calendar = _calendar("PUBLISH", [part for event in events for part in _public_event(event)])
     calendar.calendar_name = current_app.config["SITE_NAME"]
     calendar.refresh_interval = FEED_REFRESH
     calendar.add("X-PUBLISHED-TTL", "PT12H")  # REFRESH-INTERVAL's older name, read by Outlook
@@ -112,21 +113,52 @@ def _calendar(method: str, components: list[CalendarEvent]) -> Calendar:
     return calendar
 
 
-def _calendar_event(event: Event, **properties) -> CalendarEvent:
-    """The VEVENT every calendar file shares: times in the event's own zone, the organiser."""
+def _calendar_events(event: Event, **properties) -> list[CalendarEvent]:
+    """The VEVENTs every calendar file shares: times in the event's own zone, the organiser.
+
+    A multi-day event is one entry (one UID) with a VEVENT per day: the first day carries the
+    other days as RDATEs, and each other day is an instance (RECURRENCE-ID) with its own hours,
+    so calendars show every day with its times and move or remove them all together.
+    """
+    days = event.days if event.is_multi_day else []
+    if not days:
+        return [_calendar_event(event, event.local_starts_at, event.local_ends_at, **properties)]
+    first, *others = days
+    master = _calendar_event(
+        event, first.local_starts_at, first.local_ends_at, day=first, **properties
+    )
+    master.rdates = [day.local_starts_at for day in others]
+    instances = [
+        _calendar_event(
+            event,
+            day.local_starts_at,
+            day.local_ends_at,
+            day=day,
+            recurrence_id=day.local_starts_at,
+            **properties,
+        )
+        for day in others
+    ]
+    return [master, *instances]
+
+
+def _calendar_event(
+    event: Event, start: datetime, end: datetime, *, day: EventDay | None = None, **properties
+) -> CalendarEvent:
+    title = _text(event, "title")
     return CalendarEvent.new(
-        start=event.local_starts_at,
-        end=event.local_ends_at,
-        summary=_text(event, "title"),
+        start=start,
+        end=end,
+        summary=f"{title}: {day.title}" if day is not None and day.title else title,
         organizer=_organizer(event),
         last_modified=event.updated_at,
         **properties,
     )
 
 
-def _public_event(event: Event, url: str | None = None) -> CalendarEvent:
+def _public_event(event: Event, url: str | None = None) -> list[CalendarEvent]:
     """The event as everyone sees it; called off, it stays under its UID so calendars drop it."""
-    return _calendar_event(
+    return _calendar_events(
         event,
         uid=f"event-{event.slug}@eventreg",
         status="CANCELLED" if event.is_cancelled else "CONFIRMED",

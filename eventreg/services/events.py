@@ -23,7 +23,7 @@ from .registrations import fill_from_waitlist
 
 # What a calendar entry shows: a change to any of these sends everyone an updated invitation.
 SCHEDULE_FIELDS = frozenset(
-    ("starts_at", "ends_at", "timezone", "mode", "city", "venue", "online_url")
+    ("starts_at", "ends_at", "agenda", "timezone", "mode", "city", "venue", "online_url")
 )
 
 

@@ -8,10 +8,13 @@ import csv
 import enum
 import io
 import tempfile
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -20,7 +23,10 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Boolean, Row, Select, func, select, type_coerce
 from sqlalchemy import Enum as SQLEnum
 
+from ..choices import SOCIAL_ECONOMY_TYPE_LABELS, TARGET_GROUP_LABELS, country_name
+from ..config import LANGUAGES
 from ..extensions import db
+from ..formatting import STATUS_LABELS
 from ..models import Event, Registrant, Registration
 from ..models.types import UTCDateTime
 
@@ -60,6 +66,17 @@ COLUMNS = (
 )
 HEADER = tuple(column.name for column in COLUMNS)
 _SLUG, _TITLE = HEADER.index("event"), HEADER.index("event_title")
+# A row with its event title replaced; read like a Row, by position or by column name.
+_Record = namedtuple("_Record", HEADER)
+# Readable labels, in the organiser's language, that a download may add after the codes.
+LABEL_HEADER = (
+    _l("Status"),
+    _l("Country"),
+    _l("Target group"),
+    _l("Type of social-economy organisation"),
+    _l("Language"),
+    _l("Attended"),
+)
 COLUMN_WIDTHS = {"event_title": 36, "email": 30, "organisation": 30, "needs": 40}
 
 
@@ -94,7 +111,7 @@ def attendee_rows(event: Event | None = None, language: str = "en") -> Iterator[
     for row in rows:
         values = list(row)
         values[_TITLE] = titles.get(values[_SLUG], values[_TITLE])
-        yield tuple(values)
+        yield _Record(*values)
 
 
 def record(row: Row) -> tuple[Any, ...]:
@@ -102,24 +119,40 @@ def record(row: Row) -> tuple[Any, ...]:
     return tuple(_plain(value) for value in row)
 
 
-def csv_chunks(rows: Iterable[Row]) -> Iterator[bytes]:
+def labels(row: Row) -> tuple[str, ...]:
+    """The row's codes as the organiser reads them, in their language (see LABEL_HEADER)."""
+    kind = row.social_economy_type
+    return (
+        str(STATUS_LABELS[row.status.value]),
+        country_name(row.country) if row.country else "",
+        str(TARGET_GROUP_LABELS[row.target_group]) if row.target_group else "",
+        str(SOCIAL_ECONOMY_TYPE_LABELS[kind]) if kind else "",
+        LANGUAGES.get(row.language, row.language or ""),
+        _("yes") if row.attended else _("no"),
+    )
+
+
+def csv_chunks(rows: Iterable[Row], *, with_labels: bool = False) -> Iterator[bytes]:
     """The rows as CSV: UTF-8 with a BOM so Excel reads it as UTF-8, every field quoted."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     buffer.write("\ufeff")
-    writer.writerow(HEADER)
+    writer.writerow(_header(with_labels))
     cells = CSV_CELLS
     for row in rows:
-        writer.writerow([cell(value) for cell, value in zip(cells, row, strict=True)])
+        line = [cell(value) for cell, value in zip(cells, row, strict=True)]
+        if with_labels:
+            line += [_text(label) for label in labels(row)]
+        writer.writerow(line)
         if buffer.tell() >= CHUNK_SIZE:
             yield _drain(buffer)
     yield _drain(buffer)
 
 
-def xlsx_chunks(rows: Iterable[Row]) -> Iterator[bytes]:
+def xlsx_chunks(rows: Iterable[Row], *, with_labels: bool = False) -> Iterator[bytes]:
     """The rows as an XLSX workbook, written through temporary files and read back in chunks."""
     with tempfile.TemporaryFile() as file:
-        _write_workbook(rows, file)
+        _write_workbook(rows, file, with_labels)
         file.seek(0)
         while chunk := file.read(CHUNK_SIZE):
             yield chunk
@@ -182,18 +215,24 @@ def _drain(buffer: io.StringIO) -> bytes:
     return text.encode("utf-8")
 
 
-def _write_workbook(rows: Iterable[Row], file: IO[bytes]) -> None:
+def _header(with_labels: bool) -> tuple[str, ...]:
+    return HEADER + tuple(str(name) for name in LABEL_HEADER) if with_labels else HEADER
+
+
+def _write_workbook(rows: Iterable[Row], file: IO[bytes], with_labels: bool = False) -> None:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Attendees")
-    for index, name in enumerate(HEADER, start=1):
+    header = _header(with_labels)
+    for index, name in enumerate(header, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = COLUMN_WIDTHS.get(name, 18)
     sheet.freeze_panes = "A2"
-    sheet.append([_header_cell(sheet, name) for name in HEADER])
+    sheet.append([_header_cell(sheet, name) for name in header])
     last_row = 1
     for row in rows:
-        sheet.append([_xlsx_value(sheet, value) for value in record(row)])
+        values = record(row) + labels(row) if with_labels else record(row)
+        sheet.append([_xlsx_value(sheet, value) for value in values])
         last_row += 1
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(HEADER))}{last_row}"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last_row}"
     workbook.save(file)
 
 

@@ -18,6 +18,7 @@ from .contact import reply_address
 from .join_links import join_url
 from .mail_message import MailMessage, address
 from .manage_links import manage_url
+from .reset_links import password_reset_token
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ NOTICES = {
     MessageKind.REMINDER: Notice("reminder", _l("Reminder: %(title)s"), ticket=True),
     MessageKind.ORGANISER_MESSAGE: Notice("organiser_message", None),
     MessageKind.MANAGE_LINK: Notice("manage_link", _l("Your link to manage your registration")),
+    MessageKind.PASSWORD_RESET: Notice("password_reset", _l("Set a new password for your account")),
     MessageKind.MATERIALS_AVAILABLE: Notice(
         "materials_available", _l("Materials from %(title)s are available")
     ),
@@ -49,10 +51,16 @@ NOTICES = {
 }
 
 
-def build_message(outbox: OutboxMessage) -> MailMessage:
-    """Render an outbox entry into a complete e-mail, in the registrant's language."""
+def build_message(outbox: OutboxMessage, *, reveal_secrets: bool = True) -> MailMessage:
+    """Render an outbox entry into a complete e-mail, in the registrant's language.
+
+    ``reveal_secrets=False`` (an organiser reading the outbox) leaves a staff member's one-time
+    link out, so that only its recipient can use it.
+    """
     if outbox.kind.is_network:
         return network_mail.build_message(outbox)
+    if outbox.user_id is not None:
+        return _staff_message(outbox, reveal_secrets)
     registration = outbox.registration
     registrant = registration.registrant
     event = registration.event
@@ -72,13 +80,8 @@ def build_message(outbox: OutboxMessage) -> MailMessage:
             "changes": _changes(outbox.params, event),
             **links,
         }
-        subject = (
-            _one_line(str(notice.subject % {"title": event.text_in("title", registrant.language)}))
-            if notice.subject
-            else _one_line(outbox.params["subject"])
-        )
         message = MailMessage(
-            subject=subject,
+            subject=subject_of(outbox),
             to=address(outbox.recipient, name=_one_line(registrant.full_name)),
             reply_to=reply_address(event),
             body=render_template(f"email/{notice.template}.txt", **context),
@@ -93,6 +96,40 @@ def build_message(outbox: OutboxMessage) -> MailMessage:
         if outbox.kind is MessageKind.CERTIFICATE:
             _attach_certificate(message, registration)
     return message
+
+
+def _staff_message(outbox: OutboxMessage, reveal_secrets: bool) -> MailMessage:
+    """An e-mail to a staff account (a password reset link), in the site's default language."""
+    notice = NOTICES[outbox.kind]
+    with site_context():
+        link = (
+            url_for("auth.reset_password", token=password_reset_token(outbox.user), _external=True)
+            if reveal_secrets
+            else None
+        )
+        context = {"user": outbox.user, "reset_url": link, "params": outbox.params}
+        message = MailMessage(
+            subject=subject_of(outbox),
+            to=address(outbox.recipient),
+            body=render_template(f"email/{notice.template}.txt", **context),
+            html=render_template(f"email/{notice.template}.html", **context),
+            sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        )
+        message.msgId = outbox.message_id
+    return message
+
+
+def subject_of(outbox: OutboxMessage) -> str:
+    """The message's subject line as its reader sees it, in their language."""
+    notice = NOTICES[outbox.kind]
+    if outbox.registration is None:
+        return str(notice.subject)
+    registrant = outbox.registration.registrant
+    with force_locale(registrant.language):
+        if not notice.subject:
+            return _one_line(outbox.params["subject"])
+        title = outbox.registration.event.text_in("title", registrant.language)
+        return _one_line(str(notice.subject % {"title": title}))
 
 
 @dataclass(frozen=True)

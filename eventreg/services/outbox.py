@@ -17,10 +17,11 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..database import lock, locking, write_transaction
 from ..extensions import db
-from ..models import MessageKind, MessageStatus, OutboxMessage, Registration, utcnow
+from ..models import MessageKind, MessageStatus, OutboxMessage, Registration, User, utcnow
 from .mail_transport import TransportError, open_transport
 from .notifications import build_message
 
@@ -33,6 +34,19 @@ def enqueue(kind: MessageKind, registration: Registration, **params: Any) -> Out
         kind=kind,
         registration=registration,
         recipient=registration.registrant.email,
+        params=params,
+        message_id=make_msgid(domain=current_app.config["MAIL_MESSAGE_ID_DOMAIN"]),
+    )
+    db.session.add(message)
+    return message
+
+
+def enqueue_to_staff(kind: MessageKind, user: User, **params: Any) -> OutboxMessage:
+    """Add a message to a staff account (no registration) in the current transaction."""
+    message = OutboxMessage(
+        kind=kind,
+        user=user,
+        recipient=user.email,
         params=params,
         message_id=make_msgid(domain=current_app.config["MAIL_MESSAGE_ID_DOMAIN"]),
     )
@@ -99,11 +113,23 @@ def retry(message: OutboxMessage) -> None:
         message.claimed_until = None
 
 
-def recent(status: MessageStatus | None = None, limit: int = 200) -> list[OutboxMessage]:
-    """The newest messages, optionally of one status, for the organisers' outbox page."""
-    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+def recent(
+    status: MessageStatus | None = None, limit: int = 200, *, recipient: str | None = None
+) -> list[OutboxMessage]:
+    """The newest messages, optionally of one status or to addresses containing ``recipient``."""
+    query = (
+        select(OutboxMessage)
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+        .options(
+            selectinload(OutboxMessage.registration).selectinload(Registration.registrant),
+            selectinload(OutboxMessage.registration).selectinload(Registration.event),
+        )
+    )
     if status is not None:
         query = query.where(OutboxMessage.status == status)
+    if recipient:
+        query = query.where(OutboxMessage.recipient.icontains(recipient.strip(), autoescape=True))
     return list(db.session.scalars(query))
 
 

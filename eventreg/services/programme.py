@@ -22,6 +22,7 @@ from ..database import locking, write_transaction
 from ..extensions import db
 from ..models import Event, EventKind, EventMode, Registration, RegistrationStatus
 from . import audit
+from .agenda import AgendaError, check_days, days_from_spec
 from .events import SCHEDULE_FIELDS, apply_changes
 from .registrations import fill_from_waitlist
 
@@ -268,7 +269,7 @@ def _event_values(entry: dict[str, Any], index: int) -> dict[str, Any]:
             raise ProgrammeError(
                 f"{where}: {name} must be a local date-time such as 2027-03-24T09:00"
             )
-        values[name] = value.replace(tzinfo=zone)
+        values[name] = value.replace(tzinfo=zone).astimezone(UTC)
     for name in _OPTIONAL:
         values[name] = entry.get(name)
     values["description"] = (values["description"] or "").strip()
@@ -283,4 +284,16 @@ def _event_values(entry: dict[str, Any], index: int) -> dict[str, Any]:
         raise ProgrammeError(f"{where}: ends_at must be after starts_at")
     if values["registration_closes_at"] <= values["registration_opens_at"]:
         raise ProgrammeError(f"{where}: registration must close after it opens")
+    values["agenda"] = _agenda(entry, values, where)
     return values
+
+
+def _agenda(entry: dict[str, Any], values: dict[str, Any], where: str) -> list:
+    """The ``[[events.days]]`` of a multi-day event, checked against its dates."""
+    try:
+        zone = ZoneInfo(values["timezone"])
+        days = days_from_spec(entry.get("days", []), zone)
+        check_days(days, values["starts_at"], values["ends_at"], zone)
+    except AgendaError as exc:
+        raise ProgrammeError(f"{where}: {exc}") from exc
+    return days

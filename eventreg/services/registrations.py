@@ -40,6 +40,14 @@ class AlreadyRegistered(SignupError):
     """That e-mail address already holds an active registration for the event."""
 
 
+class OutOfOrder(ValueError):
+    """Others wait longer than this person: a seat out of turn needs the organiser's word."""
+
+    def __init__(self, event: Event, waiting_longer: int):
+        super().__init__(event.slug)
+        self.waiting_longer = waiting_longer
+
+
 class NotWaiting(SignupError):
     """Only a registration on the waiting list can be promoted."""
 
@@ -116,6 +124,8 @@ def update_details(
         for name, value in asdict(details).items():
             setattr(registrant, name, value)
         _drop_needs_without_in_person_event(registrant)
+        if not changed:
+            return  # saving the form unchanged leaves no trace
         for registration in registrant.registrations:
             audit.record("details_updated", registration=registration, actor=actor, fields=changed)
 
@@ -141,13 +151,19 @@ def cancel_all(registrant: Registrant, *, actor: User | None = None, notify: boo
                 _leave(registration, locked[registration.event_id], actor, notify=notify)
 
 
-def promote(registration: Registration, *, actor: User) -> None:
-    """An organiser gives a waiting person a seat now: the event gains that one seat."""
+def promote(registration: Registration, *, actor: User, ahead_of_queue: bool = False) -> None:
+    """An organiser gives a waiting person a seat now: the event gains that one seat.
+
+    Someone waiting longer goes first unless the organiser confirmed ``ahead_of_queue``.
+    """
     with write_transaction():
         (event,) = _lock_events([registration.event_id])
         registration = lock(registration)
         if not registration.is_waitlisted:
             raise NotWaiting(event)
+        position = waitlist_position(registration)
+        if position > 1 and not ahead_of_queue:
+            raise OutOfOrder(event, position - 1)
         if not _has_free_seat(event):
             event.capacity += 1
             audit.record("capacity_raised", event=event, actor=actor, capacity=event.capacity)

@@ -13,6 +13,7 @@ from functools import cache
 from math import ceil
 from typing import IO
 
+from babel.dates import format_skeleton
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from reportlab.lib.pagesizes import A4, landscape
@@ -115,33 +116,44 @@ def _signer_rows(event: Event) -> Iterator[Row]:
     yield from db.session.execute(query.execution_options(yield_per=BATCH_SIZE))
 
 
-def _cells(number: int, row: Row) -> list[str]:
+def _cells(number: int, row: Row, signatures: int) -> list[str]:
     return [
         str(number),
-        f"{row.first_name} {row.last_name}",
+        f"{row.last_name}, {row.first_name}",  # as sorted, so a name is found at a glance
         row.organisation,
         country_name(row.country),
         str(TARGET_GROUP_LABELS[row.target_group]),
-        "",
+        *[""] * signatures,
     ]
 
 
-def _columns() -> list[Column]:
-    fixed = [
-        Column(_("No."), 11 * mm),
-        Column(_("Name"), 58 * mm),
-        Column(_("Organisation"), 66 * mm),
-        Column(_("Country"), 30 * mm),
-        Column(_("Target group"), 44 * mm),
+def _columns(event: Event) -> list[Column]:
+    """The person's columns, then a signature box for each day the event runs."""
+    days = event.days if event.is_multi_day else []
+    widths = (11, 52, 50, 26, 34) if days else (11, 58, 66, 30, 44)
+    titles = (_("No."), _("Name"), _("Organisation"), _("Country"), _("Target group"))
+    fixed = [Column(title, width * mm) for title, width in zip(titles, widths, strict=True)]
+    room = PAGE_WIDTH - 2 * MARGIN - sum(column.width for column in fixed)
+    if not days:
+        return [*fixed, Column(_("Signature"), room)]
+    locale = get_locale()
+    return fixed + [
+        Column(
+            _(
+                "Signature %(day)s",
+                day=format_skeleton("MMMEd", day.local_starts_at, locale=locale),
+            ),
+            room / len(days),
+        )
+        for day in days
     ]
-    signature = PAGE_WIDTH - 2 * MARGIN - sum(column.width for column in fixed)
-    return [*fixed, Column(_("Signature"), signature)]
 
 
 def _draw(file: IO[bytes], event: Event, rows: Iterable[Row], confirmed: int) -> None:
     sheet = _Sheet(file, event, pages=max(1, ceil(confirmed / ROWS_PER_PAGE)))
+    signatures = len(sheet.columns) - 5
     for number, row in enumerate(rows, start=1):
-        sheet.add_row(_cells(number, row))
+        sheet.add_row(_cells(number, row, signatures))
     sheet.close()
 
 
@@ -161,7 +173,7 @@ class _Sheet:
         self.canvas.setCreator("eventreg")
         self.event = event
         self.fonts = fonts()
-        self.columns = _columns()
+        self.columns = _columns(event)
         self.pages = pages
         self.page = 0
         self.rows_on_page = ROWS_PER_PAGE
@@ -203,7 +215,11 @@ class _Sheet:
         c.setFont(self.fonts.bold, 15)
         c.drawString(MARGIN, top - 10 * mm, _fit(self.title, self.fonts.bold, 15, self._width()))
         c.setFont(self.fonts.regular, 10)
-        when = f"{event_date(event)} · {event_time(event)}"
+        when = (
+            event_date(event)
+            if event.is_multi_day
+            else f"{event_date(event)} · {event_time(event)}"
+        )
         c.drawString(MARGIN, top - 15.5 * mm, _fit(when, self.fonts.regular, 10, self._width()))
         where = " · ".join(part for part in (place(event), event.host_partner) if part)
         c.drawString(MARGIN, top - 20.5 * mm, _fit(where, self.fonts.regular, 10, self._width()))
@@ -219,13 +235,15 @@ class _Sheet:
         c.setFillColorRGB(*MUTED)
         c.setFont(self.fonts.regular, 8.5)
         printed = _("Printed %(moment)s", moment=self.printed_at)
-        c.drawString(
-            MARGIN, y, _fit(f"{self.title} · {printed}", self.fonts.regular, 8.5, 200 * mm)
-        )
         # The count was taken just before the rows: a sign-up in between may add a page.
         total = max(self.pages, self.page)
         pages = _("Page %(page)d of %(pages)d", page=self.page, pages=total)
         c.drawRightString(PAGE_WIDTH - MARGIN, y, pages)
+        # Only the title gives way to a long line: the print time and page number stay whole.
+        room = self._width() - pdfmetrics.stringWidth(pages, self.fonts.regular, 8.5) - 6 * mm
+        room -= pdfmetrics.stringWidth(f"{printed} · ", self.fonts.regular, 8.5)
+        title = _fit(self.title, self.fonts.regular, 8.5, max(room, 0))
+        c.drawString(MARGIN, y, f"{printed} · {title}")
 
     def _draw_grid(self) -> None:
         """The table's rules, drawn once per page: every page is filled, blank rows included."""

@@ -1,0 +1,103 @@
+"""A multi-day event's agenda: reading its days from the programme file or the organiser form."""
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+
+from ..models import AgendaDay, Event
+
+_LINE = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})\s+(?P<start>\d{1,2}:\d{2})\s*[-–]\s*(?P<end>\d{1,2}:\d{2})"
+    r"(?:\s+(?P<title>.*\S))?\s*$"
+)
+
+
+class AgendaError(ValueError):
+    """The agenda is not valid; the message says which day and why."""
+
+
+def days_from_spec(entries: Any, zone: ZoneInfo) -> list[AgendaDay]:
+    """``[[events.days]]`` tables (``date``, ``start``, ``end``, optional ``title``) as days."""
+    if not isinstance(entries, list):
+        raise AgendaError("days must be a list of [[events.days]] tables")
+    days = []
+    for number, entry in enumerate(entries, start=1):
+        unknown = set(entry) - {"date", "start", "end", "title"}
+        if unknown:
+            raise AgendaError(f"day {number}: unknown keys {sorted(unknown)}")
+        day, start, end = entry.get("date"), entry.get("start"), entry.get("end")
+        if not isinstance(day, date) or isinstance(day, datetime):
+            raise AgendaError(f"day {number}: date must be a date such as 2027-03-24")
+        if not isinstance(start, time) or not isinstance(end, time):
+            raise AgendaError(f"day {number}: start and end must be times such as 09:00:00")
+        title = str(entry.get("title") or "").strip() or None
+        days.append(_day(day, start, end, title, zone))
+    return days
+
+
+def days_from_text(text: str, zone: ZoneInfo) -> list[AgendaDay]:
+    """The organiser form's agenda: one day a line, ``2027-03-24 09:00-17:30 Optional title``."""
+    days = []
+    for line in (line.strip() for line in (text or "").splitlines()):
+        if not line:
+            continue
+        match = _LINE.match(line)
+        try:
+            day = date.fromisoformat(match["date"]) if match else None
+            start = time.fromisoformat(match["start"].zfill(5)) if match else None
+            end = time.fromisoformat(match["end"].zfill(5)) if match else None
+        except ValueError:
+            day = None
+        if day is None:
+            raise AgendaError(
+                _(
+                    "“%(line)s” is not a day of the agenda: write the date, the hours and, "
+                    "if you wish, a title, such as 2027-03-24 09:00-17:30 Site visits.",
+                    line=line,
+                )
+            )
+        days.append(_day(day, start, end, match["title"], zone))
+    return days
+
+
+def agenda_text(event: Event) -> str:
+    """The event's agenda written the way the organiser form reads it back."""
+    return "\n".join(
+        " ".join(
+            part
+            for part in (
+                day.local_date.isoformat(),
+                f"{day.local_starts_at:%H:%M}-{day.local_ends_at:%H:%M}",
+                day.title,
+            )
+            if part
+        )
+        for day in event.days
+    )
+
+
+def check_days(
+    days: Sequence[AgendaDay], starts_at: datetime, ends_at: datetime, zone: ZoneInfo
+) -> None:
+    """Days must end after they start, not overlap, and fall on the event's dates."""
+    ordered = sorted(days, key=lambda day: day.starts_at)
+    first, last = starts_at.astimezone(zone).date(), ends_at.astimezone(zone).date()
+    for index, day in enumerate(ordered):
+        if day.ends_at <= day.starts_at:
+            raise AgendaError(_("Each day of the agenda must end after it starts."))
+        if not first <= day.starts_at.astimezone(zone).date() <= last:
+            raise AgendaError(_("Each day of the agenda must fall within the event's dates."))
+        if index and day.starts_at < ordered[index - 1].ends_at:
+            raise AgendaError(_("Two days of the agenda overlap."))
+
+
+def _day(day: date, start: time, end: time, title: str | None, zone: ZoneInfo) -> AgendaDay:
+    return AgendaDay(
+        datetime.combine(day, start, tzinfo=zone).astimezone(UTC),
+        datetime.combine(day, end, tzinfo=zone).astimezone(UTC),
+        title,
+    )

@@ -1,0 +1,294 @@
+"""Multi-day missions: a per-day agenda from the programme file and the organiser form, shown on
+pages, in e-mails, in calendars (read back by two parsers) and on the sign-in sheet."""
+
+import re
+import subprocess
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import vobject
+from icalendar import Calendar
+from sqlalchemy import func, select
+
+from eventreg.extensions import db
+from eventreg.models import AgendaDay, AuditEntry, Event, MessageKind, OutboxMessage
+from eventreg.services import calendar, notifications
+from eventreg.services.agenda import agenda_text
+from eventreg.services.programme import (
+    SHIPPED_PROGRAMME,
+    ProgrammeError,
+    apply_update,
+    load_programme,
+    plan_update,
+    read_programme,
+)
+from tests.test_admin import event_form
+
+ROME = ZoneInfo("Europe/Rome")
+DAYS = [
+    AgendaDay(
+        datetime(2031, 3, 24, 9, tzinfo=ROME), datetime(2031, 3, 24, 18, tzinfo=ROME), "Co-design"
+    ),
+    AgendaDay(
+        datetime(2031, 3, 25, 8, 30, tzinfo=ROME),
+        datetime(2031, 3, 25, 17, 30, tzinfo=ROME),
+        "Site visits",
+    ),
+    AgendaDay(datetime(2031, 3, 26, 9, tzinfo=ROME), datetime(2031, 3, 26, 13, tzinfo=ROME), None),
+]
+
+
+@pytest.fixture
+def organiser(auth, make_user):
+    user = make_user("organiser")
+    auth.login(user.email)
+    return user
+
+
+@pytest.fixture
+def mission(make_event):
+    """A three-day mission in Rome's zone, each day with its own hours."""
+    return make_event(
+        slug="mission-three-days",
+        starts_at=DAYS[0].starts_at,
+        ends_at=DAYS[-1].ends_at,
+        agenda=DAYS,
+        capacity=None,
+        registration_opens_at=datetime(2026, 1, 5, 9, tzinfo=ROME),  # whole minutes, as a form
+        registration_closes_at=datetime(2031, 3, 20, 18, tzinfo=ROME),
+    )
+
+
+def test_the_shipped_missions_have_their_three_days(app):
+    load_programme()
+    bergamo = db.session.scalar(select(Event).where(Event.slug == "mission-bergamo"))
+    assert [
+        (day.local_date, day.local_starts_at.hour, day.local_ends_at.hour) for day in bergamo.days
+    ] == [
+        (date(2027, 3, 24), 9, 18),
+        (date(2027, 3, 25), 9, 17),
+        (date(2027, 3, 26), 9, 13),
+    ]
+    assert bergamo.days[1].title == "Site visits to social cooperatives"
+    webinar = db.session.scalar(select(Event).where(Event.slug == "webinar-eu-policy-trends"))
+    assert webinar.days == [] and not webinar.is_multi_day
+
+
+def _programme_with_days(tmp_path, days: str):
+    text = SHIPPED_PROGRAMME.read_text(encoding="utf-8")
+    start = text.index('slug = "mission-bergamo"')
+    block_end = text.index("[[events]]", start)
+    block = text[start:block_end]
+    block = block[: block.index("\n[[events.days]]")] + "\n" + days + "\n"
+    path = tmp_path / "programme.toml"
+    path.write_text(text[:start] + block + text[block_end:], encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("days", "message"),
+    [
+        ("[[events.days]]\ndate = 2027-03-27\nstart = 09:00:00\nend = 12:00:00", "within"),
+        ("[[events.days]]\ndate = 2027-03-24\nstart = 12:00:00\nend = 09:00:00", "end after"),
+        ("[[events.days]]\ndate = 2027-03-24T09:00:00\nstart = 09:00:00\nend = 12:00:00", "date"),
+        ("[[events.days]]\ndate = 2027-03-24\nstart = 9\nend = 12:00:00", "times"),
+        ("[[events.days]]\ndate = 2027-03-24\nstart = 09:00:00\nend = 12:00:00\nroom = 1", "room"),
+        (
+            "[[events.days]]\ndate = 2027-03-24\nstart = 09:00:00\nend = 12:00:00\n"
+            "[[events.days]]\ndate = 2027-03-24\nstart = 11:00:00\nend = 13:00:00",
+            "overlap",
+        ),
+    ],
+)
+def test_a_wrong_day_in_the_programme_file_is_refused_with_the_reason(app, tmp_path, days, message):
+    path = _programme_with_days(tmp_path, days)
+    with app.test_request_context(), pytest.raises(ProgrammeError, match=message) as error:
+        read_programme(path)
+    assert "mission-bergamo" in str(error.value)
+
+
+def test_changing_a_day_in_the_file_moves_it_and_tells_the_registrants(app, tmp_path, sign_up):
+    load_programme()
+    bergamo = db.session.scalar(select(Event).where(Event.slug == "mission-bergamo"))
+    sign_up(bergamo)
+    day_ids = [day.id for day in bergamo.days]
+    path = _programme_with_days(
+        tmp_path,
+        "[[events.days]]\ndate = 2027-03-24\nstart = 10:00:00\nend = 18:00:00\n"
+        '[[events.days]]\ndate = 2027-03-26\nstart = 09:00:00\nend = 13:00:00\ntitle = "Workshop"',
+    )
+    plan = apply_update(path)
+    assert [update.slug for update in plan.updates] == ["mission-bergamo"]
+    db.session.expire_all()
+    bergamo = db.session.get(Event, bergamo.id)
+    assert [
+        (day.local_starts_at.day, day.local_starts_at.hour, day.title) for day in bergamo.days
+    ] == [
+        (24, 10, None),
+        (26, 9, "Workshop"),
+    ]
+    assert [day.id for day in bergamo.days] == day_ids[:2]  # rows reused, the third removed
+    kinds = db.session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
+    assert kinds == [MessageKind.CONFIRMATION, MessageKind.EVENT_CHANGED]
+    assert plan_update(path).is_empty
+
+
+def _invitation(mission, sign_up) -> bytes:
+    registration = sign_up(mission, email="ana@example.org").registrations[0]
+    return calendar.invitation(registration, manage_url="https://eventreg.test/manage/x")
+
+
+def test_the_invitation_is_one_entry_with_a_vevent_per_day_icalendar(app, mission, sign_up):
+    ics = Calendar.from_ical(_invitation(mission, sign_up))
+    vevents = ics.walk("VEVENT")
+    assert len(vevents) == 3
+    assert len({str(vevent["UID"]) for vevent in vevents}) == 1
+    assert [(vevent.start, vevent.end) for vevent in vevents] == [
+        (day.starts_at, day.ends_at) for day in DAYS
+    ]
+    master, *instances = vevents
+    assert "RECURRENCE-ID" not in master
+    assert [start for start, _ in master.rdates] == [day.starts_at for day in DAYS[1:]]
+    assert [instance["RECURRENCE-ID"].dt for instance in instances] == [
+        day.starts_at for day in DAYS[1:]
+    ]
+    assert master["DTSTART"].params["TZID"] == "Europe/Rome"
+    assert str(instances[0]["SUMMARY"]).endswith(": Site visits")
+    assert all(vevent.walk("VALARM") and "ATTENDEE" in vevent for vevent in vevents)
+
+
+def test_the_invitation_expands_to_each_day_with_its_hours_in_vobject(app, mission, sign_up):
+    ics = vobject.readOne(_invitation(mission, sign_up).decode())
+    masters = [vevent for vevent in ics.vevent_list if not hasattr(vevent, "recurrence_id")]
+    (master,) = masters
+    starts = list(master.getrruleset(addRDate=True))
+    assert [start.astimezone(ROME) for start in starts] == [day.starts_at for day in DAYS]
+    hours = {
+        vevent.recurrence_id.value.astimezone(ROME): (
+            vevent.dtstart.value.astimezone(ROME),
+            vevent.dtend.value.astimezone(ROME),
+        )
+        for vevent in ics.vevent_list
+        if hasattr(vevent, "recurrence_id")
+    }
+    assert hours == {day.starts_at: (day.starts_at, day.ends_at) for day in DAYS[1:]}
+    assert master.dtend.value.astimezone(ROME) == DAYS[0].ends_at
+
+
+def test_cancelling_removes_every_day_under_the_same_uid(app, mission, sign_up):
+    registration = sign_up(mission).registrations[0]
+    request = Calendar.from_ical(calendar.invitation(registration))
+    cancel = Calendar.from_ical(calendar.invitation(registration, method="CANCEL", sequence=1))
+    assert cancel["METHOD"] == "CANCEL"
+    assert {str(v["UID"]) for v in cancel.walk("VEVENT")} == {
+        str(v["UID"]) for v in request.walk("VEVENT")
+    }
+    assert all(v["STATUS"] == "CANCELLED" for v in cancel.walk("VEVENT"))
+
+
+def test_the_public_ics_and_the_event_page_show_the_days(client, mission):
+    ics = vobject.readOne(client.get(f"/events/{mission.slug}.ics").text)
+    assert len(ics.vevent_list) == 3
+    page = client.get(f"/events/{mission.slug}").text
+    assert page.count('<ol class="agenda">') == 1
+    assert "Tuesday, March 25, 2031, 8:30\u202fAM – 5:30\u202fPM: Site visits" in page
+    assert "Wednesday, March 26, 2031, 9:00\u202fAM – 1:00\u202fPM</li>" in page
+
+
+def test_the_confirmation_lists_the_days(app, mission, sign_up):
+    sign_up(mission, language="it")
+    message = db.session.scalar(select(OutboxMessage))
+    rendered = notifications.build_message(message)
+    text = rendered.body
+    assert "Giorni" in text
+    assert "martedì 25 marzo 2031, 08:30 – 17:30: Site visits" in text
+    assert "mercoledì 26 marzo 2031, 09:00 – 13:00" in rendered.html
+
+
+def pdftotext(data: bytes, tmp_path) -> str:
+    path = tmp_path / "sheet.pdf"
+    path.write_bytes(data)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def test_the_sign_in_sheet_has_a_signature_column_per_day(
+    client, organiser, mission, sign_up, tmp_path
+):
+    sign_up(mission, first_name="Zoe", last_name="Adams")
+    sign_up(mission, first_name="Anna", last_name="Zeller")
+    response = client.get(f"/admin/events/{mission.slug}/attendees.pdf")
+    text = pdftotext(response.data, tmp_path)
+    assert text.count("Signature") == 3
+    for weekday, day in (("Mon", "Mar 24"), ("Tue", "Mar 25"), ("Wed", "Mar 26")):
+        assert f"Signature {weekday}," in text and day in text
+    assert text.index("Adams, Zoe") < text.index("Zeller, Anna")
+
+
+def test_the_sign_in_sheet_footer_keeps_the_print_time_and_page_with_a_long_title(
+    client, organiser, make_event, tmp_path
+):
+    title = "Webinar: " + "social clauses in public procurement, " * 4
+    event = make_event(title=title.strip(" ,"))
+    text = pdftotext(client.get(f"/admin/events/{event.slug}/attendees.pdf").data, tmp_path)
+    footer = [line for line in text.splitlines() if "Page 1 of 1" in line]
+    assert len(footer) == 1
+    assert "Printed " in footer[0] and "(Europe/Rome)" in footer[0] and "…" in footer[0]
+
+
+def test_the_organiser_form_saves_the_agenda(client, organiser):
+    agenda = "2031-05-05 10:00-12:00 Opening\r\n\r\n2031-05-06 9:30-11:00\r\n"
+    form = event_form(ends_at="2031-05-06T12:00", agenda=agenda)
+    assert client.post("/admin/events/new", data=form).status_code == 302
+    event = db.session.scalar(select(Event).where(Event.slug == "webinar-extra"))
+    sofia = ZoneInfo("Europe/Sofia")
+    assert event.agenda == [
+        AgendaDay(
+            datetime(2031, 5, 5, 10, tzinfo=sofia),
+            datetime(2031, 5, 5, 12, tzinfo=sofia),
+            "Opening",
+        ),
+        AgendaDay(
+            datetime(2031, 5, 6, 9, 30, tzinfo=sofia), datetime(2031, 5, 6, 11, tzinfo=sofia), None
+        ),
+    ]
+    page = client.get("/admin/events/webinar-extra/edit").text
+    assert "2031-05-05 10:00-12:00 Opening\n2031-05-06 09:30-11:00</textarea>" in page
+
+
+@pytest.mark.parametrize(
+    ("agenda", "message"),
+    [
+        ("2031-05-05 10:00", "is not a day of the agenda"),
+        ("2031-02-30 10:00-12:00", "is not a day of the agenda"),
+        ("2031-05-07 10:00-12:00", "must fall within the event"),
+        ("2031-05-05 10:00-11:00\n2031-05-05 10:30-11:30", "overlap"),
+    ],
+)
+def test_a_wrong_agenda_is_explained_and_nothing_is_saved(client, organiser, agenda, message):
+    form = event_form(ends_at="2031-05-06T12:00", agenda=agenda)
+    response = client.post("/admin/events/new", data=form)
+    assert response.status_code == 422 and message in response.text
+    assert db.session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_saving_the_form_unchanged_changes_nothing(client, organiser, mission):
+    mission.description = "Day one: co-design.\nDay two: visits."
+    db.session.commit()
+    page = client.get(f"/admin/events/{mission.slug}/edit").text
+    data = dict(re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', page))
+    data.pop("csrf_token", None)
+    data |= {
+        "kind": "mission",
+        "mode": "in_person",
+        "timezone": "Europe/Rome",
+        # what a browser sends back: CRLF line endings
+        "description": "Day one: co-design.\r\nDay two: visits.\r\n",
+        "agenda": agenda_text(mission).replace("\n", "\r\n"),
+    }
+    response = client.post(f"/admin/events/{mission.slug}/edit", data=data, follow_redirects=True)
+    assert "Saved: 0 field(s) changed." in response.text
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    assert not db.session.scalar(select(AuditEntry).where(AuditEntry.action == "event_updated"))
