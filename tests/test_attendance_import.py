@@ -199,7 +199,7 @@ NOT_A_REPORT = "is this a participant report?"
     ("data", "message"),
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), NOT_A_REPORT),
-        (b"", "Choose the report file."),
+        (b"", NOT_A_REPORT),  # a named file with nothing in it
         (
             b"Full Name\tUser Action\tTimestamp\nAna Silva\tJoined\t3/24/2031, 9:58:12 AM\n",
             NOT_A_REPORT,
