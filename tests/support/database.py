@@ -135,4 +135,13 @@ def _empty_tables() -> None:
     """The PostgreSQL database is shared by a worker's tests: leave it empty for the next."""
     tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
     with db.engine.begin() as conn:
+        # A live server's request thread or a subprocess the test started may still hold a
+        # connection mid-query: end them first, or TRUNCATE's locks deadlock with theirs and
+        # every later test on this worker inherits the rows.
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
         conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
