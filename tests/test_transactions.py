@@ -16,13 +16,22 @@ from eventreg.models import (
     AuditEntry,
     Event,
     EventStatus,
+    Member,
     MessageKind,
     OutboxMessage,
     Registration,
     RegistrationStatus,
     utcnow,
 )
-from eventreg.services import checkin, events, join_links, privacy, programme, registrations
+from eventreg.services import (
+    checkin,
+    events,
+    join_links,
+    members,
+    privacy,
+    programme,
+    registrations,
+)
 from eventreg.services.checkin import CheckinResult
 from tests.support.admin_forms import edit_form
 
@@ -256,3 +265,22 @@ def test_a_bulk_write_outside_a_use_case_is_not_committed_by_the_next_one(app, m
         pass
     db.session.rollback()
     assert db.session.get(Event, event.id).capacity == 5
+
+
+def test_a_sign_up_whose_network_join_fails_keeps_nothing(client, make_event, monkeypatch):
+    event = make_event()
+    fail_after(monkeypatch, members, "join")
+    data = {
+        "events": [event.slug],
+        "first_name": "Lars",
+        "last_name": "Holm",
+        "email": "lars@example.dk",
+        "organisation": "Odense Kommune",
+        "country": "DK",
+        "target_group": "local_regional_authority",
+        "language": "da",
+        "network_opt_in": "y",
+        "consent": "y",
+    }
+    assert client.post("/register", data=data).status_code == 500
+    assert count(Registration) == 0 and count(Member) == 0 and count(OutboxMessage) == 0

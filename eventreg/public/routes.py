@@ -117,8 +117,11 @@ def register():
         form.events.data = request.args.getlist("event")
     if form.validate_on_submit():
         chosen = [event for event in open_events if event.slug in form.events.data]
+        # Joining the network is a separate consent (confirmed by its own e-mail), kept in the
+        # same transaction as the sign-up.
+        sign_up = members.sign_up_and_join if form.network_opt_in.data else registrations.sign_up
         try:
-            registrant = registrations.sign_up(
+            registrant = sign_up(
                 form.person_details(), chosen, current_app.config["PRIVACY_NOTICE_VERSION"]
             )
         except registrations.AlreadyRegistered as exc:
@@ -128,8 +131,6 @@ def register():
                 _("Registration for %(title)s has closed.", title=local_title(exc.event))
             )
         else:
-            if form.network_opt_in.data:  # a separate consent, confirmed by its own e-mail
-                members.join_from_registrant(registrant)
             return redirect(url_for("manage.confirmed", token=manage_token(registrant)))
     return render_template(
         "public/register.html",

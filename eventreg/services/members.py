@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -10,9 +11,19 @@ from sqlalchemy import select
 
 from ..database import locking, write_transaction
 from ..extensions import db
-from ..models import Member, MemberStatus, MessageKind, Registrant, TargetGroup, Topic, utcnow
+from ..models import (
+    Event,
+    Member,
+    MemberStatus,
+    MessageKind,
+    Registrant,
+    TargetGroup,
+    Topic,
+    utcnow,
+)
 from ..models.network import PROFILE_FIELDS
 from ..models.registration import new_secret
+from . import registrations
 from .network_links import CONFIRM_PURPOSE, LEAVE_PURPOSE, SIGN_IN_PURPOSE
 from .network_mail import enqueue_for_member
 from .signed_links import unsign
@@ -70,6 +81,16 @@ def join_from_registrant(registrant: Registrant) -> Member | None:
         return join(registrant.email, profile)
     except AlreadyMember:
         return None
+
+
+def sign_up_and_join(
+    details: registrations.PersonDetails, events: Sequence[Event], privacy_notice_version: str
+) -> Registrant:
+    """Sign up for events and, a separate consent, ask to join the network: one use case."""
+    with write_transaction():
+        registrant = registrations.sign_up(details, events, privacy_notice_version)
+        join_from_registrant(registrant)
+    return registrant
 
 
 def confirm(token: str) -> Member | None:
