@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, database, formatting, i18n, rate_limits, security
+from . import access, cli, database, formatting, i18n, page_cache, rate_limits, security
 from .admin.routes import bp as admin_bp
 from .api.routes import bp as api_bp
 from .attendance.routes import bp as attendance_bp
@@ -15,7 +15,7 @@ from .checkin.routes import bp as checkin_bp
 from .config import DefaultConfig, redis_settings
 from .database import render_migration_item
 from .errors.handlers import bp as errors_bp
-from .extensions import babel, cache, csrf, db, login_manager, mail, migrate
+from .extensions import babel, cache, csrf, db, mail, migrate
 from .feedback.routes import bp as feedback_bp
 from .health.routes import bp as health_bp
 from .i18n import select_locale
@@ -97,9 +97,8 @@ def _init_extensions(app: Flask) -> None:
     mail.init_app(app)
     i18n.compile_stale_catalogues(app)
     babel.init_app(app, locale_selector=select_locale)
-    login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.session_protection = "basic"
+    access.init_app(app)
+    page_cache.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

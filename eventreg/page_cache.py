@@ -17,6 +17,7 @@ import time
 from functools import wraps
 
 from flask import (
+    Flask,
     Response,
     current_app,
     g,
@@ -175,7 +176,6 @@ def _caches_pages() -> bool:
     )
 
 
-@event.listens_for(db.session, "after_flush")
 def _note_flush(session, _flush_context):
     # Still the flush's own objects here (after_flush runs before they are cleared).
     changed = (*session.new, *session.dirty, *session.deleted)
@@ -183,13 +183,11 @@ def _note_flush(session, _flush_context):
         session.info[WROTE] = True
 
 
-@event.listens_for(db.session, "do_orm_execute")
 def _note_bulk_write(state):
     if state.is_insert or state.is_update or state.is_delete:
         state.session.info[WROTE] = True
 
 
-@event.listens_for(db.session, "after_commit")
 def _bump_after_write(session):
     # A savepoint's release also fires after_commit; only the outermost commit is final.
     if session.in_nested_transaction() or not session.info.pop(WROTE, False):
@@ -210,7 +208,18 @@ def _bump_after_write(session):
         _outage().ended()
 
 
-@event.listens_for(db.session, "after_rollback")
 def _forget_writes(session):
     if not session.in_nested_transaction():
         session.info.pop(WROTE, None)
+
+
+def init_app(app: Flask) -> None:
+    """Watch the database session: a committed write makes the stored pages stale."""
+    for name, listener in (
+        ("after_flush", _note_flush),
+        ("do_orm_execute", _note_bulk_write),
+        ("after_commit", _bump_after_write),
+        ("after_rollback", _forget_writes),
+    ):
+        if not event.contains(db.session, name, listener):
+            event.listen(db.session, name, listener)

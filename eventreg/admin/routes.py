@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from ..auth.access import admin_required, organiser_required
+from ..access import admin_required, organiser_required
 from ..extensions import db
 from ..formatting import local_title
 from ..models import MessageStatus, OutboxMessage, Registration, RegistrationStatus, User

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify
 from flask_babel import get_locale
 from flask_login import current_user
 
-from ..auth.access import roles_required
+from ..access import roles_required
 from ..checkin.forms import ApiCheckinForm, form_from_body
 from ..checkin.payloads import checkin_json
 from ..materials.forms import MaterialForm

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from ..auth.access import organiser_required
+from ..access import organiser_required
 from ..services import attendance_import, events
 from .forms import ApplyForm, ReportForm
 

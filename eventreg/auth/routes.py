@@ -6,10 +6,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
+from ..access import start_session
 from ..rate_limits import login_limit
 from ..services import accounts
 from ..services.accounts import authenticate, end_all_sessions
-from .access import start_session
 from .forms import ChangePasswordForm, LoginForm, LogoutForm, PasswordForm
 
 bp = Blueprint("auth", __name__)

@@ -16,7 +16,7 @@ from flask import (
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
-from ..auth.access import organiser_required
+from ..access import organiser_required
 from ..extensions import db
 from ..models import FeedbackQuestion, QuestionKind, Registration, utcnow
 from ..rate_limits import manage_limit

@@ -3,7 +3,7 @@
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from ..auth.access import organiser_required
+from ..access import organiser_required
 from ..extensions import db
 from ..forms import Form
 from ..models import Material, MaterialVisibility

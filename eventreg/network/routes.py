@@ -14,7 +14,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from ..auth.access import organiser_required
+from ..access import organiser_required
 from ..extensions import csrf, db
 from ..models import Member, TargetGroup
 from ..rate_limits import manage_limit, signup_limit

@@ -15,7 +15,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ..auth.access import organiser_required
+from ..access import organiser_required
 from ..models import ProcurementType
 from ..services import booklet, practices
 from ..services.practices import LibraryFilter

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from flask_babel import get_locale
 from sqlalchemy import select
 
-from ..auth.access import organiser_required
+from ..access import organiser_required
 from ..extensions import db
 from ..models import Event, utcnow
 from ..services import exports, statistics

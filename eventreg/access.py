@@ -1,14 +1,17 @@
-"""Who may do what: loading staff from the session or a bearer token, and role checks."""
+"""Who may do what: loading staff from the session or a bearer token, and role checks.
+
+Shared by every blueprint; ``init_app`` gives Flask-Login its loaders.
+"""
 
 import time
 from functools import wraps
 
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_user
 
-from ..extensions import db, login_manager
-from ..models import Role, User
-from ..services.accounts import user_for_api_token
+from .extensions import db, login_manager
+from .models import Role, User
+from .services.accounts import user_for_api_token
 
 # When the session was last used (seconds since the epoch), for the idle expiry.
 _SEEN = "seen_at"
@@ -16,7 +19,16 @@ _SEEN = "seen_at"
 _SEEN_RESOLUTION = 60
 
 
-@login_manager.user_loader
+def init_app(app: Flask) -> None:
+    """Log staff in from the session cookie or a bearer token; send the rest to the login."""
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user)
+    login_manager.request_loader(load_user_from_bearer_token)
+    login_manager.unauthorized_handler(unauthorized)
+
+
 def load_user(user_id: str) -> User | None:
     """The session's account while the session is current: same version, not idle too long."""
     number, _, version = user_id.partition(".")
@@ -42,7 +54,6 @@ def _is_idle() -> bool:
     return not isinstance(seen, int) or time.time() - seen > idle_limit
 
 
-@login_manager.request_loader
 def load_user_from_bearer_token(req) -> User | None:
     """API clients send ``Authorization: Bearer <token>`` instead of a session cookie."""
     scheme, _, token = req.headers.get("Authorization", "").partition(" ")
@@ -51,7 +62,6 @@ def load_user_from_bearer_token(req) -> User | None:
     return user_for_api_token(token.strip())
 
 
-@login_manager.unauthorized_handler
 def unauthorized():
     """Send people to the login page; API clients get 401."""
     if request.blueprint == "api" or request.authorization is not None:
