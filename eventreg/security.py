@@ -84,4 +84,4 @@ def _contains_nul() -> bool:
     if "\x00" in request.path:
         return True
     fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
-    return any("\x00" in name or "\x00" in value for name, value in fields)
+    return any("\x00" in (name or "") or "\x00" in (value or "") for name, value in fields)

@@ -235,7 +235,8 @@ def test_the_sign_in_sheet_footer_keeps_the_print_time_and_page_with_a_long_titl
     text = pdftotext(client.get(f"/admin/events/{event.slug}/attendees.pdf").data, tmp_path)
     footer = [line for line in text.splitlines() if "Page 1 of 1" in line]
     assert len(footer) == 1
-    assert "Printed " in footer[0] and "(Europe/Rome)" in footer[0] and "…" in footer[0]
+    assert "Printed " in footer[0] and "…" in footer[0]
+    assert re.search(r"\(Central European (Standard|Summer) Time\)", footer[0])  # Rome's zone
 
 
 def test_the_organiser_form_saves_the_agenda(client, organiser):

@@ -140,7 +140,7 @@ class EventForm(Form):
     def validate_agenda(self, field):
         if not (field.data and self.starts_at.data and self.ends_at.data):
             return
-        if self.timezone.data not in self.timezone.choices:
+        if self.timezone.data not in {value for value, _label in self.timezone.choices}:
             return  # the time zone field says what is wrong
         zone = ZoneInfo(self.timezone.data)
         try:
