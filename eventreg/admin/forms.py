@@ -19,9 +19,7 @@ from wtforms.validators import URL, DataRequired, NumberRange, Optional, Regexp,
 from ..config import LANGUAGES
 from ..formatting import event_date, local_title, zone_choices
 from ..forms import Form
-from ..models import EventKind, EventMode, EventStatus
-from ..public.forms import (
-    ConsentForm,
+from ..forms.fields import (
     MultiCheckboxField,
     max_length,
     single_line,
@@ -29,6 +27,8 @@ from ..public.forms import (
     text_block,
     valid_email,
 )
+from ..forms.person import ConsentForm
+from ..models import EventKind, EventMode, EventStatus
 from ..services.agenda import AgendaError, agenda_text, check_days, days_from_text
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"

@@ -8,16 +8,17 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from ..access import roles_required
-from ..checkin.forms import ApiCheckinForm, form_from_body
-from ..checkin.payloads import checkin_json
-from ..materials.forms import MaterialForm
+from ..checkin_answers import checkin_json
+from ..forms.checkin import ApiCheckinForm
+from ..forms.json import form_from_body, form_from_json, json_object
+from ..forms.materials import MaterialForm
+from ..forms.person import ConsentForm
 from ..models import MaterialVisibility, Role
 from ..page_cache import cached_for_visitors
-from ..public.forms import ConsentForm
 from ..rate_limits import api_limit
 from ..services import checkin, events, materials, registrations
 from ..services.availability import availability_for, availability_of
-from .payloads import event_json, form_from_json, json_object, material_json
+from .payloads import event_json, material_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 api_limit(bp)  # checked before any view runs, so also before a cached answer

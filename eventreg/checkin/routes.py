@@ -5,11 +5,12 @@ from functools import wraps
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
+from ..checkin_answers import count_json, page_checkin_json, person_json
 from ..extensions import login_manager
+from ..forms.checkin import CheckInForm, ScanForm
+from ..forms.json import form_from_body
 from ..rate_limits import door_search_limit
 from ..services import checkin, events
-from .forms import CheckInForm, ScanForm, form_from_body
-from .payloads import count_json, page_checkin_json, person_json
 
 bp = Blueprint("checkin", __name__, url_prefix="/checkin")
 

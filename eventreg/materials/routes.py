@@ -6,11 +6,11 @@ from flask_babel import gettext as _
 from ..access import organiser_required
 from ..extensions import db
 from ..forms import Form
+from ..forms.materials import MaterialForm
 from ..models import Material, MaterialVisibility
 from ..rate_limits import manage_limit
 from ..services import events, materials
 from ..services.manage_links import registrant_for_token
-from .forms import MaterialForm
 
 bp = Blueprint("materials", __name__)
 

@@ -7,8 +7,8 @@ from wtforms.validators import DataRequired, Optional
 
 from ..choices import country_choices, language_choices
 from ..forms import Form
+from ..forms.fields import blank_to_none, known_country, max_length, single_line, strip
 from ..models import ProcurementType
-from ..public.forms import blank_to_none, known_country, max_length, single_line, strip
 from ..services import practices
 from ..services.practices import PracticeInput, TextInput
 

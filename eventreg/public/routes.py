@@ -14,6 +14,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from ..formatting import local_title
+from ..forms.person import already_registered_message
 from ..i18n import use_registrant_language
 from ..page_cache import cached_for_visitors
 from ..rate_limits import manage_limit, signup_limit
@@ -138,14 +139,6 @@ def register():
         open_events=open_events,
         availability=availability_of(open_events),
     ), 422 if form.errors else 200
-
-
-def already_registered_message(event) -> str:
-    return _(
-        "This e-mail address is already registered for %(title)s. Use the manage link in your "
-        "confirmation e-mail to change that registration.",
-        title=local_title(event),
-    )
 
 
 @bp.route("/privacy")
