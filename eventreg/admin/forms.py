@@ -34,14 +34,6 @@ from ..services.agenda import AgendaError, agenda_text, check_days, days_from_te
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-class RetryForm(Form):
-    """An empty form: a CSRF-protected retry button."""
-
-
-class ActionForm(Form):
-    """An empty form: a CSRF-protected button (publish, cancel, promote ...)."""
-
-
 class PromoteForm(Form):
     """Give a waiting person a seat; ahead of people waiting longer only when ticked."""
 

@@ -18,10 +18,6 @@ KIND_LABELS = {
 OTHER_LANGUAGES = [code for code in LANGUAGES if code != "en"]
 
 
-class ActionForm(Form):
-    """An empty form: a CSRF-protected button (send, delete, submit answers)."""
-
-
 class QuestionForm(Form):
     kind = SelectField(
         _l("Kind of question"),

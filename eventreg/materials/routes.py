@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from ..access import organiser_required
 from ..extensions import db
-from ..forms import Form
+from ..forms import ButtonForm
 from ..forms.materials import MaterialForm
 from ..models import Material, MaterialVisibility
 from ..rate_limits import manage_limit
@@ -13,10 +13,6 @@ from ..services import events, materials
 from ..services.manage_links import registrant_for_token
 
 bp = Blueprint("materials", __name__)
-
-
-class ActionForm(Form):
-    """An empty form: a CSRF-protected button (announce, delete)."""
 
 
 def _material_or_404(event, material_id) -> Material:
@@ -120,7 +116,7 @@ def manage(slug):
         status = 422
     items = materials.for_event(event, registrant_view=True)
     return render_template(
-        "materials/manage.html", event=event, form=form, items=items, action_form=ActionForm()
+        "materials/manage.html", event=event, form=form, items=items, action_form=ButtonForm()
     ), status
 
 
@@ -130,7 +126,7 @@ def delete(slug, material_id):
     """Remove a material."""
     event = events.find(slug, include_drafts=True) or abort(404)
     material = _material_or_404(event, material_id)
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     materials.delete(material)
     flash(_("The material is removed."), "success")
@@ -142,7 +138,7 @@ def delete(slug, material_id):
 def announce(slug):
     """E-mail the confirmed registrants that the materials are available (once each)."""
     event = events.find(slug, include_drafts=True) or abort(404)
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     count = materials.announce(event)
     flash(_("%(count)d registrant(s) will be told about the materials.", count=count), "success")

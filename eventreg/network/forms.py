@@ -150,10 +150,6 @@ class ContactForm(Form):
     )
 
 
-class ButtonForm(Form):
-    """A POST button protected against cross-site requests."""
-
-
 class DirectoryForm(Form):
     """The directory's search and filters (GET, nothing to protect)."""
 

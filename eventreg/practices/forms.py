@@ -126,10 +126,6 @@ class LibraryForm(Form):
         self.language.choices = [everything, *language_choices()]
 
 
-class ButtonForm(Form):
-    """A POST button protected against cross-site requests."""
-
-
 class DocumentForm(Form):
     document = FileField(
         _l("Document (PDF, OpenDocument, Word, Excel, PowerPoint, PNG or JPEG)"),
