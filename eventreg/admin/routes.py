@@ -20,6 +20,7 @@ from ..access import admin_required, organiser_required
 from ..extensions import db
 from ..formatting import local_title
 from ..forms import ButtonForm
+from ..lookups import event_or_404
 from ..models import MessageStatus, OutboxMessage, Registration, RegistrationStatus, User
 from ..services import accounts, attendance, audit, events, outbox, privacy, registrations
 from ..services.availability import availability_for, availability_of
@@ -49,10 +50,6 @@ def _page_number() -> int:
     if not 1 <= number <= MAX_PAGE:
         abort(404)
     return number
-
-
-def _event_or_404(slug):
-    return events.find(slug, include_drafts=True) or abort(404)
 
 
 def _registration_or_404(reference):
@@ -90,7 +87,7 @@ def new_event():
 @organiser_required
 def edit_event(slug):
     """Change an event; registrants get updated invitations when its time or place moves."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     form = EventForm()
     if not form.is_submitted():
         form.load(event)
@@ -111,7 +108,7 @@ def edit_event(slug):
 @organiser_required
 def publish_event(slug):
     """Make a draft public."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     _require(ButtonForm())
     events.publish_event(event, actor=current_user)
     flash(_("The event is published."), "success")
@@ -122,7 +119,7 @@ def publish_event(slug):
 @organiser_required
 def cancel_event(slug):
     """Call the event off and tell everyone registered."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     if not ConfirmForm().validate_on_submit():
         flash(_("Tick the box to confirm that the event is called off."), "error")
         return redirect(url_for(".event", slug=slug))
@@ -135,7 +132,7 @@ def cancel_event(slug):
 @organiser_required
 def event(slug):
     """The attendance list: search, filter, sort, page."""
-    found = _event_or_404(slug)
+    found = event_or_404(slug)
     wanted = attendance.AttendeeFilter.from_args(request.args)
     return render_template(
         "admin/event.html",
@@ -154,7 +151,7 @@ def event(slug):
 @organiser_required
 def add_person(slug):
     """Add a person by hand, also after registration has closed."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     form = AddPersonForm()
     if form.validate_on_submit():
         try:
@@ -267,7 +264,7 @@ def erase_registrant(reference):
 @organiser_required
 def message(slug):
     """Write to the event's registrants."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     form = MessageForm()
     if form.validate_on_submit():
         statuses = [RegistrationStatus(s) for s in form.statuses.data]

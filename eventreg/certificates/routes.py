@@ -6,9 +6,10 @@ from flask_babel import gettext as _
 from ..access import organiser_required
 from ..extensions import db
 from ..forms import ButtonForm
+from ..lookups import event_or_404
 from ..models import Registration
 from ..rate_limits import manage_limit
-from ..services import certificates, events
+from ..services import certificates
 from ..services.certificate_pdf import certificate_filename, certificate_pdf
 from ..services.manage_links import registrant_for_token
 
@@ -60,7 +61,7 @@ def registrant_pdf(token, reference):
 @organiser_required
 def manage(slug):
     """The event's attendees and their certificates: send them, revoke one."""
-    event = events.find(slug, include_drafts=True) or abort(404)
+    event = event_or_404(slug)
     return render_template(
         "certificates/manage.html",
         event=event,
@@ -74,7 +75,7 @@ def manage(slug):
 @organiser_required
 def send(slug):
     """Mail every attendee their certificate (once each)."""
-    event = events.find(slug, include_drafts=True) or abort(404)
+    event = event_or_404(slug)
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:

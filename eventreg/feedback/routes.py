@@ -19,9 +19,10 @@ from flask_babel import gettext as _
 from ..access import organiser_required
 from ..extensions import db
 from ..forms import ButtonForm
+from ..lookups import event_or_404
 from ..models import FeedbackQuestion, QuestionKind, Registration, utcnow
 from ..rate_limits import manage_limit
-from ..services import events, feedback
+from ..services import feedback
 from .forms import QuestionForm
 
 bp = Blueprint("feedback", __name__)
@@ -87,7 +88,7 @@ def _posted(key: str):
 
 
 def _event(slug):
-    return events.find(slug, include_drafts=True) or abort(404)
+    return event_or_404(slug)
 
 
 @bp.route("/admin/events/<slug>/feedback")
