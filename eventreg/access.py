@@ -10,7 +10,8 @@ from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_user
 
 from .extensions import db, login_manager
-from .models import Role, User
+from .lookups import event_or_404
+from .models import Event, Role, User
 from .services.accounts import user_for_api_token
 
 # When the session was last used (seconds since the epoch), for the idle expiry.
@@ -88,3 +89,11 @@ def roles_required(*roles: Role):
 
 organiser_required = roles_required(Role.ADMIN, Role.ORGANISER)
 admin_required = roles_required(Role.ADMIN)
+
+
+def door_event(slug: str) -> Event:
+    """The event whose door the logged-in staff member keeps: 404 unknown, 403 not theirs."""
+    event = event_or_404(slug)
+    if not current_user.can_check_in_at(event):
+        abort(403, description="You are not check-in staff of this event.")
+    return event

@@ -17,11 +17,9 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, NumberRange, Optional, Regexp, ValidationError
 
 from ..config import LANGUAGES
-from ..formatting import event_date, local_title, zone_choices
+from ..formatting import STATUS_LABELS, event_date, local_title, zone_choices
 from ..forms import Form
-from ..models import EventKind, EventMode, EventStatus
-from ..public.forms import (
-    ConsentForm,
+from ..forms.fields import (
     MultiCheckboxField,
     max_length,
     single_line,
@@ -29,17 +27,11 @@ from ..public.forms import (
     text_block,
     valid_email,
 )
+from ..forms.person import ConsentForm
+from ..models import EventKind, EventMode, EventStatus, RegistrationStatus
 from ..services.agenda import AgendaError, agenda_text, check_days, days_from_text
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-class RetryForm(Form):
-    """An empty form: a CSRF-protected retry button."""
-
-
-class ActionForm(Form):
-    """An empty form: a CSRF-protected button (publish, cancel, promote ...)."""
 
 
 class PromoteForm(Form):
@@ -269,10 +261,10 @@ class MessageForm(Form):
     statuses = MultiCheckboxField(
         _l("Send to"),
         choices=[
-            SelectChoice("confirmed", _l("Confirmed")),
-            SelectChoice("waitlisted", _l("Waiting list")),
+            SelectChoice(status.value, STATUS_LABELS[status.value])
+            for status in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
         ],
-        default=["confirmed"],
+        default=[RegistrationStatus.CONFIRMED.value],
         validators=[DataRequired(_l("Choose at least one group."))],
     )
     subject = StringField(

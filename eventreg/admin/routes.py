@@ -19,20 +19,20 @@ from flask_login import current_user
 from ..access import admin_required, organiser_required
 from ..extensions import db
 from ..formatting import local_title
+from ..forms import ButtonForm
+from ..lookups import event_or_404
 from ..models import MessageStatus, OutboxMessage, Registration, RegistrationStatus, User
 from ..services import accounts, attendance, audit, events, outbox, privacy, registrations
 from ..services.availability import availability_for, availability_of
 from ..services.messages import send_to_registrants
 from ..services.notifications import build_message, subject_of
 from .forms import (
-    ActionForm,
     AddPersonForm,
     ConfirmForm,
     EventForm,
     MessageForm,
     MoveForm,
     PromoteForm,
-    RetryForm,
     StaffEventsForm,
     UserForm,
 )
@@ -50,10 +50,6 @@ def _page_number() -> int:
     if not 1 <= number <= MAX_PAGE:
         abort(404)
     return number
-
-
-def _event_or_404(slug):
-    return events.find(slug, include_drafts=True) or abort(404)
 
 
 def _registration_or_404(reference):
@@ -91,7 +87,7 @@ def new_event():
 @organiser_required
 def edit_event(slug):
     """Change an event; registrants get updated invitations when its time or place moves."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     form = EventForm()
     if not form.is_submitted():
         form.load(event)
@@ -112,8 +108,8 @@ def edit_event(slug):
 @organiser_required
 def publish_event(slug):
     """Make a draft public."""
-    event = _event_or_404(slug)
-    _require(ActionForm())
+    event = event_or_404(slug)
+    _require(ButtonForm())
     events.publish_event(event, actor=current_user)
     flash(_("The event is published."), "success")
     return redirect(url_for(".event", slug=slug))
@@ -123,7 +119,7 @@ def publish_event(slug):
 @organiser_required
 def cancel_event(slug):
     """Call the event off and tell everyone registered."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     if not ConfirmForm().validate_on_submit():
         flash(_("Tick the box to confirm that the event is called off."), "error")
         return redirect(url_for(".event", slug=slug))
@@ -136,7 +132,7 @@ def cancel_event(slug):
 @organiser_required
 def event(slug):
     """The attendance list: search, filter, sort, page."""
-    found = _event_or_404(slug)
+    found = event_or_404(slug)
     wanted = attendance.AttendeeFilter.from_args(request.args)
     return render_template(
         "admin/event.html",
@@ -147,7 +143,7 @@ def event(slug):
         countries=attendance.countries_of(found),
         confirm_form=ConfirmForm(),
         filter_args={k: v for k, v in request.args.items() if k not in ("page", "slug")},
-        action_form=ActionForm(),
+        action_form=ButtonForm(),
     )
 
 
@@ -155,7 +151,7 @@ def event(slug):
 @organiser_required
 def add_person(slug):
     """Add a person by hand, also after registration has closed."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     form = AddPersonForm()
     if form.validate_on_submit():
         try:
@@ -182,7 +178,7 @@ def registration(reference):
         registration=found,
         history=audit.timeline(found),
         position=registrations.waitlist_position(found),
-        action_form=ActionForm(),
+        action_form=ButtonForm(),
         confirm_form=ConfirmForm(),
         promote_form=PromoteForm(),
         move_form=MoveForm(events=others),
@@ -194,7 +190,7 @@ def registration(reference):
 def cancel_registration(reference):
     """Cancel on the person's behalf; the seat goes to the waiting list."""
     found = _registration_or_404(reference)
-    _require(ActionForm())
+    _require(ButtonForm())
     registrations.cancel(found, actor=current_user)
     flash(_("The registration is cancelled."), "success")
     return redirect(url_for(".registration", reference=reference))
@@ -268,7 +264,7 @@ def erase_registrant(reference):
 @organiser_required
 def message(slug):
     """Write to the event's registrants."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     form = MessageForm()
     if form.validate_on_submit():
         statuses = [RegistrationStatus(s) for s in form.statuses.data]
@@ -295,7 +291,7 @@ def outbox_list():
         counts=outbox.counts(),
         chosen=chosen,
         recipient=recipient,
-        retry_form=RetryForm(),
+        retry_form=ButtonForm(),
     )
 
 
@@ -310,7 +306,7 @@ def outbox_message(message_id):
         "admin/outbox_message.html",
         message=message,
         email=None if message.is_erased else build_message(message, reveal_secrets=False),
-        retry_form=RetryForm(),
+        retry_form=ButtonForm(),
     )
 
 
@@ -335,7 +331,7 @@ def outbox_eml(message_id):
 def outbox_retry(message_id):
     """Queue a failed message again."""
     message = db.get_or_404(OutboxMessage, message_id)
-    if not RetryForm().validate_on_submit() or not message.can_retry:
+    if not ButtonForm().validate_on_submit() or not message.can_retry:
         abort(400)
     outbox.retry(message)
     flash(_("The message is queued again."), "success")
@@ -359,7 +355,7 @@ def users():
         "admin/users.html",
         form=form,
         users=db.session.scalars(db.select(User).order_by(User.email)).all(),
-        action_form=ActionForm(),
+        action_form=ButtonForm(),
     ), _status(form)
 
 
@@ -378,7 +374,7 @@ def user(user_id):
         flash(_("Saved."), "success")
         return redirect(url_for(".user", user_id=user_id))
     return render_template(
-        "admin/user.html", user=found, form=form, action_form=ActionForm()
+        "admin/user.html", user=found, form=form, action_form=ButtonForm()
     ), _status(form)
 
 
@@ -387,7 +383,7 @@ def user(user_id):
 def send_reset_link(user_id):
     """E-mail the account a one-time link to set a new password."""
     found = db.get_or_404(User, user_id)
-    _require(ActionForm())
+    _require(ButtonForm())
     if not found.is_active:
         abort(409)
     accounts.send_password_reset(found)
@@ -401,7 +397,7 @@ def send_reset_link(user_id):
 def deactivate_user(user_id):
     """Stop an account from logging in or using its tokens."""
     found = db.get_or_404(User, user_id)
-    _require(ActionForm())
+    _require(ButtonForm())
     if found.id == current_user.id:
         abort(400)
     accounts.deactivate(found)
@@ -414,7 +410,7 @@ def deactivate_user(user_id):
 def revoke_tokens(user_id):
     """Revoke the account's API tokens."""
     found = db.get_or_404(User, user_id)
-    _require(ActionForm())
+    _require(ButtonForm())
     count = accounts.revoke_api_tokens(found)
     flash(_("%(count)d token(s) revoked.", count=count), "success")
     return redirect(url_for(".user", user_id=user_id))

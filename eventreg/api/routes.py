@@ -3,21 +3,23 @@
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 from flask_babel import get_locale
 from flask_login import current_user
 
-from ..access import roles_required
-from ..checkin.forms import ApiCheckinForm, form_from_body
-from ..checkin.payloads import checkin_json
-from ..materials.forms import MaterialForm
+from ..access import door_event, roles_required
+from ..checkin_answers import checkin_json
+from ..forms.checkin import ApiCheckinForm
+from ..forms.json import form_from_body, form_from_json, json_object
+from ..forms.materials import MaterialForm
+from ..forms.person import ConsentForm
+from ..lookups import event_or_404
 from ..models import MaterialVisibility, Role
 from ..page_cache import cached_for_visitors
-from ..public.forms import ConsentForm
 from ..rate_limits import api_limit
 from ..services import checkin, events, materials, registrations
 from ..services.availability import availability_for, availability_of
-from .payloads import event_json, form_from_json, json_object, material_json
+from .payloads import event_json, material_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 api_limit(bp)  # checked before any view runs, so also before a cached answer
@@ -45,14 +47,14 @@ def list_events():
 @cached_for_visitors
 def get_event(slug):
     """One event."""
-    event = events.find(slug) or abort(404, description="No event with that slug.")
+    event = event_or_404(slug, include_drafts=False)
     return event_json(event, availability_for(event), str(get_locale()))
 
 
 @bp.post("/events/<slug>/registrations")
 def create_registration(slug):
     """Register a person for one event; 201 with the reference and the status."""
-    event = events.find(slug) or abort(404, description="No event with that slug.")
+    event = event_or_404(slug, include_drafts=False)
     form, type_errors = form_from_json(ConsentForm, json_object())
     form.validate()
     errors = {**form.errors, **type_errors}
@@ -78,11 +80,7 @@ def create_registration(slug):
 def check_in():
     """Check in the holder of a scanned ticket: organisers anywhere, staff at their events."""
     form = form_from_body(ApiCheckinForm)
-    event = events.find(form.event.data, include_drafts=True) or abort(
-        404, description="No event with that slug."
-    )
-    if not current_user.can_check_in_at(event):
-        abort(403, description="You are not check-in staff of this event.")
+    event = door_event(form.event.data)
     outcome = checkin.check_in_ticket(
         event,
         form.secret.data,
@@ -97,9 +95,7 @@ def check_in():
 @roles_required(Role.ADMIN, Role.ORGANISER)
 def create_material(slug):
     """Attach a file (multipart ``file``) or a link (``url``) to an event; 201 with the item."""
-    event = events.find(slug, include_drafts=True) or abort(
-        404, description="No event with that slug."
-    )
+    event = event_or_404(slug)
     form = MaterialForm(meta={"csrf": False})
     errors = {} if form.validate() else dict(form.errors)
     if not errors:

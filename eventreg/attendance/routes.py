@@ -6,21 +6,18 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ..access import organiser_required
-from ..services import attendance_import, events
+from ..lookups import event_or_404
+from ..services import attendance_import
 from .forms import ApplyForm, ReportForm
 
 bp = Blueprint("attendance", __name__, url_prefix="/admin/events")
-
-
-def _event_or_404(slug):
-    return events.find(slug, include_drafts=True) or abort(404)
 
 
 @bp.route("/<slug>/attendance/import", methods=["GET", "POST"])
 @organiser_required
 def import_report(slug):
     """Upload a participant report and see what it would record before applying it."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     form = ReportForm()
     if event.is_online and form.validate_on_submit():
         upload = form.report.data
@@ -44,7 +41,7 @@ def import_report(slug):
 @organiser_required
 def apply_report(slug):
     """Record the attendance the preview showed."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     form = ApplyForm()
     if not form.validate_on_submit():
         abort(400)

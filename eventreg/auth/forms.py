@@ -12,10 +12,6 @@ class LoginForm(Form):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
-class LogoutForm(Form):
-    """An empty form: a CSRF-protected logout button."""
-
-
 class PasswordForm(Form):
     """A new password, typed twice."""
 

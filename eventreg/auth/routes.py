@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from ..access import start_session
+from ..forms import ButtonForm
 from ..rate_limits import login_limit
 from ..services import accounts
 from ..services.accounts import authenticate, end_all_sessions
-from .forms import ChangePasswordForm, LoginForm, LogoutForm, PasswordForm
+from .forms import ChangePasswordForm, LoginForm, PasswordForm
 
 bp = Blueprint("auth", __name__)
 
@@ -52,7 +53,7 @@ def login():
 @login_required
 def logout():
     """Log out everywhere (every session of the account ends) and go back to the programme."""
-    if LogoutForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         end_all_sessions(current_user._get_current_object())
         logout_user()
         flash(_("You are logged out."), "success")

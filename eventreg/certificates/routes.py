@@ -5,19 +5,16 @@ from flask_babel import gettext as _
 
 from ..access import organiser_required
 from ..extensions import db
-from ..forms import Form
+from ..forms import ButtonForm
+from ..lookups import event_or_404
 from ..models import Registration
 from ..rate_limits import manage_limit
-from ..services import certificates, events
+from ..services import certificates
 from ..services.certificate_pdf import certificate_filename, certificate_pdf
 from ..services.manage_links import registrant_for_token
 
 bp = Blueprint("certificates", __name__)
 bp.add_app_template_global(certificates.is_available, "certificate_available")
-
-
-class ActionForm(Form):
-    """An empty form: a CSRF-protected button (send, revoke)."""
 
 
 def _pdf(certificate) -> Response:
@@ -64,12 +61,12 @@ def registrant_pdf(token, reference):
 @organiser_required
 def manage(slug):
     """The event's attendees and their certificates: send them, revoke one."""
-    event = events.find(slug, include_drafts=True) or abort(404)
+    event = event_or_404(slug)
     return render_template(
         "certificates/manage.html",
         event=event,
         rows=certificates.for_event(event),
-        action_form=ActionForm(),
+        action_form=ButtonForm(),
         has_ended=certificates.has_ended(event),
     )
 
@@ -78,8 +75,8 @@ def manage(slug):
 @organiser_required
 def send(slug):
     """Mail every attendee their certificate (once each)."""
-    event = events.find(slug, include_drafts=True) or abort(404)
-    if not ActionForm().validate_on_submit():
+    event = event_or_404(slug)
+    if not ButtonForm().validate_on_submit():
         abort(400)
     try:
         count = certificates.send_for_event(event)
@@ -95,7 +92,7 @@ def send(slug):
 def revoke(code):
     """Withdraw a certificate: its verification page says "not valid" from now on."""
     certificate = certificates.find(code) or abort(404)
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     certificates.revoke(certificate)
     flash(_("The certificate is revoked."), "success")

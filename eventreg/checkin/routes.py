@@ -5,11 +5,13 @@ from functools import wraps
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
+from ..access import door_event
+from ..checkin_answers import count_json, page_checkin_json, person_json
 from ..extensions import login_manager
+from ..forms.checkin import CheckInForm, ScanForm
+from ..forms.json import form_from_body
 from ..rate_limits import door_search_limit
 from ..services import checkin, events
-from .forms import CheckInForm, ScanForm, form_from_body
-from .payloads import count_json, page_checkin_json, person_json
 
 bp = Blueprint("checkin", __name__, url_prefix="/checkin")
 
@@ -25,10 +27,7 @@ def _door_staff_only(*, page: bool):
         def wrapped(slug, **kwargs):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized() if page else abort(401)
-            event = events.find(slug, include_drafts=True) or abort(404)
-            if not current_user.can_check_in_at(event):
-                abort(403)
-            return view(event, **kwargs)
+            return view(door_event(slug), **kwargs)
 
         return wrapped
 

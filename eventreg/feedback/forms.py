@@ -6,8 +6,8 @@ from wtforms.validators import DataRequired, Optional, ValidationError
 
 from ..config import LANGUAGES
 from ..forms import Form
+from ..forms.fields import max_length, single_line, strip
 from ..models import QuestionKind
-from ..public.forms import max_length, single_line, strip
 
 KIND_LABELS = {
     QuestionKind.RATING.value: _l("Rating from 1 to 5"),
@@ -16,10 +16,6 @@ KIND_LABELS = {
     QuestionKind.TEXT.value: _l("Text"),
 }
 OTHER_LANGUAGES = [code for code in LANGUAGES if code != "en"]
-
-
-class ActionForm(Form):
-    """An empty form: a CSRF-protected button (send, delete, submit answers)."""
 
 
 class QuestionForm(Form):

@@ -18,10 +18,12 @@ from flask_babel import gettext as _
 
 from ..access import organiser_required
 from ..extensions import db
+from ..forms import ButtonForm
+from ..lookups import event_or_404
 from ..models import FeedbackQuestion, QuestionKind, Registration, utcnow
 from ..rate_limits import manage_limit
-from ..services import events, feedback
-from .forms import ActionForm, QuestionForm
+from ..services import feedback
+from .forms import QuestionForm
 
 bp = Blueprint("feedback", __name__)
 
@@ -43,7 +45,7 @@ def _private(response: Response) -> Response:
 def answer(token):
     """A person's questionnaire: answer, and change the answers until it closes."""
     response = feedback.response_for_token(token) or abort(404)
-    form = ActionForm()
+    form = ButtonForm()
     if request.method == "GET":
         return _questionnaire(response, form, response.answers)
     if not form.validate_on_submit():
@@ -86,7 +88,7 @@ def _posted(key: str):
 
 
 def _event(slug):
-    return events.find(slug, include_drafts=True) or abort(404)
+    return event_or_404(slug)
 
 
 @bp.route("/admin/events/<slug>/feedback")
@@ -98,7 +100,7 @@ def results(slug):
         "feedback/results.html",
         event=event,
         results=feedback.results(event, "en"),
-        action_form=ActionForm(),
+        action_form=ButtonForm(),
         is_open=feedback.is_open(event),
         closes_at=feedback.closes_at(event),
     )
@@ -121,7 +123,7 @@ def results_csv(slug):
 def send(slug):
     """Mail each attendee their personal questionnaire link (once each)."""
     event = _event(slug)
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     try:
         count = feedback.send_requests(event)
@@ -148,7 +150,7 @@ def questions(slug):
         event=event,
         items=items,
         form=form,
-        action_form=ActionForm(),
+        action_form=ButtonForm(),
         kind_labels=QuestionForm.kind_labels(),
     ), (422 if form.errors else 200)
 
@@ -190,7 +192,7 @@ def edit_question(question_id):
 def delete_question(question_id):
     """Remove a question from the questionnaire."""
     question = _question_or_404(question_id)
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     slug = question.event.slug
     feedback.delete_question(question)

@@ -6,7 +6,8 @@ from wtforms.validators import DataRequired
 
 from ..formatting import local_title
 from ..forms import Form
-from ..public.forms import MultiCheckboxField, PersonForm, max_length, strip, valid_email
+from ..forms.fields import MultiCheckboxField, max_length, strip, valid_email
+from ..forms.person import PersonForm
 
 
 class DetailsForm(PersonForm):

@@ -14,8 +14,8 @@ from flask import (
 from flask_babel import gettext as _
 
 from ..formatting import local_title
+from ..forms.person import already_registered_message
 from ..i18n import use_registrant_language
-from ..public.routes import already_registered_message
 from ..rate_limits import manage_limit, resend_limit
 from ..services import events, privacy, registrations, tickets
 from ..services.join_links import join_url

@@ -5,18 +5,15 @@ from flask_babel import gettext as _
 
 from ..access import organiser_required
 from ..extensions import db
-from ..forms import Form
+from ..forms import ButtonForm
+from ..forms.materials import MaterialForm
+from ..lookups import event_or_404
 from ..models import Material, MaterialVisibility
 from ..rate_limits import manage_limit
-from ..services import events, materials
+from ..services import materials
 from ..services.manage_links import registrant_for_token
-from .forms import MaterialForm
 
 bp = Blueprint("materials", __name__)
-
-
-class ActionForm(Form):
-    """An empty form: a CSRF-protected button (announce, delete)."""
 
 
 def _material_or_404(event, material_id) -> Material:
@@ -38,7 +35,7 @@ def _attachment(material: Material) -> Response:
 @bp.route("/events/<slug>/materials")
 def public_list(slug):
     """What everyone may see of the event's materials."""
-    event = events.find(slug) or abort(404)
+    event = event_or_404(slug, include_drafts=False)
     return render_template(
         "materials/list.html", event=event, items=materials.for_event(event), token=None
     )
@@ -47,7 +44,7 @@ def public_list(slug):
 @bp.route("/events/<slug>/materials/<int:material_id>")
 def public_file(slug, material_id):
     """A public file, as an attachment."""
-    event = events.find(slug) or abort(404)
+    event = event_or_404(slug, include_drafts=False)
     material = _material_or_404(event, material_id)
     if not material.is_public or material.is_link:
         abort(404)
@@ -99,7 +96,7 @@ def registrant_file(token, reference, material_id):
 @organiser_required
 def manage(slug):
     """The event's materials: add a file or a link, delete, announce."""
-    event = events.find(slug, include_drafts=True) or abort(404)
+    event = event_or_404(slug)
     form = MaterialForm()
     status = 200
     if form.validate_on_submit():
@@ -120,7 +117,7 @@ def manage(slug):
         status = 422
     items = materials.for_event(event, registrant_view=True)
     return render_template(
-        "materials/manage.html", event=event, form=form, items=items, action_form=ActionForm()
+        "materials/manage.html", event=event, form=form, items=items, action_form=ButtonForm()
     ), status
 
 
@@ -128,9 +125,9 @@ def manage(slug):
 @organiser_required
 def delete(slug, material_id):
     """Remove a material."""
-    event = events.find(slug, include_drafts=True) or abort(404)
+    event = event_or_404(slug)
     material = _material_or_404(event, material_id)
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     materials.delete(material)
     flash(_("The material is removed."), "success")
@@ -141,8 +138,8 @@ def delete(slug, material_id):
 @organiser_required
 def announce(slug):
     """E-mail the confirmed registrants that the materials are available (once each)."""
-    event = events.find(slug, include_drafts=True) or abort(404)
-    if not ActionForm().validate_on_submit():
+    event = event_or_404(slug)
+    if not ButtonForm().validate_on_submit():
         abort(400)
     count = materials.announce(event)
     flash(_("%(count)d registrant(s) will be told about the materials.", count=count), "success")
@@ -153,7 +150,7 @@ def announce(slug):
 @organiser_required
 def organiser_file(slug, material_id):
     """Any file of the event, for organisers."""
-    event = events.find(slug, include_drafts=True) or abort(404)
+    event = event_or_404(slug)
     material = _material_or_404(event, material_id)
     if material.is_link:
         abort(404)

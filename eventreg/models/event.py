@@ -33,6 +33,14 @@ class RegistrationWindow(enum.StrEnum):
     OPEN = "open"
     CLOSED = "closed"
 
+    @property
+    def is_open(self) -> bool:
+        return self is RegistrationWindow.OPEN
+
+    @property
+    def is_not_yet_open(self) -> bool:
+        return self is RegistrationWindow.NOT_YET_OPEN
+
 
 class AgendaDay(NamedTuple):
     """One day of an event's agenda as values: aware start and end, an optional title."""
@@ -155,6 +163,14 @@ class Event(db.Model):
     @property
     def is_online(self) -> bool:
         return self.mode is EventMode.ONLINE
+
+    @property
+    def is_mission(self) -> bool:
+        return self.kind is EventKind.MISSION
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status is EventStatus.DRAFT
 
     @property
     def is_published(self) -> bool:

@@ -59,6 +59,10 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
     @property
+    def is_checkin_staff(self) -> bool:
+        return self.role is Role.CHECKIN
+
+    @property
     def is_organiser(self) -> bool:
         return self.role in (Role.ADMIN, Role.ORGANISER)
 

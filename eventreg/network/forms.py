@@ -7,8 +7,7 @@ from wtforms.validators import DataRequired, Optional
 
 from ..choices import country_choices, language_choices, target_group_choices
 from ..forms import Form
-from ..models import TargetGroup
-from ..public.forms import (
+from ..forms.fields import (
     MultiCheckboxField,
     blank_to_none,
     known_country,
@@ -17,6 +16,7 @@ from ..public.forms import (
     strip,
     valid_email,
 )
+from ..models import TargetGroup
 from ..services import topics
 from ..services.members import Profile
 
@@ -148,10 +148,6 @@ class ContactForm(Form):
         filters=[strip],
         validators=[DataRequired(_l("Write a message.")), max_length(3000)],
     )
-
-
-class ButtonForm(Form):
-    """A POST button protected against cross-site requests."""
 
 
 class DirectoryForm(Form):

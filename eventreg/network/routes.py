@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 
 from ..access import organiser_required
 from ..extensions import csrf, db
+from ..forms import ButtonForm
 from ..models import Member, TargetGroup
 from ..rate_limits import manage_limit, signup_limit
 from ..services import directory, member_contact, members, network_admin, topics
@@ -23,7 +24,6 @@ from ..services.directory import DirectoryFilter
 from .forms import (
     FIELD_LABELS,
     AnnouncementForm,
-    ButtonForm,
     ContactForm,
     DirectoryForm,
     JoinForm,

@@ -7,8 +7,8 @@ from wtforms.validators import DataRequired, Optional
 
 from ..choices import country_choices, language_choices
 from ..forms import Form
+from ..forms.fields import blank_to_none, known_country, max_length, single_line, strip
 from ..models import ProcurementType
-from ..public.forms import blank_to_none, known_country, max_length, single_line, strip
 from ..services import practices
 from ..services.practices import PracticeInput, TextInput
 
@@ -124,10 +124,6 @@ class LibraryForm(Form):
             *((k.value, v) for k, v in PROCUREMENT_TYPE_LABELS.items()),
         ]
         self.language.choices = [everything, *language_choices()]
-
-
-class ButtonForm(Form):
-    """A POST button protected against cross-site requests."""
 
 
 class DocumentForm(Form):

@@ -16,12 +16,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..access import organiser_required
+from ..forms import ButtonForm
 from ..models import ProcurementType
 from ..services import booklet, practices
 from ..services.practices import LibraryFilter
 from .forms import (
     PROCUREMENT_TYPE_LABELS,
-    ButtonForm,
     DocumentForm,
     LibraryForm,
     PracticeForm,

@@ -14,7 +14,9 @@ from flask import (
 from flask_babel import gettext as _
 
 from ..formatting import local_title
+from ..forms.person import already_registered_message
 from ..i18n import use_registrant_language
+from ..lookups import event_or_404
 from ..page_cache import cached_for_visitors
 from ..rate_limits import manage_limit, signup_limit
 from ..services import calendar, events, members, registrations
@@ -49,7 +51,7 @@ def index():
 @cached_for_visitors
 def event(slug):
     """One event's details and whether one can still sign up."""
-    found = events.find(slug) or abort(404)
+    found = event_or_404(slug, include_drafts=False)
     return render_template(
         "public/event.html",
         event=found,
@@ -62,7 +64,7 @@ def event(slug):
 @bp.route("/events/<slug>.ics")
 def event_ics(slug):
     """One event as a calendar file (no meeting URL: that is for registrants only)."""
-    found = events.find(slug) or abort(404)
+    found = event_or_404(slug, include_drafts=False)
     data = calendar.event_calendar(found, url=url_for(".event", slug=slug, _external=True))
     return _calendar_response(data, f"{slug}.ics")
 
@@ -138,14 +140,6 @@ def register():
         open_events=open_events,
         availability=availability_of(open_events),
     ), 422 if form.errors else 200
-
-
-def already_registered_message(event) -> str:
-    return _(
-        "This e-mail address is already registered for %(title)s. Use the manage link in your "
-        "confirmation e-mail to change that registration.",
-        title=local_title(event),
-    )
 
 
 @bp.route("/privacy")

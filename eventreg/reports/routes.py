@@ -4,10 +4,9 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_babel import get_locale
-from sqlalchemy import select
 
 from ..access import organiser_required
-from ..extensions import db
+from ..lookups import event_or_404
 from ..models import Event, utcnow
 from ..services import exports, statistics
 from ..services.sign_in_sheet import sign_in_sheet
@@ -29,7 +28,7 @@ def _rows(event=None):
 @organiser_required
 def event_csv(slug):
     """The event's registrations as CSV."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     chunks = exports.csv_chunks(_rows(event), with_labels=_with_labels())
     return _download(chunks, event.slug, "csv", CSV)
 
@@ -38,7 +37,7 @@ def event_csv(slug):
 @organiser_required
 def event_xlsx(slug):
     """The event's registrations as an Excel workbook."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     chunks = exports.xlsx_chunks(_rows(event), with_labels=_with_labels())
     return _download(chunks, event.slug, "xlsx", XLSX)
 
@@ -47,7 +46,7 @@ def event_xlsx(slug):
 @organiser_required
 def event_pdf(slug):
     """The printable sign-in sheet of the event's confirmed registrants."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     return _download(sign_in_sheet(event), event.slug, "pdf", PDF, name="sign-in-sheet")
 
 
@@ -78,12 +77,8 @@ def programme_statistics():
 @organiser_required
 def event_statistics(slug):
     """One event's numbers, with charts."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     return _statistics_page(statistics.event_statistics(event), event=event)
-
-
-def _event_or_404(slug: str) -> Event:
-    return db.first_or_404(select(Event).where(Event.slug == slug))
 
 
 def _statistics_page(stats: statistics.Statistics, event: Event | None) -> str:

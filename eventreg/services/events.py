@@ -19,7 +19,7 @@ from ..models import (
 )
 from . import audit
 from .outbox import enqueue
-from .registrations import fill_from_waitlist
+from .registrations import cancel_and_tell, fill_from_waitlist
 
 # What a calendar entry shows: a change to any of these sends everyone an updated invitation.
 SCHEDULE_FIELDS = frozenset(
@@ -124,11 +124,7 @@ def cancel_event(event: Event, *, actor: User) -> int:
         audit.record("event_cancelled", event=locked, actor=actor)
         active = _registrations(locked, RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
         for registration in active:
-            had_seat = registration.is_confirmed
-            registration.cancel()
-            audit.record("cancelled", registration=registration, actor=actor, event_cancelled=True)
-            calendar = {"sequence": registration.next_calendar_sequence()} if had_seat else {}
-            enqueue(MessageKind.EVENT_CANCELLED, registration, **calendar)
+            cancel_and_tell(registration, actor, MessageKind.EVENT_CANCELLED, event_cancelled=True)
     return len(active)
 
 

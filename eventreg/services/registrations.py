@@ -296,15 +296,26 @@ def _leave(
     **details: Any,
 ) -> list[Registration]:
     """Cancel under the caller's lock, tell the person, and give a freed seat to the queue."""
-    freed_seat = registration.is_confirmed
-    registration.cancel()
-    audit.record("cancelled", registration=registration, actor=actor, **details)
-    if notify:
-        # A seat had a calendar entry: a CANCEL with the same UID removes it.
-        calendar = {"sequence": registration.next_calendar_sequence()} if freed_seat else {}
-        enqueue(MessageKind.CANCELLED, registration, **calendar)
+    freed_seat = cancel_and_tell(
+        registration, actor, MessageKind.CANCELLED if notify else None, **details
+    )
     db.session.flush()
     return _promote(event, actor) if freed_seat else []
+
+
+def cancel_and_tell(
+    registration: Registration, actor: User | None, kind: MessageKind | None, **details: Any
+) -> bool:
+    """Cancel one registration inside the caller's transaction, record it, queue the e-mail
+    ``kind`` (none when None); returns whether it held a seat."""
+    had_seat = registration.is_confirmed
+    registration.cancel()
+    audit.record("cancelled", registration=registration, actor=actor, **details)
+    if kind is not None:
+        # A seat had a calendar entry: a CANCEL with the same UID removes it.
+        calendar = {"sequence": registration.next_calendar_sequence()} if had_seat else {}
+        enqueue(kind, registration, **calendar)
+    return had_seat
 
 
 def _promote(event: Event, actor: User | None = None) -> list[Registration]:

@@ -7,9 +7,9 @@ from babel.dates import format_date
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ..formatting import local_title
-from ..models import Event, Registration
-from ..services.checkin import CheckIn, CheckinResult, DoorCount
+from .formatting import local_title
+from .models import Event, Registration
+from .services.checkin import CheckIn, CheckinResult, DoorCount
 
 # Door staff see name, organisation and accessibility needs of their own event's people only.
 _SHOWS_NEEDS = (CheckinResult.OK, CheckinResult.ALREADY_CHECKED_IN, CheckinResult.NOT_TODAY)

@@ -6,9 +6,9 @@ from wtforms import SelectChoice, SelectField, StringField, URLField
 from wtforms.validators import URL, DataRequired, Optional, ValidationError
 
 from ..config import LANGUAGES
-from ..forms import Form
 from ..models import MaterialVisibility
-from ..public.forms import max_length, single_line, strip
+from . import Form
+from .fields import max_length, single_line, strip
 
 VISIBILITY_LABELS = {
     MaterialVisibility.PUBLIC.value: _l("Public: everyone"),

@@ -35,6 +35,10 @@ class Form(FlaskForm):
             return data
 
 
+class ButtonForm(Form):
+    """An empty form: a POST button protected against cross-site requests (publish, send ...)."""
+
+
 @cache
 def wtforms_translations(locale: str) -> Translations:
     """WTForms' messages in one language, loaded once per process."""

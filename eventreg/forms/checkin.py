@@ -2,13 +2,11 @@
 
 from datetime import datetime
 
-from flask import abort, jsonify, make_response
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, Field, StringField
 from wtforms.validators import StopValidation
 
-from ..api.payloads import form_from_json, json_object
-from ..forms import Form
+from . import Form
 
 
 def present(form, field):
@@ -51,14 +49,3 @@ class ApiCheckinForm(ScanForm):
     """A scanned code sent to the API, which names the event."""
 
     event = StringField(validators=[present])
-
-
-def form_from_body(form_class):
-    """The JSON body as a validated form; 415/400 when it is not a JSON object, 422 on errors."""
-    form, type_errors = form_from_json(form_class, json_object())
-    form.validate()
-    errors = {**form.errors, **type_errors}
-    if errors:
-        messages = {name: [str(message) for message in found] for name, found in errors.items()}
-        abort(make_response(jsonify(errors=messages), 422))
-    return form

@@ -1,0 +1,95 @@
+"""Filters, validators and fields that every form of the site shares."""
+
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectMultipleField
+from wtforms.validators import Length, StopValidation, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..choices import (
+    country_codes,
+)
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def blank_to_none(value):
+    value = strip(value)
+    return value or None
+
+
+def text_block(value):
+    """A textarea's text with the browser's CRLF line endings as LF, so that saving an
+    unchanged form compares equal to what is stored."""
+    if not isinstance(value, str):
+        return value
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def single_line(form, field):
+    """Names and addresses end up in e-mail headers and CSV cells: no line breaks or controls."""
+    if field.data and any(ord(char) < 32 or ord(char) == 127 for char in field.data):
+        raise ValidationError(_l("Use a single line without special control characters."))
+
+
+# Letters and symbols that show nothing, though Unicode does not class them as blanks.
+_BLANK_LOOKALIKES = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+
+
+def visible(message):
+    """Refuse text made only of invisible characters, such as zero-width spaces."""
+
+    def check(form, field):
+        if field.data and all(_is_invisible(char) for char in field.data):
+            raise StopValidation(message)
+
+    return check
+
+
+def _is_invisible(char: str) -> bool:
+    # Controls, formats (zero-width space and joiners), separators, lone combining marks.
+    return unicodedata.category(char)[0] in "CZM" or char in _BLANK_LOOKALIKES
+
+
+def no_control_characters(form, field):
+    """Several lines are fine; other control characters (NUL, escapes) have no place in text."""
+    if field.data and any(
+        (ord(char) < 32 and char not in "\r\n\t") or ord(char) == 127 for char in field.data
+    ):
+        raise ValidationError(_l("Use text without special control characters."))
+
+
+def valid_email(form, field):
+    """Check the address's form (not its mailbox) and store it normalised and lower-case."""
+    if not field.data:
+        return
+    try:
+        result = validate_email(field.data, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationError(
+            _l("Enter a valid e-mail address, such as name@example.org.")
+        ) from exc
+    field.data = result.normalized.lower()
+
+
+def must_be_empty(form, field):
+    if field.data:
+        raise ValidationError(_l("Leave this field empty."))
+
+
+def max_length(limit: int) -> Length:
+    return Length(max=limit, message=_l("Use at most %(max)d characters."))
+
+
+def known_country(form, field):
+    if field.data and field.data not in country_codes():
+        raise ValidationError(_l("Not a valid choice."))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
