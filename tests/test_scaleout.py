@@ -270,6 +270,13 @@ def test_redis_stopped_mid_run_then_back(site):
             "/healthz did not see Redis back",
         )
         traffic.wait_for_more(30)
+        # Each worker tries the cache again a second after its last failure, and the Redis
+        # client reconnects with a back-off: wait for a server to say it is back.
+        wait_for(
+            lambda: "Page cache reachable again" in site.log("app-1.log") + site.log("app-2.log"),
+            30,
+            "no server found the page cache again",
+        )
 
     failures = [(kind, status) for kind, status in traffic.answers if status >= 500]
     assert not failures
