@@ -334,3 +334,25 @@ def test_admin_manages_accounts(client, auth, make_user, make_event):
     client.post(f"/admin/users/{staff.id}/deactivate")
     auth.logout()
     assert auth.login("door@example.org", PASSWORD).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("language", "email_taken", "too_short"),
+    [
+        ("en", "An account with this e-mail address already exists.", "at least 10"),
+        ("it", "Esiste già un account con questo indirizzo e-mail.", "almeno 10"),
+    ],
+)
+def test_account_form_errors_are_in_the_organisers_language(
+    client, auth, make_user, language, email_taken, too_short
+):
+    make_user("admin")
+    auth.login("admin@example.org")
+    headers = {"Accept-Language": language}
+    taken = {"email": "admin@example.org", "role": "checkin", "password": "a long password"}
+    response = client.post("/admin/users", data=taken, headers=headers)
+    assert response.status_code == 422 and email_taken in response.text
+    short = {"email": "door@example.org", "role": "checkin", "password": "short"}
+    response = client.post("/admin/users", data=short, headers=headers)
+    assert response.status_code == 422 and too_short in response.text
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1

@@ -346,8 +346,8 @@ def users():
     if form.validate_on_submit():
         try:
             accounts.create_user(form.email.data, form.role.data, form.password.data)
-        except accounts.AccountError as exc:
-            form.email.errors.append(str(exc))
+        except accounts.EmailTaken:
+            form.email.errors.append(_("An account with this e-mail address already exists."))
         else:
             flash(_("The account is created."), "success")
             return redirect(url_for(".users"))
