@@ -20,6 +20,7 @@ from eventreg.models import (
     utcnow,
 )
 from eventreg.services import accounts
+from tests.support.admin_forms import event_form
 from tests.support.factories import PASSWORD, person
 
 # The least role each part of the site needs; every protected rule must fall under one.
@@ -109,26 +110,6 @@ def organiser(client, auth, make_user):
     user = make_user("organiser")
     auth.login(user.email)
     return user
-
-
-def event_form(**overrides):
-    return {
-        "slug": "webinar-extra",
-        "title": "Extra webinar",
-        "description": "Questions and answers.",
-        "kind": "webinar",
-        "mode": "online",
-        "timezone": "Europe/Sofia",
-        "starts_at": "2031-05-05T10:00",
-        "ends_at": "2031-05-05T12:00",
-        "city": "",
-        "venue": "",
-        "online_url": "https://meet.example.org/extra",
-        "host_partner": "Municipality of Gabrovo",
-        "capacity": "",
-        "registration_opens_at": "2026-01-01T09:00",
-        "registration_closes_at": "2031-05-04T18:00",
-    } | overrides
 
 
 def test_create_a_draft_then_publish(client, organiser):
