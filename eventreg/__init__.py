@@ -8,7 +8,6 @@ from flask import Flask
 from . import access, cli, database, formatting, i18n, page_cache, rate_limits, security
 from .admin.routes import bp as admin_bp
 from .api.routes import bp as api_bp
-from .attendance.routes import bp as attendance_bp
 from .auth.routes import bp as auth_bp
 from .certificates.routes import bp as certificates_bp
 from .checkin.routes import bp as checkin_bp
@@ -21,6 +20,7 @@ from .health.routes import bp as health_bp
 from .i18n import select_locale
 from .manage.routes import bp as manage_bp
 from .materials.routes import bp as materials_bp
+from .meeting_reports.routes import bp as meeting_reports_bp
 from .models.practice import is_modelled
 from .network.routes import bp as network_bp
 from .practices.routes import bp as practices_bp
@@ -109,7 +109,7 @@ def _register_blueprints(app: Flask) -> None:
         admin_bp,
         reports_bp,
         checkin_bp,
-        attendance_bp,
+        meeting_reports_bp,
         materials_bp,
         feedback_bp,
         certificates_bp,

@@ -23,7 +23,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 # Views that take file uploads (participant reports from large webinars) get a larger limit.
-LARGE_UPLOAD_ENDPOINTS = frozenset({"attendance.import_report", "practices.upload_document"})
+LARGE_UPLOAD_ENDPOINTS = frozenset({"meeting_reports.import_report", "practices.upload_document"})
 # Only the door's scanner may use the camera.
 CAMERA_ENDPOINTS = frozenset({"checkin.page"})
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=()"

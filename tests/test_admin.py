@@ -20,6 +20,7 @@ from eventreg.models import (
     utcnow,
 )
 from eventreg.services import accounts
+from tests.support.admin_forms import event_form
 from tests.support.factories import PASSWORD, person
 
 # The least role each part of the site needs; every protected rule must fall under one.
@@ -109,26 +110,6 @@ def organiser(client, auth, make_user):
     user = make_user("organiser")
     auth.login(user.email)
     return user
-
-
-def event_form(**overrides):
-    return {
-        "slug": "webinar-extra",
-        "title": "Extra webinar",
-        "description": "Questions and answers.",
-        "kind": "webinar",
-        "mode": "online",
-        "timezone": "Europe/Sofia",
-        "starts_at": "2031-05-05T10:00",
-        "ends_at": "2031-05-05T12:00",
-        "city": "",
-        "venue": "",
-        "online_url": "https://meet.example.org/extra",
-        "host_partner": "Municipality of Gabrovo",
-        "capacity": "",
-        "registration_opens_at": "2026-01-01T09:00",
-        "registration_closes_at": "2031-05-04T18:00",
-    } | overrides
 
 
 def test_create_a_draft_then_publish(client, organiser):
@@ -334,3 +315,25 @@ def test_admin_manages_accounts(client, auth, make_user, make_event):
     client.post(f"/admin/users/{staff.id}/deactivate")
     auth.logout()
     assert auth.login("door@example.org", PASSWORD).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("language", "email_taken", "too_short"),
+    [
+        ("en", "An account with this e-mail address already exists.", "at least 10"),
+        ("it", "Esiste già un account con questo indirizzo e-mail.", "almeno 10"),
+    ],
+)
+def test_account_form_errors_are_in_the_organisers_language(
+    client, auth, make_user, language, email_taken, too_short
+):
+    make_user("admin")
+    auth.login("admin@example.org")
+    headers = {"Accept-Language": language}
+    taken = {"email": "admin@example.org", "role": "checkin", "password": "a long password"}
+    response = client.post("/admin/users", data=taken, headers=headers)
+    assert response.status_code == 422 and email_taken in response.text
+    short = {"email": "door@example.org", "role": "checkin", "password": "short"}
+    response = client.post("/admin/users", data=short, headers=headers)
+    assert response.status_code == 422 and too_short in response.text
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1

@@ -23,7 +23,7 @@ from eventreg.services.programme import (
     plan_update,
     read_programme,
 )
-from tests.test_admin import event_form
+from tests.support.admin_forms import event_form
 
 ROME = ZoneInfo("Europe/Rome")
 DAYS = [

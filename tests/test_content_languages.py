@@ -61,6 +61,7 @@ def test_shipped_event_pages_show_no_english_content(client, language):
     odense = db.session.scalar(select(Event).where(Event.slug == "mission-odense"))
     assert odense.text_in("description", language) in page
     assert odense.description.split()[2] not in page  # "how" from the English text
+    assert "Europe/" not in page  # the days' zone is named in the reader's language too
     assert 'lang="en"' not in page.split("<main", 1)[1]
 
 

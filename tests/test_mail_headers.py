@@ -15,8 +15,8 @@ from eventreg.extensions import db
 from eventreg.models import Event
 from eventreg.services import outbox
 from eventreg.services.programme import SHIPPED_PROGRAMME, load_programme
+from tests.support.admin_forms import event_form
 from tests.support.mail import smtp_config
-from tests.test_admin import event_form
 
 # Long titles, each well past one header line, with the characters that broke folding before.
 TITLES = {

@@ -34,6 +34,7 @@ from eventreg.services import (
 )
 from eventreg.services.checkin import CheckinResult
 from tests.support.admin_forms import edit_form
+from tests.support.factories import person
 
 
 class Boom(RuntimeError):
@@ -270,17 +271,6 @@ def test_a_bulk_write_outside_a_use_case_is_not_committed_by_the_next_one(app, m
 def test_a_sign_up_whose_network_join_fails_keeps_nothing(client, make_event, monkeypatch):
     event = make_event()
     fail_after(monkeypatch, members, "join")
-    data = {
-        "events": [event.slug],
-        "first_name": "Lars",
-        "last_name": "Holm",
-        "email": "lars@example.dk",
-        "organisation": "Odense Kommune",
-        "country": "DK",
-        "target_group": "local_regional_authority",
-        "language": "da",
-        "network_opt_in": "y",
-        "consent": "y",
-    }
+    data = person(network_opt_in="y", consent="y") | {"events": [event.slug]}
     assert client.post("/register", data=data).status_code == 500
     assert count(Registration) == 0 and count(Member) == 0 and count(OutboxMessage) == 0

@@ -14,7 +14,15 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import URL, DataRequired, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from ..config import LANGUAGES
 from ..formatting import STATUS_LABELS, event_date, local_title, zone_choices
@@ -29,6 +37,7 @@ from ..forms.fields import (
 )
 from ..forms.person import ConsentForm
 from ..models import EventKind, EventMode, EventStatus, RegistrationStatus
+from ..services.accounts import MIN_PASSWORD_LENGTH
 from ..services.agenda import AgendaError, agenda_text, check_days, days_from_text
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -291,7 +300,7 @@ class UserForm(Form):
     )
     password = StringField(
         _l("Initial password (at least 10 characters)"),
-        validators=[DataRequired(), max_length(200)],
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH), max_length(200)],
     )
 
 

@@ -22,7 +22,7 @@ from ..formatting import local_title
 from ..forms import ButtonForm
 from ..lookups import event_or_404
 from ..models import MessageStatus, OutboxMessage, Registration, RegistrationStatus, User
-from ..services import accounts, attendance, audit, events, outbox, privacy, registrations
+from ..services import accounts, attendee_list, audit, events, outbox, privacy, registrations
 from ..services.availability import availability_for, availability_of
 from ..services.messages import send_to_registrants
 from ..services.notifications import build_message, subject_of
@@ -133,14 +133,14 @@ def cancel_event(slug):
 def event(slug):
     """The attendance list: search, filter, sort, page."""
     found = event_or_404(slug)
-    wanted = attendance.AttendeeFilter.from_args(request.args)
+    wanted = attendee_list.AttendeeFilter.from_args(request.args)
     return render_template(
         "admin/event.html",
         event=found,
         availability=availability_for(found),
         wanted=wanted,
-        page=attendance.attendee_page(found, wanted, _page_number()),
-        countries=attendance.countries_of(found),
+        page=attendee_list.attendee_page(found, wanted, _page_number()),
+        countries=attendee_list.countries_of(found),
         confirm_form=ConfirmForm(),
         filter_args={k: v for k, v in request.args.items() if k not in ("page", "slug")},
         action_form=ButtonForm(),
@@ -346,8 +346,8 @@ def users():
     if form.validate_on_submit():
         try:
             accounts.create_user(form.email.data, form.role.data, form.password.data)
-        except accounts.AccountError as exc:
-            form.email.errors.append(str(exc))
+        except accounts.EmailTaken:
+            form.email.errors.append(_("An account with this e-mail address already exists."))
         else:
             flash(_("The account is created."), "success")
             return redirect(url_for(".users"))

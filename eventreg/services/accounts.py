@@ -21,6 +21,14 @@ class AccountError(ValueError):
     """An account operation the rules refuse."""
 
 
+class EmailTaken(AccountError):
+    """Another staff account already has this e-mail address."""
+
+
+class PasswordTooShort(AccountError):
+    """The password is shorter than MIN_PASSWORD_LENGTH."""
+
+
 class WrongPassword(AccountError):
     """The current password given does not match."""
 
@@ -34,7 +42,7 @@ def create_user(email: str, role: Role | str, password: str) -> User:
     email = email.strip().lower()
     role = Role(role)
     if db.session.scalar(select(User).where(User.email == email)):
-        raise AccountError(f"an account for {email} already exists")
+        raise EmailTaken(f"an account for {email} already exists")
     check_new_password(password)
     user = User(email=email, role=role)
     user.set_password(password)
@@ -46,7 +54,7 @@ def create_user(email: str, role: Role | str, password: str) -> User:
 def check_new_password(password: str) -> None:
     """Refuse a password too short to be safe."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise PasswordTooShort(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
 
 
 def set_password(user: User, password: str, *, reset_token: str | None = None) -> None:

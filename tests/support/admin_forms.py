@@ -26,3 +26,24 @@ def edit_form(event: Event, **overrides) -> dict:
             LOCAL
         ),
     } | overrides
+
+
+def event_form(**overrides):
+    """A new online event as the organiser's form sends it, with some fields changed."""
+    return {
+        "slug": "webinar-extra",
+        "title": "Extra webinar",
+        "description": "Questions and answers.",
+        "kind": "webinar",
+        "mode": "online",
+        "timezone": "Europe/Sofia",
+        "starts_at": "2031-05-05T10:00",
+        "ends_at": "2031-05-05T12:00",
+        "city": "",
+        "venue": "",
+        "online_url": "https://meet.example.org/extra",
+        "host_partner": "Municipality of Gabrovo",
+        "capacity": "",
+        "registration_opens_at": "2026-01-01T09:00",
+        "registration_closes_at": "2031-05-04T18:00",
+    } | overrides

@@ -10,7 +10,7 @@ from ..lookups import event_or_404
 from ..services import attendance_import
 from .forms import ApplyForm, ReportForm
 
-bp = Blueprint("attendance", __name__, url_prefix="/admin/events")
+bp = Blueprint("meeting_reports", __name__, url_prefix="/admin/events")
 
 
 @bp.route("/<slug>/attendance/import", methods=["GET", "POST"])
@@ -28,13 +28,13 @@ def import_report(slug):
         else:
             token = attendance_import.preview_token(event, preview)
             return render_template(
-                "attendance/preview.html",
+                "meeting_reports/preview.html",
                 event=event,
                 preview=preview,
                 form=ApplyForm(changes=token),
             )
     status = 422 if form.errors else 200
-    return render_template("attendance/import.html", event=event, form=form), status
+    return render_template("meeting_reports/import.html", event=event, form=form), status
 
 
 @bp.post("/<slug>/attendance/apply")

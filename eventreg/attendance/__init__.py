@@ -1,1 +1,0 @@
-"""Attendance at online events: importing the meeting platform's participant report."""

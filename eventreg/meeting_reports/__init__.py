@@ -1,0 +1,1 @@
+"""Meeting reports: importing the platform's participant report to record online attendance."""
