@@ -161,9 +161,14 @@ def test_the_rate_limit_counts_one_client_address_across_both_servers(site):
     assert answers == [404] * MANAGE_LIMIT
     assert request(nginx, "GET", path, source="127.0.0.2")[0] == 429
     assert request(nginx, "GET", path, source="127.0.0.3")[0] == 404  # another visitor
-    # nginx sent the counted requests to both servers: the count was shared.
-    served = [site.log(f"app-{number}.log").count(f"GET {path}") for number in (1, 2)]
-    assert all(served) and sum(served) == MANAGE_LIMIT + 2, served
+    # nginx sent the counted requests to both servers: the count was shared. gunicorn writes
+    # its access log after the answer has gone, so wait for the last lines.
+
+    def served():
+        return [site.log(f"app-{number}.log").count(f"GET {path}") for number in (1, 2)]
+
+    wait_for(lambda: sum(served()) == MANAGE_LIMIT + 2, 10, "the access logs lack requests")
+    assert all(served()), served()
 
 
 def test_the_rush_through_nginx_seats_exactly_as_many_as_there_are(site, rushed):
