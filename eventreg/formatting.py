@@ -12,7 +12,7 @@ from babel.dates import (
     get_timezone_location,
     get_timezone_name,
 )
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -133,15 +133,9 @@ MESSAGE_KIND_LABELS = {
 }
 
 
-def has_endpoint(name: str) -> bool:
-    """Whether a view exists, for links to optional parts of the organiser area."""
-    return name in current_app.view_functions
-
-
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.add_template_global(lambda: str(get_locale()), "current_locale")
-    app.add_template_global(has_endpoint)
     app.add_template_global(target_group_choices)
     app.add_template_global(TARGET_GROUP_LABELS, "target_group_labels")
     app.add_template_global(STATUS_LABELS, "status_labels")
