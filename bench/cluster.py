@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .mail import mail_worker
-from .server import free_port, gunicorn
+from .server import free_port, gunicorn_process
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_SITE = ROOT / "deploy" / "nginx" / "eventreg.conf"
@@ -172,6 +172,7 @@ class Cluster:
     base_url: str
     instances: list[str]
     redis: Redis
+    masters: list[int] = field(default_factory=list)  # the gunicorn masters' PIDs
 
 
 def cluster_env(redis: Redis) -> dict[str, str]:
@@ -204,11 +205,13 @@ def cluster(
     with ExitStack() as stack:
         redis = stack.enter_context(redis_server(workdir))
         shared = env | cluster_env(redis)
-        urls = []
+        urls, masters = [], []
         for number in range(1, instances + 1):
             log = workdir / f"app-{number}.log"
-            urls.append(stack.enter_context(gunicorn(root, app, shared, log, ready_path)))
+            url, master = stack.enter_context(gunicorn_process(root, app, shared, log, ready_path))
+            urls.append(url)
+            masters.append(master.pid)
             if mail:
                 stack.enter_context(mail_worker(root, shared, workdir / f"mail-{number}.log"))
         upstreams = [url.removeprefix("http://") for url in urls]
-        yield Cluster(stack.enter_context(nginx(workdir, upstreams)), urls, redis)
+        yield Cluster(stack.enter_context(nginx(workdir, upstreams)), urls, redis, masters)

@@ -20,7 +20,13 @@ from .mail import mail_off_request_path, ticket_cost
 from .queries import count_queries
 from .rush import is_exact, rush
 from .scenarios import SCENARIOS, Scenario
-from .server import UNREACHABLE_LIMIT, gunicorn, rate_limit_settings, service_env
+from .server import (
+    UNREACHABLE_LIMIT,
+    gunicorn_process,
+    rate_limit_settings,
+    service_env,
+    worker_cpu_seconds,
+)
 from .settings import (
     BACKENDS,
     CLUSTER_SETUP,
@@ -122,13 +128,15 @@ class Run:
         workers = WORKER_SETUPS[worker_class]
         floor_log = self.workdir / f"floor-{backend}-{worker_class}.log"
         floor_before = self._floor(workers, floor_log)
+        write_floor = self._write_floor(copies, workers, floor_log)
         log = self.workdir / f"eventreg-{backend}-{worker_class}.log"
         with copies() as url:
             env = workers | service_env(url, secrets.token_hex(32))
-            with gunicorn(ROOT, "wsgi:app", env, log, "/") as base_url:
-                measured = {s.key: self._scenario(s, base_url, env) for s in SCENARIOS}
+            with gunicorn_process(ROOT, "wsgi:app", env, log, "/") as (base_url, master):
+                masters = [master.pid]
+                measured = {s.key: self._scenario(s, base_url, env, masters) for s in SCENARIOS}
                 _say("  the rush")
-                crowd = rush(base_url, RUSH_EVENT, *self._rush_sizes())
+                crowd = self._rush(base_url, masters)
         crowd["database_locked"] = log.read_text(errors="replace").count("database is locked")
         crowd["exact"] = is_exact(crowd)
         floor = self._higher_floor(floor_before, self._floor(workers, floor_log))
@@ -136,7 +144,13 @@ class Run:
         _say("  sign-ups next to the mail sender, SMTP instant and stalling")
         label = f"{backend}-{worker_class}"
         mail = mail_off_request_path(copies, env, self.sizes, ROOT, self.workdir, label)
-        return {"floor": floor, "scenarios": scenarios, "rush": crowd, "mail": mail}
+        return {
+            "floor": floor,
+            "write_floor": write_floor,
+            "scenarios": scenarios,
+            "rush": crowd,
+            "mail": mail,
+        }
 
     def _measure_cluster(self, copies: Copies, backend: str) -> dict:
         """Floor, scenarios and rush through nginx in front of two app servers sharing Redis.
@@ -151,9 +165,10 @@ class Run:
             with cluster(ROOT, env, folder) as running:
                 base_url = running.base_url
                 _warm_up(base_url, ["/", f"/events/{SIGNUP_EVENT}", "/api/v1/events"])
-                measured = {s.key: self._scenario(s, base_url, env) for s in SCENARIOS}
+                masters = running.masters
+                measured = {s.key: self._scenario(s, base_url, env, masters) for s in SCENARIOS}
                 _say("  the rush")
-                crowd = rush(base_url, RUSH_EVENT, *self._rush_sizes())
+                crowd = self._rush(base_url, masters)
         logs = "".join(log.read_text(errors="replace") for log in folder.glob("app-*.log"))
         crowd["database_locked"] = logs.count("database is locked")
         crowd["exact"] = is_exact(crowd)
@@ -166,7 +181,8 @@ class Run:
         folder = self._folder("cluster-floor")
         with cluster(ROOT, {}, folder, app="bench.floor_app:app", ready_path="/hello") as running:
             _warm_up(running.base_url, ["/hello"])
-            return self._load(f"{running.base_url}/hello", "common.lua", lambda prefix: [])
+            url = f"{running.base_url}/hello"
+            return self._load(url, "common.lua", lambda prefix: [], running.masters)
 
     def _folder(self, label: str) -> Path:
         """A new scratch folder for one topology's logs."""
@@ -175,8 +191,19 @@ class Run:
     def _floor(self, workers: dict[str, str], log: Path) -> dict:
         """The minimal Flask app's throughput under the same gunicorn settings."""
         _say("  floor")
-        with gunicorn(ROOT, "bench.floor_app:app", workers, log, "/hello") as base_url:
-            return self._load(f"{base_url}/hello", "common.lua", lambda prefix: [])
+        with gunicorn_process(ROOT, "bench.floor_app:app", workers, log, "/hello") as served:
+            base_url, master = served
+            return self._load(f"{base_url}/hello", "common.lua", lambda prefix: [], [master.pid])
+
+    def _write_floor(self, copies: Copies, workers: dict[str, str], log: Path) -> dict:
+        """An API sign-up's SQL statements through the DB-API from a bare view (write_floor.py)."""
+        _say("  write floor")
+        path = f"/api/v1/events/{SIGNUP_EVENT}/registrations"
+        with copies() as url:
+            env = workers | {"EVENTREG_SQLALCHEMY_DATABASE_URI": url}
+            with gunicorn_process(ROOT, "bench.write_floor:app", env, log, "/healthz") as served:
+                base_url, master = served
+                return self._load(base_url + path, "signup_api.lua", lambda p: [p], [master.pid])
 
     @staticmethod
     def _higher_floor(before: dict, after: dict) -> dict:
@@ -188,19 +215,34 @@ class Run:
         higher = max(before, after, key=lambda figures: figures["rps"])
         return higher | {"runs_rps": [before["rps"], after["rps"]]}
 
-    def _scenario(self, scenario: Scenario, base_url: str, env: dict[str, str]) -> dict:
+    def _scenario(
+        self, scenario: Scenario, base_url: str, env: dict[str, str], masters: list[int]
+    ) -> dict:
         _say(f"  {scenario.title}")
         return self._load(
             base_url + scenario.path,
             scenario.script,
             lambda prefix: scenario.script_args(base_url, prefix, env),
+            masters,
         )
 
-    def _load(self, url: str, script: str, script_args) -> dict:
-        """A discarded warm-up, then the measured wrk run; each with fresh script arguments."""
+    def _load(self, url: str, script: str, script_args, masters: list[int]) -> dict:
+        """A discarded warm-up, then the measured wrk run; each with fresh script arguments.
+
+        The workers' CPU time is read around the measured run: CPU per request.
+        """
         if self.sizes.warmup_s:
             run_wrk(url, script, script_args(_prefix("warmup")), self.sizes, self.sizes.warmup_s)
-        return run_wrk(url, script, script_args(_prefix("load")), self.sizes, self.sizes.duration_s)
+        arguments = script_args(_prefix("load"))  # before the CPU count: the harness's own work
+        before = worker_cpu_seconds(masters)
+        figures = run_wrk(url, script, arguments, self.sizes, self.sizes.duration_s)
+        return figures | _cpu_per_request(worker_cpu_seconds(masters) - before, figures["requests"])
+
+    def _rush(self, base_url: str, masters: list[int]) -> dict:
+        """The rush, with the workers' CPU per sign-up."""
+        before = worker_cpu_seconds(masters)
+        crowd = rush(base_url, RUSH_EVENT, *self._rush_sizes())
+        return crowd | _cpu_per_request(worker_cpu_seconds(masters) - before, crowd["requests"])
 
     def _rush_sizes(self) -> tuple[int, int, int]:
         sizes = self.sizes
@@ -217,6 +259,11 @@ def _warm_up(base_url: str, paths: list[str], rounds: int = 4) -> None:
     for _ in range(rounds):
         for path in paths:
             client.get(base_url, path)
+
+
+def _cpu_per_request(cpu_seconds: float, requests: int) -> dict:
+    per_request = cpu_seconds * 1000 / requests if requests else 0.0
+    return {"cpu_s": round(cpu_seconds, 2), "cpu_ms_per_request": round(per_request, 3)}
 
 
 def _against_floor(figures: dict, scenario: Scenario, floor_rps: float) -> dict:

@@ -5,7 +5,13 @@ from pathlib import Path
 
 from .exports import FLAT_MIB
 from .machine import QUIET_SHARE
-from .scenarios import GOALS, RUSH_GOAL_PER_MINUTE, SCENARIOS
+from .scenarios import (
+    CHECKIN_CPU_MS_GOAL,
+    GOALS,
+    RUSH_GOAL_PER_MINUTE,
+    SCENARIOS,
+    WRITE_FLOOR_GOALS,
+)
 
 BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
@@ -31,6 +37,7 @@ def goals_missed(results: dict) -> list[str]:
                 )
             if figures["error_responses"] or figures["socket_errors"]:
                 missed.append(f"{label}: {key} had failed requests")
+        missed += [f"{label}: {line}" for line in _cpu_goals_missed(setup)]
         rush = setup["rush"]
         if not rush["exact"]:
             missed.append(f"{label}: the rush was not exact (see the rush table)")
@@ -77,6 +84,7 @@ def markdown(results: dict, findings: str) -> str:
     sections = [
         _header(results),
         _throughput(results),
+        _cpu(results),
         _latency(results),
         _rush(results),
         _mail(results),
@@ -163,6 +171,73 @@ def _busy_cell(setup: dict) -> str:
         return "not checked"
     before, after = setup["cpu_busy"]
     return f"{before:.0%} / {after:.0%}" + (" ⚠" if max(before, after) > QUIET_SHARE else "")
+
+
+def _cpu_goals_missed(setup: dict) -> list[str]:
+    missed = []
+    for key, goal in WRITE_FLOOR_GOALS.items():
+        ratio = _to_write_floor(setup, key)
+        if ratio is not None and ratio > goal:
+            title = setup["scenarios"][key]["title"]
+            missed.append(f"{title} at {ratio:.1f}x the write floor's CPU (goal {goal:.0f}x)")
+    checkin = setup["scenarios"].get("checkin", {}).get("cpu_ms_per_request")
+    if checkin is not None and checkin > CHECKIN_CPU_MS_GOAL:
+        missed.append(f"check-in at {checkin:.2f} ms of CPU a scan (goal {CHECKIN_CPU_MS_GOAL})")
+    return missed
+
+
+def _to_write_floor(setup: dict, key: str) -> float | None:
+    """A scenario's CPU per request as a multiple of the write floor's, when both were measured."""
+    write_floor = setup.get("write_floor", {}).get("cpu_ms_per_request")
+    scenario = setup["scenarios"].get(key, {}).get("cpu_ms_per_request")
+    if key not in WRITE_FLOOR_GOALS or not write_floor or scenario is None:
+        return None
+    return scenario / write_floor
+
+
+def _cpu(results: dict) -> str:
+    setups = _measured(results)
+    floors = [("framework floor: GET /hello", "floor"), ("write floor", "write_floor")]
+    rows = [[title, "", *(_cpu_cell(s.get(key)) for s in setups)] for title, key in floors]
+    for scenario in SCENARIOS:
+        goal = ""
+        if scenario.key in WRITE_FLOOR_GOALS:
+            goal = f"≤ {WRITE_FLOOR_GOALS[scenario.key]:.0f}x write floor"
+        elif scenario.key == "checkin":
+            goal = f"≤ {CHECKIN_CPU_MS_GOAL} ms"
+        cells = [_scenario_cpu_cell(s, scenario.key) for s in setups]
+        rows.append([scenario.title, goal, *cells])
+    rows.append(["the rush (per sign-up)", "", *(_cpu_cell(s["rush"]) for s in setups)])
+    intro = (
+        "### CPU per request\n\n"
+        "Milliseconds of CPU the gunicorn workers spent per request: their user + system time "
+        "from `/proc/<pid>/stat`, read before and after the measured wrk run, divided by the "
+        "requests served (the app's own cost; wrk, nginx, Redis and the database server are "
+        "not counted). Other work on the machine slows req/s far more than it changes these. "
+        "The **write floor** (`bench/write_floor.py`) sends an API sign-up's SQL statements "
+        "through the DB-API from a bare Flask view, on a fresh copy of the database, loaded "
+        "like the API sign-ups: what the database and the driver cost a sign-up. Sign-ups are "
+        "also given as a multiple of it (✓ meets the goal, ✗ misses it).\n"
+    )
+    return intro + "\n" + _table(["scenario", "goal", *map(_label, setups)], rows)
+
+
+def _cpu_cell(figures: dict | None) -> str:
+    if not figures or "cpu_ms_per_request" not in figures:
+        return "not measured"
+    return f"{figures['cpu_ms_per_request']:.2f}"
+
+
+def _scenario_cpu_cell(setup: dict, key: str) -> str:
+    figures = setup["scenarios"].get(key)
+    cell = _cpu_cell(figures)
+    ratio = _to_write_floor(setup, key)
+    if ratio is not None:
+        mark = "✓" if ratio <= WRITE_FLOOR_GOALS[key] else "✗"
+        cell += f" ({ratio:.1f}x {mark})"
+    elif key == "checkin" and figures and "cpu_ms_per_request" in figures:
+        cell += " ✓" if figures["cpu_ms_per_request"] <= CHECKIN_CPU_MS_GOAL else " ✗"
+    return cell
 
 
 def _latency(results: dict) -> str:

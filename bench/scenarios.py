@@ -23,6 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 GOALS = {"read": 0.60, "signup": 0.40, "checkin": 0.50}
 # Sign-ups a minute on one contended event ("well over"; pretix documents 300-400).
 RUSH_GOAL_PER_MINUTE = 1200
+# CPU per request (issue 18): sign-ups as a multiple of the write floor's (bench/write_floor.py,
+# the same statements from a bare view), check-in in milliseconds per scan.
+WRITE_FLOOR_GOALS = {"signup_api": 3.0, "signup_form": 4.0}
+CHECKIN_CPU_MS_GOAL = 1.5
 
 # (base URL, a prefix unique to this wrk run, the service's EVENTREG_* environment) -> the Lua
 # script's arguments.

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from bench.report import markdown
 from bench.scenarios import SCENARIOS
 from bench.settings import CLUSTER_SETUP, QUICK, WORKER_SETUPS
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI") == "true"
 POSTGRES_URL = os.environ.get("EVENTREG_TEST_POSTGRES_URL")
-FIGURES = ("rps", "ratio", "p50_ms", "p99_ms")
+FIGURES = ("rps", "ratio", "p50_ms", "p99_ms", "cpu_ms_per_request")
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +62,17 @@ def test_every_scenario_has_figures_against_the_floor(quick_results):
         for figures in setup["scenarios"].values():
             assert all(figures[name] > 0 for name in FIGURES), figures
             assert figures["error_responses"] == figures["socket_errors"] == 0, figures
+
+
+def test_cpu_per_request_is_measured_for_the_floors_and_the_rush(quick_results):
+    for setup in quick_results["setups"]:
+        assert setup["floor"]["cpu_ms_per_request"] > 0
+        assert setup["rush"]["cpu_ms_per_request"] > 0
+        if setup["worker_class"] in WORKER_SETUPS:  # the write floor: single-machine set-ups
+            write_floor = setup["write_floor"]
+            assert write_floor["cpu_ms_per_request"] > 0 and write_floor["requests"] > 0
+            assert write_floor["error_responses"] == write_floor["socket_errors"] == 0
+    assert "### CPU per request" in markdown(quick_results, "")
 
 
 def test_the_rush_seats_exactly_as_many_as_there_are(quick_results):
