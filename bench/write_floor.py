@@ -5,9 +5,9 @@ No ORM, no forms, no Babel, no rate limiter: the view parses the same JSON body 
 (``bench/queries.py`` counts the app's; ``SIGNUP_STATEMENTS`` here must stay equal to that
 count), with the same transaction boundaries: the event read by its slug in a short read
 transaction, then one write transaction (``BEGIN IMMEDIATE`` on SQLite, ``FOR UPDATE`` on
-PostgreSQL) that locks the event, checks the address, counts the seats and inserts the person,
-the registration, the audit entry and the outbox message, then commits. What the app spends
-beyond this endpoint's CPU per request is its own work, not the database's.
+PostgreSQL) that locks the event, checks the address, counts the seats and the queue, and
+inserts the person, the registration, the audit entry and the outbox message, then commits.
+What the app spends beyond this endpoint's CPU per request is its own work, not the database's.
 
 Served by gunicorn like ``bench/floor_app.py``, with ``EVENTREG_SQLALCHEMY_DATABASE_URI``
 pointing at a copy of the prepared database; one connection per worker thread.
@@ -23,10 +23,10 @@ from email.utils import make_msgid
 
 from flask import Flask, abort, request
 
-# Read transaction: the event by slug. Write transaction: lock, duplicate check, insert the
-# person, count the seats, insert registration, audit entry and outbox message; a waitlisted
-# sign-up also counts who waits ahead (its e-mail gives the position).
-SIGNUP_STATEMENTS = {"confirmed": 8, "waitlisted": 9}
+# Read transaction: the event by slug. Write transaction: lock, duplicate check, count the
+# seats taken and the queue, insert the person, the registration, the audit entry and the
+# outbox message (a waiting person's e-mail gives their place in the queue).
+SIGNUP_STATEMENTS = 8
 
 EVENT_BY_SLUG = (
     "SELECT id, slug, title, description, kind, mode, timezone, starts_at, ends_at, city, venue,"
@@ -48,16 +48,15 @@ INSERT_REGISTRANT = (
     " VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
     " RETURNING id"
 )
-CONFIRMED_COUNT = "SELECT count(*) FROM registration WHERE event_id = {p} AND status = {p}"
+SEATS_AND_QUEUE = (
+    "SELECT count(*) FILTER (WHERE status = {p}), count(*) FILTER (WHERE status = {p})"
+    " FROM registration WHERE event_id = {p}"
+)
 INSERT_REGISTRATION = (
     "INSERT INTO registration (reference, registrant_id, event_id, status, ticket_secret,"
     " created_at, confirmed_at, cancelled_at, calendar_sequence, reminder_sent_at,"
     " joined_online_at, checked_in_at, checked_in_by_id)"
     " VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) RETURNING id"
-)
-WAITLIST_AHEAD = (
-    "SELECT count(*) FROM registration WHERE event_id = {p} AND status = {p}"
-    " AND (created_at < {p} OR (created_at = {p} AND id < {p}))"
 )
 INSERT_AUDIT = (
     "INSERT INTO audit_entry (action, registration_id, event_id, actor_id, details, created_at)"
@@ -146,6 +145,8 @@ def sign_up(slug):
     if database.one("ALREADY_REGISTERED", (person["email"], event_id, "cancelled")):
         database.commit()
         return {"error": "already_registered"}, 409
+    confirmed, waiting = database.one("SEATS_AND_QUEUE", ("confirmed", "waitlisted", event_id))
+    status = "confirmed" if capacity is None or confirmed < capacity else "waitlisted"
     now = _now(database)
     registrant_id = database.one(
         "INSERT_REGISTRANT",
@@ -169,8 +170,6 @@ def sign_up(slug):
             now,
         ),
     )[0]
-    confirmed = database.one("CONFIRMED_COUNT", (event_id, "confirmed"))[0]
-    status = "confirmed" if capacity is None or confirmed < capacity else "waitlisted"
     reference = "ER-" + secrets.token_hex(4).upper()
     registration_id = database.one(
         "INSERT_REGISTRATION",
@@ -195,10 +194,7 @@ def sign_up(slug):
     if status == "confirmed":
         kind, params = "confirmation", {"sequence": 1}
     else:
-        ahead = database.one("WAITLIST_AHEAD", (event_id, "waitlisted", now, now, registration_id))[
-            0
-        ]
-        kind, params = "waitlisted", {"position": ahead + 1}
+        kind, params = "waitlisted", {"position": waiting + 1}
     message_id = make_msgid(domain="eventreg.localhost")
     row = (kind, registration_id, None, None, person["email"], json.dumps(params), message_id)
     row += ("pending",)

@@ -5,12 +5,38 @@ N times a limit (README).
 """
 
 import logging
+import time
 
 from flask import Flask, current_app
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from limits.storage import MemoryStorage
 
 from .extensions import limiter
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """``memory://`` counters whose expired entries are swept at most once a second.
+
+    limits' own storage starts a new ``threading.Timer`` thread 10 ms after the last one
+    ended, on every counted request: under load, a thread start every few requests, which
+    profiled at a fifth of a sign-up's Flask-Limiter cost. Expired counters are already
+    ignored when read (``get``); the sweep only frees their memory, so once a second is plenty.
+    Registering the ``memory`` scheme makes ``RATELIMIT_STORAGE_URI = "memory://"`` use it.
+    """
+
+    STORAGE_SCHEME = ["memory"]
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
+        super().__init__(uri, wrap_exceptions, **options)
+        self._next_sweep = time.monotonic() + self.SWEEP_SECONDS
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # the base class's private hook
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.SWEEP_SECONDS
+            super()._MemoryStorage__schedule_expiry()
 
 
 def _setting(name: str):

@@ -1,5 +1,7 @@
 """Rate limits on login, sign-up, manage links and the API; configurable and switchable off."""
 
+import time
+
 import pytest
 
 from eventreg.extensions import limiter
@@ -65,3 +67,16 @@ def test_limits_can_be_switched_off(make_app):
     with app.app_context():
         client = app.test_client()
         assert all(client.get("/api/v1/events").status_code == 200 for _ in range(5))
+
+
+def test_counters_in_memory_start_no_thread_per_request(app):
+    """memory:// sweeps expired counters once a second, not with a new thread every 10 ms."""
+    storage = limiter._storage
+    timers = []
+    deadline = time.monotonic() + 0.3
+    while time.monotonic() < deadline:  # 30 of limits' own sweep intervals
+        storage.incr("test-sweep", 60)
+        if not timers or storage.timer is not timers[-1]:
+            timers.append(storage.timer)
+    assert storage.get("test-sweep") > 30
+    assert len(timers) <= 2

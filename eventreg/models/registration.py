@@ -163,7 +163,8 @@ class Registration(db.Model):
 
     def next_calendar_sequence(self) -> int:
         """Advance and return the SEQUENCE for a new calendar message about this registration."""
-        self.calendar_sequence += 1
+        # Not flushed yet, a new registration has no value: its column default is 0.
+        self.calendar_sequence = (self.calendar_sequence or 0) + 1
         return self.calendar_sequence
 
     def __repr__(self) -> str:

@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from ..database import lock, locking, write_transaction
 from ..extensions import db
@@ -91,8 +92,9 @@ def sign_up(
             registrations=[],  # complete in memory: reading it later needs no SELECT
         )
         db.session.add(registrant)
-        for event in locked:
-            _announce(_join(registrant, event), actor, "signed_up")
+        with db.session.no_autoflush:  # the counts need no new row: one flush, at the commit
+            for event in locked:
+                _announce(*_join(registrant, event), actor, "signed_up")
         if all(event.is_online for event in locked):
             registrant.needs = None  # asked for in-person events only: keep no needless data
     return registrant
@@ -105,9 +107,9 @@ def add_events(registrant: Registrant, events: Sequence[Event]) -> list[Registra
         locked = _lock_events(event_ids)
         _check_can_join(registrant.email, locked)
         joined = [_join(registrant, event) for event in locked]
-        for registration in joined:
-            _announce(registration, None, "signed_up")
-    return joined
+        for registration, position in joined:
+            _announce(registration, position, None, "signed_up")
+    return [registration for registration, _ in joined]
 
 
 def update_details(
@@ -168,7 +170,7 @@ def promote(registration: Registration, *, actor: User, ahead_of_queue: bool = F
             event.capacity += 1
             audit.record("capacity_raised", event=event, actor=actor, capacity=event.capacity)
         registration.confirm()
-        _announce(registration, actor, "promoted")
+        _announce(registration, None, actor, "promoted")
 
 
 def move(registration: Registration, target: Event, *, actor: User) -> Registration:
@@ -182,8 +184,8 @@ def move(registration: Registration, target: Event, *, actor: User) -> Registrat
             raise SignupError(source)
         _check_can_join(registrant.email, [locked[destination.id]], enforce_window=False)
         _leave(registration, locked[source.id], actor, moved_to=destination.slug)
-        moved = _join(registrant, locked[destination.id])
-        _announce(moved, actor, "moved_here", moved_from=source.slug)
+        moved, position = _join(registrant, locked[destination.id])
+        _announce(moved, position, actor, "moved_here", moved_from=source.slug)
     return moved
 
 
@@ -216,11 +218,13 @@ def waitlist_position(registration: Registration) -> int | None:
 
 
 def _lock_events(event_ids: Iterable[int]) -> list[Event]:
-    """Reload the events with a row lock, in id order so that two sign-ups never deadlock."""
+    """Reload the events with a row lock, in id order so that two sign-ups never deadlock.
+
+    A multi-day event's days are read again only if the use case looks at them.
+    """
     ids = sorted(set(event_ids))
-    return list(
-        db.session.scalars(locking(select(Event).where(Event.id.in_(ids)).order_by(Event.id)))
-    )
+    statement = select(Event).where(Event.id.in_(ids)).order_by(Event.id)
+    return list(db.session.scalars(locking(statement.options(lazyload(Event.days)))))
 
 
 def _check_can_join(email: str, events: Sequence[Event], *, enforce_window: bool = True) -> None:
@@ -252,9 +256,27 @@ def _has_free_seat(event: Event) -> bool:
     return event.capacity is None or _confirmed_count(event) < event.capacity
 
 
-def _join(registrant: Registrant, event: Event) -> Registration:
-    """Give the registrant a seat at the event, or a place at the end of its queue."""
-    has_seat = _has_free_seat(event)
+def _seats_taken_and_queue(event: Event) -> tuple[int, int]:
+    """Confirmed and waiting registrations of the event, counted in one statement."""
+    status = Registration.status
+    confirmed, waiting = db.session.execute(
+        select(
+            func.count().filter(status == RegistrationStatus.CONFIRMED),
+            func.count().filter(status == RegistrationStatus.WAITLISTED),
+        ).where(Registration.event_id == event.id)
+    ).one()
+    return confirmed, waiting
+
+
+def _join(registrant: Registrant, event: Event) -> tuple[Registration, int | None]:
+    """Give the registrant a seat at the event, or a place at the end of its queue.
+
+    Returns the registration and, when it waits, its place in the queue: it comes last, behind
+    everyone the locked event's queue held. Nothing is flushed: the use case's commit writes
+    the person, the registration, the audit entry and the e-mail in one flush.
+    """
+    confirmed, waiting = _seats_taken_and_queue(event)
+    has_seat = event.capacity is None or confirmed < event.capacity
     # A person has a handful of registrations at most; a new person's list is already in memory.
     registration = next((r for r in registrant.registrations if r.event_id == event.id), None)
     if registration is None:
@@ -267,14 +289,22 @@ def _join(registrant: Registrant, event: Event) -> Registration:
         registration.ticket_secret = new_secret()  # the cancelled ticket stays void
     if has_seat:
         registration.confirm()
-    else:
-        registration.status = RegistrationStatus.WAITLISTED
-    db.session.flush()
-    return registration
+        return registration, None
+    registration.status = RegistrationStatus.WAITLISTED
+    return registration, waiting + 1
 
 
-def _announce(registration: Registration, actor: User | None, action: str, **details: Any) -> None:
-    """Record what happened and queue the e-mail telling the person where they stand."""
+def _announce(
+    registration: Registration,
+    position: int | None,
+    actor: User | None,
+    action: str,
+    **details: Any,
+) -> None:
+    """Record what happened and queue the e-mail telling the person where they stand.
+
+    ``position`` is a waiting registration's place in the queue when the caller knows it.
+    """
     audit.record(
         action, registration=registration, actor=actor, status=registration.status.value, **details
     )
@@ -285,7 +315,9 @@ def _announce(registration: Registration, actor: User | None, action: str, **det
             sequence=registration.next_calendar_sequence(),
         )
     else:
-        enqueue(MessageKind.WAITLISTED, registration, position=waitlist_position(registration))
+        if position is None:
+            position = waitlist_position(registration)
+        enqueue(MessageKind.WAITLISTED, registration, position=position)
 
 
 def _leave(
@@ -331,7 +363,7 @@ def _promote(event: Event, actor: User | None = None) -> list[Registration]:
         if first_waiting is None:
             break
         first_waiting.confirm()
-        _announce(first_waiting, actor, "promoted")
+        _announce(first_waiting, None, actor, "promoted")
         db.session.flush()
         promoted.append(first_waiting)
     return promoted
