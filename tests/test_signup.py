@@ -173,6 +173,16 @@ def test_a_closed_event_cannot_be_chosen(client, make_event):
     assert count(Registration) == 0
 
 
+def test_a_refused_sign_up_offers_every_open_event_again_with_the_choice_kept(client, make_event):
+    chosen = make_event(title="Chosen mission")
+    make_event(title="Other mission")
+    response = client.post("/register", data=form_data(chosen, first_name=""))
+    assert response.status_code == 422
+    assert "Chosen mission" in response.text and "Other mission" in response.text
+    assert re.search(rf'value="{chosen.slug}"[^>]*\n?[^>]*checked', response.text)
+    assert count(Registration) == 0
+
+
 def test_closed_event_page_says_so_and_shows_no_form(client, make_event):
     event = make_event(
         registration_opens_at=utcnow() - timedelta(days=5),

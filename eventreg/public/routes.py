@@ -113,7 +113,9 @@ def join(token):
 @signup_limit
 def register():
     """Sign up for one or more events whose registration is open."""
-    open_events = events.open_for_registration()
+    # A sign-up reads only the events it names; a slug that is not open is not a valid choice.
+    named = request.form.getlist("events") if request.method == "POST" else None
+    open_events = events.open_for_registration(named)
     form = SignupForm(open_events=open_events)
     if not form.is_submitted():
         form.events.data = request.args.getlist("event")
@@ -134,6 +136,8 @@ def register():
             )
         else:
             return redirect(url_for("manage.confirmed", token=manage_token(registrant)))
+    if named is not None:  # the page offers every open event again
+        open_events = events.open_for_registration()
     return render_template(
         "public/register.html",
         form=form,
