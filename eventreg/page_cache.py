@@ -49,6 +49,7 @@ UNSHARED = frozenset({"content-length", "set-cookie"})  # headers never stored w
 UNSHOWN = (OutboxMessage,)
 CACHE_DOWN = (RedisError, OSError)  # the shared cache is unreachable or timed out
 RETRY_SECONDS = 1.0  # while it is down, one request a second tries it again
+LOOKUP = "page_cache_lookup"  # in g: the key and stored page found before the view ran
 
 
 class Outage:
@@ -84,15 +85,10 @@ def cached_for_visitors(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if not _may_use_cache():
+        found = g.pop(LOOKUP, None) or _lookup()
+        if found is None:
             return _varied(make_response(view(*args, **kwargs)))
-        try:
-            _recover()
-            key = _page_key()  # before the view reads the database: a write after this bumps it
-            page = cache.get(key)
-        except CACHE_DOWN as error:
-            _outage().began(error)
-            return _varied(make_response(view(*args, **kwargs)))
+        key, page = found
         if page is not None:
             return _varied(_restored(page))
         response = make_response(view(*args, **kwargs))
@@ -100,7 +96,34 @@ def cached_for_visitors(view):
             _store(key, response)
         return _varied(response)
 
+    wrapper.cached_for_visitors = True
     return wrapper
+
+
+def served_from_cache() -> bool:
+    """Whether this request will be answered with a stored page (looked up once: kept in g).
+
+    The rate limiter asks before any view runs: a stored page costs less than counting it.
+    """
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(view, "cached_for_visitors", False):
+        return False
+    found = _lookup()
+    g.setdefault(LOOKUP, found)
+    return found is not None and found[1] is not None
+
+
+def _lookup() -> tuple[str, tuple | None] | None:
+    """The page's key and its stored copy (None: not stored); None when the cache is not used."""
+    if not _may_use_cache():
+        return None
+    try:
+        _recover()
+        key = _page_key()  # before the view reads the database: a write after this bumps it
+        return key, cache.get(key)
+    except CACHE_DOWN as error:
+        _outage().began(error)
+        return None
 
 
 def _may_use_cache() -> bool:
@@ -135,8 +158,10 @@ def _store(key: str, response: Response) -> None:
 
 def _page_key() -> str:
     generation = cache.get(GENERATION_KEY) or bump_generation()
-    # The host is in the key because pages contain absolute links (webcal://host/...).
-    return f"page:{generation}:{get_locale()}:{request.host_url}{request.full_path}"
+    # The host is in the key because pages contain absolute links (webcal://host/...); read
+    # from the request as is (request.host_url re-encodes the whole URL on every request).
+    origin = f"{request.scheme}://{request.host}{request.root_path}"
+    return f"page:{generation}:{get_locale()}:{origin}{request.full_path}"
 
 
 def _stored(response: Response) -> tuple[bytes, list[tuple[str, str]]]:

@@ -242,11 +242,26 @@ def test_the_api_event_reads_are_cached_and_made_stale_by_sign_ups(
 @pytest.mark.parametrize(
     "app_config", [{"RATELIMIT_ENABLED": True, "RATELIMIT_API": "3 per minute"}], ids=["limit"]
 )
-def test_cached_api_answers_still_count_against_the_rate_limit(client, make_event):
+def test_cached_api_answers_are_free_but_every_rendered_answer_counts(client, make_event):
     limiter.reset()
-    event = make_event()
-    statuses = [client.get(f"/api/v1/events/{event.slug}").status_code for _ in range(4)]
-    assert statuses == [200, 200, 200, 429]
+    url = f"/api/v1/events/{make_event().slug}"
+    # The first read renders and counts; the stored answer is served without counting.
+    assert [client.get(url).status_code for _ in range(10)] == [200] * 10
+    # A new query string misses the cache: each such read renders, so each counts.
+    assert [client.get(f"{url}?n={n}").status_code for n in range(3)] == [200, 200, 429]
+    assert client.get(url).status_code == 200  # still stored, still free
+    limiter.reset()
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [{"RATELIMIT_ENABLED": True, "RATELIMIT_API": "2 per minute", "PAGE_CACHE_SECONDS": 0}],
+    ids=["limit-no-cache"],
+)
+def test_without_the_page_cache_every_api_read_counts(client, make_event):
+    limiter.reset()
+    url = f"/api/v1/events/{make_event().slug}"
+    assert [client.get(url).status_code for _ in range(3)] == [200, 200, 429]
     limiter.reset()
 
 
