@@ -16,7 +16,7 @@ from . import client, machine, report
 from .cluster import cluster
 from .databases import Copies, postgres_version, prepared_databases, write_bench_programme
 from .exports import measure_exports
-from .mail import mail_off_request_path, ticket_cost
+from .mail import confirmations_after_rush, mail_off_request_path, ticket_cost
 from .queries import count_queries
 from .rush import is_exact, rush
 from .scenarios import SCENARIOS, Scenario
@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                 results["query_counts"][backend] = run.query_counts(copies, backend)
                 results["exports"][backend] = run.exports(copies, backend)
                 results["ticket_cost"][backend] = run.ticket_cost(copies, backend)
+                results["confirmations"][backend] = run.confirmations(copies, backend)
         except Exception as exc:  # keep what the other database measured
             traceback.print_exc()
             results["failures"].append(f"{backend}: {type(exc).__name__}: {exc}")
@@ -121,6 +122,12 @@ class Run:
         """Building a confirmation with its ticket; sending with and without connection reuse."""
         _say(f"{backend} · ticket cost")
         return ticket_cost(copies, self.sizes.ticket_messages)
+
+    def confirmations(self, copies: Copies, backend: str) -> dict:
+        """The rush's sign-ups all confirmed, and the time until their last e-mail is sent."""
+        _say(f"{backend} · confirmations after a rush of {self.sizes.rush_requests:,} sign-ups")
+        service = service_env("", secrets.token_hex(32))
+        return confirmations_after_rush(copies, service, self.sizes, ROOT, self.workdir, backend)
 
     def _measure(self, copies: Copies, backend: str, worker_class: str) -> dict:
         if worker_class == CLUSTER_SETUP:
@@ -287,6 +294,7 @@ def _new_results(sizes: Sizes, wrk: str, postgres_url: str | None) -> dict:
         "query_counts": {},
         "exports": {},
         "ticket_cost": {},
+        "confirmations": {},
         "skipped": [],
         "failures": [],
     }

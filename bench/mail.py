@@ -20,7 +20,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -33,11 +33,14 @@ from eventreg.services.notifications import build_message
 
 from .app import app_on
 from .databases import Copies
-from .server import free_port, gunicorn, venv_command
-from .settings import SIGNUP_EVENT, TICKET_EVENT, Sizes
+from .rush import rush
+from .server import cpu_seconds, free_port, gunicorn, venv_command
+from .settings import MAIL_SENDERS, SIGNUP_EVENT, TICKET_EVENT, WORKER_SETUPS, Sizes
 from .wrk import run_wrk
 
 STALL_S = 2.0
+CONFIRMATIONS_GOAL_S = 60  # the last confirmation leaves at most this long after the last sign-up
+DELIVERY_TIMEOUT_S = 600
 P95_GOAL = 1.1  # the stalling server's sign-up p95 as a multiple of the instant one's
 CONNECTION_REUSE_BATCH = 50  # the default OUTBOX_BATCH_SIZE
 
@@ -48,6 +51,7 @@ class Sink:
     def __init__(self, stall_s: float):
         self.stall_s = stall_s
         self.received = 0
+        self.last_at: float | None = None  # time.monotonic() of the last message accepted
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
@@ -55,6 +59,7 @@ class Sink:
             await asyncio.sleep(self.stall_s)
         with self._lock:
             self.received += 1
+            self.last_at = time.monotonic()
         return "250 OK"
 
 
@@ -77,7 +82,7 @@ def mail_env(port: int) -> dict[str, str]:
 
 
 @contextmanager
-def mail_worker(root: Path, env: dict[str, str], log_path: Path) -> Iterator[None]:
+def mail_worker(root: Path, env: dict[str, str], log_path: Path) -> Iterator[int]:
     """``flask mail worker`` as scripts/run starts it, stopped with SIGTERM (then killed)."""
     with log_path.open("ab") as log:
         process = subprocess.Popen(
@@ -88,7 +93,7 @@ def mail_worker(root: Path, env: dict[str, str], log_path: Path) -> Iterator[Non
             stderr=subprocess.STDOUT,
         )
     try:
-        yield
+        yield process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:  # it stops between messages; a stalled one takes STALL_S
@@ -119,6 +124,51 @@ def mail_off_request_path(
         runs[name] = figures | {"stall_s": stall}
     ratio = runs["stalling"]["p95_ms"] / runs["instant"]["p95_ms"]
     return runs | {"p95_ratio": round(ratio, 3), "goal": P95_GOAL, "meets_goal": ratio <= P95_GOAL}
+
+
+def confirmations_after_rush(
+    copies: Copies, service: dict[str, str], sizes: Sizes, root: Path, workdir: Path, label: str
+) -> dict:
+    """The rush's sign-ups for an in-person event, every one a seat with its QR ticket; how
+    long after the last sign-up the last confirmation reaches an instant SMTP server.
+
+    gunicorn (sync workers) answers the rush while ``MAIL_SENDERS`` ``flask mail worker``
+    processes share the outbox (leases: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write
+    lock on SQLite), as ``scripts/run`` starts one and a busier site starts more.
+    """
+    requests = sizes.rush_requests
+    with copies() as url, smtp_sink() as (port, sink), ExitStack() as stack:
+        env = service | WORKER_SETUPS["sync"] | mail_env(port)
+        env |= {"EVENTREG_SQLALCHEMY_DATABASE_URI": url}
+        log = workdir / f"confirmations-{label}.log"
+        base = stack.enter_context(gunicorn(root, "wsgi:app", env, log, "/"))
+        senders = [stack.enter_context(mail_worker(root, env, log)) for _ in range(MAIL_SENDERS)]
+        cpu_before = cpu_seconds(senders)
+        started = time.monotonic()
+        crowd = rush(base, TICKET_EVENT, requests, requests, sizes.rush_concurrency)
+        last_sign_up = time.monotonic()
+        delivered_by_last_sign_up = sink.received
+        deadline = last_sign_up + DELIVERY_TIMEOUT_S
+        while sink.received < crowd["confirmed"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        last_delivery = sink.last_at or time.monotonic()
+        sender_cpu = cpu_seconds(senders) - cpu_before
+    after = max(last_delivery - last_sign_up, 0.0)
+    return {
+        "sign_ups": requests,
+        "confirmed": crowd["confirmed"],
+        "senders": MAIL_SENDERS,
+        "delivered": sink.received,
+        "rush_seconds": round(last_sign_up - started, 2),
+        "delivered_during_rush": delivered_by_last_sign_up,
+        "last_delivery_after_last_sign_up_s": round(after, 2),
+        "messages_per_s": round(sink.received / max(last_delivery - started, 1e-9), 1),
+        # The senders' CPU (user + system) per message sent: building it, sending, the outbox.
+        "sender_cpu_ms_per_message": round(sender_cpu * 1000 / max(sink.received, 1), 2),
+        "goal_s": CONFIRMATIONS_GOAL_S,
+        "meets_goal": sink.received == crowd["confirmed"] == requests
+        and after <= CONFIRMATIONS_GOAL_S,
+    }
 
 
 def _outbox_size(url: str) -> int:

@@ -101,14 +101,18 @@ def worker_cpu_seconds(masters: Iterable[int]) -> float:
     master; read before and after a load, the difference divided by the requests served is
     the CPU a request costs, which other work on the machine disturbs far less than req/s.
     """
+    return cpu_seconds(pid for master in masters for pid in children(master))
+
+
+def cpu_seconds(pids: Iterable[int]) -> float:
+    """CPU time (user + system) these processes have used so far; ended ones count nothing."""
     ticks = 0
-    for master in masters:
-        for pid in children(master):
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:  # the worker ended meanwhile
-                continue
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15
     return ticks / os.sysconf("SC_CLK_TCK")
 
 

@@ -69,6 +69,8 @@ WORKER_SETUPS = {
         "GUNICORN_THREADS": "4",
     },
 }
+# `flask mail worker` processes sharing the outbox when confirmations after a rush are timed.
+MAIL_SENDERS = 2
 BACKENDS = ("sqlite", "postgresql")
 # deploy/'s topology on one machine: nginx in front of two app servers (gunicorn, 2 sync workers
 # each) sharing PostgreSQL and Redis (bench/cluster.py); measured on PostgreSQL only.

@@ -127,6 +127,13 @@ def test_exports_are_timed_against_a_dump_of_the_same_rows(quick_results):
         assert large["downloads"]["csv"]["bytes"] >= large["dump"]["bytes"]
 
 
+def test_every_confirmation_after_a_rush_is_sent_and_timed(quick_results):
+    for after in quick_results["confirmations"].values():
+        assert after["sign_ups"] == after["confirmed"] == after["delivered"] == QUICK.rush_requests
+        assert after["last_delivery_after_last_sign_up_s"] >= 0
+        assert after["messages_per_s"] > 0 and after["sender_cpu_ms_per_message"] > 0
+
+
 def test_ticket_cost_is_measured_with_and_without_connection_reuse(quick_results):
     for cost in quick_results["ticket_cost"].values():
         assert cost["messages"] == QUICK.ticket_messages

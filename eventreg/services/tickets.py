@@ -6,6 +6,7 @@ nothing, and replacing the secret voids it.
 
 import io
 import logging
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -54,8 +55,12 @@ def ticket_png(registration: Registration) -> bytes:
     return _png(ticket)
 
 
+@lru_cache(maxsize=8)
 def ticket_font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont:
-    """DejaVu Sans at ``size`` pixels; Pillow's own font (Latin only) when it is not installed."""
+    """DejaVu Sans at ``size`` pixels; Pillow's own font (Latin only) when it is not installed.
+
+    Loaded once a process: every ticket uses the same three.
+    """
     path = FONT_DIR / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
     try:
         return ImageFont.truetype(str(path), size)
@@ -125,7 +130,9 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
 
 
 def _png(image: Image.Image) -> bytes:
-    # zlib's default level: ``optimize=True`` made each QR code 10% smaller and 30 times slower.
+    # ``optimize=True`` made each QR code 10% smaller and 30 times slower. zlib's run-length
+    # strategy suits these white images with black marks: the printable ticket is encoded in
+    # half the time (about 2.5 ms less a confirmation) for a quarter more bytes (about 19 kB).
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG", compress_type=zlib.Z_RLE)
     return buffer.getvalue()
