@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
@@ -132,6 +133,26 @@ def test_xlsx_holds_the_same_rows_and_keeps_formulas_as_text(organiser, event, s
     formula_cells = [cell for cell in first_names if cell.value in FORMULAS]
     assert len(formula_cells) == 4
     assert all(cell.data_type == "s" and cell.quotePrefix for cell in formula_cells)
+
+
+def test_xlsx_is_a_frozen_filtered_sheet_that_keeps_every_character_of_the_text(
+    organiser, event, sign_up
+):
+    sign_up(event, organisation='  Ana & <Sons> "Ltd"  ', needs="Ramp\x07 please")
+    sign_up(event)
+
+    workbook = load_workbook(io.BytesIO(organiser.get(f"/admin/events/{SLUG}/attendees.xlsx").data))
+
+    sheet = workbook["Attendees"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:U{1 + 2}"
+    assert sheet.column_dimensions["G"].width == 30  # the e-mail column is wider
+    assert all(cell.font.b for cell in sheet[1])
+    rows = {row[HEADER.index("needs")]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
+    ana = rows["Ramp please"]  # a control character XML cannot hold is left out
+    assert ana[HEADER.index("organisation")] == '  Ana & <Sons> "Ltd"  '
+    assert isinstance(ana[HEADER.index("registered_at_utc")], datetime)
+    assert ana[HEADER.index("cancelled_at_utc")] is None
 
 
 def test_pdf_sign_in_sheet_lists_confirmed_people_in_their_own_letters(organiser, event, sign_up):

@@ -15,11 +15,6 @@ from typing import IO, Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy import Boolean, Row, Select, func, select, type_coerce
 from sqlalchemy import Enum as SQLEnum
 
@@ -29,6 +24,7 @@ from ..extensions import db
 from ..formatting import STATUS_LABELS
 from ..models import Event, Registrant, Registration
 from ..models.types import UTCDateTime
+from .spreadsheet import write_sheet
 
 # Rows fetched per round trip; PostgreSQL streams them through a server-side cursor.
 BATCH_SIZE = 1000
@@ -220,36 +216,7 @@ def _header(with_labels: bool) -> tuple[str, ...]:
 
 
 def _write_workbook(rows: Iterable[Row], file: IO[bytes], with_labels: bool = False) -> None:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Attendees")
     header = _header(with_labels)
-    for index, name in enumerate(header, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = COLUMN_WIDTHS.get(name, 18)
-    sheet.freeze_panes = "A2"
-    sheet.append([_header_cell(sheet, name) for name in header])
-    last_row = 1
-    for row in rows:
-        values = record(row) + labels(row) if with_labels else record(row)
-        sheet.append([_xlsx_value(sheet, value) for value in values])
-        last_row += 1
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last_row}"
-    workbook.save(file)
-
-
-def _header_cell(sheet, name: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, name)
-    cell.font = Font(bold=True)
-    return cell
-
-
-def _xlsx_value(sheet, value: Any) -> Any:
-    """A cell value; text that looks like a formula is stored as text and kept so in Excel."""
-    if not isinstance(value, str):
-        return value
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters XML cannot hold
-    if not value.startswith(FORMULA_TRIGGERS):
-        return value
-    cell = WriteOnlyCell(sheet, value)
-    cell.data_type = "s"  # openpyxl would write a leading "=" as a formula
-    cell.quotePrefix = True  # Excel's own apostrophe: shown as typed, never evaluated
-    return cell
+    widths = [COLUMN_WIDTHS.get(name, 18) for name in header]
+    values = (record(row) + labels(row) if with_labels else record(row) for row in rows)
+    write_sheet(file, "Attendees", header, values, widths=widths, quote_prefixes=FORMULA_TRIGGERS)
