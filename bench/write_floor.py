@@ -3,8 +3,8 @@
 No ORM, no forms, no Babel, no rate limiter: the view parses the same JSON body as
 ``POST /api/v1/events/<slug>/registrations``, then sends the statements an API sign-up sends
 (``bench/queries.py`` counts the app's; ``SIGNUP_STATEMENTS`` here must stay equal to that
-count), with the same transaction boundaries: the event read by its slug in a short read
-transaction, then one write transaction (``BEGIN IMMEDIATE`` on SQLite, ``FOR UPDATE`` on
+count), with the same transaction boundaries: the event read by its slug (and its days) in a
+short read transaction, then one write transaction (``BEGIN IMMEDIATE`` on SQLite, ``FOR UPDATE`` on
 PostgreSQL) that locks the event, checks the address, counts the seats and the queue, and
 inserts the person, the registration, the audit entry and the outbox message, then commits.
 What the app spends beyond this endpoint's CPU per request is its own work, not the database's.
@@ -23,16 +23,20 @@ from email.utils import make_msgid
 
 from flask import Flask, abort, request
 
-# Read transaction: the event by slug. Write transaction: lock, duplicate check, count the
-# seats taken and the queue, insert the person, the registration, the audit entry and the
-# outbox message (a waiting person's e-mail gives their place in the queue).
-SIGNUP_STATEMENTS = 8
+# Read transaction: the event by slug and its agenda days. Write transaction: lock, duplicate
+# check, count the seats taken and the queue, insert the person, the registration, the audit
+# entry and the outbox message (a waiting person's e-mail gives their place in the queue).
+SIGNUP_STATEMENTS = 9
 
 EVENT_BY_SLUG = (
     "SELECT id, slug, title, description, kind, mode, timezone, starts_at, ends_at, city, venue,"
     " host_partner, contact_email, capacity, registration_opens_at, registration_closes_at,"
     " online_url, translations, programme_values, status, created_at, updated_at"
     " FROM event WHERE slug = {p}"
+)
+EVENT_DAYS = (
+    "SELECT event_id, id, starts_at, ends_at, title FROM event_day"
+    " WHERE event_id IN ({p}) ORDER BY starts_at"
 )
 LOCK_EVENT = EVENT_BY_SLUG.replace("WHERE slug = {p}", "WHERE id IN ({p}) ORDER BY id")
 ALREADY_REGISTERED = (
@@ -102,6 +106,9 @@ class Database:
     def one(self, name: str, params: tuple, suffix: str = ""):
         return self.connection.execute(self.sql[name] + suffix, params).fetchone()
 
+    def all(self, name: str, params: tuple) -> list:
+        return self.connection.execute(self.sql[name], params).fetchall()
+
     def run(self, name: str, params: tuple) -> None:
         self.connection.execute(self.sql[name], params)
 
@@ -136,6 +143,8 @@ def sign_up(slug):
     database = _database()
     database.begin(write=False)
     event = database.one("EVENT_BY_SLUG", (slug,))
+    if event is not None:
+        database.all("EVENT_DAYS", (event[0],))
     database.commit()
     if event is None:
         abort(404)

@@ -4,7 +4,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import lazyload
 
 from ..database import lock, write_transaction
 from ..extensions import db
@@ -69,9 +68,7 @@ def find(slug: str, *, include_drafts: bool = False) -> Event | None:
     """The event with this slug; a draft only when asked for."""
     if "\x00" in slug:  # no slug has one, and PostgreSQL refuses NUL even in a query
         return None
-    # One event: its days (a multi-day agenda) are read only by the pages that show them.
-    statement = select(Event).where(Event.slug == slug).options(lazyload(Event.days))
-    event = db.session.scalar(statement)
+    event = db.session.scalar(select(Event).where(Event.slug == slug))
     if event is not None and event.status is EventStatus.DRAFT and not include_drafts:
         return None
     return event
