@@ -117,11 +117,6 @@ STATUS_LABELS = {
 }
 
 
-def status_label_texts() -> dict[str, str]:
-    """The registration statuses' labels in the current language, for JSON."""
-    return {value: str(label) for value, label in STATUS_LABELS.items()}
-
-
 MESSAGE_KIND_LABELS = {
     MessageKind.CONFIRMATION.value: _l("Confirmation of a seat"),
     MessageKind.WAITLISTED.value: _l("On the waiting list"),
@@ -139,7 +134,6 @@ def init_app(app: Flask) -> None:
     app.add_template_global(target_group_choices)
     app.add_template_global(TARGET_GROUP_LABELS, "target_group_labels")
     app.add_template_global(STATUS_LABELS, "status_labels")
-    app.add_template_global(status_label_texts)
     app.add_template_global(MESSAGE_KIND_LABELS, "message_kind_labels")
     app.add_template_filter(event_date)
     app.add_template_filter(event_time)

@@ -13,6 +13,7 @@ from eventreg.extensions import db
 from eventreg.models import OutboxMessage, Registrant
 from eventreg.services.join_links import join_url
 from eventreg.services.manage_links import manage_token
+from tests.support.browser import wait_for_scripts
 from tests.support.factories import PASSWORD
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -163,6 +164,7 @@ def logged_in(new_context, live_server, language, email="organiser@example.org",
 def audit(page, url: str, language: str) -> dict:
     """What is wrong with one page: its language, reflow at the current width, axe-core."""
     response = page.goto(url)
+    wait_for_scripts(page)  # audit the page its script has set up (the check-in page's)
     found = {}
     if response.status >= 400 and not url.endswith("/nope"):  # audit the page, not an error
         found["status"] = response.status

@@ -317,7 +317,8 @@ def test_the_page_is_for_phones_and_carries_no_inline_code(at_the_door, door):
     page = response.text
     assert 'name="csrf-token"' in page
     assert f'data-scan-url="/checkin/{door.slug}/scan"' in page
-    assert "/static/vendor/jsqr/jsQR.js" in page and "/static/js/checkin.js" in page
+    assert "/static/vendor/jsqr/jsQR.js" in page
+    assert '<script type="module" src="/static/js/checkin/main.js">' in page
     assert "<script>" not in page and " style=" not in page and "onclick" not in page
     assert 'aria-live="assertive"' in page
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]

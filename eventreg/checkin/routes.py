@@ -6,7 +6,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from ..access import door_event
-from ..checkin_answers import count_json, page_checkin_json, person_json
+from ..checkin_answers import count_json, page_checkin_json, person_json, undo_json
 from ..extensions import login_manager
 from ..forms.checkin import CheckInForm, ScanForm
 from ..forms.json import form_from_body
@@ -101,7 +101,7 @@ def undo(event, reference):
     """Take back a check-in made by mistake."""
     registration = _registration_or_404(event, reference)
     undone = checkin.undo_check_in(registration, staff=current_user)
-    return {"undone": undone, "person": person_json(registration, event)}
+    return undo_json(registration, event, undone=undone)
 
 
 @bp.get("/<slug>/counter")
