@@ -193,8 +193,14 @@ def test_door_page_gets_the_amber_sentence_naming_the_days(
     assert body["result"] == "not_today" and body["name"] == "Ana Silva"
     days = "Mar 24, 2031, Mar 25, 2031, Mar 26, 2031"
     assert body["message"] == f"Not today: this event runs on {days}"
+    assert (body["tone"], body["admitted"], body["can_confirm"]) == ("amber", False, True)
     confirmed = client.post(
         f"/checkin/{event.slug}/registrations/{registration.reference}/checkin",
         json={"any_day": True},
     ).get_json()
     assert confirmed["result"] == "ok"
+    assert (confirmed["tone"], confirmed["admitted"], confirmed["can_confirm"]) == (
+        "ok",
+        True,
+        False,
+    )
