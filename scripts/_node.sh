@@ -7,7 +7,7 @@ lint_javascript() {
       echo "CI=true but Node.js and npm are missing: the JavaScript cannot be linted" >&2
       return 1
     fi
-    echo "Node.js and npm are missing: the JavaScript is not linted (apt-get install nodejs npm)" >&2
+    echo "Node.js (20 or later) and npm are missing: the JavaScript is not linted" >&2
     return 0
   fi
   if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then

@@ -266,6 +266,7 @@ def test_pages_reflow_at_200_percent_zoom(new_context, live_server, site):
     problems = {}
     for path in public_paths(site) + staff_paths(site):
         page.goto(live_server + path)
+        wait_for_scripts(page)
         if found := page.evaluate(REFLOW):
             problems[path] = found
     assert problems == {}
