@@ -74,7 +74,6 @@ def person_json(registration: Registration, event: Event) -> dict[str, Any]:
         "organisation": registration.registrant.organisation,
         "status": registration.status.value,
         "checked_in_at": _local_iso(registration.checked_in_at, event),
-        "checked_in_time": _clock(registration.checked_in_at, event),
         "can_check_in": registration.is_confirmed and not checked_in,
         "can_undo": checked_in,
         "badge": _badge(registration, event),
