@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from ..access import start_session
-from ..forms import ButtonForm
 from ..rate_limits import login_limit
 from ..services import accounts
 from ..services.accounts import authenticate, end_all_sessions
@@ -53,10 +52,9 @@ def login():
 @login_required
 def logout():
     """Log out everywhere (every session of the account ends) and go back to the programme."""
-    if ButtonForm().validate_on_submit():
-        end_all_sessions(current_user._get_current_object())
-        logout_user()
-        flash(_("You are logged out."), "success")
+    end_all_sessions(current_user._get_current_object())
+    logout_user()
+    flash(_("You are logged out."), "success")
     return redirect(url_for("public.index"))
 
 

@@ -166,7 +166,6 @@ def review_list():
 def review(practice_id):
     """Publish or reject a proposal."""
     practice = practices.find(practice_id) or abort(404)
-    ButtonForm().validate_on_submit() or abort(400)
     try:
         practices.review(practice, accept=request.form.get("decision") == "publish")
     except practices.PracticeError:

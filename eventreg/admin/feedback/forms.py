@@ -1,13 +1,13 @@
-"""Forms of the feedback pages: a question of the questionnaire, and CSRF-only buttons."""
+"""The form of one question of an event's questionnaire."""
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
-from ..config import LANGUAGES
-from ..forms import Form
-from ..forms.fields import max_length, single_line, strip
-from ..models import QuestionKind
+from ...config import LANGUAGES
+from ...forms import Form
+from ...forms.fields import max_length, single_line, strip
+from ...models import QuestionKind
 
 KIND_LABELS = {
     QuestionKind.RATING.value: _l("Rating from 1 to 5"),
