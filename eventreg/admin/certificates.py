@@ -7,6 +7,7 @@ from ..access import organiser_required
 from ..downloads import certificate_download
 from ..forms import ButtonForm
 from ..lookups import event_or_404, registration_or_404
+from ..models import utcnow
 from ..services import certificates
 
 bp = Blueprint("certificates", __name__)
@@ -22,7 +23,7 @@ def manage(slug):
         event=event,
         rows=certificates.for_event(event),
         action_form=ButtonForm(),
-        has_ended=certificates.has_ended(event),
+        has_ended=event.has_ended(utcnow()),
     )
 
 

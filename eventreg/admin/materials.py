@@ -1,11 +1,11 @@
 """The event's materials for organisers: add a file or a link, remove one, announce them."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 
 from ..access import organiser_required
 from ..downloads import material_download
-from ..forms import ButtonForm
+from ..forms import ButtonForm, form_page
 from ..forms.materials import MaterialForm
 from ..lookups import event_or_404, material_or_404
 from ..models import MaterialVisibility
@@ -35,10 +35,9 @@ def manage(slug):
             flash(_("The material is added."), "success")
             return redirect(url_for(".manage", slug=slug))
     items = materials.for_event(event, registrant_view=True)
-    page = render_template(
+    return form_page(
         "admin/materials.html", event=event, form=form, items=items, action_form=ButtonForm()
     )
-    return page, 422 if form.errors else 200
 
 
 @bp.post("/<int:material_id>/delete")

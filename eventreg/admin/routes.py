@@ -19,7 +19,7 @@ from flask_login import current_user
 from ..access import admin_required, organiser_required
 from ..extensions import db
 from ..formatting import local_title
-from ..forms import ButtonForm
+from ..forms import ButtonForm, form_page
 from ..lookups import event_or_404, registration_or_404
 from ..models import MessageStatus, OutboxMessage, RegistrationStatus, User
 from ..services import accounts, attendee_list, audit, events, outbox, privacy, registrations
@@ -76,7 +76,7 @@ def new_event():
         else:
             flash(_("The event is saved."), "success")
             return redirect(url_for(".event", slug=event.slug))
-    return render_template("admin/event_form.html", form=form, event=None), _status(form)
+    return form_page("admin/event_form.html", form=form, event=None)
 
 
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])
@@ -97,7 +97,7 @@ def edit_event(slug):
         else:
             flash(_("Saved: %(count)d field(s) changed.", count=len(changed)), "success")
             return redirect(url_for(".event", slug=event.slug))
-    return render_template("admin/event_form.html", form=form, event=event), _status(form)
+    return form_page("admin/event_form.html", form=form, event=event)
 
 
 @bp.post("/events/<slug>/publish")
@@ -159,7 +159,7 @@ def add_person(slug):
             (registration,) = registrant.registrations
             flash(_("Added with status: %(status)s.", status=registration.status.value), "success")
             return redirect(url_for(".registration", reference=registration.reference))
-    return render_template("admin/add_person.html", form=form, event=event), _status(form)
+    return form_page("admin/add_person.html", form=form, event=event)
 
 
 @bp.route("/registrations/<reference>")
@@ -267,7 +267,7 @@ def message(slug):
         )
         flash(_("%(count)d message(s) queued.", count=count), "success")
         return redirect(url_for(".event", slug=slug))
-    return render_template("admin/message.html", form=form, event=event), _status(form)
+    return form_page("admin/message.html", form=form, event=event)
 
 
 @bp.route("/outbox")
@@ -345,12 +345,12 @@ def users():
         else:
             flash(_("The account is created."), "success")
             return redirect(url_for(".users"))
-    return render_template(
+    return form_page(
         "admin/users.html",
         form=form,
         users=db.session.scalars(db.select(User).order_by(User.email)).all(),
         action_form=ButtonForm(),
-    ), _status(form)
+    )
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -367,9 +367,7 @@ def user(user_id):
         accounts.assign_checkin_events(found, chosen)
         flash(_("Saved."), "success")
         return redirect(url_for(".user", user_id=user_id))
-    return render_template(
-        "admin/user.html", user=found, form=form, action_form=ButtonForm()
-    ), _status(form)
+    return form_page("admin/user.html", user=found, form=form, action_form=ButtonForm())
 
 
 @bp.post("/users/<int:user_id>/reset-link")
@@ -414,10 +412,6 @@ def _require(form) -> None:
     """
     if not form.validate_on_submit():
         abort(400)
-
-
-def _status(form) -> int:
-    return 422 if form.errors else 200
 
 
 def _notice_version() -> str:

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from ..downloads import certificate_download, material_download
 from ..formatting import local_title
+from ..forms import form_page
 from ..forms.person import already_registered_message
 from ..i18n import use_registrant_language
 from ..lookups import material_or_404
@@ -98,7 +99,7 @@ def resend():
     if form.validate_on_submit():
         send_manage_links(form.email.data)
         return render_template("manage/resend.html", form=form, sent=True)
-    return render_template("manage/resend.html", form=form, sent=False), 422 if form.errors else 200
+    return form_page("manage/resend.html", form=form, sent=False)
 
 
 @bp.route("/<token>")

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from ..downloads import material_download
 from ..formatting import local_title
+from ..forms import form_page
 from ..forms.person import already_registered_message
 from ..i18n import use_registrant_language
 from ..lookups import event_or_404, material_or_404
@@ -153,12 +154,12 @@ def register():
             )
         else:
             return redirect(url_for("manage.confirmed", token=manage_token(registrant)))
-    return render_template(
+    return form_page(
         "public/register.html",
         form=form,
         open_events=open_events,
         availability=availability_of(open_events),
-    ), 422 if form.errors else 200
+    )
 
 
 @bp.route("/privacy")

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from ...access import organiser_required
 from ...extensions import db
-from ...forms import ButtonForm
+from ...forms import ButtonForm, form_page
 from ...lookups import event_or_404, registration_or_404
 from ...models import FeedbackQuestion, QuestionKind, utcnow
 from ...services import feedback
@@ -65,14 +65,14 @@ def questions(slug):
         _save(event, None, form)
         flash(_("The question is added."), "success")
         return redirect(url_for(".questions", slug=slug))
-    return render_template(
+    return form_page(
         "admin/feedback/questions.html",
         event=event,
         items=items,
         form=form,
         action_form=ButtonForm(),
         kind_labels=QuestionForm.kind_labels(),
-    ), (422 if form.errors else 200)
+    )
 
 
 def _save(event, question, form: QuestionForm) -> FeedbackQuestion:
@@ -98,9 +98,9 @@ def edit_question(question_id):
         _save(question.event, question, form)
         flash(_("The question is saved."), "success")
         return redirect(url_for(".questions", slug=question.event.slug))
-    return render_template(
+    return form_page(
         "admin/feedback/question.html", event=question.event, question=question, form=form
-    ), (422 if form.errors else 200)
+    )
 
 
 @bp.post("/feedback/questions/<int:question_id>/delete")

@@ -6,6 +6,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ...access import organiser_required
+from ...forms import form_page
 from ...lookups import event_or_404
 from ...services import attendance_import
 from .forms import ApplyForm, ReportForm
@@ -33,8 +34,7 @@ def import_report(slug):
                 preview=preview,
                 form=ApplyForm(changes=token),
             )
-    status = 422 if form.errors else 200
-    return render_template("admin/meeting_reports/import.html", event=event, form=form), status
+    return form_page("admin/meeting_reports/import.html", event=event, form=form)
 
 
 @bp.post("/<slug>/attendance/apply")
