@@ -1,6 +1,6 @@
 """Dates and times as people read them: in the event's own zone and the reader's language."""
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -128,7 +128,15 @@ MESSAGE_KIND_LABELS = {
 }
 
 
+def iso_date(value: str) -> str:
+    """A date stored as ISO text (in an e-mail's parameters), in the reader's language."""
+    return format_date(date.fromisoformat(value), "long", locale=get_locale())
+
+
 def init_app(app: Flask) -> None:
+    """Every global and filter the templates (pages and e-mails) use, in one place."""
+    from .services import certificates, topics  # they write e-mails, which use this module
+
     app.jinja_env.add_extension("jinja2.ext.do")
     app.add_template_global(lambda: str(get_locale()), "current_locale")
     app.add_template_global(target_group_choices)
@@ -144,3 +152,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(text_lang)
     app.add_template_filter(zone_name)
     app.add_template_filter(country_name)
+    app.add_template_filter(iso_date)
+    app.add_template_filter(topics.label, "topic_label")
+    app.add_template_global(certificates.is_available, "certificate_available")

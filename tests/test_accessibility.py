@@ -3,7 +3,6 @@ axe-core and for reflow (no horizontal scroll outside a focusable scroll region)
 error summary after a failed submit, registration with the keyboard alone, and 200% zoom."""
 
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,38 +12,10 @@ from eventreg.extensions import db
 from eventreg.models import OutboxMessage, Registrant
 from eventreg.services.join_links import join_url
 from eventreg.services.manage_links import manage_token
+from tests.support.accessibility import audited_context, logged_in, violations
 from tests.support.browser import wait_for_scripts
-from tests.support.factories import PASSWORD
-
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 pytestmark = pytest.mark.sqlite_only  # the pages are the same on both databases
-
-
-def violations(page) -> list:
-    """axe-core's findings for the page as it stands (CSP bypassed to inject axe).
-
-    Contexts from ``audited_context`` already hold axe in every page; others get it here.
-    Only violations are collected: passes and the rest cost time and are never read.
-    """
-    if not page.evaluate("typeof axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
-    return page.evaluate(
-        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']}))"
-        ".violations.map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.target)}))",
-        WCAG_AA,
-    )
-
-
-def audited_context(new_context, language: str, width: int = 320):
-    """A browser context in ``language`` whose every page carries axe-core from the start."""
-    context = new_context(bypass_csp=True, locale=language)
-    context.add_init_script(path=str(AXE))
-    page = context.new_page()
-    page.set_viewport_size({"width": width, "height": 640})
-    return page
 
 
 # Every page breaks the same way in every language only if its text does: long German-like
@@ -149,16 +120,6 @@ def staff_paths(site) -> list[str]:
         f"/admin/users/{site['admin']}",
         f"/checkin/{site['mission']}",
     ]
-
-
-def logged_in(new_context, live_server, language, email="organiser@example.org", width=390):
-    page = audited_context(new_context, language, width)
-    page.goto(f"{live_server}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_url(re.compile(r".*/admin/$"))
-    return page
 
 
 def audit(page, url: str, language: str) -> dict:

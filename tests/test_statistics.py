@@ -8,9 +8,9 @@ from datetime import date, timedelta
 
 import pytest
 
+from eventreg.admin.reports.charts import day_columns, nice_ceiling, stacked_bars
 from eventreg.extensions import db
 from eventreg.models import EventStatus, TargetGroup, utcnow
-from eventreg.reports.charts import day_columns, nice_ceiling, stacked_bars
 from eventreg.services import registrations, statistics
 from eventreg.services.statistics import Tally
 

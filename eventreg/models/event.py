@@ -147,6 +147,10 @@ class Event(db.Model):
         first, last = self.local_starts_at.date(), self.local_ends_at.date()
         return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
+    def has_ended(self, now: datetime) -> bool:
+        """Whether the event is over at ``now``: what comes after it (feedback, certificates)."""
+        return self.ends_at <= now
+
     def runs_on(self, moment: datetime) -> bool:
         """Whether the event runs on the local day of ``moment`` (e.g. a scan at the door)."""
         return moment.astimezone(self.zone).date() in self.local_dates

@@ -12,9 +12,9 @@ from flask import url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 
-from ..choices import TARGET_GROUP_LABELS, country_name
-from ..formatting import local_title
-from ..services.statistics import Statistics, Tally
+from ...choices import TARGET_GROUP_LABELS, country_name
+from ...formatting import local_title
+from ...services.statistics import Statistics, Tally
 
 DAY_CHART_WIDTH, DAY_CHART_HEIGHT = 640, 220
 PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 40, 24, 12, 28
@@ -125,7 +125,7 @@ def breakdowns(stats: Statistics, *, per_event: bool) -> list[Breakdown]:
     ]
     if per_event:
         rows = [
-            BreakdownRow(local_title(e), t, url_for("reports.event_statistics", slug=e.slug))
+            BreakdownRow(local_title(e), t, url_for("admin.reports.event_statistics", slug=e.slug))
             for e, t in stats.by_event
         ]
         shown.insert(0, Breakdown("event", _("By event"), _("Event"), rows))

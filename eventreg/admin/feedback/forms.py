@@ -1,13 +1,13 @@
-"""Forms of the feedback pages: a question of the questionnaire, and CSRF-only buttons."""
+"""The form of one question of an event's questionnaire."""
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
-from ..config import LANGUAGES
-from ..forms import Form
-from ..forms.fields import max_length, single_line, strip
-from ..models import QuestionKind
+from ...config import LANGUAGES
+from ...forms import Form
+from ...forms.fields import OTHER_LANGUAGES, add_translations, max_length, single_line, strip
+from ...models import QuestionKind
 
 KIND_LABELS = {
     QuestionKind.RATING.value: _l("Rating from 1 to 5"),
@@ -15,7 +15,6 @@ KIND_LABELS = {
     QuestionKind.MULTIPLE_CHOICE.value: _l("Multiple choice"),
     QuestionKind.TEXT.value: _l("Text"),
 }
-OTHER_LANGUAGES = [code for code in LANGUAGES if code != "en"]
 
 
 class QuestionForm(Form):
@@ -80,22 +79,21 @@ class QuestionForm(Form):
             ).strip()
 
 
-for _code in OTHER_LANGUAGES:
-    setattr(
-        QuestionForm,
-        f"text_{_code}",
-        StringField(
-            _l("Question (%(language)s)", language=LANGUAGES[_code]),
-            filters=[strip],
-            validators=[Optional(), max_length(300), single_line],
-        ),
-    )
-    setattr(
-        QuestionForm,
-        f"options_{_code}",
-        TextAreaField(
-            _l("Choices (%(language)s), one per line", language=LANGUAGES[_code]),
-            filters=[strip],
-            validators=[max_length(2000)],
-        ),
-    )
+add_translations(
+    QuestionForm,
+    "text",
+    lambda language: StringField(
+        _l("Question (%(language)s)", language=language),
+        filters=[strip],
+        validators=[Optional(), max_length(300), single_line],
+    ),
+)
+add_translations(
+    QuestionForm,
+    "options",
+    lambda language: TextAreaField(
+        _l("Choices (%(language)s), one per line", language=language),
+        filters=[strip],
+        validators=[max_length(2000)],
+    ),
+)

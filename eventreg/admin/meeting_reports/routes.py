@@ -5,12 +5,13 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from ..access import organiser_required
-from ..lookups import event_or_404
-from ..services import attendance_import
+from ...access import organiser_required
+from ...forms import form_page
+from ...lookups import event_or_404
+from ...services import attendance_import
 from .forms import ApplyForm, ReportForm
 
-bp = Blueprint("meeting_reports", __name__, url_prefix="/admin/events")
+bp = Blueprint("meeting_reports", __name__, url_prefix="/events")
 
 
 @bp.route("/<slug>/attendance/import", methods=["GET", "POST"])
@@ -28,13 +29,12 @@ def import_report(slug):
         else:
             token = attendance_import.preview_token(event, preview)
             return render_template(
-                "meeting_reports/preview.html",
+                "admin/meeting_reports/preview.html",
                 event=event,
                 preview=preview,
                 form=ApplyForm(changes=token),
             )
-    status = 422 if form.errors else 200
-    return render_template("meeting_reports/import.html", event=event, form=form), status
+    return form_page("admin/meeting_reports/import.html", event=event, form=form)
 
 
 @bp.post("/<slug>/attendance/apply")

@@ -5,7 +5,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField
 from wtforms.validators import DataRequired
 
-from ..forms import Form
+from ...forms import Form
 
 
 class ReportForm(Form):

@@ -5,14 +5,14 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_babel import get_locale
 
-from ..access import organiser_required
-from ..lookups import event_or_404
-from ..models import Event, utcnow
-from ..services import exports, statistics
-from ..services.sign_in_sheet import sign_in_sheet
+from ...access import organiser_required
+from ...lookups import event_or_404
+from ...models import Event, utcnow
+from ...services import exports, statistics
+from ...services.sign_in_sheet import sign_in_sheet
 from .charts import breakdowns, day_columns
 
-bp = Blueprint("reports", __name__, url_prefix="/admin")
+bp = Blueprint("reports", __name__)
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -83,7 +83,7 @@ def event_statistics(slug):
 
 def _statistics_page(stats: statistics.Statistics, event: Event | None) -> str:
     return render_template(
-        "reports/statistics.html",
+        "admin/reports/statistics.html",
         event=event,
         stats=stats,
         day_chart=day_columns(stats.per_day),
