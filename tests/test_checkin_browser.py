@@ -240,6 +240,7 @@ def test_scans_while_offline_are_kept_and_sent_later_with_their_real_time(
     assert back_online - timedelta(seconds=10) < checked_in_at < back_online  # when scanned
 
     page.reload()  # nothing is left to send twice
+    wait_for_scripts(page)  # the banner is hidden until the script has read the kept scans
     expect(page.locator("#count-checked-in")).to_have_text("1")
     expect(banner).to_be_hidden()
     assert check_ins_recorded() == 1
