@@ -3,7 +3,6 @@
 import re
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -13,12 +12,10 @@ from eventreg.extensions import db
 from eventreg.models import AuditEntry, Registration, utcnow
 from eventreg.services import accounts, outbox, registrations
 from eventreg.services.tickets import qr_png
+from tests.support.accessibility import violations
 from tests.support.browser import wait_for_scripts
 from tests.support.factories import PASSWORD
 from tests.support.mail import smtp_config
-
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 @pytest.fixture
@@ -246,19 +243,13 @@ def test_scans_while_offline_are_kept_and_sent_later_with_their_real_time(
     assert check_ins_recorded() == 1
 
 
-def test_the_page_at_phone_size_passes_axe(open_door, fake_camera, door, staff, sign_up, tmp_path):
+def test_the_page_at_phone_size_passes_axe(open_door, fake_camera, door, staff, sign_up):
     fake_camera.show(None)
     sign_up(door, first_name="Ben", last_name="Jensen")
     page = open_door(staff, bypass_csp=True)
     page.get_by_label("Name, e-mail or reference").fill("jensen")
     expect(page.locator("#search-results li")).to_have_count(1)
-    page.add_script_tag(path=str(AXE))
-    violations = page.evaluate(
-        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
-        ".violations.map(v => v.id + ': ' + v.nodes.map(n => n.target).join(', '))",
-        WCAG_AA,
-    )
-    assert violations == []
+    assert violations(page) == []
 
 
 # The door at phone size: nothing moves under a tap, late answers, not today

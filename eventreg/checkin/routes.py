@@ -64,13 +64,7 @@ def page(event):
 def scan(event):
     """Check in the holder of a scanned ticket."""
     form = form_from_body(ScanForm)
-    outcome = checkin.check_in_ticket(
-        event,
-        form.secret.data,
-        staff=current_user,
-        scanned_at=form.scanned_at.data,
-        any_day=form.any_day.data,
-    )
+    outcome = checkin.check_in_ticket(event, form.secret.data, staff=current_user, **form.how())
     return page_checkin_json(outcome, event)
 
 
@@ -89,9 +83,7 @@ def check_in(event, reference):
     """Check in a person found by hand."""
     registration = _registration_or_404(event, reference)
     form = form_from_body(CheckInForm)
-    outcome = checkin.check_in(
-        registration, staff=current_user, scanned_at=form.scanned_at.data, any_day=form.any_day.data
-    )
+    outcome = checkin.check_in(registration, staff=current_user, **form.how())
     return page_checkin_json(outcome, event)
 
 
