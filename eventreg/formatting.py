@@ -87,6 +87,17 @@ def day_line(day) -> str:
     return f"{line}: {day.title}" if day.title else line
 
 
+def day_line_html(day) -> Markup:
+    """``day_line`` for pages and HTML e-mails: the day's title is written in English only, so
+    outside English it is marked as English (WCAG 3.1.2)."""
+    if not day.title:
+        return Markup.escape(day_line(day))
+    line = day_line(day)[: -len(day.title) - 2]
+    if str(get_locale()) == "en":
+        return Markup("{}: {}").format(line, day.title)
+    return Markup('{}: <span lang="en">{}</span>').format(line, day.title)
+
+
 def local_title(event) -> str:
     """The event's title in the reader's language (English when not translated)."""
     return event.text_in("title", str(get_locale()))
@@ -146,6 +157,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(event_date)
     app.add_template_filter(event_time)
     app.add_template_filter(day_line)
+    app.add_template_filter(day_line_html)
     app.add_template_filter(datetime_in)
     app.add_template_filter(local_title)
     app.add_template_filter(local_description)
