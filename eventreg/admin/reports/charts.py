@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import url_for
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
 from ...choices import TARGET_GROUP_LABELS, country_name
@@ -88,6 +88,7 @@ class BreakdownRow:
     label: str
     tally: Tally
     href: str | None = None
+    lang: str | None = None  # the label's language when it is not the page's (an English title)
 
 
 @dataclass(frozen=True)
@@ -124,8 +125,14 @@ def breakdowns(stats: Statistics, *, per_event: bool) -> list[Breakdown]:
         ),
     ]
     if per_event:
+        locale = str(get_locale())
         rows = [
-            BreakdownRow(local_title(e), t, url_for("admin.reports.event_statistics", slug=e.slug))
+            BreakdownRow(
+                local_title(e),
+                t,
+                url_for("admin.reports.event_statistics", slug=e.slug),
+                None if e.language_of("title", locale) == locale else "en",
+            )
             for e, t in stats.by_event
         ]
         shown.insert(0, Breakdown("event", _("By event"), _("Event"), rows))
