@@ -1,13 +1,14 @@
 """Attendance counts only when the event happens: join links in their window, the door's day."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_datetime
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import AuditEntry, Registration, utcnow
+from eventreg.models import AgendaDay, AuditEntry, Registration, utcnow
 from eventreg.services import accounts
 from eventreg.services.join_links import join_url
 from tests.support.factories import PASSWORD
@@ -204,3 +205,24 @@ def test_door_page_gets_the_amber_sentence_naming_the_days(
         True,
         False,
     )
+
+
+def test_a_free_day_inside_a_multi_day_agenda_is_not_a_day_of_the_event(make_event):
+    """Days on Monday and Wednesday: a scan on the Tuesday in between is "not today"."""
+    rome = ZoneInfo("Europe/Rome")
+    monday = datetime(2031, 3, 24, 9, tzinfo=rome)
+    wednesday = datetime(2031, 3, 26, 9, tzinfo=rome)
+    event = make_event(
+        starts_at=monday,
+        ends_at=wednesday + timedelta(hours=4),
+        agenda=[
+            AgendaDay(monday, monday + timedelta(hours=8), None),
+            AgendaDay(wednesday, wednesday + timedelta(hours=4), None),
+        ],
+        registration_opens_at=datetime(2031, 1, 1, tzinfo=UTC),
+        registration_closes_at=datetime(2031, 3, 20, tzinfo=UTC),
+    )
+    assert event.local_dates == [monday.date(), wednesday.date()]
+    assert event.runs_on(monday + timedelta(hours=2))
+    assert not event.runs_on(monday + timedelta(days=1))
+    assert event.runs_on(wednesday)
