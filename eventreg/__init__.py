@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import access, cli, database, formatting, i18n, page_cache, rate_limits, security
-from .admin.routes import bp as admin_bp
+from .admin import bp as admin_bp
 from .api.routes import bp as api_bp
 from .auth.routes import bp as auth_bp
 from .certificates.routes import bp as certificates_bp
@@ -19,13 +19,10 @@ from .feedback.routes import bp as feedback_bp
 from .health.routes import bp as health_bp
 from .i18n import select_locale
 from .manage.routes import bp as manage_bp
-from .materials.routes import bp as materials_bp
-from .meeting_reports.routes import bp as meeting_reports_bp
 from .models.practice import is_modelled
 from .network.routes import bp as network_bp
 from .practices.routes import bp as practices_bp
 from .public.routes import bp as public_bp
-from .reports.routes import bp as reports_bp
 from .services import storage
 from .services.private_files import private_folder
 
@@ -106,11 +103,8 @@ def _register_blueprints(app: Flask) -> None:
         public_bp,
         manage_bp,
         auth_bp,
-        admin_bp,
-        reports_bp,
+        admin_bp,  # with the organiser area's parts nested in it
         checkin_bp,
-        meeting_reports_bp,
-        materials_bp,
         feedback_bp,
         certificates_bp,
         network_bp,

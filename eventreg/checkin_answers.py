@@ -7,12 +7,19 @@ from babel.dates import format_date
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from .formatting import local_title
+from .formatting import STATUS_LABELS, local_title
 from .models import Event, Registration
 from .services.checkin import CheckIn, CheckinResult, DoorCount
 
 # Door staff see name, organisation and accessibility needs of their own event's people only.
 _SHOWS_NEEDS = (CheckinResult.OK, CheckinResult.ALREADY_CHECKED_IN, CheckinResult.NOT_TODAY)
+# How the door's screen shows each verdict: green, yellow (seen before), red, or amber for a
+# day the event does not run, which staff may overrule (the person or the programme may be wrong).
+_TONES = {
+    CheckinResult.OK: "ok",
+    CheckinResult.ALREADY_CHECKED_IN: "warn",
+    CheckinResult.NOT_TODAY: "amber",
+}
 
 
 def checkin_json(outcome: CheckIn, event: Event) -> dict[str, Any]:
@@ -39,24 +46,53 @@ def checkin_json(outcome: CheckIn, event: Event) -> dict[str, Any]:
 
 
 def page_checkin_json(outcome: CheckIn, event: Event) -> dict[str, Any]:
-    """The page's answer to a scan: the API's, with the sentence the staff member reads."""
-    return checkin_json(outcome, event) | {"message": _message(outcome, event)}
+    """The page's answer to a scan: the API's, with all the page shows (it decides nothing)."""
+    return checkin_json(outcome, event) | {
+        "message": _message(outcome, event),
+        "tone": _TONES.get(outcome.result, "bad"),
+        "admitted": outcome.result is CheckinResult.OK,
+        "can_confirm": outcome.result is CheckinResult.NOT_TODAY,
+    }
+
+
+def undo_json(registration: Registration, event: Event, *, undone: bool) -> dict[str, Any]:
+    """The page's answer to an undo: whether there was a check-in to take back, and the person."""
+    return {
+        "undone": undone,
+        "message": _("Check-in undone"),
+        "tone": "info",
+        "person": person_json(registration, event),
+    }
 
 
 def person_json(registration: Registration, event: Event) -> dict[str, Any]:
     """A search result on the check-in page: nothing beyond what the door needs."""
+    checked_in = registration.checked_in_at is not None
     return {
         "reference": registration.reference,
         "name": registration.registrant.full_name,
         "organisation": registration.registrant.organisation,
         "status": registration.status.value,
         "checked_in_at": _local_iso(registration.checked_in_at, event),
-        "checked_in_time": _clock(registration.checked_in_at, event),
+        "can_check_in": registration.is_confirmed and not checked_in,
+        "can_undo": checked_in,
+        "badge": _badge(registration, event),
     }
 
 
 def count_json(count: DoorCount) -> dict[str, int]:
     return {"checked_in": count.checked_in, "confirmed": count.confirmed}
+
+
+def _badge(registration: Registration, event: Event) -> dict[str, str] | None:
+    """What a search result shows beside the name: the check-in, or why there can be none."""
+    if registration.checked_in_at is not None:
+        time = _clock(registration.checked_in_at, event)
+        return {"tone": "confirmed", "text": _("Checked in at %(time)s", time=time)}
+    if registration.is_confirmed:
+        return None  # the button to check in says it all
+    tone = "waitlist" if registration.is_waitlisted else "cancelled"
+    return {"tone": tone, "text": str(STATUS_LABELS[registration.status.value])}
 
 
 def _message(outcome: CheckIn, event: Event) -> str:

@@ -1,4 +1,7 @@
-"""Command-line interface: ``flask --app eventreg prepare|programme|users|mail|privacy|backup``."""
+"""Command-line interface: ``flask --app eventreg <command>``.
+
+Commands: prepare, programme, users, mail, privacy, backup, materials, feedback, certificates.
+"""
 
 import secrets
 import signal

@@ -1,6 +1,6 @@
 """Dates and times as people read them: in the event's own zone and the reader's language."""
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -87,6 +87,17 @@ def day_line(day) -> str:
     return f"{line}: {day.title}" if day.title else line
 
 
+def day_line_html(day) -> Markup:
+    """``day_line`` for pages and HTML e-mails: the day's title is written in English only, so
+    outside English it is marked as English (WCAG 3.1.2)."""
+    if not day.title:
+        return Markup.escape(day_line(day))
+    line = day_line(day)[: -len(day.title) - 2]
+    if str(get_locale()) == "en":
+        return Markup("{}: {}").format(line, day.title)
+    return Markup('{}: <span lang="en">{}</span>').format(line, day.title)
+
+
 def local_title(event) -> str:
     """The event's title in the reader's language (English when not translated)."""
     return event.text_in("title", str(get_locale()))
@@ -117,11 +128,6 @@ STATUS_LABELS = {
 }
 
 
-def status_label_texts() -> dict[str, str]:
-    """The registration statuses' labels in the current language, for JSON."""
-    return {value: str(label) for value, label in STATUS_LABELS.items()}
-
-
 MESSAGE_KIND_LABELS = {
     MessageKind.CONFIRMATION.value: _l("Confirmation of a seat"),
     MessageKind.WAITLISTED.value: _l("On the waiting list"),
@@ -133,20 +139,31 @@ MESSAGE_KIND_LABELS = {
 }
 
 
+def iso_date(value: str) -> str:
+    """A date stored as ISO text (in an e-mail's parameters), in the reader's language."""
+    return format_date(date.fromisoformat(value), "long", locale=get_locale())
+
+
 def init_app(app: Flask) -> None:
+    """Every global and filter the templates (pages and e-mails) use, in one place."""
+    from .services import certificates, topics  # they write e-mails, which use this module
+
     app.jinja_env.add_extension("jinja2.ext.do")
     app.add_template_global(lambda: str(get_locale()), "current_locale")
     app.add_template_global(target_group_choices)
     app.add_template_global(TARGET_GROUP_LABELS, "target_group_labels")
     app.add_template_global(STATUS_LABELS, "status_labels")
-    app.add_template_global(status_label_texts)
     app.add_template_global(MESSAGE_KIND_LABELS, "message_kind_labels")
     app.add_template_filter(event_date)
     app.add_template_filter(event_time)
     app.add_template_filter(day_line)
+    app.add_template_filter(day_line_html)
     app.add_template_filter(datetime_in)
     app.add_template_filter(local_title)
     app.add_template_filter(local_description)
     app.add_template_filter(text_lang)
     app.add_template_filter(zone_name)
     app.add_template_filter(country_name)
+    app.add_template_filter(iso_date)
+    app.add_template_filter(topics.label, "topic_label")
+    app.add_template_global(certificates.is_available, "certificate_available")

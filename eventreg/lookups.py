@@ -2,7 +2,8 @@
 
 from flask import abort
 
-from .models import Event
+from .extensions import db
+from .models import Event, Material, Registration
 from .services import events
 
 
@@ -11,3 +12,16 @@ def event_or_404(slug: str, *, include_drafts: bool = True) -> Event:
     return events.find(slug, include_drafts=include_drafts) or abort(
         404, description="No event with that slug."
     )
+
+
+def registration_or_404(reference: str) -> Registration:
+    """The registration with this reference, for organisers (any event, any status)."""
+    return db.first_or_404(db.select(Registration).where(Registration.reference == reference))
+
+
+def material_or_404(event: Event, material_id: int) -> Material:
+    """One of the event's materials: another event's number is as unknown as a wrong one."""
+    material = db.session.get(Material, material_id)
+    if material is None or material.event_id != event.id:
+        abort(404)
+    return material

@@ -23,13 +23,15 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 # Views that take file uploads (participant reports from large webinars) get a larger limit.
-LARGE_UPLOAD_ENDPOINTS = frozenset({"meeting_reports.import_report", "practices.upload_document"})
+LARGE_UPLOAD_ENDPOINTS = frozenset(
+    {"admin.meeting_reports.import_report", "practices.upload_document"}
+)
 # Only the door's scanner may use the camera.
 CAMERA_ENDPOINTS = frozenset({"checkin.page"})
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=()"
 CAMERA_PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=()"
 # Event materials (slides, recordings' documents) may be larger still: MATERIALS_MAX_MB.
-MATERIAL_UPLOAD_ENDPOINTS = frozenset({"materials.manage", "api.create_material"})
+MATERIAL_UPLOAD_ENDPOINTS = frozenset({"admin.materials.manage", "api.create_material"})
 
 
 def init_app(app: Flask) -> None:

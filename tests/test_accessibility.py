@@ -3,7 +3,6 @@ axe-core and for reflow (no horizontal scroll outside a focusable scroll region)
 error summary after a failed submit, registration with the keyboard alone, and 200% zoom."""
 
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,37 +12,10 @@ from eventreg.extensions import db
 from eventreg.models import OutboxMessage, Registrant
 from eventreg.services.join_links import join_url
 from eventreg.services.manage_links import manage_token
-from tests.support.factories import PASSWORD
-
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+from tests.support.accessibility import audited_context, logged_in, violations
+from tests.support.browser import wait_for_scripts
 
 pytestmark = pytest.mark.sqlite_only  # the pages are the same on both databases
-
-
-def violations(page) -> list:
-    """axe-core's findings for the page as it stands (CSP bypassed to inject axe).
-
-    Contexts from ``audited_context`` already hold axe in every page; others get it here.
-    Only violations are collected: passes and the rest cost time and are never read.
-    """
-    if not page.evaluate("typeof axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
-    return page.evaluate(
-        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']}))"
-        ".violations.map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.target)}))",
-        WCAG_AA,
-    )
-
-
-def audited_context(new_context, language: str, width: int = 320):
-    """A browser context in ``language`` whose every page carries axe-core from the start."""
-    context = new_context(bypass_csp=True, locale=language)
-    context.add_init_script(path=str(AXE))
-    page = context.new_page()
-    page.set_viewport_size({"width": width, "height": 640})
-    return page
 
 
 # Every page breaks the same way in every language only if its text does: long German-like
@@ -150,19 +122,10 @@ def staff_paths(site) -> list[str]:
     ]
 
 
-def logged_in(new_context, live_server, language, email="organiser@example.org", width=390):
-    page = audited_context(new_context, language, width)
-    page.goto(f"{live_server}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_url(re.compile(r".*/admin/$"))
-    return page
-
-
 def audit(page, url: str, language: str) -> dict:
     """What is wrong with one page: its language, reflow at the current width, axe-core."""
     response = page.goto(url)
+    wait_for_scripts(page)  # audit the page its script has set up (the check-in page's)
     found = {}
     if response.status >= 400 and not url.endswith("/nope"):  # audit the page, not an error
         found["status"] = response.status
@@ -264,6 +227,7 @@ def test_pages_reflow_at_200_percent_zoom(new_context, live_server, site):
     problems = {}
     for path in public_paths(site) + staff_paths(site):
         page.goto(live_server + path)
+        wait_for_scripts(page)
         if found := page.evaluate(REFLOW):
             problems[path] = found
     assert problems == {}

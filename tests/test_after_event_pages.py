@@ -6,8 +6,8 @@ import pytest
 from eventreg.models import MaterialVisibility
 from eventreg.services import certificates, feedback, materials
 from eventreg.services.manage_links import manage_token
+from tests.support.accessibility import logged_in, violations
 from tests.support.after_event import attend, end_event
-from tests.test_accessibility import logged_in, violations
 
 pytestmark = pytest.mark.sqlite_only  # the pages are the same on both databases
 

@@ -204,6 +204,16 @@ def test_the_confirmation_lists_the_days(app, mission, sign_up):
     assert "Giorni" in text
     assert "martedì 25 marzo 2031, 08:30 – 17:30: Site visits" in text
     assert "mercoledì 26 marzo 2031, 09:00 – 13:00" in rendered.html
+    # The day's title is English only: the Italian e-mail says so (WCAG 3.1.2).
+    marked = '08:30 – 17:30: <span lang="en">Site visits</span>'
+    assert f"martedì 25 marzo 2031, {marked}" in rendered.html
+
+
+def test_an_english_day_title_is_marked_english_on_translated_pages(client, mission):
+    page = client.get(f"/events/{mission.slug}", headers={"Accept-Language": "bg"}).text
+    assert '<span lang="en">Site visits</span></li>' in page
+    english = client.get(f"/events/{mission.slug}", headers={"Accept-Language": "en"}).text
+    assert "Site visits</li>" in english and 'lang="en">Site visits' not in english
 
 
 def pdftotext(data: bytes, tmp_path) -> str:

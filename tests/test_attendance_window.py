@@ -1,13 +1,14 @@
 """Attendance counts only when the event happens: join links in their window, the door's day."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_datetime
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import AuditEntry, Registration, utcnow
+from eventreg.models import AgendaDay, AuditEntry, Registration, utcnow
 from eventreg.services import accounts
 from eventreg.services.join_links import join_url
 from tests.support.factories import PASSWORD
@@ -193,8 +194,35 @@ def test_door_page_gets_the_amber_sentence_naming_the_days(
     assert body["result"] == "not_today" and body["name"] == "Ana Silva"
     days = "Mar 24, 2031, Mar 25, 2031, Mar 26, 2031"
     assert body["message"] == f"Not today: this event runs on {days}"
+    assert (body["tone"], body["admitted"], body["can_confirm"]) == ("amber", False, True)
     confirmed = client.post(
         f"/checkin/{event.slug}/registrations/{registration.reference}/checkin",
         json={"any_day": True},
     ).get_json()
     assert confirmed["result"] == "ok"
+    assert (confirmed["tone"], confirmed["admitted"], confirmed["can_confirm"]) == (
+        "ok",
+        True,
+        False,
+    )
+
+
+def test_a_free_day_inside_a_multi_day_agenda_is_not_a_day_of_the_event(make_event):
+    """Days on Monday and Wednesday: a scan on the Tuesday in between is "not today"."""
+    rome = ZoneInfo("Europe/Rome")
+    monday = datetime(2031, 3, 24, 9, tzinfo=rome)
+    wednesday = datetime(2031, 3, 26, 9, tzinfo=rome)
+    event = make_event(
+        starts_at=monday,
+        ends_at=wednesday + timedelta(hours=4),
+        agenda=[
+            AgendaDay(monday, monday + timedelta(hours=8), None),
+            AgendaDay(wednesday, wednesday + timedelta(hours=4), None),
+        ],
+        registration_opens_at=datetime(2031, 1, 1, tzinfo=UTC),
+        registration_closes_at=datetime(2031, 3, 20, tzinfo=UTC),
+    )
+    assert event.local_dates == [monday.date(), wednesday.date()]
+    assert event.runs_on(monday + timedelta(hours=2))
+    assert not event.runs_on(monday + timedelta(days=1))
+    assert event.runs_on(wednesday)

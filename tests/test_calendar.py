@@ -313,3 +313,15 @@ def test_add_to_calendar_links_never_give_the_meeting_link(app, request_context,
 
     assert query_of(link(event))["location"] == "Online"
     assert "meet.example.org" not in link(event)
+
+
+def test_calendar_texts_say_which_language_they_are_in(app, make_event):
+    event = make_event(
+        title="Study mission", description="Visits", translations={"sv": {"title": "Studieresa"}}
+    )
+    with app.test_request_context(headers={"Accept-Language": "sv"}):
+        vevent = only_event(calendar.event_calendar(event))
+    assert vevent["SUMMARY"] == "Studieresa"
+    assert vevent["SUMMARY"].params["LANGUAGE"] == "sv"
+    assert vevent["DESCRIPTION"] == "Visits"  # not translated: said to be English
+    assert vevent["DESCRIPTION"].params["LANGUAGE"] == "en"

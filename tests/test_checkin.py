@@ -317,7 +317,8 @@ def test_the_page_is_for_phones_and_carries_no_inline_code(at_the_door, door):
     page = response.text
     assert 'name="csrf-token"' in page
     assert f'data-scan-url="/checkin/{door.slug}/scan"' in page
-    assert "/static/vendor/jsqr/jsQR.js" in page and "/static/js/checkin.js" in page
+    assert "/static/vendor/jsqr/jsQR.js" in page
+    assert '<script type="module" src="/static/js/checkin/main.js">' in page
     assert "<script>" not in page and " style=" not in page and "onclick" not in page
     assert 'aria-live="assertive"' in page
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
@@ -371,6 +372,51 @@ def test_scan_search_check_in_by_hand_undo_and_count(at_the_door, door, sign_up)
     assert repeat["result"] == "already_checked_in"
     assert repeat["message"].startswith("Already checked in at ")
     assert repeat["message"].endswith(" by checkin@example.org")
+
+
+def test_the_page_is_told_how_to_show_each_verdict(at_the_door, door, make_event, sign_up):
+    """The script decides nothing: each answer carries its tone, its sentence and its buttons."""
+    ana = sign_up(door, first_name="Ana", last_name="Silva").registrations[0]
+    gone = sign_up(door, first_name="Ivan", last_name="Petrov").registrations[0]
+    registrations.cancel(gone)
+    elsewhere = sign_up(make_event(title="Webinar on social clauses")).registrations[0]
+
+    def shown(secret: str) -> tuple:
+        answer = at_the_door.post(f"/checkin/{door.slug}/scan", json={"secret": secret})
+        body = answer.get_json()
+        return body["result"], body["tone"], body["admitted"], body["can_confirm"]
+
+    assert shown(ana.ticket_secret) == ("ok", "ok", True, False)
+    assert shown(ana.ticket_secret) == ("already_checked_in", "warn", False, False)
+    assert shown(gone.ticket_secret) == ("cancelled", "bad", False, False)
+    assert shown(elsewhere.ticket_secret) == ("wrong_event", "bad", False, False)
+    assert shown("not a ticket") == ("invalid", "bad", False, False)
+
+
+def test_search_results_say_what_each_line_shows(at_the_door, door, sign_up):
+    ana, _ben, waiting, gone = (
+        sign_up(door, first_name=first, last_name="Sala").registrations[0]
+        for first in ("Ana", "Ben", "Cid", "Dan")
+    )  # two seats: Cid and Dan wait, and Dan gives up
+    registrations.cancel(gone)
+    at_the_door.post(f"/checkin/{door.slug}/registrations/{ana.reference}/checkin", json={})
+
+    def line(registration) -> tuple:
+        found = at_the_door.get(f"/checkin/{door.slug}/search", query_string={"q": "sala"})
+        results = found.get_json()["results"]
+        (person,) = [p for p in results if p["reference"] == registration.reference]
+        return person["can_check_in"], person["can_undo"], person["badge"]
+
+    time = reloaded(ana).checked_in_at.astimezone(door.zone).strftime("%H:%M")
+    assert line(ana) == (False, True, {"tone": "confirmed", "text": f"Checked in at {time}"})
+    assert line(waiting) == (False, False, {"tone": "waitlist", "text": "Waiting list"})
+    assert line(gone) == (False, False, {"tone": "cancelled", "text": "Cancelled"})
+
+    undone = at_the_door.post(f"/checkin/{door.slug}/registrations/{ana.reference}/undo")
+    body = undone.get_json()
+    assert (body["undone"], body["message"], body["tone"]) == (True, "Check-in undone", "info")
+    assert (body["person"]["can_check_in"], body["person"]["badge"]) == (True, None)
+    assert line(ana) == (True, False, None)
 
 
 def test_the_door_search_no_longer_reveals_e_mail_addresses(at_the_door, door, sign_up):

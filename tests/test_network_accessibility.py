@@ -10,8 +10,8 @@ from eventreg.extensions import db
 from eventreg.models import Member, MemberStatus, ProcurementType, TargetGroup, utcnow
 from eventreg.services import practices
 from eventreg.services.practices import PracticeInput, TextInput
+from tests.support.accessibility import violations
 from tests.support.factories import PASSWORD
-from tests.test_accessibility import violations
 
 WIDE = """() => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > 321).slice(0, 5)

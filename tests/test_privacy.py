@@ -42,6 +42,13 @@ def test_a_person_downloads_everything_held_about_them(client, make_event, sign_
     assert data["history"][0]["action"] == "signed_up"
 
 
+def test_the_data_download_names_events_in_the_persons_language(client, make_event, sign_up):
+    event = make_event(title="Study mission", translations={"da": {"title": "Studietur"}})
+    registrant = sign_up(event, language="da")
+    data = client.get(manage_path(registrant) + "/data.json").get_json()
+    assert data["registrations"][0]["event_title"] == "Studietur"
+
+
 def test_erasing_cancels_frees_the_seat_and_forgets_the_person(client, make_event, sign_up):
     event = make_event(capacity=1)
     person = sign_up(event, first_name="Erika", email="erika@example.se", country="SE")

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 
 import pytest
 
+from eventreg.admin.reports.charts import day_columns, nice_ceiling, stacked_bars
 from eventreg.extensions import db
 from eventreg.models import EventStatus, TargetGroup, utcnow
-from eventreg.reports.charts import day_columns, nice_ceiling, stacked_bars
 from eventreg.services import registrations, statistics
 from eventreg.services.statistics import Tally
 
@@ -197,3 +197,17 @@ def test_day_columns_stand_on_the_baseline(app):
     assert all(abs(c.y + c.height - chart.baseline) < 1e-9 for c in chart.columns)
     tallest = chart.columns[-1]
     assert tallest.y >= chart.value_ticks[-1].position  # under the axis's top (50)
+
+
+def test_an_event_title_shown_in_english_on_a_translated_page_is_marked_english(
+    organiser, make_event, sign_up
+):
+    translated = make_event(title="Mission", translations={"bg": {"title": "Мисия"}})
+    english_only = make_event(title="Webinar on clauses")
+    sign_up(translated)
+    sign_up(english_only)
+    page = organiser.get("/admin/statistics", headers={"Accept-Language": "bg"}).text
+    assert '<span class="bar-label" lang="en">Webinar on clauses</span>' in page
+    assert '<span class="bar-label">Мисия</span>' in page
+    assert re.search(r'<th scope="row" lang="en"><a [^>]*>Webinar on clauses</a>', page)
+    assert re.search(r'<th scope="row"><a [^>]*>Мисия</a>', page)

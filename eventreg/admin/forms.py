@@ -28,7 +28,9 @@ from ..config import LANGUAGES
 from ..formatting import STATUS_LABELS, event_date, local_title, zone_choices
 from ..forms import Form
 from ..forms.fields import (
+    OTHER_LANGUAGES,
     MultiCheckboxField,
+    add_translations,
     max_length,
     single_line,
     strip,
@@ -189,7 +191,7 @@ class EventForm(Form):
 
     def _translations(self) -> dict:
         translations = {}
-        for code in TRANSLATED:
+        for code in OTHER_LANGUAGES:
             texts = {
                 name: getattr(self, f"{name}_{code}").data
                 for name in ("title", "description")
@@ -203,7 +205,7 @@ class EventForm(Form):
         """(language name, title field, description field) for each translated language."""
         return [
             (LANGUAGES[code], getattr(self, f"title_{code}"), getattr(self, f"description_{code}"))
-            for code in TRANSLATED
+            for code in OTHER_LANGUAGES
         ]
 
     def load(self, event) -> None:
@@ -232,18 +234,16 @@ class EventForm(Form):
                 getattr(self, f"{name}_{code}").data = text
 
 
-TRANSLATED = [code for code in LANGUAGES if code != "en"]
-for _code in TRANSLATED:
-    setattr(
-        EventForm,
-        f"title_{_code}",
-        StringField(_l("Title"), filters=[strip], validators=[max_length(200), single_line]),
-    )
-    setattr(
-        EventForm,
-        f"description_{_code}",
-        TextAreaField(_l("Description"), filters=[text_block], validators=[max_length(5000)]),
-    )
+add_translations(
+    EventForm,
+    "title",
+    lambda _: StringField(_l("Title"), filters=[strip], validators=[max_length(200), single_line]),
+)
+add_translations(
+    EventForm,
+    "description",
+    lambda _: TextAreaField(_l("Description"), filters=[text_block], validators=[max_length(5000)]),
+)
 
 
 def _local(moment: datetime, zone) -> datetime:

@@ -19,9 +19,9 @@ from flask_login import current_user
 from ..access import admin_required, organiser_required
 from ..extensions import db
 from ..formatting import local_title
-from ..forms import ButtonForm
-from ..lookups import event_or_404
-from ..models import MessageStatus, OutboxMessage, Registration, RegistrationStatus, User
+from ..forms import ButtonForm, form_page
+from ..lookups import event_or_404, registration_or_404
+from ..models import MessageStatus, OutboxMessage, RegistrationStatus, User
 from ..services import accounts, attendee_list, audit, events, outbox, privacy, registrations
 from ..services.availability import availability_for, availability_of
 from ..services.messages import send_to_registrants
@@ -52,10 +52,6 @@ def _page_number() -> int:
     return number
 
 
-def _registration_or_404(reference):
-    return db.first_or_404(db.select(Registration).where(Registration.reference == reference))
-
-
 @bp.route("/")
 @organiser_required
 def dashboard():
@@ -80,7 +76,7 @@ def new_event():
         else:
             flash(_("The event is saved."), "success")
             return redirect(url_for(".event", slug=event.slug))
-    return render_template("admin/event_form.html", form=form, event=None), _status(form)
+    return form_page("admin/event_form.html", form=form, event=None)
 
 
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])
@@ -101,7 +97,7 @@ def edit_event(slug):
         else:
             flash(_("Saved: %(count)d field(s) changed.", count=len(changed)), "success")
             return redirect(url_for(".event", slug=event.slug))
-    return render_template("admin/event_form.html", form=form, event=event), _status(form)
+    return form_page("admin/event_form.html", form=form, event=event)
 
 
 @bp.post("/events/<slug>/publish")
@@ -109,7 +105,6 @@ def edit_event(slug):
 def publish_event(slug):
     """Make a draft public."""
     event = event_or_404(slug)
-    _require(ButtonForm())
     events.publish_event(event, actor=current_user)
     flash(_("The event is published."), "success")
     return redirect(url_for(".event", slug=slug))
@@ -164,14 +159,14 @@ def add_person(slug):
             (registration,) = registrant.registrations
             flash(_("Added with status: %(status)s.", status=registration.status.value), "success")
             return redirect(url_for(".registration", reference=registration.reference))
-    return render_template("admin/add_person.html", form=form, event=event), _status(form)
+    return form_page("admin/add_person.html", form=form, event=event)
 
 
 @bp.route("/registrations/<reference>")
 @organiser_required
 def registration(reference):
     """One registration with the person's details and everything that happened to it."""
-    found = _registration_or_404(reference)
+    found = registration_or_404(reference)
     others = [e for e in events.programme(include_drafts=True) if e.id != found.event_id]
     return render_template(
         "admin/registration.html",
@@ -189,8 +184,7 @@ def registration(reference):
 @organiser_required
 def cancel_registration(reference):
     """Cancel on the person's behalf; the seat goes to the waiting list."""
-    found = _registration_or_404(reference)
-    _require(ButtonForm())
+    found = registration_or_404(reference)
     registrations.cancel(found, actor=current_user)
     flash(_("The registration is cancelled."), "success")
     return redirect(url_for(".registration", reference=reference))
@@ -200,7 +194,7 @@ def cancel_registration(reference):
 @organiser_required
 def promote_registration(reference):
     """Give a waiting person a seat now (adds one seat if the event is full)."""
-    found = _registration_or_404(reference)
+    found = registration_or_404(reference)
     form = PromoteForm()
     _require(form)
     try:
@@ -223,7 +217,7 @@ def promote_registration(reference):
 @organiser_required
 def move_registration(reference):
     """Move the registration to another event."""
-    found = _registration_or_404(reference)
+    found = registration_or_404(reference)
     others = [e for e in events.programme(include_drafts=True) if e.id != found.event_id]
     form = MoveForm(events=others)
     _require(form)
@@ -241,7 +235,7 @@ def move_registration(reference):
 @organiser_required
 def registration_data(reference):
     """Everything held about the person, for a request under the GDPR."""
-    found = _registration_or_404(reference)
+    found = registration_or_404(reference)
     response = jsonify(privacy.export_data(found.registrant))
     response.headers["Content-Disposition"] = f'attachment; filename="data-{reference}.json"'
     return response
@@ -251,7 +245,7 @@ def registration_data(reference):
 @organiser_required
 def erase_registrant(reference):
     """Erase the person's data on their request: all their registrations are cancelled."""
-    found = _registration_or_404(reference)
+    found = registration_or_404(reference)
     if not ConfirmForm().validate_on_submit():
         flash(_("Tick the box to confirm that the person's data is erased."), "error")
         return redirect(url_for(".registration", reference=reference))
@@ -273,7 +267,7 @@ def message(slug):
         )
         flash(_("%(count)d message(s) queued.", count=count), "success")
         return redirect(url_for(".event", slug=slug))
-    return render_template("admin/message.html", form=form, event=event), _status(form)
+    return form_page("admin/message.html", form=form, event=event)
 
 
 @bp.route("/outbox")
@@ -331,7 +325,7 @@ def outbox_eml(message_id):
 def outbox_retry(message_id):
     """Queue a failed message again."""
     message = db.get_or_404(OutboxMessage, message_id)
-    if not ButtonForm().validate_on_submit() or not message.can_retry:
+    if not message.can_retry:
         abort(400)
     outbox.retry(message)
     flash(_("The message is queued again."), "success")
@@ -351,12 +345,12 @@ def users():
         else:
             flash(_("The account is created."), "success")
             return redirect(url_for(".users"))
-    return render_template(
+    return form_page(
         "admin/users.html",
         form=form,
         users=db.session.scalars(db.select(User).order_by(User.email)).all(),
         action_form=ButtonForm(),
-    ), _status(form)
+    )
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -373,9 +367,7 @@ def user(user_id):
         accounts.assign_checkin_events(found, chosen)
         flash(_("Saved."), "success")
         return redirect(url_for(".user", user_id=user_id))
-    return render_template(
-        "admin/user.html", user=found, form=form, action_form=ButtonForm()
-    ), _status(form)
+    return form_page("admin/user.html", user=found, form=form, action_form=ButtonForm())
 
 
 @bp.post("/users/<int:user_id>/reset-link")
@@ -383,7 +375,6 @@ def user(user_id):
 def send_reset_link(user_id):
     """E-mail the account a one-time link to set a new password."""
     found = db.get_or_404(User, user_id)
-    _require(ButtonForm())
     if not found.is_active:
         abort(409)
     accounts.send_password_reset(found)
@@ -397,7 +388,6 @@ def send_reset_link(user_id):
 def deactivate_user(user_id):
     """Stop an account from logging in or using its tokens."""
     found = db.get_or_404(User, user_id)
-    _require(ButtonForm())
     if found.id == current_user.id:
         abort(400)
     accounts.deactivate(found)
@@ -410,20 +400,18 @@ def deactivate_user(user_id):
 def revoke_tokens(user_id):
     """Revoke the account's API tokens."""
     found = db.get_or_404(User, user_id)
-    _require(ButtonForm())
     count = accounts.revoke_api_tokens(found)
     flash(_("%(count)d token(s) revoked.", count=count), "success")
     return redirect(url_for(".user", user_id=user_id))
 
 
 def _require(form) -> None:
-    """Buttons carry only a CSRF token: a form that does not validate is a bad request."""
+    """A form whose every value comes from the page's own choices: invalid is a bad request.
+
+    (The CSRF token of every POST is checked before any view, by CSRFProtect.)
+    """
     if not form.validate_on_submit():
         abort(400)
-
-
-def _status(form) -> int:
-    return 422 if form.errors else 200
 
 
 def _notice_version() -> str:

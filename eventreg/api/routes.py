@@ -81,13 +81,7 @@ def check_in():
     """Check in the holder of a scanned ticket: organisers anywhere, staff at their events."""
     form = form_from_body(ApiCheckinForm)
     event = door_event(form.event.data)
-    outcome = checkin.check_in_ticket(
-        event,
-        form.secret.data,
-        staff=current_user,
-        scanned_at=form.scanned_at.data,
-        any_day=form.any_day.data,
-    )
+    outcome = checkin.check_in_ticket(event, form.secret.data, staff=current_user, **form.how())
     return checkin_json(outcome, event)
 
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from ..access import start_session
-from ..forms import ButtonForm
+from ..forms import form_page
 from ..rate_limits import login_limit
 from ..services import accounts
 from ..services.accounts import authenticate, end_all_sessions
@@ -46,17 +46,16 @@ def login():
             start_session(user)
             return redirect(_safe_next(request.args.get("next"), user))
         form.password.errors.append(_("The e-mail address or the password is not right."))
-    return render_template("auth/login.html", form=form), 422 if form.errors else 200
+    return form_page("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
     """Log out everywhere (every session of the account ends) and go back to the programme."""
-    if ButtonForm().validate_on_submit():
-        end_all_sessions(current_user._get_current_object())
-        logout_user()
-        flash(_("You are logged out."), "success")
+    end_all_sessions(current_user._get_current_object())
+    logout_user()
+    flash(_("You are logged out."), "success")
     return redirect(url_for("public.index"))
 
 
@@ -74,7 +73,7 @@ def change_password():
             start_session(current_user._get_current_object())  # every other browser is logged out
             flash(_("Your password is changed."), "success")
             return redirect(_start_page(current_user))
-    return render_template("auth/password.html", form=form), 422 if form.errors else 200
+    return form_page("auth/password.html", form=form)
 
 
 @bp.route("/account/reset/<token>", methods=["GET", "POST"])
@@ -91,4 +90,4 @@ def reset_password(token):
             return render_template("auth/reset.html", form=None), 410
         flash(_("Your password is set. Please log in with it."), "success")
         return redirect(url_for(".login"))
-    return render_template("auth/reset.html", form=form), 422 if form.errors else 200
+    return form_page("auth/reset.html", form=form)

@@ -1,1 +1,1 @@
-"""Attendance certificates: verification, downloads, the organiser page."""
+"""Attendance certificates: the public verification page (organisers: admin, holders: manage)."""

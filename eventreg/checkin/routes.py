@@ -6,7 +6,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from ..access import door_event
-from ..checkin_answers import count_json, page_checkin_json, person_json
+from ..checkin_answers import count_json, page_checkin_json, person_json, undo_json
 from ..extensions import login_manager
 from ..forms.checkin import CheckInForm, ScanForm
 from ..forms.json import form_from_body
@@ -64,13 +64,7 @@ def page(event):
 def scan(event):
     """Check in the holder of a scanned ticket."""
     form = form_from_body(ScanForm)
-    outcome = checkin.check_in_ticket(
-        event,
-        form.secret.data,
-        staff=current_user,
-        scanned_at=form.scanned_at.data,
-        any_day=form.any_day.data,
-    )
+    outcome = checkin.check_in_ticket(event, form.secret.data, staff=current_user, **form.how())
     return page_checkin_json(outcome, event)
 
 
@@ -89,9 +83,7 @@ def check_in(event, reference):
     """Check in a person found by hand."""
     registration = _registration_or_404(event, reference)
     form = form_from_body(CheckInForm)
-    outcome = checkin.check_in(
-        registration, staff=current_user, scanned_at=form.scanned_at.data, any_day=form.any_day.data
-    )
+    outcome = checkin.check_in(registration, staff=current_user, **form.how())
     return page_checkin_json(outcome, event)
 
 
@@ -101,7 +93,7 @@ def undo(event, reference):
     """Take back a check-in made by mistake."""
     registration = _registration_or_404(event, reference)
     undone = checkin.undo_check_in(registration, staff=current_user)
-    return {"undone": undone, "person": person_json(registration, event)}
+    return undo_json(registration, event, undone=undone)
 
 
 @bp.get("/<slug>/counter")

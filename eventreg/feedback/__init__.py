@@ -1,1 +1,1 @@
-"""Feedback after an event: the personal questionnaire and the organiser pages."""
+"""Feedback after an event: the personal questionnaire (organisers: admin.feedback)."""

@@ -3,7 +3,7 @@
 from functools import cache
 
 from babel.support import Translations
-from flask import abort, request
+from flask import abort, render_template, request
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
@@ -43,3 +43,8 @@ class ButtonForm(Form):
 def wtforms_translations(locale: str) -> Translations:
     """WTForms' messages in one language, loaded once per process."""
     return Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+def form_page(template: str, *, form: FlaskForm, **context) -> tuple[str, int]:
+    """A page with a form: 422 when the form was sent back with errors, 200 otherwise."""
+    return render_template(template, form=form, **context), 422 if form.errors else 200

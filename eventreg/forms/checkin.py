@@ -38,6 +38,10 @@ class CheckInForm(Form):
     # Staff saw "not today" and admit the person anyway.
     any_day = BooleanField()
 
+    def how(self) -> dict:
+        """When it happened and whether any day will do: the check-in services' options."""
+        return {"scanned_at": self.scanned_at.data, "any_day": self.any_day.data}
+
 
 class ScanForm(CheckInForm):
     """A scanned code on the check-in page."""

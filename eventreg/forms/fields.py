@@ -11,6 +11,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..choices import (
     country_codes,
 )
+from ..config import LANGUAGES
+
+OTHER_LANGUAGES = [code for code in LANGUAGES if code != "en"]  # translations beside English
+
+
+def add_translations(form_class, name: str, make_field) -> None:
+    """Give the form a ``<name>_<code>`` field per translation: ``make_field(language name)``."""
+    for code in OTHER_LANGUAGES:
+        setattr(form_class, f"{name}_{code}", make_field(LANGUAGES[code]))
 
 
 def strip(value):

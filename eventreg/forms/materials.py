@@ -5,16 +5,14 @@ from flask_wtf.file import FileField
 from wtforms import SelectChoice, SelectField, StringField, URLField
 from wtforms.validators import URL, DataRequired, Optional, ValidationError
 
-from ..config import LANGUAGES
 from ..models import MaterialVisibility
 from . import Form
-from .fields import max_length, single_line, strip
+from .fields import OTHER_LANGUAGES, add_translations, max_length, single_line, strip
 
 VISIBILITY_LABELS = {
     MaterialVisibility.PUBLIC.value: _l("Public: everyone"),
     MaterialVisibility.REGISTRANTS.value: _l("Registrants only"),
 }
-OTHER_LANGUAGES = [code for code in LANGUAGES if code != "en"]
 
 
 class MaterialForm(Form):
@@ -59,13 +57,12 @@ class MaterialForm(Form):
         return [self[f"title_{code}"] for code in OTHER_LANGUAGES]
 
 
-for _code in OTHER_LANGUAGES:
-    setattr(
-        MaterialForm,
-        f"title_{_code}",
-        StringField(
-            _l("Title (%(language)s)", language=LANGUAGES[_code]),
-            filters=[strip],
-            validators=[Optional(), max_length(200), single_line],
-        ),
-    )
+add_translations(
+    MaterialForm,
+    "title",
+    lambda language: StringField(
+        _l("Title (%(language)s)", language=language),
+        filters=[strip],
+        validators=[Optional(), max_length(200), single_line],
+    ),
+)

@@ -29,28 +29,19 @@ from .fields import (
 )
 
 
+def name_rules(missing):
+    """A name: required, not only invisible characters, one line of at most 100 characters."""
+    return [DataRequired(missing), visible(missing), max_length(100), single_line]
+
+
 class PersonForm(Form):
     """Who the person is: the fields shared by sign-up, the manage page and the API."""
 
     first_name = StringField(
-        _l("First name"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Enter your first name.")),
-            visible(_l("Enter your first name.")),
-            max_length(100),
-            single_line,
-        ],
+        _l("First name"), filters=[strip], validators=name_rules(_l("Enter your first name."))
     )
     last_name = StringField(
-        _l("Last name"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Enter your last name.")),
-            visible(_l("Enter your last name.")),
-            max_length(100),
-            single_line,
-        ],
+        _l("Last name"), filters=[strip], validators=name_rules(_l("Enter your last name."))
     )
     email = StringField(
         _l("E-mail address"),

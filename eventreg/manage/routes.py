@@ -13,11 +13,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from ..downloads import certificate_download, material_download
 from ..formatting import local_title
+from ..forms import form_page
 from ..forms.person import already_registered_message
 from ..i18n import use_registrant_language
+from ..lookups import material_or_404
 from ..rate_limits import manage_limit, resend_limit
-from ..services import events, privacy, registrations, tickets
+from ..services import certificates, events, materials, privacy, registrations, tickets
 from ..services.join_links import join_url
 from ..services.manage_links import manage_url, registrant_for_token
 from ..services.resend_links import send_manage_links
@@ -52,6 +55,12 @@ def _registration(registrant, reference):
     """One of the registrant's own registrations, or 404."""
     found = next((r for r in registrant.registrations if r.reference == reference), None)
     return found or abort(404)
+
+
+def _confirmed(token, reference):
+    """One of the registrant's own registrations that holds a seat, or 404."""
+    registration = _registration(_load(token), reference)
+    return registration if registration.is_confirmed else abort(404)
 
 
 def _status_context(registrant):
@@ -90,7 +99,7 @@ def resend():
     if form.validate_on_submit():
         send_manage_links(form.email.data)
         return render_template("manage/resend.html", form=form, sent=True)
-    return render_template("manage/resend.html", form=form, sent=False), 422 if form.errors else 200
+    return form_page("manage/resend.html", form=form, sent=False)
 
 
 @bp.route("/<token>")
@@ -171,23 +180,56 @@ def cancel(token, reference):
 @bp.route("/<token>/tickets/<reference>/qr.png")
 def ticket_qr(token, reference):
     """The QR code of a confirmed registration's ticket, for the page and for printing."""
-    registration = _registration(_load(token), reference)
-    if not registration.is_confirmed:
-        abort(404)
+    registration = _confirmed(token, reference)
     return Response(tickets.qr_png(registration.ticket_secret), mimetype="image/png")
 
 
 @bp.route("/<token>/tickets/<reference>.png")
 def ticket_png(token, reference):
     """The printable ticket as an image download."""
-    registration = _registration(_load(token), reference)
-    if not registration.is_confirmed:
-        abort(404)
+    registration = _confirmed(token, reference)
     return Response(
         tickets.ticket_png(registration),
         mimetype="image/png",
         headers={"Content-Disposition": f'attachment; filename="ticket-{reference}.png"'},
     )
+
+
+@bp.route("/<token>/materials/<reference>")
+def materials_list(token, reference):
+    """Every material of the event, registrants-only items too, for a confirmed registrant."""
+    registration = _confirmed(token, reference)
+    items = materials.for_event(registration.event, registrant_view=True)
+    return render_template(
+        "public/materials.html",
+        event=registration.event,
+        items=items,
+        token=token,
+        reference=reference,
+    )
+
+
+@bp.route("/<token>/materials/<reference>/<int:material_id>")
+def material_file(token, reference, material_id):
+    """A file of the event, public or for registrants, for a confirmed registrant."""
+    registration = _confirmed(token, reference)
+    material = material_or_404(registration.event, material_id)
+    if material.is_link or not materials.can_see(material, registration):
+        abort(404)
+    return material_download(material)
+
+
+@bp.route("/<token>/certificates/<reference>.pdf")
+def certificate_pdf(token, reference):
+    """The registrant's own certificate, issued on first download."""
+    registration = _registration(_load(token), reference)
+    try:
+        certificate = certificates.issue(registration)
+    except certificates.NotAttended:
+        abort(404)
+    if certificate.is_revoked:
+        abort(404)
+    return certificate_download(certificate)
 
 
 @bp.route("/<token>/data.json")

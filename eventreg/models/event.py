@@ -143,9 +143,16 @@ class Event(db.Model):
 
     @property
     def local_dates(self) -> list[date]:
-        """The days (in the event's zone) on which the event runs, first to last."""
+        """The days (in the event's zone) on which the event runs, first to last: its agenda's
+        days when it has several (a free day between them is not one), else every day it spans."""
+        if self.is_multi_day:
+            return sorted({day.local_date for day in self.days})
         first, last = self.local_starts_at.date(), self.local_ends_at.date()
         return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+    def has_ended(self, now: datetime) -> bool:
+        """Whether the event is over at ``now``: what comes after it (feedback, certificates)."""
+        return self.ends_at <= now
 
     def runs_on(self, moment: datetime) -> bool:
         """Whether the event runs on the local day of ``moment`` (e.g. a scan at the door)."""

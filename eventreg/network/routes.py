@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from ..access import organiser_required
 from ..extensions import csrf, db
-from ..forms import ButtonForm
+from ..forms import ButtonForm, form_page
 from ..models import Member, TargetGroup
 from ..rate_limits import manage_limit, signup_limit
 from ..services import directory, member_contact, members, network_admin, topics
@@ -35,7 +35,6 @@ from .forms import (
 bp = Blueprint("network", __name__, url_prefix="/network")
 
 SESSION_KEY = "network_member"
-bp.add_app_template_filter(topics.label, "topic_label")
 
 
 @bp.before_app_request
@@ -81,7 +80,7 @@ def join():
         except members.AlreadyMember:
             members.request_sign_in(form.email.data)  # the same answer: membership stays private
         return render_template("network/check_inbox.html")
-    return render_template("network/join.html", form=form), 422 if form.errors else 200
+    return form_page("network/join.html", form=form)
 
 
 @bp.route("/confirm/<token>")
@@ -102,7 +101,7 @@ def sign_in_request():
     if form.validate_on_submit():
         members.request_sign_in(form.email.data)
         return render_template("network/check_inbox.html")
-    return render_template("network/sign_in.html", form=form), 422 if form.errors else 200
+    return form_page("network/sign_in.html", form=form)
 
 
 @bp.route("/sign-in/<token>", methods=["GET", "POST"])
@@ -121,7 +120,6 @@ def sign_in(token):
 
 @bp.route("/sign-out", methods=["POST"])
 def sign_out():
-    ButtonForm().validate_on_submit() or abort(400)
     session.pop(SESSION_KEY, None)
     return redirect(url_for(".index"))
 
@@ -137,16 +135,13 @@ def profile():
         members.update_profile(member, form.profile())
         flash(_("Your profile has been saved."))
         return redirect(url_for(".profile"))
-    return render_template(
-        "network/profile.html", form=form, member=member, leave_form=ButtonForm()
-    ), 422 if form.errors else 200
+    return form_page("network/profile.html", form=form, member=member, leave_form=ButtonForm())
 
 
 @bp.route("/profile/leave", methods=["POST"])
 def leave_from_profile():
     """Leave the network from the profile page: the profile is deleted."""
     member = _require_member()
-    ButtonForm().validate_on_submit() or abort(400)
     members.leave(member)
     session.pop(SESSION_KEY, None)
     return render_template("network/left.html")
@@ -210,9 +205,7 @@ def contact(member_id):
                 )
             )
             return redirect(url_for(".member_page", member_id=recipient.id))
-    return render_template(
-        "network/contact.html", form=form, recipient=recipient
-    ), 422 if form.errors else 200
+    return form_page("network/contact.html", form=form, recipient=recipient)
 
 
 @bp.route("/admin")
@@ -232,7 +225,6 @@ def admin():
 def moderate(member_id, action):
     """Hide a profile, show it again, or remove it."""
     member = db.session.get(Member, member_id) or abort(404)
-    ButtonForm().validate_on_submit() or abort(400)
     if action == "remove":
         network_admin.remove(member)
     else:
@@ -249,7 +241,7 @@ def announce():
         count = network_admin.announce(form.subject.data, form.text.data)
         flash(_("The announcement is on its way to %(count)d members.", count=count))
         return redirect(url_for(".admin"))
-    return render_template("network/announce.html", form=form), 422 if form.errors else 200
+    return form_page("network/announce.html", form=form)
 
 
 @bp.route("/admin/topics", methods=["GET", "POST"])
@@ -264,9 +256,7 @@ def topics_page():
             form.name.errors.append(_("This topic is already on the list."))
         else:
             return redirect(url_for(".topics_page"))
-    return render_template(
-        "network/topics.html", form=form, topics=topics.all_topics()
-    ), 422 if form.errors else 200
+    return form_page("network/topics.html", form=form, topics=topics.all_topics())
 
 
 @bp.route("/admin/members.csv")

@@ -16,7 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..access import organiser_required
-from ..forms import ButtonForm
+from ..forms import ButtonForm, form_page
 from ..models import ProcurementType
 from ..services import booklet, practices
 from ..services.practices import LibraryFilter
@@ -81,9 +81,7 @@ def propose():
         practices.propose(form.practice(), member)
         flash(_("Thank you. The organisers will review your practice before it appears."))
         return redirect(url_for(".library"))
-    return render_template("practices/form.html", form=form, proposing=True), (
-        422 if form.errors else 200
-    )
+    return form_page("practices/form.html", form=form, proposing=True)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -94,9 +92,7 @@ def new():
     if form.validate_on_submit():
         practice = practices.publish_new(form.practice())
         return redirect(url_for(".show", practice_id=practice.id))
-    return render_template("practices/form.html", form=form, proposing=False), (
-        422 if form.errors else 200
-    )
+    return form_page("practices/form.html", form=form, proposing=False)
 
 
 @bp.route("/<int:practice_id>/text", methods=["GET", "POST"])
@@ -109,9 +105,7 @@ def edit_text(practice_id):
         practices.save_text(practice, form.text())
         flash(_("The text has been saved."))
         return redirect(url_for(".review_list"))
-    return render_template("practices/text_form.html", form=form, practice=practice), (
-        422 if form.errors else 200
-    )
+    return form_page("practices/text_form.html", form=form, practice=practice)
 
 
 @bp.route("/<int:practice_id>/documents", methods=["GET", "POST"])
@@ -131,9 +125,7 @@ def upload_document(practice_id):
         else:
             flash(_("The document has been attached."))
             return redirect(url_for(".show", practice_id=practice.id))
-    return render_template("practices/documents.html", form=form, practice=practice), (
-        422 if form.errors else 200
-    )
+    return form_page("practices/documents.html", form=form, practice=practice)
 
 
 @bp.route("/<int:practice_id>/documents/<int:document_id>")
@@ -166,7 +158,6 @@ def review_list():
 def review(practice_id):
     """Publish or reject a proposal."""
     practice = practices.find(practice_id) or abort(404)
-    ButtonForm().validate_on_submit() or abort(400)
     try:
         practices.review(practice, accept=request.form.get("decision") == "publish")
     except practices.PracticeError:

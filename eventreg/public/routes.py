@@ -13,13 +13,15 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from ..downloads import material_download
 from ..formatting import local_title
+from ..forms import form_page
 from ..forms.person import already_registered_message
 from ..i18n import use_registrant_language
-from ..lookups import event_or_404
+from ..lookups import event_or_404, material_or_404
 from ..page_cache import cached_for_visitors
 from ..rate_limits import manage_limit, signup_limit
-from ..services import calendar, events, members, registrations
+from ..services import calendar, events, materials, members, registrations
 from ..services.availability import availability_for, availability_of
 from ..services.contact import contact_address
 from ..services.join_links import (
@@ -83,6 +85,24 @@ def _calendar_response(data: bytes, filename: str) -> Response:
     )
 
 
+@bp.route("/events/<slug>/materials")
+def materials_list(slug):
+    """What everyone may see of the event's materials."""
+    event = event_or_404(slug, include_drafts=False)
+    return render_template(
+        "public/materials.html", event=event, items=materials.for_event(event), token=None
+    )
+
+
+@bp.route("/events/<slug>/materials/<int:material_id>")
+def material_file(slug, material_id):
+    """A public file, as an attachment."""
+    material = material_or_404(event_or_404(slug, include_drafts=False), material_id)
+    if not material.is_public or material.is_link:
+        abort(404)
+    return material_download(material)
+
+
 @bp.route("/j/<token>")
 @manage_limit
 def join(token):
@@ -138,12 +158,12 @@ def register():
             return redirect(url_for("manage.confirmed", token=manage_token(registrant)))
     if named is not None:  # the page offers every open event again
         open_events = events.open_for_registration()
-    return render_template(
+    return form_page(
         "public/register.html",
         form=form,
         open_events=open_events,
         availability=availability_of(open_events),
-    ), 422 if form.errors else 200
+    )
 
 
 @bp.route("/privacy")

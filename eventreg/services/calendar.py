@@ -146,7 +146,7 @@ def _calendar_event(
     event: Event, start: datetime, end: datetime, *, day: EventDay | None = None, **properties
 ) -> CalendarEvent:
     title = _text(event, "title")
-    return CalendarEvent.new(
+    component = CalendarEvent.new(
         start=start,
         end=end,
         summary=f"{title}: {day.title}" if day is not None and day.title else title,
@@ -154,11 +154,15 @@ def _calendar_event(
         last_modified=event.updated_at,
         **properties,
     )
+    language = _language(event, "title")
+    if not (day is not None and day.title and language != "en"):  # day titles are English
+        component["SUMMARY"].params["LANGUAGE"] = language
+    return component
 
 
 def _public_event(event: Event, url: str | None = None) -> list[CalendarEvent]:
     """The event as everyone sees it; called off, it stays under its UID so calendars drop it."""
-    return _calendar_events(
+    components = _calendar_events(
         event,
         uid=f"event-{event.slug}@eventreg",
         status="CANCELLED" if event.is_cancelled else "CONFIRMED",
@@ -166,6 +170,10 @@ def _public_event(event: Event, url: str | None = None) -> list[CalendarEvent]:
         description=_text(event, "description"),
         url=url,
     )
+    for component in components:
+        if "DESCRIPTION" in component:
+            component["DESCRIPTION"].params["LANGUAGE"] = _language(event, "description")
+    return components
 
 
 def _organizer(event: Event) -> vCalAddress:
@@ -228,3 +236,8 @@ def _utc_iso(moment: datetime) -> str:
 def _text(event: Event, field: str) -> str:
     """Title or description in the language being rendered."""
     return event.text_in(field, str(get_locale()))
+
+
+def _language(event: Event, field: str) -> str:
+    """The language ``_text`` gives that text in (RFC 5545 LANGUAGE): the reader's, or English."""
+    return event.language_of(field, str(get_locale()))

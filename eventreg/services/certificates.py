@@ -5,6 +5,7 @@ from sqlalchemy import select
 from ..database import lock, locking, write_transaction
 from ..extensions import db
 from ..models import Certificate, Event, MessageKind, Registration, utcnow
+from .events import EventNotEnded
 from .outbox import enqueue
 
 
@@ -62,13 +63,9 @@ def attendees(event: Event) -> list[Registration]:
     )
 
 
-class EventNotEnded(Exception):
-    """Certificates go out only after the event ends."""
-
-
 def send_for_event(event: Event) -> int:
     """Issue and mail every attendee's certificate through the outbox, once each."""
-    if not has_ended(event):
+    if not event.has_ended(utcnow()):
         raise EventNotEnded(event.slug)
     sent = 0
     with write_transaction():
@@ -93,13 +90,9 @@ def send_for_event(event: Event) -> int:
     return sent
 
 
-def has_ended(event: Event) -> bool:
-    return event.ends_at <= utcnow()
-
-
 def is_available(registration: Registration) -> bool:
     """Whether the person may download a certificate: they attended an event that has ended."""
-    return registration.has_attended and has_ended(registration.event)
+    return registration.has_attended and registration.event.has_ended(utcnow())
 
 
 def for_event(event: Event) -> list[tuple[Registration, Certificate | None]]:

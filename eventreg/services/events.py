@@ -27,6 +27,10 @@ SCHEDULE_FIELDS = frozenset(
 )
 
 
+class EventNotEnded(Exception):
+    """What comes after an event (certificates, the feedback questionnaire) waits for its end."""
+
+
 class SlugTaken(ValueError):
     """Another event already has this slug."""
 

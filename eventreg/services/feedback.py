@@ -23,6 +23,7 @@ from ..models import (
     Registration,
     utcnow,
 )
+from .events import EventNotEnded
 from .exports import neutralise
 from .outbox import enqueue
 
@@ -37,10 +38,6 @@ RATINGS = range(1, 6)
 
 class FeedbackClosed(Exception):
     """The questionnaire closed FEEDBACK_DAYS after the event."""
-
-
-class EventNotEnded(Exception):
-    """Feedback is asked for only after the event ends."""
 
 
 class InvalidAnswers(Exception):
@@ -67,7 +64,7 @@ def closes_at(event: Event) -> datetime:
 def is_open(event: Event, now: datetime | None = None) -> bool:
     """Answers are taken from the end of the event until the questionnaire closes."""
     now = now or utcnow()
-    return event.ends_at <= now < closes_at(event)
+    return event.has_ended(now) and now < closes_at(event)
 
 
 def questions(event: Event) -> list[FeedbackQuestion]:
@@ -136,7 +133,7 @@ _CHOICE_KINDS = (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE)
 def send_requests(event: Event, now: datetime | None = None) -> int:
     """Mail each attendee of an ended event their personal questionnaire link, once."""
     now = now or utcnow()
-    if event.ends_at > now:
+    if not event.has_ended(now):
         raise EventNotEnded(event.slug)
     if now >= closes_at(event):
         return 0

@@ -1,16 +1,15 @@
 """E-mails of the network of practice: queued for a member, sent with one-click unsubscribe."""
 
 from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from ..extensions import db
 from ..models import Member, MessageKind, OutboxMessage
 from ..urls import site_context
+from . import outbox  # a module: outbox builds messages through this one
 from .mail_message import MailMessage, address
 from .network_links import confirm_url, leave_url, sign_in_url
 
@@ -37,43 +36,35 @@ class ListMessage(MailMessage):
 
 def enqueue_for_member(kind: MessageKind, member: Member, **params: Any) -> OutboxMessage:
     """Add a network e-mail for a member to the outbox in the current transaction."""
-    message = OutboxMessage(
-        kind=kind,
-        member=member,
-        recipient=member.email,
-        params=params,
-        message_id=make_msgid(domain=current_app.config["MAIL_MESSAGE_ID_DOMAIN"]),
-    )
-    db.session.add(message)
-    return message
+    return outbox.add_message(kind, member.email, params, member=member)
 
 
-def build_message(outbox: OutboxMessage) -> MailMessage:
+def build_message(queued: OutboxMessage) -> MailMessage:
     """Render a network e-mail in the member's language, with the unsubscribe headers."""
-    member = outbox.member
-    params = outbox.params
+    member = queued.member
+    params = queued.params
     with site_context(), force_locale(member.language):
         links = {"leave_url": leave_url(member)}
-        if outbox.kind is MessageKind.NETWORK_CONFIRM:
+        if queued.kind is MessageKind.NETWORK_CONFIRM:
             links["confirm_url"] = confirm_url(member)
-        if outbox.kind is MessageKind.NETWORK_SIGN_IN:
+        if queued.kind is MessageKind.NETWORK_SIGN_IN:
             links["sign_in_url"] = sign_in_url(member, params["nonce"])
         context = {"member": member, "params": params, **links}
-        if outbox.kind is MessageKind.NETWORK_ANNOUNCEMENT:
+        if queued.kind is MessageKind.NETWORK_ANNOUNCEMENT:
             subject = params["subject"]
         else:
-            subject = str(SUBJECTS[outbox.kind] % {"name": params.get("sender_name", "")})
-        template = f"email/{outbox.kind.value}"
+            subject = str(SUBJECTS[queued.kind] % {"name": params.get("sender_name", "")})
+        template = f"email/{queued.kind.value}"
         message = ListMessage(
             subject=_one_line(subject),
-            to=address(outbox.recipient, name=_one_line(member.name)),
+            to=address(queued.recipient, name=_one_line(member.name)),
             body=render_template(f"{template}.txt", **context),
             html=render_template(f"{template}.html", **context),
             sender=current_app.config["MAIL_DEFAULT_SENDER"],
             reply_to=_reply_to(params),
             unsubscribe_url=links["leave_url"],
         )
-        message.msgId = outbox.message_id
+        message.msgId = queued.message_id
     return message
 
 

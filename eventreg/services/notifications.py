@@ -69,7 +69,7 @@ def build_message(outbox: OutboxMessage, *, reveal_secrets: bool = True) -> Mail
         links = {
             "manage_url": manage_url(registrant),
             "join_url": join_url(registration) if event.is_online else None,
-            "materials_url": url_for("materials.public_list", slug=event.slug, _external=True),
+            "materials_url": url_for("public.materials_list", slug=event.slug, _external=True),
         }
         context = {
             "registration": registration,

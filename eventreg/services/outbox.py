@@ -30,25 +30,23 @@ log = logging.getLogger(__name__)
 
 def enqueue(kind: MessageKind, registration: Registration, **params: Any) -> OutboxMessage:
     """Add a message to the outbox in the current transaction (the caller commits)."""
-    message = OutboxMessage(
-        kind=kind,
-        registration=registration,
-        recipient=registration.registrant.email,
-        params=params,
-        message_id=make_msgid(domain=current_app.config["MAIL_MESSAGE_ID_DOMAIN"]),
-    )
-    db.session.add(message)
-    return message
+    recipient = registration.registrant.email
+    return add_message(kind, recipient, params, registration=registration)
 
 
 def enqueue_to_staff(kind: MessageKind, user: User, **params: Any) -> OutboxMessage:
     """Add a message to a staff account (no registration) in the current transaction."""
+    return add_message(kind, user.email, params, user=user)
+
+
+def add_message(kind: MessageKind, recipient: str, params: dict, **owner: Any) -> OutboxMessage:
+    """The one way into the outbox: a message with its own Message-ID, for whom it concerns."""
     message = OutboxMessage(
         kind=kind,
-        user=user,
-        recipient=user.email,
+        recipient=recipient,
         params=params,
         message_id=make_msgid(domain=current_app.config["MAIL_MESSAGE_ID_DOMAIN"]),
+        **owner,
     )
     db.session.add(message)
     return message

@@ -62,7 +62,7 @@ def export_data(registrant: Registrant) -> dict[str, Any]:
             {
                 "reference": r.reference,
                 "event": r.event.slug,
-                "event_title": r.event.title,
+                "event_title": r.event.text_in("title", registrant.language),
                 "status": r.status.value,
                 "registered_at": r.created_at.isoformat(),
                 "confirmed_at": _iso(r.confirmed_at),

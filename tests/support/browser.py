@@ -39,6 +39,16 @@ CAMERA_SIZE = (640, 480)
 CAMERA_FRAMES = 10
 
 
+# A page whose script marks an element data-ready="false" flips it to "true" once the script has
+# wired the page; until then what a test types or clicks may go unheard.
+SCRIPTS_READY = "() => !document.querySelector('[data-ready=\"false\"]')"
+
+
+def wait_for_scripts(page) -> None:
+    """Wait (with the page's deadline) until the page's scripts have set it up."""
+    page.wait_for_function(SCRIPTS_READY)
+
+
 def _unavailable(reason: str):
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true but {reason}")

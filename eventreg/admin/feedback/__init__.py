@@ -1,0 +1,1 @@
+"""Feedback for organisers: results without names, the CSV, the questionnaire's questions."""

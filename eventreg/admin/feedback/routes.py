@@ -1,0 +1,130 @@
+"""Feedback for organisers: results, the CSV, asking for it, the questionnaire's questions."""
+
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from ...access import organiser_required
+from ...extensions import db
+from ...forms import ButtonForm, form_page
+from ...lookups import event_or_404, registration_or_404
+from ...models import FeedbackQuestion, QuestionKind, utcnow
+from ...services import feedback
+from .forms import QuestionForm
+
+bp = Blueprint("feedback", __name__)
+
+
+@bp.route("/events/<slug>/feedback")
+@organiser_required
+def results(slug):
+    """Counts, averages and charts of the answers, and the free texts: never who said what."""
+    event = event_or_404(slug)
+    return render_template(
+        "admin/feedback/results.html",
+        event=event,
+        results=feedback.results(event, "en"),
+        action_form=ButtonForm(),
+        is_open=feedback.is_open(event),
+        closes_at=feedback.closes_at(event),
+    )
+
+
+@bp.route("/events/<slug>/feedback.csv")
+@organiser_required
+def results_csv(slug):
+    """The answers as CSV, one row per questionnaire, without names, in no telling order."""
+    event = event_or_404(slug)
+    response = Response(feedback.answers_csv(event, "en"), mimetype="text/csv; charset=utf-8")
+    filename = f"{event.slug}-feedback-{utcnow():%Y-%m-%d}.csv"
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/events/<slug>/feedback/send")
+@organiser_required
+def send(slug):
+    """Mail each attendee their personal questionnaire link (once each)."""
+    try:
+        count = feedback.send_requests(event_or_404(slug))
+    except feedback.EventNotEnded:
+        flash(_("Feedback can be asked for once the event has ended."), "error")
+    else:
+        flash(_("%(count)d attendee(s) will get the questionnaire.", count=count), "success")
+    return redirect(url_for(".results", slug=slug))
+
+
+@bp.route("/events/<slug>/feedback/questions", methods=["GET", "POST"])
+@organiser_required
+def questions(slug):
+    """The questionnaire: its questions, and a form to add one."""
+    event = event_or_404(slug)
+    items = feedback.ensure_questionnaire(event)
+    form = QuestionForm()
+    if form.validate_on_submit():
+        _save(event, None, form)
+        flash(_("The question is added."), "success")
+        return redirect(url_for(".questions", slug=slug))
+    return form_page(
+        "admin/feedback/questions.html",
+        event=event,
+        items=items,
+        form=form,
+        action_form=ButtonForm(),
+        kind_labels=QuestionForm.kind_labels(),
+    )
+
+
+def _save(event, question, form: QuestionForm) -> FeedbackQuestion:
+    return feedback.save_question(
+        event,
+        question,
+        QuestionKind(form.kind.data),
+        form.texts(),
+        form.options(),
+        form.required.data,
+    )
+
+
+@bp.route("/feedback/questions/<int:question_id>", methods=["GET", "POST"])
+@organiser_required
+def edit_question(question_id):
+    """Change a question's kind, texts or choices."""
+    question = db.get_or_404(FeedbackQuestion, question_id)
+    form = QuestionForm()
+    if not form.is_submitted():
+        form.load(question)
+    if form.validate_on_submit():
+        _save(question.event, question, form)
+        flash(_("The question is saved."), "success")
+        return redirect(url_for(".questions", slug=question.event.slug))
+    return form_page(
+        "admin/feedback/question.html", event=question.event, question=question, form=form
+    )
+
+
+@bp.post("/feedback/questions/<int:question_id>/delete")
+@organiser_required
+def delete_question(question_id):
+    """Remove a question from the questionnaire."""
+    question = db.get_or_404(FeedbackQuestion, question_id)
+    slug = question.event.slug
+    feedback.delete_question(question)
+    flash(_("The question is removed."), "success")
+    return redirect(url_for(".questions", slug=slug))
+
+
+@bp.route("/registrations/<reference>/feedback")
+@organiser_required
+def registration_answers(reference):
+    """One person's answers: shown only when an organiser opens that registration."""
+    registration = registration_or_404(reference)
+    event = registration.event
+    return render_template(
+        "admin/feedback/registration.html",
+        registration=registration,
+        event=event,
+        response=feedback.response_of(registration),
+        questions=feedback.questions(event),
+        display=feedback.display,
+    )

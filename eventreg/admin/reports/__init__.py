@@ -1,0 +1,1 @@
+"""Reports for organisers: attendance downloads and statistics with charts."""

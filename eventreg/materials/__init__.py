@@ -1,1 +1,0 @@
-"""Event materials: the public list, registrants-only items, the organiser page."""
