@@ -27,6 +27,10 @@ def init_app(app: Flask) -> None:
     track_writes()
 
 
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
 def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
     """Make SQLite honour foreign keys, use WAL and take its write lock at BEGIN when asked."""
     if engine.dialect.name != "sqlite":
@@ -39,6 +43,9 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # SQLite's lower() knows only ASCII: searches (ilike, lower()) would miss "Östersund"
+        # for "östersund". Python's, as PostgreSQL's, lowers every script.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")

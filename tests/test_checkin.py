@@ -437,6 +437,14 @@ def test_the_door_search_no_longer_reveals_e_mail_addresses(at_the_door, door, s
         assert person["name"] == "Ana Silva" and "email" not in person
 
 
+def test_the_door_search_ignores_case_in_every_script(at_the_door, door, sign_up):
+    sign_up(door, first_name="Søren", last_name="Østergaard")
+    sign_up(door, first_name="Иван", last_name="Петров")
+    for query, name in (("østergaard", "Søren Østergaard"), ("ИВАН", "Иван Петров")):
+        answer = at_the_door.get(f"/checkin/{door.slug}/search", query_string={"q": query})
+        assert [p["name"] for p in answer.get_json()["results"]] == [name], query
+
+
 def test_staff_of_another_event_and_strangers_are_kept_out(
     client, auth, door, make_event, make_user, sign_up
 ):

@@ -171,6 +171,10 @@ def test_the_directory_is_for_members_and_filters(client, app, smtp):
     assert "João Silva" in page and "Ana Petrova" not in page
     page = client.get("/network/directory?q=torres+vedras").text
     assert "João Silva" in page and "Ana Petrova" not in page
+    page = client.get("/network/directory?q=CÂMARA").text  # beyond ASCII, on SQLite too
+    assert "João Silva" in page and "Ana Petrova" not in page
+    page = client.get("/network/directory?q=габрово").text  # "Община Габрово"
+    assert "Ana Petrova" in page and "João Silva" not in page
     page = client.get("/network/directory?target_group=business").text
     assert "João Silva" not in page and "Ana Petrova" not in page
 

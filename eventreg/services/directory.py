@@ -23,7 +23,7 @@ def search(criteria: DirectoryFilter, limit: int = 200) -> list[Member]:
     """Active members matching the words (name, organisation, role, text) and the filters."""
     query = select(Member).where(Member.status == MemberStatus.ACTIVE).order_by(Member.name)
     for word in criteria.words.split():
-        pattern = f"%{_escape(word.casefold())}%"
+        pattern = f"%{_escape(word.lower())}%"  # lower(), as the database lowers the columns
         query = query.where(
             or_(
                 *(
