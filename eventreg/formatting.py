@@ -78,24 +78,29 @@ def event_time(event) -> str:
 def day_line(day) -> str:
     """One day of a multi-day event: its date, hours and title (``Wednesday 24 March 2027,
     09:00 – 18:00: Site visits``), in the event's zone."""
-    start, end = day.local_starts_at, day.local_ends_at
-    locale = get_locale()
-    hours = (
-        f"{format_time(start, 'short', locale=locale)} – {format_time(end, 'short', locale=locale)}"
-    )
-    line = f"{format_date(start, 'full', locale=locale)}, {hours}"
-    return f"{line}: {day.title}" if day.title else line
+    when = _day_when(day)
+    return f"{when}: {day.title}" if day.title else when
 
 
 def day_line_html(day) -> Markup:
     """``day_line`` for pages and HTML e-mails: the day's title is written in English only, so
     outside English it is marked as English (WCAG 3.1.2)."""
+    when = _day_when(day)
     if not day.title:
-        return Markup.escape(day_line(day))
-    line = day_line(day)[: -len(day.title) - 2]
+        return Markup.escape(when)
     if str(get_locale()) == "en":
-        return Markup("{}: {}").format(line, day.title)
-    return Markup('{}: <span lang="en">{}</span>').format(line, day.title)
+        return Markup("{}: {}").format(when, day.title)
+    return Markup('{}: <span lang="en">{}</span>').format(when, day.title)
+
+
+def _day_when(day) -> str:
+    """The day's date and hours in the reader's language."""
+    start, end = day.local_starts_at, day.local_ends_at
+    locale = get_locale()
+    hours = (
+        f"{format_time(start, 'short', locale=locale)} – {format_time(end, 'short', locale=locale)}"
+    )
+    return f"{format_date(start, 'full', locale=locale)}, {hours}"
 
 
 def local_title(event) -> str:

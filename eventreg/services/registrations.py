@@ -252,8 +252,11 @@ def _confirmed_count(event: Event) -> int:
     )
 
 
-def _has_free_seat(event: Event) -> bool:
-    return event.capacity is None or _confirmed_count(event) < event.capacity
+def _has_free_seat(event: Event, confirmed: int | None = None) -> bool:
+    """Whether the event has a seat left (``confirmed``: the caller has counted them already)."""
+    if event.capacity is None:
+        return True
+    return (_confirmed_count(event) if confirmed is None else confirmed) < event.capacity
 
 
 def _seats_taken_and_queue(event: Event) -> tuple[int, int]:
@@ -276,7 +279,7 @@ def _join(registrant: Registrant, event: Event) -> tuple[Registration, int | Non
     the person, the registration, the audit entry and the e-mail in one flush.
     """
     confirmed, waiting = _seats_taken_and_queue(event)
-    has_seat = event.capacity is None or confirmed < event.capacity
+    has_seat = _has_free_seat(event, confirmed)
     # A person has a handful of registrations at most; a new person's list is already in memory.
     registration = next((r for r in registrant.registrations if r.event_id == event.id), None)
     if registration is None:
