@@ -1,0 +1,85 @@
+"""A quick look at a few throughput scenarios, for working on one path (not the full report).
+
+    .venv/bin/python -m bench.probe signup_api checkin --backend sqlite --seconds 5
+
+Sets up a database as ``bench/run`` does, serves eventreg with gunicorn (sync workers by
+default) and prints, per scenario, requests a second and the workers' CPU milliseconds per
+request, next to the hello floor's and (for sign-ups) the write floor's. Nothing is written
+under ``bench/``. PostgreSQL needs ``EVENTREG_TEST_POSTGRES_URL`` (``scripts/test`` and
+``bench/run`` start a throwaway server; ``source scripts/_postgres.sh; start_test_postgres``).
+"""
+
+import argparse
+import os
+import secrets
+import shutil
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from .databases import prepared_databases, write_bench_programme
+from .harness import ROOT, Run
+from .scenarios import SCENARIOS
+from .server import gunicorn_process, service_env
+from .settings import FULL, WORKER_SETUPS
+
+KEYS = [scenario.key for scenario in SCENARIOS]
+
+
+def main() -> None:
+    """Measure the scenarios named on the command line and print one line each."""
+    options = _parse()
+    sizes = replace(FULL, duration_s=options.seconds, warmup_s=1, quiet_wait_s=0)
+    workdir = Path(tempfile.mkdtemp(prefix="eventreg-probe-"))
+    run = Run(sizes, workdir)
+    workers = WORKER_SETUPS[options.worker_class]
+    postgres_url = os.environ.get("EVENTREG_TEST_POSTGRES_URL")
+    if options.backend == "postgresql" and not postgres_url:
+        raise SystemExit("set EVENTREG_TEST_POSTGRES_URL (see the docstring)")
+    programme = write_bench_programme(workdir / "bench-programme.toml", sizes.rush_seats)
+    wanted = [s for s in SCENARIOS if s.key in options.scenarios]
+    if any(s.key == "checkin" for s in wanted) and not any(
+        s.key.startswith("signup") for s in wanted
+    ):
+        wanted.insert(0, next(s for s in SCENARIOS if s.key == "signup_api"))  # fills the seats
+    try:
+        with prepared_databases(options.backend, workdir, postgres_url, ROOT, programme) as copies:
+            floor = run._floor(workers, workdir / "floor.log")
+            _line("hello floor", floor)
+            if any(s.kind == "signup" for s in wanted):
+                _line("write floor", run._write_floor(copies, workers, workdir / "floor.log"))
+            with copies() as url:
+                env = workers | service_env(url, secrets.token_hex(32))
+                log = workdir / "eventreg.log"
+                with gunicorn_process(ROOT, "wsgi:app", env, log, "/") as (base_url, master):
+                    for scenario in wanted:
+                        figures = run._scenario(scenario, base_url, env, [master.pid])
+                        _line(scenario.key, figures, floor["rps"])
+                    if options.rush:
+                        _line("rush", run._rush(base_url, [master.pid]))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _line(label: str, figures: dict, floor_rps: float | None = None) -> None:
+    ratio = f"  {figures['rps'] / floor_rps:.2f} of the floor" if floor_rps else ""
+    errors = figures.get("error_responses", 0)
+    print(
+        f"{label:>14}: {figures['rps']:8.1f} req/s  {figures['cpu_ms_per_request']:6.2f} ms CPU"
+        f"{ratio}{f'  {errors} errors' if errors else ''}",
+        flush=True,
+    )
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.probe", description=__doc__)
+    parser.add_argument("scenarios", nargs="+", choices=KEYS)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--worker-class", choices=tuple(WORKER_SETUPS), default="sync")
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rush", action="store_true", help="the rush too (2,000 sign-ups)")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    main()
