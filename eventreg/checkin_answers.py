@@ -24,7 +24,7 @@ _TONES = {
 
 def checkin_json(outcome: CheckIn, event: Event) -> dict[str, Any]:
     """The API's answer to a scan."""
-    registration = outcome.registration
+    holder = outcome.holder
     body: dict[str, Any] = {
         "result": outcome.result.value,
         "name": None,
@@ -32,16 +32,16 @@ def checkin_json(outcome: CheckIn, event: Event) -> dict[str, Any]:
         "checked_in_at": None,
     }
     # Staff at one event learn nothing about the people of another.
-    if registration is None or registration.event_id != event.id:
+    if holder is None or holder.event_id != event.id:
         return body
-    body["name"] = registration.registrant.full_name
-    body["organisation"] = registration.registrant.organisation
-    body["reference"] = registration.reference
-    body["checked_in_at"] = _local_iso(registration.checked_in_at, event)
+    body["name"] = holder.full_name
+    body["organisation"] = holder.organisation
+    body["reference"] = holder.reference
+    body["checked_in_at"] = _local_iso(holder.checked_in_at, event)
     if outcome.result is CheckinResult.ALREADY_CHECKED_IN:
-        body["checked_in_by"] = _staff_name(registration)
-    if outcome.result in _SHOWS_NEEDS and registration.registrant.needs:
-        body["needs"] = registration.registrant.needs
+        body["checked_in_by"] = holder.checked_in_by
+    if outcome.result in _SHOWS_NEEDS and holder.needs:
+        body["needs"] = holder.needs
     return body
 
 
@@ -96,15 +96,15 @@ def _badge(registration: Registration, event: Event) -> dict[str, str] | None:
 
 
 def _message(outcome: CheckIn, event: Event) -> str:
-    registration = outcome.registration
+    holder = outcome.holder
     match outcome.result:
         case CheckinResult.OK:
             return _("Checked in")
         case CheckinResult.ALREADY_CHECKED_IN:
             return _(
                 "Already checked in at %(time)s by %(staff)s",
-                time=_clock(registration.checked_in_at, event),
-                staff=_staff_name(registration) or _("someone"),
+                time=_clock(holder.checked_in_at, event),
+                staff=holder.checked_in_by or _("someone"),
             )
         case CheckinResult.CANCELLED:
             return _("Not admitted: this registration was cancelled")
@@ -113,7 +113,7 @@ def _message(outcome: CheckIn, event: Event) -> str:
         case CheckinResult.NOT_TODAY:
             return _("Not today: this event runs on %(days)s", days=_days(event))
         case CheckinResult.WRONG_EVENT:
-            title = local_title(registration.event)
+            title = local_title(outcome.ticket_event)
             return _("Not admitted: this ticket is for %(title)s", title=title)
         case _:
             return _("Not admitted: this code is not a ticket")
@@ -122,10 +122,6 @@ def _message(outcome: CheckIn, event: Event) -> str:
 def _days(event: Event) -> str:
     """The event's days in the reader's language, e.g. ``Mar 24, 2031, Mar 25, 2031``."""
     return ", ".join(format_date(day, "medium", locale=get_locale()) for day in event.local_dates)
-
-
-def _staff_name(registration: Registration) -> str | None:
-    return registration.checked_in_by.email if registration.checked_in_by else None
 
 
 def _local_iso(moment: datetime | None, event: Event) -> str | None:

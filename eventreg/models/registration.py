@@ -78,9 +78,10 @@ class Registrant(db.Model):
         back_populates="registrant", order_by="Registration.id"
     )
 
-    @property
+    @hybrid_property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
+        """The name as shown everywhere; also a SQL expression, for reads that load no objects."""
+        return self.first_name + " " + self.last_name
 
     @property
     def is_purged(self) -> bool:

@@ -2,11 +2,11 @@
 
 import enum
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, update
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from ..database import locking, write_transaction
 from ..extensions import db
@@ -32,11 +32,30 @@ class CheckinResult(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class Holder:
+    """A registration as the door sees it: what the rules decide on and what staff are shown."""
+
+    id: int
+    reference: str
+    event_id: int
+    status: RegistrationStatus
+    checked_in_at: datetime | None
+    checked_in_by: str | None  # the e-mail address of the staff member who checked them in
+    full_name: str
+    organisation: str
+    needs: str | None
+
+
+@dataclass(frozen=True)
 class CheckIn:
-    """What the door learns from one scan; ``registration`` is None for an invalid code."""
+    """What the door learns from one scan; ``holder`` is None for an invalid code.
+
+    ``ticket_event`` is the event a ticket is for, when that is not the event at this door.
+    """
 
     result: CheckinResult
-    registration: Registration | None = None
+    holder: Holder | None = None
+    ticket_event: Event | None = None
 
 
 @dataclass(frozen=True)
@@ -60,9 +79,7 @@ def check_in_ticket(
     secret = secret.strip()
     if not _SECRET_SHAPE.fullmatch(secret):
         return CheckIn(CheckinResult.INVALID)
-    with write_transaction():
-        registration = _locked(Registration.ticket_secret == secret)
-        return _admit(event, registration, staff, scanned_at, how="scan", any_day=any_day)
+    return _admit(event, _BY_SECRET, secret, staff, scanned_at, how="scan", any_day=any_day)
 
 
 def check_in(
@@ -73,9 +90,15 @@ def check_in(
     any_day: bool = False,
 ) -> CheckIn:
     """Admit a person found by hand, by the same rules as a scan."""
-    with write_transaction():
-        locked = _locked(Registration.id == registration.id)
-        return _admit(registration.event, locked, staff, scanned_at, how="manual", any_day=any_day)
+    return _admit(
+        registration.event,
+        _BY_ID,
+        registration.id,
+        staff,
+        scanned_at,
+        how="manual",
+        any_day=any_day,
+    )
 
 
 def undo_check_in(registration: Registration, *, staff: User) -> bool:
@@ -175,38 +198,105 @@ def _locked(condition: ColumnElement[bool]) -> Registration | None:
     )
 
 
+# Built once: composing a statement and its cache key cost more than running it (findings.md).
+# What the door reads of a registration, by ticket secret or by id (``key``), with its person.
+_checker = aliased(User)
+_HOLDER = (
+    select(
+        Registration.id,
+        Registration.reference,
+        Registration.event_id,
+        Registration.status,
+        Registration.checked_in_at,
+        _checker.email,
+        Registrant.full_name,
+        Registrant.organisation,
+        Registrant.needs,
+    )
+    .join(Registration.registrant)
+    .outerjoin(_checker, _checker.id == Registration.checked_in_by_id)
+)
+_BY_SECRET = _HOLDER.where(Registration.ticket_secret == bindparam("key"))
+_BY_ID = _HOLDER.where(Registration.id == bindparam("key"))
+# Admits only while every rule that depends on the row still holds: of concurrent scans of one
+# ticket, one updates the row and the others find it checked in.
+_MARK_CHECKED_IN = (
+    update(Registration)
+    .where(Registration.id == bindparam("registration_id"))
+    .where(Registration.status == RegistrationStatus.CONFIRMED)
+    .where(Registration.checked_in_at.is_(None))
+    .values(checked_in_at=bindparam("when"), checked_in_by_id=bindparam("staff_id"))
+    .execution_options(synchronize_session=False)
+)
+
+
+def _holder(statement: Select, key: str | int, *, lock: bool = False) -> Holder | None:
+    if lock:
+        statement = locking(statement, of=Registration)
+    row = db.session.execute(statement, {"key": key}).first()
+    return Holder(*row) if row is not None else None
+
+
 def _admit(
     event: Event,
-    registration: Registration | None,
+    statement: Select,
+    key: str | int,
     staff: User,
     scanned_at: datetime | None,
     *,
     how: str,
     any_day: bool = False,
 ) -> CheckIn:
-    """Decide under the caller's lock; check the person in only when every rule allows."""
-    if registration is None:
-        return CheckIn(CheckinResult.INVALID)
-    if registration.event_id != event.id:
-        return CheckIn(CheckinResult.WRONG_EVENT, registration)
-    if registration.status is RegistrationStatus.CANCELLED:
-        return CheckIn(CheckinResult.CANCELLED, registration)
-    if registration.status is RegistrationStatus.WAITLISTED:
-        return CheckIn(CheckinResult.WAITLISTED, registration)
-    if registration.checked_in_at is not None:
-        return CheckIn(CheckinResult.ALREADY_CHECKED_IN, registration)
+    """Check the person in when every rule allows, else say why not; a scan admits once only.
+
+    A refusal is decided on the registration as read, without a lock: it was true when read,
+    so the scan simply comes before any change made since. An admission writes with a
+    condition that only a row still waiting to be checked in meets.
+    """
+    holder = _holder(statement, key)
     when = scan_time(event, scanned_at)
+    refusal = _refusal(event, holder, when, any_day)
+    if refusal is not None:
+        return refusal
+    with write_transaction():
+        if not _mark_checked_in(holder, when, staff):
+            # Another device was first, or the registration changed since it was read.
+            holder = _holder(statement, key, lock=True)
+            refusal = _refusal(event, holder, when, any_day)
+            if refusal is not None:
+                return refusal
+            _mark_checked_in(holder, when, staff)  # the row is locked: nothing can come between
+        audit.insert_entry(
+            "checked_in",
+            registration_id=holder.id,
+            event_id=event.id,
+            actor_id=staff.id,
+            how=how,
+            checked_in_at=when.isoformat(),
+            device_time=scanned_at.isoformat() if scanned_at else None,
+            **({"confirmed_off_day": True} if not event.runs_on(when) else {}),
+        )
+    return CheckIn(CheckinResult.OK, replace(holder, checked_in_at=when))
+
+
+def _refusal(event: Event, holder: Holder | None, when: datetime, any_day: bool) -> CheckIn | None:
+    """Why the holder may not be checked in now, or None when every rule allows it."""
+    if holder is None:
+        return CheckIn(CheckinResult.INVALID)
+    if holder.event_id != event.id:
+        return CheckIn(CheckinResult.WRONG_EVENT, holder, db.session.get(Event, holder.event_id))
+    if holder.status is RegistrationStatus.CANCELLED:
+        return CheckIn(CheckinResult.CANCELLED, holder)
+    if holder.status is RegistrationStatus.WAITLISTED:
+        return CheckIn(CheckinResult.WAITLISTED, holder)
+    if holder.checked_in_at is not None:
+        return CheckIn(CheckinResult.ALREADY_CHECKED_IN, holder)
     if not any_day and not event.runs_on(when):
-        return CheckIn(CheckinResult.NOT_TODAY, registration)
-    registration.checked_in_at = when
-    registration.checked_in_by_id = staff.id
-    audit.record(
-        "checked_in",
-        registration=registration,
-        actor=staff,
-        how=how,
-        checked_in_at=registration.checked_in_at.isoformat(),
-        device_time=scanned_at.isoformat() if scanned_at else None,
-        **({"confirmed_off_day": True} if not event.runs_on(when) else {}),
-    )
-    return CheckIn(CheckinResult.OK, registration)
+        return CheckIn(CheckinResult.NOT_TODAY, holder)
+    return None
+
+
+def _mark_checked_in(holder: Holder, when: datetime, staff: User) -> bool:
+    """Record the check-in if the row still waits for it; whether it did."""
+    params = {"registration_id": holder.id, "when": when, "staff_id": staff.id}
+    return db.session.execute(_MARK_CHECKED_IN, params).rowcount == 1

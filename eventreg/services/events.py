@@ -3,7 +3,8 @@
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from ..database import lock, write_transaction
 from ..extensions import db
@@ -68,11 +69,16 @@ def open_for_registration(slugs: Iterable[str] | None = None) -> list[Event]:
     return list(db.session.scalars(query))
 
 
+# Built once, as every page that names an event runs it; the days come in the same statement
+# (a second, ``selectin`` one cost more than the event's own read: bench/findings.md).
+_BY_SLUG = select(Event).where(Event.slug == bindparam("slug")).options(joinedload(Event.days))
+
+
 def find(slug: str, *, include_drafts: bool = False) -> Event | None:
     """The event with this slug; a draft only when asked for."""
     if "\x00" in slug:  # no slug has one, and PostgreSQL refuses NUL even in a query
         return None
-    event = db.session.scalar(select(Event).where(Event.slug == slug))
+    event = db.session.execute(_BY_SLUG, {"slug": slug}).unique().scalar_one_or_none()
     if event is not None and event.status is EventStatus.DRAFT and not include_drafts:
         return None
     return event
