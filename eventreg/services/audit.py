@@ -53,7 +53,7 @@ def insert_entry(
     **details: Any,
 ) -> None:
     """Add an entry with one INSERT and no objects, for paths that count every statement."""
-    db.session.execute(
+    db.session.connection().execute(
         _INSERT_ENTRY,
         {
             "action": action,

@@ -226,14 +226,14 @@ _MARK_CHECKED_IN = (
     .where(Registration.status == RegistrationStatus.CONFIRMED)
     .where(Registration.checked_in_at.is_(None))
     .values(checked_in_at=bindparam("when"), checked_in_by_id=bindparam("staff_id"))
-    .execution_options(synchronize_session=False)
 )
 
 
 def _holder(statement: Select, key: str | int, *, lock: bool = False) -> Holder | None:
     if lock:
         statement = locking(statement, of=Registration)
-    row = db.session.execute(statement, {"key": key}).first()
+    # On the session's connection: no objects are loaded, so the ORM's layer would be pure cost.
+    row = db.session.connection().execute(statement, {"key": key}).first()
     return Holder(*row) if row is not None else None
 
 
@@ -299,4 +299,4 @@ def _refusal(event: Event, holder: Holder | None, when: datetime, any_day: bool)
 def _mark_checked_in(holder: Holder, when: datetime, staff: User) -> bool:
     """Record the check-in if the row still waits for it; whether it did."""
     params = {"registration_id": holder.id, "when": when, "staff_id": staff.id}
-    return db.session.execute(_MARK_CHECKED_IN, params).rowcount == 1
+    return db.session.connection().execute(_MARK_CHECKED_IN, params).rowcount == 1
