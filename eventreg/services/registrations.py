@@ -357,7 +357,7 @@ def _join(
     lock, else here). Nothing is flushed here.
     """
     if standing is None:
-        standing = _standing([event], registrant.email)
+        standing = _standing([event], registrant.email)[event.id]
     has_seat = _has_free_seat(event, standing.confirmed)
     # A person has a handful of registrations at most; a new person's list is already in memory.
     registration = next((r for r in registrant.registrations if r.event_id == event.id), None)
