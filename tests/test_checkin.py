@@ -5,6 +5,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
@@ -300,6 +301,66 @@ def test_scan_time_bounds(make_event):
     assert scan_time(event, evening_before, now) == evening_before
     assert scan_time(event, evening_before - timedelta(hours=2), now) == now
     assert scan_time(event, now + timedelta(seconds=1), now) == now
+
+
+@pytest.fixture
+def statements(app):
+    """What each request says to the database: the first word of every statement it sends.
+
+    BEGIN is left out: SQLite's driver needs it sent, PostgreSQL's sends it on its own.
+    """
+    sent = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if not statement.startswith("BEGIN"):
+            sent.append(statement.split(None, 1)[0])
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    yield sent
+    sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_a_scan_costs_three_reads_and_a_first_scan_one_update_and_one_audit_row(
+    client, door, sign_up, make_user, statements
+):
+    # Every scan: the token with its user, the event with its days, the ticket with its person.
+    # Only the first scan writes: the check-in and its audit entry (bench/findings.md).
+    registration = sign_up(door).registrations[0]
+    headers = bearer(make_user("organiser"))
+    statements.clear()
+    assert scan(client, headers, registration.ticket_secret, door).get_json()["result"] == "ok"
+    assert statements == ["SELECT", "SELECT", "SELECT", "UPDATE", "INSERT"]
+    statements.clear()
+    again = scan(client, headers, registration.ticket_secret, door).get_json()
+    assert again["result"] == "already_checked_in"
+    assert statements == ["SELECT", "SELECT", "SELECT"]
+
+
+def test_a_rescan_is_answered_while_a_writer_holds_the_ticket(app, client, door, staff, sign_up):
+    """A door keeps answering during a rush of sign-ups (SQLite's one write lock) or while
+    another device holds the ticket's row (PostgreSQL): a refusal needs no lock."""
+    registration = sign_up(door).registrations[0]
+    headers = bearer(staff)
+    assert scan(client, headers, registration.ticket_secret, door).get_json()["result"] == "ok"
+    answers = []
+
+    def rescan():
+        answers.append(scan(app.test_client(), headers, registration.ticket_secret, door))
+
+    with db.engine.connect() as writer:
+        writer.execute(
+            sa.update(Registration)
+            .where(Registration.id == registration.id)
+            .values(checked_in_at=Registration.checked_in_at)
+        )
+        device = threading.Thread(target=rescan)
+        device.start()
+        device.join(timeout=5)
+        answered_while_held = not device.is_alive()
+        writer.rollback()
+    device.join()
+    assert answered_while_held
+    assert answers[0].get_json()["result"] == "already_checked_in"
 
 
 # The check-in page's own endpoints (session login, as on a phone).
