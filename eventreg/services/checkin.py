@@ -182,8 +182,8 @@ def registration_at(event: Event, reference: str) -> Registration | None:
 def _locked(condition: ColumnElement[bool]) -> Registration | None:
     """Load a registration with its row locked, freshly read, so concurrent scans queue here.
 
-    The person and whoever checked them in come in the same statement: every answer shows
-    them, and lazy loads were a fifth of a scan's time. Only the registration row is locked.
+    The person and whoever checked them in come in the same statement: the undo's answer shows
+    them. Only the registration row is locked.
     """
     return db.session.scalar(
         locking(
@@ -208,7 +208,7 @@ _HOLDER = (
         Registration.event_id,
         Registration.status,
         Registration.checked_in_at,
-        _checker.email,
+        _checker.email.label("checked_in_by"),
         Registrant.full_name,
         Registrant.organisation,
         Registrant.needs,
@@ -234,7 +234,7 @@ def _holder(statement: Select, key: str | int, *, lock: bool = False) -> Holder 
         statement = locking(statement, of=Registration)
     # On the session's connection: no objects are loaded, so the ORM's layer would be pure cost.
     row = db.session.connection().execute(statement, {"key": key}).first()
-    return Holder(*row) if row is not None else None
+    return Holder(**row._mapping) if row is not None else None
 
 
 def _admit(
