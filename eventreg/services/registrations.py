@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import lazyload, load_only
 
-from ..database import lock, locking, write_transaction
+from ..database import attach, lock, locking, save_new, write_transaction
 from ..extensions import db
 from ..models import (
     Event,
@@ -117,10 +117,9 @@ def _sign_up(
     )
     if all(event.is_online for event in locked):
         registrant.needs = None  # asked for in-person events only: keep no needless data
-    db.session.add(registrant)
-    joined = [_join(registrant, event, standing[event.id]) for event in locked]
-    for registration, position in joined:  # the first entry written flushes them all at once
-        _announce(registration, position, actor, "signed_up")
+    save_new(registrant)
+    for event in locked:
+        _announce(*_join(registrant, event, standing[event.id]), actor, "signed_up")
     return registrant
 
 
@@ -361,9 +360,10 @@ def _join(
     has_seat = _has_free_seat(event, standing.confirmed)
     # A person has a handful of registrations at most; a new person's list is already in memory.
     registration = next((r for r in registrant.registrations if r.event_id == event.id), None)
-    if registration is None:
-        registration = Registration(registrant=registrant, event=event)
-        db.session.add(registration)
+    if registration is None:  # written by _announce, once its e-mail's sequence is known
+        registration = Registration(registrant_id=registrant.id, event_id=event.id)
+        attach(registration, "registrant", registrant)
+        attach(registration, "event", event)
     else:  # coming back after cancelling: a fresh place at the back of the queue
         registration.created_at = utcnow()
         registration.cancelled_at = None
@@ -374,6 +374,14 @@ def _join(
         return registration, None
     registration.status = RegistrationStatus.WAITLISTED
     return registration, standing.waiting + 1
+
+
+def _save_new(registration: Registration) -> None:
+    """Write a new registration with one INSERT and add it to its person's registrations."""
+    save_new(registration)
+    held = registration.registrant.registrations
+    if registration not in held:
+        attach(registration.registrant, "registrations", [*held, registration])
 
 
 def _announce(
@@ -392,6 +400,8 @@ def _announce(
     else:
         position = waitlist_position(registration) if position is None else position
         kind, params = MessageKind.WAITLISTED, {"position": position}
+    if registration.id is None:  # a new registration: written in full, in one statement
+        _save_new(registration)
     audit.record(
         action, registration=registration, actor=actor, status=registration.status.value, **details
     )
