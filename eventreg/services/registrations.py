@@ -92,17 +92,18 @@ def sign_up(
         return _sign_up(details, locked, privacy_notice_version, actor)
 
 
-def sign_up_by_slug(details: PersonDetails, slug: str, privacy_notice_version: str) -> Registration:
-    """Register a new person for the event with this slug (the API's sign-up).
+def sign_up_by_slugs(
+    details: PersonDetails, slugs: Sequence[str], privacy_notice_version: str
+) -> Registrant:
+    """Register a new person for the events with these slugs (the public form and the API).
 
-    The event is found and locked in one statement; a draft is as unknown as a wrong slug.
+    The events are found and locked in one statement; a draft is as unknown as a wrong slug.
     """
     with write_transaction():
-        locked = _locked_events(_PUBLIC_EVENT_BY_SLUG, {"slug": slug})
-        if not locked:
-            raise UnknownEvent(slug)
-        (registration,) = _sign_up(details, locked, privacy_notice_version, None).registrations
-    return registration
+        locked = _locked_events(_PUBLIC_EVENTS_BY_SLUG, {"slugs": sorted(set(slugs))})
+        if len(locked) < len(set(slugs)):
+            raise UnknownEvent(", ".join(sorted(set(slugs) - {e.slug for e in locked})))
+        return _sign_up(details, locked, privacy_notice_version, None)
 
 
 def _sign_up(
@@ -271,8 +272,8 @@ def _events_for_rules(which: ColumnElement[bool]) -> Select:
 
 
 _EVENTS_BY_ID = _events_for_rules(Event.id.in_(bindparam("ids", expanding=True)))
-_PUBLIC_EVENT_BY_SLUG = _events_for_rules(
-    (Event.slug == bindparam("slug")) & (Event.status != EventStatus.DRAFT)
+_PUBLIC_EVENTS_BY_SLUG = _events_for_rules(
+    Event.slug.in_(bindparam("slugs", expanding=True)) & (Event.status != EventStatus.DRAFT)
 )
 
 
