@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from flask import Flask
 from sqlalchemy import ColumnDefault, Insert, Select, event, insert, inspect, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, ScalarResult
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -110,9 +110,27 @@ def locking(statement: Select[T], *, of: Any = None) -> Select[T]:
     On SQLite the write transaction's BEGIN IMMEDIATE is the lock; on PostgreSQL
     ``FOR UPDATE`` (of the ``of`` tables only, when given).
     """
+    _require_write_transaction()
+    return for_update(statement, of=of)
+
+
+def for_update(statement: Select[T], *, of: Any = None) -> Select[T]:
+    """``locking``'s statement, to build once where a hot path runs it (with ``locked_rows``).
+
+    Building a statement, and its cache key, costs more than running it.
+    """
+    return statement.with_for_update(of=of).execution_options(populate_existing=True)
+
+
+def locked_rows(statement: Select[T], params: dict[str, Any]) -> ScalarResult[T]:
+    """Run a statement made by ``for_update`` with these parameters."""
+    _require_write_transaction()
+    return db.session.scalars(statement, params)
+
+
+def _require_write_transaction() -> None:
     if not in_write_transaction():
         raise RuntimeError("rows are locked only inside write_transaction()")
-    return statement.with_for_update(of=of).execution_options(populate_existing=True)
 
 
 def lock(instance: M) -> M:

@@ -7,7 +7,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import lazyload, load_only
 
-from ..database import attach, lock, locking, save_new, write_transaction
+from ..database import (
+    attach,
+    for_update,
+    lock,
+    locked_rows,
+    save_new,
+    write_transaction,
+)
 from ..extensions import db
 from ..models import (
     Event,
@@ -247,7 +254,7 @@ def _lock_events(event_ids: Iterable[int]) -> list[Event]:
 
 
 def _locked_events(statement: Select, params: dict[str, Any]) -> list[Event]:
-    return list(db.session.scalars(locking(statement), params))
+    return list(locked_rows(statement, params))
 
 
 def _events_for_rules(which: ColumnElement[bool]) -> Select:
@@ -263,7 +270,7 @@ def _events_for_rules(which: ColumnElement[bool]) -> Select:
         Event.registration_opens_at,
         Event.registration_closes_at,
     )
-    return (
+    return for_update(
         select(Event)
         .where(which)
         .order_by(Event.id)
