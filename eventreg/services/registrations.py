@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.orm import lazyload, load_only
 
 from ..database import (
@@ -315,24 +315,31 @@ def _standing(events: Sequence[Event], email: str) -> dict[int, Standing]:
         event_id: Standing(confirmed, waiting, taken > 0)
         for event_id, confirmed, waiting, taken in rows
     }
-    return {event.id: counted.get(event.id, Standing()) for event in events}
+    return {event.id: counted[event.id] for event in events}
 
 
 def _standing_statement() -> Select:
-    status = Registration.status
-    holds_place = Registration.registrant_id.in_(
-        select(Registrant.id).where(Registrant.email == bindparam("email"))
-    ) & (status != RegistrationStatus.CANCELLED)
-    return (
-        select(
-            Registration.event_id,
-            func.count().filter(status == RegistrationStatus.CONFIRMED),
-            func.count().filter(status == RegistrationStatus.WAITLISTED),
-            func.count().filter(holds_place),
+    """Per event: seats taken and the queue, each counted from the (event, status) index, and
+    the address's active registrations, found through its person (never a scan of the event)."""
+
+    def registrations_where(*conditions) -> ScalarSelect:
+        return (
+            select(func.count())
+            .select_from(Registration)
+            .where(Registration.event_id == Event.id, *conditions)
+            .scalar_subquery()
         )
-        .where(Registration.event_id.in_(bindparam("ids", expanding=True)))
-        .group_by(Registration.event_id)
-    )
+
+    people = select(Registrant.id).where(Registrant.email == bindparam("email"))
+    return select(
+        Event.id,
+        registrations_where(Registration.status == RegistrationStatus.CONFIRMED),
+        registrations_where(Registration.status == RegistrationStatus.WAITLISTED),
+        registrations_where(
+            Registration.registrant_id.in_(people),
+            Registration.status != RegistrationStatus.CANCELLED,
+        ),
+    ).where(Event.id.in_(bindparam("ids", expanding=True)))
 
 
 _STANDING = _standing_statement()
