@@ -33,9 +33,12 @@ LOCK_EVENT = (
     " FROM event WHERE slug = {p} AND status != {p} ORDER BY id"
 )
 STANDING = (
-    "SELECT event_id, count(*) FILTER (WHERE status = {p}), count(*) FILTER (WHERE status = {p}),"
-    " count(*) FILTER (WHERE registrant_id IN (SELECT id FROM registrant WHERE email = {p})"
-    " AND status != {p}) FROM registration WHERE event_id IN ({p}) GROUP BY event_id"
+    "SELECT event.id,"
+    " (SELECT count(*) FROM registration WHERE event_id = event.id AND status = {p}),"
+    " (SELECT count(*) FROM registration WHERE event_id = event.id AND status = {p}),"
+    " (SELECT count(*) FROM registration WHERE event_id = event.id AND registrant_id IN"
+    " (SELECT id FROM registrant WHERE email = {p}) AND status != {p})"
+    " FROM event WHERE event.id IN ({p})"
 )
 INSERT_REGISTRANT = (
     "INSERT INTO registrant (first_name, last_name, email, organisation, job_title, country,"
@@ -140,7 +143,7 @@ def sign_up(slug):
     standing = database.one(
         "STANDING", ("confirmed", "waitlisted", person["email"], "cancelled", event_id)
     )
-    confirmed, waiting, taken = standing[1:] if standing else (0, 0, 0)
+    confirmed, waiting, taken = standing[1:]
     if taken:
         database.rollback()
         return {"error": "already_registered"}, 409

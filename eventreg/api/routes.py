@@ -61,8 +61,8 @@ def create_registration(slug):
         event_or_404(slug, include_drafts=False)  # a wrong address is a 404 before any 422
         return jsonify(errors={name: [str(m) for m in msgs] for name, msgs in errors.items()}), 422
     try:
-        registration = registrations.sign_up_by_slug(
-            form.person_details(), slug, current_app.config["PRIVACY_NOTICE_VERSION"]
+        registrant = registrations.sign_up_by_slugs(
+            form.person_details(), [slug], current_app.config["PRIVACY_NOTICE_VERSION"]
         )
     except registrations.UnknownEvent:
         abort(404, description="No event with that slug.")
@@ -72,6 +72,7 @@ def create_registration(slug):
         return _conflict(
             "already_registered", "This e-mail address already holds a registration for this event."
         )
+    (registration,) = registrant.registrations
     body = {"reference": registration.reference, "status": registration.status.value, "event": slug}
     return body, 201
 

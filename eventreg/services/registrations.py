@@ -4,10 +4,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.orm import lazyload, load_only
 
-from ..database import lock, locking, write_transaction
+from ..database import (
+    attach,
+    for_update,
+    lock,
+    locked_rows,
+    save_new,
+    write_transaction,
+)
 from ..extensions import db
 from ..models import (
     Event,
@@ -92,17 +99,18 @@ def sign_up(
         return _sign_up(details, locked, privacy_notice_version, actor)
 
 
-def sign_up_by_slug(details: PersonDetails, slug: str, privacy_notice_version: str) -> Registration:
-    """Register a new person for the event with this slug (the API's sign-up).
+def sign_up_by_slugs(
+    details: PersonDetails, slugs: Sequence[str], privacy_notice_version: str
+) -> Registrant:
+    """Register a new person for the events with these slugs (the public form and the API).
 
-    The event is found and locked in one statement; a draft is as unknown as a wrong slug.
+    The events are found and locked in one statement; a draft is as unknown as a wrong slug.
     """
     with write_transaction():
-        locked = _locked_events(_PUBLIC_EVENT_BY_SLUG, {"slug": slug})
-        if not locked:
-            raise UnknownEvent(slug)
-        (registration,) = _sign_up(details, locked, privacy_notice_version, None).registrations
-    return registration
+        locked = _locked_events(_PUBLIC_EVENTS_BY_SLUG, {"slugs": sorted(set(slugs))})
+        if len(locked) < len(set(slugs)):
+            raise UnknownEvent(", ".join(sorted(set(slugs) - {e.slug for e in locked})))
+        return _sign_up(details, locked, privacy_notice_version, None)
 
 
 def _sign_up(
@@ -117,10 +125,9 @@ def _sign_up(
     )
     if all(event.is_online for event in locked):
         registrant.needs = None  # asked for in-person events only: keep no needless data
-    db.session.add(registrant)
-    joined = [_join(registrant, event, standing[event.id]) for event in locked]
-    for registration, position in joined:  # the first entry written flushes them all at once
-        _announce(registration, position, actor, "signed_up")
+    save_new(registrant)
+    for event in locked:
+        _announce(*_join(registrant, event, standing[event.id]), actor, "signed_up")
     return registrant
 
 
@@ -247,7 +254,7 @@ def _lock_events(event_ids: Iterable[int]) -> list[Event]:
 
 
 def _locked_events(statement: Select, params: dict[str, Any]) -> list[Event]:
-    return list(db.session.scalars(locking(statement), params))
+    return list(locked_rows(statement, params))
 
 
 def _events_for_rules(which: ColumnElement[bool]) -> Select:
@@ -263,7 +270,7 @@ def _events_for_rules(which: ColumnElement[bool]) -> Select:
         Event.registration_opens_at,
         Event.registration_closes_at,
     )
-    return (
+    return for_update(
         select(Event)
         .where(which)
         .order_by(Event.id)
@@ -272,8 +279,8 @@ def _events_for_rules(which: ColumnElement[bool]) -> Select:
 
 
 _EVENTS_BY_ID = _events_for_rules(Event.id.in_(bindparam("ids", expanding=True)))
-_PUBLIC_EVENT_BY_SLUG = _events_for_rules(
-    (Event.slug == bindparam("slug")) & (Event.status != EventStatus.DRAFT)
+_PUBLIC_EVENTS_BY_SLUG = _events_for_rules(
+    Event.slug.in_(bindparam("slugs", expanding=True)) & (Event.status != EventStatus.DRAFT)
 )
 
 
@@ -308,24 +315,31 @@ def _standing(events: Sequence[Event], email: str) -> dict[int, Standing]:
         event_id: Standing(confirmed, waiting, taken > 0)
         for event_id, confirmed, waiting, taken in rows
     }
-    return {event.id: counted.get(event.id, Standing()) for event in events}
+    return {event.id: counted[event.id] for event in events}
 
 
 def _standing_statement() -> Select:
-    status = Registration.status
-    holds_place = Registration.registrant_id.in_(
-        select(Registrant.id).where(Registrant.email == bindparam("email"))
-    ) & (status != RegistrationStatus.CANCELLED)
-    return (
-        select(
-            Registration.event_id,
-            func.count().filter(status == RegistrationStatus.CONFIRMED),
-            func.count().filter(status == RegistrationStatus.WAITLISTED),
-            func.count().filter(holds_place),
+    """Per event: seats taken and the queue, each counted from the (event, status) index, and
+    the address's active registrations, found through its person (never a scan of the event)."""
+
+    def registrations_where(*conditions) -> ScalarSelect:
+        return (
+            select(func.count())
+            .select_from(Registration)
+            .where(Registration.event_id == Event.id, *conditions)
+            .scalar_subquery()
         )
-        .where(Registration.event_id.in_(bindparam("ids", expanding=True)))
-        .group_by(Registration.event_id)
-    )
+
+    people = select(Registrant.id).where(Registrant.email == bindparam("email"))
+    return select(
+        Event.id,
+        registrations_where(Registration.status == RegistrationStatus.CONFIRMED),
+        registrations_where(Registration.status == RegistrationStatus.WAITLISTED),
+        registrations_where(
+            Registration.registrant_id.in_(people),
+            Registration.status != RegistrationStatus.CANCELLED,
+        ),
+    ).where(Event.id.in_(bindparam("ids", expanding=True)))
 
 
 _STANDING = _standing_statement()
@@ -361,9 +375,10 @@ def _join(
     has_seat = _has_free_seat(event, standing.confirmed)
     # A person has a handful of registrations at most; a new person's list is already in memory.
     registration = next((r for r in registrant.registrations if r.event_id == event.id), None)
-    if registration is None:
-        registration = Registration(registrant=registrant, event=event)
-        db.session.add(registration)
+    if registration is None:  # written by _announce, once its e-mail's sequence is known
+        registration = Registration(registrant_id=registrant.id, event_id=event.id)
+        attach(registration, "registrant", registrant)
+        attach(registration, "event", event)
     else:  # coming back after cancelling: a fresh place at the back of the queue
         registration.created_at = utcnow()
         registration.cancelled_at = None
@@ -374,6 +389,14 @@ def _join(
         return registration, None
     registration.status = RegistrationStatus.WAITLISTED
     return registration, standing.waiting + 1
+
+
+def _save_new(registration: Registration) -> None:
+    """Write a new registration with one INSERT and add it to its person's registrations."""
+    save_new(registration)
+    held = registration.registrant.registrations
+    if registration not in held:
+        attach(registration.registrant, "registrations", [*held, registration])
 
 
 def _announce(
@@ -392,6 +415,8 @@ def _announce(
     else:
         position = waitlist_position(registration) if position is None else position
         kind, params = MessageKind.WAITLISTED, {"position": position}
+    if registration.id is None:  # a new registration: written in full, in one statement
+        _save_new(registration)
     audit.record(
         action, registration=registration, actor=actor, status=registration.status.value, **details
     )
