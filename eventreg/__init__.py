@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             redis_settings(app.config["REDIS_URL"], app.config["REDIS_TIMEOUT_SECONDS"])
         )
 
+    page_cache.init_app(app)  # first: a stored page is answered before every other hook
     security.init_app(app)
     _init_extensions(app)
     storage.init_app(app)
@@ -95,7 +96,6 @@ def _init_extensions(app: Flask) -> None:
     i18n.compile_stale_catalogues(app)
     babel.init_app(app, locale_selector=select_locale)
     access.init_app(app)
-    page_cache.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

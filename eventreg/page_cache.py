@@ -3,8 +3,13 @@ every database write of this process (a new "generation"); other processes' writ
 within PAGE_CACHE_SECONDS unless the cache is shared (REDIS_URL): then the generation is
 shared too, and a write on any machine makes every machine's pages stale at once.
 
-A hit costs two cache reads (generation, page) and one ``bytes.replace``: no query, no
-template, no Babel. Each visitor's own CSRF token is put into the page on the way out.
+A stored page is answered by ``serve_stored_page``, the app's first ``before_request`` hook, to
+visitors who carry no sign of an account: none of the other hooks run for it (the rate limiter,
+Flask-Login, the CSRF check, the network's member), only the ``after_request`` ones (security
+headers) and the session's saving, so it has exactly the headers of a rendered page. A hit
+costs two cache reads (generation, page) and one ``bytes.replace``: no query, no template, no
+Babel. Each visitor's own CSRF token is put into the page on the way out (Flask-WTF's, with the
+session cookie it needs). Stored pages count against no rate limit (bench/findings.md).
 
 When the shared cache stops answering, pages are rendered uncached (it is asked again once a
 second) and the log says so; when it answers again, the generation is renewed first, because
@@ -26,13 +31,14 @@ from flask import (
     request,
     session,
 )
-from flask_babel import get_locale
 from flask_login import current_user
+from flask_login.config import AUTH_HEADER_NAME, COOKIE_NAME
 from flask_wtf.csrf import generate_csrf
 from redis.exceptions import RedisError
 from sqlalchemy import event
 
-from .extensions import cache, db
+from .extensions import cache, db, login_manager
+from .i18n import select_locale
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -50,6 +56,7 @@ UNSHOWN = (OutboxMessage,)
 CACHE_DOWN = (RedisError, OSError)  # the shared cache is unreachable or timed out
 RETRY_SECONDS = 1.0  # while it is down, one request a second tries it again
 LOOKUP = "page_cache_lookup"  # in g: the key and stored page found before the view ran
+USER_ID = "_user_id"  # Flask-Login's key for the account in the session
 
 
 class Outage:
@@ -85,7 +92,7 @@ def cached_for_visitors(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        found = g.pop(LOOKUP, None) or _lookup()
+        found = g.pop(LOOKUP) if LOOKUP in g else _lookup_for(current_user)
         if found is None:
             return _varied(make_response(view(*args, **kwargs)))
         key, page = found
@@ -100,21 +107,42 @@ def cached_for_visitors(view):
     return wrapper
 
 
-def served_from_cache() -> bool:
-    """Whether this request will be answered with a stored page (looked up once: kept in g).
+def serve_stored_page() -> Response | None:
+    """The stored page, before any other hook runs; a miss leaves its lookup in g for the view.
 
-    The rate limiter asks before any view runs: a stored page costs less than counting it.
+    Only for visitors without a sign of an account (those go through Flask-Login in the view):
+    deciding that from the session and the headers costs far less than loading the user.
     """
     view = current_app.view_functions.get(request.endpoint or "")
-    if not getattr(view, "cached_for_visitors", False):
-        return False
+    if not getattr(view, "cached_for_visitors", False) or _may_be_signed_in():
+        return None
+    # What Flask-Login would conclude, without its session-protection hash (later hooks ask).
+    login_manager._update_request_context_with_user()
     found = _lookup()
-    g.setdefault(LOOKUP, found)
-    return found is not None and found[1] is not None
+    if found is not None and found[1] is not None:
+        return _varied(_restored(found[1]))
+    setattr(g, LOOKUP, found)
+    return None
+
+
+def _may_be_signed_in() -> bool:
+    """Whether Flask-Login could find an account: in the session, a remember cookie or a token."""
+    config = current_app.config
+    return (
+        USER_ID in session
+        or config.get("AUTH_HEADER_NAME", AUTH_HEADER_NAME) in request.headers
+        or config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
+    )
+
+
+def _lookup_for(user) -> tuple[str, tuple | None] | None:
+    """As ``_lookup``, for the visitor Flask-Login loaded: staff see navigation of their own."""
+    return None if user.is_authenticated else _lookup()
 
 
 def _lookup() -> tuple[str, tuple | None] | None:
-    """The page's key and its stored copy (None: not stored); None when the cache is not used."""
+    """An anonymous visitor's page: its key and stored copy (None: not stored); None when the
+    cache is not used."""
     if not _may_use_cache():
         return None
     try:
@@ -127,11 +155,10 @@ def _lookup() -> tuple[str, tuple | None] | None:
 
 
 def _may_use_cache() -> bool:
-    """Staff see navigation of their own, and flashed messages belong to one visitor."""
+    """Flashed messages belong to one visitor."""
     return (
         request.method in ("GET", "HEAD")
         and current_app.config["PAGE_CACHE_SECONDS"] > 0
-        and not current_user.is_authenticated
         and "_flashes" not in session
         and not _outage().is_waiting
     )
@@ -161,7 +188,8 @@ def _page_key() -> str:
     # The host is in the key because pages contain absolute links (webcal://host/...); read
     # from the request as is (request.host_url re-encodes the whole URL on every request).
     origin = f"{request.scheme}://{request.host}{request.root_path}"
-    return f"page:{generation}:{get_locale()}:{origin}{request.full_path}"
+    # select_locale() is what Flask-Babel's get_locale() parses, without parsing it.
+    return f"page:{generation}:{select_locale()}:{origin}{request.full_path}"
 
 
 def _stored(response: Response) -> tuple[bytes, list[tuple[str, str]]]:
@@ -239,7 +267,11 @@ def _forget_writes(session):
 
 
 def init_app(app: Flask) -> None:
-    """Watch the database session: a committed write makes the stored pages stale."""
+    """Answer stored pages first; watch the database session: a committed write makes them stale.
+
+    Called before any other init_app, so that ``serve_stored_page`` is the first hook.
+    """
+    app.before_request(serve_stored_page)
     for name, listener in (
         ("after_flush", _note_flush),
         ("do_orm_execute", _note_bulk_write),
