@@ -53,7 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             redis_settings(app.config["REDIS_URL"], app.config["REDIS_TIMEOUT_SECONDS"])
         )
 
-    page_cache.init_app(app)  # first: a stored page is answered before every other hook
+    page_cache.init_app(app)  # its WSGI layer goes inside security.init_app's ProxyFix
     security.init_app(app)
     _init_extensions(app)
     storage.init_app(app)

@@ -12,17 +12,20 @@ from flask_babel import refresh
 
 def select_locale() -> str:
     """The language picked on the site, else the registrant's on their pages, else the browser's."""
-    languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # the mail sender and the CLI choose with force_locale
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return locale_for(current_app.config, session, request, g.get("registrant_language"))
+
+
+def locale_for(config, session, request, registrant_language: str | None = None) -> str:
+    """``select_locale``'s choice, from what it reads (also before Flask has a request context)."""
+    languages = config["LANGUAGES"]
     picked = session.get("language")
     if picked in languages:
         return picked
-    if g.get("registrant_language") in languages:
-        return g.registrant_language
-    return (
-        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
-    )
+    if registrant_language in languages:
+        return registrant_language
+    return request.accept_languages.best_match(languages) or config["BABEL_DEFAULT_LOCALE"]
 
 
 def use_registrant_language(language: str) -> None:

@@ -1,7 +1,8 @@
 """Security headers, request size limits, HTTPS settings, and running behind a reverse proxy."""
 
-from flask import Flask, abort, request
+from flask import Flask, Response, abort, request
 from flask_login import current_user
+from werkzeug.datastructures import Headers
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # No inline scripts or styles anywhere: everything comes from /static.
@@ -70,23 +71,26 @@ def init_app(app: Flask) -> None:
         if _contains_nul():
             abort(400, description="The address or the form contains a NUL character.")
 
-    @app.after_request
-    def add_security_headers(response):
-        headers = response.headers
-        if request.endpoint != "static" and current_user.is_authenticated:
-            headers["Cache-Control"] = "no-store"  # staff pages carry personal data
-        permissions = (
-            CAMERA_PERMISSIONS_POLICY
-            if request.endpoint in CAMERA_ENDPOINTS
-            else PERMISSIONS_POLICY
-        )
-        defaults = [*DEFAULT_HEADERS, ("Permissions-Policy", permissions), OPENER_POLICY]
-        if request.is_secure:
-            defaults.append(STRICT_TRANSPORT)
-        # One pass over the headers instead of one per setdefault: every response pays this.
-        present = {name.lower() for name, _value in headers}
-        headers.extend((name, value) for name, value in defaults if name.lower() not in present)
-        return response
+    app.after_request(add_security_headers)
+
+
+def add_security_headers(response: Response) -> Response:
+    """Every response's security headers; staff pages are kept out of caches."""
+    if request.endpoint != "static" and current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"  # staff pages carry personal data
+    add_default_headers(response.headers, request.endpoint, request.is_secure)
+    return response
+
+
+def add_default_headers(headers: Headers, endpoint: str | None, is_secure: bool) -> None:
+    """The headers a response has unless it sets them itself (also for stored pages)."""
+    permissions = CAMERA_PERMISSIONS_POLICY if endpoint in CAMERA_ENDPOINTS else PERMISSIONS_POLICY
+    defaults = [*DEFAULT_HEADERS, ("Permissions-Policy", permissions), OPENER_POLICY]
+    if is_secure:
+        defaults.append(STRICT_TRANSPORT)
+    # One pass over the headers instead of one per setdefault: every response pays this.
+    present = {name.lower() for name, _value in headers}
+    headers.extend((name, value) for name, value in defaults if name.lower() not in present)
 
 
 def _contains_nul() -> bool:
