@@ -3,10 +3,10 @@
 No ORM, no forms, no Babel, no rate limiter: the view parses the same JSON body as
 ``POST /api/v1/events/<slug>/registrations``, then sends the statements an API sign-up sends
 (``bench/queries.py`` counts the app's; ``SIGNUP_STATEMENTS`` here must stay equal to that
-count), with the same transaction boundaries: the event read by its slug (and its days) in a
-short read transaction, then one write transaction (``BEGIN IMMEDIATE`` on SQLite, ``FOR UPDATE`` on
-PostgreSQL) that locks the event, checks the address, counts the seats and the queue, and
-inserts the person, the registration, the audit entry and the outbox message, then commits.
+count), with the same transaction boundaries: one write transaction (``BEGIN IMMEDIATE`` on
+SQLite, ``FOR UPDATE`` on PostgreSQL) that finds and locks the event by its slug, counts its
+seats and queue and checks the address in one statement, and inserts the person, the
+registration, the audit entry and the outbox message, then commits.
 What the app spends beyond this endpoint's CPU per request is its own work, not the database's.
 
 Served by gunicorn like ``bench/floor_app.py``, with ``EVENTREG_SQLALCHEMY_DATABASE_URI``
@@ -23,27 +23,22 @@ from email.utils import make_msgid
 
 from flask import Flask, abort, request
 
-# Read transaction: the event by slug and its agenda days. Write transaction: lock, duplicate
-# check, count the seats taken and the queue, insert the person, the registration, the audit
-# entry and the outbox message (a waiting person's e-mail gives their place in the queue).
-SIGNUP_STATEMENTS = 9
+# One write transaction: the event found and locked by its slug (the columns the rules read),
+# its seats, queue and the address counted in one statement, then the person, the registration,
+# the audit entry and the outbox message (a waiting person's e-mail gives their place).
+SIGNUP_STATEMENTS = 6
 
-EVENT_BY_SLUG = (
-    "SELECT id, slug, title, description, kind, mode, timezone, starts_at, ends_at, city, venue,"
-    " host_partner, contact_email, capacity, registration_opens_at, registration_closes_at,"
-    " online_url, translations, programme_values, status, created_at, updated_at"
-    " FROM event WHERE slug = {p}"
+LOCK_EVENT = (
+    "SELECT id, slug, mode, capacity, registration_opens_at, registration_closes_at, status"
+    " FROM event WHERE slug = {p} AND status != {p} ORDER BY id"
 )
-EVENT_DAYS = (
-    "SELECT event_id, id, starts_at, ends_at, title FROM event_day"
-    " WHERE event_id IN ({p}) ORDER BY starts_at"
-)
-LOCK_EVENT = EVENT_BY_SLUG.replace("WHERE slug = {p}", "WHERE id IN ({p}) ORDER BY id")
-ALREADY_REGISTERED = (
-    "SELECT registration.event_id FROM registration"
-    " JOIN registrant ON registrant.id = registration.registrant_id"
-    " WHERE registrant.email = {p} AND registration.event_id IN ({p})"
-    " AND registration.status != {p}"
+STANDING = (
+    "SELECT event.id,"
+    " (SELECT count(*) FROM registration WHERE event_id = event.id AND status = {p}),"
+    " (SELECT count(*) FROM registration WHERE event_id = event.id AND status = {p}),"
+    " (SELECT count(*) FROM registration WHERE event_id = event.id AND registrant_id IN"
+    " (SELECT id FROM registrant WHERE email = {p}) AND status != {p})"
+    " FROM event WHERE event.id IN ({p})"
 )
 INSERT_REGISTRANT = (
     "INSERT INTO registrant (first_name, last_name, email, organisation, job_title, country,"
@@ -51,10 +46,6 @@ INSERT_REGISTRANT = (
     " privacy_notice_version, manage_key, purged_at, created_at, updated_at)"
     " VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
     " RETURNING id"
-)
-SEATS_AND_QUEUE = (
-    "SELECT count(*) FILTER (WHERE status = {p}), count(*) FILTER (WHERE status = {p})"
-    " FROM registration WHERE event_id = {p}"
 )
 INSERT_REGISTRATION = (
     "INSERT INTO registration (reference, registrant_id, event_id, status, ticket_secret,"
@@ -67,9 +58,8 @@ INSERT_AUDIT = (
     " VALUES ({p}, {p}, {p}, {p}, {p}, {p})"
 )
 INSERT_OUTBOX = (
-    "INSERT INTO outbox_message (kind, registration_id, member_id, user_id, recipient, params,"
-    " message_id, status, attempts, next_attempt_at, claimed_until, last_error, created_at,"
-    " sent_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
+    "INSERT INTO outbox_message (kind, registration_id, recipient, params, message_id, status,"
+    " attempts, next_attempt_at, created_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
 )
 
 app = Flask(__name__)
@@ -106,9 +96,6 @@ class Database:
     def one(self, name: str, params: tuple, suffix: str = ""):
         return self.connection.execute(self.sql[name] + suffix, params).fetchone()
 
-    def all(self, name: str, params: tuple) -> list:
-        return self.connection.execute(self.sql[name], params).fetchall()
-
     def run(self, name: str, params: tuple) -> None:
         self.connection.execute(self.sql[name], params)
 
@@ -117,6 +104,12 @@ class Database:
             self.connection.execute("COMMIT")
         else:
             self.connection.commit()
+
+    def rollback(self) -> None:
+        if self.is_sqlite:
+            self.connection.execute("ROLLBACK")
+        else:
+            self.connection.rollback()
 
 
 def _database() -> Database:
@@ -141,20 +134,19 @@ def sign_up(slug):
     """The statements of one API sign-up; 201 with a reference and the status."""
     person = request.get_json()
     database = _database()
-    database.begin(write=False)
-    event = database.one("EVENT_BY_SLUG", (slug,))
-    if event is not None:
-        database.all("EVENT_DAYS", (event[0],))
-    database.commit()
-    if event is None:
-        abort(404)
-    event_id, capacity = event[0], event[13]
     database.begin(write=True)
-    database.one("LOCK_EVENT", (event_id,), database.lock_suffix)
-    if database.one("ALREADY_REGISTERED", (person["email"], event_id, "cancelled")):
-        database.commit()
+    event = database.one("LOCK_EVENT", (slug, "draft"), database.lock_suffix)
+    if event is None:
+        database.rollback()
+        abort(404)
+    event_id, capacity = event[0], event[3]
+    standing = database.one(
+        "STANDING", ("confirmed", "waitlisted", person["email"], "cancelled", event_id)
+    )
+    confirmed, waiting, taken = standing[1:]
+    if taken:
+        database.rollback()
         return {"error": "already_registered"}, 409
-    confirmed, waiting = database.one("SEATS_AND_QUEUE", ("confirmed", "waitlisted", event_id))
     status = "confirmed" if capacity is None or confirmed < capacity else "waitlisted"
     now = _now(database)
     registrant_id = database.one(
@@ -205,8 +197,7 @@ def sign_up(slug):
     else:
         kind, params = "waitlisted", {"position": waiting + 1}
     message_id = make_msgid(domain="eventreg.localhost")
-    row = (kind, registration_id, None, None, person["email"], json.dumps(params), message_id)
-    row += ("pending",)
-    database.run("INSERT_OUTBOX", (*row, 0, now, None, None, now, None))
+    row = (kind, registration_id, person["email"], json.dumps(params), message_id, "pending")
+    database.run("INSERT_OUTBOX", (*row, 0, now, now))
     database.commit()
     return {"reference": reference, "status": status, "event": slug}, 201

@@ -5,10 +5,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import Registrant, Registration, utcnow
+from eventreg.models import EventStatus, Registrant, Registration, utcnow
 from tests.support.factories import person
 
 EVENT_FIELDS = {
@@ -162,6 +163,44 @@ def test_closed_registration_is_409(client, make_event):
 def test_unknown_event_is_404(client):
     assert post_registration(client, "nope", api_person()).status_code == 404
     assert registrations_count() == 0
+
+
+def test_a_draft_is_as_unknown_as_a_wrong_slug(client, make_event):
+    draft = make_event(status=EventStatus.DRAFT)
+    response = post_registration(client, draft.slug, api_person())
+    assert response.status_code == 404 and response.get_json()["error"] == "not_found"
+    assert registrations_count() == 0
+
+
+def test_a_wrong_address_is_a_404_before_the_body_is_judged(client, make_event):
+    event = make_event()
+    assert post_registration(client, "nope", api_person(email="no")).status_code == 404
+    assert post_registration(client, event.slug, api_person(email="no")).status_code == 422
+
+
+def test_a_sign_up_is_one_transaction_of_six_statements(app, client, make_event):
+    """Find and lock the event, count its seats and the address, write four rows (issue 18)."""
+    event = make_event(capacity=1)
+    post_registration(client, event.slug, api_person())  # the seat; the next one waits
+    sent = []
+
+    def record(_conn, _cursor, statement, *_args):
+        sent.append(" ".join(statement.split()[:3]))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = post_registration(client, event.slug, api_person())
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert response.status_code == 201 and response.get_json()["status"] == "waitlisted"
+    assert [statement for statement in sent if not statement.startswith("BEGIN")] == [
+        "SELECT event.id, event.slug,",
+        "SELECT event.id, (SELECT",
+        "INSERT INTO registrant",
+        "INSERT INTO registration",
+        "INSERT INTO audit_entry",
+        "INSERT INTO outbox_message",
+    ]
 
 
 def test_openapi_document_describes_every_api_route(app, client):

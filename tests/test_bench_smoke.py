@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.queries import SIGNUP
 from bench.report import markdown
 from bench.scenarios import SCENARIOS
 from bench.settings import CLUSTER_SETUP, QUICK, WORKER_SETUPS
+from bench.write_floor import SIGNUP_STATEMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI") == "true"
@@ -95,6 +97,13 @@ def test_query_counts_are_taken_for_both_sizes(quick_results):
         for counts in measures.values():
             assert set(counts["statements"]) == sizes
             assert all(count > 0 for count in counts["statements"].values())
+
+
+def test_the_write_floor_sends_as_many_statements_as_an_api_sign_up(quick_results):
+    # bench/write_floor.py replays an API sign-up's statements: the app's count is its check.
+    for measures in quick_results["query_counts"].values():
+        for count in measures[SIGNUP]["statements"].values():
+            assert count == SIGNUP_STATEMENTS
 
 
 def test_sign_ups_are_measured_next_to_a_stalling_mail_server(quick_results):

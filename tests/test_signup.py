@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import Registrant, Registration, RegistrationStatus, utcnow
+from eventreg.models import EventStatus, Registrant, Registration, RegistrationStatus, utcnow
 from tests.support.factories import person
 
 
@@ -170,6 +170,17 @@ def test_a_closed_event_cannot_be_chosen(client, make_event):
     )
     response = client.post("/register", data=form_data(closed))
     assert response.status_code == 422
+    assert count(Registration) == 0
+
+
+def test_a_slug_no_published_event_has_is_not_a_valid_choice(client, make_event):
+    """The sign-up finds the chosen events under its lock; drafts and wrong slugs are refused."""
+    open_event, draft = make_event(), make_event(status=EventStatus.DRAFT)
+    for chosen in ([draft.slug], [open_event.slug, "no-such-event"]):
+        data = form_data(open_event) | {"events": chosen}
+        response = client.post("/register", data=data)
+        assert response.status_code == 422
+        assert "Not a valid choice." in response.text
     assert count(Registration) == 0
 
 

@@ -5,12 +5,13 @@ session: a new app context has its own.
 """
 
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from eventreg.database import UnownedWork, lock, locking, write_transaction
+from eventreg.database import UnownedWork, lock, locking, save_new, write_transaction
 from eventreg.extensions import db
 from eventreg.models import (
     AuditEntry,
@@ -19,6 +20,7 @@ from eventreg.models import (
     Member,
     MessageKind,
     OutboxMessage,
+    Registrant,
     Registration,
     RegistrationStatus,
     utcnow,
@@ -34,7 +36,7 @@ from eventreg.services import (
 )
 from eventreg.services.checkin import CheckinResult
 from tests.support.admin_forms import edit_form
-from tests.support.factories import person
+from tests.support.factories import details, person
 
 
 class Boom(RuntimeError):
@@ -96,6 +98,42 @@ def test_changes_made_outside_a_write_transaction_are_never_committed_by_one(app
         pass
     db.session.rollback()
     assert db.session.get(Event, event.id).capacity == 5
+
+
+def new_person() -> Registrant:
+    return Registrant(**asdict(details()), consent_at=utcnow(), privacy_notice_version="1")
+
+
+def test_a_row_saved_at_once_is_complete_and_stays_in_the_use_case(app, make_event):
+    """save_new writes one INSERT with the model's defaults and leaves nothing to flush."""
+    with write_transaction():
+        person_row = save_new(new_person())
+        assert person_row.id is not None and len(person_row.manage_key) > 20
+        assert person_row.created_at is not None and person_row.network_opt_in is False
+        assert not db.session.new and not db.session.dirty
+        person_row.organisation = "Changed within the use case"
+    key = person_row.manage_key
+    with another_worker(app):
+        stored = db.session.scalars(select(Registrant).where(Registrant.manage_key == key)).one()
+        assert stored.organisation == "Changed within the use case"
+        assert stored.created_at == person_row.created_at
+
+
+def test_a_row_saved_at_once_is_undone_with_its_use_case(app):
+    with pytest.raises(Boom), write_transaction():
+        save_new(new_person())
+        raise Boom("after the INSERT")
+    assert count(Registrant) == 0
+
+
+def test_a_sign_up_that_fails_after_writing_its_rows_keeps_nothing(client, make_event, monkeypatch):
+    """The person, registration and audit entry are written before the e-mail is queued."""
+    event = make_event()
+    fail_after(monkeypatch, registrations, "enqueue")
+    body = person() | {"consent": True}
+    assert client.post(f"/api/v1/events/{event.slug}/registrations", json=body).status_code == 500
+    assert count(Registrant) == count(Registration) == count(AuditEntry) == 0
+    assert count(OutboxMessage) == 0
 
 
 def test_rows_are_locked_only_inside_a_write_transaction(app):

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, abort, current_app, jsonify
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -54,16 +54,18 @@ def get_event(slug):
 @bp.post("/events/<slug>/registrations")
 def create_registration(slug):
     """Register a person for one event; 201 with the reference and the status."""
-    event = event_or_404(slug, include_drafts=False)
     form, type_errors = form_from_json(ConsentForm, json_object())
     form.validate()
     errors = {**form.errors, **type_errors}
     if errors:
+        event_or_404(slug, include_drafts=False)  # a wrong address is a 404 before any 422
         return jsonify(errors={name: [str(m) for m in msgs] for name, msgs in errors.items()}), 422
     try:
-        registrant = registrations.sign_up(
-            form.person_details(), [event], current_app.config["PRIVACY_NOTICE_VERSION"]
+        registrant = registrations.sign_up_by_slugs(
+            form.person_details(), [slug], current_app.config["PRIVACY_NOTICE_VERSION"]
         )
+    except registrations.UnknownEvent:
+        abort(404, description="No event with that slug.")
     except registrations.RegistrationClosed:
         return _conflict("registration_closed", "Registration for this event is not open.")
     except registrations.AlreadyRegistered:

@@ -4,7 +4,7 @@ import enum
 import secrets
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, or_
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, or_
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -105,12 +105,16 @@ class Registrant(db.Model):
 class Registration(db.Model):
     """One registrant's place (or place in the queue) at one event."""
 
-    __table_args__ = (UniqueConstraint("registrant_id", "event_id"),)
+    __table_args__ = (
+        UniqueConstraint("registrant_id", "event_id"),
+        # A sign-up counts the event's seats and queue from this index alone.
+        Index("ix_registration_event_status", "event_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True, default=new_reference)
     registrant_id: Mapped[int] = mapped_column(ForeignKey("registrant.id"), index=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("event.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id"))
     status: Mapped[RegistrationStatus] = mapped_column(enum_column(RegistrationStatus), index=True)
     ticket_secret: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,20 +4,21 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
-from ..formatting import local_title
 from ..forms.fields import MultiCheckboxField, must_be_empty
 from ..forms.person import ConsentForm
 
 
 class SignupForm(ConsentForm):
-    """The public sign-up form: events to join, the person, consent and a honeypot for bots."""
+    """The public sign-up form: events to join, the person, consent and a honeypot for bots.
+
+    The chosen events are checked by the sign-up itself, under its lock: one that closed
+    meanwhile, or a slug no published event has, is refused there with the reason.
+    """
 
     events = MultiCheckboxField(
-        _l("Events"), validators=[DataRequired(_l("Choose at least one event."))]
+        _l("Events"),
+        validators=[DataRequired(_l("Choose at least one event."))],
+        validate_choice=False,
     )
     # Hidden from people by CSS; bots fill it in.
     website = StringField(_l("Leave this field empty"), validators=[must_be_empty])
-
-    def __init__(self, *args, open_events=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.events.choices = [(event.slug, local_title(event)) for event in open_events]

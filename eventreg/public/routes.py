@@ -133,21 +133,19 @@ def join(token):
 @signup_limit
 def register():
     """Sign up for one or more events whose registration is open."""
-    # A sign-up reads only the events it names; a slug that is not open is not a valid choice.
-    named = request.form.getlist("events") if request.method == "POST" else None
-    open_events = events.open_for_registration(named)
-    form = SignupForm(open_events=open_events)
+    form = SignupForm()
     if not form.is_submitted():
         form.events.data = request.args.getlist("event")
     if form.validate_on_submit():
-        chosen = [event for event in open_events if event.slug in form.events.data]
         # Joining the network is a separate consent (confirmed by its own e-mail), kept in the
         # same transaction as the sign-up.
-        sign_up = members.sign_up_and_join if form.network_opt_in.data else registrations.sign_up
+        join = form.network_opt_in.data
+        sign_up = members.sign_up_and_join if join else registrations.sign_up_by_slugs
         try:
-            registrant = sign_up(
-                form.person_details(), chosen, current_app.config["PRIVACY_NOTICE_VERSION"]
-            )
+            notice = current_app.config["PRIVACY_NOTICE_VERSION"]
+            registrant = sign_up(form.person_details(), form.events.data, notice)
+        except registrations.UnknownEvent:
+            form.events.errors.append(_("Not a valid choice."))
         except registrations.AlreadyRegistered as exc:
             form.email.errors.append(already_registered_message(exc.event))
         except registrations.RegistrationClosed as exc:
@@ -156,8 +154,7 @@ def register():
             )
         else:
             return redirect(url_for("manage.confirmed", token=manage_token(registrant)))
-    if named is not None:  # the page offers every open event again
-        open_events = events.open_for_registration()
+    open_events = events.open_for_registration()
     return form_page(
         "public/register.html",
         form=form,

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 
 from ..extensions import db
 from ..models import AuditEntry, Event, OutboxMessage, Registration, User
@@ -30,18 +30,31 @@ def record(
     actor: User | None = None,
     **details: Any,
 ) -> None:
-    """Add an entry in the current transaction; no actor means the registrant themselves."""
+    """Add an entry in the current transaction; no actor means the registrant themselves.
+
+    The entry is written at once with one INSERT (no object: nothing reads it back in the same
+    use case, and a log line costs a fraction of the unit of work); a registration or event
+    not yet in the database is flushed first, so that the entry can name it.
+    """
     if event is None and registration is not None:
         event = registration.event
-    db.session.add(
-        AuditEntry(
-            action=action,
-            registration=registration,
-            event_id=event.id if event is not None else None,
-            actor_id=actor.id if actor is not None else None,
-            details=details,
-        )
+    if (registration is not None and registration.id is None) or (
+        event is not None and event.id is None
+    ):
+        db.session.flush()
+    db.session.execute(
+        _INSERT_ENTRY,
+        {
+            "action": action,
+            "registration_id": registration.id if registration is not None else None,
+            "event_id": event.id if event is not None else None,
+            "actor_id": actor.id if actor is not None else None,
+            "details": details,
+        },
     )
+
+
+_INSERT_ENTRY = insert(AuditEntry.__table__)
 
 
 def history(registration: Registration) -> list[AuditEntry]:

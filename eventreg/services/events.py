@@ -51,21 +51,17 @@ def by_kind(events: Iterable[Event]) -> dict[EventKind, list[Event]]:
     return groups
 
 
-def open_for_registration(slugs: Iterable[str] | None = None) -> list[Event]:
-    """Published events whose registration window is open now, in date order.
-
-    ``slugs`` narrows them to the ones a sign-up names (it needs no others).
-    """
+def open_for_registration() -> list[Event]:
+    """Published events whose registration window is open now, in date order."""
     now = utcnow()
-    query = (
-        select(Event)
-        .where(Event.status == EventStatus.PUBLISHED)
-        .where(Event.registration_opens_at <= now, Event.registration_closes_at > now)
-        .order_by(Event.starts_at, Event.id)
+    return list(
+        db.session.scalars(
+            select(Event)
+            .where(Event.status == EventStatus.PUBLISHED)
+            .where(Event.registration_opens_at <= now, Event.registration_closes_at > now)
+            .order_by(Event.starts_at, Event.id)
+        )
     )
-    if slugs is not None:
-        query = query.where(Event.slug.in_(list(slugs)))
-    return list(db.session.scalars(query))
 
 
 def find(slug: str, *, include_drafts: bool = False) -> Event | None:

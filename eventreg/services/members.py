@@ -12,7 +12,6 @@ from sqlalchemy import select
 from ..database import locking, write_transaction
 from ..extensions import db
 from ..models import (
-    Event,
     Member,
     MemberStatus,
     MessageKind,
@@ -84,11 +83,11 @@ def join_from_registrant(registrant: Registrant) -> Member | None:
 
 
 def sign_up_and_join(
-    details: registrations.PersonDetails, events: Sequence[Event], privacy_notice_version: str
+    details: registrations.PersonDetails, slugs: Sequence[str], privacy_notice_version: str
 ) -> Registrant:
     """Sign up for events and, a separate consent, ask to join the network: one use case."""
     with write_transaction():
-        registrant = registrations.sign_up(details, events, privacy_notice_version)
+        registrant = registrations.sign_up_by_slugs(details, slugs, privacy_notice_version)
         join_from_registrant(registrant)
     return registrant
 

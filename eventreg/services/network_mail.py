@@ -34,9 +34,9 @@ class ListMessage(MailMessage):
         return message
 
 
-def enqueue_for_member(kind: MessageKind, member: Member, **params: Any) -> OutboxMessage:
+def enqueue_for_member(kind: MessageKind, member: Member, **params: Any) -> None:
     """Add a network e-mail for a member to the outbox in the current transaction."""
-    return outbox.add_message(kind, member.email, params, member=member)
+    outbox.add_message(kind, member.email, params, member=member)
 
 
 def build_message(queued: OutboxMessage) -> MailMessage:

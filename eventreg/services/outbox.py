@@ -16,7 +16,7 @@ from email.utils import make_msgid
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..database import lock, locking, write_transaction
@@ -28,28 +28,38 @@ from .notifications import build_message
 log = logging.getLogger(__name__)
 
 
-def enqueue(kind: MessageKind, registration: Registration, **params: Any) -> OutboxMessage:
+def enqueue(kind: MessageKind, registration: Registration, **params: Any) -> None:
     """Add a message to the outbox in the current transaction (the caller commits)."""
-    recipient = registration.registrant.email
-    return add_message(kind, recipient, params, registration=registration)
+    add_message(kind, registration.registrant.email, params, registration=registration)
 
 
-def enqueue_to_staff(kind: MessageKind, user: User, **params: Any) -> OutboxMessage:
+def enqueue_to_staff(kind: MessageKind, user: User, **params: Any) -> None:
     """Add a message to a staff account (no registration) in the current transaction."""
-    return add_message(kind, user.email, params, user=user)
+    add_message(kind, user.email, params, user=user)
 
 
-def add_message(kind: MessageKind, recipient: str, params: dict, **owner: Any) -> OutboxMessage:
-    """The one way into the outbox: a message with its own Message-ID, for whom it concerns."""
-    message = OutboxMessage(
-        kind=kind,
-        recipient=recipient,
-        params=params,
-        message_id=make_msgid(domain=current_app.config["MAIL_MESSAGE_ID_DOMAIN"]),
-        **owner,
+def add_message(kind: MessageKind, recipient: str, params: dict, **owners: Any) -> None:
+    """The one way into the outbox: a message with its own Message-ID, for whom it concerns.
+
+    ``owners`` is the registration, member or user it concerns. The message is written at once
+    with one INSERT, as the audit log's entries are: nothing reads it back in the same use
+    case. An owner not yet in the database is flushed first, so that the message can name it.
+    """
+    if any(owner.id is None for owner in owners.values()):
+        db.session.flush()
+    db.session.execute(
+        _INSERT_MESSAGE,
+        {
+            "kind": kind,
+            "recipient": recipient,
+            "params": params,
+            "message_id": make_msgid(domain=current_app.config["MAIL_MESSAGE_ID_DOMAIN"]),
+            **{f"{name}_id": owner.id for name, owner in owners.items()},
+        },
     )
-    db.session.add(message)
-    return message
+
+
+_INSERT_MESSAGE = insert(OutboxMessage.__table__)
 
 
 @dataclass

@@ -4,13 +4,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, func, select
+from sqlalchemy.orm import lazyload, load_only
 
-from ..database import lock, locking, write_transaction
+from ..database import (
+    attach,
+    for_update,
+    lock,
+    locked_rows,
+    save_new,
+    write_transaction,
+)
 from ..extensions import db
 from ..models import (
     Event,
+    EventStatus,
     MessageKind,
     Registrant,
     Registration,
@@ -31,6 +39,10 @@ class SignupError(Exception):
     def __init__(self, event: Event):
         super().__init__(event.slug)
         self.event = event
+
+
+class UnknownEvent(LookupError):
+    """No event open to the public has that slug (a draft is unknown to the public)."""
 
 
 class RegistrationClosed(SignupError):
@@ -84,19 +96,38 @@ def sign_up(
     event_ids = [event.id for event in events]  # read before the transaction expires them
     with write_transaction():
         locked = _lock_events(event_ids)
-        _check_can_join(details.email, locked, enforce_window=actor is None)
-        registrant = Registrant(
-            **asdict(details),
-            consent_at=utcnow(),
-            privacy_notice_version=privacy_notice_version,
-            registrations=[],  # complete in memory: reading it later needs no SELECT
-        )
-        db.session.add(registrant)
-        with db.session.no_autoflush:  # the counts need no new row: one flush, at the commit
-            for event in locked:
-                _announce(*_join(registrant, event), actor, "signed_up")
-        if all(event.is_online for event in locked):
-            registrant.needs = None  # asked for in-person events only: keep no needless data
+        return _sign_up(details, locked, privacy_notice_version, actor)
+
+
+def sign_up_by_slugs(
+    details: PersonDetails, slugs: Sequence[str], privacy_notice_version: str
+) -> Registrant:
+    """Register a new person for the events with these slugs (the public form and the API).
+
+    The events are found and locked in one statement; a draft is as unknown as a wrong slug.
+    """
+    with write_transaction():
+        locked = _locked_events(_PUBLIC_EVENTS_BY_SLUG, {"slugs": sorted(set(slugs))})
+        if len(locked) < len(set(slugs)):
+            raise UnknownEvent(", ".join(sorted(set(slugs) - {e.slug for e in locked})))
+        return _sign_up(details, locked, privacy_notice_version, None)
+
+
+def _sign_up(
+    details: PersonDetails, locked: list[Event], privacy_notice_version: str, actor: User | None
+) -> Registrant:
+    standing = _check_can_join(details.email, locked, enforce_window=actor is None)
+    registrant = Registrant(
+        **asdict(details),
+        consent_at=utcnow(),
+        privacy_notice_version=privacy_notice_version,
+        registrations=[],  # complete in memory: reading it later needs no SELECT
+    )
+    if all(event.is_online for event in locked):
+        registrant.needs = None  # asked for in-person events only: keep no needless data
+    save_new(registrant)
+    for event in locked:
+        _announce(*_join(registrant, event, standing[event.id]), actor, "signed_up")
     return registrant
 
 
@@ -105,8 +136,8 @@ def add_events(registrant: Registrant, events: Sequence[Event]) -> list[Registra
     event_ids = [event.id for event in events]
     with write_transaction():
         locked = _lock_events(event_ids)
-        _check_can_join(registrant.email, locked)
-        joined = [_join(registrant, event) for event in locked]
+        standing = _check_can_join(registrant.email, locked)
+        joined = [_join(registrant, event, standing[event.id]) for event in locked]
         for registration, position in joined:
             _announce(registration, position, None, "signed_up")
     return [registration for registration, _ in joined]
@@ -218,29 +249,100 @@ def waitlist_position(registration: Registration) -> int | None:
 
 
 def _lock_events(event_ids: Iterable[int]) -> list[Event]:
-    """Reload the events with a row lock, in id order so that two sign-ups never deadlock.
-
-    A multi-day event's days are read again only if the use case looks at them.
-    """
-    ids = sorted(set(event_ids))
-    statement = select(Event).where(Event.id.in_(ids)).order_by(Event.id)
-    return list(db.session.scalars(locking(statement.options(lazyload(Event.days)))))
+    """Reload the events with a row lock, in id order so that two sign-ups never deadlock."""
+    return _locked_events(_EVENTS_BY_ID, {"ids": sorted(set(event_ids))})
 
 
-def _check_can_join(email: str, events: Sequence[Event], *, enforce_window: bool = True) -> None:
+def _locked_events(statement: Select, params: dict[str, Any]) -> list[Event]:
+    return list(locked_rows(statement, params))
+
+
+def _events_for_rules(which: ColumnElement[bool]) -> Select:
+    """The events, in id order, with what the rules decide on: whether the event takes
+    sign-ups, its seats, online or not. Other columns, and a multi-day event's days, load
+    only if a use case looks at them. Built once: building a statement costs more than
+    running it."""
+    rules = (
+        Event.slug,
+        Event.status,
+        Event.mode,
+        Event.capacity,
+        Event.registration_opens_at,
+        Event.registration_closes_at,
+    )
+    return for_update(
+        select(Event)
+        .where(which)
+        .order_by(Event.id)
+        .options(load_only(*rules), lazyload(Event.days))
+    )
+
+
+_EVENTS_BY_ID = _events_for_rules(Event.id.in_(bindparam("ids", expanding=True)))
+_PUBLIC_EVENTS_BY_SLUG = _events_for_rules(
+    Event.slug.in_(bindparam("slugs", expanding=True)) & (Event.status != EventStatus.DRAFT)
+)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """An event's seats taken and queue, and whether one address already holds a place."""
+
+    confirmed: int = 0
+    waiting: int = 0
+    taken: bool = False
+
+
+def _check_can_join(
+    email: str, events: Sequence[Event], *, enforce_window: bool = True
+) -> dict[int, Standing]:
+    """Refuse closed events and an address already registered; else each event's standing."""
     now = utcnow()
     for event in events:
         if event.is_cancelled or (enforce_window and not event.is_registration_open(now)):
             raise RegistrationClosed(event)
-    taken = db.session.scalars(
-        select(Registration.event_id)
-        .join(Registration.registrant)
-        .where(Registrant.email == email)
-        .where(Registration.event_id.in_([event.id for event in events]))
-        .where(Registration.status != RegistrationStatus.CANCELLED)
-    ).first()
+    standing = _standing(events, email)
+    taken = next((event for event in events if standing[event.id].taken), None)
     if taken is not None:
-        raise AlreadyRegistered(next(e for e in events if e.id == taken))
+        raise AlreadyRegistered(taken)
+    return standing
+
+
+def _standing(events: Sequence[Event], email: str) -> dict[int, Standing]:
+    """Every event's standing for this address, counted in one statement."""
+    rows = db.session.execute(_STANDING, {"ids": [event.id for event in events], "email": email})
+    counted = {
+        event_id: Standing(confirmed, waiting, taken > 0)
+        for event_id, confirmed, waiting, taken in rows
+    }
+    return {event.id: counted[event.id] for event in events}
+
+
+def _standing_statement() -> Select:
+    """Per event: seats taken and the queue, each counted from the (event, status) index, and
+    the address's active registrations, found through its person (never a scan of the event)."""
+
+    def registrations_where(*conditions) -> ScalarSelect:
+        return (
+            select(func.count())
+            .select_from(Registration)
+            .where(Registration.event_id == Event.id, *conditions)
+            .scalar_subquery()
+        )
+
+    people = select(Registrant.id).where(Registrant.email == bindparam("email"))
+    return select(
+        Event.id,
+        registrations_where(Registration.status == RegistrationStatus.CONFIRMED),
+        registrations_where(Registration.status == RegistrationStatus.WAITLISTED),
+        registrations_where(
+            Registration.registrant_id.in_(people),
+            Registration.status != RegistrationStatus.CANCELLED,
+        ),
+    ).where(Event.id.in_(bindparam("ids", expanding=True)))
+
+
+_STANDING = _standing_statement()
 
 
 def _confirmed_count(event: Event) -> int:
@@ -259,32 +361,24 @@ def _has_free_seat(event: Event, confirmed: int | None = None) -> bool:
     return (_confirmed_count(event) if confirmed is None else confirmed) < event.capacity
 
 
-def _seats_taken_and_queue(event: Event) -> tuple[int, int]:
-    """Confirmed and waiting registrations of the event, counted in one statement."""
-    status = Registration.status
-    confirmed, waiting = db.session.execute(
-        select(
-            func.count().filter(status == RegistrationStatus.CONFIRMED),
-            func.count().filter(status == RegistrationStatus.WAITLISTED),
-        ).where(Registration.event_id == event.id)
-    ).one()
-    return confirmed, waiting
-
-
-def _join(registrant: Registrant, event: Event) -> tuple[Registration, int | None]:
+def _join(
+    registrant: Registrant, event: Event, standing: Standing | None = None
+) -> tuple[Registration, int | None]:
     """Give the registrant a seat at the event, or a place at the end of its queue.
 
     Returns the registration and, when it waits, its place in the queue: it comes last, behind
-    everyone the locked event's queue held. Nothing is flushed: the use case's commit writes
-    the person, the registration, the audit entry and the e-mail in one flush.
+    everyone the locked event's queue held (``standing``: counted by the caller under the
+    lock, else here). Nothing is flushed here.
     """
-    confirmed, waiting = _seats_taken_and_queue(event)
-    has_seat = _has_free_seat(event, confirmed)
+    if standing is None:
+        standing = _standing([event], registrant.email)[event.id]
+    has_seat = _has_free_seat(event, standing.confirmed)
     # A person has a handful of registrations at most; a new person's list is already in memory.
     registration = next((r for r in registrant.registrations if r.event_id == event.id), None)
-    if registration is None:
-        registration = Registration(registrant=registrant, event=event)
-        db.session.add(registration)
+    if registration is None:  # written by _announce, once its e-mail's sequence is known
+        registration = Registration(registrant_id=registrant.id, event_id=event.id)
+        attach(registration, "registrant", registrant)
+        attach(registration, "event", event)
     else:  # coming back after cancelling: a fresh place at the back of the queue
         registration.created_at = utcnow()
         registration.cancelled_at = None
@@ -294,7 +388,15 @@ def _join(registrant: Registrant, event: Event) -> tuple[Registration, int | Non
         registration.confirm()
         return registration, None
     registration.status = RegistrationStatus.WAITLISTED
-    return registration, waiting + 1
+    return registration, standing.waiting + 1
+
+
+def _save_new(registration: Registration) -> None:
+    """Write a new registration with one INSERT and add it to its person's registrations."""
+    save_new(registration)
+    held = registration.registrant.registrations
+    if registration not in held:
+        attach(registration.registrant, "registrations", [*held, registration])
 
 
 def _announce(
@@ -308,19 +410,17 @@ def _announce(
 
     ``position`` is a waiting registration's place in the queue when the caller knows it.
     """
+    if registration.is_confirmed:  # before the entry's INSERT flushes the registration
+        kind, params = MessageKind.CONFIRMATION, {"sequence": registration.next_calendar_sequence()}
+    else:
+        position = waitlist_position(registration) if position is None else position
+        kind, params = MessageKind.WAITLISTED, {"position": position}
+    if registration.id is None:  # a new registration: written in full, in one statement
+        _save_new(registration)
     audit.record(
         action, registration=registration, actor=actor, status=registration.status.value, **details
     )
-    if registration.is_confirmed:
-        enqueue(
-            MessageKind.CONFIRMATION,
-            registration,
-            sequence=registration.next_calendar_sequence(),
-        )
-    else:
-        if position is None:
-            position = waitlist_position(registration)
-        enqueue(MessageKind.WAITLISTED, registration, position=position)
+    enqueue(kind, registration, **params)
 
 
 def _leave(
