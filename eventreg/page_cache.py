@@ -19,10 +19,12 @@ writes made meanwhile could not mark the pages stale.
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from functools import wraps
 
 from flask import (
     Flask,
+    Request,
     Response,
     current_app,
     g,
@@ -32,6 +34,7 @@ from flask import (
     session,
 )
 from flask.ctx import RequestContext
+from flask.sessions import SessionMixin
 from flask_login import current_user
 from flask_login.config import AUTH_HEADER_NAME, COOKIE_NAME
 from flask_wtf.csrf import generate_csrf
@@ -133,7 +136,7 @@ class StoredPages:
         app.session_interface.save_session(app, session, response)
         return response
 
-    def _csrf_token(self, request, session) -> str:
+    def _csrf_token(self, request: Request, session: SessionMixin) -> str:
         """Flask-WTF's token for this visitor, in a request context of their own session."""
         with RequestContext(self.app, request.environ, request=request, session=session):
             return generate_csrf()
@@ -159,7 +162,7 @@ def cached_for_visitors(view):
     return wrapper
 
 
-def _may_be_signed_in(config, request, session) -> bool:
+def _may_be_signed_in(config, request: Request, session: SessionMixin) -> bool:
     """Whether Flask-Login could find an account: in the session, a remember cookie or a token.
 
     Deciding that from the request costs far less than loading the user; a visitor for whom it
@@ -172,7 +175,7 @@ def _may_be_signed_in(config, request, session) -> bool:
     )
 
 
-def _find(request, session) -> tuple[str, tuple | None] | None:
+def _find(request: Request, session: SessionMixin) -> tuple[str, tuple | None] | None:
     """An anonymous visitor's page: its key and stored copy (None: not stored); None when the
     cache is not used."""
     if not _may_use_cache(request, session):
@@ -187,7 +190,7 @@ def _find(request, session) -> tuple[str, tuple | None] | None:
         return None
 
 
-def _may_use_cache(request, session) -> bool:
+def _may_use_cache(request: Request, session: SessionMixin) -> bool:
     """Flashed messages belong to one visitor."""
     return (
         request.method in ("GET", "HEAD")
@@ -216,7 +219,7 @@ def _store(key: str, response: Response) -> None:
         _outage().began(error)
 
 
-def _page_key(request, session) -> str:
+def _page_key(request: Request, session: SessionMixin) -> str:
     generation = cache.get(GENERATION_KEY) or bump_generation()
     # The host is in the key because pages contain absolute links (webcal://host/...); read
     # from the request as is (request.host_url re-encodes the whole URL on every request).
@@ -236,7 +239,7 @@ def _stored(response: Response) -> tuple[bytes, list[tuple[str, str]]]:
     return body, headers
 
 
-def _restored(page: tuple[bytes, list[tuple[str, str]]], csrf_token) -> Response:
+def _restored(page: tuple[bytes, list[tuple[str, str]]], csrf_token: Callable[[], str]) -> Response:
     """The stored page with the visitor's own CSRF token (``csrf_token()``) where it needs one."""
     body, headers = page
     if TOKEN_PLACEHOLDER in body:
