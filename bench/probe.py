@@ -56,7 +56,13 @@ def main() -> None:
                         figures = run._scenario(scenario, base_url, env, [master.pid])
                         _line(scenario.key, figures, floor["rps"])
                     if options.rush:
-                        _line("rush", run._rush(base_url, [master.pid]))
+                        crowd = run._rush(base_url, [master.pid])
+                        print(
+                            f"{'rush':>14}: {crowd['signups_per_minute']:8,.0f} sign-ups/min"
+                            f"  {crowd['cpu_ms_per_request']:6.2f} ms CPU"
+                            f"  {crowd['confirmed']} confirmed, {crowd['waitlisted']} waiting",
+                            flush=True,
+                        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

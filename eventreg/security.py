@@ -1,5 +1,7 @@
 """Security headers, request size limits, HTTPS settings, and running behind a reverse proxy."""
 
+from itertools import chain
+
 from flask import Flask, Response, abort, request
 from flask_login import current_user
 from werkzeug.datastructures import Headers
@@ -31,17 +33,22 @@ LARGE_UPLOAD_ENDPOINTS = frozenset(
 CAMERA_ENDPOINTS = frozenset({"checkin.page"})
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=()"
 CAMERA_PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=()"
-# Added to every response that does not set them itself.
-DEFAULT_HEADERS = (
+# Event materials (slides, recordings' documents) may be larger still: MATERIALS_MAX_MB.
+MATERIAL_UPLOAD_ENDPOINTS = frozenset({"admin.materials.manage", "api.create_material"})
+# On every response unless the view set its own.
+SECURITY_HEADERS = (
     ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
     ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("Permissions-Policy", PERMISSIONS_POLICY),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
 )
-OPENER_POLICY = ("Cross-Origin-Opener-Policy", "same-origin")
-STRICT_TRANSPORT = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-# Event materials (slides, recordings' documents) may be larger still: MATERIALS_MAX_MB.
-MATERIAL_UPLOAD_ENDPOINTS = frozenset({"admin.materials.manage", "api.create_material"})
+CAMERA_HEADERS = tuple(
+    (name, CAMERA_PERMISSIONS_POLICY if name == "Permissions-Policy" else value)
+    for name, value in SECURITY_HEADERS
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
 def init_app(app: Flask) -> None:
@@ -84,17 +91,18 @@ def add_security_headers(response: Response) -> Response:
 
 def add_default_headers(headers: Headers, endpoint: str | None, is_secure: bool) -> None:
     """The headers a response has unless it sets them itself (also for stored pages)."""
-    permissions = CAMERA_PERMISSIONS_POLICY if endpoint in CAMERA_ENDPOINTS else PERMISSIONS_POLICY
-    defaults = [*DEFAULT_HEADERS, ("Permissions-Policy", permissions), OPENER_POLICY]
+    wanted = CAMERA_HEADERS if endpoint in CAMERA_ENDPOINTS else SECURITY_HEADERS
     if is_secure:
-        defaults.append(STRICT_TRANSPORT)
-    # One pass over the headers instead of one per setdefault: every response pays this.
-    present = {name.lower() for name, _value in headers}
-    headers.extend((name, value) for name, value in defaults if name.lower() not in present)
+        wanted = (*wanted, HSTS)
+    present = {name.lower() for name, _value in headers}  # a view's own value is kept
+    headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
 
 
 def _contains_nul() -> bool:
     if "\x00" in request.path:
         return True
-    fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
-    return any("\x00" in (name or "") or "\x00" in (value or "") for name, value in fields)
+    for data in (request.args, request.form):  # MultiDicts: each value is a list of strings
+        # One joined string searched in C: a sign-up form has a dozen fields on every request.
+        if data and "\x00" in "".join(chain(data.keys(), chain.from_iterable(data.listvalues()))):
+            return True
+    return False

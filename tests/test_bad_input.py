@@ -106,6 +106,15 @@ def test_nul_in_a_form_field_is_a_bad_request_and_stores_nothing(client, event, 
     assert people() == 0
 
 
+def test_nul_in_a_field_name_or_a_repeated_value_is_a_bad_request(client, event):
+    for data in (
+        sign_up_form(event) | {"a\x00b": "x"},
+        sign_up_form(event) | {"events": [event.slug, "a\x00b"]},
+    ):
+        assert client.post("/register", data=data).status_code == 400
+    assert people() == 0
+
+
 def test_nul_in_admin_search_is_a_bad_request(organiser, event):
     assert organiser.get(f"/admin/events/{event.slug}?q=a%00b").status_code == 400
 

@@ -85,6 +85,9 @@ def test_api_upload_of_a_pdf_gives_201_and_the_item(app, client, organiser, make
     assert download.data == PDF
     assert download.mimetype == "application/pdf"
     assert download.headers["Content-Disposition"].startswith("attachment")
+    # The download's own sandboxed policy, not the pages' one next to it.
+    assert download.headers.getlist("Content-Security-Policy") == ["default-src 'none'; sandbox"]
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_executable_renamed_pdf_is_refused_and_nothing_is_kept(app, client, organiser, make_event):
