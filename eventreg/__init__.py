@@ -5,7 +5,17 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import access, cli, database, formatting, i18n, page_cache, rate_limits, security
+from . import (
+    access,
+    cli,
+    database,
+    formatting,
+    i18n,
+    page_cache,
+    rate_limits,
+    security,
+    sessions,
+)
 from .admin import bp as admin_bp
 from .api.routes import bp as api_bp
 from .auth.routes import bp as auth_bp
@@ -53,6 +63,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             redis_settings(app.config["REDIS_URL"], app.config["REDIS_TIMEOUT_SECONDS"])
         )
 
+    sessions.init_app(app)
+    page_cache.init_app(app)  # its WSGI layer goes inside security.init_app's ProxyFix
     security.init_app(app)
     _init_extensions(app)
     storage.init_app(app)
@@ -95,7 +107,6 @@ def _init_extensions(app: Flask) -> None:
     i18n.compile_stale_catalogues(app)
     babel.init_app(app, locale_selector=select_locale)
     access.init_app(app)
-    page_cache.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -3,8 +3,13 @@ every database write of this process (a new "generation"); other processes' writ
 within PAGE_CACHE_SECONDS unless the cache is shared (REDIS_URL): then the generation is
 shared too, and a write on any machine makes every machine's pages stale at once.
 
-A hit costs two cache reads (generation, page) and one ``bytes.replace``: no query, no
-template, no Babel. Each visitor's own CSRF token is put into the page on the way out.
+Visitors who carry no sign of an account get stored pages from ``StoredPages``, a WSGI layer in
+front of Flask's own: no request context, no hook (the rate limiter, Flask-Login, the CSRF
+check), only what Flask would add to the page (security headers, Vary, the session cookie), so
+stored pages count against no rate limit (bench/findings.md). A hit costs two cache reads
+(generation, page) and one ``bytes.replace``: no query, no template, no Babel. Each visitor's
+own CSRF token is put into the page on the way out (Flask-WTF's, with the session cookie it
+needs). Anyone else goes on to Flask, where the view's wrapper stores and serves pages too.
 
 When the shared cache stops answering, pages are rendered uncached (it is asked again once a
 second) and the log says so; when it answers again, the generation is renewed first, because
@@ -14,10 +19,12 @@ writes made meanwhile could not mark the pages stale.
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from functools import wraps
 
 from flask import (
     Flask,
+    Request,
     Response,
     current_app,
     g,
@@ -26,14 +33,19 @@ from flask import (
     request,
     session,
 )
-from flask_babel import get_locale
+from flask.ctx import RequestContext
+from flask.sessions import SessionMixin
 from flask_login import current_user
+from flask_login.config import AUTH_HEADER_NAME, COOKIE_NAME
 from flask_wtf.csrf import generate_csrf
 from redis.exceptions import RedisError
 from sqlalchemy import event
+from werkzeug.exceptions import HTTPException
 
 from .extensions import cache, db
+from .i18n import locale_for
 from .models import OutboxMessage
+from .security import add_default_headers
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +61,8 @@ UNSHARED = frozenset({"content-length", "set-cookie"})  # headers never stored w
 UNSHOWN = (OutboxMessage,)
 CACHE_DOWN = (RedisError, OSError)  # the shared cache is unreachable or timed out
 RETRY_SECONDS = 1.0  # while it is down, one request a second tries it again
-LOOKUP = "page_cache_lookup"  # in g: the key and stored page found before the view ran
+# Flask-Login's keys in the session: an account, or a remember cookie to set or clear.
+ACCOUNT_KEYS = ("_user_id", "_remember")
 
 
 class Outage:
@@ -80,17 +93,66 @@ class Outage:
         self.since = None
 
 
+class StoredPages:
+    """A WSGI layer in front of Flask's own: stored pages go out before Flask builds a request.
+
+    Only GET and HEAD of a cached view, by a visitor with no sign of an account; every other
+    request goes on to Flask unchanged. What Flask would add to the page is added here: Vary,
+    the security headers, and the session cookie when the visitor's CSRF token is new.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.flask_app = app.wsgi_app
+
+    def __call__(self, environ, start_response):
+        response = None
+        if environ["REQUEST_METHOD"] in ("GET", "HEAD"):
+            response = self._stored_page(environ)
+        if response is None:
+            return self.flask_app(environ, start_response)
+        return response(environ, start_response)
+
+    def _stored_page(self, environ) -> Response | None:
+        app = self.app
+        if app.config["PAGE_CACHE_SECONDS"] <= 0:
+            return None
+        request = app.request_class(environ)
+        try:
+            endpoint, _args = app.create_url_adapter(request).match()
+        except HTTPException:
+            return None  # Flask answers it (not found, redirect, untrusted host)
+        if not getattr(app.view_functions.get(endpoint), "cached_for_visitors", False):
+            return None
+        session = app.session_interface.open_session(app, request)
+        if session is None or _may_be_signed_in(app.config, request, session):
+            return None
+        with app.app_context():
+            found = _find(request, session)
+            if found is None or found[1] is None:
+                return None
+            response = _varied(_restored(found[1], lambda: self._csrf_token(request, session)))
+        add_default_headers(response.headers, endpoint, request.is_secure)
+        app.session_interface.save_session(app, session, response)
+        return response
+
+    def _csrf_token(self, request: Request, session: SessionMixin) -> str:
+        """Flask-WTF's token for this visitor, in a request context of their own session."""
+        with RequestContext(self.app, request.environ, request=request, session=session):
+            return generate_csrf()
+
+
 def cached_for_visitors(view):
     """Serve the view's 200 responses from the cache to anonymous visitors without messages."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        found = g.pop(LOOKUP, None) or _lookup()
+        found = None if current_user.is_authenticated else _find(request, session)
         if found is None:
             return _varied(make_response(view(*args, **kwargs)))
         key, page = found
         if page is not None:
-            return _varied(_restored(page))
+            return _varied(_restored(page, generate_csrf))
         response = make_response(view(*args, **kwargs))
         if response.status_code == 200 and not response.is_streamed:
             _store(key, response)
@@ -100,38 +162,39 @@ def cached_for_visitors(view):
     return wrapper
 
 
-def served_from_cache() -> bool:
-    """Whether this request will be answered with a stored page (looked up once: kept in g).
+def _may_be_signed_in(config, request: Request, session: SessionMixin) -> bool:
+    """Whether Flask-Login could find an account: in the session, a remember cookie or a token.
 
-    The rate limiter asks before any view runs: a stored page costs less than counting it.
+    Deciding that from the request costs far less than loading the user; a visitor for whom it
+    is true goes on to Flask, where Flask-Login decides.
     """
-    view = current_app.view_functions.get(request.endpoint or "")
-    if not getattr(view, "cached_for_visitors", False):
-        return False
-    found = _lookup()
-    g.setdefault(LOOKUP, found)
-    return found is not None and found[1] is not None
+    return (
+        any(key in session for key in ACCOUNT_KEYS)
+        or config.get("AUTH_HEADER_NAME", AUTH_HEADER_NAME) in request.headers
+        or config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
+    )
 
 
-def _lookup() -> tuple[str, tuple | None] | None:
-    """The page's key and its stored copy (None: not stored); None when the cache is not used."""
-    if not _may_use_cache():
+def _find(request: Request, session: SessionMixin) -> tuple[str, tuple | None] | None:
+    """An anonymous visitor's page: its key and stored copy (None: not stored); None when the
+    cache is not used."""
+    if not _may_use_cache(request, session):
         return None
     try:
         _recover()
-        key = _page_key()  # before the view reads the database: a write after this bumps it
+        # Before the view reads the database: a write after this bumps the generation.
+        key = _page_key(request, session)
         return key, cache.get(key)
     except CACHE_DOWN as error:
         _outage().began(error)
         return None
 
 
-def _may_use_cache() -> bool:
-    """Staff see navigation of their own, and flashed messages belong to one visitor."""
+def _may_use_cache(request: Request, session: SessionMixin) -> bool:
+    """Flashed messages belong to one visitor."""
     return (
         request.method in ("GET", "HEAD")
         and current_app.config["PAGE_CACHE_SECONDS"] > 0
-        and not current_user.is_authenticated
         and "_flashes" not in session
         and not _outage().is_waiting
     )
@@ -156,12 +219,15 @@ def _store(key: str, response: Response) -> None:
         _outage().began(error)
 
 
-def _page_key() -> str:
+def _page_key(request: Request, session: SessionMixin) -> str:
     generation = cache.get(GENERATION_KEY) or bump_generation()
     # The host is in the key because pages contain absolute links (webcal://host/...); read
     # from the request as is (request.host_url re-encodes the whole URL on every request).
     origin = f"{request.scheme}://{request.host}{request.root_path}"
-    return f"page:{generation}:{get_locale()}:{origin}{request.full_path}"
+    # The language select_locale() gives the page (a registrant's own is set only by pages
+    # reached from their e-mails, never cached), without Flask-Babel parsing it.
+    language = locale_for(current_app.config, session, request)
+    return f"page:{generation}:{language}:{origin}{request.full_path}"
 
 
 def _stored(response: Response) -> tuple[bytes, list[tuple[str, str]]]:
@@ -173,10 +239,11 @@ def _stored(response: Response) -> tuple[bytes, list[tuple[str, str]]]:
     return body, headers
 
 
-def _restored(page: tuple[bytes, list[tuple[str, str]]]) -> Response:
+def _restored(page: tuple[bytes, list[tuple[str, str]]], csrf_token: Callable[[], str]) -> Response:
+    """The stored page with the visitor's own CSRF token (``csrf_token()``) where it needs one."""
     body, headers = page
     if TOKEN_PLACEHOLDER in body:
-        body = body.replace(TOKEN_PLACEHOLDER, generate_csrf().encode())
+        body = body.replace(TOKEN_PLACEHOLDER, csrf_token().encode())
     return Response(body, headers=headers)
 
 
@@ -239,7 +306,12 @@ def _forget_writes(session):
 
 
 def init_app(app: Flask) -> None:
-    """Watch the database session: a committed write makes the stored pages stale."""
+    """Answer stored pages in front of Flask; a committed write to the database makes them stale.
+
+    Called before security.init_app, so that its ProxyFix (behind a proxy) wraps this layer
+    and the layer sees the visitor's own scheme, host and address.
+    """
+    app.wsgi_app = StoredPages(app)
     for name, listener in (
         ("after_flush", _note_flush),
         ("do_orm_execute", _note_bulk_write),

@@ -12,7 +12,6 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits.storage import MemoryStorage
 
-from . import page_cache
 from .extensions import limiter
 
 
@@ -58,9 +57,9 @@ manage_limit = limiter.limit(_setting("RATELIMIT_MANAGE"))
 resend_limit = limiter.limit(_setting("RATELIMIT_RESEND"), methods=["POST"])
 api_limit = limiter.limit(_setting("RATELIMIT_API"))
 door_search_limit = limiter.limit(_setting("RATELIMIT_DOOR_SEARCH"), key_func=_staff_account)
-# A public page served from the page cache counts against no limit: checking the limit cost
-# more than serving the page (bench/findings.md). Every page rendered still counts.
-limiter.request_filter(page_cache.served_from_cache)
+# A public page served from the page cache is answered before the limiter's hook runs, so it
+# counts against no limit: checking the limit cost more than serving the page
+# (bench/findings.md). Every page rendered still counts.
 
 
 def init_app(app: Flask) -> None:

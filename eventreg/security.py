@@ -2,8 +2,9 @@
 
 from itertools import chain
 
-from flask import Flask, abort, request
+from flask import Flask, Response, abort, request
 from flask_login import current_user
+from werkzeug.datastructures import Headers
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # No inline scripts or styles anywhere: everything comes from /static.
@@ -77,17 +78,24 @@ def init_app(app: Flask) -> None:
         if _contains_nul():
             abort(400, description="The address or the form contains a NUL character.")
 
-    @app.after_request
-    def add_security_headers(response):
-        headers = response.headers
-        if request.endpoint != "static" and current_user.is_authenticated:
-            headers["Cache-Control"] = "no-store"  # staff pages carry personal data
-        wanted = CAMERA_HEADERS if request.endpoint in CAMERA_ENDPOINTS else SECURITY_HEADERS
-        if request.is_secure:
-            wanted = (*wanted, HSTS)
-        present = {name.lower() for name, _value in headers}  # a view's own value is kept
-        headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
-        return response
+    app.after_request(add_security_headers)
+
+
+def add_security_headers(response: Response) -> Response:
+    """Every response's security headers; staff pages are kept out of caches."""
+    if request.endpoint != "static" and current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"  # staff pages carry personal data
+    add_default_headers(response.headers, request.endpoint, request.is_secure)
+    return response
+
+
+def add_default_headers(headers: Headers, endpoint: str | None, is_secure: bool) -> None:
+    """The headers a response has unless it sets them itself (also for stored pages)."""
+    wanted = CAMERA_HEADERS if endpoint in CAMERA_ENDPOINTS else SECURITY_HEADERS
+    if is_secure:
+        wanted = (*wanted, HSTS)
+    present = {name.lower() for name, _value in headers}  # a view's own value is kept
+    headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
 
 
 def _contains_nul() -> bool:

@@ -271,3 +271,73 @@ def test_page_cache_seconds_0_renders_every_time(client, make_event, statements)
     client.get("/")
     _, count = get_counting(client, statements, "/")
     assert count > 0
+
+
+def headers_of(response) -> list[tuple[str, str]]:
+    """The response's headers, with the session cookie's value left out (each visitor's own)."""
+    return [
+        (name, re.sub(r"^session=[^;]*", "session=…", value) if name == "Set-Cookie" else value)
+        for name, value in response.headers
+    ]
+
+
+@CSRF_ON
+@pytest.mark.parametrize("path", ["/", "/events/{slug}", "/api/v1/events"])
+def test_a_stored_page_has_exactly_the_headers_of_a_rendered_one(
+    visitor, make_event, statements, path
+):
+    """Stored pages leave before Flask's hooks run: what those add must be there all the same."""
+    url = path.format(slug=make_event().slug)
+    rendered, rendered_count = get_counting(visitor(), statements, url)
+    stored, stored_count = get_counting(visitor(), statements, url)
+    assert rendered_count > 0 and stored_count == 0
+    assert headers_of(stored) == headers_of(rendered)
+    assert dict(headers_of(stored)).keys() >= {"Content-Security-Policy", "Vary"}
+    head = visitor().head(url)
+    assert head.data == b"" and headers_of(head) == headers_of(rendered)
+
+
+@CSRF_ON
+def test_a_visitor_with_a_session_gets_the_stored_page_with_their_own_token(
+    client, visitor, make_event, statements
+):
+    event = make_event()
+    visitor().get(f"/events/{event.slug}")  # stored
+    client.get("/register")  # a page that is never stored starts this visitor's session
+    response, count = get_counting(client, statements, f"/events/{event.slug}")
+    assert count == 0
+    assert "Set-Cookie" not in response.headers  # their session is unchanged: same raw token
+    data = {"csrf_token": token_of(response.text), "language": "da", "next": "/"}
+    assert client.post("/language", data=data).status_code == 302
+    assert visitor().post("/language", data=data).status_code == 400  # not anyone else's
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [{"TRUSTED_PROXIES": 1, "RATELIMIT_ENABLED": True, "RATELIMIT_API": "2 per minute"}],
+    ids=["proxy"],
+)
+def test_behind_a_proxy_stored_pages_are_found_by_the_visitors_own_scheme(client, make_event):
+    """The stored-page layer sits inside ProxyFix: it sees https as Flask does, so a stored
+    https page is found there, before the rate limiter, and not given to http visitors."""
+    limiter.reset()
+    url = f"/api/v1/events/{make_event().slug}"
+    https = {"X-Forwarded-Proto": "https"}
+    assert [client.get(url, headers=https).status_code for _ in range(5)] == [200] * 5
+    assert "Strict-Transport-Security" in client.get(url, headers=https).headers
+    plain = client.get(url)  # another key: rendered, so counted (the second of two)
+    assert plain.status_code == 200 and "Strict-Transport-Security" not in plain.headers
+    assert client.get(f"{url}?n=1", headers=https).status_code == 429
+    limiter.reset()
+
+
+def test_sessions_follow_the_secret_key_and_its_fallbacks(make_app):
+    """Session cookies are signed as Flask signs them, with the keys configured at the time."""
+    app = make_app(SECRET_KEY="old key", PAGE_CACHE_SECONDS=0)
+    browsers = [app.test_client() for _ in range(2)]
+    for browser in browsers:
+        browser.post("/language", data={"language": "da", "next": "/"})
+    app.config.update(SECRET_KEY="new key", SECRET_KEY_FALLBACKS=["old key"])
+    assert '<html lang="da">' in browsers[0].get("/").text
+    app.config["SECRET_KEY_FALLBACKS"] = []  # the old key retired: its cookies no longer open
+    assert '<html lang="en">' in browsers[1].get("/").text

@@ -22,7 +22,7 @@ from ..services.availability import availability_for, availability_of
 from .payloads import event_json, material_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-api_limit(bp)  # checked before any view runs, so also before a cached answer
+api_limit(bp)  # checked before any view runs; a stored answer goes out before it (page_cache)
 
 OPENAPI = json.dumps(json.loads((Path(__file__).parent / "openapi.json").read_text("utf-8")))
 
