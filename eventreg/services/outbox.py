@@ -59,7 +59,8 @@ def add_message(kind: MessageKind, recipient: str, params: dict, **owners: Any) 
     )
 
 
-_INSERT_MESSAGE = insert(OutboxMessage.__table__)
+# inline(): nothing reads the new id, so PostgreSQL is not asked to return it.
+_INSERT_MESSAGE = insert(OutboxMessage.__table__).inline()
 
 
 @dataclass
