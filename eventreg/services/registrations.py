@@ -116,6 +116,7 @@ def sign_up_by_slugs(
 def _sign_up(
     details: PersonDetails, locked: list[Event], privacy_notice_version: str, actor: User | None
 ) -> Registrant:
+    """The new person and a place at each locked event (the caller holds the locks)."""
     standing = _check_can_join(details.email, locked, enforce_window=actor is None)
     registrant = Registrant(
         **asdict(details),
@@ -410,7 +411,7 @@ def _announce(
 
     ``position`` is a waiting registration's place in the queue when the caller knows it.
     """
-    if registration.is_confirmed:  # before the entry's INSERT flushes the registration
+    if registration.is_confirmed:  # taken before a new registration is written: one INSERT
         kind, params = MessageKind.CONFIRMATION, {"sequence": registration.next_calendar_sequence()}
     else:
         position = waitlist_position(registration) if position is None else position
