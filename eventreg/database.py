@@ -18,6 +18,7 @@ from .models.types import UTCDateTime
 _wants_write_lock: ContextVar[bool] = ContextVar("wants_write_lock", default=False)
 _DEPTH = "write_transaction_depth"  # in Session.info: how many write_transaction blocks are open
 _FLUSHED = "flushed_writes"  # in Session.info: the open transaction has flushed changes
+_SAVED = "saved_new"  # in Session.info: objects save_new wrote in the open write_transaction
 T = TypeVar("T")
 M = TypeVar("M")
 
@@ -75,9 +76,13 @@ def write_transaction() -> Iterator[None]:
     session = db.session()
     if session.info.get(_DEPTH):
         session.info[_DEPTH] += 1
+        mark = len(session.info[_SAVED])
         try:
             with session.begin_nested():
                 yield
+        except BaseException:
+            _forget_saved(session, mark)
+            raise
         finally:
             session.info[_DEPTH] -= 1
         return
@@ -89,12 +94,30 @@ def write_transaction() -> Iterator[None]:
         session.commit()
     token = _wants_write_lock.set(True)
     session.info[_DEPTH] = 1
+    session.info[_SAVED] = []
     try:
         with session.begin():
             yield
+    except BaseException:
+        _forget_saved(session, 0)
+        raise
     finally:
         session.info.pop(_DEPTH, None)
+        session.info.pop(_SAVED, None)
         _wants_write_lock.reset(token)
+
+
+def _forget_saved(session: Session, mark: int) -> None:
+    """Objects ``save_new`` wrote in an undone block leave the session, as pending ones do.
+
+    The session took them for loaded rows; left in it, they would stand for rows that do not
+    exist (and SQLite gives the next row the same id).
+    """
+    saved = session.info[_SAVED]
+    for instance in saved[mark:]:
+        if instance in session:
+            session.expunge(instance)
+    del saved[mark:]
 
 
 def in_write_transaction() -> bool:
@@ -159,6 +182,7 @@ def save_new(instance: M) -> M:
     setattr(instance, key_of_id, db.session.execute(statement, values).scalar_one())
     make_transient_to_detached(instance)
     db.session.add(instance)
+    db.session.info.setdefault(_SAVED, []).append(instance)  # forgotten if the block is undone
     return instance
 
 

@@ -126,6 +126,28 @@ def test_a_row_saved_at_once_is_undone_with_its_use_case(app):
     assert count(Registrant) == 0
 
 
+def test_a_row_saved_in_a_failed_use_case_leaves_the_session(app):
+    """Undone rows leave no object behind: SQLite gives the next row the same id."""
+    with pytest.raises(Boom), write_transaction():
+        undone = save_new(new_person())
+        raise Boom("after the INSERT")
+    assert undone not in db.session
+    with write_transaction():
+        kept = save_new(new_person())
+    assert kept in db.session and count(Registrant) == 1
+
+
+def test_a_row_saved_in_a_failed_savepoint_leaves_the_session_alone(app):
+    with write_transaction():
+        kept = save_new(new_person())
+        with pytest.raises(Boom), write_transaction():
+            undone = save_new(new_person())
+            raise Boom("inside the savepoint")
+        again = save_new(new_person())
+    assert undone not in db.session and kept in db.session and again in db.session
+    assert count(Registrant) == 2
+
+
 def test_a_sign_up_that_fails_after_writing_its_rows_keeps_nothing(client, make_event, monkeypatch):
     """The person, registration and audit entry are written before the e-mail is queued."""
     event = make_event()
