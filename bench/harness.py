@@ -134,19 +134,21 @@ class Run:
             return self._measure_cluster(copies, backend)
         workers = WORKER_SETUPS[worker_class]
         floor_log = self.workdir / f"floor-{backend}-{worker_class}.log"
-        floor_before = self._floor(workers, floor_log)
-        write_floor = self._write_floor(copies, workers, floor_log)
+        floor_before = self.measure_floor(workers, floor_log)
+        write_floor = self.measure_write_floor(copies, workers, floor_log)
         log = self.workdir / f"eventreg-{backend}-{worker_class}.log"
         with copies() as url:
             env = workers | service_env(url, secrets.token_hex(32))
             with gunicorn_process(ROOT, "wsgi:app", env, log, "/") as (base_url, master):
                 masters = [master.pid]
-                measured = {s.key: self._scenario(s, base_url, env, masters) for s in SCENARIOS}
+                measured = {
+                    s.key: self.measure_scenario(s, base_url, env, masters) for s in SCENARIOS
+                }
                 _say("  the rush")
-                crowd = self._rush(base_url, masters)
+                crowd = self.measure_rush(base_url, masters)
         crowd["database_locked"] = log.read_text(errors="replace").count("database is locked")
         crowd["exact"] = is_exact(crowd)
-        floor = self._higher_floor(floor_before, self._floor(workers, floor_log))
+        floor = self._higher_floor(floor_before, self.measure_floor(workers, floor_log))
         scenarios = {s.key: _against_floor(measured[s.key], s, floor["rps"]) for s in SCENARIOS}
         _say("  sign-ups next to the mail sender, SMTP instant and stalling")
         label = f"{backend}-{worker_class}"
@@ -173,9 +175,11 @@ class Run:
                 base_url = running.base_url
                 _warm_up(base_url, ["/", f"/events/{SIGNUP_EVENT}", "/api/v1/events"])
                 masters = running.masters
-                measured = {s.key: self._scenario(s, base_url, env, masters) for s in SCENARIOS}
+                measured = {
+                    s.key: self.measure_scenario(s, base_url, env, masters) for s in SCENARIOS
+                }
                 _say("  the rush")
-                crowd = self._rush(base_url, masters)
+                crowd = self.measure_rush(base_url, masters)
         logs = "".join(log.read_text(errors="replace") for log in folder.glob("app-*.log"))
         crowd["database_locked"] = logs.count("database is locked")
         crowd["exact"] = is_exact(crowd)
@@ -195,14 +199,14 @@ class Run:
         """A new scratch folder for one topology's logs."""
         return Path(tempfile.mkdtemp(prefix=f"{label}-", dir=self.workdir))
 
-    def _floor(self, workers: dict[str, str], log: Path) -> dict:
+    def measure_floor(self, workers: dict[str, str], log: Path) -> dict:
         """The minimal Flask app's throughput under the same gunicorn settings."""
         _say("  floor")
         with gunicorn_process(ROOT, "bench.floor_app:app", workers, log, "/hello") as served:
             base_url, master = served
             return self._load(f"{base_url}/hello", "common.lua", lambda prefix: [], [master.pid])
 
-    def _write_floor(self, copies: Copies, workers: dict[str, str], log: Path) -> dict:
+    def measure_write_floor(self, copies: Copies, workers: dict[str, str], log: Path) -> dict:
         """An API sign-up's SQL statements through the DB-API from a bare view (write_floor.py)."""
         _say("  write floor")
         path = f"/api/v1/events/{SIGNUP_EVENT}/registrations"
@@ -222,7 +226,7 @@ class Run:
         higher = max(before, after, key=lambda figures: figures["rps"])
         return higher | {"runs_rps": [before["rps"], after["rps"]]}
 
-    def _scenario(
+    def measure_scenario(
         self, scenario: Scenario, base_url: str, env: dict[str, str], masters: list[int]
     ) -> dict:
         _say(f"  {scenario.title}")
@@ -245,7 +249,7 @@ class Run:
         figures = run_wrk(url, script, arguments, self.sizes, self.sizes.duration_s)
         return figures | _cpu_per_request(worker_cpu_seconds(masters) - before, figures["requests"])
 
-    def _rush(self, base_url: str, masters: list[int]) -> dict:
+    def measure_rush(self, base_url: str, masters: list[int]) -> dict:
         """The rush, with the workers' CPU per sign-up."""
         before = worker_cpu_seconds(masters)
         crowd = rush(base_url, RUSH_EVENT, *self._rush_sizes())

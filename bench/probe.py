@@ -44,19 +44,20 @@ def main() -> None:
         wanted.insert(0, next(s for s in SCENARIOS if s.key == "signup_api"))  # fills the seats
     try:
         with prepared_databases(options.backend, workdir, postgres_url, ROOT, programme) as copies:
-            floor = run._floor(workers, workdir / "floor.log")
+            floor = run.measure_floor(workers, workdir / "floor.log")
             _line("hello floor", floor)
             if any(s.kind == "signup" for s in wanted):
-                _line("write floor", run._write_floor(copies, workers, workdir / "floor.log"))
+                write_floor = run.measure_write_floor(copies, workers, workdir / "floor.log")
+                _line("write floor", write_floor)
             with copies() as url:
                 env = workers | service_env(url, secrets.token_hex(32))
                 log = workdir / "eventreg.log"
                 with gunicorn_process(ROOT, "wsgi:app", env, log, "/") as (base_url, master):
                     for scenario in wanted:
-                        figures = run._scenario(scenario, base_url, env, [master.pid])
+                        figures = run.measure_scenario(scenario, base_url, env, [master.pid])
                         _line(scenario.key, figures, floor["rps"])
                     if options.rush:
-                        crowd = run._rush(base_url, [master.pid])
+                        crowd = run.measure_rush(base_url, [master.pid])
                         print(
                             f"{'rush':>14}: {crowd['signups_per_minute']:8,.0f} sign-ups/min"
                             f"  {crowd['cpu_ms_per_request']:6.2f} ms CPU"

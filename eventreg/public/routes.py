@@ -139,8 +139,8 @@ def register():
     if form.validate_on_submit():
         # Joining the network is a separate consent (confirmed by its own e-mail), kept in the
         # same transaction as the sign-up.
-        join = form.network_opt_in.data
-        sign_up = members.sign_up_and_join if join else registrations.sign_up_by_slugs
+        joins_network = form.network_opt_in.data
+        sign_up = members.sign_up_and_join if joins_network else registrations.sign_up_by_slugs
         try:
             notice = current_app.config["PRIVACY_NOTICE_VERSION"]
             registrant = sign_up(form.person_details(), form.events.data, notice)
