@@ -2,7 +2,9 @@
 
 import csv
 import io
+import zipfile
 from datetime import datetime
+from xml.etree import ElementTree
 
 import pytest
 import sqlalchemy as sa
@@ -12,8 +14,9 @@ from pypdf import PdfReader
 from eventreg.extensions import db
 from eventreg.models import Registrant, Registration, RegistrationStatus, TargetGroup, utcnow
 from eventreg.services import registrations
-from eventreg.services.exports import HEADER
+from eventreg.services.exports import FORMULA_TRIGGERS, HEADER
 from eventreg.services.sign_in_sheet import ROWS_PER_PAGE
+from eventreg.services.spreadsheet import write_sheet
 
 SLUG = "mission-gabrovo"
 FORMULAS = ['=HYPERLINK("http://evil","x")', "+1", "-2", "@SUM(A1)"]
@@ -146,6 +149,56 @@ def test_xlsx_is_a_frozen_filtered_sheet_that_keeps_every_character_of_the_text(
     assert ana[HEADER.index("organisation")] == '  Ana & <Sons> "Ltd"  '
     assert isinstance(ana[HEADER.index("registered_at_utc")], datetime)
     assert ana[HEADER.index("cancelled_at_utc")] is None
+
+
+MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+# Text as written, as read back, and whether it keeps Excel's quote prefix (never a formula).
+TEXTS = [
+    ("plain", "plain", False),
+    ("  leading spaces", "  leading spaces", False),
+    ("trailing space ", "trailing space ", False),
+    ("=1+2", "=1+2", True),
+    ("+1", "+1", True),
+    ("-2", "-2", True),
+    ("@SUM(A1)", "@SUM(A1)", True),
+    ("\tTab", "\tTab", True),
+    ("\rCR", "\rCR", True),
+    ("line\r\nends", "line\r\nends", False),
+    ("Ramp\x07 please", "Ramp please", False),  # control characters XML cannot hold go
+    ("\x01=1+2", "=1+2", True),  # starts like a formula once cleaned
+    ("non\ufffecharacter\uffff", "noncharacter", False),
+    ('Ana & <Sons> "Ltd"', 'Ana & <Sons> "Ltd"', False),
+    ("Иван Æbelø", "Иван Æbelø", False),
+]
+
+
+@pytest.mark.parametrize("neighbour", ["clean", "needs & care"], ids=["as-is", "careful"])
+def test_xlsx_text_reads_back_exactly_whether_its_row_is_written_as_is_or_carefully(neighbour):
+    """A row whose text needs no escaping or cleaning is written as it is; else cell by cell."""
+    header = ("text", "neighbour", "when", "count", "flag", "empty")
+    when = datetime(2026, 5, 4, 3, 2, 1)
+    rows = [(text, neighbour, when, 7, True, None) for text, _read, _quoted in TEXTS]
+    file = io.BytesIO()
+    write_sheet(file, "Sheet 'one'", header, rows, widths=[18] * 6, quote_prefixes=FORMULA_TRIGGERS)
+
+    sheet = load_workbook(file)["Sheet 'one'"]
+
+    assert [cell.value for cell in sheet[1]] == list(header)
+    cells = list(sheet.iter_rows(min_row=2))
+    assert len(cells) == len(TEXTS)
+    for (text, read, quoted), row in zip(TEXTS, cells, strict=True):
+        cell, other, date, count, flag, empty = row
+        assert (cell.value, cell.data_type, bool(cell.quotePrefix)) == (read, "s", quoted), text
+        assert other.value == neighbour and not other.quotePrefix
+        assert date.is_date and date.value == when
+        assert (count.value, flag.value, empty.value) == (7, True, None)
+    # Excel trims a cell's leading and trailing spaces unless told to keep them.
+    xml = ElementTree.fromstring(zipfile.ZipFile(file).read("xl/worksheets/sheet1.xml"))
+    _header_row, *data_rows = xml.iterfind(f"{MAIN}sheetData/{MAIN}row")
+    texts = [row.find(f"{MAIN}c/{MAIN}is/{MAIN}t") for row in data_rows]
+    kept = [text.get(XML_SPACE) == "preserve" for text in texts]
+    assert kept == [read != read.strip() for _text, read, _quoted in TEXTS]
 
 
 def test_pdf_sign_in_sheet_lists_confirmed_people_in_their_own_letters(organiser, event, sign_up):

@@ -25,8 +25,10 @@ ROWS_PER_WRITE = 200
 # Characters XML 1.0 cannot hold: the C0 controls but tab, line feed and carriage return (as
 # openpyxl's ILLEGAL_CHARACTERS_RE), and the non-characters U+FFFE and U+FFFF. They are removed.
 ILLEGAL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-# Text with none of these is written as it is: markup to escape, or characters to remove.
-NEEDS_CARE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Text with none of these is written as it is: markup to escape, a carriage return (which XML
+# readers would turn into a line feed unless written as a reference), or characters to remove.
+NEEDS_CARE = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+CARRIAGE_RETURN = {"\r": "&#13;"}
 
 CONTENT_TYPES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">\
@@ -135,7 +137,7 @@ def _careful_row(
             continue
         reference = f"{letter}{number}"
         if isinstance(value, str):
-            cells.append(_cell(reference, value, QUOTED if value.startswith(prefixes) else PLAIN))
+            cells.append(_text_cell(reference, value, prefixes))
         else:
             cells.append(_other_cell(reference, value, prefixes))
     return f'<row r="{number}">{"".join(cells)}</row>'
@@ -144,8 +146,7 @@ def _careful_row(
 def _other_cell(reference: str, value: Any, prefixes: tuple[str, ...]) -> str:
     """A cell for a value that is not plain ``str``: a date, a yes/no, a number, or text."""
     if isinstance(value, str):  # a subclass of str (Markup, say): always the careful way
-        text = str(value)
-        return _cell(reference, text, QUOTED if text.startswith(prefixes) else PLAIN)
+        return _text_cell(reference, str(value), prefixes)
     if isinstance(value, datetime):
         serial = (value - EXCEL_EPOCH).total_seconds() / 86400
         return f'<c r="{reference}" s="{DATE}"><v>{serial!r}</v></c>'
@@ -154,11 +155,18 @@ def _other_cell(reference: str, value: Any, prefixes: tuple[str, ...]) -> str:
     return f'<c r="{reference}"><v>{value!r}</v></c>'
 
 
+def _text_cell(reference: str, text: str, prefixes: tuple[str, ...]) -> str:
+    """Text with the quote prefix if it starts like a formula, before or after it is cleaned."""
+    quoted = text.startswith(prefixes) or ILLEGAL_CHARACTERS.sub("", text).startswith(prefixes)
+    return _cell(reference, text, QUOTED if quoted else PLAIN)
+
+
 def _cell(reference: str, text: str, style: int) -> str:
     text = ILLEGAL_CHARACTERS.sub("", text)
     space = ' xml:space="preserve"' if text != text.strip() else ""
     styled = f' s="{style}"' if style else ""
-    return f'<c r="{reference}"{styled} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
+    text = escape(text, CARRIAGE_RETURN)
+    return f'<c r="{reference}"{styled} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
 def _sheet_start(widths: Sequence[float]) -> str:
