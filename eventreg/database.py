@@ -118,18 +118,33 @@ def write_transaction() -> Iterator[None]:
         finally:
             session.info[_DEPTH] -= 1
         return
-    if session.in_transaction():
-        # A read-only snapshot from earlier in the request: end it so that the write lock and
-        # every read below see the database as it is now. Never commit work it did not start.
+    continued = session.in_transaction()
+    if continued:
+        # Reads from earlier in the request. Never commit work this block did not start.
         if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED):
             raise UnownedWork("changes were made outside write_transaction()")
-        session.commit()
+        if not _reads_see_commits(session):
+            # SQLite's read snapshot: end it, so that the write lock and every read below see
+            # the database as it is now.
+            session.commit()
+            continued = False
     token = _wants_write_lock.set(True)
     session.info[_DEPTH] = 1
     session.info[_SAVED] = []
     try:
-        with session.begin():
-            yield
+        if continued:
+            # PostgreSQL (READ COMMITTED): every statement sees what is committed when it runs,
+            # so the use case goes on in the request's transaction; ending it first only cost
+            # a COMMIT, a connection from the pool and a BEGIN.
+            try:
+                yield
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        else:
+            with session.begin():
+                yield
     except BaseException:
         _forget_saved(session, 0)
         raise
@@ -137,6 +152,19 @@ def write_transaction() -> Iterator[None]:
         session.info.pop(_DEPTH, None)
         session.info.pop(_SAVED, None)
         _wants_write_lock.reset(token)
+
+
+def _reads_see_commits(session: Session) -> bool:
+    """Whether the session's open transaction sees every commit as it happens: PostgreSQL's
+    READ COMMITTED (its default, and ours), not SQLite's snapshot nor a stricter level."""
+    bind = session.get_bind()
+    return bind.dialect.name == "postgresql" and _isolation_level(bind) == "READ COMMITTED"
+
+
+def _isolation_level(engine: Engine) -> str:
+    """The level the engine's connections run at: as configured, else the server's default."""
+    configured = engine.get_execution_options().get("isolation_level")
+    return configured or engine.dialect.default_isolation_level
 
 
 def _forget_saved(session: Session, mark: int) -> None:
