@@ -39,7 +39,7 @@ def quick_results(tmp_path_factory):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1200,  # a hang guard: about 5 min on a quiet machine, twice that under load
     )
     assert finished.returncode == 0, finished.stdout + finished.stderr
     assert (out / "results.md").read_text().startswith("# eventreg benchmark results")
