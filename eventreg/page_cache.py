@@ -8,8 +8,9 @@ front of Flask's own: no request context, no hook (the rate limiter, Flask-Login
 check), only what Flask would add to the page (security headers, Vary, the session cookie), so
 stored pages count against no rate limit (bench/findings.md). A hit costs two cache reads
 (generation, page) and one ``bytes.replace``: no query, no template, no Babel. Each visitor's
-own CSRF token is put into the page on the way out (Flask-WTF's, with the session cookie it
-needs). Anyone else goes on to Flask, where the view's wrapper stores and serves pages too.
+own CSRF token is put into the page on the way out (Flask-WTF's, signed as it signs them by
+``csrf_tokens.visitor_token``, with the session cookie it needs). Anyone else goes on to
+Flask, where the view's wrapper stores and serves pages too.
 
 When the shared cache stops answering, pages are rendered uncached (it is asked again once a
 second) and the log says so; when it answers again, the generation is renewed first, because
@@ -33,7 +34,6 @@ from flask import (
     request,
     session,
 )
-from flask.ctx import RequestContext
 from flask.sessions import SessionMixin
 from flask_login import current_user
 from flask_login.config import AUTH_HEADER_NAME, COOKIE_NAME
@@ -42,6 +42,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import event
 from werkzeug.exceptions import HTTPException
 
+from .csrf_tokens import visitor_token
 from .extensions import cache, db
 from .i18n import locale_for
 from .models import OutboxMessage
@@ -131,15 +132,10 @@ class StoredPages:
             found = _find(request, session)
             if found is None or found[1] is None:
                 return None
-            response = _varied(_restored(found[1], lambda: self._csrf_token(request, session)))
+            response = _varied(_restored(found[1], lambda: visitor_token(app, session)))
         add_default_headers(response.headers, endpoint, request.is_secure)
         app.session_interface.save_session(app, session, response)
         return response
-
-    def _csrf_token(self, request: Request, session: SessionMixin) -> str:
-        """Flask-WTF's token for this visitor, in a request context of their own session."""
-        with RequestContext(self.app, request.environ, request=request, session=session):
-            return generate_csrf()
 
 
 def cached_for_visitors(view):

@@ -6,7 +6,12 @@ import time
 import cachelib.simple
 import pytest
 import sqlalchemy as sa
+from flask import session
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from itsdangerous import URLSafeTimedSerializer
+from wtforms import ValidationError
 
+from eventreg.csrf_tokens import visitor_token
 from eventreg.extensions import db, limiter
 from eventreg.models import Event
 from eventreg.services import outbox
@@ -14,6 +19,15 @@ from tests.support.factories import person
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 CSRF_ON = pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}], ids=["csrf"])
+# Flask-WTF's settings for its tokens, which stored pages must follow as Flask-WTF does.
+CSRF_SETTINGS = pytest.mark.parametrize(
+    "app_config",
+    [
+        {"WTF_CSRF_ENABLED": True},
+        {"WTF_CSRF_ENABLED": True, "WTF_CSRF_SECRET_KEY": "a key for CSRF tokens only"},
+    ],
+    ids=["csrf", "csrf-own-key"],
+)
 
 
 @pytest.fixture
@@ -40,6 +54,16 @@ def get_counting(client, statements, url, **kwargs):
     before = len(statements)
     response = client.get(url, **kwargs)
     return response, len(statements) - before
+
+
+def raw_token(client) -> str:
+    """The unsigned token Flask-WTF keeps in the visitor's session."""
+    with client.session_transaction() as visit:
+        return visit["csrf_token"]
+
+
+def pick_language(client, token):
+    return client.post("/language", data={"csrf_token": token, "language": "da", "next": "/"})
 
 
 def token_of(page: str) -> str:
@@ -90,7 +114,7 @@ def test_the_second_visitor_gets_the_programme_without_a_query(
     )
 
 
-@CSRF_ON
+@CSRF_SETTINGS
 def test_each_visitor_gets_a_token_of_their_own_that_works(client, visitor, make_event, statements):
     event = make_event()
     first = client.get(f"/events/{event.slug}").text
@@ -304,12 +328,69 @@ def test_a_visitor_with_a_session_gets_the_stored_page_with_their_own_token(
     event = make_event()
     visitor().get(f"/events/{event.slug}")  # stored
     client.get("/register")  # a page that is never stored starts this visitor's session
+    raw = raw_token(client)
     response, count = get_counting(client, statements, f"/events/{event.slug}")
     assert count == 0
     assert "Set-Cookie" not in response.headers  # their session is unchanged: same raw token
-    data = {"csrf_token": token_of(response.text), "language": "da", "next": "/"}
-    assert client.post("/language", data=data).status_code == 302
-    assert visitor().post("/language", data=data).status_code == 400  # not anyone else's
+    assert raw_token(client) == raw
+    token = token_of(response.text)
+    forged = URLSafeTimedSerializer("not the key", salt="wtf-csrf-token").dumps(raw)
+    signed, signature = token.rsplit(".", 1)
+    tampered = f"{signed}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+    for refused in (forged, tampered):
+        assert pick_language(client, refused).status_code == 400
+    assert pick_language(client, token).status_code == 302
+    assert pick_language(visitor(), token).status_code == 400  # not anyone else's
+
+
+@CSRF_ON
+def test_a_session_token_flask_wtf_would_replace_is_replaced_on_a_stored_page(
+    client, visitor, make_event, statements
+):
+    """Flask-WTF makes a new raw token when the session's cannot be signed (not JSON)."""
+    event = make_event()
+    visitor().get(f"/events/{event.slug}")  # stored
+    with client.session_transaction() as visit:
+        visit["csrf_token"] = b"bytes, not a token"
+    response, count = get_counting(client, statements, f"/events/{event.slug}")
+    assert count == 0 and "Set-Cookie" in response.headers
+    assert isinstance(raw_token(client), str)
+    assert pick_language(client, token_of(response.text)).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [
+        {"WTF_CSRF_ENABLED": True},
+        {
+            "WTF_CSRF_ENABLED": True,
+            "WTF_CSRF_SECRET_KEY": "a key for CSRF tokens only",
+            "WTF_CSRF_FIELD_NAME": "form_token",
+        },
+        {"WTF_CSRF_ENABLED": True, "WTF_CSRF_SECRET_KEY": ["retired key", "current key"]},
+    ],
+    ids=["defaults", "own-key-and-field", "key-rotation"],
+)
+def test_a_visitors_token_is_the_one_flask_wtf_makes(app):
+    """Stored pages sign tokens without Flask-WTF: if its format or settings change, this fails."""
+    field = app.config["WTF_CSRF_FIELD_NAME"]
+    deadline = time.monotonic() + 10
+    while True:  # tokens carry the second they were signed in
+        with app.test_request_context():
+            ours = visitor_token(app, session)
+            raw = session[field]
+            theirs = generate_csrf()  # finds the raw token ours put in the session
+            assert session[field] == raw
+            validate_csrf(ours)  # Flask-WTF's own check accepts it
+            again = visitor_token(app, session)  # an existing session keeps its raw token
+            assert session[field] == raw
+        if ours == theirs == again:
+            break
+        assert time.monotonic() < deadline, (ours, theirs, again)
+    with app.test_request_context():
+        visitor_token(app, session)  # another visitor's session
+        with pytest.raises(ValidationError, match="do not match"):
+            validate_csrf(ours)
 
 
 @pytest.mark.parametrize(
