@@ -40,7 +40,9 @@ from flask_login.config import AUTH_HEADER_NAME, COOKIE_NAME
 from flask_wtf.csrf import generate_csrf
 from redis.exceptions import RedisError
 from sqlalchemy import event
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
+from werkzeug.sansio.response import Response as SansIOResponse
 
 from .csrf_tokens import visitor_token
 from .extensions import cache, db
@@ -64,6 +66,7 @@ CACHE_DOWN = (RedisError, OSError)  # the shared cache is unreachable or timed o
 RETRY_SECONDS = 1.0  # while it is down, one request a second tries it again
 # Flask-Login's keys in the session: an account, or a remember cookie to set or clear.
 ACCOUNT_KEYS = ("_user_id", "_remember")
+MAX_HEADER_SETS = 256  # distinct stored header lists remembered (a few in practice)
 
 
 class Outage:
@@ -105,16 +108,22 @@ class StoredPages:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.flask_app = app.wsgi_app
+        # A stored page's headers with what Flask adds (all but the cookie and the length), per
+        # stored headers, endpoint and scheme: built once by werkzeug as for a rendered page.
+        self._headers: dict[tuple, tuple[list[tuple[str, str]], int]] = {}
 
     def __call__(self, environ, start_response):
-        response = None
+        answer = None
         if environ["REQUEST_METHOD"] in ("GET", "HEAD"):
-            response = self._stored_page(environ)
-        if response is None:
+            answer = self._stored_page(environ)
+        if answer is None:
             return self.flask_app(environ, start_response)
-        return response(environ, start_response)
+        body, headers = answer
+        start_response("200 OK", headers)  # only 200s are stored
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
-    def _stored_page(self, environ) -> Response | None:
+    def _stored_page(self, environ) -> tuple[bytes, list[tuple[str, str]]] | None:
+        """The page's body and all its headers, or None when Flask must answer."""
         app = self.app
         if app.config["PAGE_CACHE_SECONDS"] <= 0:
             return None
@@ -132,10 +141,43 @@ class StoredPages:
             found = _find(request, session)
             if found is None or found[1] is None:
                 return None
-            response = _varied(_restored(found[1], lambda: visitor_token(app, session)))
-        add_default_headers(response.headers, endpoint, request.is_secure)
-        app.session_interface.save_session(app, session, response)
-        return response
+            stored_body, stored_headers = found[1]
+            body = _with_token(stored_body, lambda: visitor_token(app, session))
+        headers, length_at = self._page_headers(stored_headers, endpoint, request.is_secure)
+        headers = headers.copy()
+        headers[length_at] = ("Content-Length", str(len(body)))
+        cookie = SessionCookie(app.config["MAX_COOKIE_SIZE"])
+        app.session_interface.save_session(app, session, cookie)
+        headers.extend(cookie.headers)
+        return body, headers
+
+    def _page_headers(self, stored, endpoint: str, is_secure: bool) -> tuple[list, int]:
+        """The headers werkzeug and Flask give the page but the cookie, in their order, and
+        where the Content-Length is among them (its value is the empty page's)."""
+        key = (tuple(stored), endpoint, is_secure)
+        found = self._headers.get(key)
+        if found is None:
+            if len(self._headers) >= MAX_HEADER_SETS:
+                self._headers.clear()
+            response = _varied(Response(b"", headers=stored))
+            add_default_headers(response.headers, endpoint, is_secure)
+            headers = response.headers.to_wsgi_list()
+            names = [name.lower() for name, _value in headers]
+            found = self._headers[key] = (headers, names.index("content-length"))
+        return found
+
+
+class SessionCookie:
+    """The part of a response ``save_session`` writes to, for a stored page: the Set-Cookie
+    header, made by werkzeug's own ``set_cookie``. (Its ``Vary: Cookie`` is there already.)"""
+
+    set_cookie = SansIOResponse.set_cookie
+    delete_cookie = SansIOResponse.delete_cookie
+
+    def __init__(self, max_cookie_size: int) -> None:
+        self.max_cookie_size = max_cookie_size
+        self.vary: set[str] = set()
+        self.headers = Headers()
 
 
 def cached_for_visitors(view):
@@ -238,9 +280,13 @@ def _stored(response: Response) -> tuple[bytes, list[tuple[str, str]]]:
 def _restored(page: tuple[bytes, list[tuple[str, str]]], csrf_token: Callable[[], str]) -> Response:
     """The stored page with the visitor's own CSRF token (``csrf_token()``) where it needs one."""
     body, headers = page
+    return Response(_with_token(body, csrf_token), headers=headers)
+
+
+def _with_token(body: bytes, csrf_token: Callable[[], str]) -> bytes:
     if TOKEN_PLACEHOLDER in body:
-        body = body.replace(TOKEN_PLACEHOLDER, csrf_token().encode())
-    return Response(body, headers=headers)
+        return body.replace(TOKEN_PLACEHOLDER, csrf_token().encode())
+    return body
 
 
 def _varied(response: Response) -> Response:

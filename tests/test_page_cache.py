@@ -312,13 +312,21 @@ def test_a_stored_page_has_exactly_the_headers_of_a_rendered_one(
 ):
     """Stored pages leave before Flask's hooks run: what those add must be there all the same."""
     url = path.format(slug=make_event().slug)
-    rendered, rendered_count = get_counting(visitor(), statements, url)
-    stored, stored_count = get_counting(visitor(), statements, url)
-    assert rendered_count > 0 and stored_count == 0
-    assert headers_of(stored) == headers_of(rendered)
-    assert dict(headers_of(stored)).keys() >= {"Content-Security-Policy", "Vary"}
-    head = visitor().head(url)
-    assert head.data == b"" and headers_of(head) == headers_of(rendered)
+    expected = {}
+    for scheme in ("http", "https"):
+        base_url = f"{scheme}://localhost"
+        rendered, rendered_count = get_counting(visitor(), statements, url, base_url=base_url)
+        stored, stored_count = get_counting(visitor(), statements, url, base_url=base_url)
+        assert rendered_count > 0 and stored_count == 0
+        assert headers_of(stored) == headers_of(rendered)
+        expected[scheme] = headers_of(rendered)
+        assert dict(headers_of(stored)).keys() >= {"Content-Security-Policy", "Vary"}
+        assert ("Strict-Transport-Security" in stored.headers) == (scheme == "https")
+        assert int(stored.headers["Content-Length"]) == len(stored.data)
+        head = visitor().head(url, base_url=base_url)
+        assert head.data == b"" and headers_of(head) == headers_of(rendered)
+    again = visitor().get(url, base_url="http://localhost")  # the layer kept them apart
+    assert headers_of(again) == expected["http"]
 
 
 @CSRF_ON
