@@ -137,12 +137,11 @@ class StoredPages:
         session = app.session_interface.open_session(app, request)
         if session is None or _may_be_signed_in(app.config, request, session):
             return None
-        with app.app_context():
-            found = _find(request, session)
-            if found is None or found[1] is None:
-                return None
-            stored_body, stored_headers = found[1]
-            body = _with_token(stored_body, lambda: visitor_token(app, session))
+        found = _find(app, request, session)  # no app context: each function is given the app
+        if found is None or found[1] is None:
+            return None
+        stored_body, stored_headers = found[1]
+        body = _with_token(stored_body, lambda: visitor_token(app, session))
         headers, length_at = self._page_headers(stored_headers, endpoint, request.is_secure)
         headers = headers.copy()
         headers[length_at] = ("Content-Length", str(len(body)))
@@ -185,7 +184,7 @@ def cached_for_visitors(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        found = None if current_user.is_authenticated else _find(request, session)
+        found = None if current_user.is_authenticated else _find(current_app, request, session)
         if found is None:
             return _varied(make_response(view(*args, **kwargs)))
         key, page = found
@@ -213,40 +212,45 @@ def _may_be_signed_in(config, request: Request, session: SessionMixin) -> bool:
     )
 
 
-def _find(request: Request, session: SessionMixin) -> tuple[str, tuple | None] | None:
+def _find(app: Flask, request: Request, session: SessionMixin) -> tuple[str, tuple | None] | None:
     """An anonymous visitor's page: its key and stored copy (None: not stored); None when the
     cache is not used."""
-    if not _may_use_cache(request, session):
+    if not _may_use_cache(app, request, session):
         return None
     try:
-        _recover()
+        _recover(app)
         # Before the view reads the database: a write after this bumps the generation.
-        key = _page_key(request, session)
-        return key, cache.get(key)
+        key = _page_key(app, request, session)
+        return key, _pages(app).get(key)
     except CACHE_DOWN as error:
-        _outage().began(error)
+        _outage(app).began(error)
         return None
 
 
-def _may_use_cache(request: Request, session: SessionMixin) -> bool:
+def _may_use_cache(app: Flask, request: Request, session: SessionMixin) -> bool:
     """Flashed messages belong to one visitor."""
     return (
         request.method in ("GET", "HEAD")
-        and current_app.config["PAGE_CACHE_SECONDS"] > 0
+        and app.config["PAGE_CACHE_SECONDS"] > 0
         and "_flashes" not in session
-        and not _outage().is_waiting
+        and not _outage(app).is_waiting
     )
 
 
-def _outage() -> Outage:
-    return current_app.extensions.setdefault("page_cache.outage", Outage())
+def _pages(app: Flask):
+    """The cache's backend (``cache`` finds it only in an app context)."""
+    return app.extensions["cache"][cache]
 
 
-def _recover() -> None:
+def _outage(app: Flask | None = None) -> Outage:
+    return (app or current_app).extensions.setdefault("page_cache.outage", Outage())
+
+
+def _recover(app: Flask) -> None:
     """After an outage, the first successful call renews the generation (raises if still down)."""
-    outage = _outage()
+    outage = _outage(app)
     if outage.since is not None:
-        bump_generation()
+        bump_generation(app)
         outage.ended()
 
 
@@ -257,14 +261,14 @@ def _store(key: str, response: Response) -> None:
         _outage().began(error)
 
 
-def _page_key(request: Request, session: SessionMixin) -> str:
-    generation = cache.get(GENERATION_KEY) or bump_generation()
+def _page_key(app: Flask, request: Request, session: SessionMixin) -> str:
+    generation = _pages(app).get(GENERATION_KEY) or bump_generation(app)
     # The host is in the key because pages contain absolute links (webcal://host/...); read
     # from the request as is (request.host_url re-encodes the whole URL on every request).
     origin = f"{request.scheme}://{request.host}{request.root_path}"
     # The language select_locale() gives the page (a registrant's own is set only by pages
     # reached from their e-mails, never cached), without Flask-Babel parsing it.
-    language = locale_for(current_app.config, session, request)
+    language = locale_for(app.config, session, request)
     return f"page:{generation}:{language}:{origin}{request.full_path}"
 
 
@@ -294,10 +298,10 @@ def _varied(response: Response) -> Response:
     return response
 
 
-def bump_generation() -> str:
-    """Make every stored page stale; returns the new generation."""
+def bump_generation(app: Flask | None = None) -> str:
+    """Make every stored page stale (the app's, else the current one's); the new generation."""
     generation = secrets.token_hex(8)  # random, never reused: a lost or evicted key is harmless
-    cache.set(GENERATION_KEY, generation, timeout=GENERATION_SECONDS)
+    _pages(app or current_app).set(GENERATION_KEY, generation, timeout=GENERATION_SECONDS)
     return generation
 
 
