@@ -13,11 +13,12 @@ import os
 
 from flask import Flask
 from flask.sessions import SessionMixin
-from itsdangerous import URLSafeTimedSerializer
+
+from .sessions import SigningSerializer
 
 SALT = "wtf-csrf-token"  # flask_wtf.csrf's, for generate_csrf and validate_csrf alike
 
-_serializers: dict[str | bytes | tuple, URLSafeTimedSerializer] = {}
+_serializers: dict[str | bytes | tuple, SigningSerializer] = {}
 
 
 def visitor_token(app: Flask, session: SessionMixin) -> str:
@@ -30,7 +31,7 @@ def visitor_token(app: Flask, session: SessionMixin) -> str:
     keys = tuple(secret_key) if isinstance(secret_key, list) else secret_key  # a rotation
     serializer = _serializers.get(keys)
     if serializer is None:
-        serializer = _serializers[keys] = URLSafeTimedSerializer(secret_key, salt=SALT)
+        serializer = _serializers[keys] = SigningSerializer(secret_key, salt=SALT)
     if field_name not in session:
         session[field_name] = _raw_token()
     try:

@@ -7,8 +7,9 @@ import cachelib.simple
 import pytest
 import sqlalchemy as sa
 from flask import session
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import generate_csrf, validate_csrf
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import ValidationError
 
 from eventreg.csrf_tokens import visitor_token
@@ -430,3 +431,20 @@ def test_sessions_follow_the_secret_key_and_its_fallbacks(make_app):
     assert '<html lang="da">' in browsers[0].get("/").text
     app.config["SECRET_KEY_FALLBACKS"] = []  # the old key retired: its cookies no longer open
     assert '<html lang="en">' in browsers[1].get("/").text
+
+
+def test_session_cookies_are_the_ones_flask_makes(make_app):
+    """Sessions are signed with serializers kept per key: the same cookies Flask's own make."""
+    app = make_app(SECRET_KEY="current key", SECRET_KEY_FALLBACKS=["old key"])
+    ours = app.session_interface.get_signing_serializer(app)
+    flasks = SecureCookieSessionInterface().get_signing_serializer(app)
+    data = {"csrf_token": "0" * 40, "language": "da", "pair": (1, 2), "raw": b"\x00"}
+    deadline = time.monotonic() + 10
+    while (cookie := ours.dumps(data)) != flasks.dumps(data):  # the same second: the same cookie
+        assert time.monotonic() < deadline, cookie
+    assert flasks.loads(cookie) == ours.loads(cookie) == data
+    app.config.update(SECRET_KEY="old key", SECRET_KEY_FALLBACKS=[])
+    old_cookie = SecureCookieSessionInterface().get_signing_serializer(app).dumps(data)
+    assert ours.loads(old_cookie) == data  # a fallback key still opens a session
+    with pytest.raises(BadSignature):
+        ours.loads(old_cookie[:-5] + ("AAAAA" if old_cookie[-5:] != "AAAAA" else "BBBBB"))
