@@ -67,6 +67,20 @@ RETRY_SECONDS = 1.0  # while it is down, one request a second tries it again
 # Flask-Login's keys in the session: an account, or a remember cookie to set or clear.
 ACCOUNT_KEYS = ("_user_id", "_remember")
 MAX_HEADER_SETS = 256  # distinct stored header lists remembered (a few in practice)
+# What Flask's URL adapter reads from the environ to match a request (werkzeug's
+# Map.bind_to_environ: the host, the scheme or a WebSocket upgrade, the paths, the method).
+URL_PARTS = (
+    "REQUEST_METHOD",
+    "wsgi.url_scheme",
+    "HTTP_HOST",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "SCRIPT_NAME",
+    "PATH_INFO",
+    "HTTP_CONNECTION",
+    "HTTP_UPGRADE",
+)
+MAX_URLS = 4096  # URLs whose match is remembered; more (a crawl of random paths) start afresh
 
 
 class Outage:
@@ -111,6 +125,7 @@ class StoredPages:
         # A stored page's headers with what Flask adds (all but the cookie and the length), per
         # stored headers, endpoint and scheme: built once by werkzeug as for a rendered page.
         self._headers: dict[tuple, tuple[list[tuple[str, str]], int]] = {}
+        self._endpoints: dict[tuple, str | None] = {}
 
     def __call__(self, environ, start_response):
         answer = None
@@ -128,11 +143,8 @@ class StoredPages:
         if app.config["PAGE_CACHE_SECONDS"] <= 0:
             return None
         request = app.request_class(environ)
-        try:
-            endpoint, _args = app.create_url_adapter(request).match()
-        except HTTPException:
-            return None  # Flask answers it (not found, redirect, untrusted host)
-        if not getattr(app.view_functions.get(endpoint), "cached_for_visitors", False):
+        endpoint = self._cached_view(environ, request)
+        if endpoint is None:
             return None
         session = app.session_interface.open_session(app, request)
         if session is None or _may_be_signed_in(app.config, request, session):
@@ -149,6 +161,24 @@ class StoredPages:
         app.session_interface.save_session(app, session, cookie)
         headers.extend(cookie.headers)
         return body, headers
+
+    def _cached_view(self, environ, request: Request) -> str | None:
+        """The endpoint of the cached view the URL is for, None if it is for none (Flask
+        answers it: not found, a redirect, an untrusted host, another view), as Flask matches
+        it; remembered per URL, since binding the URL map and matching were a tenth of a page."""
+        url = tuple(map(environ.get, URL_PARTS))
+        if url in self._endpoints:
+            return self._endpoints[url]
+        try:
+            endpoint, _args = self.app.create_url_adapter(request).match()
+        except HTTPException:
+            endpoint = None
+        if not getattr(self.app.view_functions.get(endpoint), "cached_for_visitors", False):
+            endpoint = None
+        if len(self._endpoints) >= MAX_URLS:
+            self._endpoints.clear()
+        self._endpoints[url] = endpoint
+        return endpoint
 
     def _page_headers(self, stored, endpoint: str, is_secure: bool) -> tuple[list, int]:
         """The headers werkzeug and Flask give the page but the cookie, in their order, and

@@ -448,3 +448,22 @@ def test_session_cookies_are_the_ones_flask_makes(make_app):
     assert ours.loads(old_cookie) == data  # a fallback key still opens a session
     with pytest.raises(BadSignature):
         ours.loads(old_cookie[:-5] + ("AAAAA" if old_cookie[-5:] != "AAAAA" else "BBBBB"))
+
+
+def test_the_layer_remembers_which_urls_are_stored_pages_but_asks_flask_for_the_rest(
+    client, visitor, make_event, statements, monkeypatch
+):
+    """URLs matched once are remembered (at most MAX_URLS): a redirect, a page for another
+    host or another view still goes to Flask every time, and forgetting them changes nothing."""
+    monkeypatch.setattr("eventreg.page_cache.MAX_URLS", 3)
+    event = make_event()
+    urls = ["/", f"/events/{event.slug}", "/api/v1/events", "/?from=newsletter"]
+    for url in urls:
+        client.get(url)  # stored
+    for _ in range(2):
+        for url in urls:
+            response, count = get_counting(visitor(), statements, url)
+            assert response.status_code == 200 and count == 0
+        assert visitor().get("/", base_url="http://other.test").status_code == 200
+        assert client.get(f"/events/{event.slug}/").status_code in (308, 404)
+        assert client.get("/register").status_code == 200  # not a stored page: rendered
