@@ -80,6 +80,7 @@ URL_PARTS = (
     "HTTP_CONNECTION",
     "HTTP_UPGRADE",
 )
+UNMATCHED = object()
 MAX_URLS = 4096  # URLs whose match is remembered; more (a crawl of random paths) start afresh
 
 
@@ -165,10 +166,11 @@ class StoredPages:
     def _cached_view(self, environ, request: Request) -> str | None:
         """The endpoint of the cached view the URL is for, None if it is for none (Flask
         answers it: not found, a redirect, an untrusted host, another view), as Flask matches
-        it; remembered per URL, since binding the URL map and matching were a tenth of a page."""
+        it; remembered per URL: binding the URL map and matching were a fifth of a stored page."""
         url = tuple(map(environ.get, URL_PARTS))
-        if url in self._endpoints:
-            return self._endpoints[url]
+        endpoint = self._endpoints.get(url, UNMATCHED)  # one look: another thread may clear it
+        if endpoint is not UNMATCHED:
+            return endpoint
         try:
             endpoint, _args = self.app.create_url_adapter(request).match()
         except HTTPException:
