@@ -128,12 +128,16 @@ def organiser_token(root: Path, env: dict[str, str], email: str) -> str:
 
 
 def write_bench_programme(path: Path, rush_seats: int) -> Path:
-    """A programme file with our events, open for registration now, in UTC."""
+    """A programme file with our events, open for registration now, in UTC.
+
+    The sign-up event runs from yesterday to tomorrow: its tickets are scanned at the door
+    (the check-in scenario), which admits people only on a day the event runs.
+    """
     now = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
     events = (
-        (SIGNUP_EVENT, "Bench webinar: sign-up throughput", SIGNUP_EVENT_CAPACITY, ONLINE),
-        (RUSH_EVENT, "Bench webinar: the rush", rush_seats, ONLINE),
-        (TICKET_EVENT, "Bench workshop: tickets at the door", TICKET_EVENT_CAPACITY, IN_PERSON),
+        (SIGNUP_EVENT, "Bench webinar: sign-up throughput", SIGNUP_EVENT_CAPACITY, ONLINE, -1),
+        (RUSH_EVENT, "Bench webinar: the rush", rush_seats, ONLINE, 60),
+        (TICKET_EVENT, "Bench workshop: tickets at the door", TICKET_EVENT_CAPACITY, IN_PERSON, 60),
     )
     path.write_text("\n".join(_event_table(now, *event) for event in events), encoding="utf-8")
     return path
@@ -143,11 +147,17 @@ ONLINE = 'mode = "online"\nonline_url = "https://meet.example.org/{slug}"'
 IN_PERSON = 'mode = "in_person"\ncity = "Bergamo"\nvenue = "Bench hall"'
 
 
-def _event_table(now: datetime, slug: str, title: str, capacity: int, mode: str) -> str:
+def _event_table(
+    now: datetime, slug: str, title: str, capacity: int, mode: str, first_day: int
+) -> str:
+    """One event on the day ``first_day`` days from now; one that starts in the past (the day
+    before) runs until the day after, so that it runs today whenever the run ends."""
+
     def local(days: int) -> str:
         return (now + timedelta(days=days)).isoformat()
 
-    day = (now + timedelta(days=60)).date().isoformat()
+    day = (now + timedelta(days=first_day)).date().isoformat()
+    last_day = (now + timedelta(days=first_day + (2 if first_day < 0 else 0))).date().isoformat()
     return f"""[[events]]
 slug = "{slug}"
 title = "{title}"
@@ -155,7 +165,7 @@ kind = "webinar"
 {mode.format(slug=slug)}
 timezone = "UTC"
 starts_at = {day}T09:00:00
-ends_at = {day}T11:00:00
+ends_at = {last_day}T11:00:00
 registration_opens_at = {local(-1)}
 registration_closes_at = {local(30)}
 capacity = {capacity}

@@ -19,7 +19,7 @@ from .exports import measure_exports
 from .mail import confirmations_after_rush, mail_off_request_path, ticket_cost
 from .queries import count_queries
 from .rush import is_exact, rush
-from .scenarios import SCENARIOS, Scenario
+from .scenarios import SCENARIOS, Scenario, checked_in
 from .server import (
     UNREACHABLE_LIMIT,
     gunicorn_process,
@@ -230,12 +230,15 @@ class Run:
         self, scenario: Scenario, base_url: str, env: dict[str, str], masters: list[int]
     ) -> dict:
         _say(f"  {scenario.title}")
-        return self._load(
+        figures = self._load(
             base_url + scenario.path,
             scenario.script,
             lambda prefix: scenario.script_args(base_url, prefix, env),
             masters,
         )
+        if scenario.kind == "checkin":  # scans that admitted someone, not only refusals
+            figures["checked_in"] = checked_in(env)
+        return figures
 
     def _load(self, url: str, script: str, script_args, masters: list[int]) -> dict:
         """A discarded warm-up, then the measured wrk run; each with fresh script arguments.

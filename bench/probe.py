@@ -23,6 +23,7 @@ from .scenarios import SCENARIOS
 from .server import gunicorn_process, service_env
 from .settings import FULL, WORKER_SETUPS
 
+ADMITTED = "checked_in"
 KEYS = [scenario.key for scenario in SCENARIOS]
 
 
@@ -73,7 +74,8 @@ def _line(label: str, figures: dict, floor_rps: float | None = None) -> None:
     errors = figures.get("error_responses", 0)
     print(
         f"{label:>14}: {figures['rps']:8.1f} req/s  {figures['cpu_ms_per_request']:6.2f} ms CPU"
-        f"{ratio}{f'  {errors} errors' if errors else ''}",
+        f"{ratio}{f'  {errors} errors' if errors else ''}"
+        f"{f'  {figures.get(ADMITTED)} admitted' if ADMITTED in figures else ''}",
         flush=True,
     )
 

@@ -71,6 +71,22 @@ def door_scans(base_url: str, prefix: str, env: dict[str, str]) -> list[str]:
     return [token, SIGNUP_EVENT, *tickets]
 
 
+def checked_in(env: dict[str, str]) -> int:
+    """How many of ``door_scans``'s tickets the door has admitted (the first scan of each)."""
+    engine = sa.create_engine(env["EVENTREG_SQLALCHEMY_DATABASE_URI"])
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(
+                sa.text(
+                    "SELECT count(*) FROM registration r JOIN event e ON e.id = r.event_id"
+                    " WHERE e.slug = :slug AND r.checked_in_at IS NOT NULL"
+                ),
+                {"slug": SIGNUP_EVENT},
+            )
+    finally:
+        engine.dispose()
+
+
 def browser_session(base_url: str, prefix: str, env: dict[str, str]) -> list[str]:
     """Form sign-ups reuse one browser session: its CSRF token and cookie, like a real form."""
     token, cookie = client.form_session(base_url)

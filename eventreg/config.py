@@ -15,7 +15,10 @@ class DefaultConfig:
     """Settings every deployment starts from; override with EVENTREG_* or instance/config.py."""
 
     SQLALCHEMY_DATABASE_URI = None  # None: a SQLite file in the instance folder
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+    # A pooled PostgreSQL connection idle this long is checked (SELECT 1) before a request uses
+    # it, and replaced if the server closed it; one used more recently is not (database.py).
+    DATABASE_PING_AFTER_IDLE_SECONDS = 5.0
     SQLITE_BUSY_TIMEOUT_MS = 30_000
 
     MAX_CONTENT_LENGTH = 256 * 1024

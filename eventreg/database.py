@@ -1,5 +1,6 @@
 """Engine set-up and write transactions that serialise on SQLite and PostgreSQL alike."""
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -7,7 +8,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 from flask import Flask
-from sqlalchemy import ColumnDefault, Insert, Select, event, insert, inspect, select
+from sqlalchemy import ColumnDefault, Insert, Select, event, exc, insert, inspect, select
 from sqlalchemy.engine import Engine, ScalarResult
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -19,6 +20,7 @@ _wants_write_lock: ContextVar[bool] = ContextVar("wants_write_lock", default=Fal
 _DEPTH = "write_transaction_depth"  # in Session.info: how many write_transaction blocks are open
 _FLUSHED = "flushed_writes"  # in Session.info: the open transaction has flushed changes
 _SAVED = "saved_new"  # in Session.info: objects save_new wrote in the open write_transaction
+_RETURNED_AT = "returned_at"  # in a pooled connection's info: when it went back to the pool
 T = TypeVar("T")
 M = TypeVar("M")
 
@@ -27,6 +29,7 @@ def init_app(app: Flask) -> None:
     """Set up the engine for our write transactions and watch sessions for unowned writes."""
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        ping_when_idle(db.engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
     track_writes()
 
 
@@ -59,6 +62,35 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock.get() else "BEGIN")
 
 
+def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Check a pooled server connection before use only when it has been idle that long.
+
+    ``pool_pre_ping`` checks every checkout: a round trip on every request. A connection in
+    use moments ago is alive; one idle for a while may have been closed by the server (a
+    restart, an idle timeout, a firewall), and is replaced before the request sees it. The
+    price: when the server closes connections within ``idle_seconds`` of their last use, a
+    request that takes one fails, and the pool then replaces every connection it held. A
+    SQLite file is never closed under us: its connections are never pinged.
+    """
+    if engine.dialect.name == "sqlite":
+        return
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record):
+        if record is not None:
+            record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _taken(dbapi_connection, record, _proxy):
+        returned = record.info.get(_RETURNED_AT)
+        if returned is None or time.monotonic() - returned < idle_seconds:
+            return  # new, or used moments ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(f"idle connection closed: {error}") from error
+
+
 class UnownedWork(RuntimeError):
     """Changes were made outside any write transaction; committing them would hide where."""
 
@@ -86,18 +118,33 @@ def write_transaction() -> Iterator[None]:
         finally:
             session.info[_DEPTH] -= 1
         return
-    if session.in_transaction():
-        # A read-only snapshot from earlier in the request: end it so that the write lock and
-        # every read below see the database as it is now. Never commit work it did not start.
+    continued = session.in_transaction()
+    if continued:
+        # Reads from earlier in the request. Never commit work this block did not start.
         if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED):
             raise UnownedWork("changes were made outside write_transaction()")
-        session.commit()
+        if not _reads_see_commits(session):
+            # SQLite's read snapshot: end it, so that the write lock and every read below see
+            # the database as it is now.
+            session.commit()
+            continued = False
     token = _wants_write_lock.set(True)
     session.info[_DEPTH] = 1
     session.info[_SAVED] = []
     try:
-        with session.begin():
-            yield
+        if continued:
+            # PostgreSQL (READ COMMITTED): every statement sees what is committed when it runs,
+            # so the use case goes on in the request's transaction; ending it first only cost
+            # a COMMIT, a connection from the pool and a BEGIN.
+            try:
+                yield
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        else:
+            with session.begin():
+                yield
     except BaseException:
         _forget_saved(session, 0)
         raise
@@ -105,6 +152,19 @@ def write_transaction() -> Iterator[None]:
         session.info.pop(_DEPTH, None)
         session.info.pop(_SAVED, None)
         _wants_write_lock.reset(token)
+
+
+def _reads_see_commits(session: Session) -> bool:
+    """Whether the session's open transaction sees every commit as it happens: PostgreSQL's
+    READ COMMITTED (its default, and ours), not SQLite's snapshot nor a stricter level."""
+    bind = session.get_bind()
+    return bind.dialect.name == "postgresql" and _isolation_level(bind) == "READ COMMITTED"
+
+
+def _isolation_level(engine: Engine) -> str:
+    """The level the engine's connections run at: as configured, else the server's default."""
+    configured = engine.get_execution_options().get("isolation_level")
+    return configured or engine.dialect.default_isolation_level
 
 
 def _forget_saved(session: Session, mark: int) -> None:

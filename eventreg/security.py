@@ -35,6 +35,8 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=()"
 CAMERA_PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=()"
 # Event materials (slides, recordings' documents) may be larger still: MATERIALS_MAX_MB.
 MATERIAL_UPLOAD_ENDPOINTS = frozenset({"admin.materials.manage", "api.create_material"})
+# The bodies werkzeug parses into request.form.
+FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 # On every response unless the view set its own.
 SECURITY_HEADERS = (
     ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
@@ -101,7 +103,11 @@ def add_default_headers(headers: Headers, endpoint: str | None, is_secure: bool)
 def _contains_nul() -> bool:
     if "\x00" in request.path:
         return True
-    for data in (request.args, request.form):  # MultiDicts: each value is a list of strings
+    # Only form bodies become request.form: for any other body (the API's JSON) asking for it
+    # sets up werkzeug's form parser for nothing, on every request.
+    has_form = request.mimetype in FORM_MIMETYPES
+    for data in (request.args, request.form) if has_form else (request.args,):
+        # MultiDicts: each value is a list of strings
         # One joined string searched in C: a sign-up form has a dozen fields on every request.
         if data and "\x00" in "".join(chain(data.keys(), chain.from_iterable(data.listvalues()))):
             return True

@@ -61,6 +61,7 @@ def test_every_scenario_has_figures_against_the_floor(quick_results):
         assert setup["floor"]["rps"] > 0
         assert set(setup["scenarios"]) == {scenario.key for scenario in SCENARIOS}
         assert setup["scenarios"]["checkin"]["kind"] == "checkin"  # scans of filled seats
+        assert setup["scenarios"]["checkin"]["checked_in"] > 0  # admissions, not refusals only
         for figures in setup["scenarios"].values():
             assert all(figures[name] > 0 for name in FIGURES), figures
             assert figures["error_responses"] == figures["socket_errors"] == 0, figures

@@ -81,3 +81,26 @@ def test_counters_in_memory_start_no_thread_per_request(app):
             timers.append(storage.timer)
     assert storage.get("test-sweep") > 30
     assert len(timers) <= 2
+
+
+def test_signed_in_door_staff_scan_past_the_address_limit(client, make_event, make_user, sign_up):
+    # A busy door's phones share the venue's address: the API's per-address limit (2 a minute
+    # here) does not stop them; a wrong token is still limited like any API call.
+    event = make_event()
+    staff = make_user("checkin")
+    accounts.assign_checkin_events(staff, [event])
+    bearer = {"Authorization": f"Bearer {accounts.issue_api_token(staff)}"}
+    tickets = [sign_up(event).registrations[0].ticket_secret for _ in range(3)]
+    scans = [
+        client.post("/api/v1/checkin", json={"event": event.slug, "secret": secret}, headers=bearer)
+        for secret in [*tickets, tickets[0]]
+    ]
+    assert [scan.status_code for scan in scans] == [200] * 4  # answered, none limited
+    guessing = {"Authorization": "Bearer ert_not-a-token"}
+    answers = [
+        client.post(
+            "/api/v1/checkin", json={"event": event.slug, "secret": tickets[1]}, headers=guessing
+        ).status_code
+        for _ in range(3)
+    ]
+    assert answers == [401, 401, 429]

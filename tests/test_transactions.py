@@ -248,6 +248,34 @@ def test_a_programme_update_that_fails_creates_and_changes_nothing(
 # --- decisions are taken on rows as they are now, not as they were read ---------------------
 
 
+def test_a_use_case_after_reads_decides_on_rows_committed_since(app, make_event, sign_up):
+    # The request read the event (and the seats) first; meanwhile another worker took the
+    # last seat. SQLite ends the read snapshot; PostgreSQL goes on in the same transaction,
+    # where each statement sees what is committed when it runs. Either way: no overbooking.
+    event = make_event(capacity=1)
+    db.session.rollback()
+    assert db.session.scalar(select(Event.capacity).where(Event.id == event.id)) == 1
+    assert db.session().in_transaction()  # the request's reads
+    with another_worker(app):
+        sign_up(db.session.get(Event, event.id))
+    late = sign_up(event).registrations[0]
+    assert late.status is RegistrationStatus.WAITLISTED
+    assert not db.session().in_transaction()  # committed, with the reads before it
+    assert count(Registration, Registration.status == RegistrationStatus.CONFIRMED) == 1
+
+
+def test_a_use_case_after_reads_undoes_only_its_own_work_when_it_fails(app, make_event):
+    event = make_event(capacity=1)
+    db.session.rollback()
+    reread = db.session.get(Event, event.id)  # the request's reads open its transaction
+    with pytest.raises(Boom), write_transaction():
+        registrations.sign_up(details(), [reread], "test")
+        raise Boom("after the sign-up")
+    assert not db.session().in_transaction()
+    assert count(Registration) == count(Registrant) == count(OutboxMessage) == 0
+    assert db.session.get(Event, event.id).capacity == 1  # what was read is still usable
+
+
 def test_a_join_recorded_by_another_worker_is_kept(app, make_event, sign_up):
     event = make_event(mode="online", city=None, venue=None, online_url="https://meet.example/x")
     stale = sign_up(event).registrations[0]
