@@ -8,8 +8,9 @@ front of Flask's own: no request context, no hook (the rate limiter, Flask-Login
 check), only what Flask would add to the page (security headers, Vary, the session cookie), so
 stored pages count against no rate limit (bench/findings.md). A hit costs two cache reads
 (generation, page) and one ``bytes.replace``: no query, no template, no Babel. Each visitor's
-own CSRF token is put into the page on the way out (Flask-WTF's, with the session cookie it
-needs). Anyone else goes on to Flask, where the view's wrapper stores and serves pages too.
+own CSRF token is put into the page on the way out (Flask-WTF's, signed as it signs them by
+``csrf_tokens.visitor_token``, with the session cookie it needs). Anyone else goes on to
+Flask, where the view's wrapper stores and serves pages too.
 
 When the shared cache stops answering, pages are rendered uncached (it is asked again once a
 second) and the log says so; when it answers again, the generation is renewed first, because
@@ -33,15 +34,17 @@ from flask import (
     request,
     session,
 )
-from flask.ctx import RequestContext
 from flask.sessions import SessionMixin
 from flask_login import current_user
 from flask_login.config import AUTH_HEADER_NAME, COOKIE_NAME
 from flask_wtf.csrf import generate_csrf
 from redis.exceptions import RedisError
 from sqlalchemy import event
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
+from werkzeug.sansio.response import Response as SansIOResponse
 
+from .csrf_tokens import visitor_token
 from .extensions import cache, db
 from .i18n import locale_for
 from .models import OutboxMessage
@@ -63,6 +66,22 @@ CACHE_DOWN = (RedisError, OSError)  # the shared cache is unreachable or timed o
 RETRY_SECONDS = 1.0  # while it is down, one request a second tries it again
 # Flask-Login's keys in the session: an account, or a remember cookie to set or clear.
 ACCOUNT_KEYS = ("_user_id", "_remember")
+MAX_HEADER_SETS = 256  # distinct stored header lists remembered (a few in practice)
+# What Flask's URL adapter reads from the environ to match a request (werkzeug's
+# Map.bind_to_environ: the host, the scheme or a WebSocket upgrade, the paths, the method).
+URL_PARTS = (
+    "REQUEST_METHOD",
+    "wsgi.url_scheme",
+    "HTTP_HOST",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "SCRIPT_NAME",
+    "PATH_INFO",
+    "HTTP_CONNECTION",
+    "HTTP_UPGRADE",
+)
+UNMATCHED = object()
+MAX_URLS = 4096  # URLs whose match is remembered; more (a crawl of random paths) start afresh
 
 
 class Outage:
@@ -104,42 +123,92 @@ class StoredPages:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.flask_app = app.wsgi_app
+        # A stored page's headers with what Flask adds (all but the cookie and the length), per
+        # stored headers, endpoint and scheme: built once by werkzeug as for a rendered page.
+        self._headers: dict[tuple, tuple[list[tuple[str, str]], int]] = {}
+        self._endpoints: dict[tuple, str | None] = {}
 
     def __call__(self, environ, start_response):
-        response = None
+        answer = None
         if environ["REQUEST_METHOD"] in ("GET", "HEAD"):
-            response = self._stored_page(environ)
-        if response is None:
+            answer = self._stored_page(environ)
+        if answer is None:
             return self.flask_app(environ, start_response)
-        return response(environ, start_response)
+        body, headers = answer
+        start_response("200 OK", headers)  # only 200s are stored
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
-    def _stored_page(self, environ) -> Response | None:
+    def _stored_page(self, environ) -> tuple[bytes, list[tuple[str, str]]] | None:
+        """The page's body and all its headers, or None when Flask must answer."""
         app = self.app
         if app.config["PAGE_CACHE_SECONDS"] <= 0:
             return None
         request = app.request_class(environ)
-        try:
-            endpoint, _args = app.create_url_adapter(request).match()
-        except HTTPException:
-            return None  # Flask answers it (not found, redirect, untrusted host)
-        if not getattr(app.view_functions.get(endpoint), "cached_for_visitors", False):
+        endpoint = self._cached_view(environ, request)
+        if endpoint is None:
             return None
         session = app.session_interface.open_session(app, request)
         if session is None or _may_be_signed_in(app.config, request, session):
             return None
-        with app.app_context():
-            found = _find(request, session)
-            if found is None or found[1] is None:
-                return None
-            response = _varied(_restored(found[1], lambda: self._csrf_token(request, session)))
-        add_default_headers(response.headers, endpoint, request.is_secure)
-        app.session_interface.save_session(app, session, response)
-        return response
+        found = _find(app, request, session)  # no app context: each function is given the app
+        if found is None or found[1] is None:
+            return None
+        stored_body, stored_headers = found[1]
+        body = _with_token(stored_body, lambda: visitor_token(app, session))
+        headers, length_at = self._page_headers(stored_headers, endpoint, request.is_secure)
+        headers = headers.copy()
+        headers[length_at] = ("Content-Length", str(len(body)))
+        cookie = SessionCookie(app.config["MAX_COOKIE_SIZE"])
+        app.session_interface.save_session(app, session, cookie)
+        headers.extend(cookie.headers)
+        return body, headers
 
-    def _csrf_token(self, request: Request, session: SessionMixin) -> str:
-        """Flask-WTF's token for this visitor, in a request context of their own session."""
-        with RequestContext(self.app, request.environ, request=request, session=session):
-            return generate_csrf()
+    def _cached_view(self, environ, request: Request) -> str | None:
+        """The endpoint of the cached view the URL is for, None if it is for none (Flask
+        answers it: not found, a redirect, an untrusted host, another view), as Flask matches
+        it; remembered per URL: binding the URL map and matching were a fifth of a stored page."""
+        url = tuple(map(environ.get, URL_PARTS))
+        endpoint = self._endpoints.get(url, UNMATCHED)  # one look: another thread may clear it
+        if endpoint is not UNMATCHED:
+            return endpoint
+        try:
+            endpoint, _args = self.app.create_url_adapter(request).match()
+        except HTTPException:
+            endpoint = None
+        if not getattr(self.app.view_functions.get(endpoint), "cached_for_visitors", False):
+            endpoint = None
+        if len(self._endpoints) >= MAX_URLS:
+            self._endpoints.clear()
+        self._endpoints[url] = endpoint
+        return endpoint
+
+    def _page_headers(self, stored, endpoint: str, is_secure: bool) -> tuple[list, int]:
+        """The headers werkzeug and Flask give the page but the cookie, in their order, and
+        where the Content-Length is among them (its value is the empty page's)."""
+        key = (tuple(stored), endpoint, is_secure)
+        found = self._headers.get(key)
+        if found is None:
+            if len(self._headers) >= MAX_HEADER_SETS:
+                self._headers.clear()
+            response = _varied(Response(b"", headers=stored))
+            add_default_headers(response.headers, endpoint, is_secure)
+            headers = response.headers.to_wsgi_list()
+            names = [name.lower() for name, _value in headers]
+            found = self._headers[key] = (headers, names.index("content-length"))
+        return found
+
+
+class SessionCookie:
+    """The part of a response ``save_session`` writes to, for a stored page: the Set-Cookie
+    header, made by werkzeug's own ``set_cookie``. (Its ``Vary: Cookie`` is there already.)"""
+
+    set_cookie = SansIOResponse.set_cookie
+    delete_cookie = SansIOResponse.delete_cookie
+
+    def __init__(self, max_cookie_size: int) -> None:
+        self.max_cookie_size = max_cookie_size
+        self.vary: set[str] = set()
+        self.headers = Headers()
 
 
 def cached_for_visitors(view):
@@ -147,7 +216,7 @@ def cached_for_visitors(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        found = None if current_user.is_authenticated else _find(request, session)
+        found = None if current_user.is_authenticated else _find(current_app, request, session)
         if found is None:
             return _varied(make_response(view(*args, **kwargs)))
         key, page = found
@@ -175,40 +244,45 @@ def _may_be_signed_in(config, request: Request, session: SessionMixin) -> bool:
     )
 
 
-def _find(request: Request, session: SessionMixin) -> tuple[str, tuple | None] | None:
+def _find(app: Flask, request: Request, session: SessionMixin) -> tuple[str, tuple | None] | None:
     """An anonymous visitor's page: its key and stored copy (None: not stored); None when the
     cache is not used."""
-    if not _may_use_cache(request, session):
+    if not _may_use_cache(app, request, session):
         return None
     try:
-        _recover()
+        _recover(app)
         # Before the view reads the database: a write after this bumps the generation.
-        key = _page_key(request, session)
-        return key, cache.get(key)
+        key = _page_key(app, request, session)
+        return key, _pages(app).get(key)
     except CACHE_DOWN as error:
-        _outage().began(error)
+        _outage(app).began(error)
         return None
 
 
-def _may_use_cache(request: Request, session: SessionMixin) -> bool:
+def _may_use_cache(app: Flask, request: Request, session: SessionMixin) -> bool:
     """Flashed messages belong to one visitor."""
     return (
         request.method in ("GET", "HEAD")
-        and current_app.config["PAGE_CACHE_SECONDS"] > 0
+        and app.config["PAGE_CACHE_SECONDS"] > 0
         and "_flashes" not in session
-        and not _outage().is_waiting
+        and not _outage(app).is_waiting
     )
 
 
-def _outage() -> Outage:
-    return current_app.extensions.setdefault("page_cache.outage", Outage())
+def _pages(app: Flask):
+    """The cache's backend (``cache`` finds it only in an app context)."""
+    return app.extensions["cache"][cache]
 
 
-def _recover() -> None:
+def _outage(app: Flask | None = None) -> Outage:
+    return (app or current_app).extensions.setdefault("page_cache.outage", Outage())
+
+
+def _recover(app: Flask) -> None:
     """After an outage, the first successful call renews the generation (raises if still down)."""
-    outage = _outage()
+    outage = _outage(app)
     if outage.since is not None:
-        bump_generation()
+        bump_generation(app)
         outage.ended()
 
 
@@ -219,14 +293,14 @@ def _store(key: str, response: Response) -> None:
         _outage().began(error)
 
 
-def _page_key(request: Request, session: SessionMixin) -> str:
-    generation = cache.get(GENERATION_KEY) or bump_generation()
+def _page_key(app: Flask, request: Request, session: SessionMixin) -> str:
+    generation = _pages(app).get(GENERATION_KEY) or bump_generation(app)
     # The host is in the key because pages contain absolute links (webcal://host/...); read
     # from the request as is (request.host_url re-encodes the whole URL on every request).
     origin = f"{request.scheme}://{request.host}{request.root_path}"
     # The language select_locale() gives the page (a registrant's own is set only by pages
     # reached from their e-mails, never cached), without Flask-Babel parsing it.
-    language = locale_for(current_app.config, session, request)
+    language = locale_for(app.config, session, request)
     return f"page:{generation}:{language}:{origin}{request.full_path}"
 
 
@@ -242,9 +316,13 @@ def _stored(response: Response) -> tuple[bytes, list[tuple[str, str]]]:
 def _restored(page: tuple[bytes, list[tuple[str, str]]], csrf_token: Callable[[], str]) -> Response:
     """The stored page with the visitor's own CSRF token (``csrf_token()``) where it needs one."""
     body, headers = page
+    return Response(_with_token(body, csrf_token), headers=headers)
+
+
+def _with_token(body: bytes, csrf_token: Callable[[], str]) -> bytes:
     if TOKEN_PLACEHOLDER in body:
-        body = body.replace(TOKEN_PLACEHOLDER, csrf_token().encode())
-    return Response(body, headers=headers)
+        return body.replace(TOKEN_PLACEHOLDER, csrf_token().encode())
+    return body
 
 
 def _varied(response: Response) -> Response:
@@ -252,10 +330,10 @@ def _varied(response: Response) -> Response:
     return response
 
 
-def bump_generation() -> str:
-    """Make every stored page stale; returns the new generation."""
+def bump_generation(app: Flask | None = None) -> str:
+    """Make every stored page stale (the app's, else the current one's); the new generation."""
     generation = secrets.token_hex(8)  # random, never reused: a lost or evicted key is harmless
-    cache.set(GENERATION_KEY, generation, timeout=GENERATION_SECONDS)
+    _pages(app or current_app).set(GENERATION_KEY, generation, timeout=GENERATION_SECONDS)
     return generation
 
 

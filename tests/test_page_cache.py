@@ -6,7 +6,13 @@ import time
 import cachelib.simple
 import pytest
 import sqlalchemy as sa
+from flask import session
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from wtforms import ValidationError
 
+from eventreg.csrf_tokens import visitor_token
 from eventreg.extensions import db, limiter
 from eventreg.models import Event
 from eventreg.services import outbox
@@ -14,6 +20,15 @@ from tests.support.factories import person
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 CSRF_ON = pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}], ids=["csrf"])
+# Flask-WTF's settings for its tokens, which stored pages must follow as Flask-WTF does.
+CSRF_SETTINGS = pytest.mark.parametrize(
+    "app_config",
+    [
+        {"WTF_CSRF_ENABLED": True},
+        {"WTF_CSRF_ENABLED": True, "WTF_CSRF_SECRET_KEY": "a key for CSRF tokens only"},
+    ],
+    ids=["csrf", "csrf-own-key"],
+)
 
 
 @pytest.fixture
@@ -40,6 +55,16 @@ def get_counting(client, statements, url, **kwargs):
     before = len(statements)
     response = client.get(url, **kwargs)
     return response, len(statements) - before
+
+
+def raw_token(client) -> str:
+    """The unsigned token Flask-WTF keeps in the visitor's session."""
+    with client.session_transaction() as visit:
+        return visit["csrf_token"]
+
+
+def pick_language(client, token):
+    return client.post("/language", data={"csrf_token": token, "language": "da", "next": "/"})
 
 
 def token_of(page: str) -> str:
@@ -90,7 +115,7 @@ def test_the_second_visitor_gets_the_programme_without_a_query(
     )
 
 
-@CSRF_ON
+@CSRF_SETTINGS
 def test_each_visitor_gets_a_token_of_their_own_that_works(client, visitor, make_event, statements):
     event = make_event()
     first = client.get(f"/events/{event.slug}").text
@@ -288,13 +313,21 @@ def test_a_stored_page_has_exactly_the_headers_of_a_rendered_one(
 ):
     """Stored pages leave before Flask's hooks run: what those add must be there all the same."""
     url = path.format(slug=make_event().slug)
-    rendered, rendered_count = get_counting(visitor(), statements, url)
-    stored, stored_count = get_counting(visitor(), statements, url)
-    assert rendered_count > 0 and stored_count == 0
-    assert headers_of(stored) == headers_of(rendered)
-    assert dict(headers_of(stored)).keys() >= {"Content-Security-Policy", "Vary"}
-    head = visitor().head(url)
-    assert head.data == b"" and headers_of(head) == headers_of(rendered)
+    expected = {}
+    for scheme in ("http", "https"):
+        base_url = f"{scheme}://localhost"
+        rendered, rendered_count = get_counting(visitor(), statements, url, base_url=base_url)
+        stored, stored_count = get_counting(visitor(), statements, url, base_url=base_url)
+        assert rendered_count > 0 and stored_count == 0
+        assert headers_of(stored) == headers_of(rendered)
+        expected[scheme] = headers_of(rendered)
+        assert dict(headers_of(stored)).keys() >= {"Content-Security-Policy", "Vary"}
+        assert ("Strict-Transport-Security" in stored.headers) == (scheme == "https")
+        assert int(stored.headers["Content-Length"]) == len(stored.data)
+        head = visitor().head(url, base_url=base_url)
+        assert head.data == b"" and headers_of(head) == headers_of(rendered)
+    again = visitor().get(url, base_url="http://localhost")  # the layer kept them apart
+    assert headers_of(again) == expected["http"]
 
 
 @CSRF_ON
@@ -304,12 +337,69 @@ def test_a_visitor_with_a_session_gets_the_stored_page_with_their_own_token(
     event = make_event()
     visitor().get(f"/events/{event.slug}")  # stored
     client.get("/register")  # a page that is never stored starts this visitor's session
+    raw = raw_token(client)
     response, count = get_counting(client, statements, f"/events/{event.slug}")
     assert count == 0
     assert "Set-Cookie" not in response.headers  # their session is unchanged: same raw token
-    data = {"csrf_token": token_of(response.text), "language": "da", "next": "/"}
-    assert client.post("/language", data=data).status_code == 302
-    assert visitor().post("/language", data=data).status_code == 400  # not anyone else's
+    assert raw_token(client) == raw
+    token = token_of(response.text)
+    forged = URLSafeTimedSerializer("not the key", salt="wtf-csrf-token").dumps(raw)
+    signed, signature = token.rsplit(".", 1)
+    tampered = f"{signed}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+    for refused in (forged, tampered):
+        assert pick_language(client, refused).status_code == 400
+    assert pick_language(client, token).status_code == 302
+    assert pick_language(visitor(), token).status_code == 400  # not anyone else's
+
+
+@CSRF_ON
+def test_a_session_token_flask_wtf_would_replace_is_replaced_on_a_stored_page(
+    client, visitor, make_event, statements
+):
+    """Flask-WTF makes a new raw token when the session's cannot be signed (not JSON)."""
+    event = make_event()
+    visitor().get(f"/events/{event.slug}")  # stored
+    with client.session_transaction() as visit:
+        visit["csrf_token"] = b"bytes, not a token"
+    response, count = get_counting(client, statements, f"/events/{event.slug}")
+    assert count == 0 and "Set-Cookie" in response.headers
+    assert isinstance(raw_token(client), str)
+    assert pick_language(client, token_of(response.text)).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [
+        {"WTF_CSRF_ENABLED": True},
+        {
+            "WTF_CSRF_ENABLED": True,
+            "WTF_CSRF_SECRET_KEY": "a key for CSRF tokens only",
+            "WTF_CSRF_FIELD_NAME": "form_token",
+        },
+        {"WTF_CSRF_ENABLED": True, "WTF_CSRF_SECRET_KEY": ["retired key", "current key"]},
+    ],
+    ids=["defaults", "own-key-and-field", "key-rotation"],
+)
+def test_a_visitors_token_is_the_one_flask_wtf_makes(app):
+    """Stored pages sign tokens without Flask-WTF: if its format or settings change, this fails."""
+    field = app.config["WTF_CSRF_FIELD_NAME"]
+    deadline = time.monotonic() + 10
+    while True:  # tokens carry the second they were signed in
+        with app.test_request_context():
+            ours = visitor_token(app, session)
+            raw = session[field]
+            theirs = generate_csrf()  # finds the raw token ours put in the session
+            assert session[field] == raw
+            validate_csrf(ours)  # Flask-WTF's own check accepts it
+            again = visitor_token(app, session)  # an existing session keeps its raw token
+            assert session[field] == raw
+        if ours == theirs == again:
+            break
+        assert time.monotonic() < deadline, (ours, theirs, again)
+    with app.test_request_context():
+        visitor_token(app, session)  # another visitor's session
+        with pytest.raises(ValidationError, match="do not match"):
+            validate_csrf(ours)
 
 
 @pytest.mark.parametrize(
@@ -341,3 +431,39 @@ def test_sessions_follow_the_secret_key_and_its_fallbacks(make_app):
     assert '<html lang="da">' in browsers[0].get("/").text
     app.config["SECRET_KEY_FALLBACKS"] = []  # the old key retired: its cookies no longer open
     assert '<html lang="en">' in browsers[1].get("/").text
+
+
+def test_session_cookies_are_the_ones_flask_makes(make_app):
+    """Sessions are signed with serializers kept per key: the same cookies Flask's own make."""
+    app = make_app(SECRET_KEY="current key", SECRET_KEY_FALLBACKS=["old key"])
+    ours = app.session_interface.get_signing_serializer(app)
+    flasks = SecureCookieSessionInterface().get_signing_serializer(app)
+    data = {"csrf_token": "0" * 40, "language": "da", "pair": (1, 2), "raw": b"\x00"}
+    deadline = time.monotonic() + 10
+    while (cookie := ours.dumps(data)) != flasks.dumps(data):  # the same second: the same cookie
+        assert time.monotonic() < deadline, cookie
+    assert flasks.loads(cookie) == ours.loads(cookie) == data
+    app.config.update(SECRET_KEY="old key", SECRET_KEY_FALLBACKS=[])
+    old_cookie = SecureCookieSessionInterface().get_signing_serializer(app).dumps(data)
+    assert ours.loads(old_cookie) == data  # a fallback key still opens a session
+    with pytest.raises(BadSignature):
+        ours.loads(old_cookie[:-5] + ("AAAAA" if old_cookie[-5:] != "AAAAA" else "BBBBB"))
+
+
+def test_the_layer_remembers_which_urls_are_stored_pages_but_asks_flask_for_the_rest(
+    client, visitor, make_event, statements, monkeypatch
+):
+    """URLs matched once are remembered (at most MAX_URLS): a redirect, a page for another
+    host or another view still goes to Flask every time, and forgetting them changes nothing."""
+    monkeypatch.setattr("eventreg.page_cache.MAX_URLS", 3)
+    event = make_event()
+    urls = ["/", f"/events/{event.slug}", "/api/v1/events", "/?from=newsletter"]
+    for url in urls:
+        client.get(url)  # stored
+    for _ in range(2):
+        for url in urls:
+            response, count = get_counting(visitor(), statements, url)
+            assert response.status_code == 200 and count == 0
+        assert visitor().get("/", base_url="http://other.test").status_code == 200
+        assert client.get(f"/events/{event.slug}/").status_code in (308, 404)
+        assert client.get("/register").status_code == 200  # not a stored page: rendered
