@@ -65,15 +65,21 @@ def test_a_connection_used_moments_ago_is_not_pinged(app, client, make_event, pi
     assert pings == []  # the default waits 5 s of idleness
 
 
+def answers_after_the_server_closes_connections(client, event, database_url, requests):
+    """A page served (pooling a connection), the server's connections closed, then ``requests``
+    more of it: their statuses."""
+    assert client.get(f"/events/{event.slug}").status_code == 200
+    assert close_connections_from_the_server(database_url) >= 1
+    return [client.get(f"/events/{event.slug}").status_code for _ in range(requests)]
+
+
 @pytest.mark.postgresql_only
 @pytest.mark.parametrize("app_config", [PING_ALWAYS])
 def test_an_idle_connection_the_server_closed_is_replaced_before_use(
     app, client, make_event, database_url
 ):
-    event = make_event()
-    assert client.get(f"/events/{event.slug}").status_code == 200
-    assert close_connections_from_the_server(database_url) >= 1
-    assert client.get(f"/events/{event.slug}").status_code == 200
+    after = answers_after_the_server_closes_connections(client, make_event(), database_url, 1)
+    assert after == [200]
 
 
 @pytest.mark.postgresql_only
@@ -83,8 +89,5 @@ def test_a_connection_closed_moments_after_use_fails_one_request_then_the_pool_r
 ):
     # The price of not pinging busy connections: a restart right after a request costs the
     # next one, and the pool then replaces every connection it held.
-    event = make_event()
-    assert client.get(f"/events/{event.slug}").status_code == 200
-    assert close_connections_from_the_server(database_url) >= 1
-    after = [client.get(f"/events/{event.slug}").status_code for _ in range(2)]
+    after = answers_after_the_server_closes_connections(client, make_event(), database_url, 2)
     assert after == [500, 200]
