@@ -18,7 +18,7 @@ from flask_migrate import upgrade
 
 from .models import Role
 from .services import accounts, certificates, events, feedback, materials, outbox, privacy
-from .services.backup import BackupError, backup_database
+from .services.backup import BackupError, back_up
 from .services.programme import (
     SHIPPED_PROGRAMME,
     ProgrammeError,
@@ -228,13 +228,27 @@ def privacy_purge(dry_run: bool):
 
 @click.command("backup")
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
-def backup(path: Path | None):
-    """Write a consistent copy of the SQLite database while the service runs."""
+@click.option(
+    "--files-only",
+    is_flag=True,
+    help="Only archive the uploaded files (with PostgreSQL, whose database pg_dump copies).",
+)
+def backup(path: Path | None, files_only: bool):
+    """Copy the SQLite database, then archive the uploaded files, while the service runs.
+
+    PATH is where the database copy goes (its files go next to it, as NAME.files.tar), or with
+    --files-only the archive; by default both go to instance/backups/, newest BACKUP_KEEP kept.
+    """
     try:
-        written = backup_database(path)
+        written = back_up(path, files_only=files_only)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Backup written to {written}")
+    if written.database:
+        click.echo(f"Database copied to {written.database}")
+    if written.files:
+        click.echo(f"Uploaded files archived in {written.files}")
+    else:
+        click.echo("Uploaded files are kept by STORAGE_CLASS: back them up where it keeps them.")
 
 
 @click.command("prepare")

@@ -1,8 +1,6 @@
-"""Personal data: download, erasure, retention purge, backups; security headers."""
+"""Personal data: download, erasure, retention purge; security headers."""
 
-import sqlite3
 import stat
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,17 +10,14 @@ from sqlalchemy import func, select
 from eventreg import create_app
 from eventreg.extensions import db
 from eventreg.models import (
-    Event,
     OutboxMessage,
     Registration,
     RegistrationStatus,
     utcnow,
 )
 from eventreg.services import messages, outbox, privacy, registrations
-from eventreg.services.backup import BackupError, backup_database
 from eventreg.services.manage_links import manage_token
 from tests.support.database import base_config
-from tests.support.factories import details
 
 
 def manage_path(registrant):
@@ -133,42 +128,6 @@ def test_without_trusted_proxies_forwarded_headers_are_ignored(client):
     assert "Strict-Transport-Security" not in response.headers
 
 
-@pytest.mark.sqlite_only
-def test_backup_while_people_sign_up_is_consistent(app, make_event, tmp_path):
-    """SQLite's online backup; PostgreSQL deployments use pg_dump (README)."""
-    event_id = make_event(capacity=None).id
-    stop = threading.Event()
-
-    def keep_signing_up():
-        n = 0
-        with app.app_context():  # its own session: objects never cross threads
-            event = db.session.get(Event, event_id)
-            while not stop.is_set() and n < 500:
-                registrations.sign_up(details(email=f"b{n}@example.org"), [event], "test")
-                n += 1
-
-    writer = threading.Thread(target=keep_signing_up)
-    writer.start()
-    try:
-        copies = [backup_database(tmp_path / f"copy{i}.sqlite3") for i in range(3)]
-    finally:
-        stop.set()
-        writer.join()
-    for copy in copies:
-        with sqlite3.connect(copy) as connection:
-            assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            people = connection.execute("SELECT count(*) FROM registrant").fetchone()[0]
-            seats = connection.execute("SELECT count(*) FROM registration").fetchone()[0]
-            mails = connection.execute("SELECT count(*) FROM outbox_message").fetchone()[0]
-            assert people == seats == mails  # no sign-up is half in a copy
-
-
-@pytest.mark.postgresql_only
-def test_backup_refuses_postgresql_with_a_pointer(app):
-    with pytest.raises(BackupError, match="pg_dump"):
-        backup_database()
-
-
 def saved_mail(app) -> dict[str, bytes]:
     """The .eml files the file transport saved, by name."""
     folder = Path(app.instance_path) / "mail"
@@ -253,22 +212,6 @@ def test_saved_mail_and_the_instance_folder_are_private(app, make_event, sign_up
 
     fresh = create_app(base_config(app.config["SQLALCHEMY_DATABASE_URI"]))
     assert mode(fresh.instance_path) == 0o700
-
-
-@pytest.mark.sqlite_only
-def test_backups_are_private_and_only_the_newest_are_kept(make_app):
-    app = make_app(BACKUP_KEEP=2)
-    with app.app_context():
-        folder = Path(app.instance_path) / "backups"
-        folder.mkdir(parents=True)
-        for day in ("20260101", "20260102", "20260103"):
-            (folder / f"eventreg-{day}T000000Z.sqlite3").write_bytes(b"old copy")
-
-        written = backup_database()
-
-        assert mode(folder) == 0o700 and mode(written) == 0o600
-        kept = sorted(path.name for path in folder.iterdir())
-        assert kept == ["eventreg-20260103T000000Z.sqlite3", written.name]
 
 
 def test_only_the_check_in_page_may_use_the_camera(client, auth, make_user, make_event):

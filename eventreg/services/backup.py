@@ -1,6 +1,8 @@
-"""Consistent copies of the SQLite database, taken while the service keeps running."""
+"""Backups taken while the service keeps running: the SQLite database and the uploaded files."""
 
 import sqlite3
+import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
@@ -8,20 +10,57 @@ from flask import current_app
 from ..extensions import db
 from ..models import utcnow
 from .private_files import private_folder, write_private
+from .storage import local_folder
+
+# Next to each database copy, its uploaded files: eventreg-<time>.sqlite3, eventreg-<time>.files.tar
+DATABASE_SUFFIX = ".sqlite3"
+FILES_SUFFIX = ".files.tar"
 
 
 class BackupError(RuntimeError):
     """The backup could not be written."""
 
 
-def backup_database(target: Path | None = None) -> Path:
+@dataclass(frozen=True)
+class Backup:
+    """What one backup wrote; ``files`` is None when ``STORAGE_CLASS`` keeps the files."""
+
+    database: Path | None
+    files: Path | None
+
+
+def back_up(target: Path | None = None, *, files_only: bool = False) -> Backup:
+    """Copy the database, then archive the uploaded files; in ``backups/`` unless ``target``.
+
+    In this order, every file the database copy names is in the archive: a file is stored
+    before its row is committed. With ``target`` (the database copy's path, or with
+    ``files_only`` the archive's), nothing is rotated.
+    """
+    if target is None:
+        stem = backup_folder() / f"eventreg-{utcnow():%Y%m%dT%H%M%SZ}"
+        database_path, files_path = (
+            stem.with_suffix(DATABASE_SUFFIX),
+            stem.with_suffix(FILES_SUFFIX),
+        )
+    elif files_only:
+        database_path, files_path = None, target
+    else:  # copy.sqlite3 and copy.files.tar
+        database_path, files_path = target, target.with_suffix("").with_suffix(FILES_SUFFIX)
+    database = None if files_only else backup_database(database_path)
+    files = backup_files(files_path)
+    if target is None:
+        remove_old_backups()
+    return Backup(database, files)
+
+
+def backup_database(target: Path) -> Path:
     """Copy the database with SQLite's online backup API (readers and writers carry on)."""
     url = db.engine.url
     if url.get_backend_name() != "sqlite" or not url.database:
-        raise BackupError("backup copies SQLite databases; for PostgreSQL use pg_dump (README)")
-    rotate = target is None
-    if target is None:
-        target = backup_folder() / f"eventreg-{utcnow():%Y%m%dT%H%M%SZ}.sqlite3"
+        raise BackupError(
+            "backup copies SQLite databases; for PostgreSQL use pg_dump (README), and"
+            " `flask backup --files-only` for the uploaded files"
+        )
     write_private(target, b"")  # the copy holds personal data: 0600 before a byte is in it
     source = sqlite3.connect(url.database)
     destination = sqlite3.connect(target)
@@ -33,8 +72,23 @@ def backup_database(target: Path | None = None) -> Path:
     finally:
         destination.close()
         source.close()
-    if rotate:
-        remove_old_backups()
+    return target
+
+
+def backup_files(target: Path) -> Path | None:
+    """Archive the uploaded files (a tar of the storage folder, by key); None when the
+    configured ``STORAGE_CLASS`` keeps them, and backing them up is that store's business."""
+    folder = local_folder()
+    if folder is None:
+        return None
+    write_private(target, b"")  # practice documents may hold personal data
+    try:
+        with tarfile.open(target, "w") as archive:  # truncates the private file, keeps 0600
+            for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+                if path.is_file() and not path.name.startswith("."):  # not an upload half-written
+                    archive.add(path, arcname=path.relative_to(folder).as_posix())
+    except OSError as exc:
+        raise BackupError(f"archiving the files failed: {exc}") from exc
     return target
 
 
@@ -43,9 +97,11 @@ def backup_folder() -> Path:
 
 
 def remove_old_backups() -> list[Path]:
-    """Keep the newest BACKUP_KEEP copies in the backup folder; return those removed."""
-    copies = sorted(backup_folder().glob("eventreg-*.sqlite3"), reverse=True)
-    old = copies[current_app.config["BACKUP_KEEP"] :]
+    """Keep the newest BACKUP_KEEP database copies and file archives; return those removed."""
+    keep = current_app.config["BACKUP_KEEP"]
+    old = []
+    for suffix in (DATABASE_SUFFIX, FILES_SUFFIX):
+        old += sorted(backup_folder().glob(f"eventreg-*{suffix}"), reverse=True)[keep:]
     for copy in old:
         copy.unlink(missing_ok=True)
     return old

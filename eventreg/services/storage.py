@@ -83,5 +83,15 @@ def storage() -> Storage:
     configured = current_app.extensions.get("eventreg.storage")
     if configured is not None:
         return configured
-    folder = Path(current_app.instance_path) / current_app.config["STORAGE_FOLDER"]
-    return LocalFolderStorage(folder)
+    return LocalFolderStorage(_instance_folder())
+
+
+def local_folder() -> Path | None:
+    """The folder the files are kept in, or None when ``STORAGE_CLASS`` keeps them elsewhere."""
+    if current_app.extensions.get("eventreg.storage") is not None:
+        return None
+    return _instance_folder()
+
+
+def _instance_folder() -> Path:
+    return Path(current_app.instance_path) / current_app.config["STORAGE_FOLDER"]
