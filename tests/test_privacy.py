@@ -123,6 +123,26 @@ def test_https_behind_a_proxy(make_app):
         assert "Secure" in response.headers["Set-Cookie"]
 
 
+def test_a_host_outside_trusted_hosts_gets_400_on_every_path(make_app, make_event):
+    """With TRUSTED_HOSTS set, another Host header is refused (not a 500 from the error page)."""
+    app = make_app(TRUSTED_HOSTS=["events.example.org"])
+    with app.app_context():
+        event = make_event()
+        client = app.test_client()
+        ours = {"Host": "events.example.org"}
+        for _ in range(3):  # stored for visitors of our host
+            assert client.get("/", headers=ours).status_code == 200
+        other = {"Host": "attacker.example"}
+        for path in ("/", f"/events/{event.slug}", "/register", "/nowhere", "/admin/"):
+            response = client.get(path, headers=other)
+            assert response.status_code == 400, path
+            assert response.mimetype == "text/plain", path
+        response = client.get("/api/v1/events", headers=other)
+        assert response.status_code == 400
+        assert response.get_json()["error"] == "bad_request"
+        assert client.post("/register", headers=other).status_code == 400
+
+
 def test_without_trusted_proxies_forwarded_headers_are_ignored(client):
     response = client.get("/", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" not in response.headers
