@@ -18,7 +18,7 @@ from eventreg.models import (
     TargetGroup,
     utcnow,
 )
-from eventreg.services import practices
+from eventreg.services import booklet, practices
 from eventreg.services.practices import PracticeInput, TextInput
 from eventreg.services.storage import storage
 
@@ -194,6 +194,31 @@ def test_the_document_pdf_has_a_cover_contents_and_a_chapter_per_mission(
     assert text.index("Домашни грижи") < text.index("Reserved contracts in Gabrovo")
     pages = text.split("\f")
     assert len(pages) >= 5  # cover, contents, three chapters
+
+
+def test_the_pdf_is_built_once_per_content(client, app, missions, tmp_path, monkeypatch):
+    """Anyone may download the booklet: asking again must not cost a worker WeasyPrint's second."""
+    built = []
+    real_render = booklet.render_pdf
+
+    def counted_render(*args, **kwargs):
+        built.append(1)
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(booklet, "render_pdf", counted_render)
+    bergamo, gabrovo, _ = missions
+    publish(bergamo, "Bergamo", "IT", [("en", "Home care services", "Care at home")])
+
+    first = client.get("/practices/document.pdf?lang=en")
+    again = client.get("/practices/document.pdf?lang=en")
+    assert again.data == first.data and len(built) == 1
+    italian = client.get("/practices/document.pdf?lang=it")
+    assert italian.status_code == 200 and len(built) == 2
+
+    publish(gabrovo, "Gabrovo", "BG", [("en", "Reserved contracts in Gabrovo", "Work")])
+    changed = client.get("/practices/document.pdf?lang=en")
+    assert len(built) == 3
+    assert "Reserved contracts in Gabrovo" in text_of_pdf(changed.data, tmp_path)
 
 
 def test_the_document_marks_english_fallback_in_every_language(client, app, missions, tmp_path):

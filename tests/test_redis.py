@@ -17,7 +17,7 @@ import redis
 from bench.cluster import Redis, wait_for
 from eventreg.extensions import limiter
 from eventreg.models import utcnow
-from eventreg.services import accounts
+from eventreg.services import accounts, booklet
 from tests.support.factories import person
 
 IN_CI = os.environ.get("CI") == "true"
@@ -227,3 +227,31 @@ def test_when_redis_goes_away_check_ins_keep_working(
 
     assert answer.status_code == 200
     assert answer.get_json()["result"] == "ok"
+
+
+def test_the_booklet_pdf_is_built_once_for_every_server_and_served_without_redis(
+    make_server, redis_server, monkeypatch, caplog
+):
+    built = []
+    real_render = booklet.render_pdf
+
+    def counted_render(*args, **kwargs):
+        built.append(1)
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(booklet, "render_pdf", counted_render)
+    first, second = make_server(), make_server()
+    path = "/practices/document.pdf?lang=en"
+    with first.app_context():
+        on_first = first.test_client().get(path)
+    with second.app_context():
+        on_second = second.test_client().get(path)
+    assert on_first.status_code == 200 and on_second.data == on_first.data
+    assert len(built) == 1  # the second server found the first one's PDF in Redis
+
+    redis_server.stop()
+    with caplog.at_level(logging.WARNING), second.app_context():
+        without_redis = second.test_client().get(path)
+    assert without_redis.status_code == 200 and without_redis.data.startswith(b"%PDF")
+    assert len(built) == 2
+    assert "Booklet cache unavailable" in caplog.text

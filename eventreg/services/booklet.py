@@ -1,10 +1,14 @@
 """The best-practice document: every published practice, one chapter per mission, as HTML or PDF."""
 
+import hashlib
+import logging
 from pathlib import Path
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 
+from ..extensions import cache
+from ..page_cache import CACHE_DOWN
 from . import practices
 from .pdf import render_pdf
 from .practices import LibraryFilter
@@ -23,8 +27,40 @@ def document_html(language: str, printable_page: bool = False) -> str:
 
 
 def document_pdf(language: str) -> bytes:
-    """The booklet as a tagged, accessible PDF (PDF/UA-1)."""
-    return render_pdf(document_html(language), stylesheets=[_stylesheet()])
+    """The booklet as a tagged, accessible PDF (PDF/UA-1), built once per content.
+
+    Anyone may download it, and building it takes WeasyPrint a second or more, where its HTML
+    takes milliseconds. So the PDF is kept under a digest of the HTML and stylesheet it is made
+    from: a new or changed practice, translation or layout gives a new digest and a new PDF,
+    and asking for the same booklet again costs no worker that second.
+    """
+    html, stylesheet = document_html(language), _stylesheet()
+    key = "booklet-pdf:" + hashlib.sha256(f"{html}\0{stylesheet}".encode()).hexdigest()
+    pdf = _cached(key)
+    if pdf is None:
+        pdf = render_pdf(html, stylesheets=[stylesheet])
+        _keep(key, pdf)
+    return pdf
+
+
+# Unchanged booklets stay a week; a changed one is found under its new digest at once.
+PDF_CACHE_SECONDS = 7 * 24 * 3600
+log = logging.getLogger(__name__)
+
+
+def _cached(key: str) -> bytes | None:
+    try:
+        return cache.get(key)
+    except CACHE_DOWN as error:  # a shared cache that is down: build it, as without a cache
+        log.warning("Booklet cache unavailable (%s); building the PDF", error)
+        return None
+
+
+def _keep(key: str, pdf: bytes) -> None:
+    try:
+        cache.set(key, pdf, timeout=PDF_CACHE_SECONDS)
+    except CACHE_DOWN as error:
+        log.warning("Booklet cache unavailable (%s); the PDF is not kept", error)
 
 
 def _stylesheet() -> str:
