@@ -157,7 +157,7 @@ def test_find_a_person_by_hand_check_in_with_a_tap_and_undo(
     page = open_door(staff)
     expect(page.locator("#camera-status")).to_have_text("Scanning")
 
-    page.get_by_label("Name, e-mail or reference").fill("jensen")
+    page.get_by_label("Name, reference or full e-mail address").fill("jensen")
     person = page.locator("#search-results li")
     expect(person).to_have_count(1)
     expect(person).to_contain_text("Ben Jensen")
@@ -175,7 +175,7 @@ def test_find_a_person_by_hand_check_in_with_a_tap_and_undo(
     expect(page.locator("#count-checked-in")).to_have_text("0")
     assert registration_of(ben).checked_in_at is None
 
-    page.get_by_label("Name, e-mail or reference").fill(ben.registrations[0].reference.lower())
+    page.get_by_label("Name, reference or full e-mail address").fill(ben.registrations[0].reference.lower())
     page.keyboard.press("Enter")
     expect(person).to_contain_text("Ben Jensen")
 
@@ -190,7 +190,7 @@ def test_a_name_typed_before_the_script_ran_is_searched(
     held = []  # the page's script, kept from the page until the name is typed
     page.route("**/static/js/checkin/main.js", lambda route: held.append(route))
     log_in_at_the_door(page, live_server, staff, door)
-    page.get_by_label("Name, e-mail or reference").fill("jensen")
+    page.get_by_label("Name, reference or full e-mail address").fill("jensen")
     deadline = time.monotonic() + 15
     while not held:  # each call into the page lets Playwright hand over the held request
         assert time.monotonic() < deadline, "the page never asked for its script"
@@ -247,7 +247,7 @@ def test_the_page_at_phone_size_passes_axe(open_door, fake_camera, door, staff, 
     fake_camera.show(None)
     sign_up(door, first_name="Ben", last_name="Jensen")
     page = open_door(staff, bypass_csp=True)
-    page.get_by_label("Name, e-mail or reference").fill("jensen")
+    page.get_by_label("Name, reference or full e-mail address").fill("jensen")
     expect(page.locator("#search-results li")).to_have_count(1)
     assert violations(page) == []
 
