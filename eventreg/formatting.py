@@ -8,6 +8,7 @@ from babel import Locale
 from babel.dates import (
     format_date,
     format_datetime,
+    format_skeleton,
     format_time,
     get_timezone_location,
     get_timezone_name,
@@ -96,11 +97,20 @@ def day_line_html(day) -> Markup:
 def _day_when(day) -> str:
     """The day's date and hours in the reader's language."""
     start, end = day.local_starts_at, day.local_ends_at
-    locale = get_locale()
+    locale = formatting_locale()
     hours = (
         f"{format_time(start, 'short', locale=locale)} – {format_time(end, 'short', locale=locale)}"
     )
     return f"{format_date(start, 'full', locale=locale)}, {hours}"
+
+
+def day_date(day, form: str = "full") -> str:
+    """A day's date in the event's zone: ``full`` (Tuesday, 25 March 2031) or ``short``
+    (Tue 25 Mar), in the reader's language."""
+    start, locale = day.local_starts_at, formatting_locale()
+    if form == "short":
+        return format_skeleton("MMMEd", start, locale=locale)
+    return format_date(start, form, locale=locale)
 
 
 def local_title(event) -> str:
@@ -163,6 +173,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(event_time)
     app.add_template_filter(day_line)
     app.add_template_filter(day_line_html)
+    app.add_template_filter(day_date)
     app.add_template_filter(datetime_in)
     app.add_template_filter(local_title)
     app.add_template_filter(local_description)

@@ -3,7 +3,9 @@ pages, in e-mails, in calendars (read back by two parsers) and on the sign-in sh
 
 import re
 import subprocess
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -192,8 +194,53 @@ def test_the_public_ics_and_the_event_page_show_the_days(client, mission):
     assert len(ics.vevent_list) == 3
     page = client.get(f"/events/{mission.slug}").text
     assert page.count('<ol class="agenda">') == 1
-    assert "Tuesday, March 25, 2031, 8:30\u202fAM – 5:30\u202fPM: Site visits" in page
-    assert "Wednesday, March 26, 2031, 9:00\u202fAM – 1:00\u202fPM</li>" in page
+    # English pages write dates as read across Europe, the agenda's days as the event's dates.
+    assert "Tuesday, 25 March 2031, 08:30 – 17:30: Site visits" in page
+    assert "Wednesday, 26 March 2031, 09:00 – 13:00</li>" in page
+
+
+def query_of(link: str) -> dict[str, str]:
+    return {key: value for key, (value,) in parse_qs(urlsplit(link).query).items()}
+
+
+def test_google_and_outlook_links_add_each_day_with_its_hours(client, mission):
+    """One entry from the first morning to the last afternoon would fill the nights between."""
+    page = client.get(f"/events/{mission.slug}").text
+    links = re.findall(r'<a href="([^"]+)" rel="noopener" aria-label="([^"]+)">([^<]+)</a>', page)
+    google = [
+        (query_of(unescape(href)), label, text) for href, label, text in links if "google" in href
+    ]
+    outlook = [
+        (query_of(unescape(href)), label, text) for href, label, text in links if "outlook" in href
+    ]
+
+    utc = [(day.starts_at.astimezone(UTC), day.ends_at.astimezone(UTC)) for day in DAYS]
+    assert [query["dates"] for query, _, _ in google] == [
+        f"{start:%Y%m%dT%H%M%SZ}/{end:%Y%m%dT%H%M%SZ}" for start, end in utc
+    ]
+    assert [(query["startdt"], query["enddt"]) for query, _, _ in outlook] == [
+        (f"{start:%Y-%m-%dT%H:%M:%SZ}", f"{end:%Y-%m-%dT%H:%M:%SZ}") for start, end in utc
+    ]
+    assert [query["text"] for query, _, _ in google] == [
+        f"{mission.title}: Co-design",
+        f"{mission.title}: Site visits",
+        mission.title,  # a day without a title of its own
+    ]
+    assert [text for _, _, text in google] == ["Mon 24 Mar", "Tue 25 Mar", "Wed 26 Mar"]
+    assert [label for _, label, _ in outlook] == [
+        "Outlook.com: Monday, 24 March 2031",
+        "Outlook.com: Tuesday, 25 March 2031",
+        "Outlook.com: Wednesday, 26 March 2031",
+    ]
+    italian = client.get(f"/events/{mission.slug}", headers={"Accept-Language": "it"}).text
+    assert 'aria-label="Google Calendar: martedì 25 marzo 2031">mar 25 mar</a>' in italian
+
+
+def test_a_one_day_event_keeps_one_link_per_service(client, make_event):
+    event = make_event()
+    page = client.get(f"/events/{event.slug}").text
+    assert page.count("calendar.google.com") == 1 and page.count("outlook.live.com") == 1
+    assert "calendar-days" not in page
 
 
 def test_the_confirmation_lists_the_days(app, mission, sign_up):

@@ -175,7 +175,9 @@ def test_find_a_person_by_hand_check_in_with_a_tap_and_undo(
     expect(page.locator("#count-checked-in")).to_have_text("0")
     assert registration_of(ben).checked_in_at is None
 
-    page.get_by_label("Name, reference or full e-mail address").fill(ben.registrations[0].reference.lower())
+    page.get_by_label("Name, reference or full e-mail address").fill(
+        ben.registrations[0].reference.lower()
+    )
     page.keyboard.press("Enter")
     expect(person).to_contain_text("Ben Jensen")
 

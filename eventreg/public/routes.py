@@ -58,8 +58,7 @@ def event(slug):
         "public/event.html",
         event=found,
         availability=availability_for(found),
-        google_link=calendar.google_calendar_link(found),
-        outlook_link=calendar.outlook_calendar_link(found),
+        calendar_links=calendar.calendar_links(found),
     )
 
 
@@ -118,8 +117,7 @@ def join(token):
             "public/join_early.html",
             event=event,
             opens_at=join_opens_at(event),
-            google_link=calendar.google_calendar_link(event),
-            outlook_link=calendar.outlook_calendar_link(event),
+            calendar_links=calendar.calendar_links(event),
         )
     if window is JoinWindow.OVER:
         return render_template("public/join_over.html", event=event)

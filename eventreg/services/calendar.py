@@ -1,6 +1,7 @@
 """Calendar data: a registrant's invitation, public .ics files and add-to-calendar links."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parseaddr
 from urllib.parse import quote, urlencode
@@ -67,13 +68,35 @@ def programme_feed(events: Sequence[Event]) -> bytes:
     return _serialise(calendar, events)
 
 
-def google_calendar_link(event: Event) -> str:
-    """A link that opens Google Calendar with the event filled in."""
-    dates = f"{_utc_stamp(event.starts_at)}/{_utc_stamp(event.ends_at)}"
+@dataclass(frozen=True)
+class CalendarLinks:
+    """Add-to-calendar links for the whole event (``day`` None) or for one day of it."""
+
+    day: EventDay | None
+    google: str
+    outlook: str
+
+
+def calendar_links(event: Event) -> list[CalendarLinks]:
+    """Google Calendar and Outlook.com links: one pair per day of a multi-day event, else one.
+
+    Each service takes a single entry; one from the first morning to the last afternoon would
+    fill the nights between with the event (the .ics files give every day its own entry).
+    """
+    days = event.days if event.is_multi_day else [None]
+    return [
+        CalendarLinks(day, google_calendar_link(event, day), outlook_calendar_link(event, day))
+        for day in days
+    ]
+
+
+def google_calendar_link(event: Event, day: EventDay | None = None) -> str:
+    """A link that opens Google Calendar with the event, or one day of it, filled in."""
+    start, end = (day or event).starts_at, (day or event).ends_at
     query = {
         "action": "TEMPLATE",
-        "text": _text(event, "title"),
-        "dates": dates,
+        "text": _summary(event, day),
+        "dates": f"{_utc_stamp(start)}/{_utc_stamp(end)}",
         "details": _text(event, "description"),
         "location": place(event),
         "ctz": event.timezone,
@@ -81,14 +104,15 @@ def google_calendar_link(event: Event) -> str:
     return f"{GOOGLE_URL}?{urlencode(query, quote_via=quote)}"
 
 
-def outlook_calendar_link(event: Event) -> str:
-    """A link that opens Outlook.com's calendar with the event filled in."""
+def outlook_calendar_link(event: Event, day: EventDay | None = None) -> str:
+    """A link that opens Outlook.com's calendar with the event, or one day of it, filled in."""
+    start, end = (day or event).starts_at, (day or event).ends_at
     query = {
         "path": "/calendar/action/compose",
         "rru": "addevent",
-        "subject": _text(event, "title"),
-        "startdt": _utc_iso(event.starts_at),
-        "enddt": _utc_iso(event.ends_at),
+        "subject": _summary(event, day),
+        "startdt": _utc_iso(start),
+        "enddt": _utc_iso(end),
         "body": _text(event, "description"),
         "location": place(event),
     }
@@ -145,11 +169,10 @@ def _calendar_events(event: Event, **properties) -> list[CalendarEvent]:
 def _calendar_event(
     event: Event, start: datetime, end: datetime, *, day: EventDay | None = None, **properties
 ) -> CalendarEvent:
-    title = _text(event, "title")
     component = CalendarEvent.new(
         start=start,
         end=end,
-        summary=f"{title}: {day.title}" if day is not None and day.title else title,
+        summary=_summary(event, day),
         organizer=_organizer(event),
         last_modified=event.updated_at,
         **properties,
@@ -158,6 +181,12 @@ def _calendar_event(
     if not (day is not None and day.title and language != "en"):  # day titles are English
         component["SUMMARY"].params["LANGUAGE"] = language
     return component
+
+
+def _summary(event: Event, day: EventDay | None) -> str:
+    """The entry's title: the event's, then the day's title if it has one."""
+    title = _text(event, "title")
+    return f"{title}: {day.title}" if day is not None and day.title else title
 
 
 def _public_event(event: Event, url: str | None = None) -> list[CalendarEvent]:
