@@ -77,21 +77,24 @@ def event_time(event) -> str:
 
 
 def day_line(day) -> str:
-    """One day of a multi-day event: its date, hours and title (``Wednesday 24 March 2027,
-    09:00 – 18:00: Site visits``), in the event's zone."""
+    """One day of a multi-day event: its date, hours and title (``Wednesday, 24 March 2027,
+    09:00 – 18:00: Site visits``), in the event's zone and the reader's language."""
     when = _day_when(day)
-    return f"{when}: {day.title}" if day.title else when
+    title, _language = day.title_in(str(get_locale()))
+    return f"{when}: {title}" if title else when
 
 
 def day_line_html(day) -> Markup:
-    """``day_line`` for pages and HTML e-mails: the day's title is written in English only, so
-    outside English it is marked as English (WCAG 3.1.2)."""
+    """``day_line`` for pages and HTML e-mails: a title not translated into the reader's
+    language is marked as the English it is written in (WCAG 3.1.2)."""
     when = _day_when(day)
-    if not day.title:
+    reader = str(get_locale())
+    title, language = day.title_in(reader)
+    if not title:
         return Markup.escape(when)
-    if str(get_locale()) == "en":
-        return Markup("{}: {}").format(when, day.title)
-    return Markup('{}: <span lang="en">{}</span>').format(when, day.title)
+    if language == reader:
+        return Markup("{}: {}").format(when, title)
+    return Markup('{}: <span lang="{}">{}</span>').format(when, language, title)
 
 
 def _day_when(day) -> str:

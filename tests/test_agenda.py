@@ -25,7 +25,7 @@ from eventreg.services.programme import (
     plan_update,
     read_programme,
 )
-from tests.support.admin_forms import event_form
+from tests.support.admin_forms import edit_form, event_form
 
 ROME = ZoneInfo("Europe/Rome")
 DAYS = [
@@ -350,3 +350,91 @@ def test_saving_the_form_unchanged_changes_nothing(client, organiser, mission):
     assert "Saved: 0 field(s) changed." in response.text
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
     assert not db.session.scalar(select(AuditEntry).where(AuditEntry.action == "event_updated"))
+
+
+# Day titles in Italian for the first two days; the third day has no title at all.
+ITALIAN_DAYS = {"2031-03-24": "Co-progettazione", "2031-03-25": "Visite in loco"}
+
+
+@pytest.fixture
+def italian_mission(mission):
+    mission.translations = {"it": {"title": "Missione di tre giorni", "days": ITALIAN_DAYS}}
+    db.session.commit()
+    return mission
+
+
+def test_translated_day_titles_show_on_pages_in_mail_and_in_calendars(
+    client, italian_mission, sign_up
+):
+    page = client.get(f"/events/{italian_mission.slug}", headers={"Accept-Language": "it"}).text
+    assert "martedì 25 marzo 2031, 08:30 – 17:30: Visite in loco</li>" in page
+    assert "Site visits" not in page and "Co-design" not in page
+    bulgarian = client.get(f"/events/{italian_mission.slug}", headers={"Accept-Language": "bg"})
+    assert '<span lang="en">Site visits</span></li>' in bulgarian.text  # no Bulgarian title
+
+    registration = sign_up(italian_mission, language="it").registrations[0]
+    rendered = notifications.build_message(db.session.scalar(select(OutboxMessage)))
+    assert "martedì 25 marzo 2031, 08:30 – 17:30: Visite in loco" in rendered.body
+    assert "martedì 25 marzo 2031, 08:30 – 17:30: Visite in loco" in rendered.html
+    assert 'lang="en"' not in rendered.html
+    invitation = Calendar.from_ical(calendar.invitation(registration))
+    summaries = [
+        (str(v["SUMMARY"]), v["SUMMARY"].params.get("LANGUAGE")) for v in invitation.walk("VEVENT")
+    ]
+    assert summaries == [
+        ("Missione di tre giorni: Co-progettazione", "it"),
+        ("Missione di tre giorni: Visite in loco", "it"),
+        ("Missione di tre giorni", "it"),
+    ]
+
+
+def test_the_shipped_missions_have_their_day_titles_in_every_language(app):
+    load_programme()
+    for slug in ("mission-bergamo", "mission-odense"):
+        event = db.session.scalar(select(Event).where(Event.slug == slug))
+        for language in ("bg", "da", "es", "it", "pt", "sv"):
+            for day in event.days:
+                title, written_in = day.title_in(language)
+                assert written_in == language and title and title != day.title, (slug, language)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            '[events.translations.it.days]\n2027-03-30 = "Altro"',
+            "no day of the agenda on 2027-03-30",
+        ),
+        ('[events.translations.it.days]\nmarzo = "Altro"', "not a date"),
+        ('[events.translations.it.days]\n2027-03-24 = " "', "has no title"),
+    ],
+)
+def test_a_wrong_day_title_in_the_programme_file_is_refused(app, tmp_path, table, message):
+    text = SHIPPED_PROGRAMME.read_text(encoding="utf-8")
+    start = text.index("[events.translations.it.days]", text.index('slug = "mission-bergamo"'))
+    end = text.index("\n\n", start)
+    path = tmp_path / "programme.toml"
+    path.write_text(text[:start] + table + text[end:], encoding="utf-8")
+    with app.test_request_context(), pytest.raises(ProgrammeError, match=message) as error:
+        read_programme(path)
+    assert "mission-bergamo" in str(error.value) and "translations.it.days" in str(error.value)
+
+
+def test_organisers_give_the_days_titles_in_other_languages(client, organiser, mission):
+    form = edit_form(mission, agenda=agenda_text(mission))
+    lines = "2031-03-24 Co-progettazione\r\n\r\n2031-03-25   Visite in loco \r\n"
+    response = client.post(f"/admin/events/{mission.slug}/edit", data=form | {"days_it": lines})
+    assert response.status_code == 302
+    db.session.refresh(mission)
+    assert mission.translations == {"it": {"days": ITALIAN_DAYS}}
+    page = client.get(f"/admin/events/{mission.slug}/edit").text
+    assert "2031-03-24 Co-progettazione\n2031-03-25 Visite in loco</textarea>" in page
+
+    stray = form | {"days_it": "2031-03-24 Co-progettazione\n2031-04-02 Altro giorno"}
+    response = client.post(f"/admin/events/{mission.slug}/edit", data=stray)
+    assert response.status_code == 422
+    assert "“2031-04-02 Altro giorno”: start the line with one of the agenda" in unescape(
+        response.text
+    )
+    db.session.refresh(mission)
+    assert mission.translations == {"it": {"days": ITALIAN_DAYS}}

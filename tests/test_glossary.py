@@ -4,6 +4,7 @@ term must use that term's translation, never a rejected variant."""
 import re
 import tomllib
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.pofile import read_po
@@ -34,7 +35,15 @@ def texts(language: str) -> list[tuple[str, str]]:
         pairs += [(ids[min(i, len(ids) - 1)], string) for i, string in enumerate(strings)]
     for event in read_programme(SHIPPED_PROGRAMME):
         for field, translated in event["translations"].get(language, {}).items():
-            pairs.append((event[field], translated))
+            if field == "days":  # a title per day, by the day's local date
+                zone = ZoneInfo(event["timezone"])
+                english = {
+                    d.starts_at.astimezone(zone).date().isoformat(): d.title
+                    for d in event["agenda"]
+                }
+                pairs += [(english[day], title) for day, title in translated.items()]
+            else:
+                pairs.append((event[field], translated))
     return pairs
 
 

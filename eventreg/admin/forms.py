@@ -40,7 +40,15 @@ from ..forms.fields import (
 from ..forms.person import ConsentForm
 from ..models import EventKind, EventMode, EventStatus, RegistrationStatus
 from ..services.accounts import MIN_PASSWORD_LENGTH
-from ..services.agenda import AgendaError, agenda_text, check_days, days_from_text
+from ..services.agenda import (
+    AgendaError,
+    agenda_dates,
+    agenda_text,
+    check_days,
+    day_titles_from_text,
+    day_titles_text,
+    days_from_text,
+)
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -191,20 +199,23 @@ class EventForm(Form):
 
     def _translations(self) -> dict:
         translations = {}
+        dates = agenda_dates(self.agenda.data)
         for code in OTHER_LANGUAGES:
             texts = {
                 name: getattr(self, f"{name}_{code}").data
                 for name in ("title", "description")
                 if getattr(self, f"{name}_{code}").data
             }
+            if days := day_titles_from_text(getattr(self, f"days_{code}").data, dates):
+                texts["days"] = days
             if texts:
                 translations[code] = texts
         return translations
 
     def translation_fields(self):
-        """(language name, title field, description field) for each translated language."""
+        """(language name, title, description and day titles fields) for each other language."""
         return [
-            (LANGUAGES[code], getattr(self, f"title_{code}"), getattr(self, f"description_{code}"))
+            (LANGUAGES[code], *(getattr(self, f"{name}_{code}") for name in TRANSLATED_FIELDS))
             for code in OTHER_LANGUAGES
         ]
 
@@ -231,7 +242,9 @@ class EventForm(Form):
         self.publish.data = event.status is EventStatus.PUBLISHED
         for code, texts in (event.translations or {}).items():
             for name, text in texts.items():
-                getattr(self, f"{name}_{code}").data = text
+                getattr(self, f"{name}_{code}").data = (
+                    day_titles_text(text) if name == "days" else text
+                )
 
 
 add_translations(
@@ -244,6 +257,25 @@ add_translations(
     "description",
     lambda _: TextAreaField(_l("Description"), filters=[text_block], validators=[max_length(5000)]),
 )
+
+
+def _day_titles_name_agenda_days(form, field):
+    try:
+        day_titles_from_text(field.data, agenda_dates(form.agenda.data))
+    except AgendaError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+add_translations(
+    EventForm,
+    "days",
+    lambda _: TextAreaField(
+        _l("Titles of the days (several days: one a line, the date, then the title)"),
+        filters=[text_block],
+        validators=[max_length(5000), _day_titles_name_agenda_days],
+    ),
+)
+TRANSLATED_FIELDS = ("title", "description", "days")
 
 
 def _local(moment: datetime, zone) -> datetime:

@@ -89,7 +89,8 @@ class Event(db.Model):
     registration_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
     online_url: Mapped[str | None] = mapped_column(String(500))
-    # Titles and descriptions in other languages: {"it": {"title": ..., "description": ...}}.
+    # Titles and descriptions in other languages: {"it": {"title": ..., "description": ...}},
+    # and a multi-day event's day titles by local date: {"it": {"days": {"2027-03-24": ...}}}.
     translations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     # The values the programme file gave the event when it was last loaded (JSON, times in
     # UTC): a field that differs from them was changed since, by an organiser.
@@ -229,3 +230,10 @@ class EventDay(db.Model):
     @property
     def local_date(self) -> date:
         return self.local_starts_at.date()
+
+    def title_in(self, language: str) -> tuple[str | None, str]:
+        """The day's title in a language and the language it is written in: the event's
+        translation for this date (``translations[language]["days"]``), else the English title."""
+        translations = (self.event.translations or {}).get(language, {}).get("days") or {}
+        translated = translations.get(self.local_date.isoformat())
+        return (translated, language) if translated else (self.title, "en")

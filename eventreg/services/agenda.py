@@ -16,6 +16,10 @@ _LINE = re.compile(
 )
 
 
+# A translated day title in the organiser form: the day's date, then the title.
+_TITLE_LINE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})\s+(?P<title>.*\S)\s*$")
+
+
 class AgendaError(ValueError):
     """The agenda is not valid; the message says which day and why."""
 
@@ -62,6 +66,36 @@ def days_from_text(text: str, zone: ZoneInfo) -> list[AgendaDay]:
             )
         days.append(_day(day, start, end, match["title"], zone))
     return days
+
+
+def agenda_dates(text: str) -> set[str]:
+    """The dates (``2027-03-24``) of the organiser form's agenda lines that read as days."""
+    matches = (_LINE.match(line.strip()) for line in (text or "").splitlines())
+    return {match["date"] for match in matches if match}
+
+
+def day_titles_from_text(text: str, dates: set[str]) -> dict[str, str]:
+    """Day titles in another language from the organiser form: one a line, its date first
+    (``2027-03-24 Visite in loco``), each date one of the agenda's ``dates``."""
+    titles = {}
+    for line in (line.strip() for line in (text or "").splitlines()):
+        if not line:
+            continue
+        match = _TITLE_LINE.match(line)
+        if match is None or match["date"] not in dates:
+            raise AgendaError(
+                _(
+                    "“%(line)s”: start the line with one of the agenda's dates, then the title.",
+                    line=line,
+                )
+            )
+        titles[match["date"]] = match["title"]
+    return titles
+
+
+def day_titles_text(titles: dict[str, str]) -> str:
+    """Day titles in another language, written the way the organiser form reads them back."""
+    return "\n".join(f"{day} {title}" for day, title in sorted(titles.items()))
 
 
 def agenda_text(event: Event) -> str:

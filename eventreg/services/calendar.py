@@ -178,7 +178,8 @@ def _calendar_event(
         **properties,
     )
     language = _language(event, "title")
-    if not (day is not None and day.title and language != "en"):  # day titles are English
+    day_title, day_language = day.title_in(str(get_locale())) if day else (None, language)
+    if not day_title or day_language == language:  # a summary in two languages names neither
         component["SUMMARY"].params["LANGUAGE"] = language
     return component
 
@@ -186,7 +187,8 @@ def _calendar_event(
 def _summary(event: Event, day: EventDay | None) -> str:
     """The entry's title: the event's, then the day's title if it has one."""
     title = _text(event, "title")
-    return f"{title}: {day.title}" if day is not None and day.title else title
+    day_title = day.title_in(str(get_locale()))[0] if day is not None else None
+    return f"{title}: {day_title}" if day_title else title
 
 
 def _public_event(event: Event, url: str | None = None) -> list[CalendarEvent]:

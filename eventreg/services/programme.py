@@ -10,7 +10,7 @@ so a field changed since (by an organiser) is a conflict, left alone unless over
 import enum
 import tomllib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -230,17 +230,53 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _translations(tables: dict[str, Any], where: str) -> dict[str, dict[str, str]]:
-    """``[events.translations.<language>]`` tables with a title and/or a description."""
+def _translations(tables: dict[str, Any], where: str) -> dict[str, dict[str, Any]]:
+    """``[events.translations.<language>]`` tables with a title and/or a description, and
+    ``[events.translations.<language>.days]`` with a title per date of the agenda."""
     translations = {}
     for language, texts in tables.items():
         if language not in LANGUAGES or language == "en":
             raise ProgrammeError(f"{where}: no such language for translations: {language}")
-        unknown = set(texts) - {"title", "description"}
+        unknown = set(texts) - {"title", "description", "days"}
         if unknown:
-            raise ProgrammeError(f"{where}: translations take title and description, not {unknown}")
-        translations[language] = {name: str(value).strip() for name, value in texts.items()}
+            raise ProgrammeError(
+                f"{where}: translations take title, description and days, not {unknown}"
+            )
+        translated = {name: str(value).strip() for name, value in texts.items() if name != "days"}
+        if "days" in texts:
+            translated["days"] = _day_titles(
+                texts["days"], f"{where}: translations.{language}.days"
+            )
+        translations[language] = translated
     return translations
+
+
+def _day_titles(table: Any, where: str) -> dict[str, str]:
+    """``2027-03-24 = "Visite in loco"``: a title per day, by the day's local date."""
+    if not isinstance(table, dict):
+        raise ProgrammeError(f"{where}: give a table of dates and titles")
+    titles = {}
+    for day, title in table.items():
+        try:
+            key = date.fromisoformat(str(day)).isoformat()
+        except ValueError as exc:
+            raise ProgrammeError(f"{where}: {day!r} is not a date such as 2027-03-24") from exc
+        if not str(title).strip():
+            raise ProgrammeError(f"{where}: {key} has no title")
+        titles[key] = str(title).strip()
+    return titles
+
+
+def _check_day_titles(values: dict[str, Any], where: str) -> None:
+    """Translated day titles must name days of the agenda."""
+    zone = ZoneInfo(values["timezone"])
+    dates = {day.starts_at.astimezone(zone).date().isoformat() for day in values["agenda"]}
+    for language, texts in values["translations"].items():
+        stray = sorted(set(texts.get("days", {})) - dates)
+        if stray:
+            raise ProgrammeError(
+                f"{where}: translations.{language}.days: no day of the agenda on {', '.join(stray)}"
+            )
 
 
 def _event_values(entry: dict[str, Any], index: int) -> dict[str, Any]:
@@ -285,6 +321,7 @@ def _event_values(entry: dict[str, Any], index: int) -> dict[str, Any]:
     if values["registration_closes_at"] <= values["registration_opens_at"]:
         raise ProgrammeError(f"{where}: registration must close after it opens")
     values["agenda"] = _agenda(entry, values, where)
+    _check_day_titles(values, where)
     return values
 
 
