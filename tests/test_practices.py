@@ -18,9 +18,10 @@ from eventreg.models import (
     TargetGroup,
     utcnow,
 )
-from eventreg.services import booklet, practices
+from eventreg.services import practices
 from eventreg.services.practices import PracticeInput, TextInput
 from eventreg.services.storage import storage
+from tests.support.booklet import count_booklet_builds
 
 
 def text_of_pdf(data: bytes, tmp_path) -> str:
@@ -198,14 +199,7 @@ def test_the_document_pdf_has_a_cover_contents_and_a_chapter_per_mission(
 
 def test_the_pdf_is_built_once_per_content(client, app, missions, tmp_path, monkeypatch):
     """Anyone may download the booklet: asking again must not cost a worker WeasyPrint's second."""
-    built = []
-    real_render = booklet.render_pdf
-
-    def counted_render(*args, **kwargs):
-        built.append(1)
-        return real_render(*args, **kwargs)
-
-    monkeypatch.setattr(booklet, "render_pdf", counted_render)
+    built = count_booklet_builds(monkeypatch)
     bergamo, gabrovo, _ = missions
     publish(bergamo, "Bergamo", "IT", [("en", "Home care services", "Care at home")])
 

@@ -17,7 +17,8 @@ import redis
 from bench.cluster import Redis, wait_for
 from eventreg.extensions import limiter
 from eventreg.models import utcnow
-from eventreg.services import accounts, booklet
+from eventreg.services import accounts
+from tests.support.booklet import count_booklet_builds
 from tests.support.factories import person
 
 IN_CI = os.environ.get("CI") == "true"
@@ -232,14 +233,7 @@ def test_when_redis_goes_away_check_ins_keep_working(
 def test_the_booklet_pdf_is_built_once_for_every_server_and_served_without_redis(
     make_server, redis_server, monkeypatch, caplog
 ):
-    built = []
-    real_render = booklet.render_pdf
-
-    def counted_render(*args, **kwargs):
-        built.append(1)
-        return real_render(*args, **kwargs)
-
-    monkeypatch.setattr(booklet, "render_pdf", counted_render)
+    built = count_booklet_builds(monkeypatch)
     first, second = make_server(), make_server()
     path = "/practices/document.pdf?lang=en"
     with first.app_context():
