@@ -107,8 +107,9 @@ def _contains_nul() -> bool:
     # sets up werkzeug's form parser for nothing, on every request.
     has_form = request.mimetype in FORM_MIMETYPES
     for data in (request.args, request.form) if has_form else (request.args,):
-        # MultiDicts: each value is a list of strings
-        # One joined string searched in C: a sign-up form has a dozen fields on every request.
-        if data and "\x00" in "".join(chain(data.keys(), chain.from_iterable(data.listvalues()))):
+        # MultiDicts: each value is a list of strings; a multipart part without a name has the
+        # key None. One joined string searched in C: a sign-up form has a dozen fields.
+        texts = chain(data.keys(), chain.from_iterable(data.listvalues()))
+        if data and "\x00" in "".join(map(str, texts)):
             return True
     return False

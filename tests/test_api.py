@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import EventStatus, Registrant, Registration, utcnow
+from eventreg.models import AgendaDay, EventStatus, Registrant, Registration, utcnow
 from tests.support.factories import person
 
 EVENT_FIELDS = {
     "slug", "language", "title", "description", "status", "kind", "mode", "starts_at", "ends_at",
-    "timezone", "city", "capacity", "seats_left", "waitlist_length", "registration_open",
+    "timezone", "city", "capacity", "seats_left", "waitlist_length", "registration_open", "days",
 }  # fmt: skip
 
 
@@ -65,6 +65,55 @@ def test_one_event_and_unknown_event(client, make_event):
     response = client.get("/api/v1/events/nope")
     assert response.status_code == 404
     assert response.get_json()["error"] == "not_found"
+
+
+def test_a_multi_day_event_lists_its_days_with_titles_in_the_language_asked_for(client, make_event):
+    rome = ZoneInfo("Europe/Rome")
+    days = [
+        AgendaDay(
+            datetime(2030, 3, 24, 9, tzinfo=rome),
+            datetime(2030, 3, 24, 18, tzinfo=rome),
+            "Co-design",
+        ),
+        AgendaDay(
+            datetime(2030, 3, 25, 9, tzinfo=rome),
+            datetime(2030, 3, 25, 13, tzinfo=rome),
+            "Site visits",
+        ),
+        AgendaDay(
+            datetime(2030, 3, 26, 9, tzinfo=rome), datetime(2030, 3, 26, 12, tzinfo=rome), None
+        ),
+    ]
+    mission = make_event(
+        starts_at=days[0].starts_at,
+        ends_at=days[-1].ends_at,
+        agenda=days,
+        translations={"it": {"days": {"2030-03-24": "Co-progettazione"}}},
+    )
+    one_day = make_event(slug="one-day")
+
+    italian = client.get(f"/api/v1/events/{mission.slug}", headers={"Accept-Language": "it"})
+    assert italian.get_json()["days"] == [
+        {
+            "starts_at": "2030-03-24T09:00:00+01:00",
+            "ends_at": "2030-03-24T18:00:00+01:00",
+            "title": "Co-progettazione",
+            "language": "it",
+        },
+        {
+            "starts_at": "2030-03-25T09:00:00+01:00",
+            "ends_at": "2030-03-25T13:00:00+01:00",
+            "title": "Site visits",
+            "language": "en",
+        },
+        {
+            "starts_at": "2030-03-26T09:00:00+01:00",
+            "ends_at": "2030-03-26T12:00:00+01:00",
+            "title": None,
+            "language": None,
+        },
+    ]
+    assert client.get(f"/api/v1/events/{one_day.slug}").get_json()["days"] == []
 
 
 def test_register_confirmed_then_waitlisted(client, make_event):

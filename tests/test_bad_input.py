@@ -84,6 +84,27 @@ def test_a_file_next_to_the_fields_changes_nothing_they_say(client, event):
     assert people() == 1
 
 
+def test_a_form_part_without_a_name_is_ignored_not_a_server_error(client, event):
+    """werkzeug keys a multipart part without a name None (the fuzzer's find: it was a 500)."""
+    boundary = "part-boundary"
+    parts = [("", "stray")] + [(f'; name="{k}"', v) for k, v in sign_up_form(event).items()]
+    body = (
+        "".join(
+            f"--{boundary}\r\nContent-Disposition: form-data{name}\r\n\r\n"
+            + (value[0] if isinstance(value, list) else value)
+            + "\r\n"
+            for name, value in parts
+        )
+        + f"--{boundary}--\r\n"
+    )
+    content_type = f"multipart/form-data; boundary={boundary}"
+    response = client.post("/register", data=body.encode(), content_type=content_type)
+    assert response.status_code == 302
+    assert people() == 1
+    nul = body.replace("\r\n\r\nstray", "\r\n\r\nst\x00ray")
+    assert client.post("/register", data=nul.encode(), content_type=content_type).status_code == 400
+
+
 @pytest.mark.parametrize(
     "path", ["/events/a%00b", "/manage/a%00b", "/checkin/a%00b", "/?lang=e%00n"]
 )

@@ -2,18 +2,18 @@
 
 from typing import Any
 
-from ..models import Event
+from ..models import Event, EventDay
 from ..services.availability import Availability
 
 
 def event_json(event: Event, availability: Availability, language: str) -> dict[str, Any]:
     """The public description of an event, its texts in ``language`` where translated."""
-    language = event.language_of("title", language)
+    written_in = event.language_of("title", language)
     return {
         "slug": event.slug,
-        "language": language,
-        "title": event.text_in("title", language),
-        "description": event.text_in("description", language),
+        "language": written_in,
+        "title": event.text_in("title", written_in),
+        "description": event.text_in("description", written_in),
         "status": event.status.value,
         "kind": event.kind.value,
         "mode": event.mode.value,
@@ -29,6 +29,18 @@ def event_json(event: Event, availability: Availability, language: str) -> dict[
         "registration_open": event.is_registration_open(),
         "registration_opens_at": event.registration_opens_at.astimezone(event.zone).isoformat(),
         "registration_closes_at": event.registration_closes_at.astimezone(event.zone).isoformat(),
+        "days": [_day_json(day, language) for day in event.days] if event.is_multi_day else [],
+    }
+
+
+def _day_json(day: EventDay, language: str) -> dict[str, Any]:
+    """One day of a multi-day event: its hours, and its title in ``language`` where translated."""
+    title, written_in = day.title_in(language)
+    return {
+        "starts_at": day.local_starts_at.isoformat(),
+        "ends_at": day.local_ends_at.isoformat(),
+        "title": title,
+        "language": written_in if title else None,
     }
 
 
