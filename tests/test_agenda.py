@@ -438,3 +438,25 @@ def test_organisers_give_the_days_titles_in_other_languages(client, organiser, m
     )
     db.session.refresh(mission)
     assert mission.translations == {"it": {"days": ITALIAN_DAYS}}
+
+
+def test_an_installation_loaded_before_the_day_titles_gets_them_from_the_update(app, tmp_path):
+    text = SHIPPED_PROGRAMME.read_text(encoding="utf-8")
+    without = re.sub(
+        r"\n\[events\.translations\.\w\w\.days\]\n(?:\d{4}-\d\d-\d\d = .*\n)+", "\n", text
+    )
+    assert "translations.it.days" not in without
+    (tmp_path / "before.toml").write_text(without, encoding="utf-8")
+    load_programme(tmp_path / "before.toml")
+
+    plan = plan_update()
+    by_slug = {update.slug: update for update in plan.updates}
+    assert set(by_slug) == {"mission-bergamo", "mission-odense"}
+    for update in by_slug.values():
+        assert [(c.name, c.edited) for c in update.changes] == [("translations", False)]
+        assert update.invitations == 0  # new titles are no reason to e-mail anyone
+    apply_update()
+
+    bergamo = db.session.scalar(select(Event).where(Event.slug == "mission-bergamo"))
+    assert bergamo.days[1].title_in("it") == ("Visite alle cooperative sociali", "it")
+    assert plan_update().is_empty
