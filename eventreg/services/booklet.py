@@ -30,25 +30,28 @@ def document_pdf(language: str) -> bytes:
     """The booklet as a tagged, accessible PDF (PDF/UA-1), built once per content.
 
     Anyone may download it, and building it takes WeasyPrint a second or more, where its HTML
-    takes milliseconds. So the PDF is kept under a digest of the HTML and stylesheet it is made
-    from: a new or changed practice, translation or layout gives a new digest and a new PDF,
-    and asking for the same booklet again costs no worker that second.
+    takes milliseconds. So each language's latest PDF is kept with a digest of the HTML and
+    stylesheet it was made from: a new or changed practice, translation or layout gives a new
+    digest and a new PDF, which replaces the old one (seven PDFs at most, however often the
+    library changes), and asking for the same booklet again costs no worker that second.
     """
     html, stylesheet = document_html(language), _stylesheet()
-    key = "booklet-pdf:" + hashlib.sha256(f"{html}\0{stylesheet}".encode()).hexdigest()
-    pdf = _cached(key)
-    if pdf is None:
-        pdf = render_pdf(html, stylesheets=[stylesheet])
-        _keep(key, pdf)
+    digest = hashlib.sha256(f"{html}\0{stylesheet}".encode()).hexdigest()
+    key = f"booklet-pdf:{language}"
+    kept = _cached(key)
+    if kept is not None and kept[0] == digest:
+        return kept[1]
+    pdf = render_pdf(html, stylesheets=[stylesheet])
+    _keep(key, (digest, pdf))
     return pdf
 
 
-# Unchanged booklets stay a week; a changed one is found under its new digest at once.
+# An unchanged booklet stays a week; a changed one replaces it at once.
 PDF_CACHE_SECONDS = 7 * 24 * 3600
 log = logging.getLogger(__name__)
 
 
-def _cached(key: str) -> bytes | None:
+def _cached(key: str) -> tuple[str, bytes] | None:
     try:
         return cache.get(key)
     except CACHE_DOWN as error:  # a shared cache that is down: build it, as without a cache
@@ -56,9 +59,9 @@ def _cached(key: str) -> bytes | None:
         return None
 
 
-def _keep(key: str, pdf: bytes) -> None:
+def _keep(key: str, kept: tuple[str, bytes]) -> None:
     try:
-        cache.set(key, pdf, timeout=PDF_CACHE_SECONDS)
+        cache.set(key, kept, timeout=PDF_CACHE_SECONDS)
     except CACHE_DOWN as error:
         log.warning("Booklet cache unavailable (%s); the PDF is not kept", error)
 
