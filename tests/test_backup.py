@@ -3,6 +3,7 @@
 import shutil
 import sqlite3
 import stat
+import subprocess
 import tarfile
 import threading
 from pathlib import Path
@@ -30,10 +31,10 @@ def archived(path: Path) -> dict[str, bytes]:
 
 
 class StoreElsewhere(LocalFolderStorage):
-    """A configured store (STORAGE_CLASS): files kept outside the instance folder."""
+    """A configured store (STORAGE_CLASS): files kept in a folder of its own (STORE_FOLDER)."""
 
     def __init__(self, app):
-        super().__init__(Path(app.instance_path).parent / "elsewhere")
+        super().__init__(app.config["STORE_FOLDER"])
 
 
 @pytest.mark.sqlite_only
@@ -94,8 +95,8 @@ def test_a_restored_backup_serves_the_uploaded_files(
     restored = tmp_path / "restored"
     restored.mkdir()
     shutil.copy(database, restored / "eventreg.sqlite3")
-    with tarfile.open(files) as archive:
-        archive.extractall(restored / "files", filter="data")
+    subprocess.run(["mkdir", "-p", "-m", "700", restored / "files"], check=True)
+    subprocess.run(["tar", "-xf", files, "-C", restored / "files"], check=True)
     restored_app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{restored / 'eventreg.sqlite3'}")
     restored_app.instance_path = str(restored)
     response = restored_app.test_client().get(f"/events/{event.slug}/materials/{material.id}")
@@ -118,6 +119,15 @@ def test_backup_to_a_path_puts_the_files_next_to_the_copy(app, runner, make_even
     assert archived(tmp_path / "copy.files.tar") == {material.storage_key: PDF}
     assert not (Path(app.instance_path) / "backups").exists()  # nothing rotated there
 
+    dotted = tmp_path / "2027.03.24.sqlite3"
+    assert runner.invoke(args=["backup", str(dotted)]).exit_code == 0
+    assert archived(tmp_path / "2027.03.24.files.tar") == {material.storage_key: PDF}
+    refused = runner.invoke(args=["backup", str(tmp_path / "copy.files.tar")])
+    assert refused.exit_code != 0 and "name the database copy" in refused.output
+    assert archived(tmp_path / "copy.files.tar") == {material.storage_key: PDF}  # untouched
+    missing = runner.invoke(args=["backup", str(tmp_path / "no" / "such" / "folder.sqlite3")])
+    assert missing.exit_code != 0 and "cannot write" in missing.output
+
 
 @pytest.mark.sqlite_only
 def test_backups_are_private_and_only_the_newest_are_kept(make_app):
@@ -128,6 +138,8 @@ def test_backups_are_private_and_only_the_newest_are_kept(make_app):
         for day in ("20260101", "20260102", "20260103"):
             (folder / f"eventreg-{day}T000000Z.sqlite3").write_bytes(b"old copy")
             (folder / f"eventreg-{day}T000000Z.files.tar").write_bytes(b"old files")
+        # A newer archive whose database copy failed counts as one backup, not half of one.
+        (folder / "eventreg-20260104T000000Z.files.tar").write_bytes(b"files only")
 
         written = back_up()
 
@@ -135,17 +147,13 @@ def test_backups_are_private_and_only_the_newest_are_kept(make_app):
         assert mode(written.database) == 0o600 and mode(written.files) == 0o600
         kept = sorted(path.name for path in folder.iterdir())
         assert kept == sorted(
-            [
-                "eventreg-20260103T000000Z.files.tar",
-                "eventreg-20260103T000000Z.sqlite3",
-                written.database.name,
-                written.files.name,
-            ]
+            ["eventreg-20260104T000000Z.files.tar", written.database.name, written.files.name]
         )
 
 
 def test_files_kept_by_a_configured_store_are_left_to_it(make_app, tmp_path):
-    app = make_app(STORAGE_CLASS=f"{__name__}.StoreElsewhere")
+    store = tmp_path / "elsewhere"
+    app = make_app(STORAGE_CLASS=f"{__name__}.StoreElsewhere", STORE_FOLDER=str(store))
     with app.app_context():
         storage().put("materials/1/abc", PDF)
 
@@ -154,6 +162,7 @@ def test_files_kept_by_a_configured_store_are_left_to_it(make_app, tmp_path):
         assert result.exit_code == 0, result.output
         assert "kept by STORAGE_CLASS" in result.output
         assert not list((Path(app.instance_path) / "backups").glob("*.files.tar"))
+    assert (store / "materials" / "1" / "abc").read_bytes() == PDF  # the store kept it
 
 
 @pytest.mark.postgresql_only

@@ -2,6 +2,7 @@
 
 import sqlite3
 import tarfile
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,8 +45,11 @@ def back_up(target: Path | None = None, *, files_only: bool = False) -> Backup:
         )
     elif files_only:
         database_path, files_path = None, target
-    else:  # copy.sqlite3 and copy.files.tar
-        database_path, files_path = target, target.with_suffix("").with_suffix(FILES_SUFFIX)
+    elif target.name.endswith(FILES_SUFFIX):
+        raise BackupError(f"name the database copy, not its archive: {target}")
+    else:  # copy.sqlite3 and copy.files.tar, or copy.db and copy.db.files.tar
+        database_path = target
+        files_path = target.with_name(target.name.removesuffix(DATABASE_SUFFIX) + FILES_SUFFIX)
     database = None if files_only else backup_database(database_path)
     files = backup_files(files_path)
     if target is None:
@@ -61,7 +65,7 @@ def backup_database(target: Path) -> Path:
             "backup copies SQLite databases; for PostgreSQL use pg_dump (README), and"
             " `flask backup --files-only` for the uploaded files"
         )
-    write_private(target, b"")  # the copy holds personal data: 0600 before a byte is in it
+    _create_private(target)  # the copy holds personal data: 0600 before a byte is in it
     source = sqlite3.connect(url.database)
     destination = sqlite3.connect(target)
     try:
@@ -81,15 +85,24 @@ def backup_files(target: Path) -> Path | None:
     folder = local_folder()
     if folder is None:
         return None
-    write_private(target, b"")  # practice documents may hold personal data
+    _create_private(target)  # practice documents may hold personal data
     try:
         with tarfile.open(target, "w") as archive:  # truncates the private file, keeps 0600
             for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
                 if path.is_file() and not path.name.startswith("."):  # not an upload half-written
-                    archive.add(path, arcname=path.relative_to(folder).as_posix())
+                    # A file deleted since the folder was listed is left out: its row is gone.
+                    with suppress(FileNotFoundError):
+                        archive.add(path, arcname=path.relative_to(folder).as_posix())
     except OSError as exc:
         raise BackupError(f"archiving the files failed: {exc}") from exc
     return target
+
+
+def _create_private(path: Path) -> None:
+    try:
+        write_private(path, b"")
+    except OSError as exc:
+        raise BackupError(f"cannot write {path}: {exc}") from exc
 
 
 def backup_folder() -> Path:
@@ -97,11 +110,17 @@ def backup_folder() -> Path:
 
 
 def remove_old_backups() -> list[Path]:
-    """Keep the newest BACKUP_KEEP database copies and file archives; return those removed."""
-    keep = current_app.config["BACKUP_KEEP"]
-    old = []
+    """Keep the newest BACKUP_KEEP backups (a database copy and its archive count as one);
+    return the files removed."""
+    folder = backup_folder()
+    backups: dict[str, list[Path]] = {}
     for suffix in (DATABASE_SUFFIX, FILES_SUFFIX):
-        old += sorted(backup_folder().glob(f"eventreg-*{suffix}"), reverse=True)[keep:]
-    for copy in old:
-        copy.unlink(missing_ok=True)
+        for path in folder.glob(f"eventreg-*{suffix}"):
+            backups.setdefault(path.name.removesuffix(suffix), []).append(path)
+    newest_first = sorted(backups, reverse=True)  # eventreg-<UTC time>: names sort by time
+    old = [
+        path for stem in newest_first[current_app.config["BACKUP_KEEP"] :] for path in backups[stem]
+    ]
+    for path in old:
+        path.unlink(missing_ok=True)
     return old
