@@ -460,3 +460,30 @@ def test_an_installation_loaded_before_the_day_titles_gets_them_from_the_update(
     bergamo = db.session.scalar(select(Event).where(Event.slug == "mission-bergamo"))
     assert bergamo.days[1].title_in("it") == ("Visite alle cooperative sociali", "it")
     assert plan_update().is_empty
+
+
+def test_titles_for_dates_the_agenda_no_longer_has_are_left_out_and_dropped(
+    client, organiser, mission
+):
+    """After the days moved (say, a programme update with the translations kept as edited)."""
+    mission.translations = {"it": {"days": {"2031-03-17": "Vecchio giorno", **ITALIAN_DAYS}}}
+    db.session.commit()
+    assert mission.days[0].title_in("it") == ("Co-progettazione", "it")
+    page = client.get(f"/admin/events/{mission.slug}/edit").text
+    shown = re.search(r'name="days_it"[^>]*>([^<]*)</textarea>', page)[1]
+    assert unescape(shown).strip() == "2031-03-24 Co-progettazione\n2031-03-25 Visite in loco"
+
+    form = edit_form(mission, agenda=agenda_text(mission), days_it=unescape(shown))
+    assert client.post(f"/admin/events/{mission.slug}/edit", data=form).status_code == 302
+    db.session.refresh(mission)
+    assert mission.translations == {"it": {"days": ITALIAN_DAYS}}
+
+
+def test_two_titles_for_one_day_are_refused(client, organiser, mission):
+    lines = "2031-03-24 Co-progettazione\n2031-03-24 Altro titolo"
+    form = edit_form(mission, agenda=agenda_text(mission), days_it=lines)
+    response = client.post(f"/admin/events/{mission.slug}/edit", data=form)
+    assert response.status_code == 422
+    assert "“2031-03-24 Altro titolo”: a line above already gives this day a title." in unescape(
+        response.text
+    )

@@ -243,7 +243,7 @@ class EventForm(Form):
         for code, texts in (event.translations or {}).items():
             for name, text in texts.items():
                 getattr(self, f"{name}_{code}").data = (
-                    day_titles_text(text) if name == "days" else text
+                    day_titles_text(event, code) if name == "days" else text
                 )
 
 
@@ -260,6 +260,8 @@ add_translations(
 
 
 def _day_titles_name_agenda_days(form, field):
+    if form.agenda.errors:
+        return  # the agenda's own message says what to fix first
     try:
         day_titles_from_text(field.data, agenda_dates(form.agenda.data))
     except AgendaError as exc:

@@ -89,13 +89,21 @@ def day_titles_from_text(text: str, dates: set[str]) -> dict[str, str]:
                     line=line,
                 )
             )
+        if match["date"] in titles:
+            raise AgendaError(
+                _("“%(line)s”: a line above already gives this day a title.", line=line)
+            )
         titles[match["date"]] = match["title"]
     return titles
 
 
-def day_titles_text(titles: dict[str, str]) -> str:
-    """Day titles in another language, written the way the organiser form reads them back."""
-    return "\n".join(f"{day} {title}" for day, title in sorted(titles.items()))
+def day_titles_text(event: Event, language: str) -> str:
+    """The event's day titles in a language, written the way the organiser form reads them
+    back: a line for each day of the agenda that has one. A title kept for a date the agenda
+    no longer has (its days moved) is left out, so saving the form drops it."""
+    titles = (event.translations or {}).get(language, {}).get("days") or {}
+    dates = [day.local_date.isoformat() for day in event.days]
+    return "\n".join(f"{date} {titles[date]}" for date in dates if date in titles)
 
 
 def agenda_text(event: Event) -> str:
