@@ -9,6 +9,7 @@ from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from redis.exceptions import RedisError
 from sqlalchemy import MetaData
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -35,5 +36,8 @@ babel = Babel()
 # worker process on its own, redis:// shares the counts between processes and machines;
 # RATELIMIT_ENABLED = False switches them off (benchmarks).
 limiter = Limiter(key_func=get_remote_address)
-# Whole public pages for anonymous visitors (page_cache.py); CACHE_TYPE chooses the backend.
+# Whole public pages for anonymous visitors (page_cache.py) and the booklet's PDFs;
+# CACHE_TYPE chooses the backend.
 cache = Cache()
+# What the cache raises when its shared backend (Redis) is unreachable or timed out.
+CACHE_DOWN = (RedisError, OSError)

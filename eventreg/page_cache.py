@@ -38,14 +38,13 @@ from flask.sessions import SessionMixin
 from flask_login import current_user
 from flask_login.config import AUTH_HEADER_NAME, COOKIE_NAME
 from flask_wtf.csrf import generate_csrf
-from redis.exceptions import RedisError
 from sqlalchemy import event
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.sansio.response import Response as SansIOResponse
 
 from .csrf_tokens import visitor_token
-from .extensions import cache, db
+from .extensions import CACHE_DOWN, cache, db
 from .i18n import locale_for
 from .models import OutboxMessage
 from .security import add_default_headers
@@ -62,7 +61,6 @@ WROTE = "page_cache_wrote"  # in Session.info: this transaction wrote something
 UNSHARED = frozenset({"content-length", "set-cookie"})  # headers never stored with a page
 # Rows no page shows: the mail sender marking messages sent must not empty every server's cache.
 UNSHOWN = (OutboxMessage,)
-CACHE_DOWN = (RedisError, OSError)  # the shared cache is unreachable or timed out
 RETRY_SECONDS = 1.0  # while it is down, one request a second tries it again
 # Flask-Login's keys in the session: an account, or a remember cookie to set or clear.
 ACCOUNT_KEYS = ("_user_id", "_remember")

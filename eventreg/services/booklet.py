@@ -7,11 +7,15 @@ from pathlib import Path
 from flask import current_app, render_template
 from flask_babel import force_locale
 
-from ..extensions import cache
-from ..page_cache import CACHE_DOWN
+from ..extensions import CACHE_DOWN, cache
 from . import practices
-from .pdf import render_pdf
+from .pdf import RENDERER, render_pdf
 from .practices import LibraryFilter
+
+# An unchanged booklet stays a week; a changed one replaces it at once. The renderer is part
+# of its digest: a deploy with a new one gives new PDFs where the cache outlives it (Redis).
+PDF_CACHE_SECONDS = 7 * 24 * 3600
+log = logging.getLogger(__name__)
 
 
 def document_html(language: str, printable_page: bool = False) -> str:
@@ -36,7 +40,7 @@ def document_pdf(language: str) -> bytes:
     library changes), and asking for the same booklet again costs no worker that second.
     """
     html, stylesheet = document_html(language), _stylesheet()
-    digest = hashlib.sha256(f"{html}\0{stylesheet}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{RENDERER}\0{html}\0{stylesheet}".encode()).hexdigest()
     key = f"booklet-pdf:{language}"
     kept = _cached(key)
     if kept is not None and kept[0] == digest:
@@ -44,11 +48,6 @@ def document_pdf(language: str) -> bytes:
     pdf = render_pdf(html, stylesheets=[stylesheet])
     _keep(key, (digest, pdf))
     return pdf
-
-
-# An unchanged booklet stays a week; a changed one replaces it at once.
-PDF_CACHE_SECONDS = 7 * 24 * 3600
-log = logging.getLogger(__name__)
 
 
 def _cached(key: str) -> tuple[str, bytes] | None:

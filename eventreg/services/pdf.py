@@ -7,10 +7,14 @@ from urllib.request import url2pathname
 
 from flask import current_app, render_template
 from weasyprint import CSS, HTML
+from weasyprint import __version__ as weasyprint_version
 from weasyprint.urls import URLFetcher
 
 # Fonts installed with fonts-dejavu-core cover Latin (with the Nordic letters) and Cyrillic.
 PDF_FONT_CSS = 'html { font-family: "DejaVu Sans", sans-serif; }'
+# What turns HTML into these PDFs, for PDFs kept by the content they are made from (the
+# booklet): a new WeasyPrint gives new ones; raise the number when render_pdf changes its output.
+RENDERER = f"WeasyPrint {weasyprint_version}, render_pdf 1"
 
 
 class LocalOnlyFetcher(URLFetcher):
