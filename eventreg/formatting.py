@@ -107,13 +107,9 @@ def _day_when(day) -> str:
     return f"{format_date(start, 'full', locale=locale)}, {hours}"
 
 
-def day_date(day, form: str = "full") -> str:
-    """A day's date in the event's zone: ``full`` (Tuesday, 25 March 2031) or ``short``
-    (Tue 25 Mar), in the reader's language."""
-    start, locale = day.local_starts_at, formatting_locale()
-    if form == "short":
-        return format_skeleton("MMMEd", start, locale=locale)
-    return format_date(start, form, locale=locale)
+def day_date(day) -> str:
+    """A day's date in the event's zone, short (Tue 25 Mar), in the reader's language."""
+    return format_skeleton("MMMEd", day.local_starts_at, locale=formatting_locale())
 
 
 def local_title(event) -> str:
