@@ -1,9 +1,8 @@
 """Error pages for people and JSON errors for the API."""
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
-from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from ..extensions import db
 
@@ -19,7 +18,7 @@ def _render(error: HTTPException):
         return jsonify(
             error=error.name.lower().replace(" ", "_"), message=error.description
         ), error.code
-    if request_ctx.url_adapter is None:
+    if isinstance(request.routing_exception, SecurityError):
         # A host outside TRUSTED_HOSTS: Flask builds no URLs for it, so no page with links.
         return Response(f"{error.code} {error.name}\n", error.code, mimetype="text/plain")
     return render_template("errors/error.html", error=error), error.code
