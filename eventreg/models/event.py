@@ -163,6 +163,10 @@ class Event(db.Model):
         """The title or description in a language, falling back to English."""
         return (self.translations or {}).get(language, {}).get(field) or getattr(self, field)
 
+    def day_titles_in(self, language: str) -> dict[str, str]:
+        """The day titles translated into a language, by the day's local date (``2027-03-24``)."""
+        return (self.translations or {}).get(language, {}).get("days") or {}
+
     def language_of(self, field: str, language: str) -> str:
         """The language ``text_in(field, language)`` is written in: ``language`` or ``en``."""
         translated = (self.translations or {}).get(language, {}).get(field)
@@ -234,6 +238,5 @@ class EventDay(db.Model):
     def title_in(self, language: str) -> tuple[str | None, str]:
         """The day's title in a language and the language it is written in: the event's
         translation for this date (``translations[language]["days"]``), else the English title."""
-        translations = (self.event.translations or {}).get(language, {}).get("days") or {}
-        translated = translations.get(self.local_date.isoformat())
+        translated = self.event.day_titles_in(language).get(self.local_date.isoformat())
         return (translated, language) if translated else (self.title, "en")

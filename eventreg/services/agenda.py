@@ -101,7 +101,7 @@ def day_titles_text(event: Event, language: str) -> str:
     """The event's day titles in a language, written the way the organiser form reads them
     back: a line for each day of the agenda that has one. A title kept for a date the agenda
     no longer has (its days moved) is left out, so saving the form drops it."""
-    titles = (event.translations or {}).get(language, {}).get("days") or {}
+    titles = event.day_titles_in(language)
     dates = [day.local_date.isoformat() for day in event.days]
     return "\n".join(f"{date} {titles[date]}" for date in dates if date in titles)
 

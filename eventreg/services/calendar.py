@@ -92,11 +92,11 @@ def calendar_links(event: Event) -> list[CalendarLinks]:
 
 def google_calendar_link(event: Event, day: EventDay | None = None) -> str:
     """A link that opens Google Calendar with the event, or one day of it, filled in."""
-    start, end = (day or event).starts_at, (day or event).ends_at
+    span = day or event
     query = {
         "action": "TEMPLATE",
         "text": _summary(event, day),
-        "dates": f"{_utc_stamp(start)}/{_utc_stamp(end)}",
+        "dates": f"{_utc_stamp(span.starts_at)}/{_utc_stamp(span.ends_at)}",
         "details": _text(event, "description"),
         "location": place(event),
         "ctz": event.timezone,
@@ -106,13 +106,13 @@ def google_calendar_link(event: Event, day: EventDay | None = None) -> str:
 
 def outlook_calendar_link(event: Event, day: EventDay | None = None) -> str:
     """A link that opens Outlook.com's calendar with the event, or one day of it, filled in."""
-    start, end = (day or event).starts_at, (day or event).ends_at
+    span = day or event
     query = {
         "path": "/calendar/action/compose",
         "rru": "addevent",
         "subject": _summary(event, day),
-        "startdt": _utc_iso(start),
-        "enddt": _utc_iso(end),
+        "startdt": _utc_iso(span.starts_at),
+        "enddt": _utc_iso(span.ends_at),
         "body": _text(event, "description"),
         "location": place(event),
     }
