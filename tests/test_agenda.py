@@ -461,8 +461,10 @@ def test_an_installation_loaded_before_the_day_titles_gets_them_from_the_update(
     by_slug = {update.slug: update for update in plan.updates}
     assert set(by_slug) == {"mission-bergamo", "mission-odense"}
     for update in by_slug.values():
-        assert [(c.name, c.edited) for c in update.changes] == [("translations", False)]
+        assert {c.name.split(".")[2] for c in update.changes} == {"days"}  # one per day
+        assert len(update.changes) == 6 * 3 and not update.conflicts
         assert update.invitations == 0  # new titles are no reason to e-mail anyone
+    assert "translations.it.days.2027-03-25" in {c.name for c in by_slug["mission-bergamo"].changes}
     apply_update()
 
     bergamo = db.session.scalar(select(Event).where(Event.slug == "mission-bergamo"))

@@ -1,5 +1,7 @@
 """The programme file: loading, idempotence, updates, validation."""
 
+import copy
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -164,6 +166,86 @@ def test_events_from_before_the_record_treat_every_difference_as_an_edit(app, tm
     edited = edited_programme(tmp_path, ("capacity = 40", "capacity = 45"))
     (update,) = plan_update(edited).updates
     assert [c.name for c in update.conflicts] == ["capacity"]
+
+
+def test_translations_are_compared_text_by_text(app, tmp_path, make_user):
+    """An organiser's Italian title is kept; the file's other new texts still arrive."""
+    load_programme()
+    bergamo = events_by_slug()["mission-bergamo"]
+    translations = copy.deepcopy(bergamo.translations)
+    translations["it"]["title"] = "Bergamo: il titolo dell'organizzatrice"
+    del translations["sv"]  # the organiser removed the Swedish texts
+    update_event(bergamo, {"translations": translations}, actor=make_user("organiser"))
+    edited = edited_programme(
+        tmp_path,
+        ("Missione di studio a Bergamo:", "Missione a Bergamo:"),
+        ("Tre giorni con il Comune di Bergamo", "Tre giornate con il Comune di Bergamo"),
+        ('2027-03-25 = "Visite alle cooperative sociali"', '2027-03-25 = "Visite sul campo"'),
+        ('2027-03-25 = "Besøg hos sociale kooperativer"', '2027-03-25 = "Besøg på stedet"'),
+    )
+
+    (update,) = plan_update(edited).updates
+    changes = {c.name: c for c in update.changes}
+    assert {name for name, c in changes.items() if not c.edited} == {
+        "translations.it.description",
+        "translations.it.days.2027-03-25",
+        "translations.da.days.2027-03-25",
+    }
+    assert {c.name for c in update.conflicts} == {"translations.it.title"} | {
+        name for name in changes if name.startswith("translations.sv.")
+    }
+    assert changes["translations.sv.title"].old is None  # the file would bring it back
+
+    apply_update(edited)
+    db.session.expire_all()
+    texts = events_by_slug()["mission-bergamo"].translations
+    assert texts["it"]["title"] == "Bergamo: il titolo dell'organizzatrice"
+    assert texts["it"]["description"].startswith("Tre giornate con il Comune")
+    assert texts["it"]["days"]["2027-03-25"] == "Visite sul campo"
+    assert texts["it"]["days"]["2027-03-24"].startswith("Co-progettazione")
+    assert texts["da"]["days"]["2027-03-25"] == "Besøg på stedet"
+    assert "sv" not in texts
+    assert {c.name for c in plan_update(edited).updates[0].changes} == {
+        c.name for c in update.conflicts
+    }
+
+    apply_update(edited, overwrite_edits=True)
+    db.session.expire_all()
+    texts = events_by_slug()["mission-bergamo"].translations
+    assert texts["it"]["title"] == "Missione a Bergamo: appalti responsabili di servizi sociali"
+    assert texts["sv"]["title"] and texts["sv"]["days"]
+    assert plan_update(edited).is_empty
+
+
+def test_a_translation_the_file_drops_is_removed_unless_an_organiser_changed_it(
+    app, tmp_path, make_user
+):
+    load_programme()
+    bergamo = events_by_slug()["mission-bergamo"]
+    translations = copy.deepcopy(bergamo.translations)
+    translations["da"]["title"] = "Studietur til Bergamo (rettet)"
+    update_event(bergamo, {"translations": translations}, actor=make_user("organiser"))
+    text = SHIPPED_PROGRAMME.read_text(encoding="utf-8")
+    start, end = text.index('slug = "mission-bergamo"'), text.index('slug = "mission-torres')
+    bergamo_part = text[start:end]
+    for language in ("da", "pt"):
+        bergamo_part = re.sub(
+            rf"\n\[events\.translations\.{language}(\.days)?\]\n(?:[^\[\n].*\n)+",
+            "\n",
+            bergamo_part,
+        )
+    assert "translations.pt" not in bergamo_part and "translations.da" not in bergamo_part
+    edited = tmp_path / "programme.toml"
+    edited.write_text(text[:start] + bergamo_part + text[end:], encoding="utf-8")
+
+    (update,) = plan_update(edited).updates
+    assert all(c.new is None for c in update.changes)
+    assert {c.name for c in update.conflicts} == {"translations.da.title"}
+    apply_update(edited)
+    db.session.expire_all()
+    texts = events_by_slug()["mission-bergamo"].translations
+    assert "pt" not in texts
+    assert texts["da"] == {"title": "Studietur til Bergamo (rettet)"}
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,12 @@ Once an event exists, the database (what organisers did in the organiser area) i
 field, how the file differs from the events and which e-mails applying it would send;
 ``apply_update`` applies that plan. Each event remembers the values the file last gave it,
 so a field changed since (by an organiser) is a conflict, left alone unless overwritten.
+Translations are compared text by text (``translations.it.title``,
+``translations.it.days.2027-03-25``): an organiser's Italian title does not hold back the
+file's new Danish description.
 """
 
+import copy
 import enum
 import tomllib
 from dataclasses import dataclass, field
@@ -150,7 +154,7 @@ def apply_update(path: Path = SHIPPED_PROGRAMME, *, overwrite_edits: bool = Fals
         for update in plan.updates:
             event = by_slug[update.slug]
             chosen = {c.name: c.new for c in update.to_apply(overwrite_edits=overwrite_edits)}
-            apply_changes(event, chosen)
+            apply_changes(event, _as_fields(event, chosen))
             if chosen:
                 audit.record("event_updated", event=event, source=str(path), fields=sorted(chosen))
             if "capacity" in chosen:
@@ -181,14 +185,73 @@ def _differences(event: Event, values: dict[str, Any]) -> list[FieldChange]:
     """The file's values that differ from the event's; ``edited`` when the event's value is
     not the one the file gave it last (or nothing records what the file gave)."""
     last_loaded = event.programme_values
+    loaded = None if last_loaded is None else _by_text(last_loaded)
+    current = _by_text({name: getattr(event, name) for name in values})
+    wanted = _by_text(values)
     changes = []
-    for name, new in values.items():
-        old = getattr(event, name)
+    for name in wanted | current:
+        old, new = current.get(name), wanted.get(name)
         if old == new:
             continue
-        edited = last_loaded is None or _plain(old) != last_loaded.get(name)
+        edited = loaded is None or _plain(old) != loaded.get(name)
         changes.append(FieldChange(name, old, new, edited))
     return changes
+
+
+_T = "translations"
+
+
+def _by_text(values: dict[str, Any]) -> dict[str, Any]:
+    """Field values with the translations spread out, one entry per text named by its path
+    (``translations.it.title``, ``translations.it.days.2027-03-25``)."""
+
+    def texts(tree: dict, path: str) -> dict[str, Any]:
+        found = {}
+        for key, value in tree.items():
+            if isinstance(value, dict):
+                found |= texts(value, f"{path}.{key}")
+            else:
+                found[f"{path}.{key}"] = value
+        return found
+
+    spread = {}
+    for name, value in values.items():
+        if name == _T:
+            spread |= texts(value or {}, _T)
+        else:
+            spread[name] = value
+    return spread
+
+
+def _as_fields(event: Event, chosen: dict[str, Any]) -> dict[str, Any]:
+    """Chosen changes as the event's fields: the chosen texts merged into its translations."""
+    fields = {name: value for name, value in chosen.items() if not name.startswith(f"{_T}.")}
+    texts = {name: value for name, value in chosen.items() if name.startswith(f"{_T}.")}
+    if texts:
+        translations = copy.deepcopy(event.translations or {})
+        for name, value in texts.items():
+            *parents, key = name.split(".")[1:]
+            tree = translations
+            for parent in parents:
+                tree = tree.setdefault(parent, {})
+            if value is None:
+                tree.pop(key, None)
+            else:
+                tree[key] = value
+        fields[_T] = _pruned(translations)
+    return fields
+
+
+def _pruned(tree: dict) -> dict:
+    """The tree without the tables a removed text left empty."""
+    kept = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            value = _pruned(value)
+            if not value:
+                continue
+        kept[key] = value
+    return kept
 
 
 def _count_mail(update: EventUpdate, event: Event, overwrite_edits: bool) -> EventUpdate:
