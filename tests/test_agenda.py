@@ -489,6 +489,95 @@ def test_titles_for_dates_the_agenda_no_longer_has_are_left_out_and_dropped(
     assert mission.translations == {"it": {"days": ITALIAN_DAYS}}
 
 
+WEEK_LATER = (
+    "2031-03-31 09:00-18:00 Co-design\n2031-04-01 08:30-17:30 Site visits\n2031-04-02 09:00-13:00"
+)
+
+
+def shown_day_titles(client, event, language):
+    page = client.get(f"/admin/events/{event.slug}/edit").text
+    return unescape(re.search(rf'name="days_{language}"[^>]*>([^<]*)</textarea>', page)[1])
+
+
+def test_day_titles_left_as_shown_follow_their_days_when_the_mission_moves(
+    client, organiser, italian_mission
+):
+    """The mission moves a week later; the Italian lines still carry the old dates."""
+    shown = shown_day_titles(client, italian_mission, "it")
+    assert shown.strip() == "2031-03-24 Co-progettazione\n2031-03-25 Visite in loco"
+    form = edit_form(
+        italian_mission,
+        starts_at="2031-03-31T09:00",
+        ends_at="2031-04-02T13:00",
+        agenda=WEEK_LATER,
+        title_it="Missione di tre giorni",
+        days_it=shown,
+    )
+    response = client.post(f"/admin/events/{italian_mission.slug}/edit", data=form)
+    assert response.status_code == 302, response.text
+    db.session.refresh(italian_mission)
+    assert italian_mission.translations["it"]["days"] == {
+        "2031-03-31": "Co-progettazione",
+        "2031-04-01": "Visite in loco",
+    }
+    page = client.get(f"/events/{italian_mission.slug}", headers={"Accept-Language": "it"}).text
+    assert "martedì 1 aprile 2031, 08:30 – 17:30: Visite in loco</li>" in page
+
+
+def test_day_titles_follow_their_english_title_when_a_day_is_dropped(
+    client, organiser, italian_mission
+):
+    shown = shown_day_titles(client, italian_mission, "it")
+    two_days = "2031-03-24 11:00-18:00 Site visits\n2031-03-25 09:00-13:00"
+    form = edit_form(
+        italian_mission,
+        ends_at="2031-03-25T13:00",
+        agenda=two_days,
+        title_it="Missione di tre giorni",
+        days_it=shown,
+    )
+    response = client.post(f"/admin/events/{italian_mission.slug}/edit", data=form)
+    assert response.status_code == 302, response.text
+    db.session.refresh(italian_mission)
+    # "Co-design" is gone, so its title goes; "Site visits" moved to the first day with its own
+    assert italian_mission.translations["it"]["days"] == {"2031-03-24": "Visite in loco"}
+
+
+def test_day_titles_follow_their_english_title_when_days_swap(client, organiser, italian_mission):
+    shown = shown_day_titles(client, italian_mission, "it")
+    swapped = (
+        "2031-03-24 08:30-17:30 Site visits\n2031-03-25 09:00-18:00 Co-design\n"
+        "2031-03-26 09:00-13:00"
+    )
+    form = edit_form(
+        italian_mission, agenda=swapped, title_it="Missione di tre giorni", days_it=shown
+    )
+    response = client.post(f"/admin/events/{italian_mission.slug}/edit", data=form)
+    assert response.status_code == 302, response.text
+    db.session.refresh(italian_mission)
+    assert italian_mission.translations["it"]["days"] == {
+        "2031-03-24": "Visite in loco",
+        "2031-03-25": "Co-progettazione",
+    }
+
+
+def test_day_titles_the_organiser_rewrote_are_taken_as_written(client, organiser, italian_mission):
+    form = edit_form(
+        italian_mission,
+        starts_at="2031-03-31T09:00",
+        ends_at="2031-04-02T13:00",
+        agenda=WEEK_LATER,
+        days_it="2031-04-02 Laboratorio\n2031-03-24 Vecchia data",
+    )
+    response = client.post(f"/admin/events/{italian_mission.slug}/edit", data=form)
+    assert response.status_code == 422
+    assert "“2031-03-24 Vecchia data”: start the line with one of the agenda" in unescape(
+        response.text
+    )
+    db.session.refresh(italian_mission)
+    assert italian_mission.translations["it"]["days"] == ITALIAN_DAYS
+
+
 def test_two_titles_for_one_day_are_refused(client, organiser, mission):
     lines = "2031-03-24 Co-progettazione\n2031-03-24 Altro titolo"
     form = edit_form(mission, agenda=agenda_text(mission), days_it=lines)

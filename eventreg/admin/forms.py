@@ -48,6 +48,8 @@ from ..services.agenda import (
     day_titles_from_text,
     day_titles_text,
     days_from_text,
+    moved_days,
+    redated_day_titles,
 )
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -140,8 +142,10 @@ class EventForm(Form):
     )
     publish = BooleanField(_l("Publish now (otherwise saved as a draft)"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, event=None, **kwargs):
+        """``event``: the event being edited, whose agenda the edit page showed."""
         super().__init__(*args, **kwargs)
+        self.event = event
         self.timezone.choices = zone_choices()
 
     def validate_ends_at(self, field):
@@ -206,11 +210,19 @@ class EventForm(Form):
                 for name in ("title", "description")
                 if getattr(self, f"{name}_{code}").data
             }
-            if days := day_titles_from_text(getattr(self, f"days_{code}").data, dates):
+            if days := day_titles_from_text(self.day_titles(code), dates):
                 texts["days"] = days
             if texts:
                 translations[code] = texts
         return translations
+
+    def day_titles(self, code: str) -> str:
+        """A language's day-title lines. Left as the edit page showed them while the agenda's
+        days moved, they move with their days: the organiser need not re-date six languages."""
+        text = getattr(self, f"days_{code}").data or ""
+        if self.event is None or text != day_titles_text(self.event, code):
+            return text
+        return redated_day_titles(text, moved_days(self.event, self.agenda.data))
 
     def translation_fields(self):
         """(language name, title, description and day titles fields) for each other language."""
@@ -263,7 +275,9 @@ def _day_titles_name_agenda_days(form, field):
     if form.agenda.errors:
         return  # the agenda's own message says what to fix first
     try:
-        day_titles_from_text(field.data, agenda_dates(form.agenda.data))
+        day_titles_from_text(
+            form.day_titles(field.name.removeprefix("days_")), agenda_dates(form.agenda.data)
+        )
     except AgendaError as exc:
         raise ValidationError(str(exc)) from exc
 

@@ -84,7 +84,7 @@ def new_event():
 def edit_event(slug):
     """Change an event; registrants get updated invitations when its time or place moves."""
     event = event_or_404(slug)
-    form = EventForm()
+    form = EventForm(event=event)
     if not form.is_submitted():
         form.load(event)
     if form.validate_on_submit():

@@ -1,6 +1,7 @@
 """A multi-day event's agenda: reading its days from the programme file or the organiser form."""
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -95,6 +96,40 @@ def day_titles_from_text(text: str, dates: set[str]) -> dict[str, str]:
             )
         titles[match["date"]] = match["title"]
     return titles
+
+
+def moved_days(event: Event, agenda: str) -> dict[str, str]:
+    """Where the event's days went in a changed agenda (the organiser form's text), old date
+    to new, so that their titles in other languages follow them. A day goes to the one new day
+    with its English title; failing that, when the agenda keeps its number of days, to the day
+    in its place. A day with neither was taken out."""
+    before = [(day.local_date.isoformat(), day.title) for day in event.days]
+    matches = (_LINE.match(line.strip()) for line in (agenda or "").splitlines())
+    after = sorted((match["date"], match["title"]) for match in matches if match)
+    titled = Counter(title for _, title in before + after if title)
+    moves = {
+        old: new
+        for old, title in before
+        for new, new_title in after
+        if title and title == new_title and titled[title] == 2
+    }
+    if len(before) == len(after):
+        taken = set(moves.values())
+        for (old, _), (new, _) in zip(before, after, strict=True):
+            if old not in moves and new not in taken:
+                moves[old] = new
+    return moves
+
+
+def redated_day_titles(text: str, moves: dict[str, str]) -> str:
+    """Day-title lines (``2027-03-24 Visite in loco``) with each date moved as ``moves`` says;
+    a line for a day that went nowhere (taken out of the agenda) goes with it."""
+    lines = []
+    for line in text.splitlines():
+        match = _TITLE_LINE.match(line.strip())
+        if match and match["date"] in moves:
+            lines.append(f"{moves[match['date']]} {match['title']}")
+    return "\n".join(lines)
 
 
 def day_titles_text(event: Event, language: str) -> str:
