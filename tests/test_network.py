@@ -9,8 +9,16 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from eventreg.extensions import db, limiter
-from eventreg.models import ContactRequest, Member, MemberStatus, OutboxMessage, Topic, utcnow
-from eventreg.services import outbox, privacy, topics
+from eventreg.models import (
+    ContactBlock,
+    ContactRequest,
+    Member,
+    MemberStatus,
+    OutboxMessage,
+    Topic,
+    utcnow,
+)
+from eventreg.services import members, outbox, privacy, topics
 from tests.support.mail import smtp_config
 
 
@@ -222,6 +230,99 @@ def test_a_member_who_blocks_contact_gets_no_messages(client, app, smtp):
     assert response.status_code == 422
     assert "does not accept messages" in response.text
     assert db.session.scalar(select(func.count()).select_from(ContactRequest)) == 0
+
+
+def signed_in_as(app, member):
+    """Another browser, signed in to the network as this member."""
+    browser = app.test_client()
+    with browser.session_transaction() as session:
+        session["network_member"] = member.key
+    return browser
+
+
+def test_one_members_messages_stop_by_the_link_in_their_message(client, app, smtp, make_app):
+    ana = joined_member(client, smtp, "ana@example.bg")
+    lars = joined_member(client, smtp, "lars@example.dk", inbox_count=2, name="Lars Holm")
+    assert (
+        client.post(f"/network/members/{ana.id}/contact", data={"text": "Hej"}).status_code == 302
+    )
+    message = deliver(smtp, 3)[-1]
+    link = link_in(message, "/network/block/")
+    html = message.get_body(("html",)).get_content()
+    assert f'<a href="http://eventreg.test{link}">Stop messages from Lars Holm</a>' in html
+
+    mail_reader = make_app(WTF_CSRF_ENABLED=True).test_client()  # not signed in, real CSRF
+    page = mail_reader.get(link)
+    assert page.status_code == 200 and "Stop messages from Lars Holm" in page.text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)[1]
+    assert mail_reader.post(link).status_code == 400  # a link scanner's POST without the form
+    response = mail_reader.post(link, data={"csrf_token": token})
+    assert "You will get no more messages from Lars Holm." in response.text
+    assert mail_reader.post(link, data={"csrf_token": token}).status_code == 200  # twice: same
+
+    response = client.post(f"/network/members/{ana.id}/contact", data={"text": "Again"})
+    assert response.status_code == 422
+    assert "This member does not accept messages." in response.text
+    page = client.get(f"/network/members/{ana.id}").text
+    assert "Write to Ana Petrova" not in page and "does not accept messages" in page
+    assert db.session.scalar(select(func.count()).select_from(ContactRequest)) == 1
+
+    eva = joined_member(client, smtp, "eva@example.se", inbox_count=4, name="Eva Berg")
+    assert client.post(f"/network/members/{ana.id}/contact", data={"text": "Hi"}).status_code == 302
+    assert deliver(smtp, 5)[-1]["Reply-To"].addresses[0].addr_spec == eva.email
+
+    ana_browser = signed_in_as(app, ana)
+    profile = ana_browser.get("/network/profile").text
+    assert "Lars Holm" in profile and "Take messages from Lars Holm again" in profile
+    response = ana_browser.post(f"/network/members/{lars.id}/unblock", data={"back": "profile"})
+    assert response.headers["Location"] == "/network/profile"
+    assert "Take messages from" not in ana_browser.get("/network/profile").text
+    lars_browser = signed_in_as(app, lars)
+    response = lars_browser.post(f"/network/members/{ana.id}/contact", data={"text": "Thanks"})
+    assert response.status_code == 302
+
+
+def test_a_member_stops_another_members_messages_from_their_page(client, app, smtp):
+    ana = joined_member(client, smtp, "ana@example.bg")
+    lars = joined_member(client, smtp, "lars@example.dk", inbox_count=2, name="Lars Holm")
+    ana_browser = signed_in_as(app, ana)
+    assert "Stop messages from Lars Holm" in ana_browser.get(f"/network/members/{lars.id}").text
+    response = ana_browser.post(f"/network/members/{lars.id}/block")
+    assert response.headers["Location"] == f"/network/members/{lars.id}"
+    page = ana_browser.get(f"/network/members/{lars.id}").text
+    assert "You will get no more messages from Lars Holm." in page  # the flash
+    assert "Take messages from Lars Holm again" in page
+    assert "Write to Lars Holm" in page  # Ana may still write to him herself
+    assert client.post(f"/network/members/{ana.id}/contact", data={"text": "?"}).status_code == 422
+    assert members.export_profile(ana.email)["messages_stopped_from"] == ["Lars Holm"]
+
+    assert ana_browser.post(f"/network/members/{ana.id}/block").status_code == 404  # herself
+    assert ana_browser.post("/network/members/999999/block").status_code == 404
+    assert app.test_client().post(f"/network/members/{lars.id}/block").status_code == 302  # sign in
+
+
+def test_a_forged_or_stale_block_link_does_nothing(client, app, smtp):
+    ana = joined_member(client, smtp, "ana@example.bg")
+    lars_id = joined_member(client, smtp, "lars@example.dk", inbox_count=2, name="Lars Holm").id
+    client.post(f"/network/members/{ana.id}/contact", data={"text": "Hej"})
+    link = link_in(deliver(smtp, 3)[-1], "/network/block/")
+    assert client.get(link[:-2] + ("AA" if not link.endswith("AA") else "BB")).status_code == 404
+    assert client.post(link.replace("/block/", "/block/x")).status_code == 404
+
+    client.post("/network/profile/leave")  # Lars leaves: his row and any block on him go
+    assert db.session.get(Member, lars_id) is None
+    assert client.get(link).status_code == 404
+    assert db.session.scalar(select(func.count()).select_from(ContactBlock)) == 0
+
+
+def test_blocks_go_with_the_member_who_leaves(client, app, smtp):
+    ana = joined_member(client, smtp, "ana@example.bg")
+    lars = joined_member(client, smtp, "lars@example.dk", inbox_count=2, name="Lars Holm")
+    signed_in_as(app, ana).post(f"/network/members/{lars.id}/block")
+    client.post(f"/network/members/{ana.id}/block")
+    assert db.session.scalar(select(func.count()).select_from(ContactBlock)) == 2
+    signed_in_as(app, ana).post("/network/profile/leave")
+    assert db.session.scalar(select(func.count()).select_from(ContactBlock)) == 0
 
 
 def test_leaving_in_one_click_from_the_email_deletes_the_profile(client, app, smtp, make_app):

@@ -7,9 +7,11 @@ import pytest
 from flask.sessions import SecureCookieSessionInterface
 
 from eventreg.extensions import db
-from eventreg.models import Member, MemberStatus, ProcurementType, TargetGroup, utcnow
+from eventreg.models import ContactBlock, Member, MemberStatus, ProcurementType, TargetGroup, utcnow
 from eventreg.services import practices
+from eventreg.services.network_links import BLOCK_PURPOSE
 from eventreg.services.practices import PracticeInput, TextInput
+from eventreg.services.signed_links import sign
 from tests.support.accessibility import violations
 from tests.support.factories import PASSWORD
 
@@ -58,10 +60,14 @@ def network(make_event, make_user):
         )
     )
     members = {m.email: m for m in db.session.query(Member)}
+    ana, lars = members["ana@example.bg"], members["lars@example.dk"]
+    db.session.add(ContactBlock(member_id=lars.id, blocked_id=ana.id))  # listed on his profile
+    db.session.commit()
     return {
         "practice": practice.id,
-        "ana": members["ana@example.bg"],
-        "lars": members["lars@example.dk"],
+        "ana": ana,
+        "lars": lars,
+        "block_link": "/network/block/" + sign(f"{ana.key}:{lars.id}", BLOCK_PURPOSE),
     }
 
 
@@ -88,6 +94,7 @@ def public_paths(network):
         "/practices",
         f"/practices/{network['practice']}",
         "/practices/document?lang=bg",
+        network["block_link"],
     ]
 
 
@@ -97,6 +104,7 @@ def member_paths(network):
         "/network/directory",
         "/network/directory?q=lars",
         f"/network/members/{network['lars'].id}/contact",
+        f"/network/members/{network['ana'].id}?as=member",  # the button to take her messages again
         "/practices/propose",
     ]
 

@@ -5,7 +5,7 @@ from .certificate import Certificate
 from .event import AgendaDay, Event, EventDay, EventKind, EventMode, EventStatus, RegistrationWindow
 from .feedback import FeedbackQuestion, FeedbackResponse, QuestionKind
 from .material import Material, MaterialVisibility
-from .network import ContactRequest, Member, MemberStatus, Topic, member_topic
+from .network import ContactBlock, ContactRequest, Member, MemberStatus, Topic, member_topic
 from .outbox import MessageKind, MessageStatus, OutboxMessage
 from .practice import (
     Practice,
@@ -29,6 +29,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Certificate",
+    "ContactBlock",
     "ContactRequest",
     "Event",
     "EventDay",

@@ -1,9 +1,10 @@
-"""The network of practice: members, their profiles, topics of expertise and contact requests."""
+"""The network of practice: members, their profiles, topics of expertise, contact requests and
+blocks."""
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -102,3 +103,17 @@ class ContactRequest(db.Model):
     sender_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
     recipient_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ContactBlock(db.Model):
+    """A member takes no more messages from one other member, who is not told (to them the
+    member "does not accept messages", as one who turned contact off altogether)."""
+
+    __table_args__ = (UniqueConstraint("member_id", "blocked_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    blocked_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    blocked: Mapped[Member] = relationship(foreign_keys=[blocked_id])

@@ -1,4 +1,5 @@
-"""The network of practice: joining, signing in, the profile, the directory, contact, leaving."""
+"""The network of practice: joining, signing in, the profile, the directory, contact (and
+blocking one member's messages), leaving."""
 
 from flask import (
     Blueprint,
@@ -135,7 +136,13 @@ def profile():
         members.update_profile(member, form.profile())
         flash(_("Your profile has been saved."))
         return redirect(url_for(".profile"))
-    return form_page("network/profile.html", form=form, member=member, leave_form=ButtonForm())
+    return form_page(
+        "network/profile.html",
+        form=form,
+        member=member,
+        leave_form=ButtonForm(),
+        blocked=member_contact.blocked_members(member),
+    )
 
 
 @bp.route("/profile/leave", methods=["POST"])
@@ -181,7 +188,42 @@ def member_page(member_id):
     as_member = reader is not None and reader.is_active
     if not member.is_active or not (as_member or member.is_public):
         abort(404)
-    return render_template("network/member.html", member=member, as_member=as_member)
+    writes = as_member and reader.id != member.id
+    return render_template(
+        "network/member.html",
+        member=member,
+        as_member=as_member,
+        writes=writes,
+        can_write=writes and member_contact.accepts_messages(member, reader),
+        blocked=writes and member_contact.has_blocked(reader, member),
+        form=ButtonForm(),
+    )
+
+
+@bp.post("/members/<int:member_id>/<any(block, unblock):action>")
+def block_member(member_id, action):
+    """Stop (or restart) the messages of one member, from their page or the profile page."""
+    member = _require_member()
+    if action == "block":
+        other = member_contact.block(member, member_id) or abort(404)
+        flash(_("You will get no more messages from %(name)s.", name=other.name))
+    else:
+        other = member_contact.unblock(member, member_id) or abort(404)
+        flash(_("You can get messages from %(name)s again.", name=other.name))
+    if request.form.get("back") == "profile" or not other.is_active:
+        return redirect(url_for(".profile"))
+    return redirect(url_for(".member_page", member_id=other.id))
+
+
+@bp.route("/block/<token>", methods=["GET", "POST"])
+def block_sender(token):
+    """Stop the messages of one member by the link in a message they sent (no sign-in)."""
+    member, sender = member_contact.block_link_members(token) or abort(404)
+    form = ButtonForm()
+    if form.validate_on_submit():
+        member_contact.block(member, sender.id)
+        return render_template("network/blocked.html", sender=sender)
+    return form_page("network/block.html", form=form, sender=sender)
 
 
 @bp.route("/members/<int:member_id>/contact", methods=["GET", "POST"])

@@ -1,4 +1,5 @@
-"""Members writing to each other through the service: the address stays hidden, Reply-To not."""
+"""Members writing to each other through the service (the address stays hidden, Reply-To not),
+and stopping the messages of one member they no longer want to hear from."""
 
 from datetime import timedelta
 
@@ -7,8 +8,10 @@ from sqlalchemy import func, select
 
 from ..database import locking, write_transaction
 from ..extensions import db
-from ..models import ContactRequest, Member, MessageKind, utcnow
+from ..models import ContactBlock, ContactRequest, Member, MessageKind, utcnow
+from .network_links import BLOCK_PURPOSE
 from .network_mail import enqueue_for_member
+from .signed_links import unsign
 
 
 class ContactRefused(Exception):
@@ -29,7 +32,7 @@ def send(sender: Member, recipient: Member, text: str) -> None:
             raise ContactRefused("not_member")
         if recipient is None or not recipient.is_active or recipient.id == sender.id:
             raise ContactRefused("not_member")
-        if not recipient.accepts_contact:
+        if not accepts_messages(recipient, sender):
             raise ContactRefused("blocked")
         if sent_today(sender) >= current_app.config["NETWORK_CONTACT_PER_DAY"]:
             raise ContactRefused("limit")
@@ -37,11 +40,71 @@ def send(sender: Member, recipient: Member, text: str) -> None:
         enqueue_for_member(
             MessageKind.NETWORK_CONTACT,
             recipient,
+            sender_id=sender.id,
             sender_name=sender.name,
             sender_organisation=sender.organisation,
             sender_email=sender.email,
             text=text,
         )
+
+
+def accepts_messages(recipient: Member, sender: Member) -> bool:
+    """Whether the recipient takes messages at all, and from this sender."""
+    return recipient.accepts_contact and not _block_of(recipient.id, sender.id)
+
+
+def has_blocked(member: Member, other: Member) -> bool:
+    """Whether the member stopped the other's messages."""
+    return _block_of(member.id, other.id) is not None
+
+
+def block(member: Member, other_id: int) -> Member | None:
+    """Take no more messages from another member; the member blocked, or None if none."""
+    member_id = member.id
+    with write_transaction():
+        member = _locked(member_id)
+        other = db.session.get(Member, other_id)
+        if member is None or other is None or other.id == member.id:
+            return None
+        if _block_of(member.id, other.id) is None:
+            db.session.add(ContactBlock(member_id=member.id, blocked_id=other.id))
+    return other
+
+
+def unblock(member: Member, other_id: int) -> Member | None:
+    """Take messages from a blocked member again; the member, or None if they were not."""
+    with write_transaction():
+        _locked(member.id)  # two clicks at once: the second finds nothing left to delete
+        found = _block_of(member.id, other_id)
+        if found is None:
+            return None
+        other = found.blocked
+        db.session.delete(found)
+    return other
+
+
+def block_link_members(token: str) -> tuple[Member, Member] | None:
+    """Whom the "no more messages from" link in a message belongs to, and whom it would block;
+    None for a forged link or when either has left the network."""
+    value = unsign(token, BLOCK_PURPOSE)
+    if value is None or ":" not in value:
+        return None
+    key, other_id = value.rsplit(":", 1)
+    member = db.session.scalar(select(Member).where(Member.key == key))
+    other = db.session.get(Member, int(other_id)) if other_id.isdigit() else None
+    if member is None or other is None:
+        return None
+    return member, other
+
+
+def blocked_members(member: Member) -> list[Member]:
+    """The members this one blocked, by name."""
+    return db.session.scalars(
+        select(Member)
+        .join(ContactBlock, ContactBlock.blocked_id == Member.id)
+        .where(ContactBlock.member_id == member.id)
+        .order_by(Member.name, Member.id)
+    ).all()
 
 
 def sent_today(sender: Member) -> int:
@@ -57,3 +120,11 @@ def sent_today(sender: Member) -> int:
 def _locked(member_id: int) -> Member | None:
     # The sender's row is the lock that makes two simultaneous messages count one after another.
     return db.session.scalar(locking(select(Member).where(Member.id == member_id)))
+
+
+def _block_of(member_id: int, other_id: int) -> ContactBlock | None:
+    return db.session.scalar(
+        select(ContactBlock).where(
+            ContactBlock.member_id == member_id, ContactBlock.blocked_id == other_id
+        )
+    )

@@ -23,6 +23,7 @@ from ..models import (
 from ..models.network import PROFILE_FIELDS
 from ..models.registration import new_secret
 from . import registrations
+from .member_contact import blocked_members
 from .network_links import CONFIRM_PURPOSE, LEAVE_PURPOSE, SIGN_IN_PURPOSE
 from .network_mail import enqueue_for_member
 from .signed_links import unsign
@@ -209,6 +210,7 @@ def export_profile(email: str) -> dict | None:
         "bio": member.bio,
         "public_fields": list(member.public_fields),
         "accepts_contact": member.accepts_contact,
+        "messages_stopped_from": [other.name for other in blocked_members(member)],
         "joined_at": member.consent_at.isoformat(),
         "confirmed_at": member.confirmed_at.isoformat() if member.confirmed_at else None,
     }

@@ -1,4 +1,5 @@
-"""Signed links of the network: confirm joining, sign in once, leave in one click."""
+"""Signed links of the network: confirm joining, sign in once, leave in one click, stop the
+messages of one member."""
 
 from flask import url_for
 
@@ -8,6 +9,7 @@ from .signed_links import sign
 CONFIRM_PURPOSE = "network-confirm"
 SIGN_IN_PURPOSE = "network-sign-in"
 LEAVE_PURPOSE = "network-leave"
+BLOCK_PURPOSE = "network-block"
 
 
 def confirm_url(member: Member) -> str:
@@ -21,3 +23,9 @@ def sign_in_url(member: Member, nonce: str) -> str:
 
 def leave_url(member: Member) -> str:
     return url_for("network.leave", token=sign(member.key, LEAVE_PURPOSE), _external=True)
+
+
+def block_url(member: Member, sender_id: int) -> str:
+    """For the member who got a message: stop the messages of the member who sent it."""
+    token = sign(f"{member.key}:{sender_id}", BLOCK_PURPOSE)
+    return url_for("network.block_sender", token=token, _external=True)

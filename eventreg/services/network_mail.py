@@ -11,7 +11,7 @@ from ..models import Member, MessageKind, OutboxMessage
 from ..urls import site_context
 from . import outbox  # a module: outbox builds messages through this one
 from .mail_message import MailMessage, address
-from .network_links import confirm_url, leave_url, sign_in_url
+from .network_links import block_url, confirm_url, leave_url, sign_in_url
 
 SUBJECTS = {
     MessageKind.NETWORK_CONFIRM: _l("Please confirm that you are joining the network of practice"),
@@ -49,6 +49,8 @@ def build_message(queued: OutboxMessage) -> MailMessage:
             links["confirm_url"] = confirm_url(member)
         if queued.kind is MessageKind.NETWORK_SIGN_IN:
             links["sign_in_url"] = sign_in_url(member, params["nonce"])
+        if queued.kind is MessageKind.NETWORK_CONTACT and "sender_id" in params:
+            links["block_url"] = block_url(member, params["sender_id"])
         context = {"member": member, "params": params, **links}
         if queued.kind is MessageKind.NETWORK_ANNOUNCEMENT:
             subject = params["subject"]
