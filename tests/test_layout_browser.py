@@ -1,4 +1,5 @@
-"""Programme cards keep their content inside their border, on a laptop and on a phone."""
+"""Programme cards keep their content inside their border, on a laptop and on a phone; pages
+keep their distance from the footer."""
 
 import pytest
 
@@ -21,3 +22,15 @@ def test_programme_cards_do_not_overflow_their_border(app, new_context, live_ser
     page.goto(live_server + "/")
     assert page.locator(".card").count() == 6
     assert page.evaluate(OVERFLOWING) == []
+
+
+def test_a_page_ends_with_space_before_the_footer(app, new_context, live_server):
+    """A page whose last element is a button (a confirmation page) does not touch the footer."""
+    page = new_context().new_page()
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(live_server + "/network/sign-in")
+    gap = page.evaluate(
+        """() => document.querySelector('.site-footer').getBoundingClientRect().top
+             - document.querySelector('main form button').getBoundingClientRect().bottom"""
+    )
+    assert gap >= 32
