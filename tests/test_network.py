@@ -18,7 +18,7 @@ from eventreg.models import (
     Topic,
     utcnow,
 )
-from eventreg.services import members, outbox, privacy, topics
+from eventreg.services import members, outbox, topics
 from tests.support.mail import smtp_config
 
 
@@ -356,24 +356,61 @@ def test_the_profile_page_saves_changes_and_visibility(client, app, smtp):
     assert ana.name == "Ana P. Petrova"
 
 
-def test_the_personal_data_export_includes_the_network_profile(
-    app, smtp, client, sign_up, make_event
+def test_a_registration_in_a_members_name_reaches_nothing_of_the_network(
+    client, app, smtp, make_event
 ):
-    registrant = sign_up(make_event(), email="ana@example.bg")
-    joined_member(client, smtp, "ana@example.bg", inbox_count=2)
-    exported = privacy.export_data(registrant)["network_profile"]
-    assert exported["name"] == "Ana Petrova"
-    assert exported["status"] == MemberStatus.ACTIVE.value
-    assert exported["languages"] == ["bg", "en"]
+    """Anyone can sign up with any address: its manage link must not read or erase the
+    network profile of the member who owns the address."""
+    ana_id = joined_member(client, smtp, "ana@example.bg").id
+    stranger = app.test_client()
+    event = make_event()
+    form = {
+        "events": event.slug,
+        "first_name": "Not",
+        "last_name": "Ana",
+        "email": "ana@example.bg",
+        "organisation": "Nobody",
+        "country": "BG",
+        "target_group": "business",
+        "language": "en",
+        "consent": "y",
+    }
+    response = stranger.post("/register", data=form)
+    assert response.status_code == 302, response.text
+    manage = response.headers["Location"].removesuffix("/confirmed")
+    data = stranger.get(f"{manage}/data.json").get_json()
+    assert data["person"]["email"] == "ana@example.bg"
+    assert "network_profile" not in data and "Reserved contracts" not in str(data)
+    assert stranger.post(f"{manage}/erase", data={"confirm": "y"}).status_code == 200
+    assert db.session.get(Member, ana_id) is not None
 
 
-def test_erasing_a_registrant_also_deletes_their_network_profile(
-    client, app, smtp, sign_up, make_event
+def test_organisers_export_and_erase_the_network_profile_on_request(
+    client, app, smtp, sign_up, make_event, make_user, auth
 ):
     registrant = sign_up(make_event(), email="ana@example.bg")
     ana_id = joined_member(client, smtp, "ana@example.bg", inbox_count=2).id
-    privacy.erase(registrant)
+    reference = registrant.registrations[0].reference
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    exported = client.get(f"/admin/registrations/{reference}/data.json").get_json()
+    assert exported["network_profile"]["name"] == "Ana Petrova"
+    assert exported["network_profile"]["languages"] == ["bg", "en"]
+    client.post(f"/admin/registrations/{reference}/erase", data={"confirm": "y"})
     assert db.session.get(Member, ana_id) is None
+
+
+def test_members_download_their_own_profile(client, app, smtp):
+    ana = joined_member(client, smtp, "ana@example.bg")
+    assert "/network/profile/data.json" in client.get("/network/profile").text
+    response = client.get("/network/profile/data.json")
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    data = response.get_json()
+    assert data["email"] == "ana@example.bg" and data["status"] == MemberStatus.ACTIVE.value
+    assert data["bio"] == "Reserved contracts for social enterprises."
+    anonymous = app.test_client().get("/network/profile/data.json")
+    assert anonymous.status_code == 302 and "/network/sign-in" in anonymous.headers["Location"]
+    assert ana.email not in anonymous.text
 
 
 def test_organisers_cannot_read_sign_in_links_or_members_letters(

@@ -236,7 +236,7 @@ def move_registration(reference):
 def registration_data(reference):
     """Everything held about the person, for a request under the GDPR."""
     found = registration_or_404(reference)
-    response = jsonify(privacy.export_data(found.registrant))
+    response = jsonify(privacy.export_data(found.registrant, network_profile=True))
     response.headers["Content-Disposition"] = f'attachment; filename="data-{reference}.json"'
     return response
 
@@ -249,7 +249,7 @@ def erase_registrant(reference):
     if not ConfirmForm().validate_on_submit():
         flash(_("Tick the box to confirm that the person's data is erased."), "error")
         return redirect(url_for(".registration", reference=reference))
-    privacy.erase(found.registrant, actor=current_user)
+    privacy.erase(found.registrant, actor=current_user, network_profile=True)
     flash(_("The person's data is erased."), "success")
     return redirect(url_for(".registration", reference=reference))
 

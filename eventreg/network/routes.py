@@ -7,6 +7,7 @@ from flask import (
     abort,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -143,6 +144,15 @@ def profile():
         leave_form=ButtonForm(),
         blocked=member_contact.blocked_members(member),
     )
+
+
+@bp.route("/profile/data.json")
+def profile_data():
+    """Everything the network holds about the signed-in member, to download (GDPR art. 15)."""
+    member = _require_member()
+    response = jsonify(members.export_profile(member.email))
+    response.headers["Content-Disposition"] = 'attachment; filename="my-network-profile.json"'
+    return response
 
 
 @bp.route("/profile/leave", methods=["POST"])

@@ -23,8 +23,13 @@ from .mail_transport import remove_saved_copies
 from .registrations import cancel_all
 
 
-def export_data(registrant: Registrant) -> dict[str, Any]:
-    """Everything held about the person, as JSON-ready data (GDPR article 15 and 20)."""
+def export_data(registrant: Registrant, *, network_profile: bool = False) -> dict[str, Any]:
+    """Everything held about the person, as JSON-ready data (GDPR article 15 and 20).
+
+    ``network_profile``: also the network profile with the same e-mail address. Only for an
+    organiser answering a request whose sender they checked: a registration's own link proves
+    nothing about the address (anyone can sign up with any), so a manage link never reaches the
+    network; members download their profile from it (``members.export_profile``)."""
     registrations = registrant.registrations
     ids = [r.id for r in registrations]
     messages = db.session.scalars(
@@ -88,15 +93,18 @@ def export_data(registrant: Registrant) -> dict[str, Any]:
         ],
         "feedback": feedback.export_of(registrations),
         "certificates": certificates.export_of(registrations),
-        "network_profile": members.export_profile(registrant.email),
-    }
+    } | ({"network_profile": members.export_profile(registrant.email)} if network_profile else {})
 
 
-def erase(registrant: Registrant, *, actor: User | None = None) -> None:
-    """Cancel the person's registrations (seats go to the waiting lists) and anonymise them."""
+def erase(
+    registrant: Registrant, *, actor: User | None = None, network_profile: bool = False
+) -> None:
+    """Cancel the person's registrations (seats go to the waiting lists) and anonymise them;
+    with ``network_profile`` (see ``export_data``) also delete that profile."""
     with write_transaction():
         cancel_all(registrant, actor=actor, notify=False)
-        members.forget(registrant.email)  # erasure covers the network profile too
+        if network_profile:
+            members.forget(registrant.email)
         _anonymise(registrant)
         for registration in registrant.registrations:
             audit.record("erased", registration=registration, actor=actor)
