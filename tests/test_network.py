@@ -19,6 +19,7 @@ from eventreg.models import (
     utcnow,
 )
 from eventreg.services import members, outbox, topics
+from tests.support.factories import PASSWORD
 from tests.support.mail import smtp_config
 
 
@@ -66,7 +67,7 @@ def joined_member(client, smtp, email, inbox_count=1, **overrides):
     """Join through the page and confirm by the e-mailed link; the client is then signed in."""
     assert client.post("/network/join", data=join_data(email, **overrides)).status_code == 200
     message = deliver(smtp, inbox_count)[-1]
-    client.get(link_in(message, "/network/confirm/"))
+    client.post(link_in(message, "/network/confirm/"))
     return db.session.scalar(select(Member).where(Member.email == email))
 
 
@@ -84,11 +85,20 @@ def test_joining_needs_the_emailed_confirmation_before_anyone_sees_the_profile(c
     assert message["List-Unsubscribe"] == f"<http://eventreg.test{leave}>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
-    response = client.get(link_in(message, "/network/confirm/"))
+    confirm = link_in(message, "/network/confirm/")
+    assert client.get(confirm).status_code == 200  # a mail scanner opening it confirms nothing
+    db.session.refresh(member)
+    assert member.is_pending
+    response = client.post(confirm)
     assert response.status_code == 302
     db.session.refresh(member)
     assert member.is_active and member.confirmed_at is not None
     assert client.get("/network/profile").status_code == 200  # signed in by the confirmation
+
+    other_browser = app.test_client()  # the link stays in the mailbox: it signs nobody in again
+    response = other_browser.post(confirm)
+    assert response.status_code == 410 and "This link no longer works" in response.text
+    assert other_browser.get("/network/profile").status_code == 302
 
 
 def test_join_refuses_bad_input_and_writes_nothing(client, app):
@@ -121,7 +131,7 @@ def test_the_sign_up_opt_in_asks_for_confirmation_by_email(client, app, smtp, ma
     messages = deliver(smtp, 2)
     (confirmation,) = [m for m in messages if m["List-Unsubscribe"]]
     assert confirmation["Subject"] != "Please confirm that you are joining the network of practice"
-    client.get(link_in(confirmation, "/network/confirm/"))
+    client.post(link_in(confirmation, "/network/confirm/"))
     db.session.refresh(member)
     assert member.is_active
 
@@ -146,6 +156,33 @@ def test_a_sign_in_link_works_once_and_expires(client, app, smtp):
     member.sign_in_expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     assert client.post(path).status_code == 410
+
+
+def test_signing_out_ends_every_session_of_the_member(client, app, smtp):
+    joined_member(client, smtp, "ana@example.bg")
+    with client.session_transaction() as session:
+        copied = dict(session)  # a second browser, or a cookie someone copied
+    elsewhere = app.test_client()
+    with elsewhere.session_transaction() as session:
+        session.update(copied)
+    assert elsewhere.get("/network/directory").status_code == 200
+    client.post("/network/sign-out")
+    response = elsewhere.get("/network/directory")
+    assert response.status_code == 302 and "/network/sign-in" in response.headers["Location"]
+
+
+def test_a_hidden_member_keeps_their_own_pages_but_not_the_directory(client, app, smtp, make_user):
+    lars = joined_member(client, smtp, "lars@example.dk", name="Lars Holm")
+    ana = joined_member(client, smtp, "ana@example.bg", inbox_count=2)
+    make_user("organiser")
+    organiser = app.test_client()
+    organiser.post("/login", data={"email": "organiser@example.org", "password": PASSWORD})
+    assert organiser.post(f"/network/admin/members/{ana.id}/hide").status_code == 302
+    assert "hidden your profile" in client.get("/network/profile").text
+    assert client.get("/network/profile/data.json").status_code == 200
+    assert client.get("/network/directory").status_code == 403
+    assert client.get(f"/network/members/{lars.id}/contact").status_code == 403
+    assert client.post(f"/network/members/{lars.id}/contact", data={"text": "x"}).status_code == 403
 
 
 def test_sign_in_for_an_unknown_address_sends_nothing_and_says_the_same(client, app, smtp):
@@ -236,7 +273,7 @@ def signed_in_as(app, member):
     """Another browser, signed in to the network as this member."""
     browser = app.test_client()
     with browser.session_transaction() as session:
-        session["network_member"] = member.key
+        session["network_member"] = members.open_session(member)
     return browser
 
 
@@ -426,8 +463,7 @@ def test_organisers_cannot_read_sign_in_links_or_members_letters(
     messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     kinds = [m.kind.value for m in messages]
     assert kinds == ["network_confirm", "network_confirm", "network_contact", "network_sign_in"]
-    assert client.get(f"/admin/outbox/{messages[0].id}").status_code == 200
-    for message in messages[2:]:
+    for message in messages:  # a confirmation link signs in once: only its recipient sees it
         assert client.get(f"/admin/outbox/{message.id}").status_code == 404
         assert client.get(f"/admin/outbox/{message.id}.eml").status_code == 404
     assert "Private words" not in client.get("/admin/outbox").text

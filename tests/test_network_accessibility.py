@@ -8,7 +8,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from eventreg.extensions import db
 from eventreg.models import ContactBlock, Member, MemberStatus, ProcurementType, TargetGroup, utcnow
-from eventreg.services import practices
+from eventreg.services import members, practices
 from eventreg.services.network_links import BLOCK_PURPOSE
 from eventreg.services.practices import PracticeInput, TextInput
 from eventreg.services.signed_links import sign
@@ -81,7 +81,7 @@ def member_page(new_context, live_server, member, language="en"):
 def sign_in_as(app, context, live_server, member):
     """Put the member's key in a session cookie the live server accepts."""
     serializer = SecureCookieSessionInterface().get_signing_serializer(app)
-    value = serializer.dumps({"network_member": member.key})
+    value = serializer.dumps({"network_member": members.open_session(member)})
     context.add_cookies([{"name": "session", "value": value, "url": live_server}])
 
 

@@ -18,7 +18,7 @@ from eventreg.models import (
     TargetGroup,
     utcnow,
 )
-from eventreg.services import practices
+from eventreg.services import members, practices
 from eventreg.services.practices import PracticeInput, TextInput
 from eventreg.services.storage import storage
 from tests.support.booklet import count_booklet_builds
@@ -55,7 +55,7 @@ def member(app):
 
 def signed_in(client, member):
     with client.session_transaction() as session:
-        session["network_member"] = member.key
+        session["network_member"] = members.open_session(member)
     return client
 
 

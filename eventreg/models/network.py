@@ -68,6 +68,8 @@ class Member(db.Model):
     key: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
     sign_in_nonce: Mapped[str | None] = mapped_column(String(64))
     sign_in_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What signed-in browsers hold with the member's id; cleared on sign-out (every browser).
+    session_nonce: Mapped[str | None] = mapped_column(String(32))
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -38,8 +38,12 @@ class MessageKind(enum.StrEnum):
 
     @property
     def is_private(self) -> bool:
-        """A sign-in link or a member's letter: not for organisers to read."""
-        return self in (MessageKind.NETWORK_SIGN_IN, MessageKind.NETWORK_CONTACT)
+        """A link that signs a member in, or a member's letter: not for organisers to read."""
+        return self in (
+            MessageKind.NETWORK_CONFIRM,
+            MessageKind.NETWORK_SIGN_IN,
+            MessageKind.NETWORK_CONTACT,
+        )
 
 
 class MessageStatus(enum.StrEnum):

@@ -42,7 +42,7 @@ SESSION_KEY = "network_member"
 @bp.before_app_request
 def load_member():
     """The signed-in member, if any (their key is in the session)."""
-    g.member = members.member_by_key(session.get(SESSION_KEY)) if SESSION_KEY in session else None
+    g.member = members.member_by_session(session[SESSION_KEY]) if SESSION_KEY in session else None
 
 
 @bp.app_context_processor
@@ -50,11 +50,13 @@ def member_in_templates():
     return {"signed_in_member": g.get("member"), "profile_field_labels": FIELD_LABELS}
 
 
-def _require_member() -> Member:
+def _require_member(*, listed: bool = True) -> Member:
+    """The signed-in member; one whose profile organisers hid reaches only their own pages
+    (``listed=False``), not the directory or other members."""
     member = g.get("member")
     if member is None:
         abort(redirect(url_for(".sign_in_request", next=request.path)))
-    if member.is_pending:
+    if member.is_pending or (listed and not member.is_active):
         abort(403)
     return member
 
@@ -85,12 +87,18 @@ def join():
     return form_page("network/join.html", form=form)
 
 
-@bp.route("/confirm/<token>")
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
 @manage_limit
 def confirm(token):
-    """The link in the confirmation e-mail: the member is in and signed in."""
-    member = members.confirm(token) or abort(404)
-    session[SESSION_KEY] = member.key
+    """The link in the confirmation e-mail, by a button (mail scanners open links): the member
+    is in and signed in. Used once; afterwards members sign in with a link of its own."""
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        return render_template("network/confirm.html", form=form)
+    member = members.confirm(token)
+    if member is None:
+        return render_template("network/confirm_used.html"), 410
+    session[SESSION_KEY] = members.open_session(member)
     flash(_("Welcome to the network of practice. Your profile is now visible to members."))
     return redirect(url_for(".profile"))
 
@@ -116,12 +124,15 @@ def sign_in(token):
     member = members.sign_in(token)
     if member is None:
         return render_template("network/sign_in_expired.html"), 410
-    session[SESSION_KEY] = member.key
+    session[SESSION_KEY] = members.open_session(member)
     return redirect(url_for(".directory_page"))
 
 
 @bp.route("/sign-out", methods=["POST"])
 def sign_out():
+    """Sign out of every browser: a copy of this session's cookie stops working too."""
+    if g.get("member") is not None:
+        members.end_sessions(g.member)
     session.pop(SESSION_KEY, None)
     return redirect(url_for(".index"))
 
@@ -129,7 +140,7 @@ def sign_out():
 @bp.route("/profile", methods=["GET", "POST"])
 def profile():
     """The member's own profile, field by field visible to members or to everyone."""
-    member = _require_member()
+    member = _require_member(listed=False)
     form = ProfileForm()
     if not form.is_submitted():
         form.fill(member)
@@ -149,7 +160,7 @@ def profile():
 @bp.route("/profile/data.json")
 def profile_data():
     """Everything the network holds about the signed-in member, to download (GDPR art. 15)."""
-    member = _require_member()
+    member = _require_member(listed=False)
     response = jsonify(members.export_profile(member.email))
     response.headers["Content-Disposition"] = 'attachment; filename="my-network-profile.json"'
     return response
@@ -158,7 +169,7 @@ def profile_data():
 @bp.route("/profile/leave", methods=["POST"])
 def leave_from_profile():
     """Leave the network from the profile page: the profile is deleted."""
-    member = _require_member()
+    member = _require_member(listed=False)
     members.leave(member)
     session.pop(SESSION_KEY, None)
     return render_template("network/left.html")

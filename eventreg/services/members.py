@@ -1,6 +1,7 @@
 """Membership of the network of practice: joining with double opt-in, signing in, leaving."""
 
 import hashlib
+import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -94,17 +95,19 @@ def sign_up_and_join(
 
 
 def confirm(token: str) -> Member | None:
-    """Confirm a pending member by the link in their e-mail; None for a wrong or stale link."""
+    """Confirm a pending member by the link in their e-mail: the member, only on its first use.
+
+    None for a wrong link, and for one used already: the link stays in a mailbox (and in the
+    outbox), so it must not sign anyone in once the address is confirmed."""
     key = unsign(token, CONFIRM_PURPOSE)
     if key is None:
         return None
     with write_transaction():
         member = _locked_member_by_key(key)
-        if member is None:
+        if member is None or not member.is_pending:
             return None
-        if member.is_pending:
-            member.status = MemberStatus.ACTIVE
-            member.confirmed_at = utcnow()
+        member.status = MemberStatus.ACTIVE
+        member.confirmed_at = utcnow()
     return member
 
 
@@ -184,10 +187,40 @@ def leave_by_token(token: str) -> bool:
 
 
 def member_by_key(key: str | None) -> Member | None:
-    """The member whose secret key this is (what a signed-in session holds)."""
+    """The member whose secret key this is (what the links in their e-mails carry)."""
     if not key:
         return None
     return db.session.scalar(select(Member).where(Member.key == key))
+
+
+def open_session(member: Member) -> str:
+    """What a browser's session holds once the member signed in: their id and a nonce that
+    all their browsers share until they sign out (``end_sessions``)."""
+    if member.session_nonce is None:
+        with write_transaction():
+            locked = _locked_member_by_key(member.key)
+            if locked.session_nonce is None:
+                locked.session_nonce = secrets.token_urlsafe(16)
+    return f"{member.id}:{member.session_nonce}"
+
+
+def member_by_session(value: str | None) -> Member | None:
+    """The member a session's value (from ``open_session``) still signs in, or None."""
+    member_id, _, nonce = (value or "").partition(":")
+    if not member_id.isdigit() or not nonce:
+        return None
+    member = db.session.get(Member, int(member_id))
+    if member is None or member.session_nonce is None:
+        return None
+    return member if hmac.compare_digest(member.session_nonce, nonce) else None
+
+
+def end_sessions(member: Member) -> None:
+    """Sign the member out of every browser (a copied session cookie stops working too)."""
+    with write_transaction():
+        locked = _locked_member_by_key(member.key)
+        if locked is not None:
+            locked.session_nonce = None
 
 
 def rotate_key(member: Member) -> None:

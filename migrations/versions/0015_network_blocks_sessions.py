@@ -1,6 +1,6 @@
-"""network: a member blocks messages from one other member
+"""network: a member blocks messages from one other member; sessions a member can end
 
-Revision ID: 0015_network_contact_blocks
+Revision ID: 0015_network_blocks_sessions
 Revises: 0014_registration_event_status
 Create Date: 2026-11-30 17:30:00.000000
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0015_network_contact_blocks"
+revision = "0015_network_blocks_sessions"
 down_revision = "0014_registration_event_status"
 branch_labels = None
 depends_on = None
@@ -40,9 +40,13 @@ def upgrade():
     )
     with op.batch_alter_table("contact_block", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_contact_block_blocked_id"), ["blocked_id"])
+    with op.batch_alter_table("member", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("session_nonce", sa.String(length=32), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table("member", schema=None) as batch_op:
+        batch_op.drop_column("session_nonce")
     with op.batch_alter_table("contact_block", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_contact_block_blocked_id"))
     op.drop_table("contact_block")
