@@ -2,7 +2,7 @@
 
 from itertools import chain
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, g, request
 from flask_login import current_user
 from werkzeug.datastructures import Headers
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -84,9 +84,11 @@ def init_app(app: Flask) -> None:
 
 
 def add_security_headers(response: Response) -> Response:
-    """Every response's security headers; staff pages are kept out of caches."""
-    if request.endpoint != "static" and current_user.is_authenticated:
-        response.headers["Cache-Control"] = "no-store"  # staff pages carry personal data
+    """Every response's security headers; pages for staff and network members are kept out of
+    caches (they carry personal data: registrations, the members' directory)."""
+    signed_in = current_user.is_authenticated or g.get("member") is not None
+    if request.endpoint != "static" and signed_in:
+        response.headers["Cache-Control"] = "no-store"
     add_default_headers(response.headers, request.endpoint, request.is_secure)
     return response
 

@@ -171,6 +171,21 @@ def test_signing_out_ends_every_session_of_the_member(client, app, smtp):
     assert response.status_code == 302 and "/network/sign-in" in response.headers["Location"]
 
 
+def test_members_pages_are_kept_out_of_caches(client, app, smtp):
+    ana = joined_member(client, smtp, "ana@example.bg")
+    lars = joined_member(client, smtp, "lars@example.dk", inbox_count=2, name="Lars Holm")
+    for path in (
+        "/network/directory",
+        "/network/profile",
+        f"/network/members/{ana.id}",
+        f"/network/members/{ana.id}/contact",
+    ):
+        assert client.get(path).headers.get("Cache-Control") == "no-store", path
+    assert "no-store" not in app.test_client().get(f"/network/members/{lars.id}").headers.get(
+        "Cache-Control", ""
+    )
+
+
 def test_a_hidden_member_keeps_their_own_pages_but_not_the_directory(client, app, smtp, make_user):
     lars = joined_member(client, smtp, "lars@example.dk", name="Lars Holm")
     ana = joined_member(client, smtp, "ana@example.bg", inbox_count=2)
