@@ -125,4 +125,4 @@ def _register_blueprints(app: Flask) -> None:
         errors_bp,
     ):
         app.register_blueprint(blueprint)
-    csrf.exempt(api_bp)  # the API authenticates with bearer tokens or takes JSON, never cookies
+    csrf.exempt(api_bp)  # bearer tokens; a staff session's writes: api.routes checks CSRF

@@ -1,6 +1,7 @@
 """Event materials: typed from their content, shown to whom they are meant for, announced once."""
 
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -13,6 +14,7 @@ from eventreg.services import accounts, materials, outbox, privacy
 from eventreg.services.manage_links import manage_token
 from eventreg.services.storage import storage
 from tests.support.after_event import end_event
+from tests.support.factories import PASSWORD
 from tests.support.mail import smtp_config
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -349,3 +351,29 @@ def test_waiting_list_and_other_events_do_not_open_registrants_only_items(
         if registrant is elsewhere:
             page = client.get(f"/manage/{manage}/materials/{reference}").get_data(as_text=True)
             assert "Contact list" not in page
+
+
+def test_a_write_on_the_strength_of_a_staff_session_needs_the_csrf_token(
+    make_app, make_user, make_event
+):
+    """Another site cannot make a signed-in organiser's browser publish a material."""
+    app = make_app(WTF_CSRF_ENABLED=True)
+    browser = app.test_client()
+    with app.app_context():
+        slug = make_event().slug
+        make_user("organiser")
+    page = browser.get("/login").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    login = {"email": "organiser@example.org", "password": PASSWORD, "csrf_token": token}
+    assert browser.post("/login", data=login).status_code == 302
+    link = {"title": "Slides", "url": "https://example.org/slides", "visibility": "public"}
+    path = f"/api/v1/events/{slug}/materials"
+
+    refused = browser.post(path, data=link, headers={"Origin": "https://evil.example"})
+    assert refused.status_code == 400
+    assert refused.get_json()["error"] == "csrf_token_missing_or_invalid"
+    with app.app_context():
+        assert material_count() == 0
+    page = browser.get("/admin/events/new").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    assert browser.post(path, data=link, headers={"X-CSRFToken": token}).status_code == 201

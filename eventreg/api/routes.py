@@ -3,12 +3,13 @@
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, jsonify
+from flask import Blueprint, Response, abort, current_app, jsonify, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
 from ..access import door_event, roles_required
 from ..checkin_answers import checkin_json
+from ..extensions import csrf
 from ..forms.checkin import ApiCheckinForm
 from ..forms.json import form_from_body, form_from_json, json_object
 from ..forms.materials import MaterialForm
@@ -23,6 +24,18 @@ from .payloads import event_json, material_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 api_limit(bp)  # checked before any view runs; a stored answer goes out before it (page_cache)
+
+
+@bp.before_request
+def session_writes_carry_the_csrf_token():
+    """API clients authenticate with bearer tokens, which no other site can make a browser
+    send. A staff member's session cookie also reaches the API: a write on its strength must
+    carry the page's CSRF token (``X-CSRFToken``), as every form does."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or "Authorization" in request.headers:
+        return
+    if "_user_id" in session and current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()
+
 
 OPENAPI = json.dumps(json.loads((Path(__file__).parent / "openapi.json").read_text("utf-8")))
 

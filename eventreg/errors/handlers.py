@@ -27,6 +27,8 @@ def _render(error: HTTPException):
 @bp.app_errorhandler(CSRFError)
 def csrf_error(error):
     """A form sent without a valid CSRF token (often: the page was open for too long)."""
+    if _wants_json():
+        return jsonify(error="csrf_token_missing_or_invalid", message=error.description), 400
     return render_template("errors/error.html", error=error, csrf=True), 400
 
 
