@@ -59,7 +59,9 @@ class DefaultConfig:
     RATELIMIT_SIGNUP = "30 per minute"
     RATELIMIT_MANAGE = "60 per minute"
     RATELIMIT_RESEND = "5 per hour"  # "send me my link again", per client address
-    RESEND_LINK_PAUSE_MINUTES = 10  # one such e-mail per address in this time, whoever asks
+    # One manage-link e-mail (and one network sign-in or confirmation link) per address in this
+    # time, whoever asks: the forms cannot flood a mailbox.
+    RESEND_LINK_PAUSE_MINUTES = 10
     RATELIMIT_API = "120 per minute"
     RATELIMIT_DOOR_SEARCH = "60 per minute"  # per staff account
 

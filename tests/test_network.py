@@ -53,7 +53,9 @@ def shipped_topic(key, label):
 def deliver(smtp, count):
     outbox.deliver_all()
     db.session.rollback()
-    return smtp.inbox.wait_for(count)
+    messages = smtp.inbox.wait_for(count)
+    assert len(messages) == count, [m["Subject"] for m in messages]
+    return messages
 
 
 def link_in(message, path):
@@ -150,6 +152,11 @@ def test_a_sign_in_link_works_once_and_expires(client, app, smtp):
     client.post("/network/sign-out")
     assert client.post(path).status_code == 410  # used once already
 
+    client.post("/network/sign-in", data={"email": "ana@example.bg"})
+    deliver(smtp, 2)  # asked again within RESEND_LINK_PAUSE_MINUTES: the first link still works
+    lately = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "network_sign_in"))
+    lately.created_at -= timedelta(minutes=10)
+    db.session.commit()
     client.post("/network/sign-in", data={"email": "ana@example.bg"})
     path = link_in(deliver(smtp, 3)[-1], "/network/sign-in/")
     member = db.session.scalar(select(Member))
@@ -510,3 +517,22 @@ def test_asking_for_sign_in_links_is_rate_limited(make_app):
     finally:
         with app.app_context():
             limiter.reset()
+
+
+def test_asking_again_and_again_sends_one_link_per_pause(client, app, smtp):
+    """Whoever asks, from any address: a mailbox gets one confirmation or sign-in link per
+    RESEND_LINK_PAUSE_MINUTES."""
+    for _ in range(3):
+        client.post("/network/join", data=join_data("ana@example.bg"))
+    deliver(smtp, 1)
+    client.post(link_in(smtp.inbox.messages[0], "/network/confirm/"))
+    for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
+        stranger = app.test_client()
+        stranger.post(
+            "/network/sign-in",
+            data={"email": "ana@example.bg"},
+            environ_base={"REMOTE_ADDR": address},
+        )
+    deliver(smtp, 2)
+    kinds = db.session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
+    assert [kind.value for kind in kinds] == ["network_confirm", "network_sign_in"]

@@ -104,3 +104,29 @@ def test_signed_in_door_staff_scan_past_the_address_limit(client, make_event, ma
         for _ in range(3)
     ]
     assert answers == [401, 401, 429]
+
+
+def test_api_sign_ups_count_against_the_sign_up_limit_as_the_form(make_app, make_event):
+    """Each sign-up mails the address it names: the API allows no more than the form."""
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_SIGNUP="2 per minute")
+    limiter.reset()
+    client = app.test_client()
+    with app.app_context():
+        slug = make_event().slug
+    body = {
+        "first_name": "Ana",
+        "last_name": "Petrova",
+        "organisation": "Община Габрово",
+        "country": "BG",
+        "target_group": "public_body",
+        "language": "bg",
+        "consent": True,
+    }
+    path = f"/api/v1/events/{slug}/registrations"
+    for number in range(2):
+        response = client.post(path, json=body | {"email": f"ana{number}@example.bg"})
+        assert response.status_code == 201, response.get_json()
+    response = client.post(path, json=body | {"email": "ana3@example.bg"})
+    assert response.status_code == 429
+    assert response.get_json()["error"] == "too_many_requests"
+    limiter.reset()

@@ -17,7 +17,7 @@ from ..forms.person import ConsentForm
 from ..lookups import event_or_404
 from ..models import MaterialVisibility, Role
 from ..page_cache import cached_for_visitors
-from ..rate_limits import api_limit
+from ..rate_limits import api_limit, signup_limit
 from ..services import checkin, events, materials, registrations
 from ..services.availability import availability_for, availability_of
 from .payloads import event_json, material_json
@@ -65,6 +65,7 @@ def get_event(slug):
 
 
 @bp.post("/events/<slug>/registrations")
+@signup_limit  # as the form: each sign-up mails the address it names
 def create_registration(slug):
     """Register a person for one event; 201 with the reference and the status."""
     form, type_errors = form_from_json(ConsentForm, json_object())

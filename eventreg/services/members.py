@@ -16,6 +16,7 @@ from ..models import (
     Member,
     MemberStatus,
     MessageKind,
+    OutboxMessage,
     Registrant,
     TargetGroup,
     Topic,
@@ -63,7 +64,8 @@ def join(email: str, profile: Profile) -> Member:
         member.consent_at = utcnow()
         db.session.add(member)
         db.session.flush()
-        enqueue_for_member(MessageKind.NETWORK_CONFIRM, member)
+        if existing is None or not _sent_lately(member, MessageKind.NETWORK_CONFIRM):
+            enqueue_for_member(MessageKind.NETWORK_CONFIRM, member)
     return member
 
 
@@ -117,6 +119,8 @@ def request_sign_in(email: str) -> None:
         member = _member_by_email(email.strip().lower(), lock=True)
         if member is None or member.is_pending:
             return
+        if _sent_lately(member, MessageKind.NETWORK_SIGN_IN):
+            return  # the link sent moments ago still works: no flood of a mailbox
         nonce = secrets.token_urlsafe(16)
         member.sign_in_nonce = _digest(nonce)
         minutes = current_app.config["NETWORK_SIGN_IN_MINUTES"]
@@ -276,6 +280,21 @@ def _member_by_email(email: str, lock: bool = False) -> Member | None:
 
 def _locked_member_by_key(key: str) -> Member | None:
     return db.session.scalar(locking(select(Member).where(Member.key == key)))
+
+
+def _sent_lately(member: Member, kind: MessageKind) -> bool:
+    """Whether such an e-mail went to the member within RESEND_LINK_PAUSE_MINUTES: asking
+    again (whoever asks, from any address) sends nothing more until then."""
+    pause = timedelta(minutes=current_app.config["RESEND_LINK_PAUSE_MINUTES"])
+    return (
+        db.session.scalar(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.member_id == member.id, OutboxMessage.kind == kind)
+            .where(OutboxMessage.created_at > utcnow() - pause)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _digest(nonce: str) -> str:
