@@ -113,8 +113,9 @@ def redis_server(workdir: Path) -> Iterator[Redis]:
         redis.stop()
 
 
-def nginx_site(upstreams: list[str], port: int, static: Path) -> str:
-    """deploy/nginx/eventreg.conf, pointed at these app servers, this port and static folder."""
+def nginx_site(upstreams: list[str], port: int, static: Path, access_log: Path) -> str:
+    """deploy/nginx/eventreg.conf, pointed at these app servers, this port, static folder and
+    access log."""
     site = NGINX_SITE.read_text(encoding="utf-8")
     servers = "".join(
         f"    server {address} max_fails=2 fail_timeout=5s;\n" for address in upstreams
@@ -124,8 +125,11 @@ def nginx_site(upstreams: list[str], port: int, static: Path) -> str:
     )
     site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
     site = site.replace("alias /srv/eventreg/static/;", f"alias {static}/;")
+    site = site.replace("/var/log/nginx/eventreg.access.log", str(access_log))
     if found != 1 or f"127.0.0.1:{port}" not in site or str(static) not in site:
         raise RuntimeError(f"{NGINX_SITE} no longer has the upstream, listen and alias lines")
+    if str(access_log) not in site:
+        raise RuntimeError(f"{NGINX_SITE} no longer has its access_log line")
     return site
 
 
@@ -135,7 +139,8 @@ def nginx(workdir: Path, upstreams: list[str]) -> Iterator[str]:
     work = workdir / "nginx"
     work.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    (work / "eventreg.conf").write_text(nginx_site(upstreams, port, ROOT / "static"))
+    site = nginx_site(upstreams, port, ROOT / "static", work / "access.log")
+    (work / "eventreg.conf").write_text(site)
     (work / "nginx.conf").write_text(NGINX_MAIN.format(work=work))
     command = [
         shutil.which("nginx") or "/usr/sbin/nginx",

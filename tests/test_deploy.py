@@ -31,7 +31,9 @@ def test_the_nginx_site_passes_nginx_t(tmp_path):
             pytest.fail("CI=true but nginx is not installed (.ci/run installs it)")
         pytest.skip("nginx is not installed")
     (tmp_path / "eventreg.conf").write_text(
-        nginx_site(["127.0.0.1:8001", "127.0.0.1:8002"], 8080, ROOT / "static")
+        nginx_site(
+            ["127.0.0.1:8001", "127.0.0.1:8002"], 8080, ROOT / "static", tmp_path / "access.log"
+        )
     )
     (tmp_path / "nginx.conf").write_text(NGINX_MAIN.format(work=tmp_path))
     checked = subprocess.run(

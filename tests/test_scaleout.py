@@ -154,6 +154,26 @@ def test_a_sign_up_through_one_server_shows_at_once_on_the_other(site):
     assert_a_sign_up_shows_at_once_on_the_other_server(site)
 
 
+def test_nginx_and_the_app_servers_log_personal_links_without_their_secret(site):
+    secret = "Zm9vYmFy.Sx3-kQ_9aZ"
+    referer = f"https://events.example.org/network/sign-in/{secret}x"
+    status, _ = request(
+        site.running.base_url, "GET", f"/manage/{secret}/confirmed", headers={"Referer": referer}
+    )
+    assert status == 404
+    logs = {"nginx": site.workdir / "nginx" / "access.log"} | {
+        name: site.workdir / name for name in ("app-1.log", "app-2.log")
+    }
+    wait_for(
+        lambda: "/manage/[token]/confirmed" in logs["nginx"].read_text(), 10, "no nginx log line"
+    )
+    app_lines = "".join(logs[name].read_text() for name in ("app-1.log", "app-2.log"))
+    assert "/manage/[token]/confirmed" in app_lines
+    for name, path in logs.items():
+        assert secret not in path.read_text(), name
+    assert "https://events.example.org/network/sign-in/[token]" in logs["nginx"].read_text()
+
+
 def test_the_rate_limit_counts_one_client_address_across_both_servers(site):
     path = f"/manage/not-a-token-{secrets.token_hex(4)}"
     nginx = site.running.base_url

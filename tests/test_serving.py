@@ -151,3 +151,41 @@ def test_a_set_base_url_wins_over_the_bind_address(tmp_path, configured):
         check=True,
     ).stdout.strip()
     assert shown == ("https://events.example.org" if configured == "env" else "unset")
+
+
+SECRET = "Zm9vYmFy.Sx3-kQ_9aZ"  # shaped like a signed token
+
+
+def test_gunicorns_access_log_keeps_no_personal_link_secrets(tmp_path):
+    """A manage link opens a person's registrations: the log says [token] instead."""
+    command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"]
+    log = tmp_path / "server.log"
+    server = start(command, ROOT, gunicorn_env(tmp_path, "127.0.0.1:0"), log)
+    try:
+        base = wait_for_line(log, r"Serving on (http://127\.0\.0\.1:\d+)", server)[1]
+        request = urllib.request.Request(
+            f"{base}/manage/{SECRET}/confirmed?lang=da",
+            headers={"Referer": f"{base}/network/sign-in/{SECRET}x"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as answer:  # an unknown link: 404
+            urllib.request.urlopen(request, timeout=30)
+        answer.value.close()
+        assert answer.value.code == 404
+        access = tmp_path / "access.log"
+        line = wait_for_line(access, r".*/manage/.*", server)[0]
+    finally:
+        stop(server)
+    assert SECRET not in access.read_text()
+    assert '"GET /manage/[token]/confirmed?lang=da HTTP/1.1" 404' in line
+    assert f'"{base}/network/sign-in/[token]"' in line
+
+
+def test_every_url_with_a_token_is_redacted_in_logs(app):
+    from eventreg.log_redaction import redact
+
+    token_rules = [rule for rule in app.url_map.iter_rules() if "token" in rule.arguments]
+    assert len(token_rules) > 10
+    for rule in token_rules:
+        path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: SECRET if m[1] == "token" else "7", rule.rule)
+        assert SECRET not in redact(path) and "[token]" in redact(path), rule.rule
+    assert redact("/events/mission-bergamo") == "/events/mission-bergamo"

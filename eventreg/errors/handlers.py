@@ -5,6 +5,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from ..extensions import db
+from ..log_redaction import redact
 
 bp = Blueprint("errors", __name__)
 
@@ -41,5 +42,5 @@ def http_error(error):
 def unexpected_error(error):
     """Roll back whatever the failed request had begun, log it and say sorry."""
     db.session.rollback()
-    current_app.logger.exception("Unhandled error on %s", request.path)
+    current_app.logger.exception("Unhandled error on %s", redact(request.path))
     return _render(InternalServerError())
