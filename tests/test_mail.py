@@ -364,6 +364,29 @@ def test_names_with_line_breaks_cannot_inject_headers(smtp, make_event):
     assert smtp.inbox.envelopes[0].rcpt_tos == [db.session.scalar(select(OutboxMessage.recipient))]
 
 
+def test_a_message_no_mail_can_carry_fails_alone_and_the_sender_goes_on(smtp, make_event, sign_up):
+    """An address stored before the form refused it (letters outside ASCII before the @):
+    building its message raises. It is recorded as failed; the others are sent."""
+    event = make_event()
+    first = sign_up(event, email="ana@example.org")
+    sign_up(event, email="lars@example.org")
+    first.email = "иван@example.bg"
+    db.session.execute(
+        OutboxMessage.__table__.update()
+        .where(OutboxMessage.registration_id == first.registrations[0].id)
+        .values(recipient="иван@example.bg")
+    )
+    db.session.commit()
+    report = outbox.deliver_due()  # raised before, ending `flask mail worker` on every start
+    db.session.rollback()
+    assert (report.sent, report.failed) == (1, 1)
+    assert [m["To"].addresses[0].addr_spec for m in smtp.inbox.wait_for(1)] == ["lars@example.org"]
+    failed = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.recipient == "иван@example.bg")
+    )
+    assert failed.attempts == 1 and failed.last_error and failed.status is MessageStatus.PENDING
+
+
 def test_long_non_latin_names_survive(smtp, make_event, sign_up):
     name = "Søren Æbelø-Kristiansen " * 3
     sign_up(make_event(), first_name=name.strip(), last_name="João Conceição Gonçalves")

@@ -71,6 +71,19 @@ def test_email_is_normalised(client, make_event):
     assert db.session.scalar(select(Registrant.email)) == "giulia.rossi@example.org"
 
 
+def test_an_address_in_another_script_is_kept_in_the_form_every_server_delivers_to(
+    client, make_event
+):
+    event = make_event()
+    response = client.post("/register", data=form_data(event, email="иван@пример.бг"))
+    assert response.status_code == 422
+    assert "Use Latin letters, digits and . _ - + before the @" in response.text
+    assert count(Registration) == 0
+    response = client.post("/register", data=form_data(event, email="Ivan@Пример.бг"))
+    assert response.status_code == 302
+    assert db.session.scalar(select(Registrant.email)) == "ivan@xn--e1afmkfd.xn--90ae"
+
+
 def test_full_event_puts_people_on_the_waiting_list(client, make_event):
     event = make_event(capacity=1)
     client.post("/register", data=form_data(event))

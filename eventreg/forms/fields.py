@@ -73,16 +73,28 @@ def no_control_characters(form, field):
 
 
 def valid_email(form, field):
-    """Check the address's form (not its mailbox) and store it normalised and lower-case."""
+    """Check the address's form (not its mailbox) and store it normalised and lower-case.
+
+    Letters outside ASCII before the @ need SMTPUTF8, which many mail servers lack: such an
+    address is refused, saying why. A domain in another script (``пример.бг``) is kept in its
+    ASCII form (``xn--e1afmkfd.xn--90ae``), which every server delivers to."""
     if not field.data:
         return
     try:
-        result = validate_email(field.data, check_deliverability=False)
+        result = validate_email(field.data, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
+        local_part = field.data.rpartition("@")[0]
+        if local_part and not local_part.isascii():
+            raise ValidationError(
+                _l(
+                    "Use Latin letters, digits and . _ - + before the @: many mail servers "
+                    "cannot deliver to other letters there."
+                )
+            ) from exc
         raise ValidationError(
             _l("Enter a valid e-mail address, such as name@example.org.")
         ) from exc
-    field.data = result.normalized.lower()
+    field.data = result.ascii_email.lower()
 
 
 def must_be_empty(form, field):

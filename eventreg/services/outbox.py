@@ -87,6 +87,13 @@ def deliver_due(batch_size: int | None = None) -> DeliveryReport:
                         raise
                     _record_failure(message_id, exc)
                     report.failed += 1
+                except Exception as exc:  # this message alone cannot be built or encoded
+                    # An address or a text no mail can carry: record it and go on with the
+                    # others. Raised, it ended the sender, which met it again on every start.
+                    db.session.rollback()
+                    log.exception("Message %s could not be built", message_id)
+                    _record_failure(message_id, exc)
+                    report.failed += 1
                 else:
                     _record_sent(message_id)
                     report.sent += 1
