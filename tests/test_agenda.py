@@ -3,6 +3,7 @@ pages, in e-mails, in calendars (read back by two parsers) and on the sign-in sh
 
 import re
 import subprocess
+import urllib.request
 from datetime import UTC, date, datetime
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 
 from eventreg.extensions import db
 from eventreg.models import AgendaDay, AuditEntry, Event, MessageKind, OutboxMessage
-from eventreg.services import calendar, notifications
+from eventreg.services import accounts, calendar, notifications
 from eventreg.services.agenda import agenda_text
 from eventreg.services.programme import (
     SHIPPED_PROGRAMME,
@@ -290,6 +291,27 @@ def test_the_sign_in_sheet_has_a_signature_column_per_day(
     for weekday, day in (("Mon", "Mar 24"), ("Tue", "Mar 25"), ("Wed", "Mar 26")):
         assert f"Signature {weekday}," in text and day in text
     assert text.index("Adams, Zoe") < text.index("Zeller, Anna")
+
+
+def test_a_served_mission_streams_its_sign_in_sheet_and_lists(
+    live_server, mission, sign_up, make_user, tmp_path
+):
+    """Through a real server, where the request's session ends before a streamed answer is
+    written (the test client shares the test's session, which hid a 500 for every mission)."""
+    sign_up(mission, first_name="Zoe", last_name="Adams")
+    token = accounts.issue_api_token(make_user("organiser"))
+    for name in ("attendees.pdf", "attendees.csv", "attendees.xlsx"):
+        request = urllib.request.Request(
+            f"{live_server}/admin/events/{mission.slug}/{name}",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            assert response.status == 200
+            body = response.read()
+        if name.endswith(".pdf"):
+            assert pdftotext(body, tmp_path).count("Signature") == 3
+        elif name.endswith(".csv"):
+            assert "Adams" in body.decode("utf-8-sig")
 
 
 def test_the_sign_in_sheet_footer_keeps_the_print_time_and_page_with_a_long_title(

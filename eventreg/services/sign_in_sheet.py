@@ -62,11 +62,37 @@ class Column:
     width: float
 
 
+@dataclass(frozen=True)
+class Heading:
+    """What the sheet says about its event, read while the request's session holds it: the
+    chunks are written after that session ended, when the event's days could not be loaded."""
+
+    title: str
+    when: str
+    where: str
+    columns: list[Column]
+    printed_at: str
+
+    @classmethod
+    def of(cls, event: Event) -> "Heading":
+        date = event_date(event)
+        return cls(
+            title=local_title(event),
+            when=date if event.is_multi_day else f"{date} · {event_time(event)}",
+            where=" · ".join(part for part in (place(event), event.host_partner) if part),
+            columns=_columns(event),
+            printed_at=datetime_in(utcnow(), event.timezone),
+        )
+
+
 def sign_in_sheet(event: Event) -> Iterator[bytes]:
     """The event's sign-in sheet as PDF bytes, in chunks; built in a temporary file."""
-    confirmed = _confirmed_count(event)
+    return _chunks(Heading.of(event), event.id, _confirmed_count(event))
+
+
+def _chunks(heading: Heading, event_id: int, confirmed: int) -> Iterator[bytes]:
     with tempfile.TemporaryFile() as file:
-        _draw(file, event, _signer_rows(event), confirmed)
+        _draw(file, heading, _signer_rows(event_id), confirmed)
         file.seek(0)
         while chunk := file.read(CHUNK_SIZE):
             yield chunk
@@ -94,7 +120,7 @@ def _confirmed_count(event: Event) -> int:
     )
 
 
-def _signer_rows(event: Event) -> Iterator[Row]:
+def _signer_rows(event_id: int) -> Iterator[Row]:
     """Confirmed registrants of the event by last name, fetched in batches."""
     query = (
         select(
@@ -107,7 +133,7 @@ def _signer_rows(event: Event) -> Iterator[Row]:
         .select_from(Registration)
         .join(Registration.registrant)
         .where(
-            Registration.event_id == event.id, Registration.status == RegistrationStatus.CONFIRMED
+            Registration.event_id == event_id, Registration.status == RegistrationStatus.CONFIRMED
         )
         .order_by(
             func.lower(Registrant.last_name), func.lower(Registrant.first_name), Registration.id
@@ -149,8 +175,8 @@ def _columns(event: Event) -> list[Column]:
     ]
 
 
-def _draw(file: IO[bytes], event: Event, rows: Iterable[Row], confirmed: int) -> None:
-    sheet = _Sheet(file, event, pages=max(1, ceil(confirmed / ROWS_PER_PAGE)))
+def _draw(file: IO[bytes], heading: Heading, rows: Iterable[Row], confirmed: int) -> None:
+    sheet = _Sheet(file, heading, pages=max(1, ceil(confirmed / ROWS_PER_PAGE)))
     signatures = len(sheet.columns) - 5
     for number, row in enumerate(rows, start=1):
         sheet.add_row(_cells(number, row, signatures))
@@ -160,10 +186,11 @@ def _draw(file: IO[bytes], event: Event, rows: Iterable[Row], confirmed: int) ->
 class _Sheet:
     """A canvas that starts a new page, with its header, whenever the current one is full."""
 
-    def __init__(self, file: IO[bytes], event: Event, pages: int):
+    def __init__(self, file: IO[bytes], heading: Heading, pages: int):
         # The document's language and title in its metadata, as the reader's (PDF/UA, WCAG 3.1.1).
         language = str(get_locale())
-        self.title = local_title(event)
+        self.heading = heading
+        self.title = heading.title
         self.canvas = Canvas(
             file, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1, lang=language
         )
@@ -171,13 +198,12 @@ class _Sheet:
         self.canvas.setViewerPreference("DisplayDocTitle", "true")
         self.canvas.setSubject(_("Sign-in sheet"))
         self.canvas.setCreator("eventreg")
-        self.event = event
         self.fonts = fonts()
-        self.columns = _columns(event)
+        self.columns = heading.columns
         self.pages = pages
         self.page = 0
         self.rows_on_page = ROWS_PER_PAGE
-        self.printed_at = datetime_in(utcnow(), event.timezone)
+        self.printed_at = heading.printed_at
 
     def add_row(self, cells: list[str]) -> None:
         if self.rows_on_page == ROWS_PER_PAGE:
@@ -207,7 +233,7 @@ class _Sheet:
         return PAGE_HEIGHT - MARGIN - TITLE_BLOCK
 
     def _draw_title(self) -> None:
-        c, event, top = self.canvas, self.event, PAGE_HEIGHT - MARGIN
+        c, top = self.canvas, PAGE_HEIGHT - MARGIN
         c.setFillColorRGB(*MUTED)
         c.setFont(self.fonts.bold, 8.5)
         c.drawString(MARGIN, top - 3 * mm, _("Sign-in sheet").upper())
@@ -215,13 +241,8 @@ class _Sheet:
         c.setFont(self.fonts.bold, 15)
         c.drawString(MARGIN, top - 10 * mm, _fit(self.title, self.fonts.bold, 15, self._width()))
         c.setFont(self.fonts.regular, 10)
-        when = (
-            event_date(event)
-            if event.is_multi_day
-            else f"{event_date(event)} · {event_time(event)}"
-        )
+        when, where = self.heading.when, self.heading.where
         c.drawString(MARGIN, top - 15.5 * mm, _fit(when, self.fonts.regular, 10, self._width()))
-        where = " · ".join(part for part in (place(event), event.host_partner) if part)
         c.drawString(MARGIN, top - 20.5 * mm, _fit(where, self.fonts.regular, 10, self._width()))
 
     def _draw_head_row(self) -> None:
