@@ -34,3 +34,17 @@ def test_a_page_ends_with_space_before_the_footer(app, new_context, live_server)
              - document.querySelector('main form button').getBoundingClientRect().bottom"""
     )
     assert gap >= 32
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_filter_fields_on_a_phone_stay_wide_enough_to_read(app, new_context, live_server, width):
+    """Filters wrap one a line on a phone instead of shrinking to slivers side by side."""
+    page = new_context(locale="it").new_page()
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(live_server + "/practices")
+    widths = page.evaluate(
+        "[...document.querySelectorAll('.filters-form .field')]"
+        ".map(f => Math.round(f.getBoundingClientRect().width))"
+    )
+    assert len(widths) >= 3 and min(widths) >= 150, widths
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
