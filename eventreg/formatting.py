@@ -76,10 +76,19 @@ def event_time(event) -> str:
     return f"{times} ({zone_name(start)})"
 
 
+def event_when(event) -> str:
+    """When the event is, on one line: its date and hours, or a multi-day event's first and
+    last day (its days have hours of their own: the first day's start and the last day's end
+    are no one day's hours)."""
+    if event.is_multi_day:
+        return event_date(event)
+    return f"{event_date(event)}, {event_time(event)}"
+
+
 def day_line(day) -> str:
     """One day of a multi-day event: its date, hours and title (``Wednesday, 24 March 2027,
     09:00 – 18:00: Site visits``), in the event's zone and the reader's language."""
-    when = _day_when(day)
+    when = day_when(day)
     title, _language = day.title_in(str(get_locale()))
     return f"{when}: {title}" if title else when
 
@@ -87,7 +96,7 @@ def day_line(day) -> str:
 def day_line_html(day) -> Markup:
     """``day_line`` for pages and HTML e-mails: a title not translated into the reader's
     language is marked as the English it is written in (WCAG 3.1.2)."""
-    when = _day_when(day)
+    when = day_when(day)
     reader = str(get_locale())
     title, language = day.title_in(reader)
     if not title:
@@ -97,7 +106,7 @@ def day_line_html(day) -> Markup:
     return Markup('{}: <span lang="{}">{}</span>').format(when, language, title)
 
 
-def _day_when(day) -> str:
+def day_when(day) -> str:
     """The day's date and hours in the reader's language."""
     start, end = day.local_starts_at, day.local_ends_at
     locale = formatting_locale()
@@ -170,6 +179,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(MESSAGE_KIND_LABELS, "message_kind_labels")
     app.add_template_filter(event_date)
     app.add_template_filter(event_time)
+    app.add_template_filter(event_when)
     app.add_template_filter(day_line)
     app.add_template_filter(day_line_html)
     app.add_template_filter(day_date)

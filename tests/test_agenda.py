@@ -15,9 +15,11 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
+from eventreg.formatting import event_when
 from eventreg.models import AgendaDay, AuditEntry, Event, MessageKind, OutboxMessage
 from eventreg.services import accounts, calendar, notifications
 from eventreg.services.agenda import agenda_text
+from eventreg.services.manage_links import manage_token
 from eventreg.services.programme import (
     SHIPPED_PROGRAMME,
     ProgrammeError,
@@ -263,6 +265,27 @@ def test_the_confirmation_lists_the_days(app, mission, sign_up):
     # The day's title is English only: the Italian e-mail says so (WCAG 3.1.2).
     marked = '08:30 – 17:30: <span lang="en">Site visits</span>'
     assert f"martedì 25 marzo 2031, {marked}" in rendered.html
+
+
+def test_no_page_gives_a_mission_the_first_days_start_and_the_last_days_end_as_its_hours(
+    client, organiser, mission, sign_up
+):
+    """09:00 - 13:00 is the mission's start and end, but no day's hours: day 1 runs to 18:00."""
+    registrant = sign_up(mission)
+    reference = registrant.registrations[0].reference
+    pages = {
+        "manage": client.get(f"/manage/{manage_token(registrant)}").text,
+        "organiser": client.get(f"/admin/events/{mission.slug}").text,
+        "statistics": client.get(f"/admin/events/{mission.slug}/statistics").text,
+        "event": client.get(f"/events/{mission.slug}").text,
+    }
+    for name, page in pages.items():
+        assert "9:00 AM – 1:00 PM" not in page and "09:00 – 13:00 (" not in page, name
+        assert "24 March 2031" in page or "March 24, 2031" in page, name
+    assert "08:30 – 17:30" in pages["manage"] and "08:30 – 17:30" in pages["organiser"]
+    with client.application.test_request_context():
+        assert event_when(mission) == "24 March 2031 – 26 March 2031"
+        assert reference
 
 
 def test_an_english_day_title_is_marked_english_on_translated_pages(client, mission):

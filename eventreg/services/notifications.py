@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..formatting import event_date, event_time
+from ..formatting import event_when
 from ..models import Certificate, Event, EventMode, MessageKind, OutboxMessage
 from ..urls import site_context
 from . import calendar, network_mail, tickets
@@ -163,7 +163,7 @@ def _changes(params: dict, event: Event) -> list[Change]:
 
 
 def _when(event: Event) -> str:
-    return f"{event_date(event)}, {event_time(event)}"
+    return event_when(event)
 
 
 def _one_line(text: str) -> str:

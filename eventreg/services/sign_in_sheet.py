@@ -26,7 +26,7 @@ from sqlalchemy import Row, func, select
 
 from ..choices import TARGET_GROUP_LABELS, country_name
 from ..extensions import db
-from ..formatting import datetime_in, event_date, event_time, local_title
+from ..formatting import datetime_in, event_when, local_title
 from ..models import Event, Registrant, Registration, RegistrationStatus, utcnow
 from .calendar import place
 from .exports import BATCH_SIZE, CHUNK_SIZE
@@ -75,10 +75,9 @@ class Heading:
 
     @classmethod
     def of(cls, event: Event) -> "Heading":
-        date = event_date(event)
         return cls(
             title=local_title(event),
-            when=date if event.is_multi_day else f"{date} · {event_time(event)}",
+            when=event_when(event),
             where=" · ".join(part for part in (place(event), event.host_partner) if part),
             columns=_columns(event),
             printed_at=datetime_in(utcnow(), event.timezone),

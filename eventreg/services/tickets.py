@@ -15,7 +15,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from PIL import Image, ImageDraw, ImageFont
 
-from ..formatting import event_date, event_time, local_title
+from ..formatting import day_when, event_date, event_time, local_title, zone_name
 from ..models import Registration
 from .calendar import place
 
@@ -98,11 +98,19 @@ def _ticket_text(registration: Registration) -> list[tuple[str, ImageFont.FreeTy
     return [
         (local_title(event), title, INK),
         (event_date(event), body, INK),
-        (event_time(event), body, GREY),
+        *_hours(event, body),
         (place(event), body, INK),
         (registration.registrant.full_name, name, INK),
         (f"{_('Reference')}: {registration.reference}", body, INK),
     ]
+
+
+def _hours(event, font: ImageFont.FreeTypeFont) -> list[tuple[str, ImageFont.FreeTypeFont, int]]:
+    """The event's hours, or a multi-day event's hours day by day and their time zone."""
+    if not event.is_multi_day:
+        return [(event_time(event), font, GREY)]
+    zone = _("Times in %(zone)s", zone=zone_name(event.local_starts_at))
+    return [*((day_when(day), font, GREY) for day in event.days), (zone, font, GREY)]
 
 
 def _layout(
