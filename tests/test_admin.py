@@ -271,7 +271,11 @@ def test_promote_move_cancel_with_history(client, organiser, make_event, sign_up
     db.session.refresh(waiting)
     assert waiting.status is RegistrationStatus.CANCELLED
 
-    client.post(f"/admin/registrations/{moved.reference}/cancel")
+    response = client.post(f"/admin/registrations/{moved.reference}/cancel")  # one slip of a tap
+    assert "Tick the box to confirm" in client.get(response.headers["Location"]).text
+    db.session.refresh(moved)
+    assert moved.is_confirmed
+    client.post(f"/admin/registrations/{moved.reference}/cancel", data={"confirm": "y"})
     db.session.refresh(moved)
     assert moved.status is RegistrationStatus.CANCELLED
     history = client.get(f"/admin/registrations/{waiting.reference}").text

@@ -173,7 +173,6 @@ def registration(reference):
         registration=found,
         history=audit.timeline(found),
         position=registrations.waitlist_position(found),
-        action_form=ButtonForm(),
         confirm_form=ConfirmForm(),
         promote_form=PromoteForm(),
         move_form=MoveForm(events=others),
@@ -183,8 +182,11 @@ def registration(reference):
 @bp.post("/registrations/<reference>/cancel")
 @organiser_required
 def cancel_registration(reference):
-    """Cancel on the person's behalf; the seat goes to the waiting list."""
+    """Cancel on the person's behalf, once ticked as meant; the seat goes to the waiting list."""
     found = registration_or_404(reference)
+    if not ConfirmForm().validate_on_submit():
+        flash(_("Tick the box to confirm that the registration is cancelled."), "error")
+        return redirect(url_for(".registration", reference=reference))
     registrations.cancel(found, actor=current_user)
     flash(_("The registration is cancelled."), "success")
     return redirect(url_for(".registration", reference=reference))
