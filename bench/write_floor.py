@@ -41,11 +41,11 @@ STANDING = (
     " FROM event WHERE event.id IN ({p})"
 )
 INSERT_REGISTRANT = (
-    "INSERT INTO registrant (first_name, last_name, email, organisation, job_title, country,"
-    " target_group, social_economy_type, language, needs, network_opt_in, consent_at,"
-    " privacy_notice_version, manage_key, purged_at, created_at, updated_at)"
-    " VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
-    " RETURNING id"
+    "INSERT INTO registrant (first_name, last_name, search_name, email, organisation,"
+    " job_title, country, target_group, social_economy_type, language, needs, network_opt_in,"
+    " consent_at, privacy_notice_version, manage_key, purged_at, created_at, updated_at)"
+    " VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p},"
+    " {p}) RETURNING id"
 )
 INSERT_REGISTRATION = (
     "INSERT INTO registration (reference, registrant_id, event_id, status, ticket_secret,"
@@ -154,6 +154,7 @@ def sign_up(slug):
         (
             person["first_name"],
             person["last_name"],
+            f"{person['first_name']} {person['last_name']}".lower(),
             person["email"],
             person["organisation"],
             None,

@@ -227,6 +227,18 @@ def test_attendance_list_search_filter_sort(client, organiser, make_event, sign_
     assert "Nobody matches" in client.get(url, query_string={"attended": "yes"}).text
 
 
+def test_the_attendance_list_finds_names_typed_without_their_accents(
+    client, organiser, make_event, sign_up
+):
+    event = make_event()
+    sign_up(event, first_name="Søren", last_name="Jørgensen")
+    sign_up(event, first_name="Ana", last_name="Petrova")
+    url = f"/admin/events/{event.slug}"
+    for query in ("jorgensen", "SØREN", "soren j"):
+        page = client.get(url, query_string={"q": query}).text
+        assert "Jørgensen" in page and "Petrova" not in page, query
+
+
 def test_names_with_html_are_shown_as_text(client, organiser, make_event, sign_up):
     event = make_event()
     sign_up(

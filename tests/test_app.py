@@ -70,3 +70,29 @@ def test_every_form_post_needs_the_csrf_token(make_app):
         (refused if wanted else accepted).append(rule.endpoint)
     assert len(refused) > 40  # the forms are found: sign-up, organiser buttons, check-in ...
     assert set(accepted) == CSRF_EXEMPT
+
+
+@pytest.mark.sqlite_only
+def test_the_upgrade_folds_the_names_already_registered(tmp_path):
+    """Migration 0016 fills the new search column for the people registered before it."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    app = create_app(
+        {"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/old.sqlite3"}
+    )
+    with app.app_context():
+        upgrade(revision="0015_network_blocks_sessions")
+        db.session.execute(
+            text(
+                "INSERT INTO registrant (first_name, last_name, email, organisation, country,"
+                " target_group, language, network_opt_in, consent_at, privacy_notice_version,"
+                " manage_key, created_at, updated_at) VALUES ('Søren', 'Jørgensen',"
+                " 's@example.dk', '', 'DK', 'business', 'da', 0, '2026-01-01', 'v', 'k',"
+                " '2026-01-01', '2026-01-01')"
+            )
+        )
+        db.session.commit()
+        upgrade()
+        folded = db.session.execute(text("SELECT search_name FROM registrant")).scalar_one()
+    assert folded == "soren jorgensen"

@@ -524,6 +524,25 @@ def test_the_door_search_ignores_case_in_every_script(at_the_door, door, sign_up
         assert [p["name"] for p in answer.get_json()["results"]] == [name], query
 
 
+def test_the_door_search_finds_names_typed_without_their_accents(at_the_door, door, sign_up):
+    """Staff at a Bergamo door type on an Italian keyboard."""
+    sign_up(door, first_name="Søren", last_name="Jørgensen")
+    sign_up(door, first_name="María José", last_name="Núñez")
+    sign_up(door, first_name="Åsa", last_name="Öberg")
+    for query, name in (
+        ("jorgensen", "Søren Jørgensen"),
+        ("Soren JORG", "Søren Jørgensen"),
+        ("nunez maria", "María José Núñez"),
+        ("Núñez", "María José Núñez"),
+        ("oberg", "Åsa Öberg"),
+        ("asa", "Åsa Öberg"),
+    ):
+        answer = at_the_door.get(f"/checkin/{door.slug}/search", query_string={"q": query})
+        assert [p["name"] for p in answer.get_json()["results"]] == [name], query
+    answer = at_the_door.get(f"/checkin/{door.slug}/search", query_string={"q": "%"})
+    assert answer.get_json()["results"] == []  # a wildcard is a character like any other
+
+
 def test_staff_of_another_event_and_strangers_are_kept_out(
     client, auth, door, make_event, make_user, sign_up
 ):

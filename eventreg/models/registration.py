@@ -6,9 +6,10 @@ from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, or_
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
+from ..folding import fold
 from .event import Event, enum_column
 from .types import UTCDateTime, utcnow
 
@@ -56,6 +57,8 @@ class Registrant(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
+    # "first last" folded (folding.py), kept with the names: what the door and list searches read.
+    search_name: Mapped[str] = mapped_column(String(400), default="", server_default="")
     email: Mapped[str] = mapped_column(String(254), index=True)
     organisation: Mapped[str] = mapped_column(String(200))
     job_title: Mapped[str | None] = mapped_column(String(200))
@@ -86,6 +89,12 @@ class Registrant(db.Model):
     @property
     def is_purged(self) -> bool:
         return self.purged_at is not None
+
+    @validates("first_name", "last_name")
+    def _keep_search_name(self, key: str, value: str) -> str:
+        first, last = (value, self.last_name) if key == "first_name" else (self.first_name, value)
+        self.search_name = fold(" ".join(name for name in (first, last) if name))
+        return value
 
     def anonymise(self) -> None:
         """Remove everything that identifies the person; keep what the statistics count."""

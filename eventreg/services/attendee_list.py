@@ -6,6 +6,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
+from ..folding import fold
 from ..models import Event, Registrant, Registration, RegistrationStatus, TargetGroup
 
 SORTS = {
@@ -56,8 +57,7 @@ def attendee_query(event: Event, wanted: AttendeeFilter) -> Select:
         pattern = f"%{wanted.q}%"
         query = query.where(
             or_(
-                Registrant.first_name.ilike(pattern),
-                Registrant.last_name.ilike(pattern),
+                Registrant.search_name.contains(fold(wanted.q), autoescape=True),
                 Registrant.email.ilike(pattern),
                 Registrant.organisation.ilike(pattern),
                 Registration.reference.ilike(pattern),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from ..database import locking, write_transaction
 from ..extensions import db
+from ..folding import fold
 from ..models import Event, Registrant, Registration, RegistrationStatus, User, utcnow
 from . import audit
 
@@ -160,8 +161,7 @@ def find_registrations(event: Event, text: str) -> list[Registration]:
     for word in words:
         query = query.where(
             or_(
-                Registrant.first_name.icontains(word, autoescape=True),
-                Registrant.last_name.icontains(word, autoescape=True),
+                Registrant.search_name.contains(fold(word), autoescape=True),
                 Registrant.email == word.lower(),
                 Registration.reference.icontains(word, autoescape=True),
             )

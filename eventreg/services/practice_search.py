@@ -6,11 +6,11 @@ and without accents, so "cadiz" finds "Cádiz" and "ГАБРОВО" finds "Га�
 """
 
 import re
-import unicodedata
 
 from sqlalchemy import bindparam, func, literal_column, select, text
 
 from ..extensions import db
+from ..folding import fold
 from ..models import PracticeText
 from ..models.practice import SEARCH_TABLE
 
@@ -18,10 +18,7 @@ _WORD = re.compile(r"\w+")
 SIMPLE = literal_column("'simple'")
 
 
-def normalise(value: str) -> str:
-    """Lower case without accents (Cyrillic letters stay Cyrillic)."""
-    decomposed = unicodedata.normalize("NFKD", value)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+normalise = fold  # the texts are indexed folded and the words typed are folded alike
 
 
 def index(practice_text: PracticeText) -> None:
