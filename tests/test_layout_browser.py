@@ -48,3 +48,17 @@ def test_filter_fields_on_a_phone_stay_wide_enough_to_read(app, new_context, liv
     )
     assert len(widths) >= 3 and min(widths) >= 150, widths
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_programme_cards_give_their_values_the_cards_width(app, new_context, live_server):
+    """Labels sit above their values: the days of a mission are not squeezed into a third of a
+    card, where words broke in the middle ("cooperative / s")."""
+    load_programme()
+    page = new_context().new_page()
+    page.set_viewport_size({"width": 1024, "height": 900})
+    page.goto(live_server + "/")
+    narrowest = page.evaluate(
+        """() => Math.min(...[...document.querySelectorAll('.card .facts dd')].map(dd =>
+             dd.getBoundingClientRect().width / dd.closest('.card').clientWidth))"""
+    )
+    assert narrowest > 0.8
