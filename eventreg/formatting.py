@@ -31,6 +31,12 @@ def formatting_locale() -> Locale:
     return _FORMAT_LOCALES.get(str(locale), locale)
 
 
+def language_name(code: str) -> str:
+    """A language's name in the reader's language, for a sentence: "shown in Danish", and in
+    Bulgarian "показано на датски" (the picker names each language in itself instead)."""
+    return formatting_locale().languages.get(code, code)
+
+
 def zone_name(moment: datetime) -> str:
     """The zone of an aware moment by its localised long name (Central European Summer Time)."""
     return get_timezone_name(moment, width="long", locale=formatting_locale())
@@ -188,6 +194,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_description)
     app.add_template_filter(text_lang)
     app.add_template_filter(zone_name)
+    app.add_template_filter(language_name)
     app.add_template_filter(country_name)
     app.add_template_filter(iso_date)
     app.add_template_filter(topics.label, "topic_label")
