@@ -133,6 +133,20 @@ def test_invalid_field_is_explained_and_nothing_is_written(
     assert count(Registrant) == 0 and count(Registration) == 0
 
 
+def test_the_error_summary_lists_the_errors_in_the_pages_order(client, make_event):
+    make_event()
+    page = client.post("/register", data={}).text
+    summary = page[
+        page.index('id="error-summary"') : page.index("</ul>", page.index("error-summary"))
+    ]
+    links = re.findall(r'<a href="#([\w-]+)"', summary)
+    on_page = [
+        page.index(f'id="{anchor}"', page.index("</ul>", page.index("error-summary")))
+        for anchor in links
+    ]
+    assert links[0] == "events-0" and on_page == sorted(on_page), links
+
+
 def test_consent_is_required(client, make_event):
     data = form_data(make_event())
     del data["consent"]

@@ -20,5 +20,6 @@ class SignupForm(ConsentForm):
         validators=[DataRequired(_l("Choose at least one event."))],
         validate_choice=False,
     )
+    errors_first = ("events",)  # the page asks for the events first (_forms.html error_summary)
     # Hidden from people by CSS; bots fill it in.
     website = StringField(_l("Leave this field empty"), validators=[must_be_empty])
