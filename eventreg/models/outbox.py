@@ -37,6 +37,12 @@ class MessageKind(enum.StrEnum):
         return self.value.startswith("network_")
 
     @property
+    def spent_params(self) -> frozenset[str]:
+        """What a message needs only until it is sent: the sign-in nonce (the member's row
+        keeps only its hash) is not kept in the outbox once the link is in the mailbox."""
+        return frozenset({"nonce"}) if self is MessageKind.NETWORK_SIGN_IN else frozenset()
+
+    @property
     def is_private(self) -> bool:
         """A link that signs a member in, or a member's letter: not for organisers to read."""
         return self in (

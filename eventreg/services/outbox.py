@@ -187,6 +187,8 @@ def _record_sent(message_id: int) -> None:
         message.claimed_until = None
         message.attempts += 1
         message.last_error = None
+        if spent := message.kind.spent_params & message.params.keys():
+            message.params = {key: v for key, v in message.params.items() if key not in spent}
 
 
 def _record_failure(message_id: int, error: Exception) -> None:
