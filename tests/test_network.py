@@ -206,6 +206,13 @@ def test_a_hidden_member_keeps_their_own_pages_but_not_the_directory(client, app
     assert client.get("/network/profile/data.json").status_code == 200
     assert client.get("/network/directory").status_code == 403
     assert client.get(f"/network/members/{lars.id}/contact").status_code == 403
+    assert client.post(f"/network/members/{lars.id}/block").status_code == 403
+    hidden = signed_in_as(app, lars).post(f"/network/members/{ana.id}/block")
+    assert hidden.status_code == 404  # a hidden profile is as unknown to Lars as a wrong number
+    db.session.execute(ContactBlock.__table__.insert().values(member_id=ana.id, blocked_id=lars.id))
+    db.session.commit()  # a block Ana made before she was hidden: she can still undo it
+    response = client.post(f"/network/members/{lars.id}/unblock", data={"back": "profile"})
+    assert response.status_code == 302 and response.headers["Location"] == "/network/profile"
     assert client.post(f"/network/members/{lars.id}/contact", data={"text": "x"}).status_code == 403
 
 
@@ -358,6 +365,11 @@ def test_a_member_stops_another_members_messages_from_their_page(client, app, sm
     assert members.export_profile(ana.email)["messages_stopped_from"] == ["Lars Holm"]
 
     assert ana_browser.post(f"/network/members/{ana.id}/block").status_code == 404  # herself
+    client.post("/network/join", data=join_data("eva@example.se", name="Eva Pending"))
+    eva = db.session.scalar(select(Member).where(Member.email == "eva@example.se"))
+    response = ana_browser.post(f"/network/members/{eva.id}/block")  # not confirmed: unseen
+    assert response.status_code == 404 and "Eva Pending" not in response.text
+    assert "Eva Pending" not in ana_browser.get("/network/profile").text
     assert ana_browser.post("/network/members/999999/block").status_code == 404
     assert app.test_client().post(f"/network/members/{lars.id}/block").status_code == 302  # sign in
 

@@ -125,7 +125,7 @@ def sign_in(token):
     if member is None:
         return render_template("network/sign_in_expired.html"), 410
     session[SESSION_KEY] = members.open_session(member)
-    return redirect(url_for(".directory_page"))
+    return redirect(url_for(".directory_page" if member.is_active else ".profile"))
 
 
 @bp.route("/sign-out", methods=["POST"])
@@ -224,14 +224,14 @@ def member_page(member_id):
 @bp.post("/members/<int:member_id>/<any(block, unblock):action>")
 def block_member(member_id, action):
     """Stop (or restart) the messages of one member, from their page or the profile page."""
-    member = _require_member()
+    member = _require_member(listed=action == "block")  # hidden: may still undo a block
     if action == "block":
         other = member_contact.block(member, member_id) or abort(404)
         flash(_("You will get no more messages from %(name)s.", name=other.name))
     else:
         other = member_contact.unblock(member, member_id) or abort(404)
         flash(_("You can get messages from %(name)s again.", name=other.name))
-    if request.form.get("back") == "profile" or not other.is_active:
+    if request.form.get("back") == "profile" or not (other.is_active and member.is_active):
         return redirect(url_for(".profile"))
     return redirect(url_for(".member_page", member_id=other.id))
 
@@ -242,7 +242,7 @@ def block_sender(token):
     member, sender = member_contact.block_link_members(token) or abort(404)
     form = ButtonForm()
     if form.validate_on_submit():
-        member_contact.block(member, sender.id)
+        member_contact.block(member, sender.id, by_their_message=True)
         return render_template("network/blocked.html", sender=sender)
     return form_page("network/block.html", form=form, sender=sender)
 

@@ -58,13 +58,19 @@ def has_blocked(member: Member, other: Member) -> bool:
     return _block_of(member.id, other.id) is not None
 
 
-def block(member: Member, other_id: int) -> Member | None:
-    """Take no more messages from another member; the member blocked, or None if none."""
+def block(member: Member, other_id: int, *, by_their_message: bool = False) -> Member | None:
+    """Take no more messages from another member; the member blocked, or None if none.
+
+    Only a member one can see (in the directory): else the answer would name hidden and
+    unconfirmed members to whoever tried their numbers. ``by_their_message``: the link in a
+    message they sent, which named them already."""
     member_id = member.id
     with write_transaction():
         member = _locked(member_id)
         other = db.session.get(Member, other_id)
         if member is None or other is None or other.id == member.id:
+            return None
+        if not (other.is_active or (by_their_message and not other.is_pending)):
             return None
         if _block_of(member.id, other.id) is None:
             db.session.add(ContactBlock(member_id=member.id, blocked_id=other.id))
