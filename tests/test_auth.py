@@ -27,6 +27,15 @@ def test_login_and_logout(client, auth, make_user):
     assert client.get("/admin/").status_code == 302
 
 
+def test_an_address_with_a_domain_in_another_script_logs_in_however_it_is_typed(
+    client, auth, make_user
+):
+    user = make_user("organiser", " Staff@Пример.БГ ")
+    assert user.email == "staff@xn--e1afmkfd.xn--90ae"  # as the forms keep every address
+    assert auth.login("staff@пример.бг").status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
 def test_wrong_password_is_refused_without_saying_which_part(client, auth, make_user):
     make_user("organiser")
     response = auth.login("organiser@example.org", "wrong password")

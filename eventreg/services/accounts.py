@@ -6,6 +6,7 @@ from functools import cache
 from sqlalchemy import bindparam, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..addresses import canonical
 from ..database import lock, write_transaction
 from ..extensions import db
 from ..models import ApiToken, MessageKind, Role, User, utcnow
@@ -38,7 +39,7 @@ class InvalidResetLink(AccountError):
 
 def create_user(email: str, role: Role | str, password: str) -> User:
     """Create a staff account with a hashed password."""
-    email = email.strip().lower()
+    email = canonical(email)
     role = Role(role)
     if db.session.scalar(select(User).where(User.email == email)):
         raise EmailTaken(f"an account for {email} already exists")
@@ -115,7 +116,7 @@ def end_all_sessions(user: User) -> None:
 
 
 def find_user(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    return db.session.scalar(select(User).where(User.email == canonical(email)))
 
 
 def has_staff_account() -> bool:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from ..addresses import canonical
 from ..database import locking, write_transaction
 from ..extensions import db
 from ..models import (
@@ -54,7 +55,7 @@ class Profile:
 
 def join(email: str, profile: Profile) -> Member:
     """Create a pending member and send the confirmation e-mail; nobody sees the profile yet."""
-    email = email.strip().lower()
+    email = canonical(email)
     with write_transaction():
         existing = _member_by_email(email, lock=True)
         if existing is not None and not existing.is_pending:
@@ -116,7 +117,7 @@ def confirm(token: str) -> Member | None:
 def request_sign_in(email: str) -> None:
     """E-mail a one-time sign-in link to a confirmed member; say nothing about others."""
     with write_transaction():
-        member = _member_by_email(email.strip().lower(), lock=True)
+        member = _member_by_email(canonical(email), lock=True)
         if member is None or member.is_pending:
             return
         if _sent_lately(member, MessageKind.NETWORK_SIGN_IN):
@@ -161,7 +162,7 @@ def leave(member: Member) -> None:
 
 def forget(email: str) -> None:
     """Delete the profile of this address, inside the caller's transaction (data erasure)."""
-    member = _member_by_email(email.strip().lower(), lock=True)
+    member = _member_by_email(canonical(email), lock=True)
     if member is not None:
         db.session.delete(member)
 
@@ -234,7 +235,7 @@ def rotate_key(member: Member) -> None:
 
 def export_profile(email: str) -> dict | None:
     """The member's profile for the personal data export, or None when not a member."""
-    member = _member_by_email(email.strip().lower())
+    member = _member_by_email(canonical(email))
     if member is None:
         return None
     return {

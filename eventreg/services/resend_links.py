@@ -5,6 +5,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from ..addresses import canonical
 from ..database import write_transaction
 from ..extensions import db
 from ..models import MessageKind, OutboxMessage, Registrant, utcnow
@@ -17,7 +18,7 @@ def send_manage_links(email: str) -> int:
     One such e-mail per address per RESEND_LINK_PAUSE_MINUTES, so the form cannot flood a
     mailbox. The caller answers the same whatever this returns.
     """
-    email = email.strip().lower()
+    email = canonical(email)
     pause = timedelta(minutes=current_app.config["RESEND_LINK_PAUSE_MINUTES"])
     with write_transaction():
         recently = db.session.scalar(

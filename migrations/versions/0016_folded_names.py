@@ -1,5 +1,6 @@
 """registrants' names folded for searching (Nunez finds Núñez, Jorgensen Jørgensen); practice
-texts folded again the same way
+texts folded again the same way; e-mail addresses with their domain in ASCII form, as the forms
+now store them (ivan@пример.бг becomes ivan@xn--e1afmkfd.xn--90ae)
 
 Revision ID: 0016_folded_names
 Revises: 0015_network_blocks_sessions
@@ -30,6 +31,31 @@ def _fold(text):
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
+def _ascii_domain(address):
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        result = validate_email(address, check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError:
+        return address
+    return (result.ascii_email or address).lower()
+
+
+def _ascii_addresses(bind, table, unique):
+    rows = bind.execute(sa.text(f'SELECT id, email FROM "{table}"')).all()
+    taken = {email for _, email in rows}
+    for id_, email in rows:
+        if not email or email.isascii():
+            continue
+        new = _ascii_domain(email)
+        if new == email or (unique and new in taken):
+            continue  # a local part outside ASCII stays (its messages fail, recorded as such)
+        bind.execute(
+            sa.text(f'UPDATE "{table}" SET email = :new WHERE id = :id'), {"id": id_, "new": new}
+        )
+        taken.add(new)
+
+
 def upgrade():
     with op.batch_alter_table("registrant", schema=None) as batch_op:
         batch_op.add_column(
@@ -45,6 +71,9 @@ def upgrade():
                 for id_, first, last in rows
             ],
         )
+    _ascii_addresses(bind, "registrant", unique=False)
+    _ascii_addresses(bind, "member", unique=True)
+    _ascii_addresses(bind, "user", unique=True)
     texts = bind.execute(
         sa.text("SELECT id, title, summary, clause, results FROM practice_text")
     ).all()
