@@ -606,6 +606,28 @@ def test_day_titles_follow_their_english_title_when_days_swap(client, organiser,
     }
 
 
+def test_a_day_that_keeps_its_date_keeps_its_titles_when_others_change(
+    client, organiser, italian_mission
+):
+    """A typo fixed in day 2's English title and a fourth day added: day 2 stays on its date."""
+    shown = shown_day_titles(client, italian_mission, "it")
+    agenda = (
+        "2031-03-24 09:00-18:00 Co-design\n2031-03-25 08:30-17:30 Site visits to cooperatives\n"
+        "2031-03-26 09:00-13:00\n2031-03-27 09:00-12:00 Closing"
+    )
+    form = edit_form(
+        italian_mission,
+        ends_at="2031-03-27T12:00",
+        agenda=agenda,
+        title_it="Missione di tre giorni",
+        days_it=shown,
+    )
+    response = client.post(f"/admin/events/{italian_mission.slug}/edit", data=form)
+    assert response.status_code == 302, response.text
+    db.session.refresh(italian_mission)
+    assert italian_mission.translations["it"]["days"] == ITALIAN_DAYS
+
+
 def test_day_titles_the_organiser_rewrote_are_taken_as_written(client, organiser, italian_mission):
     form = edit_form(
         italian_mission,

@@ -101,8 +101,9 @@ def day_titles_from_text(text: str, dates: set[str]) -> dict[str, str]:
 def moved_days(event: Event, agenda: str) -> dict[str, str]:
     """Where the event's days went in a changed agenda (the organiser form's text), old date
     to new, so that their titles in other languages follow them. A day goes to the one new day
-    with its English title; failing that, when the agenda keeps its number of days, to the day
-    in its place. A day with neither was taken out."""
+    with its English title; failing that, it keeps its date if the agenda still has it; failing
+    that, when the agenda keeps its number of days, it goes to the day in its place. A day with
+    none of these was taken out."""
     before = [(day.local_date.isoformat(), day.title) for day in event.days]
     matches = (_LINE.match(line.strip()) for line in (agenda or "").splitlines())
     after = sorted((match["date"], match["title"]) for match in matches if match)
@@ -113,10 +114,14 @@ def moved_days(event: Event, agenda: str) -> dict[str, str]:
         for new, new_title in after
         if title and title == new_title and titled[title] == 2
     }
-    if len(before) == len(after):
-        taken = set(moves.values())
-        for (old, _), (new, _) in zip(before, after, strict=True):
-            if old not in moves and new not in taken:
+    old_dates = [old for old, _title in before]
+    new_dates = [new for new, _title in after]
+    for old in old_dates:
+        if old not in moves and old in new_dates and old not in moves.values():
+            moves[old] = old
+    if len(old_dates) == len(new_dates):
+        for old, new in zip(old_dates, new_dates, strict=True):
+            if old not in moves and new not in moves.values():
                 moves[old] = new
     return moves
 
