@@ -272,7 +272,6 @@ def test_no_page_gives_a_mission_the_first_days_start_and_the_last_days_end_as_i
 ):
     """09:00 - 13:00 is the mission's start and end, but no day's hours: day 1 runs to 18:00."""
     registrant = sign_up(mission)
-    reference = registrant.registrations[0].reference
     pages = {
         "manage": client.get(f"/manage/{manage_token(registrant)}").text,
         "organiser": client.get(f"/admin/events/{mission.slug}").text,
@@ -285,7 +284,18 @@ def test_no_page_gives_a_mission_the_first_days_start_and_the_last_days_end_as_i
     assert "08:30 – 17:30" in pages["manage"] and "08:30 – 17:30" in pages["organiser"]
     with client.application.test_request_context():
         assert event_when(mission) == "24 March 2031 – 26 March 2031"
-        assert reference
+
+    form = edit_form(mission, starts_at="2031-03-31T09:00", ends_at="2031-04-02T13:00")
+    form["agenda"] = WEEK_LATER
+    assert client.post(f"/admin/events/{mission.slug}/edit", data=form).status_code == 302
+    changed = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.kind == MessageKind.EVENT_CHANGED)
+    )
+    with client.application.test_request_context():
+        body = notifications.build_message(changed).body
+    (when,) = [line for line in body.splitlines() if "26 March 2031" in line]
+    assert "24 March 2031 – 26 March 2031" in when and "31 March 2031 – 2 April 2031" in when
+    assert ":00" not in when  # no hours on either side of the move: the days have their own
 
 
 def test_an_english_day_title_is_marked_english_on_translated_pages(client, mission):

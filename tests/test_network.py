@@ -379,6 +379,8 @@ def test_a_forged_or_stale_block_link_does_nothing(client, app, smtp):
     lars_id = joined_member(client, smtp, "lars@example.dk", inbox_count=2, name="Lars Holm").id
     client.post(f"/network/members/{ana.id}/contact", data={"text": "Hej"})
     link = link_in(deliver(smtp, 3)[-1], "/network/block/")
+    signed_in_as(app, ana).post(f"/network/members/{lars_id}/block")  # goes when Lars leaves
+    assert db.session.scalar(select(func.count()).select_from(ContactBlock)) == 1
     assert client.get(link[:-2] + ("AA" if not link.endswith("AA") else "BB")).status_code == 404
     assert client.post(link.replace("/block/", "/block/x")).status_code == 404
 

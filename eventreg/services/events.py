@@ -181,6 +181,7 @@ def _schedule_of(event: Event) -> dict[str, Any]:
         "mode": event.mode.value,
         "city": event.city,
         "venue": event.venue,
+        "multi_day": event.is_multi_day,  # its days had hours of their own
     }
 
 

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..formatting import event_when
+from ..formatting import event_date, event_when
 from ..models import Certificate, Event, EventMode, MessageKind, OutboxMessage
 from ..urls import site_context
 from . import calendar, network_mail, tickets
@@ -154,16 +154,14 @@ def _changes(params: dict, event: Event) -> list[Change]:
     )
     found = []
     if "time" in params["changed"]:
-        found.append(Change(str(_l("When")), _when(before), _when(event)))
+        # A multi-day event's first start and last end are no one day's hours: its dates only.
+        was = event_date(before) if previous.get("multi_day") else event_when(before)
+        found.append(Change(str(_l("When")), was, event_when(event)))
     if "place" in params["changed"]:
         found.append(Change(str(_l("Where")), calendar.place(before), calendar.place(event)))
     if "link" in params["changed"]:
         found.append(Change(str(_l("The meeting link has changed")), None, None))
     return found
-
-
-def _when(event: Event) -> str:
-    return event_when(event)
 
 
 def _one_line(text: str) -> str:
