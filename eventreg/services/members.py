@@ -17,7 +17,6 @@ from ..models import (
     Member,
     MemberStatus,
     MessageKind,
-    OutboxMessage,
     Registrant,
     TargetGroup,
     Topic,
@@ -29,6 +28,7 @@ from . import registrations
 from .member_contact import blocked_members
 from .network_links import CONFIRM_PURPOSE, LEAVE_PURPOSE, SIGN_IN_PURPOSE
 from .network_mail import enqueue_for_member
+from .outbox import queued_lately
 from .signed_links import unsign
 
 
@@ -65,7 +65,7 @@ def join(email: str, profile: Profile) -> Member:
         member.consent_at = utcnow()
         db.session.add(member)
         db.session.flush()
-        if existing is None or not _sent_lately(member, MessageKind.NETWORK_CONFIRM):
+        if existing is None or not queued_lately(MessageKind.NETWORK_CONFIRM, member_id=member.id):
             enqueue_for_member(MessageKind.NETWORK_CONFIRM, member)
     return member
 
@@ -120,7 +120,7 @@ def request_sign_in(email: str) -> None:
         member = _member_by_email(canonical(email), lock=True)
         if member is None or member.is_pending:
             return
-        if _sent_lately(member, MessageKind.NETWORK_SIGN_IN):
+        if _unused_link_lately(member):
             return  # the link sent moments ago still works: no flood of a mailbox
         nonce = secrets.token_urlsafe(16)
         member.sign_in_nonce = _digest(nonce)
@@ -283,19 +283,11 @@ def _locked_member_by_key(key: str) -> Member | None:
     return db.session.scalar(locking(select(Member).where(Member.key == key)))
 
 
-def _sent_lately(member: Member, kind: MessageKind) -> bool:
-    """Whether such an e-mail went to the member within RESEND_LINK_PAUSE_MINUTES: asking
-    again (whoever asks, from any address) sends nothing more until then."""
-    pause = timedelta(minutes=current_app.config["RESEND_LINK_PAUSE_MINUTES"])
-    return (
-        db.session.scalar(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.member_id == member.id, OutboxMessage.kind == kind)
-            .where(OutboxMessage.created_at > utcnow() - pause)
-            .limit(1)
-        )
-        is not None
-    )
+def _unused_link_lately(member: Member) -> bool:
+    """A sign-in link sent within RESEND_LINK_PAUSE_MINUTES that still works: asking again
+    sends nothing until the pause ends. A used or expired one is replaced at once."""
+    usable = member.sign_in_nonce is not None and member.sign_in_expires_at > utcnow()
+    return usable and queued_lately(MessageKind.NETWORK_SIGN_IN, member_id=member.id)
 
 
 def _digest(nonce: str) -> str:

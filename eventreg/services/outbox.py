@@ -104,6 +104,21 @@ def deliver_due(batch_size: int | None = None) -> DeliveryReport:
     return report
 
 
+def queued_lately(kind: MessageKind, **owner: Any) -> bool:
+    """Whether such a message was queued for this owner (``recipient=...``, ``member_id=...``)
+    within RESEND_LINK_PAUSE_MINUTES: a link asked for again is not sent again until then, so
+    that no form can flood a mailbox."""
+    pause = timedelta(minutes=current_app.config["RESEND_LINK_PAUSE_MINUTES"])
+    owned = [getattr(OutboxMessage, name) == value for name, value in owner.items()]
+    found = db.session.scalar(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.kind == kind, *owned)
+        .where(OutboxMessage.created_at > utcnow() - pause)
+        .limit(1)
+    )
+    return found is not None
+
+
 def deliver_all(max_rounds: int = 1000) -> DeliveryReport:
     """Deliver until nothing is due (for ``flask mail send`` and tests)."""
     total = DeliveryReport()

@@ -1,15 +1,12 @@
 """Sending a person their manage link again, without telling anyone whether they registered."""
 
-from datetime import timedelta
-
-from flask import current_app
 from sqlalchemy import select
 
 from ..addresses import canonical
 from ..database import write_transaction
 from ..extensions import db
-from ..models import MessageKind, OutboxMessage, Registrant, utcnow
-from .outbox import enqueue
+from ..models import MessageKind, Registrant
+from .outbox import enqueue, queued_lately
 
 
 def send_manage_links(email: str) -> int:
@@ -19,16 +16,8 @@ def send_manage_links(email: str) -> int:
     mailbox. The caller answers the same whatever this returns.
     """
     email = canonical(email)
-    pause = timedelta(minutes=current_app.config["RESEND_LINK_PAUSE_MINUTES"])
     with write_transaction():
-        recently = db.session.scalar(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.kind == MessageKind.MANAGE_LINK)
-            .where(OutboxMessage.recipient == email)
-            .where(OutboxMessage.created_at > utcnow() - pause)
-            .limit(1)
-        )
-        if recently is not None:
+        if queued_lately(MessageKind.MANAGE_LINK, recipient=email):
             return 0
         registrants = db.session.scalars(
             select(Registrant)
