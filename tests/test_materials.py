@@ -371,6 +371,8 @@ def test_a_write_on_the_strength_of_a_staff_session_needs_the_csrf_token(
 
     refused = browser.post(path, data=link, headers={"Origin": "https://evil.example"})
     assert refused.status_code == 400
+    with_any_header = browser.post(path, data=link, headers={"Authorization": "Basic eA=="})
+    assert with_any_header.status_code == 400  # the session still authenticates it
     assert refused.get_json()["error"] == "csrf_token_missing_or_invalid"
     with app.app_context():
         assert material_count() == 0

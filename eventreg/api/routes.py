@@ -29,9 +29,10 @@ api_limit(bp)  # checked before any view runs; a stored answer goes out before i
 @bp.before_request
 def session_writes_carry_the_csrf_token():
     """API clients authenticate with bearer tokens, which no other site can make a browser
-    send. A staff member's session cookie also reaches the API: a write on its strength must
-    carry the page's CSRF token (``X-CSRFToken``), as every form does."""
-    if request.method in ("GET", "HEAD", "OPTIONS") or "Authorization" in request.headers:
+    send. A staff member's session cookie also reaches the API (and is read before any token):
+    a write that carries one must carry the page's CSRF token (``X-CSRFToken``), as every form
+    does."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     if "_user_id" in session and current_app.config["WTF_CSRF_ENABLED"]:
         csrf.protect()
