@@ -228,11 +228,6 @@ def end_sessions(member: Member) -> None:
             locked.session_nonce = None
 
 
-def rotate_key(member: Member) -> None:
-    """Invalidate every link and session of the member (inside the caller's transaction)."""
-    member.key = new_secret()
-
-
 def export_profile(email: str) -> dict | None:
     """The member's profile for the personal data export, or None when not a member."""
     member = _member_by_email(canonical(email))
