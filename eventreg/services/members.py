@@ -23,7 +23,6 @@ from ..models import (
     utcnow,
 )
 from ..models.network import PROFILE_FIELDS
-from ..models.registration import new_secret
 from . import registrations
 from .member_contact import blocked_members
 from .network_links import CONFIRM_PURPOSE, LEAVE_PURPOSE, SIGN_IN_PURPOSE
