@@ -15,7 +15,9 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
+from sqlalchemy.exc import InterfaceError, OperationalError
 
+from .extensions import db
 from .models import Role
 from .services import accounts, certificates, events, feedback, materials, outbox, privacy
 from .services.backup import BackupError, back_up
@@ -204,8 +206,15 @@ def mail_worker(interval: float, rounds: int | None):
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     done = 0
     while not stopping and (rounds is None or done < rounds):
-        report = outbox.deliver_due()
         done += 1
+        try:
+            report = outbox.deliver_due()
+        except (OperationalError, InterfaceError) as error:
+            # The database restarting or unreachable: the messages wait in it; so does this.
+            db.session.remove()
+            click.echo(f"Database unavailable, trying again: {error.orig}", err=True)
+            time.sleep(interval)
+            continue
         if report.sent:
             click.echo(f"Sent {report.sent} message(s).")
         if report.claimed == 0 or report.failed:
