@@ -19,7 +19,7 @@ from eventreg.models import (
     User,
     utcnow,
 )
-from eventreg.services import accounts
+from eventreg.services import accounts, notifications
 from tests.support.admin_forms import event_form
 from tests.support.factories import PASSWORD, person
 
@@ -300,7 +300,8 @@ def test_write_to_registrants_by_status(client, organiser, make_event, sign_up):
     event = make_event(capacity=1)
     sign_up(event)
     sign_up(event)
-    data = {"statuses": ["waitlisted"], "subject": "Seats may free up", "body": "Stay tuned."}
+    body = "Dear all,\r\n\r\nSeats may free up.\r\nStay tuned.\r\n\r\nThe organisers"
+    data = {"statuses": ["waitlisted"], "subject": "Seats may free up", "body": body}
     assert client.post(f"/admin/events/{event.slug}/message", data=data).status_code == 302
     messages = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == MessageKind.ORGANISER_MESSAGE)
@@ -309,6 +310,8 @@ def test_write_to_registrants_by_status(client, organiser, make_event, sign_up):
     assert messages[0].registration.is_waitlisted
     detail = client.get(f"/admin/outbox/{messages[0].id}").text
     assert "Seats may free up" in detail and "Stay tuned." in detail
+    html = notifications.build_message(messages[0]).html
+    assert "<p>Dear all,</p>" in html and "<p>Seats may free up.<br>Stay tuned.</p>" in html
 
 
 def test_admin_manages_accounts(client, auth, make_user, make_event):

@@ -328,7 +328,7 @@ class MessageForm(Form):
         _l("Subject"), filters=[strip], validators=[DataRequired(), max_length(200), single_line]
     )
     body = TextAreaField(
-        _l("Message"), filters=[strip], validators=[DataRequired(), max_length(10000)]
+        _l("Message"), filters=[text_block], validators=[DataRequired(), max_length(10000)]
     )
 
 
