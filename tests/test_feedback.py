@@ -302,3 +302,46 @@ def test_organisers_change_a_question_text_per_language(app, client, auth, make_
     assert empty.status_code == 422
     db.session.refresh(question)
     assert question.text_in("en") == "What would you change?"
+
+
+def test_a_question_people_answered_keeps_what_their_answers_mean(
+    app, client, auth, make_user, ended
+):
+    """A choice is stored as its place in the list: once answered, the kind stays and the
+    choices may be reworded or added to at the end, never moved or removed."""
+    event, _ = ended
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    url = f"/admin/events/{event.slug}/feedback/questions"
+    choice = {"kind": "single_choice", "text_en": "Again?", "options_en": "Yes\nNo\nMaybe"}
+    assert client.post(url, data=choice).status_code == 302
+    question = feedback.questions(event)[-1]
+    feedback.send_requests(event)
+    token = db.session.scalars(select(FeedbackResponse.token)).first()
+    q = questions_of(event)
+    answer = {str(q[0].id): "4", str(q[1].id): "4", str(question.id): "0"}
+    assert client.post(f"/feedback/{token}", data=answer).status_code == 302
+    edit = f"/admin/feedback/questions/{question.id}"
+
+    for change, message in (
+        ({"kind": "text"}, "its kind stays"),
+        ({"options_en": "Maybe\nYes\nNo"}, "not removed or reordered"),
+        ({"options_en": "Yes\nNo"}, "not removed or reordered"),
+    ):
+        refused = client.post(edit, data=choice | change)
+        assert refused.status_code == 422 and message in refused.text, change
+    db.session.refresh(question)
+    assert question.kind is QuestionKind.SINGLE_CHOICE
+    assert question.options_in("en") == ["Yes", "No", "Maybe"]
+
+    reworded = choice | {"options_en": "Yes, surely\nNo\nMaybe\nOnly online"}
+    assert client.post(edit, data=reworded).status_code == 302
+    counts = feedback.results(event, "en").questions[-1].counts
+    assert counts[0] == ("Yes, surely", 1)  # the answer still means what it meant
+
+    question_id = question.id
+    remove = f"/admin/feedback/questions/{question_id}/delete"
+    client.post(remove)  # one slip of a click
+    assert feedback.questions(event)[-1].id == question_id
+    client.post(remove, data={"confirm": "y"})
+    assert question_id not in {q.id for q in feedback.questions(event)}

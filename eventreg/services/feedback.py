@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -105,8 +106,13 @@ def save_question(
     options: list[dict[str, str]],
     required: bool,
 ) -> FeedbackQuestion:
-    """Add a question at the end, or change one (its kind stays while answers exist)."""
+    """Add a question at the end, or change one. Once people answered it, its kind stays and
+    its choices may be reworded or added to at the end only: a choice is stored as its place
+    in the list, so a new kind, or a choice moved or removed, would change what people said.
+    """
     with write_transaction():
+        if question is not None and answer_count(question):
+            _check_answers_kept(question, kind, options)
         if question is None:
             last = db.session.scalar(
                 select(func.max(FeedbackQuestion.position)).where(
@@ -120,6 +126,47 @@ def save_question(
         question.options = options if kind in _CHOICE_KINDS else []
         question.required = required
     return question
+
+
+class AnsweredQuestion(ValueError):
+    """The change would alter answers already given; ``field`` is what to correct."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def answer_count(question: FeedbackQuestion) -> int:
+    """How many people answered the question."""
+    key = str(question.id)
+    given = db.session.scalars(
+        select(FeedbackResponse.answers)
+        .join(FeedbackResponse.registration)
+        .where(Registration.event_id == question.event_id)
+    )
+    return sum(1 for answers in given if answers and key in answers)
+
+
+def _check_answers_kept(
+    question: FeedbackQuestion, kind: QuestionKind, options: list[dict[str, str]]
+) -> None:
+    if kind is not question.kind:
+        raise AnsweredQuestion(
+            "kind",
+            _("People have answered this question: its kind stays. Add a new question instead."),
+        )
+    old = [option.get("en") for option in question.options]
+    new = [option.get("en") for option in options]
+    moved = any(text in new and new.index(text) != place for place, text in enumerate(old))
+    if len(new) < len(old) or moved:
+        raise AnsweredQuestion(
+            "options_en",
+            _(
+                "People have answered this question: its choices can be reworded, or added to "
+                "at the end, but not removed or reordered."
+            ),
+        )
 
 
 def delete_question(question: FeedbackQuestion) -> None:

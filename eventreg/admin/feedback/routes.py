@@ -9,6 +9,7 @@ from ...forms import ButtonForm, form_page
 from ...lookups import event_or_404, registration_or_404
 from ...models import FeedbackQuestion, QuestionKind, utcnow
 from ...services import feedback
+from ..forms import ConfirmForm
 from .forms import QuestionForm
 
 bp = Blueprint("feedback", __name__)
@@ -70,7 +71,7 @@ def questions(slug):
         event=event,
         items=items,
         form=form,
-        action_form=ButtonForm(),
+        confirm_form=ConfirmForm(),
         kind_labels=QuestionForm.kind_labels(),
     )
 
@@ -95,9 +96,13 @@ def edit_question(question_id):
     if not form.is_submitted():
         form.load(question)
     if form.validate_on_submit():
-        _save(question.event, question, form)
-        flash(_("The question is saved."), "success")
-        return redirect(url_for(".questions", slug=question.event.slug))
+        try:
+            _save(question.event, question, form)
+        except feedback.AnsweredQuestion as refused:
+            getattr(form, refused.field).errors.append(refused.message)
+        else:
+            flash(_("The question is saved."), "success")
+            return redirect(url_for(".questions", slug=question.event.slug))
     return form_page(
         "admin/feedback/question.html", event=question.event, question=question, form=form
     )
@@ -106,9 +111,12 @@ def edit_question(question_id):
 @bp.post("/feedback/questions/<int:question_id>/delete")
 @organiser_required
 def delete_question(question_id):
-    """Remove a question from the questionnaire."""
+    """Remove a question, and its answers, from the questionnaire once ticked as meant."""
     question = db.get_or_404(FeedbackQuestion, question_id)
     slug = question.event.slug
+    if not ConfirmForm().validate_on_submit():
+        flash(_("Tick the box to confirm that the question and its answers are removed."), "error")
+        return redirect(url_for(".questions", slug=slug))
     feedback.delete_question(question)
     flash(_("The question is removed."), "success")
     return redirect(url_for(".questions", slug=slug))
