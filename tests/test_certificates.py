@@ -194,12 +194,21 @@ def test_organisers_revoke_and_only_organisers(app, client, auth, make_user, gab
     assert client.post(f"/admin/events/{gabrovo.slug}/certificates/send").status_code == 302
     db.session.refresh(certificate)
     assert certificate.sent_at is not None
-    revoked = client.post(f"/admin/certificates/{certificate.code}/revoke")
+    client.post(f"/admin/certificates/{certificate.code}/revoke")  # one slip of a click
+    db.session.refresh(certificate)
+    assert not certificate.is_revoked
+    revoked = client.post(f"/admin/certificates/{certificate.code}/revoke", data={"confirm": "y"})
     assert revoked.status_code == 302, revoked.get_data(as_text=True)[:3000]
 
     db.session.refresh(certificate)
     assert certificate.is_revoked
     assert client.get(f"/certificates/{certificate.code}").status_code == 404
+    # Revoked everywhere: no PDF vouches for it, for organisers or the person
+    reference = registration.reference
+    assert client.get(f"/admin/registrations/{reference}/certificate.pdf").status_code == 404
+    assert "certificate.pdf" not in client.get(f"/admin/registrations/{reference}").text
+    manage = client.get(f"/manage/{manage_token(registration.registrant)}").text
+    assert f"/certificates/{reference}.pdf" not in manage
 
 
 def test_erased_person_is_in_the_data_copy_then_no_longer_verifiable(app, client, gabrovo, sign_up):

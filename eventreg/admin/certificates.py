@@ -9,6 +9,7 @@ from ..forms import ButtonForm
 from ..lookups import event_or_404, registration_or_404
 from ..models import utcnow
 from ..services import certificates
+from .forms import ConfirmForm
 
 bp = Blueprint("certificates", __name__)
 
@@ -23,6 +24,7 @@ def manage(slug):
         event=event,
         rows=certificates.for_event(event),
         action_form=ButtonForm(),
+        confirm_form=ConfirmForm(),
         has_ended=event.has_ended(utcnow()),
     )
 
@@ -45,6 +47,9 @@ def send(slug):
 def revoke(code):
     """Withdraw a certificate: its verification page says "not valid" from now on."""
     certificate = certificates.find(code) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        flash(_("Tick the box to confirm that the certificate is revoked."), "error")
+        return redirect(url_for(".manage", slug=certificate.registration.event.slug))
     certificates.revoke(certificate)
     flash(_("The certificate is revoked."), "success")
     return redirect(url_for(".manage", slug=certificate.registration.event.slug))

@@ -32,7 +32,8 @@ def for_registration(registration: Registration) -> Certificate | None:
 
 
 def issue(registration: Registration) -> Certificate:
-    """The registration's certificate, created on first use; NotAttended for anyone else."""
+    """The registration's certificate, created on first use; NotAttended for anyone else (and
+    for a revoked one: its PDF would vouch for what the verification page denies)."""
     with write_transaction():
         registration = lock(registration)
         if not is_available(registration):
@@ -91,8 +92,12 @@ def send_for_event(event: Event) -> int:
 
 
 def is_available(registration: Registration) -> bool:
-    """Whether the person may download a certificate: they attended an event that has ended."""
-    return registration.has_attended and registration.event.has_ended(utcnow())
+    """Whether the person may download a certificate: they attended an event that has ended,
+    and no organiser revoked theirs."""
+    if not (registration.has_attended and registration.event.has_ended(utcnow())):
+        return False
+    certificate = _existing(registration)
+    return certificate is None or not certificate.is_revoked
 
 
 def for_event(event: Event) -> list[tuple[Registration, Certificate | None]]:
