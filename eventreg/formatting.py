@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from .choices import TARGET_GROUP_LABELS, country_name, target_group_choices
-from .models import MessageKind, RegistrationStatus
+from .models import MessageKind, RegistrationStatus, utcnow
 
 # English pages are read across Europe: day month year and the 24-hour clock, not US style.
 _FORMAT_LOCALES = {"en": Locale.parse("en_GB")}
@@ -199,3 +199,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(iso_date)
     app.add_template_filter(topics.label, "topic_label")
     app.add_template_global(certificates.is_available, "certificate_available")
+    app.add_template_global(lambda event: event.has_ended(utcnow()), "has_ended")

@@ -21,6 +21,7 @@ from eventreg.models import (
 )
 from eventreg.services import accounts, notifications
 from tests.support.admin_forms import event_form
+from tests.support.after_event import end_event
 from tests.support.factories import PASSWORD, person
 
 # The least role each part of the site needs; every protected rule must fall under one.
@@ -202,6 +203,24 @@ def test_calling_an_event_off_cancels_and_tells_everyone(client, organiser, make
     assert len(sent) == 2
     assert "sequence" in sent[0].params and "sequence" not in sent[1].params
     assert "Called off" in client.get(f"/events/{event.slug}").text
+
+
+def test_an_event_that_has_ended_cannot_be_called_off(client, organiser, make_event, sign_up):
+    """Its attendees would be told it was cancelled, with a calendar cancellation."""
+    event = make_event()
+    sign_up(event)
+    end_event(event)
+    page = client.get(f"/admin/events/{event.slug}").text
+    assert "Call the event off" not in page and "Ended" in page
+    response = client.post(f"/admin/events/{event.slug}/cancel", data={"confirm": "y"})
+    assert "can no longer be called off" in client.get(response.headers["Location"]).text
+    assert db.session.scalar(select(Event.status).where(Event.id == event.id)) is (
+        EventStatus.PUBLISHED
+    )
+    assert db.session.scalar(select(Registration.status)) is RegistrationStatus.CONFIRMED
+    assert not db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == MessageKind.EVENT_CANCELLED)
+    ).all()
 
 
 def test_attendance_list_search_filter_sort(client, organiser, make_event, sign_up):

@@ -118,7 +118,11 @@ def cancel_event(slug):
     if not ConfirmForm().validate_on_submit():
         flash(_("Tick the box to confirm that the event is called off."), "error")
         return redirect(url_for(".event", slug=slug))
-    count = events.cancel_event(event, actor=current_user)
+    try:
+        count = events.cancel_event(event, actor=current_user)
+    except events.EventHasEnded:
+        flash(_("The event has ended: it can no longer be called off."), "error")
+        return redirect(url_for(".event", slug=slug))
     flash(_("The event is called off; %(count)d registrant(s) are told.", count=count), "success")
     return redirect(url_for(".event", slug=slug))
 

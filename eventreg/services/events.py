@@ -32,6 +32,10 @@ class EventNotEnded(Exception):
     """What comes after an event (certificates, the feedback questionnaire) waits for its end."""
 
 
+class EventHasEnded(Exception):
+    """What only a coming event can have done to it (being called off) comes too late."""
+
+
 class SlugTaken(ValueError):
     """Another event already has this slug."""
 
@@ -125,11 +129,15 @@ def publish_event(event: Event, *, actor: User) -> None:
 
 
 def cancel_event(event: Event, *, actor: User) -> int:
-    """Call an event off: every active registration is cancelled and told; returns how many."""
+    """Call an event off: every active registration is cancelled and told; returns how many.
+
+    EventHasEnded once it is over: its attendees would be told it was cancelled."""
     with write_transaction():
         locked = lock(event)
         if locked.is_cancelled:
             return 0
+        if locked.has_ended(utcnow()):
+            raise EventHasEnded(locked.slug)
         locked.status = EventStatus.CANCELLED
         audit.record("event_cancelled", event=locked, actor=actor)
         active = _registrations(locked, RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
