@@ -1,6 +1,8 @@
 """Attendance certificates: only for attendees, legible, verified by their QR code, mailed once."""
 
 import subprocess
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import zxingcpp
@@ -9,7 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import Certificate, EventKind, EventMode, MessageKind, OutboxMessage
+from eventreg.models import AgendaDay, Certificate, EventKind, EventMode, MessageKind, OutboxMessage
 from eventreg.services import certificates, outbox, privacy
 from eventreg.services.certificate_pdf import certificate_pdf
 from eventreg.services.manage_links import manage_token
@@ -224,3 +226,20 @@ def test_erased_person_is_in_the_data_copy_then_no_longer_verifiable(app, client
     page = client.get(f"/certificates/{certificate.code}")
     assert page.status_code == 404
     assert "This certificate is not valid." in page.get_data(as_text=True)
+
+
+def test_a_multi_day_missions_certificate_counts_its_days_hours(app, make_event, sign_up, tmp_path):
+    """Continuing-education bodies need the hours: the days' own, nights left out."""
+    rome = ZoneInfo("Europe/Rome")
+    days = [
+        AgendaDay(datetime(2031, 3, 24, 9, tzinfo=rome), datetime(2031, 3, 24, 18, tzinfo=rome)),
+        AgendaDay(
+            datetime(2031, 3, 25, 8, 30, tzinfo=rome), datetime(2031, 3, 25, 17, tzinfo=rome)
+        ),
+        AgendaDay(datetime(2031, 3, 26, 9, tzinfo=rome), datetime(2031, 3, 26, 13, tzinfo=rome)),
+    ]
+    mission = make_event(starts_at=days[0].starts_at, ends_at=days[-1].ends_at, agenda=days)
+    registration = attend(sign_up(mission).registrations[0])
+    end_event(mission)
+    text = pdf_text(save(certificate_pdf(certificates.issue(registration)), tmp_path))
+    assert "21.5 hours" in text  # 9 + 8.5 + 4

@@ -47,7 +47,12 @@ def certificate_pdf(certificate: Certificate) -> bytes:
 
 
 def event_hours(event) -> float | None:
-    """Hours of a one-day event (for the certificate); None when it spans several days."""
-    if event.local_starts_at.date() != event.local_ends_at.date():
+    """The event's hours for the certificate, to the half hour: a multi-day event's are its
+    days' added up; None for one over several days without an agenda (nights are no hours)."""
+    if event.is_multi_day:
+        seconds = sum((day.ends_at - day.starts_at).total_seconds() for day in event.days)
+    elif event.local_starts_at.date() == event.local_ends_at.date():
+        seconds = (event.ends_at - event.starts_at).total_seconds()
+    else:
         return None
-    return round((event.ends_at - event.starts_at).total_seconds() / 1800) / 2
+    return round(seconds / 1800) / 2
