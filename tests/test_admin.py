@@ -375,3 +375,41 @@ def test_account_form_errors_are_in_the_organisers_language(
     response = client.post("/admin/users", data=short, headers=headers)
     assert response.status_code == 422 and too_short in response.text
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_moving_offers_only_events_the_person_can_move_to_and_says_why_not(
+    client, organiser, make_event, sign_up
+):
+    here, held, elsewhere, free = (make_event(title=t) for t in ("Here", "Held", "Other", "Free"))
+    person = sign_up(here, held, email="ana@example.org")
+    sign_up(elsewhere, email="ana@example.org")  # the same person, signed up on their own
+    reference = next(r.reference for r in person.registrations if r.event_id == here.id)
+    page = client.get(f"/admin/registrations/{reference}").text
+    options = re.findall(r'<option value="([^"]+)"', page)
+    assert held.slug not in options and free.slug in options and elsewhere.slug in options
+
+    response = client.post(
+        f"/admin/registrations/{reference}/move", data={"target": elsewhere.slug}
+    )
+    flashed = client.get(response.headers["Location"]).text
+    assert "The person is already registered for Other." in flashed
+    assert (
+        client.post(
+            f"/admin/registrations/{reference}/move", data={"target": free.slug}
+        ).status_code
+        == 302
+    )
+
+
+def test_adding_a_person_says_their_status_in_the_organisers_language(
+    client, organiser, make_event
+):
+    event = make_event(capacity=0)
+    form = person() | {"consent": "y"}
+    response = client.post(
+        f"/admin/events/{event.slug}/registrations/new",
+        data=form,
+        headers={"Accept-Language": "bg"},
+    )
+    page = client.get(response.headers["Location"], headers={"Accept-Language": "bg"}).text
+    assert "Списък с чакащи" in page and "waitlisted." not in page

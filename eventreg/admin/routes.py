@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from ..access import admin_required, organiser_required
 from ..extensions import db
-from ..formatting import local_title
+from ..formatting import STATUS_LABELS, local_title
 from ..forms import ButtonForm, form_page
 from ..lookups import event_or_404, registration_or_404
 from ..models import MessageStatus, OutboxMessage, RegistrationStatus, User
@@ -157,11 +157,14 @@ def add_person(slug):
             registrant = registrations.sign_up(
                 form.person_details(), [event], _notice_version(), actor=current_user
             )
-        except registrations.SignupError:
+        except registrations.AlreadyRegistered:
             form.email.errors.append(_("This e-mail address is already registered for the event."))
+        except registrations.RegistrationClosed:
+            flash(_("The event has been called off: nobody can be added."), "error")
         else:
             (registration,) = registrant.registrations
-            flash(_("Added with status: %(status)s.", status=registration.status.value), "success")
+            status = STATUS_LABELS[registration.status.value]
+            flash(_("Added with status: %(status)s.", status=status), "success")
             return redirect(url_for(".registration", reference=registration.reference))
     return form_page("admin/add_person.html", form=form, event=event)
 
@@ -171,7 +174,6 @@ def add_person(slug):
 def registration(reference):
     """One registration with the person's details and everything that happened to it."""
     found = registration_or_404(reference)
-    others = [e for e in events.programme(include_drafts=True) if e.id != found.event_id]
     return render_template(
         "admin/registration.html",
         registration=found,
@@ -179,7 +181,7 @@ def registration(reference):
         position=registrations.waitlist_position(found),
         confirm_form=ConfirmForm(),
         promote_form=PromoteForm(),
-        move_form=MoveForm(events=others),
+        move_form=MoveForm(events=_move_targets(found)),
     )
 
 
@@ -224,17 +226,36 @@ def promote_registration(reference):
 def move_registration(reference):
     """Move the registration to another event."""
     found = registration_or_404(reference)
-    others = [e for e in events.programme(include_drafts=True) if e.id != found.event_id]
-    form = MoveForm(events=others)
+    targets = _move_targets(found)
+    form = MoveForm(events=targets)
     _require(form)
-    target = next(e for e in others if e.slug == form.target.data)
+    target = next(e for e in targets if e.slug == form.target.data)
     try:
         moved = registrations.move(found, target, actor=current_user)
+    except registrations.AlreadyRegistered:
+        flash(
+            _("The person is already registered for %(title)s.", title=local_title(target)), "error"
+        )
+        return redirect(url_for(".registration", reference=reference))
+    except registrations.RegistrationClosed:
+        flash(_("%(title)s has been called off.", title=local_title(target)), "error")
+        return redirect(url_for(".registration", reference=reference))
     except registrations.SignupError:
-        flash(_("The person cannot be moved to %(title)s.", title=local_title(target)), "error")
+        flash(_("Only a confirmed or waiting registration can be moved."), "error")
         return redirect(url_for(".registration", reference=reference))
     flash(_("Moved to %(title)s.", title=local_title(target)), "success")
     return redirect(url_for(".registration", reference=moved.reference))
+
+
+def _move_targets(registration) -> list:
+    """The events a registration can move to: not its own, not one called off, not one the
+    person already holds a place at."""
+    held = {r.event_id for r in registration.registrant.active_registrations}
+    return [
+        event
+        for event in events.programme(include_drafts=True)
+        if event.id != registration.event_id and event.id not in held and not event.is_cancelled
+    ]
 
 
 @bp.route("/registrations/<reference>/data.json")
