@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from .choices import TARGET_GROUP_LABELS, country_name, target_group_choices
-from .models import MessageKind, RegistrationStatus, utcnow
+from .models import MessageKind, MessageStatus, RegistrationStatus, Role, utcnow
 
 # English pages are read across Europe: day month year and the 24-hour clock, not US style.
 _FORMAT_LOCALES = {"en": Locale.parse("en_GB")}
@@ -165,6 +165,27 @@ MESSAGE_KIND_LABELS = {
     MessageKind.EVENT_CANCELLED.value: _l("Event called off"),
     MessageKind.REMINDER.value: _l("Reminder"),
     MessageKind.ORGANISER_MESSAGE.value: _l("Message from the organisers"),
+    MessageKind.PASSWORD_RESET.value: _l("Password reset link"),
+    MessageKind.MANAGE_LINK.value: _l("Manage link, sent again"),
+    MessageKind.MATERIALS_AVAILABLE.value: _l("Materials available"),
+    MessageKind.FEEDBACK_REQUEST.value: _l("Feedback questionnaire"),
+    MessageKind.CERTIFICATE.value: _l("Certificate of attendance"),
+    MessageKind.NETWORK_CONFIRM.value: _l("Network: confirm joining"),
+    MessageKind.NETWORK_SIGN_IN.value: _l("Network: sign-in link"),
+    MessageKind.NETWORK_CONTACT.value: _l("Network: a member's message"),
+    MessageKind.NETWORK_ANNOUNCEMENT.value: _l("Network: announcement"),
+}
+
+MESSAGE_STATUS_LABELS = {
+    MessageStatus.PENDING.value: _l("Pending"),
+    MessageStatus.SENT.value: _l("Sent"),
+    MessageStatus.FAILED.value: _l("Failed"),
+}
+
+ROLE_LABELS = {
+    Role.ORGANISER.value: _l("Organiser"),
+    Role.CHECKIN.value: _l("Check-in staff"),
+    Role.ADMIN.value: _l("Admin"),
 }
 
 
@@ -183,6 +204,8 @@ def init_app(app: Flask) -> None:
     app.add_template_global(TARGET_GROUP_LABELS, "target_group_labels")
     app.add_template_global(STATUS_LABELS, "status_labels")
     app.add_template_global(MESSAGE_KIND_LABELS, "message_kind_labels")
+    app.add_template_global(MESSAGE_STATUS_LABELS, "message_status_labels")
+    app.add_template_global(ROLE_LABELS, "role_labels")
     app.add_template_filter(event_date)
     app.add_template_filter(event_time)
     app.add_template_filter(event_when)

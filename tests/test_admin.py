@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
+from eventreg.formatting import MESSAGE_KIND_LABELS
 from eventreg.models import (
     AuditEntry,
     Event,
@@ -19,7 +20,7 @@ from eventreg.models import (
     User,
     utcnow,
 )
-from eventreg.services import accounts, notifications
+from eventreg.services import accounts, notifications, outbox
 from tests.support.admin_forms import event_form
 from tests.support.after_event import end_event
 from tests.support.factories import PASSWORD, person
@@ -413,3 +414,27 @@ def test_adding_a_person_says_their_status_in_the_organisers_language(
     )
     page = client.get(response.headers["Location"], headers={"Accept-Language": "bg"}).text
     assert "Списък с чакащи" in page and "waitlisted." not in page
+
+
+def test_every_message_kind_has_a_label():
+    assert MESSAGE_KIND_LABELS.keys() == {kind.value for kind in MessageKind}
+
+
+def test_the_organiser_area_names_roles_kinds_and_statuses_in_the_organisers_language(
+    client, auth, make_user, make_event, sign_up
+):
+    make_user("admin")
+    make_user("checkin", "door@example.org")
+    auth.login("admin@example.org")
+    bulgarian = {"Accept-Language": "bg"}
+    users = client.get("/admin/users", headers=bulgarian).text
+    assert "Персонал за отбелязване на пристигането" in users and ">checkin<" not in users
+
+    registration = sign_up(make_event(capacity=0)).registrations[0]
+    outbox.deliver_all()
+    db.session.rollback()
+    message = db.session.scalar(select(OutboxMessage))
+    page = client.get(f"/admin/outbox/{message.id}", headers=bulgarian).text
+    assert "waitlisted" not in page and "sent" not in page.split("<main", 1)[1].split("</dl>")[0]
+    history = client.get(f"/admin/registrations/{registration.reference}", headers=bulgarian).text
+    assert "status: waitlisted" not in history and "Списък с чакащи" in history

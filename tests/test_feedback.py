@@ -189,6 +189,10 @@ def test_results_show_averages_and_texts_but_not_who_said_what(app, client, auth
     page = client.get(f"/admin/events/{event.slug}/feedback").get_data(as_text=True)
 
     assert "<strong>4.0</strong> / 5" in page  # the average of 5 and 3
+    bulgarian = client.get(
+        f"/admin/events/{event.slug}/feedback", headers={"Accept-Language": "bg"}
+    )
+    assert "Какво да подобрим?" in bulgarian.text  # the questions in the reader's language
     assert "Longer sessions" in page
     for registrant in people:
         assert registrant.last_name not in page and registrant.email not in page

@@ -25,7 +25,7 @@ from wtforms.validators import (
 )
 
 from ..config import LANGUAGES
-from ..formatting import STATUS_LABELS, event_date, local_title, zone_choices
+from ..formatting import ROLE_LABELS, STATUS_LABELS, event_date, local_title, zone_choices
 from ..forms import Form
 from ..forms.fields import (
     OTHER_LANGUAGES,
@@ -340,11 +340,7 @@ class UserForm(Form):
     )
     role = SelectField(
         _l("Role"),
-        choices=[
-            SelectChoice("organiser", _l("Organiser")),
-            SelectChoice("checkin", _l("Check-in staff")),
-            SelectChoice("admin", _l("Admin")),
-        ],
+        choices=[SelectChoice(value, label) for value, label in ROLE_LABELS.items()],
     )
     password = StringField(
         _l("Initial password (at least 10 characters)"),

@@ -1,6 +1,7 @@
 """Feedback for organisers: results, the CSV, asking for it, the questionnaire's questions."""
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ...access import organiser_required
@@ -23,7 +24,7 @@ def results(slug):
     return render_template(
         "admin/feedback/results.html",
         event=event,
-        results=feedback.results(event, "en"),
+        results=feedback.results(event, str(get_locale())),
         action_form=ButtonForm(),
         is_open=feedback.is_open(event),
         closes_at=feedback.closes_at(event),
@@ -35,7 +36,9 @@ def results(slug):
 def results_csv(slug):
     """The answers as CSV, one row per questionnaire, without names, in no telling order."""
     event = event_or_404(slug)
-    response = Response(feedback.answers_csv(event, "en"), mimetype="text/csv; charset=utf-8")
+    response = Response(
+        feedback.answers_csv(event, str(get_locale())), mimetype="text/csv; charset=utf-8"
+    )
     filename = f"{event.slug}-feedback-{utcnow():%Y-%m-%d}.csv"
     response.headers.set("Content-Disposition", "attachment", filename=filename)
     response.headers["Cache-Control"] = "no-store"
