@@ -351,6 +351,12 @@ def test_admin_manages_accounts(client, auth, make_user, make_event):
     token = accounts.issue_api_token(staff)
     client.post(f"/admin/users/{staff.id}/revoke-tokens")
     assert accounts.user_for_api_token(token) is None
+    token = accounts.issue_api_token(staff)
+    client.post(f"/admin/users/{staff.id}/deactivate")
+    assert "Reactivate" in client.get(f"/admin/users/{staff.id}").text
+    client.post(f"/admin/users/{staff.id}/reactivate")  # a deactivation is not for ever
+    db.session.refresh(staff)
+    assert staff.is_active and accounts.user_for_api_token(token) is None  # nothing old back
     client.post(f"/admin/users/{staff.id}/deactivate")
     auth.logout()
     assert auth.login("door@example.org", PASSWORD).status_code == 422

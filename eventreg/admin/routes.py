@@ -422,6 +422,16 @@ def deactivate_user(user_id):
     return redirect(url_for(".user", user_id=user_id))
 
 
+@bp.post("/users/<int:user_id>/reactivate")
+@admin_required
+def reactivate_user(user_id):
+    """Let a deactivated account log in again."""
+    found = db.get_or_404(User, user_id)
+    accounts.reactivate(found)
+    flash(_("The account can log in again. Send it a link to set a new password."), "success")
+    return redirect(url_for(".user", user_id=user_id))
+
+
 @bp.post("/users/<int:user_id>/revoke-tokens")
 @admin_required
 def revoke_tokens(user_id):

@@ -103,6 +103,16 @@ def assign_checkin_events(user: User, events: list) -> None:
         user.checkin_events = list(events)
 
 
+def reactivate(user: User) -> None:
+    """Let a deactivated account log in again. Nothing of before comes back with it: its
+    sessions end and its API tokens are revoked (an admin can send it a reset link)."""
+    with write_transaction():
+        locked = lock(user)
+        locked.is_active = True
+        locked.session_version += 1
+    revoke_api_tokens(user)
+
+
 def deactivate(user: User) -> None:
     """Stop the account from logging in and from using its API tokens."""
     with write_transaction():
