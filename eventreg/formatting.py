@@ -196,7 +196,7 @@ def iso_date(value: str) -> str:
 
 def init_app(app: Flask) -> None:
     """Every global and filter the templates (pages and e-mails) use, in one place."""
-    from .services import certificates, topics  # they write e-mails, which use this module
+    from .services import certificates, feedback, topics  # they write e-mails, which use this
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.add_template_global(lambda: str(get_locale()), "current_locale")
@@ -222,4 +222,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(iso_date)
     app.add_template_filter(topics.label, "topic_label")
     app.add_template_global(certificates.is_available, "certificate_available")
+    app.add_template_global(feedback.open_link_token, "feedback_token")
     app.add_template_global(lambda event: event.has_ended(utcnow()), "has_ended")

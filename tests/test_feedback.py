@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from eventreg.extensions import db
 from eventreg.models import FeedbackResponse, MessageKind, OutboxMessage, QuestionKind
 from eventreg.services import feedback, outbox, privacy
+from eventreg.services.manage_links import manage_token
 from tests.support.after_event import attend, end_event
 from tests.support.mail import smtp_config
 
@@ -349,3 +350,18 @@ def test_a_question_people_answered_keeps_what_their_answers_mean(
     assert feedback.questions(event)[-1].id == question_id
     client.post(remove, data={"confirm": "y"})
     assert question_id not in {q.id for q in feedback.questions(event)}
+
+
+def test_after_the_event_the_manage_page_offers_the_questionnaire_not_the_ticket(
+    app, client, ended
+):
+    """Whoever lost the e-mail still finds the questionnaire; the door is behind them."""
+    event, people = ended
+    manage = f"/manage/{manage_token(people[1])}"
+    page = client.get(manage).text
+    assert "show this QR code at the door" not in page  # ended: no ticket to show
+    assert "Tell us what you thought of the event" not in page  # not invited yet
+    feedback.send_requests(event)
+    page = client.get(manage).text
+    token = feedback.response_of(people[1].registrations[0]).token
+    assert f'href="/feedback/{token}"' in page and "Tell us what you thought" in page

@@ -325,6 +325,15 @@ def results(event: Event, language: str) -> Results:
     return Results(invited=len(responses), answered=len(answered), questions=summary)
 
 
+def open_link_token(registration: Registration) -> str | None:
+    """The token of the person's questionnaire link while it takes answers (for the manage
+    page, when the e-mail is lost); None when not invited or closed."""
+    if not is_open(registration.event):
+        return None
+    response = response_of(registration)
+    return response.token if response is not None else None
+
+
 def response_of(registration: Registration) -> FeedbackResponse | None:
     """One registration's answers, for the organiser who opens that registration."""
     return db.session.scalar(
