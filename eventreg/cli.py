@@ -101,6 +101,8 @@ def _describe(plan, *, overwrite_edits: bool) -> list[str]:
         mails = []
         if update.invitations:
             mails.append(f"{update.invitations} 'event changed' e-mail(s) with updated invitations")
+        if update.waiting_notices:
+            mails.append(f"{update.waiting_notices} 'event changed' e-mail(s) to the waiting list")
         if update.promotions:
             mails.append(f"{update.promotions} confirmation(s) for people on the waiting list")
         lines.append("  e-mails: " + ("; ".join(mails) or "none"))

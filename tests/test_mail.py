@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from eventreg.extensions import db
 from eventreg.models import Event, MessageStatus, OutboxMessage, Registration, TargetGroup, utcnow
-from eventreg.services import outbox, registrations
+from eventreg.services import events, outbox, registrations
 from eventreg.services.programme import SHIPPED_PROGRAMME, apply_update, load_programme
 from eventreg.services.reminders import queue_reminders
 from tests.support.factories import person
@@ -160,6 +160,26 @@ def test_changed_time_sends_an_update_with_the_same_uid_and_a_higher_sequence(
     assert (
         after["DTSTART"].dt.astimezone(ZoneInfo("Europe/Lisbon")).time().isoformat() == "10:30:00"
     )
+
+
+def test_the_waiting_list_is_told_when_the_event_moves_without_a_calendar_entry(
+    smtp, make_event, sign_up, make_user
+):
+    event = make_event(capacity=1)
+    sign_up(event, email="seat@example.org")
+    sign_up(event, email="waiting@example.org")
+    deliver()
+    smtp.inbox.wait_for(2)
+    smtp.inbox.envelopes.clear()
+    moved = {"starts_at": event.starts_at + timedelta(hours=1)}
+    events.update_event(event, moved, actor=make_user("organiser"))
+    deliver()
+    by_address = {m["To"].addresses[0].addr_spec: m for m in smtp.inbox.wait_for(2)}
+    assert set(by_address) == {"seat@example.org", "waiting@example.org"}
+    waiting = by_address["waiting@example.org"]
+    assert "you are still on its waiting list" in parts(waiting)["text/plain"].get_content()
+    assert "text/calendar" not in parts(waiting) and "image/png" not in parts(waiting)
+    assert "text/calendar" in parts(by_address["seat@example.org"])
 
 
 @pytest.mark.parametrize(

@@ -147,7 +147,8 @@ def cancel_event(event: Event, *, actor: User) -> int:
 
 
 def apply_changes(event: Event, values: dict[str, Any]) -> set[str]:
-    """Set the event's fields; if its time or place moved, queue updated invitations.
+    """Set the event's fields; if its time or place moved, queue updated invitations, and tell
+    the waiting list too (without one: they hold no seat, so no calendar entry).
 
     Runs inside the caller's transaction. Returns the names of the fields that changed.
     """
@@ -165,6 +166,8 @@ def apply_changes(event: Event, values: dict[str, Any]) -> set[str]:
                 changed=what,
                 previous=previous,
             )
+        for registration in _registrations(event, RegistrationStatus.WAITLISTED):
+            enqueue(MessageKind.EVENT_CHANGED, registration, changed=what, previous=previous)
     return changed
 
 

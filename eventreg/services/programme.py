@@ -65,6 +65,7 @@ class EventUpdate:
     timezone: str
     changes: list[FieldChange]
     invitations: int = 0  # "event changed" e-mails with an updated calendar entry
+    waiting_notices: int = 0  # "event changed" e-mails to the waiting list (no calendar entry)
     promotions: int = 0  # confirmations for people let in from the waiting list
 
     @property
@@ -258,10 +259,10 @@ def _count_mail(update: EventUpdate, event: Event, overwrite_edits: bool) -> Eve
     """Count the e-mails that applying the update would send."""
     fields = {c.name: c.new for c in update.to_apply(overwrite_edits=overwrite_edits)}
     confirmed = _count(event, RegistrationStatus.CONFIRMED)
+    waiting = _count(event, RegistrationStatus.WAITLISTED)
     if fields.keys() & SCHEDULE_FIELDS:
-        update.invitations = confirmed
+        update.invitations, update.waiting_notices = confirmed, waiting
     if "capacity" in fields:
-        waiting = _count(event, RegistrationStatus.WAITLISTED)
         capacity = fields["capacity"]
         free = waiting if capacity is None else max(capacity - confirmed, 0)
         update.promotions = min(waiting, free)
