@@ -110,6 +110,7 @@ class Gate:
         self.target = target
         self.port = free_port()
         self.listener = None
+        self.sockets: list[socket.socket] = []
 
     def open(self) -> None:
         self.listener = socket.create_server(("127.0.0.1", self.port))
@@ -118,6 +119,8 @@ class Gate:
     def close(self) -> None:
         if self.listener is not None:
             self.listener.close()
+        for relayed in self.sockets:
+            relayed.close()
 
     def _accept(self) -> None:
         while True:
@@ -126,6 +129,7 @@ class Gate:
             except OSError:
                 return
             upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
 

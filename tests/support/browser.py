@@ -132,13 +132,44 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+class _InFlight:
+    """The app, counting the requests it is answering: the server stops only after the last
+    one has ended, so none holds a database connection past the test (a page still polling,
+    such as the door's counter, would otherwise leave one open when its test is torn down)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.active = 0
+        self.idle = threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.idle:
+            self.active += 1
+        answer = None
+        try:
+            answer = self.app(environ, start_response)
+            yield from answer
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()  # what the server would call: Flask's teardown, open files
+            with self.idle:
+                self.active -= 1
+                self.idle.notify_all()
+
+    def wait_until_idle(self, timeout: float = 10) -> None:
+        with self.idle:
+            self.idle.wait_for(lambda: self.active == 0, timeout)
+
+
 @pytest.fixture
 def live_server(app):
     """The test's app served over HTTP on a free loopback port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    served = _InFlight(app)
+    server = make_server("127.0.0.1", 0, served, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+    served.wait_until_idle()
     server.server_close()
