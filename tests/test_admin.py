@@ -362,6 +362,25 @@ def test_admin_manages_accounts(client, auth, make_user, make_event):
     assert auth.login("door@example.org", PASSWORD).status_code == 422
 
 
+def test_an_admin_changes_a_staff_members_role_but_not_their_own(client, auth, make_user):
+    admin = make_user("admin")
+    door = make_user("checkin", "door@example.org")
+    auth.login(admin.email)
+    page = client.get(f"/admin/users/{door.id}").text
+    assert f'action="/admin/users/{door.id}/role"' in page
+    assert (
+        client.post(f"/admin/users/{door.id}/role", data={"role": "organiser"}).status_code == 302
+    )
+    db.session.refresh(door)
+    assert door.role is Role.ORGANISER
+    assert client.post(f"/admin/users/{door.id}/role", data={"role": "boss"}).status_code == 400
+    assert client.post(f"/admin/users/{admin.id}/role", data={"role": "checkin"}).status_code == 400
+    assert "/role" not in client.get(f"/admin/users/{admin.id}").text
+    auth.logout()
+    auth.login("door@example.org")
+    assert client.get("/admin/events/new").status_code == 200  # an organiser now
+
+
 @pytest.mark.parametrize(
     ("language", "email_taken", "too_short"),
     [

@@ -353,6 +353,14 @@ def event_label(event) -> str:
     return f"{local_title(event)} ({event_date(event)})"
 
 
+class RoleForm(Form):
+    """What a staff account may do."""
+
+    role = SelectField(
+        _l("Role"), choices=[SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
+    )
+
+
 class StaffEventsForm(Form):
     """Which events a check-in staff member works at."""
 

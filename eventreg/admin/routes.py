@@ -33,6 +33,7 @@ from .forms import (
     MessageForm,
     MoveForm,
     PromoteForm,
+    RoleForm,
     StaffEventsForm,
     UserForm,
 )
@@ -394,7 +395,24 @@ def user(user_id):
         accounts.assign_checkin_events(found, chosen)
         flash(_("Saved."), "success")
         return redirect(url_for(".user", user_id=user_id))
-    return form_page("admin/user.html", user=found, form=form, action_form=ButtonForm())
+    role_form = RoleForm(formdata=None, role=found.role.value)
+    return form_page(
+        "admin/user.html", user=found, form=form, role_form=role_form, action_form=ButtonForm()
+    )
+
+
+@bp.post("/users/<int:user_id>/role")
+@admin_required
+def change_role(user_id):
+    """Give the account another role (an admin cannot change their own: someone must stay)."""
+    found = db.get_or_404(User, user_id)
+    if found.id == current_user.id:
+        abort(400)
+    form = RoleForm()
+    _require(form)
+    accounts.change_role(found, form.role.data)
+    flash(_("Saved."), "success")
+    return redirect(url_for(".user", user_id=user_id))
 
 
 @bp.post("/users/<int:user_id>/reset-link")

@@ -103,6 +103,12 @@ def assign_checkin_events(user: User, events: list) -> None:
         user.checkin_events = list(events)
 
 
+def change_role(user: User, role: Role | str) -> None:
+    """Give a staff account another role; it holds from the account's next request."""
+    with write_transaction():
+        lock(user).role = Role(role)
+
+
 def reactivate(user: User) -> None:
     """Let a deactivated account log in again. Nothing of before comes back with it: its
     sessions end and its API tokens are revoked (an admin can send it a reset link)."""
