@@ -554,27 +554,33 @@ def shown_day_titles(client, event, language):
     return unescape(re.search(rf'name="days_{language}"[^>]*>([^<]*)</textarea>', page)[1])
 
 
+def italian_days_saved(client, mission, agenda, **times):
+    """Save a new agenda with the Italian day titles left as the edit page showed them; the
+    Italian day titles the mission then has."""
+    shown = shown_day_titles(client, mission, "it")
+    form = edit_form(
+        mission, agenda=agenda, title_it="Missione di tre giorni", days_it=shown, **times
+    )
+    response = client.post(f"/admin/events/{mission.slug}/edit", data=form)
+    assert response.status_code == 302, response.text
+    db.session.refresh(mission)
+    return mission.translations["it"]["days"]
+
+
 def test_day_titles_left_as_shown_follow_their_days_when_the_mission_moves(
     client, organiser, italian_mission
 ):
     """The mission moves a week later; the Italian lines still carry the old dates."""
     shown = shown_day_titles(client, italian_mission, "it")
     assert shown.strip() == "2031-03-24 Co-progettazione\n2031-03-25 Visite in loco"
-    form = edit_form(
+    saved = italian_days_saved(
+        client,
         italian_mission,
+        WEEK_LATER,
         starts_at="2031-03-31T09:00",
         ends_at="2031-04-02T13:00",
-        agenda=WEEK_LATER,
-        title_it="Missione di tre giorni",
-        days_it=shown,
     )
-    response = client.post(f"/admin/events/{italian_mission.slug}/edit", data=form)
-    assert response.status_code == 302, response.text
-    db.session.refresh(italian_mission)
-    assert italian_mission.translations["it"]["days"] == {
-        "2031-03-31": "Co-progettazione",
-        "2031-04-01": "Visite in loco",
-    }
+    assert saved == {"2031-03-31": "Co-progettazione", "2031-04-01": "Visite in loco"}
     page = client.get(f"/events/{italian_mission.slug}", headers={"Accept-Language": "it"}).text
     assert "martedì 1 aprile 2031, 08:30 – 17:30: Visite in loco</li>" in page
 
@@ -582,60 +588,31 @@ def test_day_titles_left_as_shown_follow_their_days_when_the_mission_moves(
 def test_day_titles_follow_their_english_title_when_a_day_is_dropped(
     client, organiser, italian_mission
 ):
-    shown = shown_day_titles(client, italian_mission, "it")
     two_days = "2031-03-24 11:00-18:00 Site visits\n2031-03-25 09:00-13:00"
-    form = edit_form(
-        italian_mission,
-        ends_at="2031-03-25T13:00",
-        agenda=two_days,
-        title_it="Missione di tre giorni",
-        days_it=shown,
-    )
-    response = client.post(f"/admin/events/{italian_mission.slug}/edit", data=form)
-    assert response.status_code == 302, response.text
-    db.session.refresh(italian_mission)
+    saved = italian_days_saved(client, italian_mission, two_days, ends_at="2031-03-25T13:00")
     # "Co-design" is gone, so its title goes; "Site visits" moved to the first day with its own
-    assert italian_mission.translations["it"]["days"] == {"2031-03-24": "Visite in loco"}
+    assert saved == {"2031-03-24": "Visite in loco"}
 
 
 def test_day_titles_follow_their_english_title_when_days_swap(client, organiser, italian_mission):
-    shown = shown_day_titles(client, italian_mission, "it")
     swapped = (
         "2031-03-24 08:30-17:30 Site visits\n2031-03-25 09:00-18:00 Co-design\n"
         "2031-03-26 09:00-13:00"
     )
-    form = edit_form(
-        italian_mission, agenda=swapped, title_it="Missione di tre giorni", days_it=shown
-    )
-    response = client.post(f"/admin/events/{italian_mission.slug}/edit", data=form)
-    assert response.status_code == 302, response.text
-    db.session.refresh(italian_mission)
-    assert italian_mission.translations["it"]["days"] == {
-        "2031-03-24": "Visite in loco",
-        "2031-03-25": "Co-progettazione",
-    }
+    saved = italian_days_saved(client, italian_mission, swapped)
+    assert saved == {"2031-03-24": "Visite in loco", "2031-03-25": "Co-progettazione"}
 
 
 def test_a_day_that_keeps_its_date_keeps_its_titles_when_others_change(
     client, organiser, italian_mission
 ):
     """A typo fixed in day 2's English title and a fourth day added: day 2 stays on its date."""
-    shown = shown_day_titles(client, italian_mission, "it")
     agenda = (
         "2031-03-24 09:00-18:00 Co-design\n2031-03-25 08:30-17:30 Site visits to cooperatives\n"
         "2031-03-26 09:00-13:00\n2031-03-27 09:00-12:00 Closing"
     )
-    form = edit_form(
-        italian_mission,
-        ends_at="2031-03-27T12:00",
-        agenda=agenda,
-        title_it="Missione di tre giorni",
-        days_it=shown,
-    )
-    response = client.post(f"/admin/events/{italian_mission.slug}/edit", data=form)
-    assert response.status_code == 302, response.text
-    db.session.refresh(italian_mission)
-    assert italian_mission.translations["it"]["days"] == ITALIAN_DAYS
+    saved = italian_days_saved(client, italian_mission, agenda, ends_at="2031-03-27T12:00")
+    assert saved == ITALIAN_DAYS
 
 
 def test_day_titles_the_organiser_rewrote_are_taken_as_written(client, organiser, italian_mission):
