@@ -4,11 +4,13 @@ land, and the account form's event checkboxes."""
 import csv
 import io
 import re
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from eventreg.admin import history
 from eventreg.extensions import db
 from eventreg.models import (
     AuditEntry,
@@ -19,10 +21,10 @@ from eventreg.models import (
     Registration,
     User,
 )
-from eventreg.services import accounts, events, notifications
+from eventreg.services import accounts, checkin, events, notifications, registrations
 from eventreg.services.exports import HEADER
 from eventreg.services.manage_links import manage_token
-from tests.support.factories import PASSWORD, person
+from tests.support.factories import PASSWORD, details, person
 
 NEW_PASSWORD = "a much longer new passphrase"
 
@@ -225,13 +227,42 @@ def test_the_history_lists_the_emails_and_the_event_changes_that_touched_it(
     events.update_event(event, {"venue": "Sala Consiliare"}, actor=organiser)
     events.update_event(earlier, {"venue": "Elsewhere"}, actor=organiser)
     history = client.get(f"/admin/registrations/{registration.reference}").text
-    section = history[history.index("<h2>History</h2>") :]
-    assert "signed up" in section
-    assert "event updated" in section and "venue" in section
-    assert section.count("event updated") == 1  # not the other event's change
+    section = " ".join(history[history.index("<h2>History</h2>") :].split())
+    assert "Signed up" in section
+    assert "<strong>Event changed</strong> (what changed: Venue (in person))" in section
+    assert section.count("<strong>Event changed</strong>") == 1  # not the other event's change
     assert "E-mail: Confirmation of a seat" in section and "E-mail: Event changed" in section
     assert "ana@example.org" in section
-    assert section.index("Confirmation of a seat") < section.index("event updated")
+    assert section.index("Confirmation of a seat") < section.index("<strong>Event changed")
+
+
+def test_the_history_names_actions_and_details_in_the_organisers_language(
+    client, organiser, make_event, sign_up
+):
+    event = make_event(title="Missione a Bergamo")
+    registrant = sign_up(event, email="ana@example.org", last_name="Rossi")
+    registration = registrant.registrations[0]
+    corrected = details(email="ana@example.org", last_name="Rossi", organisation="Coop Sole")
+    registrations.update_details(registrant, corrected, actor=organiser)
+    checkin.check_in(registration, staff=organiser, any_day=True)
+    italian = {"Accept-Language": "it"}
+    page = client.get(f"/admin/registrations/{registration.reference}", headers=italian).text
+    section = " ".join(page[page.index("<h2>Cronologia</h2>") :].split())
+    assert "<strong>Iscritto</strong> (stato: Confermata)" in section
+    assert "<strong>Dati corretti</strong> (cosa è cambiato: Organizzazione)" in section
+    assert "come: trovato per nome; quando: " in section and "dispositivo" not in section
+    for code in ("signed up", "details updated", "checked in", "how:", "manual", "organisation"):
+        assert code not in section
+
+
+def test_every_action_in_a_history_has_a_label():
+    """Each audit action the code records about a registration or its event is named."""
+    source = "\n".join(path.read_text() for path in Path("eventreg").rglob("*.py"))
+    recorded = set(re.findall(r'(?:record|insert_entry)\(\s*"([a-z_]+)"', source))
+    recorded |= set(re.findall(r'_announce\([^()]*(?:\([^()]*\))?[^()]*"([a-z_]+)"', source))
+    assert {"signed_up", "promoted", "moved_here", "checked_in"} <= recorded
+    shown = recorded - {"event_created", "event_published", "message_sent"}  # in no history
+    assert shown <= history.ACTION_LABELS.keys()
 
 
 def test_the_outbox_shows_subjects_and_readable_kinds_and_searches_by_recipient(

@@ -26,6 +26,7 @@ from ..services import accounts, attendee_list, audit, events, outbox, privacy, 
 from ..services.availability import availability_for, availability_of
 from ..services.messages import send_to_registrants
 from ..services.notifications import build_message, subject_of
+from . import history
 from .forms import (
     AddPersonForm,
     ConfirmForm,
@@ -178,7 +179,8 @@ def registration(reference):
     return render_template(
         "admin/registration.html",
         registration=found,
-        history=audit.timeline(found),
+        timeline=audit.timeline(found),
+        history=history,
         position=registrations.waitlist_position(found),
         confirm_form=ConfirmForm(),
         promote_form=PromoteForm(),
