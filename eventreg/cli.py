@@ -6,6 +6,7 @@ Commands: prepare, programme, users, mail, privacy, backup, materials, feedback,
 import secrets
 import signal
 import time
+import traceback
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -210,17 +211,33 @@ def mail_worker(interval: float, rounds: int | None):
     while not stopping and (rounds is None or done < rounds):
         done += 1
         try:
-            report = outbox.deliver_due()
+            # Asked before each message: the message in hand is finished, the rest of the
+            # batch goes back to the queue at once.
+            report = outbox.deliver_due(stop=lambda: bool(stopping))
         except (OperationalError, InterfaceError) as error:
             # The database restarting or unreachable: the messages wait in it; so does this.
             db.session.remove()
             click.echo(f"Database unavailable, trying again: {error.orig}", err=True)
-            time.sleep(interval)
+            _pause(interval, stopping)
+            continue
+        except Exception:
+            # Anything else this round met (its unsent messages are back in the queue): the
+            # next round tries again, for one message gone wrong must not stop all e-mail.
+            db.session.remove()
+            click.echo(f"Delivery failed, trying again: {traceback.format_exc()}", err=True)
+            _pause(interval, stopping)
             continue
         if report.sent:
             click.echo(f"Sent {report.sent} message(s).")
         if report.claimed == 0 or report.failed:
-            time.sleep(interval)
+            _pause(interval, stopping)
+
+
+def _pause(seconds: float, stopping: list) -> None:
+    """Wait between rounds, but not once SIGTERM came."""
+    deadline = time.monotonic() + seconds
+    while not stopping and time.monotonic() < deadline:
+        time.sleep(max(0.0, min(0.1, deadline - time.monotonic())))
 
 
 @privacy_cli.command("purge")

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from .choices import TARGET_GROUP_LABELS, country_name, target_group_choices
-from .models import MessageKind, MessageStatus, RegistrationStatus, Role, utcnow
+from .models import MessageKind, MessageStatus, RegistrationStatus, Role, SkipReason, utcnow
 
 # English pages are read across Europe: day month year and the 24-hour clock, not US style.
 _FORMAT_LOCALES = {"en": Locale.parse("en_GB")}
@@ -180,6 +180,16 @@ MESSAGE_STATUS_LABELS = {
     MessageStatus.PENDING.value: _l("Pending"),
     MessageStatus.SENT.value: _l("Sent"),
     MessageStatus.FAILED.value: _l("Failed"),
+    MessageStatus.SKIPPED.value: _l("Not sent"),
+}
+
+# Why a message was not sent (or not queued again): it had become out of date.
+SKIP_REASON_LABELS = {
+    SkipReason.EVENT_CANCELLED.value: _l("The event has been called off."),
+    SkipReason.EVENT_STARTED.value: _l("The event had already started."),
+    SkipReason.REGISTRATION_CANCELLED.value: _l("The registration has been cancelled."),
+    SkipReason.NO_LONGER_CONFIRMED.value: _l("The person no longer has a seat."),
+    SkipReason.NO_LONGER_WAITLISTED.value: _l("The person is no longer on the waiting list."),
 }
 
 ROLE_LABELS = {
@@ -205,6 +215,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(STATUS_LABELS, "status_labels")
     app.add_template_global(MESSAGE_KIND_LABELS, "message_kind_labels")
     app.add_template_global(MESSAGE_STATUS_LABELS, "message_status_labels")
+    app.add_template_global(SKIP_REASON_LABELS, "skip_reason_labels")
     app.add_template_global(ROLE_LABELS, "role_labels")
     app.add_template_filter(event_date)
     app.add_template_filter(event_time)

@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from ..access import admin_required, organiser_required
 from ..extensions import db
-from ..formatting import STATUS_LABELS, local_title
+from ..formatting import SKIP_REASON_LABELS, STATUS_LABELS, local_title
 from ..forms import ButtonForm, form_page
 from ..lookups import event_or_404, registration_or_404
 from ..models import MessageStatus, OutboxMessage, RegistrationStatus, User
@@ -357,8 +357,11 @@ def outbox_retry(message_id):
     message = db.get_or_404(OutboxMessage, message_id)
     if not message.can_retry:
         abort(400)
-    outbox.retry(message)
-    flash(_("The message is queued again."), "success")
+    if reason := outbox.retry(message):
+        label = SKIP_REASON_LABELS[reason.value]
+        flash(_("Not queued again: this message is out of date. %(reason)s", reason=label), "error")
+    else:
+        flash(_("The message is queued again."), "success")
     return redirect(url_for(".outbox_list"))
 
 

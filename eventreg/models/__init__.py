@@ -6,7 +6,7 @@ from .event import AgendaDay, Event, EventDay, EventKind, EventMode, EventStatus
 from .feedback import FeedbackQuestion, FeedbackResponse, QuestionKind
 from .material import Material, MaterialVisibility
 from .network import ContactBlock, ContactRequest, Member, MemberStatus, Topic, member_topic
-from .outbox import MessageKind, MessageStatus, OutboxMessage
+from .outbox import MessageKind, MessageStatus, OutboxMessage, SkipReason
 from .practice import (
     Practice,
     PracticeDocument,
@@ -56,6 +56,7 @@ __all__ = [
     "RegistrationStatus",
     "RegistrationWindow",
     "Role",
+    "SkipReason",
     "SocialEconomyType",
     "TargetGroup",
     "Topic",

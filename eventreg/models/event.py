@@ -151,6 +151,10 @@ class Event(db.Model):
         first, last = self.local_starts_at.date(), self.local_ends_at.date()
         return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
+    def has_started(self, now: datetime) -> bool:
+        """Whether the event has begun at ``now``: too late for a reminder."""
+        return self.starts_at <= now
+
     def has_ended(self, now: datetime) -> bool:
         """Whether the event is over at ``now``: what comes after it (feedback, certificates)."""
         return self.ends_at <= now

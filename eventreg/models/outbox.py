@@ -56,6 +56,17 @@ class MessageStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"  # gave up after the last retry; an organiser can retry
+    SKIPPED = "skipped"  # out of date when its turn came: not sent, ``skip_reason`` says why
+
+
+class SkipReason(enum.StrEnum):
+    """Why a message was out of date when its turn came (or an organiser retried it)."""
+
+    EVENT_CANCELLED = "event_cancelled"
+    EVENT_STARTED = "event_started"  # a reminder or waiting-list notice comes too late
+    REGISTRATION_CANCELLED = "registration_cancelled"
+    NO_LONGER_CONFIRMED = "no_longer_confirmed"
+    NO_LONGER_WAITLISTED = "no_longer_waitlisted"
 
 
 class OutboxMessage(db.Model):
@@ -79,6 +90,9 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The sender holding the lease: it sends, and records a failure, only while it still does.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    skip_reason: Mapped[SkipReason | None] = mapped_column(enum_column(SkipReason))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -94,6 +108,10 @@ class OutboxMessage(db.Model):
     @property
     def is_failed(self) -> bool:
         return self.status is MessageStatus.FAILED
+
+    @property
+    def is_skipped(self) -> bool:
+        return self.status is MessageStatus.SKIPPED
 
     @property
     def is_erased(self) -> bool:

@@ -3,27 +3,42 @@
 Messages are queued inside the caller's transaction, so an e-mail exists exactly when the
 change that caused it was committed. Senders claim due messages with a lease (``FOR UPDATE
 SKIP LOCKED`` on PostgreSQL, the write lock on SQLite), so several senders never take the same
-message; each message is marked sent in its own commit right after the server accepted it.
-Delivery is at least once, with a stable Message-ID: a sender killed between the server's
-acceptance and that commit sends the message again when its lease runs out (the nature of
-SMTP), and mail clients that see the same Message-ID twice can drop the copy.
+message; right before each message goes, its sender checks that the lease is still its own and
+renews it, so a batch slower than the lease never sends what another sender took over. Each
+message is marked sent in its own commit right after the server accepted it. Delivery is at
+least once, with a stable Message-ID: a sender killed between the server's acceptance and that
+commit sends the message again when its lease runs out (the nature of SMTP), and mail clients
+that see the same Message-ID twice can drop the copy.
 """
 
 import logging
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import make_msgid
 from typing import Any
+from uuid import uuid4
 
 from flask import current_app
-from sqlalchemy import func, insert, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..database import lock, locking, write_transaction
 from ..extensions import db
-from ..models import MessageKind, MessageStatus, OutboxMessage, Registration, User, utcnow
+from ..models import (
+    MessageKind,
+    MessageStatus,
+    OutboxMessage,
+    Registration,
+    SkipReason,
+    User,
+    utcnow,
+)
 from .mail_transport import TransportError, open_transport
 from .notifications import build_message
+from .outdated_mail import outdated_because
 
 log = logging.getLogger(__name__)
 
@@ -68,40 +83,58 @@ class DeliveryReport:
     sent: int = 0
     failed: int = 0
     claimed: int = 0
+    skipped: int = 0  # out of date when their turn came: recorded as not sent
 
 
-def deliver_due(batch_size: int | None = None) -> DeliveryReport:
-    """Claim the messages that are due and send them over one connection."""
+def deliver_due(
+    batch_size: int | None = None, *, stop: Callable[[], bool] = lambda: False
+) -> DeliveryReport:
+    """Claim the messages that are due and send them over one connection.
+
+    ``stop()``, asked before each message, ends the batch early: the messages not yet sent go
+    back to the queue at once, for another sender or the next start.
+    """
     batch_size = batch_size or current_app.config["OUTBOX_BATCH_SIZE"]
-    ids = _claim(batch_size)
-    report = DeliveryReport(claimed=len(ids))
-    if not ids:
-        return report
+    claim = uuid4().hex
+    waiting = deque(_claim(batch_size, claim))
+    report = DeliveryReport(claimed=len(waiting))
     try:
-        with open_transport() as transport:
-            for message_id in ids:
-                try:
-                    transport.send(build_message(db.session.get(OutboxMessage, message_id)))
-                except TransportError as exc:
-                    if exc.connection_lost:
-                        raise
-                    _record_failure(message_id, exc)
-                    report.failed += 1
-                except Exception as exc:  # this message alone cannot be built or encoded
-                    # An address or a text no mail can carry: record it and go on with the
-                    # others. Raised, it ended the sender, which met it again on every start.
-                    db.session.rollback()
-                    log.exception("Message %s could not be built", message_id)
-                    _record_failure(message_id, exc)
-                    report.failed += 1
-                else:
-                    _record_sent(message_id)
-                    report.sent += 1
+        if waiting:
+            with open_transport() as transport:
+                while waiting and not stop():
+                    _send_one(transport, waiting[0], claim, report)
+                    waiting.popleft()
     except TransportError as exc:  # the server is unreachable: every unsent claimed message waits
-        for message_id in ids[report.sent + report.failed :]:
-            _record_failure(message_id, exc)
-            report.failed += 1
+        while waiting:
+            report.failed += _record_failure(waiting.popleft(), claim, exc)
+    finally:
+        _release(waiting, claim)
     return report
+
+
+def _send_one(transport, message_id: int, claim: str, report: DeliveryReport) -> None:
+    """Send one claimed message if it is still this sender's to send, and record its fate."""
+    message = _take(message_id, claim)
+    if message is None:  # erased, or taken over by another sender after this one's lease
+        return
+    if message.is_skipped:
+        report.skipped += 1
+        return
+    try:
+        transport.send(build_message(message))
+    except TransportError as exc:
+        if exc.connection_lost:
+            raise
+        report.failed += _record_failure(message_id, claim, exc)
+    except Exception as exc:  # this message alone cannot be built or encoded
+        # An address or a text no mail can carry: record it and go on with the others.
+        # Raised, it ended the sender, which met it again on every start.
+        db.session.rollback()
+        log.exception("Message %s could not be built", message_id)
+        report.failed += _record_failure(message_id, claim, exc)
+    else:
+        _record_sent(message_id)
+        report.sent += 1
 
 
 def queued_lately(kind: MessageKind, **owner: Any) -> bool:
@@ -132,16 +165,21 @@ def deliver_all(max_rounds: int = 1000) -> DeliveryReport:
     return total
 
 
-def retry(message: OutboxMessage) -> None:
-    """Put a failed message back in the queue, due now."""
+def retry(message: OutboxMessage) -> SkipReason | None:
+    """Put a failed message back in the queue, due now; unless it is out of date, which it
+    returns, leaving the message as it was."""
     with write_transaction():
         message = lock(message)
         if not message.can_retry:  # another organiser retried it, or it was sent meanwhile
-            return
+            return None
+        if reason := outdated_because(message, utcnow()):
+            return reason
         message.status = MessageStatus.PENDING
         message.attempts = 0
         message.next_attempt_at = utcnow()
         message.claimed_until = None
+        message.claimed_by = None
+    return None
 
 
 def recent(
@@ -173,7 +211,7 @@ def counts() -> dict[MessageStatus, int]:
     return {status: found.get(status, 0) for status in MessageStatus}
 
 
-def _claim(batch_size: int) -> list[int]:
+def _claim(batch_size: int, claim: str) -> list[int]:
     now = utcnow()
     lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
     with write_transaction():
@@ -188,33 +226,88 @@ def _claim(batch_size: int) -> list[int]:
         ).all()
         for message in messages:
             message.claimed_until = now + lease
+            message.claimed_by = claim
         ids = [message.id for message in messages]
     return ids
 
 
+def _take(message_id: int, claim: str) -> OutboxMessage | None:
+    """The claimed message, read again, if this sender still holds its lease: renewed for the
+    send, or recorded as not sent when it has become out of date. None when it is gone (the
+    person was erased), no longer pending, or another sender's since this one's lease ran out.
+    """
+    now = utcnow()
+    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    with write_transaction():
+        # Its registration and event are read again too: the sender's session may hold them
+        # from an earlier round, before a cancellation.
+        message = db.session.scalars(
+            locking(
+                select(OutboxMessage)
+                .where(OutboxMessage.id == message_id)
+                .where(OutboxMessage.status == MessageStatus.PENDING)
+                .where(OutboxMessage.claimed_by == claim, OutboxMessage.claimed_until > now)
+                .options(
+                    joinedload(OutboxMessage.registration).joinedload(Registration.event),
+                    joinedload(OutboxMessage.registration).joinedload(Registration.registrant),
+                ),
+                of=OutboxMessage,
+            )
+        ).one_or_none()
+        if message is None:
+            return None
+        if reason := outdated_because(message, now):
+            message.status = MessageStatus.SKIPPED
+            message.skip_reason = reason
+            message.claimed_until = message.claimed_by = None
+            message.last_error = None  # an earlier attempt's error is not why it stays unsent
+            log.info("Message %s not sent: %s", message_id, reason)
+        else:
+            message.claimed_until = now + lease
+    return message
+
+
 def _record_sent(message_id: int) -> None:
+    """Mark the message sent, even if another sender took it over meanwhile: it has left, and
+    that sender, finding it sent, does not send it again."""
     with write_transaction():
         message = db.session.scalars(
-            locking(select(OutboxMessage).where(OutboxMessage.id == message_id))
-        ).one()
+            locking(
+                select(OutboxMessage)
+                .where(OutboxMessage.id == message_id)
+                .where(OutboxMessage.status == MessageStatus.PENDING)
+            )
+        ).one_or_none()
+        if message is None:  # the person was erased while it was being sent
+            return
         message.status = MessageStatus.SENT
         message.sent_at = utcnow()
         message.claimed_until = None
+        message.claimed_by = None
         message.attempts += 1
         message.last_error = None
         if spent := message.kind.spent_params & message.params.keys():
             message.params = {key: v for key, v in message.params.items() if key not in spent}
 
 
-def _record_failure(message_id: int, error: Exception) -> None:
+def _record_failure(message_id: int, claim: str, error: Exception) -> bool:
+    """Count a failed attempt and put the message off, if it is still this sender's claim."""
     config = current_app.config
     with write_transaction():
         message = db.session.scalars(
-            locking(select(OutboxMessage).where(OutboxMessage.id == message_id))
-        ).one()
+            locking(
+                select(OutboxMessage)
+                .where(OutboxMessage.id == message_id)
+                .where(OutboxMessage.status == MessageStatus.PENDING)
+                .where(OutboxMessage.claimed_by == claim)
+            )
+        ).one_or_none()
+        if message is None:  # erased, or another sender's now: its attempts are its own
+            return False
         message.attempts += 1
         message.last_error = str(error)[:2000]
         message.claimed_until = None
+        message.claimed_by = None
         if message.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
             message.status = MessageStatus.FAILED
         else:
@@ -224,3 +317,22 @@ def _record_failure(message_id: int, error: Exception) -> None:
             )
             message.next_attempt_at = utcnow() + timedelta(seconds=delay)
     log.warning("Message %s to %s not sent: %s", message.id, message.recipient, error)
+    return True
+
+
+def _release(message_ids: deque[int], claim: str) -> None:
+    """Hand the claimed messages not sent back to the queue, due at once."""
+    if not message_ids:
+        return
+    try:
+        db.session.rollback()  # an error may have ended the transaction this follows
+        with write_transaction():
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(list(message_ids)))
+                .where(OutboxMessage.claimed_by == claim)
+                .where(OutboxMessage.status == MessageStatus.PENDING)
+                .values(claimed_until=None, claimed_by=None)
+            )
+    except SQLAlchemyError:  # the database is gone: the lease hands them back when it runs out
+        log.warning("Could not hand back %d claimed message(s)", len(message_ids), exc_info=True)

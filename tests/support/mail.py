@@ -18,6 +18,8 @@ class Inbox:
         self.envelopes = []
         self.stall_at_message: int | None = None  # stall MAIL FROM of the n-th message (1-based)
         self.mail_from_count = 0
+        self.reply_delay = 0.0  # seconds the server takes to accept each message after DATA
+        self.receiving = 0  # messages whose DATA arrived, accepted yet or not
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         self.mail_from_count += 1
@@ -29,6 +31,8 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        self.receiving += 1
+        await asyncio.sleep(self.reply_delay)
         self.envelopes.append(envelope)
         return "250 OK"
 

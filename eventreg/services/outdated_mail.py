@@ -1,0 +1,66 @@
+"""Whether a queued e-mail still tells its reader the truth when its turn comes to be sent.
+
+A message is written when something happens and rendered when it is sent; meanwhile the
+registration or the event may have moved on (a confirmation whose registration was cancelled,
+a reminder whose event began while the sender was stopped). Such a message is not sent.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from ..models import MessageKind, OutboxMessage, Registration, SkipReason
+
+Check = Callable[[Registration, datetime], SkipReason | None]
+
+
+def outdated_because(message: OutboxMessage, now: datetime) -> SkipReason | None:
+    """Why the message would now say something no longer true, or None when it may be sent."""
+    if message.registration is None:
+        return None
+    for check in _CHECKS.get(message.kind, ()):
+        if reason := check(message.registration, now):
+            return reason
+    return None
+
+
+def _event_called_off(registration: Registration, now: datetime) -> SkipReason | None:
+    return SkipReason.EVENT_CANCELLED if registration.event.is_cancelled else None
+
+
+def _registration_cancelled(registration: Registration, now: datetime) -> SkipReason | None:
+    return None if registration.is_active else SkipReason.REGISTRATION_CANCELLED
+
+
+def _no_longer_confirmed(registration: Registration, now: datetime) -> SkipReason | None:
+    return None if registration.is_confirmed else SkipReason.NO_LONGER_CONFIRMED
+
+
+def _no_longer_waitlisted(registration: Registration, now: datetime) -> SkipReason | None:
+    return None if registration.is_waitlisted else SkipReason.NO_LONGER_WAITLISTED
+
+
+def _event_started(registration: Registration, now: datetime) -> SkipReason | None:
+    return SkipReason.EVENT_STARTED if registration.event.has_started(now) else None
+
+
+# Per kind, what must still hold for the message to be sent, in the order the reason is told.
+# A cancellation or calling-off is always worth telling; so is what follows an event (materials,
+# feedback, certificates) and what organisers write. A confirmation late for its event still
+# tells a truth (the person had a seat, the ticket is their record); a reminder or a place on
+# the waiting list means nothing once the event has begun.
+_CHECKS: dict[MessageKind, tuple[Check, ...]] = {
+    MessageKind.CONFIRMATION: (_event_called_off, _registration_cancelled, _no_longer_confirmed),
+    MessageKind.WAITLISTED: (
+        _event_called_off,
+        _registration_cancelled,
+        _no_longer_waitlisted,
+        _event_started,
+    ),
+    MessageKind.EVENT_CHANGED: (_event_called_off, _registration_cancelled),
+    MessageKind.REMINDER: (
+        _event_called_off,
+        _registration_cancelled,
+        _no_longer_confirmed,
+        _event_started,
+    ),
+}

@@ -1,0 +1,202 @@
+"""A queued e-mail that no longer tells the truth when its turn comes is not sent, and says why.
+
+Through a real SMTP server: a confirmation whose registration was cancelled meanwhile, a
+waiting-list notice for someone who got a seat, a reminder for an event that began while the
+sender was stopped; an organiser's retry of such a message is refused, in their language.
+"""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from eventreg.extensions import db
+from eventreg.models import MessageKind, MessageStatus, OutboxMessage, SkipReason, utcnow
+from eventreg.services import events, outbox, registrations
+from eventreg.services.reminders import queue_reminders
+from tests.support.mail import smtp_config
+
+
+@pytest.fixture
+def app_config(smtp):
+    return smtp_config(smtp)
+
+
+def deliver():
+    report = outbox.deliver_all()
+    db.session.rollback()
+    return report
+
+
+def message_of(kind: MessageKind, registration) -> OutboxMessage:
+    return db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == kind, OutboxMessage.registration_id == registration.id
+        )
+    ).one()
+
+
+def subjects(smtp) -> list[str]:
+    return [str(m["Subject"]) for m in smtp.inbox.messages]
+
+
+def test_a_confirmation_still_queued_when_the_person_cancels_is_not_sent(smtp, make_event, sign_up):
+    event = make_event(title="Webinar on clauses")
+    registration = sign_up(event, email="ana@example.org").registrations[0]
+    registrations.cancel(registration)  # before the sender came round to the confirmation
+    report = deliver()
+    assert (report.sent, report.skipped) == (1, 1)
+    assert subjects(smtp) == ["Cancelled: Webinar on clauses"]
+    confirmation = message_of(MessageKind.CONFIRMATION, registration)
+    assert confirmation.is_skipped and not confirmation.sent_at
+    assert confirmation.skip_reason is SkipReason.REGISTRATION_CANCELLED
+    assert confirmation.claimed_until is None
+    assert deliver().claimed == 0  # it stays unsent
+
+
+def test_a_waiting_list_notice_for_someone_who_got_a_seat_meanwhile_is_not_sent(
+    smtp, make_event, sign_up
+):
+    event = make_event(capacity=1, title="Mission to Odense")
+    holder = sign_up(event, email="holder@example.org")
+    waiting = sign_up(event, email="waiting@example.org").registrations[0]
+    registrations.cancel(holder.registrations[0])  # the waiting person moves up
+    deliver()
+    received = {(m["To"].addresses[0].addr_spec, str(m["Subject"])) for m in smtp.inbox.messages}
+    assert received == {
+        ("holder@example.org", "Your place at Mission to Odense"),  # queued before cancelling
+        ("holder@example.org", "Cancelled: Mission to Odense"),
+        ("waiting@example.org", "Your place at Mission to Odense"),
+    }
+    notice = message_of(MessageKind.WAITLISTED, waiting)
+    assert notice.is_skipped and notice.skip_reason is SkipReason.NO_LONGER_WAITLISTED
+
+
+def test_mail_about_an_event_called_off_meanwhile_gives_way_to_the_calling_off(
+    smtp, make_event, sign_up, make_user
+):
+    event = make_event(title="Mission to Gabrovo")
+    registration = sign_up(event, email="ana@example.org").registrations[0]
+    events.cancel_event(event, actor=make_user("organiser"))
+    deliver()
+    assert subjects(smtp) == ["Called off: Mission to Gabrovo"]
+    confirmation = message_of(MessageKind.CONFIRMATION, registration)
+    assert confirmation.skip_reason is SkipReason.EVENT_CANCELLED
+
+
+def started_with_a_reminder_queued(make_event, sign_up, smtp):
+    """An event starting tomorrow whose reminder was queued; then the sender stopped (or the
+    server refused) until the event had begun."""
+    event = make_event(
+        title="Webinar on social clauses",
+        starts_at=utcnow() + timedelta(hours=20),
+        ends_at=utcnow() + timedelta(hours=22),
+        registration_closes_at=utcnow() + timedelta(hours=10),
+    )
+    registration = sign_up(event, email="ana@example.org").registrations[0]
+    deliver()
+    smtp.inbox.wait_for(1)
+    assert queue_reminders() == 1
+    event.starts_at = utcnow() - timedelta(minutes=5)  # the hours went by
+    event.ends_at = utcnow() + timedelta(hours=1)
+    db.session.commit()
+    return registration
+
+
+def test_a_reminder_is_not_sent_once_the_event_has_started(smtp, make_event, sign_up):
+    registration = started_with_a_reminder_queued(make_event, sign_up, smtp)
+    report = deliver()
+    assert (report.sent, report.skipped) == (0, 1)
+    assert subjects(smtp) == ["Your place at Webinar on social clauses"]  # no reminder
+    reminder = message_of(MessageKind.REMINDER, registration)
+    assert reminder.status is MessageStatus.SKIPPED
+    assert reminder.skip_reason is SkipReason.EVENT_STARTED
+
+
+@pytest.mark.parametrize(
+    ("language", "status", "reason"),
+    [
+        ("en", "Not sent", "The event had already started."),
+        ("it", "Non inviato", "L'evento era già iniziato."),
+    ],
+)
+def test_the_outbox_shows_why_a_message_was_not_sent_in_the_organisers_language(
+    smtp, client, auth, make_user, make_event, sign_up, language, status, reason
+):
+    registration = started_with_a_reminder_queued(make_event, sign_up, smtp)
+    deliver()
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    headers = {"Accept-Language": language}
+    page = client.get("/admin/outbox", headers=headers).text
+    assert f"{status} (1)" in page  # the filter by status
+    row = page[page.index(f"{status}<br>") :]
+    assert row.startswith(f"{status}<br>{reason}".replace("'", "&#39;"))
+    reminder = message_of(MessageKind.REMINDER, registration)
+    detail = client.get(f"/admin/outbox/{reminder.id}", headers=headers).text
+    assert reason.replace("'", "&#39;") in detail
+
+
+def failed_confirmation_then_cancelled(app, smtp, make_event, sign_up) -> int:
+    """A confirmation the server refused until the sender gave up; then the person cancelled,
+    and their cancellation went out."""
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 1
+    smtp.stop()
+    registration = sign_up(make_event(title="Mission to Cádiz")).registrations[0]
+    deliver()
+    confirmation = message_of(MessageKind.CONFIRMATION, registration)
+    assert confirmation.is_failed
+    smtp.start()
+    registrations.cancel(registration)
+    deliver()
+    assert subjects(smtp) == ["Cancelled: Mission to Cádiz"]
+    return confirmation.id
+
+
+@pytest.mark.parametrize(
+    ("language", "refusal"),
+    [
+        (
+            "en",
+            "Not queued again: this message is out of date. The registration has been cancelled.",
+        ),
+        (
+            "it",
+            "Non rimesso in coda: questo messaggio non è più attuale. "
+            "L&#39;iscrizione è stata annullata.",
+        ),
+    ],
+)
+def test_retrying_a_failed_confirmation_after_the_person_cancelled_is_refused(
+    app, smtp, client, auth, make_user, make_event, sign_up, language, refusal
+):
+    message_id = failed_confirmation_then_cancelled(app, smtp, make_event, sign_up)
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    headers = {"Accept-Language": language}
+    response = client.post(f"/admin/outbox/{message_id}/retry", headers=headers)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"], headers=headers).text
+    assert refusal in page
+    message = db.session.get(OutboxMessage, message_id)
+    assert message.is_failed and message.can_retry  # unchanged
+    assert deliver().claimed == 0
+    assert subjects(smtp) == ["Cancelled: Mission to Cádiz"]  # no "your place" after it
+
+
+def test_retrying_a_failed_message_still_true_queues_it(
+    app, smtp, client, auth, make_user, make_event, sign_up
+):
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 1
+    smtp.stop()
+    registration = sign_up(make_event(title="Mission to Cádiz")).registrations[0]
+    deliver()
+    message = message_of(MessageKind.CONFIRMATION, registration)
+    assert message.is_failed
+    smtp.start()
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    response = client.post(f"/admin/outbox/{message.id}/retry")
+    assert "The message is queued again." in client.get(response.headers["Location"]).text
+    assert deliver().sent == 1
+    assert subjects(smtp) == ["Your place at Mission to Cádiz"]
