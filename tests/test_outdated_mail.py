@@ -64,8 +64,7 @@ def test_a_waiting_list_notice_for_someone_who_got_a_seat_meanwhile_is_not_sent(
     deliver()
     received = {(m["To"].addresses[0].addr_spec, str(m["Subject"])) for m in smtp.inbox.messages}
     assert received == {
-        ("holder@example.org", "Your place at Mission to Odense"),  # queued before cancelling
-        ("holder@example.org", "Cancelled: Mission to Odense"),
+        ("holder@example.org", "Cancelled: Mission to Odense"),  # their confirmation is moot
         ("waiting@example.org", "Your place at Mission to Odense"),
     }
     notice = message_of(MessageKind.WAITLISTED, waiting)
@@ -131,10 +130,10 @@ def test_the_outbox_shows_why_a_message_was_not_sent_in_the_organisers_language(
     page = client.get("/admin/outbox", headers=headers).text
     assert f"{status} (1)" in page  # the filter by status
     row = page[page.index(f"{status}<br>") :]
-    assert row.startswith(f"{status}<br>{reason}".replace("'", "&#39;"))
+    assert row.startswith(f"{status}<br>{reason}")
     reminder = message_of(MessageKind.REMINDER, registration)
     detail = client.get(f"/admin/outbox/{reminder.id}", headers=headers).text
-    assert reason.replace("'", "&#39;") in detail
+    assert reason in detail
 
 
 def failed_confirmation_then_cancelled(app, smtp, make_event, sign_up) -> int:

@@ -160,7 +160,8 @@ def deliver_all(max_rounds: int = 1000) -> DeliveryReport:
         total.sent += report.sent
         total.failed += report.failed
         total.claimed += report.claimed
-        if report.claimed == 0 or report.sent == 0:
+        total.skipped += report.skipped
+        if report.claimed == 0 or report.sent + report.skipped == 0:
             break
     return total
 
