@@ -54,6 +54,19 @@ def test_a_confirmation_still_queued_when_the_person_cancels_is_not_sent(smtp, m
     assert deliver().claimed == 0  # it stays unsent
 
 
+def test_the_registrations_history_says_why_its_confirmation_was_not_sent(
+    smtp, client, auth, make_user, make_event, sign_up
+):
+    registration = sign_up(make_event(), email="ana@example.org").registrations[0]
+    registrations.cancel(registration)
+    deliver()
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    headers = {"Accept-Language": "es"}
+    page = client.get(f"/admin/registrations/{registration.reference}", headers=headers).text
+    assert "(ana@example.org; no enviado: Se ha cancelado la inscripción.)" in page
+
+
 def test_a_waiting_list_notice_for_someone_who_got_a_seat_meanwhile_is_not_sent(
     smtp, make_event, sign_up
 ):
