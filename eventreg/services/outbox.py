@@ -36,7 +36,7 @@ from ..models import (
     User,
     utcnow,
 )
-from .mail_transport import TransportError, open_transport
+from .mail_transport import FileTransport, SmtpTransport, TransportError, open_transport
 from .notifications import build_message
 from .outdated_mail import outdated_because
 
@@ -112,7 +112,9 @@ def deliver_due(
     return report
 
 
-def _send_one(transport, message_id: int, claim: str, report: DeliveryReport) -> None:
+def _send_one(
+    transport: SmtpTransport | FileTransport, message_id: int, claim: str, report: DeliveryReport
+) -> None:
     """Send one claimed message if it is still this sender's to send, and record its fate."""
     message = _take(message_id, claim)
     if message is None:  # erased, or taken over by another sender after this one's lease
