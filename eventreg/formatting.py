@@ -1,7 +1,9 @@
 """Dates and times as people read them: in the event's own zone and the reader's language."""
 
+import re
 from datetime import date, datetime
 from functools import cache
+from itertools import groupby
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
@@ -136,6 +138,30 @@ def local_description(event) -> str:
     return event.text_in("description", str(get_locale()))
 
 
+_BULLET = re.compile(r"^\s*[-*•]\s+")
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Plain text as HTML blocks: a blank line starts a paragraph, lines that start with
+    "- ", "* " or "• " make a list, other line breaks stay line breaks."""
+    blocks = []
+    for chunk in re.split(r"\n\s*\n", (text or "").replace("\r\n", "\n").strip()):
+        lines = [line.strip() for line in chunk.split("\n") if line.strip()]
+        for is_item, group in groupby(lines, key=lambda line: bool(_BULLET.match(line))):
+            run = list(group)
+            blocks.append(_list(run) if is_item else _paragraph(run))
+    return Markup("\n").join(blocks)
+
+
+def _paragraph(lines: list[str]) -> Markup:
+    return Markup("<p>{}</p>").format(Markup("<br>\n").join(lines))
+
+
+def _list(items: list[str]) -> Markup:
+    entries = Markup("").join(Markup("<li>{}</li>").format(_BULLET.sub("", i)) for i in items)
+    return Markup("<ul>{}</ul>").format(entries)
+
+
 def text_lang(event, field: str) -> Markup:
     """A ``lang="en"`` attribute when the event's text falls back to English (WCAG 3.1.2)."""
     language = str(get_locale())
@@ -174,6 +200,8 @@ MESSAGE_KIND_LABELS = {
     MessageKind.NETWORK_SIGN_IN.value: _l("Network: sign-in link"),
     MessageKind.NETWORK_CONTACT.value: _l("Network: a member's message"),
     MessageKind.NETWORK_ANNOUNCEMENT.value: _l("Network: announcement"),
+    MessageKind.NETWORK_PRACTICE_PUBLISHED.value: _l("Network: proposed practice published"),
+    MessageKind.NETWORK_PRACTICE_REJECTED.value: _l("Network: proposed practice not published"),
 }
 
 MESSAGE_STATUS_LABELS = {
@@ -216,6 +244,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_title)
     app.add_template_filter(local_description)
     app.add_template_filter(text_lang)
+    app.add_template_filter(paragraphs)
     app.add_template_filter(zone_name)
     app.add_template_filter(language_name)
     app.add_template_filter(country_name)
