@@ -1,5 +1,7 @@
 """Deciding on proposed practices: the proposer hears of it, and a practice can leave again."""
 
+import re
+
 import pytest
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
@@ -14,6 +16,7 @@ from eventreg.models import (
 )
 from eventreg.services import outbox, practices
 from eventreg.services.practices import PracticeInput, TextInput
+from tests.support.accessibility import logged_in, violations
 from tests.support.mail import smtp_config
 
 
@@ -179,3 +182,46 @@ def test_an_unknown_decision_is_refused(organiser, proposer, app):
     assert response.status_code == 400
     db.session.refresh(practice)
     assert practice.is_proposed
+
+
+@pytest.mark.sqlite_only  # the pages are the same on both databases
+@pytest.mark.parametrize("language", ["en", "bg"])
+def test_the_review_pages_in_a_browser_are_accessible_and_name_each_button(
+    app, make_user, new_context, live_server, proposer, language
+):
+    make_user("organiser")
+    waiting = proposal(proposer, title="Запазени поръчки в Габрово")
+    proposal(proposer, title="Социални клаузи")
+    published = proposal(proposer, title="Зелени обществени поръчки")
+    practices.review(published, accept=True)
+    page = logged_in(new_context, live_server, language, width=320)
+    report, too_wide = {}, {}
+
+    def audit(name):
+        report[name] = violations(page)
+        if page.evaluate("document.documentElement.scrollWidth") > 320:
+            too_wide[name] = True
+
+    page.goto(f"{live_server}/practices/review")
+    audit("review")
+    with app.test_request_context(), force_locale(language):
+        publish, reject = gettext("Publish"), gettext("Reject")
+    for title in ("Запазени поръчки в Габрово", "Социални клаузи"):
+        assert page.get_by_role("button", name=f"{publish} {title}", exact=True).count() == 1
+        assert page.get_by_role("button", name=f"{reject} {title}", exact=True).count() == 1
+    page.goto(f"{live_server}/practices/{waiting.id}")
+    audit("proposal")
+    page.fill("textarea[name=note]", "Моля, добавете резултатите.")
+    page.locator("button[value=reject]").click()
+    page.wait_for_url(re.compile(r".*/practices/review$"))
+    db.session.refresh(waiting)
+    assert waiting.is_rejected
+    page.goto(f"{live_server}/practices/{published.id}/unpublish")
+    audit("unpublish")
+    page.locator("form.stack button[type=submit]").click()
+    assert page.locator("#error-summary").is_visible()
+    audit("unpublish with an error")
+    page.goto(f"{live_server}/practices/{published.id}/text?lang=it")
+    audit("new translation")
+    assert {name: found for name, found in report.items() if found} == {}
+    assert too_wide == {}

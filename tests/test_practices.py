@@ -444,7 +444,7 @@ def test_the_review_buttons_name_their_practice(client, app, member, make_user, 
     page = client.get("/practices/review").text
     for title in ("Запазени поръчки", "Социални клаузи"):
         for action in ("Publish", "Reject", "Read the whole proposal"):
-            named = f'{action}<span class="visually-hidden">: <span lang="bg">{title}</span></span>'
+            named = f'{action}<span class="visually-hidden"> <span lang="bg">{title}</span></span>'
             assert named in page
     assert ">Publish</button>" not in page and ">Reject</button>" not in page
 
