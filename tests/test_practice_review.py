@@ -152,6 +152,8 @@ def test_unpublishing_takes_a_practice_out_of_library_and_booklet_back_to_review
     again = organiser.post(f"/practices/{practice.id}/unpublish", data={"confirm": "y"})
     assert again.status_code == 302
     assert "This practice is not published." in organiser.get("/practices/review").text
+    with pytest.raises(practices.PracticeError):
+        practices.unpublish(practice)  # the rule holds without the page too
     # Only the publication was told to the proposer; taking it out again is the organisers'.
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
 

@@ -78,7 +78,7 @@ class TextLanguageForm(Form):
     class Meta(Form.Meta):
         csrf = False
 
-    lang = SelectField(_l("Language"), validate_choice=False)
+    lang = SelectField(_l("Language of this text"), validate_choice=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

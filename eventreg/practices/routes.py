@@ -180,6 +180,9 @@ def review(practice_id):
 def unpublish(practice_id):
     """Take a published practice out of the library and the booklet, back to review."""
     practice = practices.find(practice_id) or abort(404)
+    if not practice.is_published:
+        flash(_("This practice is not published."), "error")
+        return redirect(url_for(".review_list"))
     form = UnpublishForm()
     if form.validate_on_submit():
         try:
