@@ -20,7 +20,7 @@ from eventreg.models import (
     User,
     utcnow,
 )
-from eventreg.services import accounts, notifications, outbox
+from eventreg.services import accounts, events, notifications, outbox
 from tests.support.admin_forms import event_form
 from tests.support.after_event import end_event
 from tests.support.factories import PASSWORD, person
@@ -161,6 +161,31 @@ def test_editing_the_time_sends_updates_and_is_audited(client, organiser, make_e
     assert kinds == [MessageKind.CONFIRMATION, MessageKind.EVENT_CHANGED]
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "event_updated"))
     assert entry.actor_id == organiser.id and "starts_at" in entry.details["fields"]
+
+
+def test_a_published_event_keeps_its_slug_and_a_draft_may_change_it(
+    client, organiser, make_event, sign_up
+):
+    """Renaming a published event broke every link sent out, and the next start recreated the
+    programme's event under its old slug as a second live event."""
+    event = make_event()
+    sign_up(event)
+    page = client.get(f"/admin/events/{event.slug}/edit").text
+    assert re.search(r'<input[^>]*id="slug"[^>]*readonly', page)
+    form = event_form(slug="renamed", publish="y")
+    response = client.post(f"/admin/events/{event.slug}/edit", data=form)
+    assert response.status_code == 422 and "A published event keeps its address." in response.text
+    db.session.expire_all()
+    assert db.session.scalar(select(Event.slug)) == event.slug
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1  # no change
+    with pytest.raises(events.SlugFixed):
+        events.update_event(event, {"slug": "renamed"}, actor=organiser)
+
+    draft = make_event(status=EventStatus.DRAFT)
+    assert "readonly" not in client.get(f"/admin/events/{draft.slug}/edit").text
+    client.post(f"/admin/events/{draft.slug}/edit", data=event_form(slug="draft-renamed"))
+    db.session.refresh(draft)
+    assert draft.slug == "draft-renamed"
 
 
 def test_the_edit_form_shows_local_times(client, organiser, make_event):

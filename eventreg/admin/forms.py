@@ -147,6 +147,12 @@ class EventForm(Form):
         super().__init__(*args, **kwargs)
         self.event = event
         self.timezone.choices = zone_choices()
+        if event is not None and event.slug_is_fixed:
+            self.slug.render_kw = {"readonly": True}
+
+    def validate_slug(self, field):
+        if self.event is not None and self.event.slug_is_fixed and field.data != self.event.slug:
+            raise ValidationError(_l("A published event keeps its address."))
 
     def validate_ends_at(self, field):
         if self.starts_at.data and field.data and field.data <= self.starts_at.data:

@@ -40,6 +40,10 @@ class SlugTaken(ValueError):
     """Another event already has this slug."""
 
 
+class SlugFixed(ValueError):
+    """A published event keeps its slug (``Event.slug_is_fixed``)."""
+
+
 def programme(*, include_drafts: bool = False) -> list[Event]:
     """The events in date order; drafts only for organisers."""
     query = select(Event).order_by(Event.starts_at, Event.id)
@@ -105,10 +109,11 @@ def update_event(
     """
     with write_transaction():
         locked = lock(event)
-        if values.get("slug", locked.slug) != locked.slug and db.session.scalar(
-            select(Event.id).where(Event.slug == values["slug"])
-        ):
-            raise SlugTaken(values["slug"])
+        if values.get("slug", locked.slug) != locked.slug:
+            if locked.slug_is_fixed:
+                raise SlugFixed(locked.slug)
+            if db.session.scalar(select(Event.id).where(Event.slug == values["slug"])):
+                raise SlugTaken(values["slug"])
         changed = apply_changes(locked, values)
         if changed:
             audit.record("event_updated", event=locked, actor=actor, fields=sorted(changed))
