@@ -1,6 +1,7 @@
 """The programme's events: finding them; organisers creating, changing, calling them off."""
 
 from collections.abc import Iterable
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -9,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from ..database import lock, write_transaction
 from ..extensions import db
 from ..models import (
+    AgendaDay,
     Event,
     EventKind,
     EventStatus,
@@ -161,6 +163,8 @@ def apply_changes(event: Event, values: dict[str, Any]) -> set[str]:
     previous = _schedule_of(event)
     for name in changed:
         setattr(event, name, values[name])
+    if changed & SCHEDULE_FIELDS == {"agenda"} and _hours(event.agenda) == previous["days"]:
+        return changed  # only a day's title: nobody's calendar or plans change
     if changed & SCHEDULE_FIELDS:
         what = sorted({aspect for name in changed for aspect in _ASPECTS.get(name, ())})
         for registration in _registrations(event, RegistrationStatus.CONFIRMED):
@@ -181,6 +185,7 @@ _ASPECTS = {
     "starts_at": ("time",),
     "ends_at": ("time",),
     "timezone": ("time",),
+    "agenda": ("time",),
     "mode": ("place",),
     "city": ("place",),
     "venue": ("place",),
@@ -198,7 +203,15 @@ def _schedule_of(event: Event) -> dict[str, Any]:
         "city": event.city,
         "venue": event.venue,
         "multi_day": event.is_multi_day,  # its days had hours of their own
+        "days": _hours(event.agenda),
     }
+
+
+def _hours(days: list[AgendaDay]) -> list[list[str]]:
+    return [
+        [day.starts_at.astimezone(UTC).isoformat(), day.ends_at.astimezone(UTC).isoformat()]
+        for day in days
+    ]
 
 
 def _registrations(event: Event, *statuses: RegistrationStatus) -> list[Registration]:
