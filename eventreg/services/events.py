@@ -1,10 +1,11 @@
 """The programme's events: finding them; organisers creating, changing, calling them off."""
 
 from collections.abc import Iterable
-from datetime import UTC
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from ..database import lock, write_transaction
@@ -165,6 +166,8 @@ def apply_changes(event: Event, values: dict[str, Any]) -> set[str]:
         setattr(event, name, values[name])
     if changed & SCHEDULE_FIELDS == {"agenda"} and _hours(event.agenda) == previous["days"]:
         return changed  # only a day's title: nobody's calendar or plans change
+    if event.local_starts_at.date() != _local_date(previous["starts_at"], previous["timezone"]):
+        _remind_again(event)
     if changed & SCHEDULE_FIELDS:
         what = sorted({aspect for name in changed for aspect in _ASPECTS.get(name, ())})
         for registration in _registrations(event, RegistrationStatus.CONFIRMED):
@@ -205,6 +208,19 @@ def _schedule_of(event: Event) -> dict[str, Any]:
         "multi_day": event.is_multi_day,  # its days had hours of their own
         "days": _hours(event.agenda),
     }
+
+
+def _local_date(moment: str, zone: str) -> date:
+    return datetime.fromisoformat(moment).astimezone(ZoneInfo(zone)).date()
+
+
+def _remind_again(event: Event) -> None:
+    """Moved to another day: the reminder sent for the old one does not count for the new."""
+    db.session.execute(
+        update(Registration)
+        .where(Registration.event_id == event.id, Registration.reminder_sent_at.is_not(None))
+        .values(reminder_sent_at=None)
+    )
 
 
 def _hours(days: list[AgendaDay]) -> list[list[str]]:
