@@ -489,3 +489,30 @@ def test_the_organiser_area_names_roles_kinds_and_statuses_in_the_organisers_lan
     assert "waitlisted" not in page and "sent" not in page.split("<main", 1)[1].split("</dl>")[0]
     history = client.get(f"/admin/registrations/{registration.reference}", headers=bulgarian).text
     assert "status: waitlisted" not in history and "Списък с чакащи" in history
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("starts_at", "2031-03-30T02:30", "2031-03-30 02:30 does not exist in Europe/Rome"),
+        ("ends_at", "2031-10-26T02:30", "2031-10-26 02:30 happens twice in Europe/Rome"),
+        ("registration_opens_at", "2031-03-30T02:00", "the clocks go forward that night"),
+        ("agenda", "2031-03-30 02:30-05:00", "2031-03-30 02:30 does not exist in Europe/Rome"),
+    ],
+)
+def test_a_time_the_clock_change_skips_or_repeats_is_refused(
+    client, organiser, field, value, message
+):
+    """02:30 on the night the clocks go forward was saved as 03:30, silently."""
+    form = event_form(
+        timezone="Europe/Rome",
+        starts_at="2031-03-29T10:00",
+        ends_at="2031-10-26T12:00",
+        registration_opens_at="2026-01-05T09:00",
+        registration_closes_at="2031-03-28T18:00",
+    )
+    response = client.post("/admin/events/new", data=form | {field: value})
+    assert response.status_code == 422
+    assert message in response.text
+    assert db.session.scalar(select(func.count()).select_from(Event)) == 0
+    assert client.post("/admin/events/new", data=form).status_code == 302

@@ -434,3 +434,11 @@ def test_an_installation_loaded_before_agendas_gets_the_files_days_as_no_conflic
     assert len(bergamo.days) == 3
     assert bergamo.day_titles_in("it")["2027-03-25"] == "Visite alle cooperative sociali"
     assert plan_update().is_empty
+
+
+def test_a_local_time_the_clock_change_skips_is_refused_in_the_file(app, tmp_path):
+    path = edited_programme(
+        tmp_path, ("starts_at = 2027-03-24T09:00:00", "starts_at = 2027-03-28T02:30:00")
+    )
+    with pytest.raises(ProgrammeError, match="2027-03-28 02:30 does not exist in Europe/Rome"):
+        read_programme(path)

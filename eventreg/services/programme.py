@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from ..config import LANGUAGES
 from ..database import locking, write_transaction
 from ..extensions import db
+from ..local_times import LocalTimeError, aware
 from ..models import Event, EventKind, EventMode, Registration, RegistrationStatus
 from . import audit
 from .agenda import AgendaError, check_days, days_from_spec
@@ -408,7 +409,10 @@ def _event_values(entry: dict[str, Any], index: int) -> dict[str, Any]:
             raise ProgrammeError(
                 f"{where}: {name} must be a local date-time such as 2027-03-24T09:00"
             )
-        values[name] = value.replace(tzinfo=zone).astimezone(UTC)
+        try:
+            values[name] = aware(value, zone).astimezone(UTC)
+        except LocalTimeError as exc:
+            raise ProgrammeError(f"{where}: {name}: {exc}") from exc
     for name in _OPTIONAL:
         values[name] = entry.get(name)
     values["description"] = (values["description"] or "").strip()
