@@ -449,6 +449,7 @@ def test_leaving_needs_the_members_session_and_the_ticked_box(client, app, smtp)
     ana_id = joined_member(client, smtp, "ana@example.bg").id
     page = client.get("/network/profile").text
     assert "Yes, delete my profile" in page and "Leave the network and delete my profile" in page
+    assert 'class="link-button">Sign out</button>' in page  # the nav only ends the session
     stranger = app.test_client()  # not signed in: nothing to leave
     response = stranger.post("/network/profile/leave", data=LEAVING)
     assert response.status_code == 302 and "/network/sign-in" in response.headers["Location"]
