@@ -114,7 +114,12 @@ def day_line_html(day) -> Markup:
 
 def day_when(day) -> str:
     """The day's date and hours in the reader's language."""
-    start, end = day.local_starts_at, day.local_ends_at
+    return span_when(day.local_starts_at, day.local_ends_at)
+
+
+def span_when(start: datetime, end: datetime) -> str:
+    """A date and the hours on it (``Thursday, 25 March 2027, 09:00 – 17:30``), as local
+    moments are given, in the reader's language."""
     locale = formatting_locale()
     hours = (
         f"{format_time(start, 'short', locale=locale)} – {format_time(end, 'short', locale=locale)}"

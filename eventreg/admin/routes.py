@@ -95,6 +95,8 @@ def edit_event(slug):
             )
         except events.SlugTaken:
             form.slug.errors.append(_("Another event already has this slug."))
+        except events.SlugFixed:  # published since the form was checked
+            form.slug.errors.append(_("A published event keeps its address."))
         else:
             flash(_("Saved: %(count)d field(s) changed.", count=len(changed)), "success")
             return redirect(url_for(".event", slug=event.slug))
