@@ -2,14 +2,12 @@
 the directory, contact through the service, stopping the e-mails in one click and leaving
 (signed in, box ticked), with real e-mail."""
 
-import os
 import re
 from contextlib import contextmanager
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-import sqlalchemy as sa
 from flask_babel import force_locale, gettext
 from flask_migrate import upgrade
 from sqlalchemy import func, select, text
@@ -26,7 +24,7 @@ from eventreg.models import (
     utcnow,
 )
 from eventreg.services import directory, members, network_admin, outbox, topics
-from tests.support.database import IN_CI, POSTGRES_URL
+from tests.support.database import IN_CI, POSTGRES_URL, empty_postgres_database
 from tests.support.factories import PASSWORD
 from tests.support.mail import smtp_config
 
@@ -680,6 +678,10 @@ def test_signing_in_leads_back_to_the_page_the_member_was_going_to(client, app, 
     response = client.post(link)
     assert response.status_code == 302 and response.headers["Location"] == "/practices/propose"
     assert client.get("/practices/propose").status_code == 200
+    client.post("/network/sign-out")
+    response = client.get("/network/directory?q=petrova")  # the search is kept too
+    wanted = parse_qs(urlsplit(response.headers["Location"]).query)["next"]
+    assert wanted == ["/network/directory?q=petrova"]
 
 
 @pytest.mark.parametrize(
@@ -754,7 +756,11 @@ def migrated_from(revision, backend, tmp_path):
     takes it to the newest."""
     url = f"sqlite:///{tmp_path}/old.sqlite3"
     if backend == "postgresql":
-        url = fresh_postgres_database("eventreg_test_upgrade")
+        if not POSTGRES_URL:
+            if IN_CI:
+                pytest.fail("CI=true but EVENTREG_TEST_POSTGRES_URL is not set (see scripts/test)")
+            pytest.skip("PostgreSQL is not available here; scripts/test starts it when installed")
+        url = empty_postgres_database("eventreg_test_upgrade")
     app = create_app({"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade(revision=revision)
@@ -763,18 +769,3 @@ def migrated_from(revision, backend, tmp_path):
         finally:
             db.session.remove()
             db.engine.dispose()
-
-
-def fresh_postgres_database(name):
-    """An empty database on the test server (scripts/test starts it)."""
-    if not POSTGRES_URL:
-        if IN_CI:
-            pytest.fail("CI=true but EVENTREG_TEST_POSTGRES_URL is not set (see scripts/test)")
-        pytest.skip("PostgreSQL is not available here; scripts/test starts it when installed")
-    name = f"{name}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)

@@ -57,7 +57,7 @@ def _require_member(*, listed: bool = True) -> Member:
     (``listed=False``), not the directory or other members."""
     member = g.get("member")
     if member is None:
-        abort(redirect(url_for(".sign_in_request", next=request.path)))
+        abort(redirect(url_for(".sign_in_request", next=request.full_path.rstrip("?"))))
     if member.is_pending:
         abort(403)
     return unless_hidden(member) if listed else member
