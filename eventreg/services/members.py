@@ -158,7 +158,7 @@ def update_profile(member: Member, profile: Profile) -> None:
 
 
 def leave(member: Member) -> None:
-    """Delete the member's profile and everything that hangs on it (signed in, confirmed)."""
+    """Delete the member's profile and all that hangs on it (asked signed in, box ticked)."""
     with write_transaction():
         db.session.delete(member)
 
