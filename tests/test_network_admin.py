@@ -87,10 +87,14 @@ def test_announcements_reach_confirmed_members_with_unsubscribe_headers(
 ):
     make_member("anna@example.se", language="sv")
     make_member("pending@example.org", status=MemberStatus.PENDING)
+    make_member("lars@example.dk", name="Lars Holm", receives_mail=False)  # stopped them
+    page = organiser.get("/network/admin").text
+    assert page.count("E-mails stopped") == 1 and "Active · E-mails stopped" in page
     response = organiser.post(
         "/network/admin/announce", data={"subject": "Webinar in May", "text": "Join us."}
     )
     assert response.status_code == 302
+    assert "on its way to 1 members" in organiser.get("/network/admin").text
     outbox.deliver_all()
     db.session.rollback()
     (message,) = smtp.inbox.wait_for(1)
