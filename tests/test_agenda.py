@@ -666,3 +666,24 @@ def test_a_days_new_hours_are_what_the_change_email_says_and_a_new_title_sends_n
     assert kinds.count(MessageKind.EVENT_CHANGED) == 1  # nobody's plans changed
     db.session.refresh(mission)
     assert mission.days[1].title == "Visits to three cooperatives"
+
+
+def test_days_on_both_sides_of_the_clock_change_name_the_zone_for_both(
+    client, app, make_event, sign_up
+):
+    """Every day of a mission over the last weekend of March read "Central European Standard
+    Time", though the last two are in summer time."""
+    days = [
+        AgendaDay(datetime(2031, 3, day, 9, tzinfo=ROME), datetime(2031, 3, day, 17, tzinfo=ROME))
+        for day in (29, 30, 31)
+    ]
+    mission = make_event(starts_at=days[0].starts_at, ends_at=days[-1].ends_at, agenda=days)
+    page = client.get(f"/events/{mission.slug}").text
+    assert "Times in Central European Time" in page and "Standard Time" not in page
+    registration = sign_up(mission).registrations[0]
+    message = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.registration_id == registration.id)
+    )
+    with app.test_request_context():
+        body = notifications.build_message(message).body
+    assert "Days (Times in Central European Time):" in body
