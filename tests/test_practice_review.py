@@ -80,7 +80,7 @@ def test_the_proposer_hears_in_their_language_that_the_practice_is_published(
     subject = in_bulgarian("Your practice is now in the library of practices")
     assert message["Subject"] == subject != "Your practice is now in the library of practices"
     assert message["To"].addresses[0].addr_spec == "ana@example.bg"
-    assert message["List-Unsubscribe"].startswith("<http://eventreg.test/network/leave/")
+    assert message["List-Unsubscribe"].startswith("<http://eventreg.test/network/unsubscribe/")
     text = message.get_body(("plain",)).get_content()
     assert "Запазени поръчки в Габрово" in text
     assert f"http://eventreg.test/practices/{practice.id}" in text
@@ -112,6 +112,16 @@ def test_a_too_long_note_is_refused_and_nothing_happens(organiser, proposer, smt
     assert "2000" in response.text
     db.session.refresh(practice)
     assert practice.is_proposed
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_a_member_who_stopped_the_networks_e_mails_is_not_told(organiser, proposer, app):
+    proposer.receives_mail = False
+    db.session.commit()
+    practice = proposal(proposer)
+    organiser.post(f"/practices/{practice.id}/review", data={"decision": "publish"})
+    db.session.refresh(practice)
+    assert practice.is_published
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 

@@ -62,12 +62,6 @@ class PromoteForm(Form):
     ahead_of_queue = BooleanField(_l("Yes, give this person a seat ahead of them"))
 
 
-class ConfirmForm(Form):
-    """A button for something that cannot be undone: the box must be ticked."""
-
-    confirm = BooleanField(_l("Yes, I am sure"), validators=[DataRequired()])
-
-
 class EventForm(Form):
     """Everything the programme file holds about an event; times are local to its zone."""
 

@@ -16,7 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import organiser_required
+from ..access import organiser_required, unless_hidden
 from ..downloads import name_file
 from ..forms import ButtonForm, form_page
 from ..models import ProcurementType
@@ -70,7 +70,7 @@ def show(practice_id):
 @bp.route("/propose", methods=["GET", "POST"])
 def propose():
     """A member proposes a practice; organisers review it before it appears."""
-    member = g.get("member")
+    member = unless_hidden(g.get("member"))  # hidden by organisers: a page that says so
     if member is None or not member.is_active:
         return redirect(url_for("network.sign_in_request", next=request.path))
     form = PracticeForm()

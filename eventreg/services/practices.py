@@ -213,9 +213,10 @@ def _create(details: PracticeInput, status: PracticeStatus) -> Practice:
 
 
 def _tell_proposer(practice: Practice, note: str) -> None:
-    """The member who proposed the practice hears of the decision, in their language."""
+    """The member who proposed the practice hears of the decision, in their language, unless
+    they stopped the network's e-mails."""
     member = practice.proposed_by
-    if member is None or member.is_pending:
+    if member is None or member.is_pending or not member.receives_mail:
         return
     kind = (
         MessageKind.NETWORK_PRACTICE_PUBLISHED

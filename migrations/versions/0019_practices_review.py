@@ -1,7 +1,7 @@
 """outbox messages telling a member their proposed practice was published or not
 
 Revision ID: 0019_practices_review
-Revises: 0016_folded_names
+Revises: 0018_network_search
 Create Date: 2026-11-30 20:20:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0019_practices_review"
-down_revision = "0016_folded_names"
+down_revision = "0018_network_search"
 branch_labels = None
 depends_on = None
 
