@@ -110,21 +110,21 @@ def test_erasing_people_while_their_mail_is_out_neither_stops_the_worker_nor_sen
 def test_two_workers_whose_batches_outlast_the_lease_send_each_message_once(
     smtp, database_url, make_event, sign_up
 ):
-    """Ten messages at half a second each take longer than a two-second lease: the second worker
-    claims what the first has not sent yet, and the first no longer sends those."""
+    """Twenty messages at 0.3 s each take twice a three-second lease: the second worker claims
+    what the first has not sent yet, and the first no longer sends those."""
     event = make_event(capacity=None)
-    for n in range(10):
+    for n in range(20):
         sign_up(event, email=f"pair{n}@example.org")
-    smtp.inbox.reply_delay = 0.5
-    with mail_workers(database_url, smtp, count=2, OUTBOX_LEASE_SECONDS=2) as workers:
-        wait_until(lambda: count(MessageStatus.SENT) == 10, 60, "every message is sent")
+    smtp.inbox.reply_delay = 0.3
+    with mail_workers(database_url, smtp, count=2, OUTBOX_LEASE_SECONDS=3) as workers:
+        wait_until(lambda: count(MessageStatus.SENT) == 20, 60, "every message is sent")
         for worker in workers:
             worker.terminate()
         for worker in workers:
             assert worker.wait(timeout=20) == 0, worker.stderr.read()
     ids = [m["Message-ID"] for m in smtp.inbox.messages]
-    assert len(ids) == 10 and len(set(ids)) == 10
-    assert sorted(recipients(smtp)) == sorted(f"pair{n}@example.org" for n in range(10))
+    assert len(ids) == 20 and len(set(ids)) == 20
+    assert sorted(recipients(smtp)) == sorted(f"pair{n}@example.org" for n in range(20))
 
 
 def test_sigterm_stops_the_worker_after_the_message_in_hand_and_hands_back_the_rest(

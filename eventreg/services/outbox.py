@@ -116,6 +116,19 @@ def _send_one(
     transport: SmtpTransport | FileTransport, message_id: int, claim: str, report: DeliveryReport
 ) -> None:
     """Send one claimed message if it is still this sender's to send, and record its fate."""
+    message = db.session.scalars(_with_its_registration(message_id)).one_or_none()
+    if message is None:  # the person was erased
+        return
+    try:
+        # Built before the lease is checked, so that the lease covers only the handing over.
+        email = build_message(message)
+    except Exception as exc:  # this message alone cannot be built or encoded
+        # An address or a text no mail can carry: record it and go on with the others.
+        # Raised, it ended the sender, which met it again on every start.
+        db.session.rollback()
+        log.exception("Message %s could not be built", message_id)
+        report.failed += _record_failure(message_id, claim, exc)
+        return
     message = _take(message_id, claim)
     if message is None:  # erased, or taken over by another sender after this one's lease
         return
@@ -123,20 +136,32 @@ def _send_one(
         report.skipped += 1
         return
     try:
-        transport.send(build_message(message))
+        transport.send(email)
     except TransportError as exc:
         if exc.connection_lost:
             raise
         report.failed += _record_failure(message_id, claim, exc)
-    except Exception as exc:  # this message alone cannot be built or encoded
-        # An address or a text no mail can carry: record it and go on with the others.
-        # Raised, it ended the sender, which met it again on every start.
+    except Exception as exc:  # the message cannot be encoded
         db.session.rollback()
-        log.exception("Message %s could not be built", message_id)
+        log.exception("Message %s could not be encoded", message_id)
         report.failed += _record_failure(message_id, claim, exc)
     else:
         _record_sent(message_id)
         report.sent += 1
+
+
+def _with_its_registration(message_id: int):
+    """The message with its registration, event and person, read again: the sender's session
+    may hold them from an earlier round, before a cancellation."""
+    return (
+        select(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .options(
+            joinedload(OutboxMessage.registration).joinedload(Registration.event),
+            joinedload(OutboxMessage.registration).joinedload(Registration.registrant),
+        )
+        .execution_options(populate_existing=True)
+    )
 
 
 def queued_lately(kind: MessageKind, **owner: Any) -> bool:
@@ -242,18 +267,11 @@ def _take(message_id: int, claim: str) -> OutboxMessage | None:
     now = utcnow()
     lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
     with write_transaction():
-        # Its registration and event are read again too: the sender's session may hold them
-        # from an earlier round, before a cancellation.
         message = db.session.scalars(
             locking(
-                select(OutboxMessage)
-                .where(OutboxMessage.id == message_id)
+                _with_its_registration(message_id)
                 .where(OutboxMessage.status == MessageStatus.PENDING)
-                .where(OutboxMessage.claimed_by == claim, OutboxMessage.claimed_until > now)
-                .options(
-                    joinedload(OutboxMessage.registration).joinedload(Registration.event),
-                    joinedload(OutboxMessage.registration).joinedload(Registration.registrant),
-                ),
+                .where(OutboxMessage.claimed_by == claim, OutboxMessage.claimed_until > now),
                 of=OutboxMessage,
             )
         ).one_or_none()
