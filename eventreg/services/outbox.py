@@ -21,7 +21,7 @@ from typing import Any
 from uuid import uuid4
 
 from flask import current_app
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -150,7 +150,7 @@ def _send_one(
         report.sent += 1
 
 
-def _with_its_registration(message_id: int):
+def _with_its_registration(message_id: int) -> Select[tuple[OutboxMessage]]:
     """The message with its registration, event and person, read again: the sender's session
     may hold them from an earlier round, before a cancellation."""
     return (
