@@ -3,19 +3,25 @@ organisers cannot cancel or move them, an erasure keeps them (anonymous) in the 
 erasure reaches every sign-up of the address, the questionnaire link and the certificates."""
 
 import csv
+import importlib.util
 import io
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import func, select, update
 
 from eventreg.extensions import db
 from eventreg.models import (
+    AuditEntry,
     CancelReason,
     Certificate,
     FeedbackResponse,
     OutboxMessage,
     Registrant,
+    Registration,
     RegistrationStatus,
     utcnow,
 )
@@ -355,3 +361,48 @@ def test_every_csv_says_its_charset_once(organiser, make_event, url):
 
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+def test_the_upgrade_finds_why_earlier_registrations_were_cancelled(
+    app, make_user, make_event, sign_up
+):
+    """Migration 0021 reads each cancelled registration's reason from its history: the reasons
+    it finds are those the services record."""
+    event, elsewhere, called_off = make_event(), make_event(), make_event()
+    admin = make_user("admin", "admin@example.org")
+    withdrawn, moved = sign_up(event).registrations[0], sign_up(event).registrations[0]
+    erased, left_then_erased = sign_up(event), sign_up(event)
+    sign_up(called_off)
+    registrations.cancel(withdrawn)
+    registrations.move(moved, elsewhere, actor=admin)
+    privacy.erase(erased)
+    events.cancel_event(called_off, actor=admin)
+    registrations.cancel(left_then_erased.registrations[0])
+    db.session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.registration_id == left_then_erased.registrations[0].id)
+        .values(created_at=utcnow() - timedelta(hours=1))
+    )
+    db.session.commit()
+    privacy.erase(left_then_erased)
+    cancelled = select(Registration.id, Registration.cancel_reason).where(
+        Registration.status == RegistrationStatus.CANCELLED
+    )
+    recorded = dict(db.session.execute(cancelled).all())
+    reasons = ("withdrawn", "moved", "erased", "event_cancelled", "withdrawn")
+    assert sorted(recorded.values()) == sorted(CancelReason(reason) for reason in reasons)
+    db.session.execute(update(Registration).values(cancel_reason=None))  # as before 0021
+
+    with Operations.context(MigrationContext.configure(db.session.connection())):
+        _migration("0021_after_event")._fill_in_from_history()
+
+    assert dict(db.session.execute(cancelled).all()) == recorded
+
+
+def _migration(revision: str):
+    """A migration's module, to run one of its steps on the test's database."""
+    path = Path(__file__).parent.parent / "migrations" / "versions" / f"{revision}.py"
+    spec = importlib.util.spec_from_file_location(revision, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -46,6 +46,7 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table("registration", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_registration_cancelreason"), type_="check")
         batch_op.drop_column("cancel_reason")
 
 
