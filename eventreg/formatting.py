@@ -1,7 +1,9 @@
 """Dates and times as people read them: in the event's own zone and the reader's language."""
 
+import re
 from datetime import date, datetime
 from functools import cache
+from itertools import groupby
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
@@ -35,6 +37,15 @@ def language_name(code: str) -> str:
     """A language's name in the reader's language, for a sentence: "shown in Danish", and in
     Bulgarian "показано на датски" (the picker names each language in itself instead)."""
     return formatting_locale().languages.get(code, code)
+
+
+def days_zone_name(event) -> str:
+    """The zone a multi-day event's days are given in: named for the season when they share
+    it, by its general name (Central European Time) when the clocks change between them."""
+    offsets = {day.local_starts_at.utcoffset() for day in event.days}
+    if len(offsets) == 1:
+        return zone_name(event.days[0].local_starts_at)
+    return get_timezone_name(event.zone, width="long", locale=formatting_locale())
 
 
 def zone_name(moment: datetime) -> str:
@@ -114,7 +125,12 @@ def day_line_html(day) -> Markup:
 
 def day_when(day) -> str:
     """The day's date and hours in the reader's language."""
-    start, end = day.local_starts_at, day.local_ends_at
+    return span_when(day.local_starts_at, day.local_ends_at)
+
+
+def span_when(start: datetime, end: datetime) -> str:
+    """A date and the hours on it (``Thursday, 25 March 2027, 09:00 – 17:30``), as local
+    moments are given, in the reader's language."""
     locale = formatting_locale()
     hours = (
         f"{format_time(start, 'short', locale=locale)} – {format_time(end, 'short', locale=locale)}"
@@ -134,6 +150,30 @@ def local_title(event) -> str:
 
 def local_description(event) -> str:
     return event.text_in("description", str(get_locale()))
+
+
+_BULLET = re.compile(r"^\s*[-*•]\s+")
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Plain text as HTML blocks: a blank line starts a paragraph, lines that start with
+    "- ", "* " or "• " make a list, other line breaks stay line breaks."""
+    blocks = []
+    for chunk in re.split(r"\n\s*\n", (text or "").replace("\r\n", "\n").strip()):
+        lines = [line.strip() for line in chunk.split("\n") if line.strip()]
+        for is_item, group in groupby(lines, key=lambda line: bool(_BULLET.match(line))):
+            run = list(group)
+            blocks.append(_list(run) if is_item else _paragraph(run))
+    return Markup("\n").join(blocks)
+
+
+def _paragraph(lines: list[str]) -> Markup:
+    return Markup("<p>{}</p>").format(Markup("<br>\n").join(lines))
+
+
+def _list(items: list[str]) -> Markup:
+    entries = Markup("").join(Markup("<li>{}</li>").format(_BULLET.sub("", i)) for i in items)
+    return Markup("<ul>{}</ul>").format(entries)
 
 
 def text_lang(event, field: str) -> Markup:
@@ -182,6 +222,8 @@ MESSAGE_KIND_LABELS = {
     MessageKind.NETWORK_SIGN_IN.value: _l("Network: sign-in link"),
     MessageKind.NETWORK_CONTACT.value: _l("Network: a member's message"),
     MessageKind.NETWORK_ANNOUNCEMENT.value: _l("Network: announcement"),
+    MessageKind.NETWORK_PRACTICE_PUBLISHED.value: _l("Network: proposed practice published"),
+    MessageKind.NETWORK_PRACTICE_REJECTED.value: _l("Network: proposed practice not published"),
 }
 
 MESSAGE_STATUS_LABELS = {
@@ -199,7 +241,7 @@ ROLE_LABELS = {
 
 def iso_date(value: str) -> str:
     """A date stored as ISO text (in an e-mail's parameters), in the reader's language."""
-    return format_date(date.fromisoformat(value), "long", locale=get_locale())
+    return format_date(date.fromisoformat(value), "long", locale=formatting_locale())
 
 
 def init_app(app: Flask) -> None:
@@ -225,7 +267,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_title)
     app.add_template_filter(local_description)
     app.add_template_filter(text_lang)
+    app.add_template_filter(paragraphs)
     app.add_template_filter(zone_name)
+    app.add_template_filter(days_zone_name)
     app.add_template_filter(language_name)
     app.add_template_filter(country_name)
     app.add_template_filter(iso_date)

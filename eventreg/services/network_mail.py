@@ -3,7 +3,7 @@
 from email.message import EmailMessage
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
@@ -11,12 +11,14 @@ from ..models import Member, MessageKind, OutboxMessage
 from ..urls import site_context
 from . import outbox  # a module: outbox builds messages through this one
 from .mail_message import MailMessage, address
-from .network_links import block_url, confirm_url, leave_url, sign_in_url
+from .network_links import block_url, confirm_url, sign_in_url, unsubscribe_url
 
 SUBJECTS = {
     MessageKind.NETWORK_CONFIRM: _l("Please confirm that you are joining the network of practice"),
     MessageKind.NETWORK_SIGN_IN: _l("Your sign-in link for the network of practice"),
     MessageKind.NETWORK_CONTACT: _l("%(name)s wrote to you through the network of practice"),
+    MessageKind.NETWORK_PRACTICE_PUBLISHED: _l("Your practice is now in the library of practices"),
+    MessageKind.NETWORK_PRACTICE_REJECTED: _l("Your proposed practice has not been published"),
 }
 
 
@@ -44,13 +46,17 @@ def build_message(queued: OutboxMessage) -> MailMessage:
     member = queued.member
     params = queued.params
     with site_context(), force_locale(member.language):
-        links = {"leave_url": leave_url(member)}
+        links = {"unsubscribe_url": unsubscribe_url(member)}
         if queued.kind is MessageKind.NETWORK_CONFIRM:
             links["confirm_url"] = confirm_url(member)
         if queued.kind is MessageKind.NETWORK_SIGN_IN:
-            links["sign_in_url"] = sign_in_url(member, params["nonce"])
+            links["sign_in_url"] = sign_in_url(member, params["nonce"], params.get("next"))
         if queued.kind is MessageKind.NETWORK_CONTACT and "sender_id" in params:
             links["block_url"] = block_url(member, params["sender_id"])
+        if queued.kind is MessageKind.NETWORK_PRACTICE_PUBLISHED:
+            links["practice_url"] = url_for(
+                "practices.show", practice_id=params["practice_id"], _external=True
+            )
         context = {"member": member, "params": params, **links}
         if queued.kind is MessageKind.NETWORK_ANNOUNCEMENT:
             subject = params["subject"]
@@ -64,7 +70,7 @@ def build_message(queued: OutboxMessage) -> MailMessage:
             html=render_template(f"{template}.html", **context),
             sender=current_app.config["MAIL_DEFAULT_SENDER"],
             reply_to=_reply_to(params),
-            unsubscribe_url=links["leave_url"],
+            unsubscribe_url=links["unsubscribe_url"],
         )
         message.msgId = queued.message_id
     return message

@@ -3,7 +3,7 @@ exports and statistics tell a move or an erasure from a real cancellation; fille
 registrations cancelled so far from their history
 
 Revision ID: 0021_after_event
-Revises: 0016_folded_names
+Revises: 0019_practices_review
 Create Date: 2026-11-30 20:00:00.000000
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0021_after_event"
-down_revision = "0016_folded_names"
+down_revision = "0019_practices_review"
 branch_labels = None
 depends_on = None
 

@@ -5,12 +5,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ...access import organiser_required
+from ...downloads import name_file
 from ...extensions import db
-from ...forms import ButtonForm, form_page
+from ...forms import ButtonForm, ConfirmForm, form_page
 from ...lookups import event_or_404, registration_or_404
 from ...models import FeedbackQuestion, QuestionKind, utcnow
 from ...services import feedback
-from ..forms import ConfirmForm
 from .forms import QuestionForm
 
 bp = Blueprint("feedback", __name__)
@@ -38,7 +38,7 @@ def results_csv(slug):
     event = event_or_404(slug)
     response = Response(feedback.answers_csv(event, str(get_locale())), mimetype="text/csv")
     filename = f"{event.slug}-feedback-{utcnow():%Y-%m-%d}.csv"
-    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    name_file(response, filename)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from flask_babel import get_locale
 
 from ...access import organiser_required
+from ...downloads import name_file
 from ...lookups import event_or_404
 from ...models import Event, utcnow
 from ...services import exports, statistics
@@ -102,7 +103,7 @@ def _download(
     """A streamed attachment, dated, that no cache keeps: it holds personal data."""
     response = Response(stream_with_context(chunks), mimetype=mimetype)
     filename = f"{slug}-{name}-{utcnow():%Y-%m-%d}.{extension}"
-    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    name_file(response, filename)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
