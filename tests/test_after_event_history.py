@@ -329,6 +329,8 @@ def test_each_cancellation_keeps_its_reason_in_exports_and_statistics(
     assert statistics.programme_statistics().cancelled_by_reason[CancelReason.EVENT_CANCELLED] == 1
     page = organiser.get(f"/admin/events/{event.slug}/statistics").text
     assert "Moved to another event: 1" in page and "Data erased on request: 1" in page
+    shown = organiser.get(f"/admin/registrations/{moved.reference}").text
+    assert "Cancelled (Moved to another event)" in shown
 
 
 def test_the_reason_has_a_label_in_the_organisers_language(organiser, make_event, sign_up):
