@@ -21,7 +21,15 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from .choices import TARGET_GROUP_LABELS, country_name, target_group_choices
-from .models import MessageKind, MessageStatus, RegistrationStatus, Role, SkipReason, utcnow
+from .models import (
+    CancelReason,
+    MessageKind,
+    MessageStatus,
+    RegistrationStatus,
+    Role,
+    SkipReason,
+    utcnow,
+)
 
 # English pages are read across Europe: day month year and the 24-hour clock, not US style.
 _FORMAT_LOCALES = {"en": Locale.parse("en_GB")}
@@ -196,6 +204,14 @@ STATUS_LABELS = {
     RegistrationStatus.CANCELLED.value: _l("Cancelled"),
 }
 
+CANCEL_REASON_LABELS = {
+    CancelReason.WITHDRAWN.value: _l("Withdrawn"),
+    CancelReason.MOVED.value: _l("Moved to another event"),
+    CancelReason.ERASED.value: _l("Data erased on request"),
+    CancelReason.EVENT_CANCELLED.value: _l("Event called off"),
+    None: _l("Reason not recorded"),
+}
+
 
 MESSAGE_KIND_LABELS = {
     MessageKind.CONFIRMATION.value: _l("Confirmation of a seat"),
@@ -255,6 +271,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(target_group_choices)
     app.add_template_global(TARGET_GROUP_LABELS, "target_group_labels")
     app.add_template_global(STATUS_LABELS, "status_labels")
+    app.add_template_global(CANCEL_REASON_LABELS, "cancel_reason_labels")
     app.add_template_global(MESSAGE_KIND_LABELS, "message_kind_labels")
     app.add_template_global(MESSAGE_STATUS_LABELS, "message_status_labels")
     app.add_template_global(SKIP_REASON_LABELS, "skip_reason_labels")

@@ -15,6 +15,7 @@ from .practice import (
     ProcurementType,
 )
 from .registration import (
+    CancelReason,
     Registrant,
     Registration,
     RegistrationStatus,
@@ -28,6 +29,7 @@ __all__ = [
     "AgendaDay",
     "ApiToken",
     "AuditEntry",
+    "CancelReason",
     "Certificate",
     "ContactBlock",
     "ContactRequest",

@@ -36,9 +36,7 @@ def results(slug):
 def results_csv(slug):
     """The answers as CSV, one row per questionnaire, without names, in no telling order."""
     event = event_or_404(slug)
-    response = Response(
-        feedback.answers_csv(event, str(get_locale())), mimetype="text/csv; charset=utf-8"
-    )
+    response = Response(feedback.answers_csv(event, str(get_locale())), mimetype="text/csv")
     filename = f"{event.slug}-feedback-{utcnow():%Y-%m-%d}.csv"
     name_file(response, filename)
     response.headers["Cache-Control"] = "no-store"

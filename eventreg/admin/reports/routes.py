@@ -15,7 +15,7 @@ from .charts import breakdowns, day_columns
 
 bp = Blueprint("reports", __name__)
 
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"  # Werkzeug adds "; charset=utf-8" to every text/ type
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = "application/pdf"
 
