@@ -15,6 +15,7 @@ from .practice import (
     ProcurementType,
 )
 from .registration import (
+    DayCheckIn,
     Registrant,
     Registration,
     RegistrationStatus,
@@ -31,6 +32,7 @@ __all__ = [
     "Certificate",
     "ContactBlock",
     "ContactRequest",
+    "DayCheckIn",
     "Event",
     "EventDay",
     "EventKind",
