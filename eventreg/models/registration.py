@@ -223,3 +223,7 @@ class DayCheckIn(db.Model):
 
     registration: Mapped[Registration] = relationship(back_populates="day_check_ins")
     checked_in_by: Mapped["User | None"] = relationship()  # noqa: F821
+
+    @property
+    def local_checked_in_at(self) -> datetime:
+        return self.checked_in_at.astimezone(self.registration.event.zone)
