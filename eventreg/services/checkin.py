@@ -14,7 +14,6 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
-    case,
     exists,
     func,
     insert,
@@ -342,35 +341,45 @@ _MARK_CHECKED_IN = (
 )
 
 
-# A multi-day admission first takes the registration's row, still confirmed (the first check-in
-# set if there is none): concurrent scans of one ticket queue here, whatever the day. Then the
-# day's check-in is added unless one exists, read after the row was taken, so never missed.
+# A multi-day admission first takes the registration's row, if still confirmed: concurrent scans
+# of one ticket queue here, whatever the day. The day's check-in is then added unless one
+# exists, read after the row was taken, so never missed; and the first check-in is set if this
+# one is earlier (a scan queued offline the day before may arrive after today's).
 _TAKE_FOR_THE_DAY = (
     update(Registration)
     .where(Registration.id == bindparam("registration_id"))
     .where(Registration.status == RegistrationStatus.CONFIRMED)
-    .values(
-        checked_in_by_id=case(
-            (Registration.checked_in_at.is_(None), bindparam("staff_id")),
-            else_=Registration.checked_in_by_id,
-        ),
-        checked_in_at=func.coalesce(Registration.checked_in_at, bindparam("when")),
-    )
+    .values(checked_in_at=Registration.checked_in_at)
 )
-_ADD_DAY_CHECK_IN = insert(DayCheckIn).from_select(
-    ["registration_id", "day", "checked_in_at", "checked_in_by_id", "how"],
-    select(
-        bindparam("registration_id"),
-        bindparam("day", type_=DayCheckIn.day.type),
-        bindparam("when", type_=DayCheckIn.checked_in_at.type),
-        bindparam("staff_id"),
-        bindparam("how", type_=DayCheckIn.how.type),
-    ).where(
-        ~exists().where(
-            DayCheckIn.registration_id == bindparam("registration_id"),
-            DayCheckIn.day == bindparam("day", type_=DayCheckIn.day.type),
+_ADD_DAY_CHECK_IN = (
+    insert(DayCheckIn)
+    .from_select(
+        ["registration_id", "day", "checked_in_at", "checked_in_by_id", "how"],
+        select(
+            bindparam("registration_id"),
+            bindparam("day", type_=DayCheckIn.day.type),
+            bindparam("when", type_=DayCheckIn.checked_in_at.type),
+            bindparam("staff_id"),
+            bindparam("how", type_=DayCheckIn.how.type),
+        ).where(
+            ~exists().where(
+                DayCheckIn.registration_id == bindparam("registration_id"),
+                DayCheckIn.day == bindparam("day", type_=DayCheckIn.day.type),
+            )
+        ),
+    )
+    .returning(DayCheckIn.id)  # whether it was added: PostgreSQL's driver gives no row count
+)
+_SET_FIRST_CHECK_IN = (
+    update(Registration)
+    .where(Registration.id == bindparam("registration_id"))
+    .where(
+        or_(
+            Registration.checked_in_at.is_(None),
+            Registration.checked_in_at > bindparam("when", type_=Registration.checked_in_at.type),
         )
-    ),
+    )
+    .values(checked_in_at=bindparam("when"), checked_in_by_id=bindparam("staff_id"))
 )
 
 
@@ -459,4 +468,7 @@ def _mark_checked_in(
         return connection.execute(_MARK_CHECKED_IN, params).rowcount == 1
     if connection.execute(_TAKE_FOR_THE_DAY, params).rowcount != 1:
         return False
-    return connection.execute(_ADD_DAY_CHECK_IN, params | {"day": day, "how": how}).rowcount == 1
+    if connection.execute(_ADD_DAY_CHECK_IN, params | {"day": day, "how": how}).first() is None:
+        return False
+    connection.execute(_SET_FIRST_CHECK_IN, params)
+    return True
