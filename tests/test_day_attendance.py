@@ -372,3 +372,13 @@ def test_the_upgrade_gives_each_check_in_to_the_day_it_fell_on(tmp_path):
     assert [(r[0], str(r[1]), str(r[2])[:19]) for r in rows] == [
         (1, "2026-11-24", "2026-11-23 23:30:00")
     ]
+
+
+def test_the_persons_copy_of_their_data_lists_each_days_check_in(mission, attended):
+    from eventreg.services import privacy
+
+    ana, _ben, _carla = attended
+    (exported,) = privacy.export_data(ana.registrant)["registrations"]
+    moments = [datetime.fromisoformat(m) for m in exported["checked_in_on_days"]]
+    assert moments[0] == at(local_day(-1), 9, 5)
+    assert [m.astimezone(ROME).date() for m in moments] == [local_day(-1), local_day(0)]
