@@ -26,15 +26,7 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 from ..database import locking, write_transaction
 from ..extensions import db
 from ..folding import fold
-from ..models import (
-    DayCheckIn,
-    Event,
-    Registrant,
-    Registration,
-    RegistrationStatus,
-    User,
-    utcnow,
-)
+from ..models import DayCheckIn, Event, Registrant, Registration, RegistrationStatus, User, utcnow
 from . import audit
 
 # Ticket secrets are URL-safe base64 (models.registration.new_secret); anything else is no ticket.
@@ -63,9 +55,8 @@ class Holder:
     reference: str
     event_id: int
     status: RegistrationStatus
-    # The check-in (today's, at a multi-day event) and the e-mail of the staff who made it.
-    checked_in_at: datetime | None
-    checked_in_by: str | None
+    checked_in_at: datetime | None  # at a multi-day event: on the day of the scan
+    checked_in_by: str | None  # the e-mail address of the staff member who checked them in
     full_name: str
     organisation: str
     needs: str | None
@@ -329,6 +320,7 @@ _DAY_HOLDER = (
 )
 _DAY_BY_SECRET = _DAY_HOLDER.where(Registration.ticket_secret == bindparam("key"))
 _DAY_BY_ID = _DAY_HOLDER.where(Registration.id == bindparam("key"))
+# Each lookup's statement for a multi-day event (by identity: statements compare as SQL).
 _ON_THE_DAY = {id(_BY_SECRET): _DAY_BY_SECRET, id(_BY_ID): _DAY_BY_ID}
 # Admits only while every rule that depends on the row still holds: of concurrent scans of one
 # ticket, one updates the row and the others find it checked in.
