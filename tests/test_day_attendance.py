@@ -382,3 +382,23 @@ def test_the_persons_copy_of_their_data_lists_each_days_check_in(mission, attend
     moments = [datetime.fromisoformat(m) for m in exported["checked_in_on_days"]]
     assert moments[0] == at(local_day(-1), 9, 5)
     assert [m.astimezone(ROME).date() for m in moments] == [local_day(-1), local_day(0)]
+
+
+@pytest.mark.sqlite_only  # the pages are the same on both databases
+@pytest.mark.parametrize("language", ["en", "bg"])
+def test_the_per_day_pages_reflow_at_320px_and_pass_axe(
+    new_context, live_server, mission, attended, make_user, language
+):
+    from tests.support.accessibility import logged_in
+    from tests.test_accessibility import audit
+
+    make_user("organiser")
+    _ana, ben, _carla = attended
+    page = logged_in(new_context, live_server, language, width=320)
+    paths = [
+        f"/admin/events/{mission.slug}",
+        f"/admin/events/{mission.slug}/statistics",
+        f"/admin/registrations/{ben.reference}",
+    ]
+    report = {path: audit(page, live_server + path, language) for path in paths}
+    assert {path: found for path, found in report.items() if found} == {}
