@@ -6,12 +6,22 @@ Shared by every blueprint; ``init_app`` gives Flask-Login its loaders.
 import time
 from functools import wraps
 
-from flask import Flask, abort, current_app, redirect, request, session, url_for
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user
 
 from .extensions import db, login_manager
 from .lookups import event_or_404
-from .models import Event, Role, User
+from .models import Event, Member, Role, User
 from .services.accounts import user_for_api_token
 
 # When the session was last used (seconds since the epoch), for the idle expiry.
@@ -97,3 +107,11 @@ def door_event(slug: str) -> Event:
     if not current_user.can_check_in_at(event):
         abort(403, description="You are not check-in staff of this event.")
     return event
+
+
+def unless_hidden(member: Member | None) -> Member | None:
+    """The signed-in network member, unless the organisers hid their profile: then a page that
+    says so (403), for the members' pages they cannot use (directory, writing, proposing)."""
+    if member is not None and member.is_hidden:
+        abort(make_response(render_template("network/hidden.html"), 403))
+    return member

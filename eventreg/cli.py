@@ -18,7 +18,7 @@ from flask_migrate import upgrade
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from .extensions import db
-from .models import Role
+from .models import AgendaDay, Role
 from .services import accounts, certificates, events, feedback, materials, outbox, privacy
 from .services.backup import BackupError, back_up
 from .services.programme import (
@@ -98,6 +98,11 @@ def _describe(plan, *, overwrite_edits: bool) -> list[str]:
                     "    conflict: changed in the organiser area since the last load; "
                     + ("overwritten" if overwrite_edits else "kept (--overwrite-edits replaces it)")
                 )
+            elif change.held_by:
+                lines.append(
+                    f"    goes with {change.held_by}, changed in the organiser area; "
+                    + ("applied" if overwrite_edits else "kept (--overwrite-edits applies both)")
+                )
         mails = []
         if update.invitations:
             mails.append(f"{update.invitations} 'event changed' e-mail(s) with updated invitations")
@@ -110,6 +115,14 @@ def _describe(plan, *, overwrite_edits: bool) -> list[str]:
 
 
 def _shown(value, timezone: str) -> str:
+    if isinstance(value, list) and all(isinstance(day, AgendaDay) for day in value):
+        zone = ZoneInfo(timezone)
+        days = (
+            (day.starts_at.astimezone(zone), day.ends_at.astimezone(zone), day.title)
+            for day in value
+        )
+        lines = (f"{s:%Y-%m-%d %H:%M}-{e:%H:%M}" + (f" {t}" if t else "") for s, e, t in days)
+        return "[" + "; ".join(lines) + "]"
     if isinstance(value, datetime):
         return value.astimezone(ZoneInfo(timezone)).strftime(f"%Y-%m-%d %H:%M ({timezone})")
     if isinstance(value, Enum):

@@ -37,6 +37,15 @@ def language_name(code: str) -> str:
     return formatting_locale().languages.get(code, code)
 
 
+def days_zone_name(event) -> str:
+    """The zone a multi-day event's days are given in: named for the season when they share
+    it, by its general name (Central European Time) when the clocks change between them."""
+    offsets = {day.local_starts_at.utcoffset() for day in event.days}
+    if len(offsets) == 1:
+        return zone_name(event.days[0].local_starts_at)
+    return get_timezone_name(event.zone, width="long", locale=formatting_locale())
+
+
 def zone_name(moment: datetime) -> str:
     """The zone of an aware moment by its localised long name (Central European Summer Time)."""
     return get_timezone_name(moment, width="long", locale=formatting_locale())
@@ -114,7 +123,12 @@ def day_line_html(day) -> Markup:
 
 def day_when(day) -> str:
     """The day's date and hours in the reader's language."""
-    start, end = day.local_starts_at, day.local_ends_at
+    return span_when(day.local_starts_at, day.local_ends_at)
+
+
+def span_when(start: datetime, end: datetime) -> str:
+    """A date and the hours on it (``Thursday, 25 March 2027, 09:00 – 17:30``), as local
+    moments are given, in the reader's language."""
     locale = formatting_locale()
     hours = (
         f"{format_time(start, 'short', locale=locale)} – {format_time(end, 'short', locale=locale)}"
@@ -191,7 +205,7 @@ ROLE_LABELS = {
 
 def iso_date(value: str) -> str:
     """A date stored as ISO text (in an e-mail's parameters), in the reader's language."""
-    return format_date(date.fromisoformat(value), "long", locale=get_locale())
+    return format_date(date.fromisoformat(value), "long", locale=formatting_locale())
 
 
 def init_app(app: Flask) -> None:
@@ -217,6 +231,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_description)
     app.add_template_filter(text_lang)
     app.add_template_filter(zone_name)
+    app.add_template_filter(days_zone_name)
     app.add_template_filter(language_name)
     app.add_template_filter(country_name)
     app.add_template_filter(iso_date)

@@ -17,6 +17,7 @@ TOKEN_PREFIXES = (
     "network/confirm",
     "network/sign-in",
     "network/leave",
+    "network/unsubscribe",
     "network/block",
 )
 _TOKEN = re.compile(

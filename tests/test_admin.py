@@ -20,7 +20,7 @@ from eventreg.models import (
     User,
     utcnow,
 )
-from eventreg.services import accounts, notifications, outbox
+from eventreg.services import accounts, events, notifications, outbox
 from tests.support.admin_forms import event_form
 from tests.support.after_event import end_event
 from tests.support.factories import PASSWORD, person
@@ -161,6 +161,31 @@ def test_editing_the_time_sends_updates_and_is_audited(client, organiser, make_e
     assert kinds == [MessageKind.CONFIRMATION, MessageKind.EVENT_CHANGED]
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "event_updated"))
     assert entry.actor_id == organiser.id and "starts_at" in entry.details["fields"]
+
+
+def test_a_published_event_keeps_its_slug_and_a_draft_may_change_it(
+    client, organiser, make_event, sign_up
+):
+    """Renaming a published event broke every link sent out, and the next start recreated the
+    programme's event under its old slug as a second live event."""
+    event = make_event()
+    sign_up(event)
+    page = client.get(f"/admin/events/{event.slug}/edit").text
+    assert re.search(r'<input[^>]*id="slug"[^>]*readonly', page)
+    form = event_form(slug="renamed", publish="y")
+    response = client.post(f"/admin/events/{event.slug}/edit", data=form)
+    assert response.status_code == 422 and "A published event keeps its address." in response.text
+    db.session.expire_all()
+    assert db.session.scalar(select(Event.slug)) == event.slug
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1  # no change
+    with pytest.raises(events.SlugFixed):
+        events.update_event(event, {"slug": "renamed"}, actor=organiser)
+
+    draft = make_event(status=EventStatus.DRAFT)
+    assert "readonly" not in client.get(f"/admin/events/{draft.slug}/edit").text
+    client.post(f"/admin/events/{draft.slug}/edit", data=event_form(slug="draft-renamed"))
+    db.session.refresh(draft)
+    assert draft.slug == "draft-renamed"
 
 
 def test_the_edit_form_shows_local_times(client, organiser, make_event):
@@ -464,3 +489,30 @@ def test_the_organiser_area_names_roles_kinds_and_statuses_in_the_organisers_lan
     assert "waitlisted" not in page and "sent" not in page.split("<main", 1)[1].split("</dl>")[0]
     history = client.get(f"/admin/registrations/{registration.reference}", headers=bulgarian).text
     assert "status: waitlisted" not in history and "Списък с чакащи" in history
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("starts_at", "2031-03-30T02:30", "2031-03-30 02:30 does not exist in Europe/Rome"),
+        ("ends_at", "2031-10-26T02:30", "2031-10-26 02:30 happens twice in Europe/Rome"),
+        ("registration_opens_at", "2031-03-30T02:00", "the clocks go forward that night"),
+        ("agenda", "2031-03-30 02:30-05:00", "2031-03-30 02:30 does not exist in Europe/Rome"),
+    ],
+)
+def test_a_time_the_clock_change_skips_or_repeats_is_refused(
+    client, organiser, field, value, message
+):
+    """02:30 on the night the clocks go forward was saved as 03:30, silently."""
+    form = event_form(
+        timezone="Europe/Rome",
+        starts_at="2031-03-29T10:00",
+        ends_at="2031-10-26T12:00",
+        registration_opens_at="2026-01-05T09:00",
+        registration_closes_at="2031-03-28T18:00",
+    )
+    response = client.post("/admin/events/new", data=form | {field: value})
+    assert response.status_code == 422
+    assert message in response.text
+    assert db.session.scalar(select(func.count()).select_from(Event)) == 0
+    assert client.post("/admin/events/new", data=form).status_code == 302

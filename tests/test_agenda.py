@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from eventreg.extensions import db
 from eventreg.formatting import event_when
 from eventreg.models import AgendaDay, AuditEntry, Event, MessageKind, OutboxMessage
-from eventreg.services import accounts, calendar, notifications
+from eventreg.services import accounts, calendar, events, notifications
 from eventreg.services.agenda import agenda_text
 from eventreg.services.manage_links import manage_token
 from eventreg.services.programme import (
@@ -640,3 +640,50 @@ def test_two_titles_for_one_day_are_refused(client, organiser, mission):
     assert "“2031-03-24 Altro titolo”: a line above already gives this day a title." in unescape(
         response.text
     )
+
+
+def test_a_days_new_hours_are_what_the_change_email_says_and_a_new_title_sends_none(
+    app, organiser, mission, sign_up
+):
+    """Day 2 moved from 08:30 to 07:00: the e-mail said nothing of what changed."""
+    sign_up(mission)
+    earlier = DAYS[1]._replace(starts_at=datetime(2031, 3, 25, 7, tzinfo=ROME))
+    events.update_event(mission, {"agenda": [DAYS[0], earlier, DAYS[2]]}, actor=organiser)
+    changed = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.kind == MessageKind.EVENT_CHANGED)
+    )
+    with app.test_request_context():
+        body = notifications.build_message(changed).body
+    assert (
+        "- Day: Tuesday, 25 March 2031, 08:30 – 17:30 → Tuesday, 25 March 2031, 07:00 – 17:30"
+        in body
+    )
+    assert "24 March 2031, 09:00" not in body.split("What changed")[1].split("\n\n")[0]
+
+    retitled = [DAYS[0], earlier._replace(title="Visits to three cooperatives"), DAYS[2]]
+    events.update_event(mission, {"agenda": retitled}, actor=organiser)
+    kinds = db.session.scalars(select(OutboxMessage.kind)).all()
+    assert kinds.count(MessageKind.EVENT_CHANGED) == 1  # nobody's plans changed
+    db.session.refresh(mission)
+    assert mission.days[1].title == "Visits to three cooperatives"
+
+
+def test_days_on_both_sides_of_the_clock_change_name_the_zone_for_both(
+    client, app, make_event, sign_up
+):
+    """Every day of a mission over the last weekend of March read "Central European Standard
+    Time", though the last two are in summer time."""
+    days = [
+        AgendaDay(datetime(2031, 3, day, 9, tzinfo=ROME), datetime(2031, 3, day, 17, tzinfo=ROME))
+        for day in (29, 30, 31)
+    ]
+    mission = make_event(starts_at=days[0].starts_at, ends_at=days[-1].ends_at, agenda=days)
+    page = client.get(f"/events/{mission.slug}").text
+    assert "Times in Central European Time" in page and "Standard Time" not in page
+    registration = sign_up(mission).registrations[0]
+    message = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.registration_id == registration.id)
+    )
+    with app.test_request_context():
+        body = notifications.build_message(message).body
+    assert "Days (Times in Central European Time):" in body

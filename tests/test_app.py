@@ -42,7 +42,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
 
 # Views that may take a POST without the session's CSRF token, and why.
 CSRF_EXEMPT = {
-    "network.leave",  # RFC 8058 one-click unsubscribe: mail clients POST with no form
+    "network.unsubscribe",  # RFC 8058 one-click unsubscribe: mail clients POST with no form
 }
 
 

@@ -45,10 +45,16 @@ def test_wrong_password_is_refused_without_saying_which_part(client, auth, make_
     assert "The e-mail address or the password is not right." in response.text
 
 
-def test_login_never_redirects_off_site(client, make_user):
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/", "/\\evil.example/", "/\\/evil.example"],
+)
+def test_login_never_redirects_off_site(client, make_user, target):
+    """``/\\evil.example`` passed: browsers read it as ``//evil.example``, another site."""
     make_user("organiser")
     response = client.post(
-        "/login?next=https://evil.example/",
+        "/login",
+        query_string={"next": target},
         data={"email": "organiser@example.org", "password": "correct horse battery"},
     )
     assert response.headers["Location"] == "/admin/"

@@ -365,3 +365,14 @@ def test_after_the_event_the_manage_page_offers_the_questionnaire_not_the_ticket
     page = client.get(manage).text
     token = feedback.response_of(people[1].registrations[0]).token
     assert f'href="/feedback/{token}"' in page and "Tell us what you thought" in page
+
+
+def test_the_link_says_until_when_in_the_european_way_and_the_events_own_date(app, smtp, ended):
+    """It said "Until November 10, 2027", the US way, and the closing moment's UTC date."""
+    event, people = ended
+    feedback.send_requests(event)
+    outbox.deliver_all()
+    english = message_to(smtp.inbox.wait_for(2), people[1])
+    text = english.get_body(("plain",)).get_content()
+    closes = feedback.closes_at(event).astimezone(event.zone)
+    assert f"Until {closes.day} {closes:%B %Y} you can change your answers." in text

@@ -492,3 +492,25 @@ def test_two_senders_at_once_send_each_message_once(app, smtp, make_event, sign_
     messages = smtp.inbox.messages  # acknowledged before deliver_all() returned
     assert len(messages) == 30
     assert len({m["Message-ID"] for m in messages}) == 30
+
+
+def test_an_event_moved_to_another_day_gets_a_reminder_for_the_new_day(
+    app, make_event, sign_up, make_user
+):
+    """Postponed after its reminder went out, the event was never reminded of again."""
+    starts = datetime(2031, 5, 5, 10, tzinfo=ZoneInfo("Europe/Rome"))
+    event = make_event(starts_at=starts, ends_at=starts + timedelta(hours=2))
+    sign_up(event)
+    assert queue_reminders(now=starts - timedelta(hours=20)) == 1
+    organiser = make_user("organiser")
+    an_hour = starts + timedelta(hours=1)
+    events.update_event(
+        event, {"starts_at": an_hour, "ends_at": an_hour + timedelta(hours=2)}, actor=organiser
+    )
+    assert queue_reminders(now=starts - timedelta(hours=19)) == 0  # the same day: it holds
+    later = starts + timedelta(days=14)
+    events.update_event(
+        event, {"starts_at": later, "ends_at": later + timedelta(hours=2)}, actor=organiser
+    )
+    assert queue_reminders(now=later - timedelta(hours=20)) == 1
+    assert queue_reminders(now=later - timedelta(hours=19)) == 0

@@ -1,13 +1,18 @@
 """The network of practice: joining with double opt-in, one-time sign-in links, the profile,
-the directory, contact through the service and leaving in one click, with real e-mail."""
+the directory, contact through the service, stopping the e-mails in one click and leaving
+(signed in, box ticked), with real e-mail."""
 
 import re
+from contextlib import contextmanager
 from datetime import timedelta
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from flask_babel import force_locale, gettext
-from sqlalchemy import func, select
+from flask_migrate import upgrade
+from sqlalchemy import func, select, text
 
+from eventreg import create_app
 from eventreg.extensions import db, limiter
 from eventreg.models import (
     ContactBlock,
@@ -18,7 +23,8 @@ from eventreg.models import (
     Topic,
     utcnow,
 )
-from eventreg.services import members, outbox, topics
+from eventreg.services import directory, members, network_admin, outbox, topics
+from tests.support.database import IN_CI, POSTGRES_URL, empty_postgres_database
 from tests.support.factories import PASSWORD
 from tests.support.mail import smtp_config
 
@@ -83,8 +89,8 @@ def test_joining_needs_the_emailed_confirmation_before_anyone_sees_the_profile(c
     (message,) = deliver(smtp, 1)
     assert message["To"].addresses[0].addr_spec == "ana@example.bg"
     assert "confirm" in message["Subject"]
-    leave = link_in(message, "/network/leave/")
-    assert message["List-Unsubscribe"] == f"<http://eventreg.test{leave}>"
+    unsubscribe = link_in(message, "/network/unsubscribe/")
+    assert message["List-Unsubscribe"] == f"<http://eventreg.test{unsubscribe}>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
     confirm = link_in(message, "/network/confirm/")
@@ -198,9 +204,15 @@ def test_a_hidden_member_keeps_their_own_pages_but_not_the_directory(client, app
     organiser = app.test_client()
     organiser.post("/login", data={"email": "organiser@example.org", "password": PASSWORD})
     assert organiser.post(f"/network/admin/members/{ana.id}/hide").status_code == 302
-    assert "hidden your profile" in client.get("/network/profile").text
+    profile = client.get("/network/profile").text
+    assert "hidden your profile" in profile
+    assert 'href="/network/directory"' not in profile  # no menu entry to a closed page
     assert client.get("/network/profile/data.json").status_code == 200
-    assert client.get("/network/directory").status_code == 403
+    for path in ("/network/directory", "/practices/propose", f"/network/members/{lars.id}/contact"):
+        response = client.get(path)  # a page that says why, not a sign-in she already did
+        assert response.status_code == 403, path
+        assert "Your profile is hidden" in response.text, path
+        assert "The organisers have hidden your profile" in response.text, path
     assert client.get(f"/network/members/{lars.id}/contact").status_code == 403
     assert client.post(f"/network/members/{lars.id}/block").status_code == 403
     hidden = signed_in_as(app, lars).post(f"/network/members/{ana.id}/block")
@@ -251,6 +263,38 @@ def test_the_directory_is_for_members_and_filters(client, app, smtp):
     assert "João Silva" not in page and "Ana Petrova" not in page
 
 
+def test_the_directory_finds_names_typed_without_their_accents(client, app, smtp):
+    joined_member(client, smtp, "ana@example.bg")
+    soren = joined_member(
+        client, smtp, "soren@example.dk", inbox_count=2, name="Søren Jørgensen", country="DK"
+    )
+    joined_member(
+        client, smtp, "elodie@example.es", inbox_count=3, name="Élodie Núñez", country="ES"
+    )
+    for words, found in [
+        ("jorgensen", "Søren Jørgensen"),
+        ("SOREN", "Søren Jørgensen"),
+        ("Jørgensen", "Søren Jørgensen"),
+        ("Nunez", "Élodie Núñez"),
+        ("elodie", "Élodie Núñez"),
+        ("ÉLODIE núñez", "Élodie Núñez"),
+    ]:
+        page = client.get("/network/directory", query_string={"q": words}).text
+        assert found in page, words
+        assert "Ana Petrova" not in page, words
+    page = client.get("/network/directory?q=100%25").text  # LIKE's wildcards are plain text
+    assert "Søren Jørgensen" not in page and "Ana Petrova" not in page
+
+    soren_browser = signed_in_as(app, soren)  # kept up to date on every change
+    data = join_data(soren.email, name="Søren Ærø", organisation="Odense Kommune", country="DK")
+    assert soren_browser.post("/network/profile", data=data).status_code == 302
+    page = client.get("/network/directory?q=aero").text
+    assert "Søren Ærø" in page
+    assert "Søren" not in client.get("/network/directory?q=jorgensen").text
+    db.session.refresh(soren)
+    assert soren.search_text.startswith("soren aero\nodense kommune\n")
+
+
 def test_the_public_page_counts_members_and_shows_only_public_fields(client, app, smtp):
     joined_member(client, smtp, "ana@example.bg", public_fields=["name", "country"])
     joined_member(client, smtp, "lars@example.dk", inbox_count=2, name="Lars Holm", country="DK")
@@ -294,6 +338,9 @@ def test_a_member_who_blocks_contact_gets_no_messages(client, app, smtp):
     assert response.status_code == 422
     assert "does not accept messages" in response.text
     assert db.session.scalar(select(func.count()).select_from(ContactRequest)) == 0
+
+
+LEAVING = {"confirm": "y"}  # the ticked box "Yes, delete my profile"
 
 
 def signed_in_as(app, member):
@@ -380,7 +427,7 @@ def test_a_forged_or_stale_block_link_does_nothing(client, app, smtp):
     assert client.get(link[:-2] + ("AA" if not link.endswith("AA") else "BB")).status_code == 404
     assert client.post(link.replace("/block/", "/block/x")).status_code == 404
 
-    client.post("/network/profile/leave")  # Lars leaves: his row and any block on him go
+    client.post("/network/profile/leave", data=LEAVING)  # Lars leaves: his row and blocks go
     assert db.session.get(Member, lars_id) is None
     assert client.get(link).status_code == 404
     assert db.session.scalar(select(func.count()).select_from(ContactBlock)) == 0
@@ -392,26 +439,93 @@ def test_blocks_go_with_the_member_who_leaves(client, app, smtp):
     signed_in_as(app, ana).post(f"/network/members/{lars.id}/block")
     client.post(f"/network/members/{ana.id}/block")
     assert db.session.scalar(select(func.count()).select_from(ContactBlock)) == 2
-    signed_in_as(app, ana).post("/network/profile/leave")
+    signed_in_as(app, ana).post("/network/profile/leave", data=LEAVING)
     assert db.session.scalar(select(func.count()).select_from(ContactBlock)) == 0
 
 
-def test_leaving_in_one_click_from_the_email_deletes_the_profile(client, app, smtp, make_app):
+def test_leaving_needs_the_members_session_and_the_ticked_box(client, app, smtp):
     ana_id = joined_member(client, smtp, "ana@example.bg").id
-    leave = link_in(smtp.inbox.messages[0], "/network/leave/")
-    stranger = make_app(WTF_CSRF_ENABLED=True).test_client()  # a mail client: no cookie, no form
-    response = stranger.post(leave, data={"List-Unsubscribe": "One-Click"})
-    assert response.status_code == 200
-    assert db.session.get(Member, ana_id) is None
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    page = client.get("/network/profile").text
+    assert "Yes, delete my profile" in page and "Leave the network and delete my profile" in page
+    assert 'class="link-button">Sign out</button>' in page  # the nav only ends the session
+    stranger = app.test_client()  # not signed in: nothing to leave
+    response = stranger.post("/network/profile/leave", data=LEAVING)
+    assert response.status_code == 302 and "/network/sign-in" in response.headers["Location"]
+    assert db.session.get(Member, ana_id) is not None
 
+    response = client.post("/network/profile/leave")  # the button alone, box not ticked
+    assert response.status_code == 422
+    assert "Tick the box to confirm that your profile is deleted." in response.text
+    assert 'href="#confirm"' in response.text  # named in the error summary
+    assert db.session.get(Member, ana_id) is not None
 
-def test_leaving_from_the_profile_page(client, app, smtp):
-    ana_id = joined_member(client, smtp, "ana@example.bg").id
-    response = client.post("/network/profile/leave")
+    response = client.post("/network/profile/leave", data=LEAVING)
     assert "You have left the network" in response.text
     assert db.session.get(Member, ana_id) is None
     assert client.get("/network/profile").status_code == 302
+
+
+def test_the_link_in_every_network_email_only_stops_the_emails(client, app, smtp, make_app):
+    """Replies quote the e-mail, so the sender of a member's message holds its footer link: it
+    stops the e-mails (reversible) and never deletes the profile."""
+    ana = joined_member(client, smtp, "ana@example.bg")
+    lars = joined_member(client, smtp, "lars@example.dk", inbox_count=2, name="Lars Holm")
+    client.post(f"/network/members/{ana.id}/contact", data={"text": "Hej Ana!"})
+    letter = deliver(smtp, 3)[-1]
+    body = letter.get_body(("plain",)).get_content()
+    link = link_in(letter, "/network/unsubscribe/")
+    assert letter["List-Unsubscribe"] == f"<http://eventreg.test{link}>"
+    assert "/network/leave/" not in body and "Leave the network" not in body
+    assert f'href="http://eventreg.test{link}"' in letter.get_body(("html",)).get_content()
+
+    mail_client = make_app(WTF_CSRF_ENABLED=True).test_client()  # Lars, or a mail client
+    page = mail_client.get(link)  # a link scanner's GET: a page with a button, nothing done
+    assert page.status_code == 200 and "Stop the network's e-mails" in page.text
+    db.session.refresh(ana)
+    assert ana.receives_mail
+    response = mail_client.post(link, data={"List-Unsubscribe": "One-Click"})  # RFC 8058
+    assert response.status_code == 200
+    assert "The network will send you no more e-mails" in response.text
+    db.session.refresh(ana)
+    assert ana.email == "ana@example.bg" and not ana.receives_mail  # still a member
+    assert mail_client.post(link.replace("/unsubscribe/", "/unsubscribe/x")).status_code == 404
+
+    page = client.get(f"/network/members/{ana.id}").text  # Lars sees she takes no messages
+    assert "does not accept messages" in page and "Write to Ana Petrova" not in page
+    response = client.post(f"/network/members/{ana.id}/contact", data={"text": "Again"})
+    assert response.status_code == 422 and "does not accept messages" in response.text
+    assert network_admin.announce("News", "Text") == 1  # Lars only
+    announced = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "network_announcement")
+    ).all()
+    assert [message.recipient for message in announced] == [lars.email]
+
+    ana_browser = signed_in_as(app, ana)  # she turns them back on from her profile
+    profile = ana_browser.get("/network/profile").text
+    assert "You receive no e-mails from the network" in profile
+    response = ana_browser.post("/network/profile/emails/resume")
+    assert response.headers["Location"] == "/network/profile"
+    db.session.refresh(ana)
+    assert ana.receives_mail
+    response = client.post(f"/network/members/{ana.id}/contact", data={"text": "Hi again"})
+    assert response.status_code == 302
+    ana_browser.post("/network/profile/emails/stop")
+    db.session.refresh(ana)
+    assert not ana.receives_mail
+    assert members.export_profile(ana.email)["receives_network_emails"] is False
+
+
+def test_links_sent_before_to_leave_now_only_stop_the_emails(client, app, smtp, make_app):
+    """The links in e-mails sent before deleted the profile; in mailboxes and quoted replies
+    they now do what the new link does."""
+    ana = joined_member(client, smtp, "ana@example.bg")
+    token = link_in(smtp.inbox.messages[0], "/network/unsubscribe/").rsplit("/", 1)[1]
+    stranger = make_app(WTF_CSRF_ENABLED=True).test_client()
+    response = stranger.post(f"/network/leave/{token}", data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    db.session.refresh(ana)
+    assert not ana.receives_mail and db.session.get(Member, ana.id) is not None
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
 
 
 def test_the_profile_page_saves_changes_and_visibility(client, app, smtp):
@@ -509,7 +623,7 @@ def test_network_emails_are_in_the_members_language(client, app, smtp, language)
     (message,) = deliver(smtp, 1)
     with app.test_request_context(), force_locale(language):
         subject = gettext("Please confirm that you are joining the network of practice")
-        footer = gettext("Leave the network")
+        footer = gettext("Stop the network's e-mails")
     assert message["Subject"] == subject
     assert footer in message.get_body(("plain",)).get_content()
     assert f'lang="{language}"' in message.get_body(("html",)).get_content()
@@ -548,3 +662,110 @@ def test_asking_again_and_again_sends_one_link_per_pause(client, app, smtp):
     deliver(smtp, 2)
     kinds = db.session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
     assert [kind.value for kind in kinds] == ["network_confirm", "network_sign_in"]
+
+
+def test_signing_in_leads_back_to_the_page_the_member_was_going_to(client, app, smtp):
+    joined_member(client, smtp, "ana@example.bg")
+    client.post("/network/sign-out")
+    response = client.get("/practices/propose")
+    assert response.headers["Location"] == "/network/sign-in?next=/practices/propose"
+    page = client.get(response.headers["Location"]).text
+    assert 'name="next" type="hidden" value="/practices/propose"' in page
+    client.post("/network/sign-in", data={"email": "ana@example.bg", "next": "/practices/propose"})
+    link = link_in(deliver(smtp, 2)[-1], "/network/sign-in/")
+    assert link.endswith("?next=/practices/propose")
+    assert client.get(link).status_code == 200  # the button posts back to the same address
+    response = client.post(link)
+    assert response.status_code == 302 and response.headers["Location"] == "/practices/propose"
+    assert client.get("/practices/propose").status_code == 200
+    client.post("/network/sign-out")
+    response = client.get("/network/directory?q=petrova")  # the search is kept too
+    wanted = parse_qs(urlsplit(response.headers["Location"]).query)["next"]
+    assert wanted == ["/network/directory?q=petrova"]
+
+
+@pytest.mark.parametrize(
+    "elsewhere", ["https://evil.example/x", "//evil.example/x", "/\\evil.example/x", "javascript:x"]
+)
+def test_signing_in_never_leads_to_another_site(client, app, smtp, elsewhere):
+    joined_member(client, smtp, "ana@example.bg")
+    client.post("/network/sign-out")
+    page = client.get("/network/sign-in", query_string={"next": elsewhere}).text
+    assert 'name="next" type="hidden" value=""' in page  # not carried on
+    client.post("/network/sign-in", data={"email": "ana@example.bg", "next": elsewhere})
+    link = link_in(deliver(smtp, 2)[-1], "/network/sign-in/")
+    assert "next=" not in link  # refused when the link was made
+    forged = link + "?" + urlencode({"next": elsewhere})  # and when it is used
+    response = client.post(forged)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/network/directory"
+
+
+def test_the_join_error_summary_follows_the_page(client, app):
+    response = client.post("/network/join", data=join_data("not-an-address", name="", consent=""))
+    assert response.status_code == 422
+    summary = response.text.split('id="error-summary"', 1)[1].split("</ul>", 1)[0]
+    links = re.findall(r'href="#([\w-]+)"', summary)
+    assert links == ["email", "name", "consent"]
+
+
+@pytest.mark.parametrize("language", ["en", "bg", "it", "pt", "da", "sv", "es"])
+def test_signing_out_reads_nothing_like_leaving(app, language):
+    """The nav's sign-out and the profile's leaving share no word ("Uscire dalla rete" and
+    "Lasciare la rete" read alike to a hurried member)."""
+    with app.test_request_context(), force_locale(language):
+        sign_out, leave = gettext("Sign out"), gettext("Leave the network")
+        leave_button = gettext("Leave the network and delete my profile")
+
+    def words(text):
+        return {word.casefold() for word in re.findall(r"\w{3,}", text)}
+
+    assert sign_out != "Sign out" or language == "en"
+    assert not words(sign_out) & words(leave), (sign_out, leave)
+    assert not words(sign_out) & words(leave_button), (sign_out, leave_button)
+
+
+def test_the_upgrade_folds_members_already_in_the_network(backend, tmp_path):
+    """Migration 0018 fills the folded search text of the members who joined before it, and
+    every one of them keeps receiving the network's e-mails."""
+    with migrated_from("0016_folded_names", backend, tmp_path) as upgrade_rest:
+        db.session.execute(
+            text(
+                "INSERT INTO member (email, name, organisation, country, target_group, role,"
+                " languages, bio, public_fields, language, status, accepts_contact, key,"
+                " consent_at, created_at) VALUES ('s@example.dk', 'Søren Jørgensen', 'Køge',"
+                " 'DK', 'business', NULL, '[]', 'Ærø', '[]', 'da', 'active', :yes, 'k',"
+                " :now, :now)"
+            ),
+            {"yes": True, "now": utcnow()},
+        )
+        db.session.commit()
+        upgrade_rest()
+        folded, receives = db.session.execute(
+            text("SELECT search_text, receives_mail FROM member")
+        ).one()
+        found = directory.search(directory.DirectoryFilter(words="jorgensen koge aero"))
+    assert folded == "soren jorgensen\nkoge\naero"
+    assert receives is True or receives == 1
+    assert [member.email for member in found] == ["s@example.dk"]
+
+
+@contextmanager
+def migrated_from(revision, backend, tmp_path):
+    """An app on a new database of its own, migrated up to ``revision``; ``upgrade_rest()``
+    takes it to the newest."""
+    url = f"sqlite:///{tmp_path}/old.sqlite3"
+    if backend == "postgresql":
+        if not POSTGRES_URL:
+            if IN_CI:
+                pytest.fail("CI=true but EVENTREG_TEST_POSTGRES_URL is not set (see scripts/test)")
+            pytest.skip("PostgreSQL is not available here; scripts/test starts it when installed")
+        url = empty_postgres_database("eventreg_test_upgrade")
+    app = create_app({"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade(revision=revision)
+        try:
+            yield upgrade
+        finally:
+            db.session.remove()
+            db.engine.dispose()

@@ -9,7 +9,7 @@ from flask.sessions import SecureCookieSessionInterface
 from eventreg.extensions import db
 from eventreg.models import ContactBlock, Member, MemberStatus, ProcurementType, TargetGroup, utcnow
 from eventreg.services import members, practices
-from eventreg.services.network_links import BLOCK_PURPOSE
+from eventreg.services.network_links import BLOCK_PURPOSE, UNSUBSCRIBE_PURPOSE
 from eventreg.services.practices import PracticeInput, TextInput
 from eventreg.services.signed_links import sign
 from tests.support.accessibility import violations
@@ -68,6 +68,7 @@ def network(make_event, make_user):
         "ana": ana,
         "lars": lars,
         "block_link": "/network/block/" + sign(f"{ana.key}:{lars.id}", BLOCK_PURPOSE),
+        "unsubscribe_link": "/network/unsubscribe/" + sign(ana.key, UNSUBSCRIBE_PURPOSE),
     }
 
 
@@ -95,6 +96,7 @@ def public_paths(network):
         f"/practices/{network['practice']}",
         "/practices/document?lang=bg",
         network["block_link"],
+        network["unsubscribe_link"],
     ]
 
 
@@ -144,11 +146,23 @@ def test_network_and_practices_pages_have_no_violations(
     assert page.locator("#error-summary").is_visible()
     report["/network/join with errors"] = violations(page)
 
+    page.goto(live_server + network["unsubscribe_link"])
+    page.click("main form button[type=submit]")
+    report["e-mails stopped"] = violations(page)
+
     sign_in_as(app, context, live_server, network["lars"])
     for path in member_paths(network):
         page.goto(live_server + path)
         assert page.url.endswith(path), path  # signed in: not sent to the sign-in page
         report[path] = violations(page)
+    page.goto(live_server + "/network/profile")
+    page.click("form[action$='/profile/leave'] button[type=submit]")  # the box not ticked
+    assert page.locator("#error-summary").is_visible()
+    report["/network/profile, leaving without the box"] = violations(page)
+    network["lars"].status = MemberStatus.HIDDEN
+    db.session.commit()
+    page.goto(live_server + "/network/directory")
+    report["/network/directory, hidden"] = violations(page)
 
     log_in_organiser(page, live_server)
     for path in organiser_paths(network):

@@ -69,9 +69,16 @@ def test_hiding_takes_a_profile_out_of_directory_and_public_page(organiser, make
     assert anna.is_active
 
 
-def test_removing_deletes_the_profile(organiser, make_member, app):
-    anna_id = make_member("anna@example.se").id
-    organiser.post(f"/network/admin/members/{anna_id}/remove")
+def test_removing_deletes_the_profile_once_the_box_is_ticked(organiser, make_member, app):
+    anna_id = make_member("anna@example.se", name="Anna Berg").id
+    page = organiser.get("/network/admin").text
+    assert f'id="confirm-remove-{anna_id}"' in page and "Yes, delete this profile" in page
+    response = organiser.post(f"/network/admin/members/{anna_id}/remove")  # the button alone
+    assert response.headers["Location"] == "/network/admin"
+    assert db.session.get(Member, anna_id) is not None
+    page = organiser.get("/network/admin").text
+    assert "Tick the box to confirm that the profile is deleted." in page
+    organiser.post(f"/network/admin/members/{anna_id}/remove", data={"confirm": "y"})
     assert db.session.get(Member, anna_id) is None
 
 
@@ -80,16 +87,20 @@ def test_announcements_reach_confirmed_members_with_unsubscribe_headers(
 ):
     make_member("anna@example.se", language="sv")
     make_member("pending@example.org", status=MemberStatus.PENDING)
+    make_member("lars@example.dk", name="Lars Holm", receives_mail=False)  # stopped them
+    page = organiser.get("/network/admin").text
+    assert page.count("E-mails stopped") == 1 and "Active · E-mails stopped" in page
     response = organiser.post(
         "/network/admin/announce", data={"subject": "Webinar in May", "text": "Join us."}
     )
     assert response.status_code == 302
+    assert "on its way to 1 members" in organiser.get("/network/admin").text
     outbox.deliver_all()
     db.session.rollback()
     (message,) = smtp.inbox.wait_for(1)
     assert message["Subject"] == "Webinar in May"
     assert message["To"].addresses[0].addr_spec == "anna@example.se"
-    assert message["List-Unsubscribe"].startswith("<http://eventreg.test/network/leave/")
+    assert message["List-Unsubscribe"].startswith("<http://eventreg.test/network/unsubscribe/")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "Join us." in message.get_body(("plain",)).get_content()
 
@@ -136,12 +147,44 @@ def test_the_export_lists_only_members_who_agreed_with_their_public_fields(
     )
     make_member("lars@example.dk", name="Lars Holm")
     response = organiser.get("/network/admin/members.csv")
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert response.data.startswith("\ufeff".encode())  # Excel reads it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert len(rows) == 1
     assert rows[0]["name"] == "'=HYPERLINK(1)"
-    assert rows[0]["country"] == "SE"
-    assert rows[0]["role"] == ""
+    assert rows[0]["country"] == "SE" and rows[0]["Country"] == "Sweden"
+    assert rows[0]["role"] == "" and rows[0]["target_group"] == rows[0]["Target group"] == ""
     assert "anna@example.se" not in response.text
+
+
+def test_the_member_export_opens_in_excel_with_labels_in_the_organisers_language(
+    organiser, make_member, app
+):
+    make_member(
+        "soren@example.dk",
+        name="Søren Jørgensen",
+        country="DK",
+        target_group=TargetGroup.SOCIAL_ECONOMY,
+        languages=["da", "en"],
+        public_fields=["name", "country", "target_group", "languages"],
+    )
+    make_member("ivan@example.bg", name="Иван Петров", country="BG", public_fields=["name"])
+    response = organiser.get("/network/admin/members.csv", headers={"Accept-Language": "it"})
+    assert response.mimetype == "text/csv" and response.mimetype_params["charset"] == "utf-8"
+    assert response.headers["Cache-Control"] == "no-store"
+    data = response.data
+    assert data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8-sig")
+    assert text.splitlines()[0] == (
+        '"name","organisation","country","target_group","role","topics","languages",'
+        '"Paese","Gruppo destinatario","Lingue parlate"'
+    )
+    rows = {row["name"]: row for row in csv.DictReader(io.StringIO(text))}
+    soren = rows["Søren Jørgensen"]
+    assert soren["country"] == "DK" and soren["Paese"] == "Danimarca"
+    assert soren["target_group"] == "social_economy"
+    assert soren["Gruppo destinatario"] == "Soggetto dell'economia sociale"
+    assert soren["languages"] == "da en" and soren["Lingue parlate"] == "Dansk, English"
+    assert rows["Иван Петров"]["Paese"] == ""  # not made public
 
 
 @pytest.mark.parametrize(

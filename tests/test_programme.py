@@ -2,12 +2,13 @@
 
 import copy
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from eventreg.database import write_transaction
 from eventreg.extensions import db
 from eventreg.models import (
     Event,
@@ -362,3 +363,82 @@ def outbox_rows():
     return db.session.execute(
         select(OutboxMessage.kind, OutboxMessage.registration_id).order_by(OutboxMessage.id)
     ).all()
+
+
+@pytest.mark.parametrize("weeks", [1, -1])
+def test_a_kept_edit_of_the_time_holds_back_the_files_other_time_changes(
+    app, tmp_path, make_user, sign_up, weeks
+):
+    """The organiser moved the start; the file moves the whole webinar. Applying the file's end
+    alone made it run for a week, or crashed on the database's check (ends after it starts)."""
+    load_programme()
+    webinar = events_by_slug()["webinar-mission-results"]
+    sign_up(webinar)
+    later = webinar.starts_at + timedelta(minutes=30)
+    update_event(webinar, {"starts_at": later}, actor=make_user("organiser"))
+    day = (date(2027, 6, 16) + timedelta(weeks=weeks)).isoformat()
+    edited = edited_programme(
+        tmp_path,
+        (
+            "starts_at = 2027-06-16T10:00:00\nends_at = 2027-06-16T12:00:00",
+            f"starts_at = {day}T10:00:00\nends_at = {day}T12:00:00",
+        ),
+    )
+    (update,) = plan_update(edited).updates
+    changes = {change.name: change for change in update.changes}
+    assert changes["starts_at"].edited and not changes["ends_at"].edited
+    assert changes["ends_at"].held_by == "starts_at"
+    assert {"starts_at", "ends_at"} <= {change.name for change in update.conflicts}
+    assert update.invitations == 0
+    sent = outbox_rows()
+
+    apply_update(edited)
+    db.session.expire_all()
+    webinar = events_by_slug()["webinar-mission-results"]
+    assert (webinar.local_starts_at.isoformat(), webinar.local_ends_at.isoformat()) == (
+        "2027-06-16T10:30:00+02:00",
+        "2027-06-16T12:00:00+02:00",
+    )
+    assert outbox_rows() == sent
+
+    apply_update(edited, overwrite_edits=True)
+    db.session.expire_all()
+    webinar = events_by_slug()["webinar-mission-results"]
+    assert webinar.local_starts_at.isoformat() == f"{day}T10:00:00+02:00"
+    assert webinar.local_ends_at.isoformat() == f"{day}T12:00:00+02:00"
+    assert [kind for kind, _ in outbox_rows()[len(sent) :]] == [MessageKind.EVENT_CHANGED]
+
+
+def test_an_installation_loaded_before_agendas_gets_the_files_days_as_no_conflict(app, runner):
+    """Loaded before multi-day agendas existed, the record has no agenda: the event's empty one
+    was not an organiser's edit, and the file's days and their titles arrive together."""
+    load_programme()
+    bergamo = events_by_slug()["mission-bergamo"]
+    record = copy.deepcopy(bergamo.programme_values)
+    del record["agenda"]
+    translations = copy.deepcopy(bergamo.translations)
+    for texts in (*record["translations"].values(), *translations.values()):
+        texts.pop("days", None)
+    with write_transaction():
+        bergamo.agenda = []
+        bergamo.translations = translations
+        bergamo.programme_values = record
+
+    (update,) = plan_update().updates
+    assert update.changes and not update.conflicts
+    shown = runner.invoke(args=["programme", "load", "--update"]).output
+    assert "agenda: [] -> [2027-03-24 09:00-18:00" in shown and "AgendaDay(" not in shown
+    apply_update()
+    db.session.expire_all()
+    bergamo = events_by_slug()["mission-bergamo"]
+    assert len(bergamo.days) == 3
+    assert bergamo.day_titles_in("it")["2027-03-25"] == "Visite alle cooperative sociali"
+    assert plan_update().is_empty
+
+
+def test_a_local_time_the_clock_change_skips_is_refused_in_the_file(app, tmp_path):
+    path = edited_programme(
+        tmp_path, ("starts_at = 2027-03-24T09:00:00", "starts_at = 2027-03-28T02:30:00")
+    )
+    with pytest.raises(ProgrammeError, match="2027-03-28 02:30 does not exist in Europe/Rome"):
+        read_programme(path)

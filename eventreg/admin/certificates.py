@@ -5,11 +5,10 @@ from flask_babel import gettext as _
 
 from ..access import organiser_required
 from ..downloads import certificate_download
-from ..forms import ButtonForm
+from ..forms import ButtonForm, ConfirmForm
 from ..lookups import event_or_404, registration_or_404
 from ..models import utcnow
 from ..services import certificates
-from .forms import ConfirmForm
 
 bp = Blueprint("certificates", __name__)
 

@@ -38,6 +38,7 @@ from ..forms.fields import (
     valid_email,
 )
 from ..forms.person import ConsentForm
+from ..local_times import LocalTimeError, aware
 from ..models import EventKind, EventMode, EventStatus, RegistrationStatus
 from ..services.accounts import MIN_PASSWORD_LENGTH
 from ..services.agenda import (
@@ -59,12 +60,6 @@ class PromoteForm(Form):
     """Give a waiting person a seat; ahead of people waiting longer only when ticked."""
 
     ahead_of_queue = BooleanField(_l("Yes, give this person a seat ahead of them"))
-
-
-class ConfirmForm(Form):
-    """A button for something that cannot be undone: the box must be ticked."""
-
-    confirm = BooleanField(_l("Yes, I am sure"), validators=[DataRequired()])
 
 
 class EventForm(Form):
@@ -147,10 +142,31 @@ class EventForm(Form):
         super().__init__(*args, **kwargs)
         self.event = event
         self.timezone.choices = zone_choices()
+        if event is not None and event.slug_is_fixed:
+            self.slug.render_kw = {"readonly": True}
+
+    def validate_slug(self, field):
+        if self.event is not None and self.event.slug_is_fixed and field.data != self.event.slug:
+            raise ValidationError(_l("A published event keeps its address."))
+
+    def validate_starts_at(self, field):
+        self._check_in_zone(field)
 
     def validate_ends_at(self, field):
+        self._check_in_zone(field)
         if self.starts_at.data and field.data and field.data <= self.starts_at.data:
             raise ValidationError(_l("The event must end after it starts."))
+
+    def validate_registration_opens_at(self, field):
+        self._check_in_zone(field)
+
+    def _check_in_zone(self, field):
+        """A local time the zone's clock change skips or repeats names no one moment."""
+        if field.data and self.timezone.data in {value for value, _label in self.timezone.choices}:
+            try:
+                aware(field.data, ZoneInfo(self.timezone.data))
+            except LocalTimeError as exc:
+                raise ValidationError(str(exc)) from exc
 
     def validate_agenda(self, field):
         if not (field.data and self.starts_at.data and self.ends_at.data):
@@ -161,7 +177,7 @@ class EventForm(Form):
         try:
             check_days(
                 days_from_text(field.data, zone),
-                self.starts_at.data.replace(tzinfo=zone),
+                self.starts_at.data.replace(tzinfo=zone),  # checked on their own fields
                 self.ends_at.data.replace(tzinfo=zone),
                 zone,
             )
@@ -169,6 +185,7 @@ class EventForm(Form):
             raise ValidationError(str(exc)) from exc
 
     def validate_registration_closes_at(self, field):
+        self._check_in_zone(field)
         opens = self.registration_opens_at.data
         if opens and field.data and field.data <= opens:
             raise ValidationError(_l("Registration must close after it opens."))
@@ -198,7 +215,7 @@ class EventForm(Form):
             "agenda": days_from_text(self.agenda.data, zone),
         }
         for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
-            values[name] = getattr(self, name).data.replace(tzinfo=zone)
+            values[name] = aware(getattr(self, name).data, zone)
         return values
 
     def _translations(self) -> dict:

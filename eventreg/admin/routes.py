@@ -19,7 +19,7 @@ from flask_login import current_user
 from ..access import admin_required, organiser_required
 from ..extensions import db
 from ..formatting import STATUS_LABELS, local_title
-from ..forms import ButtonForm, form_page
+from ..forms import ButtonForm, ConfirmForm, form_page
 from ..lookups import event_or_404, registration_or_404
 from ..models import MessageStatus, OutboxMessage, RegistrationStatus, User
 from ..services import accounts, attendee_list, audit, events, outbox, privacy, registrations
@@ -29,7 +29,6 @@ from ..services.notifications import build_message, subject_of
 from . import history
 from .forms import (
     AddPersonForm,
-    ConfirmForm,
     EventForm,
     MessageForm,
     MoveForm,
@@ -96,6 +95,8 @@ def edit_event(slug):
             )
         except events.SlugTaken:
             form.slug.errors.append(_("Another event already has this slug."))
+        except events.SlugFixed:  # published since the form was checked
+            form.slug.errors.append(_("A published event keeps its address."))
         else:
             flash(_("Saved: %(count)d field(s) changed.", count=len(changed)), "success")
             return redirect(url_for(".event", slug=event.slug))

@@ -1,7 +1,5 @@
 """Logging staff in and out."""
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
@@ -11,6 +9,7 @@ from ..forms import form_page
 from ..rate_limits import login_limit
 from ..services import accounts
 from ..services.accounts import authenticate, end_all_sessions
+from ..urls import local_path
 from .forms import ChangePasswordForm, LoginForm, PasswordForm
 
 bp = Blueprint("auth", __name__)
@@ -18,10 +17,7 @@ bp = Blueprint("auth", __name__)
 
 def _safe_next(target: str | None, user) -> str:
     """Only follow ``next`` to a path on this site; otherwise the user's own start page."""
-    parts = urlsplit(target or "")
-    if target and not parts.scheme and not parts.netloc and target.startswith("/"):
-        return target
-    return _start_page(user)
+    return local_path(target) or _start_page(user)
 
 
 def _start_page(user) -> str:

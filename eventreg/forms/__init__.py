@@ -5,10 +5,12 @@ from functools import cache
 from babel.support import Translations
 from flask import abort, render_template, request
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
-from wtforms import FileField
+from wtforms import BooleanField, FileField
 from wtforms.i18n import messages_path
+from wtforms.validators import DataRequired
 
 
 class Form(FlaskForm):
@@ -37,6 +39,12 @@ class Form(FlaskForm):
 
 class ButtonForm(Form):
     """An empty form: a POST button protected against cross-site requests (publish, send ...)."""
+
+
+class ConfirmForm(Form):
+    """A button for something that cannot be undone: the box must be ticked."""
+
+    confirm = BooleanField(_l("Yes, I am sure"), validators=[DataRequired()])
 
 
 @cache

@@ -185,6 +185,12 @@ class Event(db.Model):
         return self.status is EventStatus.DRAFT
 
     @property
+    def slug_is_fixed(self) -> bool:
+        """Once published, the slug is in e-mails, calendars, door phones and the programme
+        file's match: it can no longer change (a draft's can)."""
+        return not self.is_draft
+
+    @property
     def is_published(self) -> bool:
         return self.status is EventStatus.PUBLISHED
 

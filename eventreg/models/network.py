@@ -4,10 +4,11 @@ blocks."""
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
+from ..folding import fold
 from .event import enum_column
 from .registration import TargetGroup, new_secret
 from .types import UTCDateTime, utcnow
@@ -23,6 +24,10 @@ PROFILE_FIELDS = (
     "languages",
     "bio",
 )
+
+
+# What the directory's words are looked for in (folded into ``Member.search_text``).
+SEARCHED_FIELDS = ("name", "organisation", "role", "bio")
 
 
 class MemberStatus(enum.StrEnum):
@@ -65,6 +70,13 @@ class Member(db.Model):
         enum_column(MemberStatus), default=MemberStatus.PENDING
     )
     accepts_contact: Mapped[bool] = mapped_column(default=True)
+    # False once the member stopped the network's e-mails (the link in each one, or the profile):
+    # no announcements, no members' messages. Anyone holding the link may do this, so it is all
+    # the link does: the member turns the e-mails back on from their profile.
+    receives_mail: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Name, organisation, role and text folded (folding.py), kept with them: what the directory
+    # searches, so that "jorgensen" finds Jørgensen on both databases.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     key: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
     sign_in_nonce: Mapped[str | None] = mapped_column(String(64))
     sign_in_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -79,6 +91,11 @@ class Member(db.Model):
     @property
     def is_active(self) -> bool:
         return self.status is MemberStatus.ACTIVE
+
+    @property
+    def accepts_messages(self) -> bool:
+        """Takes messages from members at all: contact allowed and the e-mails not stopped."""
+        return self.accepts_contact and self.receives_mail
 
     @property
     def is_pending(self) -> bool:
@@ -96,6 +113,12 @@ class Member(db.Model):
     def shows(self, field: str, to_members: bool) -> bool:
         """Whether a reader (a member or anyone) may see this field of the profile."""
         return to_members or field in self.public_fields
+
+    @validates(*SEARCHED_FIELDS)
+    def _keep_search_text(self, key: str, value: str | None) -> str | None:
+        texts = [value if name == key else getattr(self, name) for name in SEARCHED_FIELDS]
+        self.search_text = fold("\n".join(text for text in texts if text))
+        return value
 
 
 class ContactRequest(db.Model):

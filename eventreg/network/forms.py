@@ -2,11 +2,11 @@
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
 from ..choices import country_choices, language_choices, target_group_choices
-from ..forms import Form
+from ..forms import ConfirmForm, Form
 from ..forms.fields import (
     MultiCheckboxField,
     blank_to_none,
@@ -115,6 +115,8 @@ class ProfileForm(Form):
 class JoinForm(ProfileForm):
     """Joining the network: an address to confirm, the profile and the separate consent."""
 
+    errors_first = ("email",)  # the page asks for it first (_forms.html error_summary)
+
     email = StringField(
         _l("E-mail address"),
         filters=[strip],
@@ -134,12 +136,22 @@ class JoinForm(ProfileForm):
             self.accepts_contact.data = True
 
 
+class LeaveForm(ConfirmForm):
+    """Leaving deletes the profile: only with the box ticked."""
+
+    confirm = BooleanField(
+        _l("Yes, delete my profile"),
+        validators=[DataRequired(_l("Tick the box to confirm that your profile is deleted."))],
+    )
+
+
 class SignInForm(Form):
     email = StringField(
         _l("E-mail address"),
         filters=[strip],
         validators=[DataRequired(_l("Enter your e-mail address.")), max_length(254), valid_email],
     )
+    next = HiddenField()  # the page the member was going to (checked by urls.local_path)
 
 
 class ContactForm(Form):

@@ -1,5 +1,5 @@
 """The network of practice: joining, signing in, the profile, the directory, contact (and
-blocking one member's messages), leaving."""
+blocking one member's messages), stopping the network's e-mails, leaving."""
 
 from flask import (
     Blueprint,
@@ -16,19 +16,21 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from ..access import organiser_required
+from ..access import organiser_required, unless_hidden
 from ..extensions import csrf, db
-from ..forms import ButtonForm, form_page
+from ..forms import ButtonForm, ConfirmForm, form_page
 from ..models import Member, TargetGroup
 from ..rate_limits import manage_limit, signup_limit
 from ..services import directory, member_contact, members, network_admin, topics
 from ..services.directory import DirectoryFilter
+from ..urls import local_path
 from .forms import (
     FIELD_LABELS,
     AnnouncementForm,
     ContactForm,
     DirectoryForm,
     JoinForm,
+    LeaveForm,
     ProfileForm,
     SignInForm,
     TopicForm,
@@ -55,10 +57,10 @@ def _require_member(*, listed: bool = True) -> Member:
     (``listed=False``), not the directory or other members."""
     member = g.get("member")
     if member is None:
-        abort(redirect(url_for(".sign_in_request", next=request.path)))
-    if member.is_pending or (listed and not member.is_active):
+        abort(redirect(url_for(".sign_in_request", next=request.full_path.rstrip("?"))))
+    if member.is_pending:
         abort(403)
-    return member
+    return unless_hidden(member) if listed else member
 
 
 @bp.route("")
@@ -108,8 +110,10 @@ def confirm(token):
 def sign_in_request():
     """Ask for a one-time sign-in link by e-mail."""
     form = SignInForm()
+    if not form.is_submitted():
+        form.next.data = local_path(request.args.get("next"))
     if form.validate_on_submit():
-        members.request_sign_in(form.email.data)
+        members.request_sign_in(form.email.data, local_path(form.next.data))
         return render_template("network/check_inbox.html")
     return form_page("network/sign_in.html", form=form)
 
@@ -125,7 +129,8 @@ def sign_in(token):
     if member is None:
         return render_template("network/sign_in_expired.html"), 410
     session[SESSION_KEY] = members.open_session(member)
-    return redirect(url_for(".directory_page" if member.is_active else ".profile"))
+    wanted = local_path(request.args.get("next"))  # where the member was going, on this site
+    return redirect(wanted or url_for(".directory_page" if member.is_active else ".profile"))
 
 
 @bp.route("/sign-out", methods=["POST"])
@@ -148,13 +153,7 @@ def profile():
         members.update_profile(member, form.profile())
         flash(_("Your profile has been saved."))
         return redirect(url_for(".profile"))
-    return form_page(
-        "network/profile.html",
-        form=form,
-        member=member,
-        leave_form=ButtonForm(),
-        blocked=member_contact.blocked_members(member),
-    )
+    return _profile_page(member, form=form, leave_form=LeaveForm(formdata=None))
 
 
 @bp.route("/profile/data.json")
@@ -166,24 +165,43 @@ def profile_data():
     return response
 
 
-@bp.route("/profile/leave", methods=["POST"])
-def leave_from_profile():
-    """Leave the network from the profile page: the profile is deleted."""
+@bp.post("/profile/emails/<any(stop, resume):action>")
+def profile_emails(action):
+    """Stop the network's e-mails, or receive them again, from the profile page."""
     member = _require_member(listed=False)
+    members.set_receives_mail(member, action == "resume")
+    if action == "resume":
+        flash(_("You will receive the network's e-mails again."))
+    else:
+        flash(_("The network will send you no more e-mails."))
+    return redirect(url_for(".profile"))
+
+
+@bp.post("/profile/leave")
+def leave_from_profile():
+    """Leave the network, signed in and with the box ticked: the profile is deleted."""
+    member = _require_member(listed=False)
+    leave_form = LeaveForm()
+    if not leave_form.validate_on_submit():
+        form = ProfileForm(formdata=None)
+        form.fill(member)
+        return _profile_page(member, form=form, leave_form=leave_form)
     members.leave(member)
     session.pop(SESSION_KEY, None)
     return render_template("network/left.html")
 
 
-@bp.route("/leave/<token>", methods=["GET", "POST"])
+@bp.route("/leave/<token>", methods=["GET", "POST"])  # in e-mails sent before: now the same
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])  # added first: url_for builds it
 @csrf.exempt  # RFC 8058: mail clients POST here with no form; the signed token is the proof
-def leave(token):
-    """Leave by the link in any network e-mail (one click, or List-Unsubscribe-Post)."""
+def unsubscribe(token):
+    """Stop the network's e-mails by the link in any of them (one click, or the mail client's
+    List-Unsubscribe-Post). Nothing more: whoever holds a forwarded or quoted e-mail holds it."""
     if request.method == "GET":
-        return render_template("network/leave.html", token=token)
-    members.leave_by_token(token)
-    session.pop(SESSION_KEY, None)
-    return render_template("network/left.html")
+        return render_template("network/unsubscribe.html", token=token)
+    if not members.stop_mail_by_token(token):
+        abort(404)
+    return render_template("network/unsubscribed.html")
 
 
 @bp.route("/directory")
@@ -280,6 +298,7 @@ def admin():
         members=network_admin.all_members(),
         stats=network_admin.statistics(),
         form=ButtonForm(),
+        confirm_form=ConfirmForm(),
     )
 
 
@@ -289,6 +308,9 @@ def moderate(member_id, action):
     """Hide a profile, show it again, or remove it."""
     member = db.session.get(Member, member_id) or abort(404)
     if action == "remove":
+        if not ConfirmForm().validate_on_submit():
+            flash(_("Tick the box to confirm that the profile is deleted."), "error")
+            return redirect(url_for(".admin"))
         network_admin.remove(member)
     else:
         network_admin.set_hidden(member, hidden=action == "hide")
@@ -328,9 +350,25 @@ def export():
     """Members who agreed to be listed, with the fields they made public."""
     return Response(
         network_admin.listed_members_csv(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="network-members.csv"'},
+        mimetype="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": 'attachment; filename="network-members.csv"',
+            "Cache-Control": "no-store",  # personal data
+        },
     )
+
+
+def _profile_page(member: Member, *, form: ProfileForm, leave_form: LeaveForm):
+    """The profile page: its form, the e-mail setting, the blocks, leaving (422 on an error)."""
+    page = render_template(
+        "network/profile.html",
+        form=form,
+        member=member,
+        leave_form=leave_form,
+        button_form=ButtonForm(),
+        blocked=member_contact.blocked_members(member),
+    )
+    return page, 422 if form.errors or leave_form.errors else 200
 
 
 def _refusal(reason: str) -> str:

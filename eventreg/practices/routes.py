@@ -15,7 +15,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ..access import organiser_required
+from ..access import organiser_required, unless_hidden
 from ..forms import ButtonForm, form_page
 from ..models import ProcurementType
 from ..services import booklet, practices
@@ -73,7 +73,7 @@ def show(practice_id):
 @bp.route("/propose", methods=["GET", "POST"])
 def propose():
     """A member proposes a practice; organisers review it before it appears."""
-    member = g.get("member")
+    member = unless_hidden(g.get("member"))  # hidden by organisers: a page that says so
     if member is None or not member.is_active:
         return redirect(url_for("network.sign_in_request", next=request.path))
     form = PracticeForm()

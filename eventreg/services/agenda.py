@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 
+from ..local_times import LocalTimeError, aware
 from ..models import AgendaDay, Event
 
 _LINE = re.compile(
@@ -178,8 +179,11 @@ def check_days(
 
 
 def _day(day: date, start: time, end: time, title: str | None, zone: ZoneInfo) -> AgendaDay:
-    return AgendaDay(
-        datetime.combine(day, start, tzinfo=zone).astimezone(UTC),
-        datetime.combine(day, end, tzinfo=zone).astimezone(UTC),
-        title,
-    )
+    try:
+        return AgendaDay(
+            aware(datetime.combine(day, start), zone).astimezone(UTC),
+            aware(datetime.combine(day, end), zone).astimezone(UTC),
+            title,
+        )
+    except LocalTimeError as exc:
+        raise AgendaError(str(exc)) from exc

@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from ..extensions import db
+from ..folding import fold
 from ..models import Member, MemberStatus, TargetGroup, Topic, member_topic
 
 
@@ -22,16 +23,8 @@ class DirectoryFilter:
 def search(criteria: DirectoryFilter, limit: int = 200) -> list[Member]:
     """Active members matching the words (name, organisation, role, text) and the filters."""
     query = select(Member).where(Member.status == MemberStatus.ACTIVE).order_by(Member.name)
-    for word in criteria.words.split():
-        pattern = f"%{_escape(word.lower())}%"  # lower(), as the database lowers the columns
-        query = query.where(
-            or_(
-                *(
-                    func.lower(column).like(pattern, escape="\\")
-                    for column in (Member.name, Member.organisation, Member.role, Member.bio)
-                )
-            )
-        )
+    for word in criteria.words.split():  # folded both sides: "nunez" finds Núñez
+        query = query.where(Member.search_text.contains(fold(word), autoescape=True))
     if criteria.country:
         query = query.where(Member.country == criteria.country)
     if criteria.target_group:
@@ -84,7 +77,3 @@ def member_count() -> int:
     return db.session.scalar(
         select(func.count()).select_from(Member).where(Member.status == MemberStatus.ACTIVE)
     )
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

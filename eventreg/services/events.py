@@ -1,14 +1,17 @@
 """The programme's events: finding them; organisers creating, changing, calling them off."""
 
 from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from ..database import lock, write_transaction
 from ..extensions import db
 from ..models import (
+    AgendaDay,
     Event,
     EventKind,
     EventStatus,
@@ -38,6 +41,10 @@ class EventHasEnded(Exception):
 
 class SlugTaken(ValueError):
     """Another event already has this slug."""
+
+
+class SlugFixed(ValueError):
+    """A published event keeps its slug (``Event.slug_is_fixed``)."""
 
 
 def programme(*, include_drafts: bool = False) -> list[Event]:
@@ -105,10 +112,11 @@ def update_event(
     """
     with write_transaction():
         locked = lock(event)
-        if values.get("slug", locked.slug) != locked.slug and db.session.scalar(
-            select(Event.id).where(Event.slug == values["slug"])
-        ):
-            raise SlugTaken(values["slug"])
+        if values.get("slug", locked.slug) != locked.slug:
+            if locked.slug_is_fixed:
+                raise SlugFixed(locked.slug)
+            if db.session.scalar(select(Event.id).where(Event.slug == values["slug"])):
+                raise SlugTaken(values["slug"])
         changed = apply_changes(locked, values)
         if changed:
             audit.record("event_updated", event=locked, actor=actor, fields=sorted(changed))
@@ -156,6 +164,10 @@ def apply_changes(event: Event, values: dict[str, Any]) -> set[str]:
     previous = _schedule_of(event)
     for name in changed:
         setattr(event, name, values[name])
+    if changed & SCHEDULE_FIELDS == {"agenda"} and _hours(event.agenda) == previous["days"]:
+        return changed  # only a day's title: nobody's calendar or plans change
+    if event.local_starts_at.date() != _local_date(previous["starts_at"], previous["timezone"]):
+        _remind_again(event)
     if changed & SCHEDULE_FIELDS:
         what = sorted({aspect for name in changed for aspect in _ASPECTS.get(name, ())})
         for registration in _registrations(event, RegistrationStatus.CONFIRMED):
@@ -176,6 +188,7 @@ _ASPECTS = {
     "starts_at": ("time",),
     "ends_at": ("time",),
     "timezone": ("time",),
+    "agenda": ("time",),
     "mode": ("place",),
     "city": ("place",),
     "venue": ("place",),
@@ -193,7 +206,28 @@ def _schedule_of(event: Event) -> dict[str, Any]:
         "city": event.city,
         "venue": event.venue,
         "multi_day": event.is_multi_day,  # its days had hours of their own
+        "days": _hours(event.agenda),
     }
+
+
+def _local_date(moment: str, zone: str) -> date:
+    return datetime.fromisoformat(moment).astimezone(ZoneInfo(zone)).date()
+
+
+def _remind_again(event: Event) -> None:
+    """Moved to another day: the reminder sent for the old one does not count for the new."""
+    db.session.execute(
+        update(Registration)
+        .where(Registration.event_id == event.id, Registration.reminder_sent_at.is_not(None))
+        .values(reminder_sent_at=None)
+    )
+
+
+def _hours(days: list[AgendaDay]) -> list[list[str]]:
+    return [
+        [day.starts_at.astimezone(UTC).isoformat(), day.ends_at.astimezone(UTC).isoformat()]
+        for day in days
+    ]
 
 
 def _registrations(event: Event, *statuses: RegistrationStatus) -> list[Registration]:

@@ -206,7 +206,7 @@ def send_requests(event: Event, now: datetime | None = None) -> int:
                 MessageKind.FEEDBACK_REQUEST,
                 registration,
                 token=response.token,
-                closes_on=closes_at(event).date().isoformat(),
+                closes_on=closes_at(event).astimezone(event.zone).date().isoformat(),
             )
             count += 1
     return count

@@ -50,7 +50,7 @@ def send(sender: Member, recipient: Member, text: str) -> None:
 
 def accepts_messages(recipient: Member, sender: Member) -> bool:
     """Whether the recipient takes messages at all, and from this sender."""
-    return recipient.accepts_contact and not _block_of(recipient.id, sender.id)
+    return recipient.accepts_messages and not _block_of(recipient.id, sender.id)
 
 
 def has_blocked(member: Member, other: Member) -> bool:

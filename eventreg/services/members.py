@@ -1,4 +1,5 @@
-"""Membership of the network of practice: joining with double opt-in, signing in, leaving."""
+"""Membership of the network of practice: joining with double opt-in, signing in, stopping the
+network's e-mails, leaving."""
 
 import hashlib
 import hmac
@@ -25,7 +26,7 @@ from ..models import (
 from ..models.network import PROFILE_FIELDS
 from . import registrations
 from .member_contact import blocked_members
-from .network_links import CONFIRM_PURPOSE, LEAVE_PURPOSE, SIGN_IN_PURPOSE
+from .network_links import CONFIRM_PURPOSE, SIGN_IN_PURPOSE, UNSUBSCRIBE_PURPOSE
 from .network_mail import enqueue_for_member
 from .outbox import queued_lately
 from .signed_links import unsign
@@ -113,8 +114,10 @@ def confirm(token: str) -> Member | None:
     return member
 
 
-def request_sign_in(email: str) -> None:
-    """E-mail a one-time sign-in link to a confirmed member; say nothing about others."""
+def request_sign_in(email: str, next_path: str | None = None) -> None:
+    """E-mail a one-time sign-in link to a confirmed member; say nothing about others.
+
+    ``next_path``: a path on this site (``urls.local_path``) the link leads to once used."""
     with write_transaction():
         member = _member_by_email(canonical(email), lock=True)
         if member is None or member.is_pending:
@@ -125,7 +128,8 @@ def request_sign_in(email: str) -> None:
         member.sign_in_nonce = _digest(nonce)
         minutes = current_app.config["NETWORK_SIGN_IN_MINUTES"]
         member.sign_in_expires_at = utcnow() + timedelta(minutes=minutes)
-        enqueue_for_member(MessageKind.NETWORK_SIGN_IN, member, nonce=nonce)
+        where = {"next": next_path} if next_path else {}
+        enqueue_for_member(MessageKind.NETWORK_SIGN_IN, member, nonce=nonce, **where)
 
 
 def sign_in(token: str) -> Member | None:
@@ -154,7 +158,7 @@ def update_profile(member: Member, profile: Profile) -> None:
 
 
 def leave(member: Member) -> None:
-    """Delete the member's profile and everything that hangs on it (one click)."""
+    """Delete the member's profile and all that hangs on it (asked signed in, box ticked)."""
     with write_transaction():
         db.session.delete(member)
 
@@ -180,13 +184,23 @@ def drop_unconfirmed(now: datetime | None = None) -> int:
     return len(stale)
 
 
-def leave_by_token(token: str) -> bool:
-    """Leave by the link in a network e-mail; False when it matches nobody (left already)."""
-    key = unsign(token, LEAVE_PURPOSE)
-    member = member_by_key(key) if key else None
-    if member is None:
+def set_receives_mail(member: Member, receives: bool) -> None:
+    """Stop the network's e-mails to the member (announcements, members' messages) or resume."""
+    with write_transaction():
+        locked = _locked_member_by_key(member.key)
+        if locked is not None:
+            locked.receives_mail = receives
+
+
+def stop_mail_by_token(token: str) -> bool:
+    """Stop the e-mails by the link in a network e-mail (or its List-Unsubscribe header); False
+    for a forged link. All it does: the link reaches whoever the e-mail is forwarded to."""
+    key = unsign(token, UNSUBSCRIBE_PURPOSE)
+    if key is None:
         return False
-    leave(member)
+    member = member_by_key(key)
+    if member is not None:  # left already: nothing is sent to them anyway
+        set_receives_mail(member, False)
     return True
 
 
@@ -242,6 +256,7 @@ def export_profile(email: str) -> dict | None:
         "bio": member.bio,
         "public_fields": list(member.public_fields),
         "accepts_contact": member.accepts_contact,
+        "receives_network_emails": member.receives_mail,
         "messages_stopped_from": [other.name for other in blocked_members(member)],
         "joined_at": member.consent_at.isoformat(),
         "confirmed_at": member.confirmed_at.isoformat() if member.confirmed_at else None,

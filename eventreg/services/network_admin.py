@@ -5,8 +5,11 @@ import io
 from collections import Counter
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..choices import TARGET_GROUP_LABELS, country_name
+from ..config import LANGUAGES
 from ..database import locking, write_transaction
 from ..extensions import db
 from ..models import Member, MemberStatus, MessageKind, TargetGroup, Topic
@@ -49,10 +52,12 @@ def remove(member: Member) -> None:
 
 
 def announce(subject: str, text: str) -> int:
-    """Write to every confirmed member through the outbox; returns how many."""
+    """Write to every confirmed member who did not stop the e-mails; returns how many."""
     with write_transaction():
         recipients = db.session.scalars(
-            select(Member).where(Member.status != MemberStatus.PENDING).order_by(Member.id)
+            select(Member)
+            .where(Member.status != MemberStatus.PENDING, Member.receives_mail)
+            .order_by(Member.id)
         ).all()
         for member in recipients:
             enqueue_for_member(MessageKind.NETWORK_ANNOUNCEMENT, member, subject=subject, text=text)
@@ -79,16 +84,37 @@ def statistics() -> NetworkStatistics:
 
 
 EXPORT_COLUMNS = ("name", "organisation", "country", "target_group", "role", "topics", "languages")
+# Readable labels in the organiser's language after the codes, as the attendee exports have them.
+LABEL_COLUMNS = {
+    "country": _l("Country"),
+    "target_group": _l("Target group"),
+    "languages": _l("Languages spoken"),
+}
 
 
 def listed_members_csv() -> str:
-    """Members who agreed to be listed, with only the fields they made public (formula-safe)."""
+    """Members who agreed to be listed, with only the fields they made public: UTF-8 with a BOM
+    (Excel reads it as UTF-8), every field quoted, formula-safe, labels after the codes."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
+    writer.writerow([*EXPORT_COLUMNS, *(str(label) for label in LABEL_COLUMNS.values())])
     for member in directory.public_members():
-        writer.writerow([neutralise(_cell(member, name)) for name in EXPORT_COLUMNS])
+        codes = [_cell(member, name) for name in EXPORT_COLUMNS]
+        labels = [_label(member, name) for name in LABEL_COLUMNS]
+        writer.writerow([neutralise(text) for text in (*codes, *labels)])
     return buffer.getvalue()
+
+
+def _label(member: Member, name: str) -> str:
+    """A coded field as the organiser reads it (empty when the member did not make it public)."""
+    if not member.shows(name, to_members=False):
+        return ""
+    if name == "country":
+        return country_name(member.country)
+    if name == "target_group":
+        return str(TARGET_GROUP_LABELS[member.target_group])
+    return ", ".join(LANGUAGES.get(code, code) for code in member.languages)
 
 
 def _cell(member: Member, name: str) -> str:

@@ -11,7 +11,7 @@ from ..models import Member, MessageKind, OutboxMessage
 from ..urls import site_context
 from . import outbox  # a module: outbox builds messages through this one
 from .mail_message import MailMessage, address
-from .network_links import block_url, confirm_url, leave_url, sign_in_url
+from .network_links import block_url, confirm_url, sign_in_url, unsubscribe_url
 
 SUBJECTS = {
     MessageKind.NETWORK_CONFIRM: _l("Please confirm that you are joining the network of practice"),
@@ -44,11 +44,11 @@ def build_message(queued: OutboxMessage) -> MailMessage:
     member = queued.member
     params = queued.params
     with site_context(), force_locale(member.language):
-        links = {"leave_url": leave_url(member)}
+        links = {"unsubscribe_url": unsubscribe_url(member)}
         if queued.kind is MessageKind.NETWORK_CONFIRM:
             links["confirm_url"] = confirm_url(member)
         if queued.kind is MessageKind.NETWORK_SIGN_IN:
-            links["sign_in_url"] = sign_in_url(member, params["nonce"])
+            links["sign_in_url"] = sign_in_url(member, params["nonce"], params.get("next"))
         if queued.kind is MessageKind.NETWORK_CONTACT and "sender_id" in params:
             links["block_url"] = block_url(member, params["sender_id"])
         context = {"member": member, "params": params, **links}
@@ -64,7 +64,7 @@ def build_message(queued: OutboxMessage) -> MailMessage:
             html=render_template(f"{template}.html", **context),
             sender=current_app.config["MAIL_DEFAULT_SENDER"],
             reply_to=_reply_to(params),
-            unsubscribe_url=links["leave_url"],
+            unsubscribe_url=links["unsubscribe_url"],
         )
         message.msgId = queued.message_id
     return message

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..formatting import event_date, event_when
+from ..formatting import event_date, event_when, span_when
 from ..models import Certificate, Event, EventMode, MessageKind, OutboxMessage
 from ..urls import site_context
 from . import calendar, network_mail, tickets
@@ -153,7 +153,9 @@ def _changes(params: dict, event: Event) -> list[Change]:
         venue=previous["venue"],
     )
     found = []
-    if "time" in params["changed"]:
+    if "time" in params["changed"] and "days" in previous and (previous["days"] or event.days):
+        found += _day_changes(before, previous["days"], event)
+    elif "time" in params["changed"]:
         # A multi-day event's first start and last end are no one day's hours: its dates only.
         was = event_date(before) if previous.get("multi_day") else event_when(before)
         found.append(Change(str(_l("When")), was, event_when(event)))
@@ -161,6 +163,29 @@ def _changes(params: dict, event: Event) -> list[Change]:
         found.append(Change(str(_l("Where")), calendar.place(before), calendar.place(event)))
     if "link" in params["changed"]:
         found.append(Change(str(_l("The meeting link has changed")), None, None))
+    return found
+
+
+def _day_changes(before: Event, days: list[list[str]], event: Event) -> list[Change]:
+    """A multi-day event's new dates; on the same dates, each day whose hours changed, came
+    or went (an event on one day counts as that day)."""
+    old_days = [
+        (datetime.fromisoformat(start).astimezone(before.zone), datetime.fromisoformat(end))
+        for start, end in days
+    ] or [(before.local_starts_at, before.local_ends_at)]
+    new_days = [(day.local_starts_at, day.local_ends_at) for day in event.days] or [
+        (event.local_starts_at, event.local_ends_at)
+    ]
+    if event_date(before) != event_date(event):  # moved: the new days follow in the details
+        return [Change(str(_l("When")), event_date(before), event_date(event))]
+    found = []
+    old = {start.date(): span_when(start, end.astimezone(before.zone)) for start, end in old_days}
+    new = {start.date(): span_when(start, end) for start, end in new_days}
+    for date in sorted(old.keys() | new.keys()):
+        if old.get(date) != new.get(date):
+            was = old.get(date) or str(_l("not on the agenda before"))
+            now = new.get(date) or str(_l("no longer on the agenda"))
+            found.append(Change(str(_l("Day")), was, now))
     return found
 
 

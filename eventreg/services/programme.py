@@ -13,7 +13,7 @@ file's new Danish description.
 import copy
 import enum
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from ..config import LANGUAGES
 from ..database import locking, write_transaction
 from ..extensions import db
+from ..local_times import LocalTimeError, aware
 from ..models import Event, EventKind, EventMode, Registration, RegistrationStatus
 from . import audit
 from .agenda import AgendaError, check_days, days_from_spec
@@ -49,12 +50,19 @@ class LoadReport:
 
 @dataclass(frozen=True)
 class FieldChange:
-    """One field the file would change: ``edited`` when it was changed since the last load."""
+    """One field the file would change: ``edited`` when it was changed since the last load;
+    ``held_by`` names the organiser's edit that holds it back, for a field that only makes
+    sense together with that one (the file's new end kept from an edited start)."""
 
     name: str
     old: Any
     new: Any
     edited: bool
+    held_by: str | None = None
+
+    @property
+    def is_conflict(self) -> bool:
+        return self.edited or self.held_by is not None
 
 
 @dataclass
@@ -70,11 +78,12 @@ class EventUpdate:
 
     @property
     def conflicts(self) -> list[FieldChange]:
-        return [change for change in self.changes if change.edited]
+        return [change for change in self.changes if change.is_conflict]
 
     def to_apply(self, *, overwrite_edits: bool) -> list[FieldChange]:
-        """The changes that applying writes: organiser edits only when overwriting them."""
-        return [change for change in self.changes if overwrite_edits or not change.edited]
+        """The changes that applying writes: organiser edits, and what only goes with them,
+        only when overwriting them."""
+        return [change for change in self.changes if overwrite_edits or not change.is_conflict]
 
 
 @dataclass
@@ -194,9 +203,40 @@ def _differences(event: Event, values: dict[str, Any]) -> list[FieldChange]:
         old, new = current.get(name), wanted.get(name)
         if old == new:
             continue
-        edited = loaded is None or _plain(old) != loaded.get(name)
+        if loaded is not None and name not in loaded and name in _ADDED_LATER:
+            # The record is older than the field: the event held it empty then.
+            edited = old != _ADDED_LATER[name]
+        else:
+            edited = loaded is None or _plain(old) != loaded.get(name)
         changes.append(FieldChange(name, old, new, edited))
-    return changes
+    return _held_together(changes)
+
+
+# Fields the programme file gained after events were first loaded, with the value an event
+# had before (an installation loaded before multi-day agendas has no "agenda" in its record).
+_ADDED_LATER: dict[str, Any] = {"agenda": []}
+
+
+_TIME = frozenset({"starts_at", "ends_at", "timezone", "agenda"})
+_WINDOW = frozenset({"registration_opens_at", "registration_closes_at"})
+
+
+def _held_together(changes: list[FieldChange]) -> list[FieldChange]:
+    """An organiser's edit of an event's time holds back the file's other changes to its time,
+    and to the agenda's day titles (dated by that agenda); an edit of the registration window
+    holds back the window's other end. Applying the file's end to an edited start could make
+    an event end before it begins."""
+    time_edit = next((c.name for c in changes if c.edited and c.name in _TIME), None)
+    window_edit = next((c.name for c in changes if c.edited and c.name in _WINDOW), None)
+
+    def holder(change: FieldChange) -> str | None:
+        if change.edited:
+            return None
+        if change.name in _TIME or ".days." in change.name:
+            return time_edit
+        return window_edit if change.name in _WINDOW else None
+
+    return [replace(change, held_by=holder(change)) for change in changes]
 
 
 _T = "translations"
@@ -369,7 +409,10 @@ def _event_values(entry: dict[str, Any], index: int) -> dict[str, Any]:
             raise ProgrammeError(
                 f"{where}: {name} must be a local date-time such as 2027-03-24T09:00"
             )
-        values[name] = value.replace(tzinfo=zone).astimezone(UTC)
+        try:
+            values[name] = aware(value, zone).astimezone(UTC)
+        except LocalTimeError as exc:
+            raise ProgrammeError(f"{where}: {name}: {exc}") from exc
     for name in _OPTIONAL:
         values[name] = entry.get(name)
     values["description"] = (values["description"] or "").strip()

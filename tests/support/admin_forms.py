@@ -1,6 +1,7 @@
 """Forms of the organiser area filled as a browser would send them."""
 
 from eventreg.models import Event
+from eventreg.services.agenda import agenda_text
 
 LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -20,6 +21,7 @@ def edit_form(event: Event, **overrides) -> dict:
         "venue": event.venue or "",
         "online_url": event.online_url or "",
         "host_partner": event.host_partner,
+        "agenda": agenda_text(event),
         "capacity": "" if event.capacity is None else str(event.capacity),
         "registration_opens_at": event.registration_opens_at.astimezone(event.zone).strftime(LOCAL),
         "registration_closes_at": event.registration_closes_at.astimezone(event.zone).strftime(

@@ -84,15 +84,20 @@ def postgres_url():
         if IN_CI:
             pytest.fail("CI=true but EVENTREG_TEST_POSTGRES_URL is not set (see scripts/test)")
         pytest.skip("PostgreSQL is not available here; scripts/test starts it when installed")
-    name = f"eventreg_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    url = empty_postgres_database("eventreg_test")
+    _migrated(url)
+    return url
+
+
+def empty_postgres_database(prefix: str) -> str:
+    """A new, empty database of this test worker's own on the test server; its URL."""
+    name = f"{prefix}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    url = sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    _migrated(url)
-    return url
+    return sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -6,11 +6,10 @@ from flask_babel import gettext as _
 
 from ...access import organiser_required
 from ...extensions import db
-from ...forms import ButtonForm, form_page
+from ...forms import ButtonForm, ConfirmForm, form_page
 from ...lookups import event_or_404, registration_or_404
 from ...models import FeedbackQuestion, QuestionKind, utcnow
 from ...services import feedback
-from ..forms import ConfirmForm
 from .forms import QuestionForm
 
 bp = Blueprint("feedback", __name__)
