@@ -327,15 +327,17 @@ def test_a_certificate_states_the_hours_of_the_days_attended(mission, attended, 
     assert "Days attended" in text_of.stdout
 
 
-@pytest.mark.sqlite_only
-def test_the_upgrade_gives_each_check_in_to_the_day_it_fell_on(tmp_path):
+def test_the_upgrade_gives_each_check_in_to_the_day_it_fell_on(backend, tmp_path):
     """Migration 0017: a check-in recorded before days were told apart counts for its day in the
     event's zone (00:30 in Rome is still 23:30 UTC of the day before); a one-day event's none."""
     from flask_migrate import upgrade
 
-    app = create_app(
-        {"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/old.sqlite3"}
-    )
+    from tests.support.database import empty_postgres_database
+
+    url = f"sqlite:///{tmp_path}/old.sqlite3"
+    if backend == "postgresql":
+        url = empty_postgres_database("eventreg_test_day_upgrade")
+    app = create_app({"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade(revision="0016_folded_names")
         statements = [
@@ -355,20 +357,24 @@ def test_the_upgrade_gives_each_check_in_to_the_day_it_fell_on(tmp_path):
             "INSERT INTO registrant (id, first_name, last_name, search_name, email, organisation,"
             " country, target_group, language, network_opt_in, consent_at,"
             " privacy_notice_version, manage_key, created_at, updated_at) VALUES"
-            " (1, 'A', 'B', 'a b', 'a@example.org', '', 'IT', 'business', 'it', 0,"
+            " (1, 'A', 'B', 'a b', 'a@example.org', '', 'IT', 'business', 'it', :no,"
             " '2026-01-01', 'v', 'k', '2026-01-01', '2026-01-01')",
             "INSERT INTO registration (id, reference, registrant_id, event_id, status,"
             " ticket_secret, calendar_sequence, created_at, checked_in_at) VALUES"
             " (1, 'ER-1', 1, 1, 'confirmed', 's1', 0, '2026-01-01', '2026-11-23 23:30:00'),"
             " (2, 'ER-2', 1, 2, 'confirmed', 's2', 0, '2026-01-01', '2026-11-23 08:10:00')",
         ]
-        for statement in statements:
-            db.session.execute(text(statement))
-        db.session.commit()
-        upgrade()
-        rows = db.session.execute(
-            text("SELECT registration_id, day, checked_in_at FROM day_check_in")
-        ).all()
+        try:
+            for statement in statements:
+                db.session.execute(text(statement), {"no": False})
+            db.session.commit()
+            upgrade()
+            rows = db.session.execute(
+                text("SELECT registration_id, day, checked_in_at FROM day_check_in")
+            ).all()
+        finally:
+            db.session.remove()
+            db.engine.dispose()
     assert [(r[0], str(r[1]), str(r[2])[:19]) for r in rows] == [
         (1, "2026-11-24", "2026-11-23 23:30:00")
     ]
