@@ -203,11 +203,18 @@ def test_many_devices_scanning_one_ticket_on_the_second_day_admit_it_once(
     assert admitted == 2
 
 
-def test_a_rescan_the_same_day_writes_nothing(client, mission, staff, sign_up, statements):
+def test_a_first_scan_of_the_day_writes_four_rows_and_a_rescan_nothing(
+    client, mission, staff, sign_up, statements
+):
     registration = registration_of(sign_up, mission)
     headers = {"Authorization": f"Bearer {accounts.issue_api_token(staff)}"}
     body = {"secret": registration.ticket_secret, "event": mission.slug}
+    statements.clear()
     assert client.post("/api/v1/checkin", json=body, headers=headers).json["result"] == "ok"
+    # Token, event, the staff member's events, ticket; then the row taken, the day's check-in,
+    # the first check-in and the audit row.
+    reads, writes = ["SELECT"] * 4, ["UPDATE", "INSERT", "UPDATE", "INSERT"]
+    assert statements == reads + writes
     statements.clear()
     again = client.post("/api/v1/checkin", json=body, headers=headers).get_json()
     assert again["result"] == "already_checked_in"
