@@ -1,7 +1,9 @@
 """Dates and times as people read them: in the event's own zone and the reader's language."""
 
+import re
 from datetime import date, datetime
 from functools import cache
+from itertools import groupby
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
@@ -19,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from .choices import TARGET_GROUP_LABELS, country_name, target_group_choices
-from .models import MessageKind, MessageStatus, RegistrationStatus, Role, utcnow
+from .models import CancelReason, MessageKind, MessageStatus, RegistrationStatus, Role, utcnow
 
 # English pages are read across Europe: day month year and the 24-hour clock, not US style.
 _FORMAT_LOCALES = {"en": Locale.parse("en_GB")}
@@ -150,6 +152,30 @@ def local_description(event) -> str:
     return event.text_in("description", str(get_locale()))
 
 
+_BULLET = re.compile(r"^\s*[-*•]\s+")
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Plain text as HTML blocks: a blank line starts a paragraph, lines that start with
+    "- ", "* " or "• " make a list, other line breaks stay line breaks."""
+    blocks = []
+    for chunk in re.split(r"\n\s*\n", (text or "").replace("\r\n", "\n").strip()):
+        lines = [line.strip() for line in chunk.split("\n") if line.strip()]
+        for is_item, group in groupby(lines, key=lambda line: bool(_BULLET.match(line))):
+            run = list(group)
+            blocks.append(_list(run) if is_item else _paragraph(run))
+    return Markup("\n").join(blocks)
+
+
+def _paragraph(lines: list[str]) -> Markup:
+    return Markup("<p>{}</p>").format(Markup("<br>\n").join(lines))
+
+
+def _list(items: list[str]) -> Markup:
+    entries = Markup("").join(Markup("<li>{}</li>").format(_BULLET.sub("", i)) for i in items)
+    return Markup("<ul>{}</ul>").format(entries)
+
+
 def text_lang(event, field: str) -> Markup:
     """A ``lang="en"`` attribute when the event's text falls back to English (WCAG 3.1.2)."""
     language = str(get_locale())
@@ -170,6 +196,14 @@ STATUS_LABELS = {
     RegistrationStatus.CANCELLED.value: _l("Cancelled"),
 }
 
+CANCEL_REASON_LABELS = {
+    CancelReason.WITHDRAWN.value: _l("Withdrawn"),
+    CancelReason.MOVED.value: _l("Moved to another event"),
+    CancelReason.ERASED.value: _l("Data erased on request"),
+    CancelReason.EVENT_CANCELLED.value: _l("Event called off"),
+    None: _l("Reason not recorded"),
+}
+
 
 MESSAGE_KIND_LABELS = {
     MessageKind.CONFIRMATION.value: _l("Confirmation of a seat"),
@@ -188,6 +222,8 @@ MESSAGE_KIND_LABELS = {
     MessageKind.NETWORK_SIGN_IN.value: _l("Network: sign-in link"),
     MessageKind.NETWORK_CONTACT.value: _l("Network: a member's message"),
     MessageKind.NETWORK_ANNOUNCEMENT.value: _l("Network: announcement"),
+    MessageKind.NETWORK_PRACTICE_PUBLISHED.value: _l("Network: proposed practice published"),
+    MessageKind.NETWORK_PRACTICE_REJECTED.value: _l("Network: proposed practice not published"),
 }
 
 MESSAGE_STATUS_LABELS = {
@@ -217,6 +253,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(target_group_choices)
     app.add_template_global(TARGET_GROUP_LABELS, "target_group_labels")
     app.add_template_global(STATUS_LABELS, "status_labels")
+    app.add_template_global(CANCEL_REASON_LABELS, "cancel_reason_labels")
     app.add_template_global(MESSAGE_KIND_LABELS, "message_kind_labels")
     app.add_template_global(MESSAGE_STATUS_LABELS, "message_status_labels")
     app.add_template_global(ROLE_LABELS, "role_labels")
@@ -230,6 +267,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_title)
     app.add_template_filter(local_description)
     app.add_template_filter(text_lang)
+    app.add_template_filter(paragraphs)
     app.add_template_filter(zone_name)
     app.add_template_filter(days_zone_name)
     app.add_template_filter(language_name)

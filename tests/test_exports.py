@@ -141,7 +141,7 @@ def test_xlsx_is_a_frozen_filtered_sheet_that_keeps_every_character_of_the_text(
 
     sheet = workbook["Attendees"]
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:U{1 + 2}"
+    assert sheet.auto_filter.ref == f"A1:V{1 + 2}"
     assert sheet.column_dimensions["G"].width == 30  # the e-mail column is wider
     assert all(cell.font.b for cell in sheet[1])
     rows = {row[HEADER.index("needs")]: row for row in sheet.iter_rows(min_row=2, values_only=True)}

@@ -2,10 +2,12 @@
 
 import io
 import re
+import urllib.request
 
 import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
+from werkzeug.http import parse_options_header
 from werkzeug.test import encode_multipart
 
 from eventreg.extensions import db
@@ -379,3 +381,21 @@ def test_a_write_on_the_strength_of_a_staff_session_needs_the_csrf_token(
     page = browser.get("/admin/events/new").text
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
     assert browser.post(path, data=link, headers={"X-CSRFToken": token}).status_code == 201
+
+
+def test_a_material_with_a_cyrillic_name_downloads_through_a_real_server(
+    app, client, organiser, make_event, live_server
+):
+    """gunicorn refuses a header that is not ASCII (the test client does not): the name goes
+    as RFC 6266 and 5987 say, and comes back whole."""
+    event = make_event()
+    _, token = organiser
+    name = "Презентация_Габрово_Città.pdf"
+    body = upload(
+        client, token, event.slug, file=(io.BytesIO(PDF), name), title="Slides", visibility="public"
+    ).json
+    url = f"{live_server}/events/{event.slug}/materials/{body['id']}"
+    with urllib.request.urlopen(url) as response:
+        header, data = response.headers["Content-Disposition"], response.read()
+    assert data == PDF and header.isascii()
+    assert parse_options_header(header) == ("attachment", {"filename": name})

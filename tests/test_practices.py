@@ -2,12 +2,15 @@
 
 import io
 import subprocess
+import urllib.request
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import pytest
 from babel import Locale
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
+from werkzeug.http import parse_options_header
 
 from eventreg.extensions import db
 from eventreg.models import (
@@ -285,3 +288,227 @@ def test_the_document_in_each_language(client, app, missions, tmp_path, language
     english = Locale.parse(language).languages["en"]  # "English" named in the reader's language
     fallback_marked = english in text.split("Home care services")[1][:300]
     assert fallback_marked == (language != "en")
+
+
+class _PostForm(HTMLParser):
+    """The fields of a page's POST form as the browser would send them back unchanged."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields, self._in_post_form, self._textarea = {}, False, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self._in_post_form = attrs.get("method") == "post"
+        elif self._in_post_form and tag == "input" and attrs.get("name"):
+            self.fields[attrs["name"]] = attrs.get("value") or ""
+        elif self._in_post_form and tag == "textarea":
+            self._textarea = attrs["name"]
+            self.fields[self._textarea] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._in_post_form = False
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.fields[self._textarea] += data
+
+
+def sent_back(page: str) -> dict:
+    """The translation form's fields as shown on the page."""
+    parser = _PostForm()
+    parser.feed(page)
+    # HTML drops a textarea's first line break; WTForms writes one before the text.
+    return {
+        name: value.removeprefix("\r\n")
+        for name, value in parser.fields.items()
+        if name in ("language", "revising", "title", "summary", "clause", "results")
+    }
+
+
+ITALIAN = (
+    "it",
+    "Assistenza domiciliare",
+    "Primo paragrafo.\n\nSecondo paragrafo.",
+    "Clausola sociale",
+    "Quaranta persone",
+)
+
+
+def test_a_translation_opens_on_the_chosen_languages_text(client, app, make_user, auth, missions):
+    practice = publish(
+        missions[0], "Bergamo", "IT", [ITALIAN, ("en", "Home care", "Care", "Clause", "Forty")]
+    )
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    italian = sent_back(client.get(f"/practices/{practice.id}/text?lang=it").text)
+    assert italian == {
+        "language": "it",
+        "revising": "1",
+        "title": "Assistenza domiciliare",
+        "summary": "Primo paragrafo.\n\nSecondo paragrafo.",
+        "clause": "Clausola sociale",
+        "results": "Quaranta persone",
+    }
+    # Without a choice: the organiser's own language, here English.
+    assert sent_back(client.get(f"/practices/{practice.id}/text").text)["title"] == "Home care"
+    new = sent_back(client.get(f"/practices/{practice.id}/text?lang=pt").text)
+    assert new["language"] == "pt" and new["revising"] == "" and new["summary"] == ""
+
+
+def test_correcting_one_field_of_a_translation_keeps_the_others(
+    client, app, make_user, auth, missions
+):
+    practice = publish(missions[0], "Bergamo", "IT", [ITALIAN])
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    url = f"/practices/{practice.id}/text?lang=it"
+    form = sent_back(client.get(url).text)
+    response = client.post(url, data=form | {"title": "Assistenza domiciliare (corretto)"})
+    assert response.status_code == 302
+    (text,) = practice.texts
+    db.session.refresh(text)
+    assert (text.title, text.summary, text.clause, text.results) == (
+        "Assistenza domiciliare (corretto)",
+        *ITALIAN[2:],
+    )
+    # A form opened for a new text (say the Italian was saved meanwhile) erases nothing blank.
+    client.post(url, data={"language": "it", "title": "Assistenza a domicilio"})
+    db.session.refresh(text)
+    assert (text.title, text.summary, text.clause, text.results) == (
+        "Assistenza a domicilio",
+        *ITALIAN[2:],
+    )
+    # Cleared on purpose in the text as shown: cleared.
+    client.post(url, data=sent_back(client.get(url).text) | {"results": ""})
+    db.session.refresh(text)
+    assert text.results == "" and text.summary == ITALIAN[2]
+    # The title stays required: nothing changes.
+    response = client.post(url, data=sent_back(client.get(url).text) | {"title": "", "clause": ""})
+    assert response.status_code == 422 and "Enter a title." in response.text
+    db.session.refresh(text)
+    assert text.title == "Assistenza a domicilio" and text.clause == "Clausola sociale"
+
+
+def test_organisers_read_a_proposal_in_full_before_deciding(
+    client, app, member, make_user, auth, missions
+):
+    proposal = practices.propose(
+        PracticeInput(
+            city="Габрово",
+            country="BG",
+            procurement_type=ProcurementType.RESERVED,
+            event_id=missions[0].id,
+            contact="Ана Петрова, отдел обществени поръчки",
+            texts=[TextInput("bg", "Запазени поръчки", "Резюме", "ТЕКСТ НА КЛАУЗАТА", "РЕЗУЛТАТИ")],
+        ),
+        member,
+    )
+    assert client.get(f"/practices/{proposal.id}").status_code == 404  # not for the public
+    signed_in(client, member)
+    assert client.get(f"/practices/{proposal.id}").status_code == 404  # nor for its proposer
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    listed = client.get("/practices/review").text
+    assert f'href="/practices/{proposal.id}"' in listed
+    assert "Reserved contract" in listed and "Study mission to Bergamo" in listed
+    page = client.get(f"/practices/{proposal.id}").text
+    for shown in (
+        "Запазени поръчки",
+        "ТЕКСТ НА КЛАУЗАТА",
+        "РЕЗУЛТАТИ",
+        "Ана Петрова, отдел обществени поръчки",
+        "Study mission to Bergamo",
+        "Reserved contract",
+        "Ana Petrova",  # who proposed it
+        "A proposal waiting for review",
+        'name="note"',
+    ):
+        assert shown in page, shown
+    practices.review(proposal, accept=False)
+    assert "A rejected proposal" in client.get(f"/practices/{proposal.id}").text
+
+
+def test_the_review_buttons_name_their_practice(client, app, member, make_user, auth, missions):
+    for title in ("Запазени поръчки", "Социални клаузи"):
+        practices.propose(
+            PracticeInput("Габрово", "BG", ProcurementType.WORKS, texts=[TextInput("bg", title)]),
+            member,
+        )
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    page = client.get("/practices/review").text
+    for title in ("Запазени поръчки", "Социални клаузи"):
+        for action in ("Publish", "Reject", "Read the whole proposal"):
+            named = f'{action}<span class="visually-hidden"> <span lang="bg">{title}</span></span>'
+            assert named in page
+    assert ">Publish</button>" not in page and ">Reject</button>" not in page
+
+
+MULTI_PARAGRAPH = "Primo paragrafo.\n\nSecondo paragrafo.\n- punto uno\n- punto due\nUltima riga."
+AS_HTML = (
+    "<p>Primo paragrafo.</p>\n<p>Secondo paragrafo.</p>\n"
+    "<ul><li>punto uno</li><li>punto due</li></ul>\n<p>Ultima riga.</p>"
+)
+
+
+def test_paragraphs_and_lists_stay_apart_on_every_page(
+    client, app, member, make_user, auth, missions, tmp_path
+):
+    practice = publish(
+        missions[0], "Bergamo", "IT", [("it", "Refezione", MULTI_PARAGRAPH, "<b>x</b>")]
+    )
+    for page in (client.get(f"/practices/{practice.id}"), client.get("/practices/document")):
+        assert AS_HTML in page.text
+        assert "&lt;b&gt;x&lt;/b&gt;" in page.text  # still escaped
+    pdf = text_of_pdf(client.get("/practices/document.pdf?lang=it").data, tmp_path)
+    lines = [line.strip() for line in pdf.splitlines()]
+    assert "Primo paragrafo." in lines and "Secondo paragrafo." in lines
+    assert any(line.endswith("punto uno") for line in lines)  # a list item on its own line
+    practices.propose(
+        PracticeInput(
+            "Bergamo",
+            "IT",
+            ProcurementType.WORKS,
+            texts=[TextInput("it", "Pasti", MULTI_PARAGRAPH)],
+        ),
+        member,
+    )
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    assert AS_HTML in client.get("/practices/review").text
+
+
+def test_event_descriptions_use_the_same_paragraphs(client, app, make_event):
+    event = make_event(description="Day one.\n\nWe visit:\n- the canteen\n- the farm")
+    page = client.get(f"/events/{event.slug}").text
+    assert (
+        "<p>Day one.</p>\n<p>We visit:</p>\n<ul><li>the canteen</li><li>the farm</li></ul>" in page
+    )
+
+
+def test_mission_names_follow_the_readers_language_in_forms(client, app, member, missions):
+    client.post("/language", data={"language": "bg"})
+    assert ">Учебна мисия в Бергамо</option>" in client.get("/practices").text
+    signed_in(client, member)
+    assert ">Учебна мисия в Бергамо</option>" in client.get("/practices/propose").text
+
+
+@pytest.mark.parametrize("filename", ["Договор_Габрово.pdf", "Capitolato_Città_Ærø.pdf"])
+def test_documents_with_any_name_download_through_a_real_server(
+    app, missions, live_server, filename
+):
+    """A real server refuses headers that are not Latin-1 (gunicorn: not ASCII), which the
+    test client lets through: the name must travel as RFC 6266 and 5987 say."""
+    practice = publish(missions[0], "Bergamo", "IT", [("it", "Assistenza", "x")])
+    document = practices.attach(practice, filename, b"%PDF-1.4 a tender")
+    url = f"{live_server}/practices/{practice.id}/documents/{document.id}"
+    with urllib.request.urlopen(url) as response:
+        header, body = response.headers["Content-Disposition"], response.read()
+    assert body == b"%PDF-1.4 a tender"
+    assert header.isascii()
+    assert parse_options_header(header) == ("attachment", {"filename": filename})

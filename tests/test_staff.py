@@ -303,6 +303,7 @@ def test_exports_offer_readable_labels_in_the_organisers_language_besides_the_co
         header[len(HEADER) + 3],
         "Lingua",
         "Presenza",
+        "Motivo dell'annullamento",
     ]
     by_name = {line[HEADER.index("first_name")]: line for line in lines}
     ana, bo = by_name["Ana"], by_name["Bo"]

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..formatting import STATUS_LABELS, local_title
 from ..forms import ButtonForm, ConfirmForm, form_page
 from ..lookups import event_or_404, registration_or_404
-from ..models import MessageStatus, OutboxMessage, RegistrationStatus, User
+from ..models import MessageStatus, OutboxMessage, RegistrationStatus, User, utcnow
 from ..services import accounts, attendee_list, audit, events, outbox, privacy, registrations
 from ..services.availability import availability_for, availability_of
 from ..services.messages import send_to_registrants
@@ -197,7 +197,11 @@ def cancel_registration(reference):
     if not ConfirmForm().validate_on_submit():
         flash(_("Tick the box to confirm that the registration is cancelled."), "error")
         return redirect(url_for(".registration", reference=reference))
-    registrations.cancel(found, actor=current_user)
+    try:
+        registrations.cancel(found, actor=current_user)
+    except registrations.EventHasEnded:
+        _flash_ended()
+        return redirect(url_for(".registration", reference=reference))
     flash(_("The registration is cancelled."), "success")
     return redirect(url_for(".registration", reference=reference))
 
@@ -213,6 +217,9 @@ def promote_registration(reference):
         registrations.promote(found, actor=current_user, ahead_of_queue=form.ahead_of_queue.data)
     except registrations.NotWaiting:
         abort(409)
+    except registrations.EventHasEnded:
+        _flash_ended()
+        return redirect(url_for(".registration", reference=reference))
     except registrations.OutOfOrder as exc:
         message = ngettext(
             "%(num)d person has waited longer. Tick the box to give this seat out of turn.",
@@ -244,6 +251,15 @@ def move_registration(reference):
     except registrations.RegistrationClosed:
         flash(_("%(title)s has been called off.", title=local_title(target)), "error")
         return redirect(url_for(".registration", reference=reference))
+    except registrations.EventHasEnded as ended:
+        if ended.slug == target.slug:
+            message = _(
+                "%(title)s has ended: nobody can be moved to it.", title=local_title(target)
+            )
+            flash(message, "error")
+        else:
+            _flash_ended()
+        return redirect(url_for(".registration", reference=reference))
     except registrations.SignupError:
         flash(_("Only a confirmed or waiting registration can be moved."), "error")
         return redirect(url_for(".registration", reference=reference))
@@ -251,14 +267,27 @@ def move_registration(reference):
     return redirect(url_for(".registration", reference=moved.reference))
 
 
+def _flash_ended() -> None:
+    """Why an ended event's registration cannot be cancelled, moved or given a seat."""
+    message = _(
+        "The event has ended: its registrations are kept as they were, with their attendance, "
+        "and can no longer be cancelled, moved or given a seat."
+    )
+    flash(message, "error")
+
+
 def _move_targets(registration) -> list:
-    """The events a registration can move to: not its own, not one called off, not one the
-    person already holds a place at."""
+    """The events a registration can move to: not its own, not one called off or ended, not one
+    the person already holds a place at."""
     held = {r.event_id for r in registration.registrant.active_registrations}
+    now = utcnow()
     return [
         event
         for event in events.programme(include_drafts=True)
-        if event.id != registration.event_id and event.id not in held and not event.is_cancelled
+        if event.id != registration.event_id
+        and event.id not in held
+        and not event.is_cancelled
+        and not event.has_ended(now)
     ]
 
 

@@ -243,7 +243,7 @@ def download_data(token):
 
 @bp.route("/<token>/erase", methods=["POST"])
 def erase(token):
-    """Cancel everything and erase the person's data; the link stops working."""
+    """Erase the person's data, cancelling coming events' registrations; the link stops working."""
     registrant = _load(token)
     form = EraseForm()
     if not form.validate():

@@ -15,6 +15,7 @@ from .practice import (
     ProcurementType,
 )
 from .registration import (
+    CancelReason,
     DayCheckIn,
     Registrant,
     Registration,
@@ -29,6 +30,7 @@ __all__ = [
     "AgendaDay",
     "ApiToken",
     "AuditEntry",
+    "CancelReason",
     "Certificate",
     "ContactBlock",
     "ContactRequest",

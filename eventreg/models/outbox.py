@@ -31,6 +31,8 @@ class MessageKind(enum.StrEnum):
     NETWORK_SIGN_IN = "network_sign_in"  # a one-time sign-in link for a member
     NETWORK_CONTACT = "network_contact"  # a member wrote to another; Reply-To is the sender
     NETWORK_ANNOUNCEMENT = "network_announcement"  # an organiser wrote to all members
+    NETWORK_PRACTICE_PUBLISHED = "network_practice_published"  # a member's proposal is published
+    NETWORK_PRACTICE_REJECTED = "network_practice_rejected"  # ... or not, with the organiser's note
 
     @property
     def is_network(self) -> bool:

@@ -72,6 +72,10 @@ class Practice(db.Model):
         return self.status is PracticeStatus.PROPOSED
 
     @property
+    def is_rejected(self) -> bool:
+        return self.status is PracticeStatus.REJECTED
+
+    @property
     def languages(self) -> list[str]:
         return [text.language for text in self.texts]
 
@@ -79,6 +83,10 @@ class Practice(db.Model):
         """The text in a language, else English, else the first one there is."""
         by_language = {text.language: text for text in self.texts}
         return by_language.get(language) or by_language.get("en") or self.texts[0]
+
+    def text_written_in(self, language: str) -> "PracticeText | None":
+        """The text in exactly this language, if the practice has one."""
+        return next((text for text in self.texts if text.language == language), None)
 
 
 class PracticeText(db.Model):

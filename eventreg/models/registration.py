@@ -51,6 +51,15 @@ class RegistrationStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class CancelReason(enum.StrEnum):
+    """Why a registration was cancelled: exports and statistics tell them apart."""
+
+    WITHDRAWN = "withdrawn"  # the person, or an organiser on their behalf
+    MOVED = "moved"  # an organiser moved it to another event
+    ERASED = "erased"  # the person asked for their data to be erased
+    EVENT_CANCELLED = "event_cancelled"  # the event was called off
+
+
 class Registrant(db.Model):
     """A person who signed up, with what they told us and the consent they gave."""
 
@@ -137,6 +146,7 @@ class Registration(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[CancelReason | None] = mapped_column(enum_column(CancelReason))
     # Every calendar message for this registration (same UID) carries a higher SEQUENCE.
     calendar_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -178,16 +188,23 @@ class Registration(db.Model):
         return self.status is RegistrationStatus.WAITLISTED
 
     @property
+    def is_history(self) -> bool:
+        """Its event has ended: the registration stays as it was (no cancelling, moving or
+        promoting), the attendance record the figures count."""
+        return self.event.has_ended(utcnow())
+
+    @property
     def can_cancel(self) -> bool:
-        return self.is_active and self.event.ends_at > utcnow()
+        return self.is_active and not self.is_history
 
     def confirm(self) -> None:
         self.status = RegistrationStatus.CONFIRMED
         self.confirmed_at = utcnow()
 
-    def cancel(self) -> None:
+    def cancel(self, reason: CancelReason) -> None:
         self.status = RegistrationStatus.CANCELLED
         self.cancelled_at = utcnow()
+        self.cancel_reason = reason
 
     def check_in_on(self, day: date) -> "DayCheckIn | None":
         """The check-in of one day of a multi-day event, if the person came that day."""

@@ -350,7 +350,7 @@ def export():
     """Members who agreed to be listed, with the fields they made public."""
     return Response(
         network_admin.listed_members_csv(),
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",
         headers={
             "Content-Disposition": 'attachment; filename="network-members.csv"',
             "Cache-Control": "no-store",  # personal data

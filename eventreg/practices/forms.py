@@ -2,10 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
 from ..choices import country_choices, language_choices
+from ..formatting import local_title
 from ..forms import Form
 from ..forms.fields import blank_to_none, known_country, max_length, single_line, strip
 from ..models import ProcurementType
@@ -56,6 +57,53 @@ class TextForm(Form):
         )
 
 
+class TranslationForm(TextForm):
+    """A text added or corrected on its own page, which shows the chosen language's text."""
+
+    # "1" when the form showed a saved text: a field left blank was then cleared on purpose.
+    # Opened for a new text, a blank field must not erase one saved meanwhile.
+    revising = HiddenField()
+
+    def text(self) -> TextInput:
+        text = super().text()
+        if self.revising.data != "1":
+            for name in ("summary", "clause", "results"):
+                setattr(text, name, getattr(text, name) or None)
+        return text
+
+
+class TextLanguageForm(Form):
+    """Which language's text to show on the translation page (GET, nothing to protect)."""
+
+    class Meta(Form.Meta):
+        csrf = False
+
+    lang = SelectField(_l("Language of this text"), validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lang.choices = language_choices()
+
+
+class ReviewForm(Form):
+    """An organiser's decision on a proposal, with a note the proposer receives if rejected."""
+
+    note = TextAreaField(
+        _l("Note to the proposer (optional, sent only with a rejection)"),
+        filters=[strip],
+        validators=[Optional(), max_length(2000)],
+    )
+
+
+class UnpublishForm(Form):
+    """Taking a practice out of the library: the box must be ticked."""
+
+    confirm = BooleanField(
+        _l("Yes, take this practice out of the library and the best-practice document"),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
+    )
+
+
 class PracticeForm(TextForm):
     """A new practice: where and how it was procured, and its first text."""
 
@@ -85,7 +133,7 @@ class PracticeForm(TextForm):
 
     @staticmethod
     def event_choices() -> list[tuple[str, str]]:
-        return [(str(event.id), event.title) for event in practices.source_events()]
+        return [(str(event.id), local_title(event)) for event in practices.source_events()]
 
     def validate_event(self, field):
         if field.data and field.data not in {value for value, _ in self.event_choices()}:

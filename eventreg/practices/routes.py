@@ -14,8 +14,10 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..access import organiser_required, unless_hidden
+from ..downloads import name_file
 from ..forms import ButtonForm, form_page
 from ..models import ProcurementType
 from ..services import booklet, practices
@@ -25,7 +27,10 @@ from .forms import (
     DocumentForm,
     LibraryForm,
     PracticeForm,
-    TextForm,
+    ReviewForm,
+    TextLanguageForm,
+    TranslationForm,
+    UnpublishForm,
 )
 
 bp = Blueprint("practices", __name__, url_prefix="/practices")
@@ -57,17 +62,9 @@ def library():
 
 @bp.route("/<int:practice_id>")
 def show(practice_id):
-    """One practice in the reader's language, or in English marked as such."""
-    practice = practices.find(practice_id) or abort(404)
-    if not practice.is_published:
-        abort(404)
-    language = str(get_locale())
-    return render_template(
-        "practices/show.html",
-        practice=practice,
-        text=practice.text_in(language),
-        language=language,
-    )
+    """One practice in the reader's language, or in English marked as such; organisers also
+    see proposals in full, to decide on them."""
+    return _practice_page(_visible_practice(practice_id), ReviewForm())
 
 
 @bp.route("/propose", methods=["GET", "POST"])
@@ -98,14 +95,24 @@ def new():
 @bp.route("/<int:practice_id>/text", methods=["GET", "POST"])
 @organiser_required
 def edit_text(practice_id):
-    """Add the practice in another language, or correct one of its texts."""
+    """Add the practice in another language, or correct one of its texts (``?lang=``)."""
     practice = practices.find(practice_id) or abort(404)
-    form = TextForm()
+    language = request.args.get("lang", "")
+    if language not in current_app.config["LANGUAGES"]:
+        language = practice.text_in(str(get_locale())).language
+    shown = practice.text_written_in(language)
+    form = TranslationForm(obj=shown, language=language, revising="1" if shown else "")
     if form.validate_on_submit():
         practices.save_text(practice, form.text())
         flash(_("The text has been saved."))
-        return redirect(url_for(".review_list"))
-    return form_page("practices/text_form.html", form=form, practice=practice)
+        return redirect(url_for(".show", practice_id=practice.id))
+    return form_page(
+        "practices/text_form.html",
+        form=form,
+        picker=TextLanguageForm(formdata=None, lang=form.language.data),
+        practice=practice,
+        is_new_text=shown is None,
+    )
 
 
 @bp.route("/<int:practice_id>/documents", methods=["GET", "POST"])
@@ -130,14 +137,11 @@ def upload_document(practice_id):
 
 @bp.route("/<int:practice_id>/documents/<int:document_id>")
 def document(practice_id, document_id):
-    """Download a document of a published practice."""
-    practice = practices.find(practice_id) or abort(404)
+    """Download a document of a published practice (organisers: of any practice)."""
+    practice = _visible_practice(practice_id)
     found = next((d for d in practice.documents if d.id == document_id), None) or abort(404)
-    if not practice.is_published:
-        abort(404)
     response = Response(practices.document_data(found), mimetype=found.content_type)
-    response.headers.set("Content-Disposition", "attachment", filename=found.filename)
-    return response
+    return name_file(response, found.filename)
 
 
 @bp.route("/review")
@@ -156,13 +160,39 @@ def review_list():
 @bp.route("/<int:practice_id>/review", methods=["POST"])
 @organiser_required
 def review(practice_id):
-    """Publish or reject a proposal."""
+    """Publish or reject a proposal; the proposer is told by e-mail."""
     practice = practices.find(practice_id) or abort(404)
+    form = ReviewForm()
+    if not form.validate():
+        return _practice_page(practice, form), 422
+    decision = request.form.get("decision")
+    if decision not in ("publish", "reject"):
+        abort(400)
     try:
-        practices.review(practice, accept=request.form.get("decision") == "publish")
+        practices.review(practice, accept=decision == "publish", note=form.note.data or "")
     except practices.PracticeError:
         flash(_("This practice has already been reviewed."), "error")
     return redirect(url_for(".review_list"))
+
+
+@bp.route("/<int:practice_id>/unpublish", methods=["GET", "POST"])
+@organiser_required
+def unpublish(practice_id):
+    """Take a published practice out of the library and the booklet, back to review."""
+    practice = practices.find(practice_id) or abort(404)
+    if not practice.is_published:
+        flash(_("This practice is not published."), "error")
+        return redirect(url_for(".review_list"))
+    form = UnpublishForm()
+    if form.validate_on_submit():
+        try:
+            practices.unpublish(practice)
+        except practices.PracticeError:
+            flash(_("This practice is not published."), "error")
+        else:
+            flash(_("The practice has been taken out of the library; it waits for review again."))
+        return redirect(url_for(".review_list"))
+    return form_page("practices/unpublish.html", form=form, practice=practice)
 
 
 @bp.route("/document")
@@ -176,10 +206,30 @@ def document_page():
 def document_pdf():
     """The best-practice document as a tagged PDF booklet in one language."""
     language = _document_language()
-    return Response(
-        booklet.document_pdf(language),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="best-practices-{language}.pdf"'},
+    response = Response(booklet.document_pdf(language), mimetype="application/pdf")
+    return name_file(response, f"best-practices-{language}.pdf", inline=True)
+
+
+def _visible_practice(practice_id: int):
+    """A published practice, or any practice for an organiser; else 404."""
+    practice = practices.find(practice_id) or abort(404)
+    if not (practice.is_published or _is_organiser()):
+        abort(404)
+    return practice
+
+
+def _is_organiser() -> bool:
+    return current_user.is_authenticated and current_user.is_organiser
+
+
+def _practice_page(practice, review_form: ReviewForm) -> str:
+    language = str(get_locale())
+    return render_template(
+        "practices/show.html",
+        practice=practice,
+        text=practice.text_in(language),
+        language=language,
+        review_form=review_form,
     )
 
 

@@ -13,7 +13,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from ..downloads import material_download
+from ..downloads import material_download, name_file
 from ..formatting import local_title
 from ..forms import form_page
 from ..forms.person import already_registered_message
@@ -77,11 +77,7 @@ def programme_ics():
 
 
 def _calendar_response(data: bytes, filename: str) -> Response:
-    return Response(
-        data,
-        mimetype="text/calendar",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
-    )
+    return name_file(Response(data, mimetype="text/calendar"), filename, inline=True)
 
 
 @bp.route("/events/<slug>/materials")

@@ -4,13 +4,14 @@ from sqlalchemy import select
 
 from ..database import lock, locking, write_transaction
 from ..extensions import db
-from ..models import Certificate, Event, MessageKind, Registration, utcnow
+from ..models import Certificate, Event, MessageKind, Registrant, Registration, utcnow
 from .events import EventNotEnded
 from .outbox import enqueue
 
 
 class NotAttended(Exception):
-    """Nobody gets a certificate for an event they did not attend."""
+    """Nobody gets a certificate for an event they did not attend (nor once their data is
+    erased: it would carry no name)."""
 
 
 def _existing(registration: Registration) -> Certificate | None:
@@ -53,15 +54,21 @@ def revoke(certificate: Certificate) -> None:
             certificate.revoked_at = utcnow()
 
 
-def attendees(event: Event) -> list[Registration]:
-    """Registrations of the event that attended (the one definition: Registration.has_attended)."""
-    return list(
-        db.session.scalars(
-            select(Registration)
-            .where(Registration.event_id == event.id, Registration.has_attended)
-            .order_by(Registration.id)
-        )
+def _attendees(event: Event):
+    """The event's registrations that attended (the one definition: Registration.has_attended),
+    of people whose data is not erased."""
+    return (
+        select(Registration)
+        .join(Registration.registrant)
+        .where(Registration.event_id == event.id, Registration.has_attended)
+        .where(Registrant.purged_at.is_(None))
+        .order_by(Registration.id)
     )
+
+
+def attendees(event: Event) -> list[Registration]:
+    """Registrations of the event that can have a certificate: attended, not erased."""
+    return list(db.session.scalars(_attendees(event)))
 
 
 def send_for_event(event: Event) -> int:
@@ -70,21 +77,13 @@ def send_for_event(event: Event) -> int:
         raise EventNotEnded(event.slug)
     sent = 0
     with write_transaction():
-        for registration in db.session.scalars(
-            locking(
-                select(Registration)
-                .where(Registration.event_id == event.id, Registration.has_attended)
-                .order_by(Registration.id)
-            )
-        ).all():
+        for registration in db.session.scalars(locking(_attendees(event), of=Registration)).all():
             certificate = _existing(registration)
             if certificate is None:
                 certificate = Certificate(registration=registration)
                 db.session.add(certificate)
             if certificate.sent_at is not None or certificate.is_revoked:
                 continue
-            if not registration.registrant.email:
-                continue  # anonymised: nobody to write to
             certificate.sent_at = utcnow()
             enqueue(MessageKind.CERTIFICATE, registration)
             sent += 1
@@ -93,8 +92,10 @@ def send_for_event(event: Event) -> int:
 
 def is_available(registration: Registration) -> bool:
     """Whether the person may download a certificate: they attended an event that has ended,
-    and no organiser revoked theirs."""
+    their data is not erased, and no organiser revoked theirs."""
     if not (registration.has_attended and registration.event.has_ended(utcnow())):
+        return False
+    if registration.registrant.is_purged:
         return False
     certificate = _existing(registration)
     return certificate is None or not certificate.is_revoked

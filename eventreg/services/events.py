@@ -12,6 +12,7 @@ from ..database import lock, write_transaction
 from ..extensions import db
 from ..models import (
     AgendaDay,
+    CancelReason,
     Event,
     EventKind,
     EventStatus,
@@ -23,7 +24,7 @@ from ..models import (
 )
 from . import audit
 from .outbox import enqueue
-from .registrations import cancel_and_tell, fill_from_waitlist
+from .registrations import EventHasEnded, cancel_and_tell, fill_from_waitlist
 
 # What a calendar entry shows: a change to any of these sends everyone an updated invitation.
 SCHEDULE_FIELDS = frozenset(
@@ -33,10 +34,6 @@ SCHEDULE_FIELDS = frozenset(
 
 class EventNotEnded(Exception):
     """What comes after an event (certificates, the feedback questionnaire) waits for its end."""
-
-
-class EventHasEnded(Exception):
-    """What only a coming event can have done to it (being called off) comes too late."""
 
 
 class SlugTaken(ValueError):
@@ -150,7 +147,13 @@ def cancel_event(event: Event, *, actor: User) -> int:
         audit.record("event_cancelled", event=locked, actor=actor)
         active = _registrations(locked, RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
         for registration in active:
-            cancel_and_tell(registration, actor, MessageKind.EVENT_CANCELLED, event_cancelled=True)
+            cancel_and_tell(
+                registration,
+                actor,
+                MessageKind.EVENT_CANCELLED,
+                CancelReason.EVENT_CANCELLED,
+                event_cancelled=True,
+            )
     return len(active)
 
 

@@ -22,8 +22,8 @@ from sqlalchemy import Enum as SQLEnum
 from ..choices import SOCIAL_ECONOMY_TYPE_LABELS, TARGET_GROUP_LABELS, country_name
 from ..config import LANGUAGES
 from ..extensions import db
-from ..formatting import STATUS_LABELS
-from ..models import DayCheckIn, Event, Registrant, Registration
+from ..formatting import CANCEL_REASON_LABELS, STATUS_LABELS
+from ..models import DayCheckIn, Event, Registrant, Registration, RegistrationStatus
 from ..models.types import UTCDateTime
 from .spreadsheet import write_sheet
 
@@ -56,6 +56,7 @@ COLUMNS = (
     Registration.created_at.label("registered_at_utc"),
     Registration.confirmed_at.label("confirmed_at_utc"),
     Registration.cancelled_at.label("cancelled_at_utc"),
+    Registration.cancel_reason.label("cancel_reason"),
     Registration.checked_in_at.label("checked_in_at_utc"),
     Registration.joined_online_at.label("joined_online_at_utc"),
     type_coerce(HAS_ATTENDED, Boolean).label("attended"),
@@ -73,6 +74,7 @@ LABEL_HEADER = (
     _l("Type of social-economy organisation"),
     _l("Language"),
     _l("Attended"),
+    _l("Reason for cancellation"),
 )
 COLUMN_WIDTHS = {"event_title": 36, "email": 30, "organisation": 30, "needs": 40}
 
@@ -168,6 +170,9 @@ def labels(row: Row) -> tuple[str, ...]:
         str(SOCIAL_ECONOMY_TYPE_LABELS[kind]) if kind else "",
         LANGUAGES.get(row.language, row.language or ""),
         _("yes") if row.attended else _("no"),
+        str(CANCEL_REASON_LABELS[row.cancel_reason])
+        if row.status is RegistrationStatus.CANCELLED
+        else "",
     )
 
 

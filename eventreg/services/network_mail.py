@@ -3,7 +3,7 @@
 from email.message import EmailMessage
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
@@ -17,6 +17,8 @@ SUBJECTS = {
     MessageKind.NETWORK_CONFIRM: _l("Please confirm that you are joining the network of practice"),
     MessageKind.NETWORK_SIGN_IN: _l("Your sign-in link for the network of practice"),
     MessageKind.NETWORK_CONTACT: _l("%(name)s wrote to you through the network of practice"),
+    MessageKind.NETWORK_PRACTICE_PUBLISHED: _l("Your practice is now in the library of practices"),
+    MessageKind.NETWORK_PRACTICE_REJECTED: _l("Your proposed practice has not been published"),
 }
 
 
@@ -51,6 +53,10 @@ def build_message(queued: OutboxMessage) -> MailMessage:
             links["sign_in_url"] = sign_in_url(member, params["nonce"], params.get("next"))
         if queued.kind is MessageKind.NETWORK_CONTACT and "sender_id" in params:
             links["block_url"] = block_url(member, params["sender_id"])
+        if queued.kind is MessageKind.NETWORK_PRACTICE_PUBLISHED:
+            links["practice_url"] = url_for(
+                "practices.show", practice_id=params["practice_id"], _external=True
+            )
         context = {"member": member, "params": params, **links}
         if queued.kind is MessageKind.NETWORK_ANNOUNCEMENT:
             subject = params["subject"]

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import (
     Event,
     Member,
+    MessageKind,
     Practice,
     PracticeDocument,
     PracticeStatus,
@@ -20,6 +21,7 @@ from ..models import (
     utcnow,
 )
 from . import practice_search
+from .network_mail import enqueue_for_member
 from .storage import new_key, storage
 
 
@@ -33,9 +35,9 @@ class TextInput:
 
     language: str
     title: str
-    summary: str = ""
-    clause: str = ""
-    results: str = ""
+    summary: str | None = ""
+    clause: str | None = ""
+    results: str | None = ""
 
 
 @dataclass
@@ -77,8 +79,9 @@ def propose(details: PracticeInput, member: Member) -> Practice:
     return practice
 
 
-def review(practice: Practice, accept: bool) -> None:
-    """An organiser publishes or rejects a proposed practice."""
+def review(practice: Practice, accept: bool, note: str = "") -> None:
+    """An organiser publishes or rejects a proposed practice; its proposer is told by e-mail,
+    a rejection with the organiser's note if there is one."""
     with write_transaction():
         locked = _locked(practice.id)
         if not locked.is_proposed:
@@ -88,18 +91,32 @@ def review(practice: Practice, accept: bool) -> None:
             locked.published_at = utcnow()
         else:
             locked.status = PracticeStatus.REJECTED
+        _tell_proposer(locked, note)
+
+
+def unpublish(practice: Practice) -> None:
+    """An organiser takes a published practice out of the library and the booklet, back to
+    the proposals waiting for review."""
+    with write_transaction():
+        locked = _locked(practice.id)
+        if not locked.is_published:
+            raise PracticeError("not published")
+        locked.status = PracticeStatus.PROPOSED
+        locked.published_at = None
 
 
 def save_text(practice: Practice, text: TextInput) -> None:
-    """Add the practice in another language, or correct the text of one it has."""
+    """Add the practice in another language, or correct the text of one it has; a field given
+    as None keeps what the text says (an empty one for a new text)."""
     with write_transaction():
         locked = _locked(practice.id)
         existing = next((t for t in locked.texts if t.language == text.language), None)
         if existing is None:
-            existing = PracticeText(language=text.language)
+            existing = PracticeText(language=text.language, summary="", clause="", results="")
             locked.texts.append(existing)
         for name in ("title", "summary", "clause", "results"):
-            setattr(existing, name, getattr(text, name))
+            if getattr(text, name) is not None:
+                setattr(existing, name, getattr(text, name))
         practice_search.index(existing)
 
 
@@ -193,6 +210,23 @@ def _create(details: PracticeInput, status: PracticeStatus) -> Practice:
         practice.texts.append(practice_text)
         practice_search.index(practice_text)
     return practice
+
+
+def _tell_proposer(practice: Practice, note: str) -> None:
+    """The member who proposed the practice hears of the decision, in their language, unless
+    they stopped the network's e-mails."""
+    member = practice.proposed_by
+    if member is None or member.is_pending or not member.receives_mail:
+        return
+    kind = (
+        MessageKind.NETWORK_PRACTICE_PUBLISHED
+        if practice.is_published
+        else MessageKind.NETWORK_PRACTICE_REJECTED
+    )
+    text = practice.text_in(member.language)
+    enqueue_for_member(
+        kind, member, practice_id=practice.id, title=text.title, language=text.language, note=note
+    )
 
 
 def _locked(practice_id: int) -> Practice:

@@ -10,7 +10,9 @@ from ..database import write_transaction
 from ..extensions import db
 from ..models import (
     AuditEntry,
+    CancelReason,
     Event,
+    FeedbackResponse,
     MessageStatus,
     OutboxMessage,
     Registrant,
@@ -18,19 +20,22 @@ from ..models import (
     User,
     utcnow,
 )
+from ..models.registration import new_secret
 from . import audit, certificates, feedback, members
 from .mail_transport import remove_saved_copies
-from .registrations import cancel_all
+from .registrations import cancel_coming
 
 
 def export_data(registrant: Registrant, *, network_profile: bool = False) -> dict[str, Any]:
     """Everything held about the person, as JSON-ready data (GDPR article 15 and 20).
 
-    ``network_profile``: also the network profile with the same e-mail address. Only for an
+    ``network_profile``: also the person's other sign-ups (each separate submission made a
+    registrant of its own) and the network profile with the same e-mail address. Only for an
     organiser answering a request whose sender they checked: a registration's own link proves
     nothing about the address (anyone can sign up with any), so a manage link never reaches the
-    network; members download their profile from it (``members.export_profile``)."""
-    registrations = registrant.registrations
+    others; members download their profile from the network (``members.export_profile``)."""
+    people = same_address(registrant) if network_profile else [registrant]
+    registrations = [registration for person in people for registration in person.registrations]
     ids = [r.id for r in registrations]
     messages = db.session.scalars(
         select(OutboxMessage)
@@ -40,29 +45,9 @@ def export_data(registrant: Registrant, *, network_profile: bool = False) -> dic
     history = db.session.scalars(
         select(AuditEntry).where(AuditEntry.registration_id.in_(ids)).order_by(AuditEntry.id)
     ).all()
+    others = [person for person in people if person is not registrant]
     return {
-        "person": {
-            name: getattr(registrant, name)
-            for name in (
-                "first_name",
-                "last_name",
-                "email",
-                "organisation",
-                "job_title",
-                "country",
-                "language",
-                "needs",
-                "network_opt_in",
-            )
-        }
-        | {
-            "target_group": registrant.target_group.value,
-            "social_economy_type": _value(registrant.social_economy_type),
-        },
-        "consent": {
-            "given_at": registrant.consent_at.isoformat(),
-            "privacy_notice_version": registrant.privacy_notice_version,
-        },
+        **_person(registrant),
         "registrations": [
             {
                 "reference": r.reference,
@@ -94,21 +79,47 @@ def export_data(registrant: Registrant, *, network_profile: bool = False) -> dic
         ],
         "feedback": feedback.export_of(registrations),
         "certificates": certificates.export_of(registrations),
-    } | ({"network_profile": members.export_profile(registrant.email)} if network_profile else {})
+    } | (
+        {
+            "other_sign_ups": [_person(person) for person in others],
+            "network_profile": members.export_profile(registrant.email),
+        }
+        if network_profile
+        else {}
+    )
+
+
+def same_address(registrant: Registrant) -> list[Registrant]:
+    """The registrant and the others, not anonymised, with the same stored (canonical) address:
+    each separate sign-up of a person made one."""
+    if registrant.is_purged:
+        return [registrant]
+    return list(
+        db.session.scalars(
+            select(Registrant)
+            .where(Registrant.email == registrant.email, Registrant.purged_at.is_(None))
+            .order_by(Registrant.id)
+        )
+    )
 
 
 def erase(
     registrant: Registrant, *, actor: User | None = None, network_profile: bool = False
 ) -> None:
-    """Cancel the person's registrations (seats go to the waiting lists) and anonymise them;
-    with ``network_profile`` (see ``export_data``) also delete that profile."""
+    """Anonymise the person; their registrations for coming events are cancelled (seats go to
+    the waiting lists), those of ended events stay as they were, anonymous, in the figures.
+
+    With ``network_profile`` (see ``export_data``) also their other sign-ups and network
+    profile."""
     with write_transaction():
-        cancel_all(registrant, actor=actor, notify=False)
+        people = same_address(registrant) if network_profile else [registrant]
         if network_profile:
             members.forget(registrant.email)
-        _anonymise(registrant)
-        for registration in registrant.registrations:
-            audit.record("erased", registration=registration, actor=actor)
+        for person in people:
+            cancel_coming(person, CancelReason.ERASED, actor=actor, notify=False)
+            _anonymise(person)
+            for registration in person.registrations:
+                audit.record("erased", registration=registration, actor=actor)
 
 
 def expired(now: datetime | None = None) -> list[Registrant]:
@@ -167,7 +178,40 @@ def _anonymise(registrant: Registrant) -> None:
     ):
         message.recipient = ""
         message.params = {key: value for key, value in message.params.items() if key == "sequence"}
+    # The questionnaire link dies too; the answers stay, anonymous, in the results.
+    for response in db.session.scalars(
+        select(FeedbackResponse).where(FeedbackResponse.registration_id.in_(ids))
+    ):
+        response.token = new_secret()
     registrant.anonymise()
+
+
+def _person(registrant: Registrant) -> dict[str, Any]:
+    """What the person told us at one sign-up, and the consent they gave."""
+    return {
+        "person": {
+            name: getattr(registrant, name)
+            for name in (
+                "first_name",
+                "last_name",
+                "email",
+                "organisation",
+                "job_title",
+                "country",
+                "language",
+                "needs",
+                "network_opt_in",
+            )
+        }
+        | {
+            "target_group": registrant.target_group.value,
+            "social_economy_type": _value(registrant.social_economy_type),
+        },
+        "consent": {
+            "given_at": registrant.consent_at.isoformat(),
+            "privacy_notice_version": registrant.privacy_notice_version,
+        },
+    }
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -17,6 +17,7 @@ from ..database import (
 )
 from ..extensions import db
 from ..models import (
+    CancelReason,
     Event,
     EventStatus,
     MessageKind,
@@ -63,6 +64,15 @@ class OutOfOrder(ValueError):
 
 class NotWaiting(SignupError):
     """Only a registration on the waiting list can be promoted."""
+
+
+class EventHasEnded(Exception):
+    """What only a coming event can have done to it (being called off) or to its registrations
+    (cancelled, moved, given a seat) comes too late: once it has ended they are history."""
+
+    def __init__(self, slug: str):
+        super().__init__(slug)
+        self.slug = slug
 
 
 @dataclass
@@ -169,36 +179,46 @@ def update_details(
 
 
 def cancel(registration: Registration, *, actor: User | None = None) -> Registration | None:
-    """Cancel a registration; a freed seat goes to the first in the queue, who is returned."""
+    """Cancel a registration; a freed seat goes to the first in the queue, who is returned.
+
+    EventHasEnded once its event is over."""
     with write_transaction():
         (event,) = _lock_events([registration.event_id])
         registration = lock(registration)
         if not registration.is_active:
             return None
-        promoted = _leave(registration, event, actor)
+        _refuse_ended(event)
+        promoted = _leave(registration, event, actor, CancelReason.WITHDRAWN)
     return promoted[0] if promoted else None
 
 
-def cancel_all(registrant: Registrant, *, actor: User | None = None, notify: bool = True) -> None:
-    """Cancel every active registration of a person, e.g. before erasing their data."""
+def cancel_coming(
+    registrant: Registrant, reason: CancelReason, *, actor: User | None = None, notify: bool = True
+) -> None:
+    """Cancel a person's active registrations for events that have not ended (e.g. before
+    erasing their data); those of ended events stay as they were, with their attendance."""
     with write_transaction():
         locked = {e.id: e for e in _lock_events(r.event_id for r in registrant.registrations)}
+        now = utcnow()
         for registration in registrant.registrations:
+            event = locked[registration.event_id]
             registration = lock(registration)
-            if registration.is_active:
-                _leave(registration, locked[registration.event_id], actor, notify=notify)
+            if registration.is_active and not event.has_ended(now):
+                _leave(registration, event, actor, reason, notify=notify)
 
 
 def promote(registration: Registration, *, actor: User, ahead_of_queue: bool = False) -> None:
     """An organiser gives a waiting person a seat now: the event gains that one seat.
 
-    Someone waiting longer goes first unless the organiser confirmed ``ahead_of_queue``.
+    Someone waiting longer goes first unless the organiser confirmed ``ahead_of_queue``;
+    EventHasEnded once the event is over.
     """
     with write_transaction():
         (event,) = _lock_events([registration.event_id])
         registration = lock(registration)
         if not registration.is_waitlisted:
             raise NotWaiting(event)
+        _refuse_ended(event)
         position = waitlist_position(registration)
         if position > 1 and not ahead_of_queue:
             raise OutOfOrder(event, position - 1)
@@ -210,7 +230,9 @@ def promote(registration: Registration, *, actor: User, ahead_of_queue: bool = F
 
 
 def move(registration: Registration, target: Event, *, actor: User) -> Registration:
-    """Move a registration to another event: the old seat is freed, the new one taken or queued."""
+    """Move a registration to another event: the old seat is freed, the new one taken or queued.
+
+    EventHasEnded when either event is over: an ended event's registrations are history."""
     with write_transaction():
         source, destination = registration.event, target
         locked = {event.id: event for event in _lock_events([source.id, destination.id])}
@@ -218,8 +240,12 @@ def move(registration: Registration, target: Event, *, actor: User) -> Registrat
         registrant = registration.registrant
         if not registration.is_active:
             raise SignupError(source)
+        _refuse_ended(locked[source.id])
+        _refuse_ended(locked[destination.id])
         _check_can_join(registrant.email, [locked[destination.id]], enforce_window=False)
-        _leave(registration, locked[source.id], actor, moved_to=destination.slug)
+        _leave(
+            registration, locked[source.id], actor, CancelReason.MOVED, moved_to=destination.slug
+        )
         moved, position = _join(registrant, locked[destination.id])
         _announce(moved, position, actor, "moved_here", moved_from=source.slug)
     return moved
@@ -253,6 +279,12 @@ def waitlist_position(registration: Registration) -> int | None:
     return ahead + 1
 
 
+def _refuse_ended(event: Event) -> None:
+    """EventHasEnded if the (locked) event is over."""
+    if event.has_ended(utcnow()):
+        raise EventHasEnded(event.slug)
+
+
 def _lock_events(event_ids: Iterable[int]) -> list[Event]:
     """Reload the events with a row lock, in id order so that two sign-ups never deadlock."""
     return _locked_events(_EVENTS_BY_ID, {"ids": sorted(set(event_ids))})
@@ -272,6 +304,7 @@ def _events_for_rules(which: ColumnElement[bool]) -> Select:
         Event.status,
         Event.mode,
         Event.capacity,
+        Event.ends_at,
         Event.registration_opens_at,
         Event.registration_closes_at,
     )
@@ -387,6 +420,7 @@ def _join(
     else:  # coming back after cancelling: a fresh place at the back of the queue
         registration.created_at = utcnow()
         registration.cancelled_at = None
+        registration.cancel_reason = None
         registration.confirmed_at = None
         registration.ticket_secret = new_secret()  # the cancelled ticket stays void
     if has_seat:
@@ -432,24 +466,29 @@ def _leave(
     registration: Registration,
     event: Event,
     actor: User | None,
+    reason: CancelReason,
     notify: bool = True,
     **details: Any,
 ) -> list[Registration]:
     """Cancel under the caller's lock, tell the person, and give a freed seat to the queue."""
     freed_seat = cancel_and_tell(
-        registration, actor, MessageKind.CANCELLED if notify else None, **details
+        registration, actor, MessageKind.CANCELLED if notify else None, reason, **details
     )
     db.session.flush()
     return _promote(event, actor) if freed_seat else []
 
 
 def cancel_and_tell(
-    registration: Registration, actor: User | None, kind: MessageKind | None, **details: Any
+    registration: Registration,
+    actor: User | None,
+    kind: MessageKind | None,
+    reason: CancelReason,
+    **details: Any,
 ) -> bool:
-    """Cancel one registration inside the caller's transaction, record it, queue the e-mail
-    ``kind`` (none when None); returns whether it held a seat."""
+    """Cancel one registration for ``reason`` inside the caller's transaction, record it, queue
+    the e-mail ``kind`` (none when None); returns whether it held a seat."""
     had_seat = registration.is_confirmed
-    registration.cancel()
+    registration.cancel(reason)
     audit.record("cancelled", registration=registration, actor=actor, **details)
     if kind is not None:
         # A seat had a calendar entry: a CANCEL with the same UID removes it.
@@ -459,7 +498,10 @@ def cancel_and_tell(
 
 
 def _promote(event: Event, actor: User | None = None) -> list[Registration]:
+    """Seats left go to the queue in order; an ended event's queue stays as it was."""
     promoted = []
+    if event.has_ended(utcnow()):
+        return promoted
     while _has_free_seat(event):
         first_waiting = db.session.scalar(
             select(Registration)

@@ -14,6 +14,7 @@ from sqlalchemy.sql import ColumnElement
 
 from ..extensions import db
 from ..models import (
+    CancelReason,
     DayCheckIn,
     Event,
     EventStatus,
@@ -58,7 +59,9 @@ class Tally:
 
 @dataclass(frozen=True)
 class NoShows:
-    """Confirmed registrations at events that took place, and how many of them never came."""
+    """Seats held at events that took place (confirmed registrations, and any cancelled since
+    by someone who came), and how many of them nobody came for: ``expected - absent`` are the
+    attended, as everywhere else (``Registration.has_attended``)."""
 
     expected: int = 0
     absent: int = 0
@@ -78,6 +81,7 @@ class Statistics:
     no_shows: NoShows
     people: int
     network_opt_ins: int
+    cancelled_by_reason: dict[CancelReason | None, int]
     # A multi-day event's days (in its zone) and how many people were checked in on each.
     attendance_by_day: list[tuple[date, int]] = field(default_factory=list)
 
@@ -112,6 +116,7 @@ def _statistics(events: list[Event], scope: ColumnElement[bool] | None) -> Stati
         no_shows=_no_shows(by_event),
         people=people,
         network_opt_ins=opt_ins,
+        cancelled_by_reason=_cancelled_by_reason(scope),
     )
 
 
@@ -145,25 +150,47 @@ def _per_day(scope: ColumnElement[bool] | None) -> list[tuple[date, int]]:
 
 
 def _people(scope: ColumnElement[bool] | None) -> tuple[int, int]:
-    """Distinct people (e-mail addresses) registered, and how many joined the network."""
+    """Distinct people registered, and how many joined the network: an address each, and each
+    anonymised person apart (their address is gone; they are not all one)."""
+    address = case((Registrant.purged_at.is_(None), Registrant.email))
+    anonymised = case((Registrant.purged_at.is_not(None), Registrant.id))
     opted_in = case((Registrant.network_opt_in, Registrant.email))
     query = _scoped(
-        select(func.count(distinct(Registrant.email)), func.count(distinct(opted_in))), scope
+        select(
+            func.count(distinct(address)),
+            func.count(distinct(anonymised)),
+            func.count(distinct(opted_in)),
+        ),
+        scope,
     )
-    people, opt_ins = db.session.execute(query).one()
-    return people, opt_ins
+    addresses, anonymous, opt_ins = db.session.execute(query).one()
+    return addresses + anonymous, opt_ins
+
+
+def _cancelled_by_reason(scope: ColumnElement[bool] | None) -> dict[CancelReason | None, int]:
+    """Cancelled registrations by why (None: cancelled before reasons were recorded)."""
+    query = _scoped(select(Registration.cancel_reason, func.count()), scope)
+    counts = dict(
+        db.session.execute(
+            query.where(Registration.status == RegistrationStatus.CANCELLED).group_by(
+                Registration.cancel_reason
+            )
+        ).all()
+    )
+    order = [*CancelReason, None]
+    return {reason: counts[reason] for reason in order if counts.get(reason)}
 
 
 def _no_shows(by_event: list[tuple[Event, Tally]]) -> NoShows:
-    """Among confirmed registrations at events that have ended (and were not called off)."""
+    """Among seats held at events that have ended (and were not called off), see NoShows."""
     now = utcnow()
     held = [
         tally
         for event, tally in by_event
         if event.ends_at <= now and event.status is not EventStatus.CANCELLED
     ]
-    expected = sum(tally.confirmed for tally in held)
-    return NoShows(expected, expected - sum(tally.confirmed_attended for tally in held))
+    absent = sum(tally.confirmed - tally.confirmed_attended for tally in held)
+    return NoShows(absent + sum(tally.attended for tally in held), absent)
 
 
 def _sorted_by_size(tallies: dict[Any, Tally]) -> dict[Any, Tally]:

@@ -2,7 +2,7 @@
 check-in already recorded counts for the day it fell on in the event's zone
 
 Revision ID: 0017_day_attendance
-Revises: 0018_network_search
+Revises: 0021_after_event
 Create Date: 2026-11-30 20:05:00.000000
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0017_day_attendance"
-down_revision = "0018_network_search"
+down_revision = "0021_after_event"
 branch_labels = None
 depends_on = None
 

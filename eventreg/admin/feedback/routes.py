@@ -5,6 +5,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ...access import organiser_required
+from ...downloads import name_file
 from ...extensions import db
 from ...forms import ButtonForm, ConfirmForm, form_page
 from ...lookups import event_or_404, registration_or_404
@@ -35,11 +36,9 @@ def results(slug):
 def results_csv(slug):
     """The answers as CSV, one row per questionnaire, without names, in no telling order."""
     event = event_or_404(slug)
-    response = Response(
-        feedback.answers_csv(event, str(get_locale())), mimetype="text/csv; charset=utf-8"
-    )
+    response = Response(feedback.answers_csv(event, str(get_locale())), mimetype="text/csv")
     filename = f"{event.slug}-feedback-{utcnow():%Y-%m-%d}.csv"
-    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    name_file(response, filename)
     response.headers["Cache-Control"] = "no-store"
     return response
 

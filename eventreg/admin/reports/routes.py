@@ -6,6 +6,7 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from flask_babel import get_locale
 
 from ...access import organiser_required
+from ...downloads import name_file
 from ...lookups import event_or_404
 from ...models import Event, utcnow
 from ...services import exports, statistics
@@ -14,7 +15,7 @@ from .charts import breakdowns, day_columns
 
 bp = Blueprint("reports", __name__)
 
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"  # Werkzeug adds "; charset=utf-8" to every text/ type
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = "application/pdf"
 
@@ -104,7 +105,7 @@ def _download(
     """A streamed attachment, dated, that no cache keeps: it holds personal data."""
     response = Response(stream_with_context(chunks), mimetype=mimetype)
     filename = f"{slug}-{name}-{utcnow():%Y-%m-%d}.{extension}"
-    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    name_file(response, filename)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
