@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from .formatting import STATUS_LABELS, local_title
 from .models import Event, Registration
-from .services.checkin import CheckIn, CheckinResult, DoorCount
+from .services.checkin import CheckIn, CheckinResult, DoorCount, checked_in_at_door
 
 # Door staff see name, organisation and accessibility needs of their own event's people only.
 _SHOWS_NEEDS = (CheckinResult.OK, CheckinResult.ALREADY_CHECKED_IN, CheckinResult.NOT_TODAY)
@@ -66,17 +66,20 @@ def undo_json(registration: Registration, event: Event, *, undone: bool) -> dict
 
 
 def person_json(registration: Registration, event: Event) -> dict[str, Any]:
-    """A search result on the check-in page: nothing beyond what the door needs."""
-    checked_in = registration.checked_in_at is not None
+    """A search result on the check-in page: nothing beyond what the door needs.
+
+    At a multi-day event the check-in shown is today's: yesterday's does not admit today.
+    """
+    checked_in_at = checked_in_at_door(registration)
     return {
         "reference": registration.reference,
         "name": registration.registrant.full_name,
         "organisation": registration.registrant.organisation,
         "status": registration.status.value,
-        "checked_in_at": _local_iso(registration.checked_in_at, event),
-        "can_check_in": registration.is_confirmed and not checked_in,
-        "can_undo": checked_in,
-        "badge": _badge(registration, event),
+        "checked_in_at": _local_iso(checked_in_at, event),
+        "can_check_in": registration.is_confirmed and checked_in_at is None,
+        "can_undo": checked_in_at is not None,
+        "badge": _badge(registration, checked_in_at, event),
     }
 
 
@@ -84,10 +87,14 @@ def count_json(count: DoorCount) -> dict[str, int]:
     return {"checked_in": count.checked_in, "confirmed": count.confirmed}
 
 
-def _badge(registration: Registration, event: Event) -> dict[str, str] | None:
+def _badge(
+    registration: Registration, checked_in_at: datetime | None, event: Event
+) -> dict[str, str] | None:
     """What a search result shows beside the name: the check-in, or why there can be none."""
-    if registration.checked_in_at is not None:
-        time = _clock(registration.checked_in_at, event)
+    if checked_in_at is not None:
+        time = _clock(checked_in_at, event)
+        if event.is_multi_day:
+            return {"tone": "confirmed", "text": _("Checked in today at %(time)s", time=time)}
         return {"tone": "confirmed", "text": _("Checked in at %(time)s", time=time)}
     if registration.is_confirmed:
         return None  # the button to check in says it all
@@ -100,6 +107,12 @@ def _message(outcome: CheckIn, event: Event) -> str:
     match outcome.result:
         case CheckinResult.OK:
             return _("Checked in")
+        case CheckinResult.ALREADY_CHECKED_IN if event.is_multi_day:
+            return _(
+                "Already checked in today at %(time)s by %(staff)s",
+                time=_clock(holder.checked_in_at, event),
+                staff=holder.checked_in_by or _("someone"),
+            )
         case CheckinResult.ALREADY_CHECKED_IN:
             return _(
                 "Already checked in at %(time)s by %(staff)s",

@@ -2,14 +2,16 @@
 
 import re
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import time as time_of_day
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import AuditEntry, Registration, utcnow
+from eventreg.models import AgendaDay, AuditEntry, DayCheckIn, Registration, utcnow
 from eventreg.services import accounts, outbox, registrations
 from eventreg.services.tickets import qr_png
 from tests.support.accessibility import violations
@@ -266,7 +268,8 @@ def open_page(new_context, live_server):
     def _open(user, event, *, fake_clock=False, **options):
         page = new_context(**options).new_page()
         if fake_clock:
-            page.clock.install()  # runs in step with real time until the test moves it on
+            # Runs in step with real time until the test moves it on; from a moment, if given.
+            page.clock.install(**({} if fake_clock is True else {"time": fake_clock}))
         log_in_at_the_door(page, live_server, user, event)
         wait_for_scripts(page)
         return page
@@ -405,3 +408,55 @@ def test_on_a_phone_the_wrong_event_verdict_fits_on_screen(
     for selector in ("#result-headline", "#result-name"):
         box = page.locator(selector).bounding_box()
         assert box["y"] >= 0 and box["y"] + box["height"] <= bottom, (selector, box)
+
+
+def test_a_phone_offline_over_two_days_of_a_mission_keeps_a_scan_for_each_day(
+    open_page, fake_camera, make_event, staff, sign_up
+):
+    rome = ZoneInfo("Europe/Rome")
+    today = utcnow().astimezone(rome).date()
+    days = [
+        AgendaDay(
+            datetime.combine(today + timedelta(days=n), time_of_day(9), tzinfo=rome),
+            datetime.combine(today + timedelta(days=n), time_of_day(18), tzinfo=rome),
+        )
+        for n in (-1, 0, 1)
+    ]
+    now = utcnow()
+    mission = make_event(
+        starts_at=days[0].starts_at,
+        ends_at=days[-1].ends_at,
+        agenda=days,
+        registration_opens_at=now - timedelta(days=10),
+        registration_closes_at=now + timedelta(hours=1),
+    )
+    accounts.assign_checkin_events(staff, [mission])
+    ana = sign_up(mission, first_name="Ana", last_name="Silva")
+    fake_camera.show(None)
+    page = new_page_at(open_page, staff, mission, days[0].starts_at + timedelta(hours=8))
+    expect(page.locator("#camera-status")).to_have_text("Scanning")
+
+    page.context.set_offline(True)  # yesterday evening, and the phone stays offline overnight
+    fake_camera.show(ticket_of(ana))
+    page.get_by_role("button", name="Stop the camera").click()
+    page.get_by_role("button", name="Start the camera").click()
+    banner = page.locator("#offline-banner")
+    expect(banner).to_have_text("Offline — 1 scan waiting to be sent")
+    page.get_by_role("button", name="Stop the camera").click()
+
+    page.clock.set_system_time(utcnow())  # the next morning: the same ticket, a new day
+    page.get_by_role("button", name="Start the camera").click()
+    expect(banner).to_have_text("Offline — 2 scans waiting to be sent")
+
+    page.context.set_offline(False)
+    expect(banner).to_be_hidden()
+    db.session.rollback()
+    came = db.session.scalars(
+        select(DayCheckIn.day).where(DayCheckIn.registration_id == ana.registrations[0].id)
+    ).all()
+    assert sorted(came) == [today - timedelta(days=1), today]
+
+
+def new_page_at(open_page, user, event, moment):
+    """``open_page`` with the phone's clock set to ``moment`` (it then runs on from there)."""
+    return open_page(user, event, fake_clock=moment)

@@ -16,6 +16,7 @@ from .practice import (
 )
 from .registration import (
     CancelReason,
+    DayCheckIn,
     Registrant,
     Registration,
     RegistrationStatus,
@@ -33,6 +34,7 @@ __all__ = [
     "Certificate",
     "ContactBlock",
     "ContactRequest",
+    "DayCheckIn",
     "Event",
     "EventDay",
     "EventKind",

@@ -2,9 +2,9 @@
 
 import enum
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, or_
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, or_
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -122,7 +122,14 @@ class Registrant(db.Model):
 
 
 class Registration(db.Model):
-    """One registrant's place (or place in the queue) at one event."""
+    """One registrant's place (or place in the queue) at one event.
+
+    ``checked_in_at`` (and ``checked_in_by``) is the first check-in at the door, on any day:
+    whether the person came at all (attendance, certificates). A one-day event has only that.
+    An event with an agenda of several days also records each day's check-in as a
+    ``DayCheckIn`` (``day_check_ins``), one per day at most; ``checked_in_at`` is then the
+    earliest of them, and undoing the last of them clears it.
+    """
 
     __table_args__ = (
         UniqueConstraint("registrant_id", "event_id"),
@@ -150,6 +157,13 @@ class Registration(db.Model):
     registrant: Mapped[Registrant] = relationship(back_populates="registrations")
     event: Mapped[Event] = relationship()
     checked_in_by: Mapped["User | None"] = relationship()  # noqa: F821
+    # Loaded only where asked for (selectinload): a one-day event's door never reads them.
+    day_check_ins: Mapped[list["DayCheckIn"]] = relationship(
+        back_populates="registration",
+        order_by="DayCheckIn.day",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
     @hybrid_property
     def has_attended(self) -> bool:
@@ -192,6 +206,15 @@ class Registration(db.Model):
         self.cancelled_at = utcnow()
         self.cancel_reason = reason
 
+    def check_in_on(self, day: date) -> "DayCheckIn | None":
+        """The check-in of one day of a multi-day event, if the person came that day."""
+        return next((check_in for check_in in self.day_check_ins if check_in.day == day), None)
+
+    @property
+    def days_attended(self) -> set[date]:
+        """The local dates of a multi-day event on which the person was checked in."""
+        return {check_in.day for check_in in self.day_check_ins}
+
     def next_calendar_sequence(self) -> int:
         """Advance and return the SEQUENCE for a new calendar message about this registration."""
         # Not flushed yet, a new registration has no value: its column default is 0.
@@ -200,3 +223,24 @@ class Registration(db.Model):
 
     def __repr__(self) -> str:
         return f"<Registration {self.reference} {self.status}>"
+
+
+class DayCheckIn(db.Model):
+    """One day's check-in at a multi-day event: who came on which (local) day, when, by whom."""
+
+    __table_args__ = (UniqueConstraint("registration_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)  # in the event's zone
+    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # "scan" or "manual"; None for check-ins recorded before days were told apart.
+    how: Mapped[str | None] = mapped_column(String(16))
+
+    registration: Mapped[Registration] = relationship(back_populates="day_check_ins")
+    checked_in_by: Mapped["User | None"] = relationship()  # noqa: F821
+
+    @property
+    def local_checked_in_at(self) -> datetime:
+        return self.checked_in_at.astimezone(self.registration.event.zone)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, selectinload
 
 from ..extensions import db
 from ..folding import fold
@@ -53,6 +53,8 @@ def attendee_query(event: Event, wanted: AttendeeFilter) -> Select:
         .where(Registration.event_id == event.id)
         .options(contains_eager(Registration.registrant))
     )
+    if event.is_multi_day:  # the list shows who came on which day
+        query = query.options(selectinload(Registration.day_check_ins))
     if wanted.q:
         pattern = f"%{wanted.q}%"
         query = query.where(

@@ -5,7 +5,8 @@ import base64
 from flask import current_app, url_for
 from flask_babel import force_locale, format_decimal
 
-from ..models import Certificate
+from ..formatting import day_when
+from ..models import Certificate, Event, EventDay, Registration
 from ..urls import site_context
 from .pdf import render_pdf_template
 from .tickets import qr_png
@@ -32,7 +33,8 @@ def certificate_pdf(certificate: Certificate) -> bytes:
     url = verification_url(certificate)
     qr = base64.b64encode(qr_png(url, box_size=8)).decode("ascii")
     with site_context(), force_locale(language):
-        hours = event_hours(registration.event)
+        days = attended_days(registration)
+        hours = event_hours(registration.event, days)
         return render_pdf_template(
             "certificates/certificate.html",
             certificate=certificate,
@@ -43,14 +45,32 @@ def certificate_pdf(certificate: Certificate) -> bytes:
             verification_url=url,
             qr_data_url=f"data:image/png;base64,{qr}",
             hours=format_decimal(hours) if hours is not None else None,
+            # Only when not every day: the dates above then say more than was attended.
+            attended_days=[day_when(day) for day in days]
+            if days != registration.event.days
+            else None,
         )
 
 
-def event_hours(event) -> float | None:
-    """The event's hours for the certificate, to the half hour: a multi-day event's are its
-    days' added up; None for one over several days without an agenda (nights are no hours)."""
+def attended_days(registration: Registration) -> list[EventDay]:
+    """The agenda days of a multi-day event the person was checked in on; all of them when
+    attendance was not recorded per day (joined online, a participant report)."""
+    days = registration.event.days
+    attended = registration.days_attended
+    if not attended:
+        return days
+    return [day for day in days if day.local_date in attended]
+
+
+def event_hours(event: Event, days: list[EventDay] | None = None) -> float | None:
+    """The hours for the certificate, to the half hour: a multi-day event's are its days'
+    added up (``days``: those attended, else all); None for one over several days without an
+    agenda (nights are no hours) or when no day of the agenda was attended."""
     if event.is_multi_day:
-        seconds = sum((day.ends_at - day.starts_at).total_seconds() for day in event.days)
+        days = event.days if days is None else days
+        if not days:
+            return None
+        seconds = sum((day.ends_at - day.starts_at).total_seconds() for day in days)
     elif event.local_starts_at.date() == event.local_ends_at.date():
         seconds = (event.ends_at - event.starts_at).total_seconds()
     else:

@@ -1,17 +1,32 @@
-"""Check-in at the door: scanned tickets and people found by hand, each admitted once."""
+"""Check-in at the door: scanned tickets and people found by hand, each admitted once a day.
+
+A one-day event admits a ticket once (``Registration.checked_in_at``). An event with an agenda
+of several days admits it once on each day (a ``DayCheckIn`` per day, models/registration.py).
+"""
 
 import enum
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, update
-from sqlalchemy.orm import aliased, contains_eager, joinedload
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from ..database import locking, write_transaction
 from ..extensions import db
 from ..folding import fold
-from ..models import Event, Registrant, Registration, RegistrationStatus, User, utcnow
+from ..models import DayCheckIn, Event, Registrant, Registration, RegistrationStatus, User, utcnow
 from . import audit
 
 # Ticket secrets are URL-safe base64 (models.registration.new_secret); anything else is no ticket.
@@ -40,7 +55,7 @@ class Holder:
     reference: str
     event_id: int
     status: RegistrationStatus
-    checked_in_at: datetime | None
+    checked_in_at: datetime | None  # at a multi-day event: on the day of the scan
     checked_in_by: str | None  # the e-mail address of the staff member who checked them in
     full_name: str
     organisation: str
@@ -73,7 +88,7 @@ def check_in_ticket(
     scanned_at: datetime | None = None,
     any_day: bool = False,
 ) -> CheckIn:
-    """Admit the holder of a scanned ticket, or say why not; a ticket is checked in once only.
+    """Admit the holder of a scanned ticket, or say why not; once only (once a day, see above).
 
     On a day the event does not run the answer is NOT_TODAY, unless staff confirm (``any_day``).
     """
@@ -102,8 +117,10 @@ def check_in(
     )
 
 
-def undo_check_in(registration: Registration, *, staff: User) -> bool:
-    """Take back a check-in made by mistake; False when there was none."""
+def undo_check_in(registration: Registration, *, staff: User, now: datetime | None = None) -> bool:
+    """Take back a check-in made by mistake (today's, at a multi-day event); False when none."""
+    if registration.event.is_multi_day:
+        return _undo_day_check_in(registration, door_day(registration.event, now), staff)
     with write_transaction():
         locked = _locked(Registration.id == registration.id)
         if locked.checked_in_at is None:
@@ -117,6 +134,49 @@ def undo_check_in(registration: Registration, *, staff: User) -> bool:
         locked.checked_in_at = None
         locked.checked_in_by_id = None
     return True
+
+
+def _undo_day_check_in(registration: Registration, day: date, staff: User) -> bool:
+    """Take back one day's check-in; the first check-in becomes the earliest day left."""
+    with write_transaction():
+        locked = _locked(Registration.id == registration.id)
+        undone = db.session.scalar(
+            select(DayCheckIn).where(DayCheckIn.registration_id == locked.id, DayCheckIn.day == day)
+        )
+        if undone is None:
+            return False
+        audit.record(
+            "check_in_undone",
+            registration=locked,
+            actor=staff,
+            checked_in_at=undone.checked_in_at.isoformat(),
+        )
+        db.session.delete(undone)
+        db.session.flush()
+        first = db.session.scalar(
+            select(DayCheckIn)
+            .where(DayCheckIn.registration_id == locked.id)
+            .order_by(DayCheckIn.checked_in_at)
+            .limit(1)
+        )
+        locked.checked_in_at = first.checked_in_at if first else None
+        locked.checked_in_by_id = first.checked_in_by_id if first else None
+    db.session.expire(registration, ["day_check_ins"])
+    return True
+
+
+def door_day(event: Event, now: datetime | None = None) -> date:
+    """The day whose check-ins the door shows: today, in the event's zone."""
+    return (now or utcnow()).astimezone(event.zone).date()
+
+
+def checked_in_at_door(registration: Registration, now: datetime | None = None) -> datetime | None:
+    """When the person was checked in, as the door counts it: today, at a multi-day event."""
+    event = registration.event
+    if not event.is_multi_day:
+        return registration.checked_in_at
+    today = registration.check_in_on(door_day(event, now))
+    return today.checked_in_at if today else None
 
 
 def scan_time(event: Event, scanned_at: datetime | None, now: datetime | None = None) -> datetime:
@@ -133,10 +193,27 @@ def earliest_scan_time(event: Event) -> datetime:
     return first_day - SCAN_TIME_MARGIN
 
 
-def door_count(event: Event) -> DoorCount:
-    """Confirmed registrations and how many of them are checked in, as every device shows it."""
+def door_count(event: Event, now: datetime | None = None) -> DoorCount:
+    """Confirmed registrations and how many of them are checked in, as every device shows it.
+
+    At a multi-day event, how many are checked in today.
+    """
+    if event.is_multi_day:
+        return _day_count(event, door_day(event, now))
     confirmed, checked_in = db.session.execute(
         select(func.count(), func.count(Registration.checked_in_at))
+        .where(Registration.event_id == event.id)
+        .where(Registration.status == RegistrationStatus.CONFIRMED)
+    ).one()
+    return DoorCount(checked_in=checked_in, confirmed=confirmed)
+
+
+def _day_count(event: Event, day: date) -> DoorCount:
+    today = and_(DayCheckIn.registration_id == Registration.id, DayCheckIn.day == day)
+    confirmed, checked_in = db.session.execute(
+        select(func.count(), func.count(DayCheckIn.id))
+        .select_from(Registration)
+        .outerjoin(DayCheckIn, today)
         .where(Registration.event_id == event.id)
         .where(Registration.status == RegistrationStatus.CONFIRMED)
     ).one()
@@ -158,6 +235,8 @@ def find_registrations(event: Event, text: str) -> list[Registration]:
         .where(Registration.event_id == event.id)
         .options(contains_eager(Registration.registrant))
     )
+    if event.is_multi_day:
+        query = query.options(selectinload(Registration.day_check_ins))
     for word in words:
         query = query.where(
             or_(
@@ -218,6 +297,31 @@ _HOLDER = (
 )
 _BY_SECRET = _HOLDER.where(Registration.ticket_secret == bindparam("key"))
 _BY_ID = _HOLDER.where(Registration.id == bindparam("key"))
+# The same at a multi-day event, with the check-in of one day (``day``) instead of the first.
+_day_checker = aliased(User)
+_DAY_HOLDER = (
+    select(
+        Registration.id,
+        Registration.reference,
+        Registration.event_id,
+        Registration.status,
+        DayCheckIn.checked_in_at,
+        _day_checker.email.label("checked_in_by"),
+        Registrant.full_name,
+        Registrant.organisation,
+        Registrant.needs,
+    )
+    .join(Registration.registrant)
+    .outerjoin(
+        DayCheckIn,
+        and_(DayCheckIn.registration_id == Registration.id, DayCheckIn.day == bindparam("day")),
+    )
+    .outerjoin(_day_checker, _day_checker.id == DayCheckIn.checked_in_by_id)
+)
+_DAY_BY_SECRET = _DAY_HOLDER.where(Registration.ticket_secret == bindparam("key"))
+_DAY_BY_ID = _DAY_HOLDER.where(Registration.id == bindparam("key"))
+# Each lookup's statement for a multi-day event (by identity: statements compare as SQL).
+_ON_THE_DAY = {id(_BY_SECRET): _DAY_BY_SECRET, id(_BY_ID): _DAY_BY_ID}
 # Admits only while every rule that depends on the row still holds: of concurrent scans of one
 # ticket, one updates the row and the others find it checked in.
 _MARK_CHECKED_IN = (
@@ -229,11 +333,58 @@ _MARK_CHECKED_IN = (
 )
 
 
-def _holder(statement: Select, key: str | int, *, lock: bool = False) -> Holder | None:
+# A multi-day admission first takes the registration's row, if still confirmed: concurrent scans
+# of one ticket queue here, whatever the day. The day's check-in is then added unless one
+# exists, read after the row was taken, so never missed; and the first check-in is set if this
+# one is earlier (a scan queued offline the day before may arrive after today's).
+_TAKE_FOR_THE_DAY = (
+    update(Registration)
+    .where(Registration.id == bindparam("registration_id"))
+    .where(Registration.status == RegistrationStatus.CONFIRMED)
+    .values(checked_in_at=Registration.checked_in_at)
+)
+_ADD_DAY_CHECK_IN = (
+    insert(DayCheckIn)
+    .from_select(
+        ["registration_id", "day", "checked_in_at", "checked_in_by_id", "how"],
+        select(
+            bindparam("registration_id"),
+            bindparam("day", type_=DayCheckIn.day.type),
+            bindparam("when", type_=DayCheckIn.checked_in_at.type),
+            bindparam("staff_id"),
+            bindparam("how", type_=DayCheckIn.how.type),
+        ).where(
+            ~exists().where(
+                DayCheckIn.registration_id == bindparam("registration_id"),
+                DayCheckIn.day == bindparam("day", type_=DayCheckIn.day.type),
+            )
+        ),
+    )
+    .returning(DayCheckIn.id)  # whether it was added: PostgreSQL's driver gives no row count
+)
+_SET_FIRST_CHECK_IN = (
+    update(Registration)
+    .where(Registration.id == bindparam("registration_id"))
+    .where(
+        or_(
+            Registration.checked_in_at.is_(None),
+            Registration.checked_in_at > bindparam("when", type_=Registration.checked_in_at.type),
+        )
+    )
+    .values(checked_in_at=bindparam("when"), checked_in_by_id=bindparam("staff_id"))
+)
+
+
+def _holder(
+    statement: Select, key: str | int, *, day: date | None = None, lock: bool = False
+) -> Holder | None:
+    if day is not None:
+        statement = _ON_THE_DAY[id(statement)]
     if lock:
         statement = locking(statement, of=Registration)
+    params = {"key": key} if day is None else {"key": key, "day": day}
     # On the session's connection: no objects are loaded, so the ORM's layer would be pure cost.
-    row = db.session.connection().execute(statement, {"key": key}).first()
+    row = db.session.connection().execute(statement, params).first()
     return Holder(**row._mapping) if row is not None else None
 
 
@@ -247,25 +398,28 @@ def _admit(
     how: str,
     any_day: bool = False,
 ) -> CheckIn:
-    """Check the person in when every rule allows, else say why not; a scan admits once only.
+    """Check the person in when every rule allows, else say why not; a scan admits once only
+    (once on each day of a multi-day event: the day the scan happened, in the event's zone).
 
     A refusal is decided on the registration as read, without a lock: it was true when read,
     so the scan simply comes before any change made since. An admission writes with a
     condition that only a row still waiting to be checked in meets.
     """
-    holder = _holder(statement, key)
     when = scan_time(event, scanned_at)
+    day = door_day(event, when) if event.is_multi_day else None
+    holder = _holder(statement, key, day=day)
     refusal = _refusal(event, holder, when, any_day)
     if refusal is not None:
         return refusal
     with write_transaction():
-        if not _mark_checked_in(holder, when, staff):
+        if not _mark_checked_in(holder, when, staff, day, how):
             # Another device was first, or the registration changed since it was read.
-            holder = _holder(statement, key, lock=True)
+            holder = _holder(statement, key, day=day, lock=True)
             refusal = _refusal(event, holder, when, any_day)
             if refusal is not None:
                 return refusal
-            _mark_checked_in(holder, when, staff)  # the row is locked: nothing can come between
+            # The row is locked: nothing can come between.
+            _mark_checked_in(holder, when, staff, day, how)
         audit.insert_entry(
             "checked_in",
             registration_id=holder.id,
@@ -296,7 +450,17 @@ def _refusal(event: Event, holder: Holder | None, when: datetime, any_day: bool)
     return None
 
 
-def _mark_checked_in(holder: Holder, when: datetime, staff: User) -> bool:
-    """Record the check-in if the row still waits for it; whether it did."""
+def _mark_checked_in(
+    holder: Holder, when: datetime, staff: User, day: date | None, how: str
+) -> bool:
+    """Record the check-in (of ``day``, when given) if it is still missing; whether it did."""
     params = {"registration_id": holder.id, "when": when, "staff_id": staff.id}
-    return db.session.connection().execute(_MARK_CHECKED_IN, params).rowcount == 1
+    connection = db.session.connection()
+    if day is None:
+        return connection.execute(_MARK_CHECKED_IN, params).rowcount == 1
+    if connection.execute(_TAKE_FOR_THE_DAY, params).rowcount != 1:
+        return False
+    if connection.execute(_ADD_DAY_CHECK_IN, params | {"day": day, "how": how}).first() is None:
+        return False
+    connection.execute(_SET_FIRST_CHECK_IN, params)
+    return True

@@ -58,6 +58,7 @@ def export_data(registrant: Registrant, *, network_profile: bool = False) -> dic
                 "confirmed_at": _iso(r.confirmed_at),
                 "cancelled_at": _iso(r.cancelled_at),
                 "checked_in_at": _iso(r.checked_in_at),
+                "checked_in_on_days": [_iso(c.checked_in_at) for c in r.day_check_ins],
                 "joined_online_at": _iso(r.joined_online_at),
             }
             for r in registrations

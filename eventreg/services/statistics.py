@@ -5,7 +5,7 @@ registrations there are. Counts follow the exports' definitions, so they add up 
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy.sql import ColumnElement
 from ..extensions import db
 from ..models import (
     CancelReason,
+    DayCheckIn,
     Event,
     EventStatus,
     Registrant,
@@ -81,6 +82,8 @@ class Statistics:
     people: int
     network_opt_ins: int
     cancelled_by_reason: dict[CancelReason | None, int]
+    # A multi-day event's days (in its zone) and how many people were checked in on each.
+    attendance_by_day: list[tuple[date, int]] = field(default_factory=list)
 
 
 def programme_statistics() -> Statistics:
@@ -90,8 +93,10 @@ def programme_statistics() -> Statistics:
 
 
 def event_statistics(event: Event) -> Statistics:
-    """One event's numbers."""
-    return _statistics([event], scope=Registration.event_id == event.id)
+    """One event's numbers; a multi-day event's with its attendance day by day."""
+    stats = _statistics([event], scope=Registration.event_id == event.id)
+    stats.attendance_by_day = _attendance_by_day(event)
+    return stats
 
 
 def _statistics(events: list[Event], scope: ColumnElement[bool] | None) -> Statistics:
@@ -193,3 +198,17 @@ def _sorted_by_size(tallies: dict[Any, Tally]) -> dict[Any, Tally]:
     return dict(
         sorted(tallies.items(), key=lambda item: (-item[1].active, -item[1].total, item[0]))
     )
+
+
+def _attendance_by_day(event: Event) -> list[tuple[date, int]]:
+    """People checked in on each day of a multi-day event's agenda (none for other events)."""
+    if not event.is_multi_day:
+        return []
+    query = (
+        select(DayCheckIn.day, func.count())
+        .join(DayCheckIn.registration)
+        .where(Registration.event_id == event.id)
+        .group_by(DayCheckIn.day)
+    )
+    counts = dict(db.session.execute(query).all())
+    return [(day, counts.get(day, 0)) for day in event.local_dates]

@@ -2,7 +2,7 @@
 of date (with the reason)
 
 Revision ID: 0020_outbox_leases
-Revises: 0021_after_event
+Revises: 0017_day_attendance
 Create Date: 2026-11-30 20:00:00.000000
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0020_outbox_leases"
-down_revision = "0021_after_event"
+down_revision = "0017_day_attendance"
 branch_labels = None
 depends_on = None
 

@@ -30,7 +30,8 @@ def _rows(event=None):
 def event_csv(slug):
     """The event's registrations as CSV."""
     event = event_or_404(slug)
-    chunks = exports.csv_chunks(_rows(event), with_labels=_with_labels())
+    days = exports.day_columns(event)
+    chunks = exports.csv_chunks(_rows(event), with_labels=_with_labels(), days=days)
     return _download(chunks, event.slug, "csv", CSV)
 
 
@@ -39,7 +40,8 @@ def event_csv(slug):
 def event_xlsx(slug):
     """The event's registrations as an Excel workbook."""
     event = event_or_404(slug)
-    chunks = exports.xlsx_chunks(_rows(event), with_labels=_with_labels())
+    days = exports.day_columns(event)
+    chunks = exports.xlsx_chunks(_rows(event), with_labels=_with_labels(), days=days)
     return _download(chunks, event.slug, "xlsx", XLSX)
 
 

@@ -40,7 +40,7 @@ function start() {
     door.dataset.timezone,
     new Sound(byId("sound-on")),
   );
-  const queue = new OfflineQueue(door.dataset.queueKey, showConnection);
+  const queue = new OfflineQueue(door.dataset.queueKey, showConnection, door.dataset.timezone);
   const search = new Search(
     {
       form: byId("search-form"),

@@ -2,16 +2,30 @@
 
 import { Refused } from "./server.js";
 
-function sameTicket(a, b) {
-  return a.kind === b.kind && a.secret === b.secret && a.reference === b.reference;
-}
-
 export class OfflineQueue {
-  /** ``onChange`` runs whenever the kept scans change (the banner counts them). */
-  constructor(storageKey, onChange) {
+  /**
+   * ``onChange`` runs whenever the kept scans change (the banner counts them). A ticket is kept
+   * once a day, in the event's ``timeZone``: a multi-day event admits it again the next day.
+   */
+  constructor(storageKey, onChange, timeZone) {
     this.storageKey = storageKey;
     this.onChange = onChange;
     this.sending = false;
+    this.days = new Intl.DateTimeFormat("en-CA", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+    });
+  }
+
+  sameScan(a, b) {
+    const sameTicket = a.kind === b.kind && a.secret === b.secret && a.reference === b.reference;
+    return sameTicket && this.dayOf(a) === this.dayOf(b);
+  }
+
+  dayOf(item) {
+    return item.scanned_at ? this.days.format(new Date(item.scanned_at)) : "";
   }
 
   items() {
@@ -28,14 +42,14 @@ export class OfflineQueue {
 
   keep(item) {
     const items = this.items();
-    if (!items.some((other) => sameTicket(other, item))) {
+    if (!items.some((other) => this.sameScan(other, item))) {
       items.push(item); // the first scan keeps its time
       this.save(items);
     }
   }
 
   forget(item) {
-    this.save(this.items().filter((other) => !sameTicket(other, item)));
+    this.save(this.items().filter((other) => !this.sameScan(other, item)));
   }
 
   save(items) {

@@ -1,0 +1,417 @@
+"""Multi-day missions: the door admits a ticket once on each day of the agenda, and the list,
+the exports, the statistics and the certificates say who came on which day."""
+
+import csv
+import io
+import subprocess
+import threading
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select, text
+
+from eventreg import create_app
+from eventreg.extensions import db
+from eventreg.models import AgendaDay, AuditEntry, DayCheckIn, Registration, utcnow
+from eventreg.services import accounts, certificates, checkin, exports, statistics
+from eventreg.services.certificate_pdf import certificate_pdf
+
+ROME = ZoneInfo("Europe/Rome")
+
+
+def local_day(offset: int) -> date:
+    return utcnow().astimezone(ROME).date() + timedelta(days=offset)
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=ROME)
+
+
+@pytest.fixture
+def mission(make_event):
+    """Three days in Bergamo: yesterday (9-18), today (8:30-17), tomorrow (9-13), Rome time."""
+    days = [
+        AgendaDay(at(local_day(-1), 9), at(local_day(-1), 18)),
+        AgendaDay(at(local_day(0), 8, 30), at(local_day(0), 17)),
+        AgendaDay(at(local_day(1), 9), at(local_day(1), 13)),
+    ]
+    now = utcnow()
+    return make_event(
+        starts_at=days[0].starts_at,
+        ends_at=days[-1].ends_at,
+        agenda=days,
+        registration_opens_at=now - timedelta(days=10),
+        registration_closes_at=now + timedelta(hours=1),
+        capacity=5,
+    )
+
+
+@pytest.fixture
+def staff(make_user, mission):
+    user = make_user("checkin")
+    accounts.assign_checkin_events(user, [mission])
+    return user
+
+
+@pytest.fixture
+def at_the_door(client, auth, staff):
+    auth.login(staff.email)
+    return client
+
+
+def registration_of(sign_up, event, **details) -> Registration:
+    return sign_up(event, **details).registrations[0]
+
+
+def day_check_ins(registration) -> list[tuple[date, datetime]]:
+    db.session.rollback()
+    return db.session.execute(
+        select(DayCheckIn.day, DayCheckIn.checked_in_at)
+        .where(DayCheckIn.registration_id == registration.id)
+        .order_by(DayCheckIn.day)
+    ).all()
+
+
+def first_check_in(registration) -> datetime | None:
+    db.session.rollback()
+    return db.session.get(Registration, registration.id, populate_existing=True).checked_in_at
+
+
+def scan(client, registration, mission, **body):
+    return client.post(
+        f"/checkin/{mission.slug}/scan", json={"secret": registration.ticket_secret} | body
+    ).get_json()
+
+
+def test_someone_who_came_yesterday_is_admitted_again_today_once(
+    at_the_door, mission, staff, sign_up
+):
+    ana = registration_of(sign_up, mission, first_name="Ana", last_name="Silva")
+    yesterday = at(local_day(-1), 9, 12)
+    first = checkin.check_in_ticket(mission, ana.ticket_secret, staff=staff, scanned_at=yesterday)
+    assert first.result == "ok"
+    assert at_the_door.get(f"/checkin/{mission.slug}/counter").get_json() == {
+        "checked_in": 0,  # today nobody yet: yesterday's check-in does not count at today's door
+        "confirmed": 1,
+    }
+
+    today = scan(at_the_door, ana, mission)
+    assert today["result"] == "ok" and today["message"] == "Checked in"
+    again = scan(at_the_door, ana, mission)
+    assert again["result"] == "already_checked_in"
+    clock = again["checked_in_at"][11:16]
+    assert again["message"] == f"Already checked in today at {clock} by checkin@example.org"
+    assert at_the_door.get(f"/checkin/{mission.slug}/counter").get_json()["checked_in"] == 1
+
+    days = day_check_ins(ana)
+    assert [day for day, _ in days] == [local_day(-1), local_day(0)]
+    assert days[0][1] == yesterday
+    assert first_check_in(ana) == yesterday  # the first check-in stays the first
+
+
+def test_a_scan_queued_offline_yesterday_counts_for_yesterday(at_the_door, mission, sign_up):
+    ben = registration_of(sign_up, mission)
+    assert scan(at_the_door, ben, mission)["result"] == "ok"  # today
+    queued = at(local_day(-1), 17, 40)
+    late = scan(at_the_door, ben, mission, scanned_at=queued.isoformat())
+    assert late["result"] == "ok"
+    assert [day for day, _ in day_check_ins(ben)] == [local_day(-1), local_day(0)]
+    assert first_check_in(ben) == queued  # earlier than today's: it is the first one now
+    replay = scan(at_the_door, ben, mission, scanned_at=queued.isoformat())
+    assert replay["result"] == "already_checked_in"
+    assert len(day_check_ins(ben)) == 2
+
+
+def test_undo_takes_back_todays_check_in_only(at_the_door, mission, staff, sign_up):
+    ana = registration_of(sign_up, mission)
+    yesterday = at(local_day(-1), 10)
+    checkin.check_in(ana, staff=staff, scanned_at=yesterday)
+    by_hand = at_the_door.post(
+        f"/checkin/{mission.slug}/registrations/{ana.reference}/checkin", json={}
+    ).get_json()
+    assert by_hand["result"] == "ok"
+    found = at_the_door.get(f"/checkin/{mission.slug}/search", query_string={"q": ana.reference})
+    (person,) = found.get_json()["results"]
+    assert person["can_undo"] and not person["can_check_in"]
+    assert person["badge"]["text"].startswith("Checked in today at ")
+
+    undone = at_the_door.post(f"/checkin/{mission.slug}/registrations/{ana.reference}/undo")
+    assert undone.get_json()["undone"] is True
+    assert undone.get_json()["person"]["can_check_in"] is True
+    assert [day for day, _ in day_check_ins(ana)] == [local_day(-1)]
+    assert first_check_in(ana) == yesterday
+    again = at_the_door.post(f"/checkin/{mission.slug}/registrations/{ana.reference}/undo")
+    assert again.get_json()["undone"] is False
+    assert day_check_ins(ana) != []  # yesterday's check-in is not today's to undo
+
+
+def test_undoing_the_only_check_in_leaves_no_attendance(at_the_door, mission, sign_up):
+    ana = registration_of(sign_up, mission)
+    assert scan(at_the_door, ana, mission)["result"] == "ok"
+    assert first_check_in(ana) is not None
+    at_the_door.post(f"/checkin/{mission.slug}/registrations/{ana.reference}/undo")
+    assert day_check_ins(ana) == []
+    assert first_check_in(ana) is None
+    actions = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.registration_id == ana.id)
+    ).all()
+    assert actions == ["signed_up", "checked_in", "check_in_undone"]
+
+
+def test_cancelled_and_waitlisted_are_still_refused_on_every_day(
+    at_the_door, mission, make_event, sign_up
+):
+    from eventreg.services import registrations
+
+    gone = registration_of(sign_up, mission)
+    registrations.cancel(gone)
+    assert scan(at_the_door, gone, mission)["result"] == "cancelled"
+    assert day_check_ins(gone) == [] and first_check_in(gone) is None
+
+
+def test_many_devices_scanning_one_ticket_on_the_second_day_admit_it_once(
+    app, mission, staff, sign_up
+):
+    registration = registration_of(sign_up, mission)
+    checkin.check_in(registration, staff=staff, scanned_at=at(local_day(-1), 9))
+    body = {"secret": registration.ticket_secret, "event": mission.slug}
+    headers = {"Authorization": f"Bearer {accounts.issue_api_token(staff)}"}
+    devices = 10
+    start = threading.Barrier(devices)
+    results = []
+
+    def device():
+        client = app.test_client()
+        start.wait()
+        response = client.post("/api/v1/checkin", json=body, headers=headers)
+        results.append(response.get_json()["result"])
+
+    threads = [threading.Thread(target=device) for _ in range(devices)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["already_checked_in"] * (devices - 1) + ["ok"]
+    assert [day for day, _ in day_check_ins(registration)] == [local_day(-1), local_day(0)]
+    admitted = db.session.scalar(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action == "checked_in", AuditEntry.registration_id == registration.id)
+    )
+    assert admitted == 2
+
+
+def test_a_first_scan_of_the_day_writes_four_rows_and_a_rescan_nothing(
+    client, mission, staff, sign_up, statements
+):
+    registration = registration_of(sign_up, mission)
+    headers = {"Authorization": f"Bearer {accounts.issue_api_token(staff)}"}
+    body = {"secret": registration.ticket_secret, "event": mission.slug}
+    statements.clear()
+    assert client.post("/api/v1/checkin", json=body, headers=headers).json["result"] == "ok"
+    # Token, event, the staff member's events, ticket; then the row taken, the day's check-in,
+    # the first check-in and the audit row.
+    reads, writes = ["SELECT"] * 4, ["UPDATE", "INSERT", "UPDATE", "INSERT"]
+    assert statements == reads + writes
+    statements.clear()
+    again = client.post("/api/v1/checkin", json=body, headers=headers).get_json()
+    assert again["result"] == "already_checked_in"
+    assert again["checked_in_by"] == staff.email
+    assert all(statement == "SELECT" for statement in statements)
+
+
+@pytest.fixture
+def statements(app):
+    import sqlalchemy as sa
+
+    sent = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if not statement.startswith("BEGIN"):
+            sent.append(statement.split(None, 1)[0])
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    yield sent
+    sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+# What organisers see afterwards.
+
+
+@pytest.fixture
+def attended(mission, staff, sign_up):
+    """Ana came on the first two days, Ben only on the last, Carla never."""
+    ana = registration_of(sign_up, mission, first_name="Ana", last_name="Silva")
+    ben = registration_of(sign_up, mission, first_name="Ben", last_name="Jensen")
+    carla = registration_of(sign_up, mission, first_name="Carla", last_name="Rossi")
+    checkin.check_in(ana, staff=staff, scanned_at=at(local_day(-1), 9, 5))
+    checkin.check_in(ana, staff=staff)
+    # Ben's day: recorded as the door records it, a scan on the third day.
+    db.session.add(
+        DayCheckIn(registration=ben, day=local_day(1), checked_in_at=at(local_day(1), 9, 2))
+    )
+    ben.checked_in_at = at(local_day(1), 9, 2)
+    db.session.commit()
+    return ana, ben, carla
+
+
+@pytest.fixture
+def organiser(client, auth, make_user):
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    return client
+
+
+def test_the_exports_have_a_column_per_day(organiser, mission, attended):
+    response = organiser.get(f"/admin/events/{mission.slug}/attendees.csv?labels=yes")
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"), newline="")))
+    columns = [f"attended_{local_day(n).isoformat()}" for n in (-1, 0, 1)]
+    header = next(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert header[len(exports.HEADER) : len(exports.HEADER) + 3] == columns
+    by_name = {row["first_name"]: [row[column] for column in columns] for row in rows}
+    assert by_name == {
+        "Ana": ["yes", "yes", "no"],
+        "Ben": ["no", "no", "yes"],
+        "Carla": ["no", "no", "no"],
+    }
+    assert {row["first_name"]: row["Attended"] for row in rows}["Ben"] == "yes"
+
+    sheet = load_workbook(
+        io.BytesIO(organiser.get(f"/admin/events/{mission.slug}/attendees.xlsx").data)
+    )["Attendees"]
+    sheet_rows = list(sheet.iter_rows(values_only=True))
+    assert list(sheet_rows[0][len(exports.HEADER) :]) == columns
+    first_name = sheet_rows[0].index("first_name")
+    assert {row[first_name]: list(row[len(exports.HEADER) :]) for row in sheet_rows[1:]} == by_name
+
+
+def test_a_one_day_events_export_and_the_programmes_keep_their_columns(
+    organiser, mission, attended, make_event
+):
+    one_day = make_event()
+    for url in (f"/admin/events/{one_day.slug}/attendees.csv", "/admin/attendees.csv"):
+        header = next(csv.reader(io.StringIO(organiser.get(url).data.decode("utf-8-sig"))))
+        assert tuple(header) == exports.HEADER
+
+
+def test_the_statistics_count_attendance_per_day(organiser, mission, attended):
+    stats = statistics.event_statistics(mission)
+    assert stats.attendance_by_day == [(local_day(-1), 1), (local_day(0), 1), (local_day(1), 1)]
+    assert stats.totals.attended == 2
+    page = organiser.get(f"/admin/events/{mission.slug}/statistics").get_data(as_text=True)
+    assert "Attendance per day" in page
+    assert statistics.programme_statistics().attendance_by_day == []
+
+
+def test_the_attendance_list_shows_each_days_check_in(organiser, mission, attended):
+    _ana, ben, _carla = attended
+    page = organiser.get(f"/admin/events/{mission.slug}").get_data(as_text=True)
+    assert page.count('<th scope="col" class="day-attendance">') == 3
+    assert "09:05" in page and "09:02" in page
+    assert page.count("not checked in") == 6  # Ana one day, Ben two, Carla three
+    details = organiser.get(f"/admin/registrations/{ben.reference}").get_data(as_text=True)
+    assert "Checked in on" in details
+
+
+def test_a_certificate_states_the_hours_of_the_days_attended(mission, attended, tmp_path):
+    _ana, ben, _carla = attended
+    ended = utcnow() - timedelta(days=1)
+    for day in mission.days:  # the whole mission moved a week back: it has ended
+        day.starts_at -= timedelta(days=7)
+        day.ends_at -= timedelta(days=7)
+    mission.starts_at, mission.ends_at = mission.days[0].starts_at, mission.days[-1].ends_at
+    for check_in in ben.day_check_ins:
+        check_in.day -= timedelta(days=7)
+    db.session.commit()
+    assert mission.ends_at < ended
+    path = tmp_path / "certificate.pdf"
+    path.write_bytes(certificate_pdf(certificates.issue(ben)))
+    text_of = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True)
+    assert "4 hours" in text_of.stdout  # the third day only, 9:00-13:00
+    assert "21.5" not in text_of.stdout
+    assert "Days attended" in text_of.stdout
+
+
+def test_the_upgrade_gives_each_check_in_to_the_day_it_fell_on(backend, tmp_path):
+    """Migration 0017: a check-in recorded before days were told apart counts for its day in the
+    event's zone (00:30 in Rome is still 23:30 UTC of the day before); a one-day event's none."""
+    from flask_migrate import upgrade
+
+    from tests.support.database import empty_postgres_database
+
+    url = f"sqlite:///{tmp_path}/old.sqlite3"
+    if backend == "postgresql":
+        url = empty_postgres_database("eventreg_test_day_upgrade")
+    app = create_app({"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade(revision="0016_folded_names")
+        statements = [
+            "INSERT INTO event (id, slug, title, description, kind, mode, timezone, starts_at,"
+            " ends_at, host_partner, registration_opens_at, registration_closes_at,"
+            " translations, status, created_at, updated_at) VALUES"
+            " (1, 'multi', 't', '', 'mission', 'in_person', 'Europe/Rome', '2026-11-23 08:00:00',"
+            " '2026-11-25 17:00:00', 'h', '2026-10-01', '2026-11-01', '{}', 'published',"
+            " '2026-01-01', '2026-01-01'),"
+            " (2, 'one', 't', '', 'mission', 'in_person', 'Europe/Rome', '2026-11-23 08:00:00',"
+            " '2026-11-23 17:00:00', 'h', '2026-10-01', '2026-11-01', '{}', 'published',"
+            " '2026-01-01', '2026-01-01')",
+            "INSERT INTO event_day (event_id, starts_at, ends_at) VALUES"
+            " (1, '2026-11-23 08:00:00', '2026-11-23 17:00:00'),"
+            " (1, '2026-11-24 08:00:00', '2026-11-24 17:00:00'),"
+            " (1, '2026-11-25 08:00:00', '2026-11-25 17:00:00')",
+            "INSERT INTO registrant (id, first_name, last_name, search_name, email, organisation,"
+            " country, target_group, language, network_opt_in, consent_at,"
+            " privacy_notice_version, manage_key, created_at, updated_at) VALUES"
+            " (1, 'A', 'B', 'a b', 'a@example.org', '', 'IT', 'business', 'it', :no,"
+            " '2026-01-01', 'v', 'k', '2026-01-01', '2026-01-01')",
+            "INSERT INTO registration (id, reference, registrant_id, event_id, status,"
+            " ticket_secret, calendar_sequence, created_at, checked_in_at) VALUES"
+            " (1, 'ER-1', 1, 1, 'confirmed', 's1', 0, '2026-01-01', '2026-11-23 23:30:00'),"
+            " (2, 'ER-2', 1, 2, 'confirmed', 's2', 0, '2026-01-01', '2026-11-23 08:10:00')",
+        ]
+        try:
+            for statement in statements:
+                db.session.execute(text(statement), {"no": False})
+            db.session.commit()
+            upgrade()
+            rows = db.session.execute(
+                text("SELECT registration_id, day, checked_in_at FROM day_check_in")
+            ).all()
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    assert [(r[0], str(r[1]), str(r[2])[:19]) for r in rows] == [
+        (1, "2026-11-24", "2026-11-23 23:30:00")
+    ]
+
+
+def test_the_persons_copy_of_their_data_lists_each_days_check_in(mission, attended):
+    from eventreg.services import privacy
+
+    ana, _ben, _carla = attended
+    (exported,) = privacy.export_data(ana.registrant)["registrations"]
+    moments = [datetime.fromisoformat(m) for m in exported["checked_in_on_days"]]
+    assert moments[0] == at(local_day(-1), 9, 5)
+    assert [m.astimezone(ROME).date() for m in moments] == [local_day(-1), local_day(0)]
+
+
+@pytest.mark.sqlite_only  # the pages are the same on both databases
+@pytest.mark.parametrize("language", ["en", "bg"])
+def test_the_per_day_pages_reflow_at_320px_and_pass_axe(
+    new_context, live_server, mission, attended, make_user, language
+):
+    from tests.support.accessibility import logged_in
+    from tests.test_accessibility import audit
+
+    make_user("organiser")
+    _ana, ben, _carla = attended
+    page = logged_in(new_context, live_server, language, width=320)
+    paths = [
+        f"/admin/events/{mission.slug}",
+        f"/admin/events/{mission.slug}/statistics",
+        f"/admin/registrations/{ben.reference}",
+    ]
+    report = {path: audit(page, live_server + path, language) for path in paths}
+    assert {path: found for path, found in report.items() if found} == {}
