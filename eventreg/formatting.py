@@ -248,6 +248,7 @@ SKIP_REASON_LABELS = {
     SkipReason.REGISTRATION_CANCELLED.value: _l("The registration has been cancelled."),
     SkipReason.NO_LONGER_CONFIRMED.value: _l("The person no longer has a seat."),
     SkipReason.NO_LONGER_WAITLISTED.value: _l("The person is no longer on the waiting list."),
+    SkipReason.MAIL_STOPPED.value: _l("The member stopped the network's e-mails."),
 }
 
 ROLE_LABELS = {

@@ -769,3 +769,25 @@ def migrated_from(revision, backend, tmp_path):
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def test_mail_queued_before_a_member_stopped_the_emails_is_not_sent(client, app, smtp):
+    """A member's message or an announcement waiting in the outbox when the member stopped the
+    network's e-mails still went out."""
+    ana = joined_member(client, smtp, "ana@example.bg")
+    joined_member(client, smtp, "lars@example.dk", inbox_count=2, name="Lars Holm")
+    client.post(f"/network/members/{ana.id}/contact", data={"text": "Hej Ana!"})
+    assert network_admin.announce("News", "Text") == 2
+    members.set_receives_mail(ana, False)
+    outbox.deliver_all()
+    db.session.rollback()
+    to_ana = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.recipient == "ana@example.bg")
+        .where(OutboxMessage.kind.in_(["network_contact", "network_announcement"]))
+    ).all()
+    assert len(to_ana) == 2
+    assert {(m.status.value, m.skip_reason.value) for m in to_ana} == {("skipped", "mail_stopped")}
+    delivered = smtp.inbox.wait_for(3)  # the two confirmations, and Lars's announcement only
+    assert len(delivered) == 3
+    assert delivered[2]["To"].addresses[0].addr_spec == "lars@example.dk"

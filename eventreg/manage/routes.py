@@ -169,7 +169,11 @@ def cancel(token, reference):
         return render_template(
             "manage/cancel.html", registration=registration, token=token, form=form
         )
-    registrations.cancel(registration)
+    try:
+        registrations.cancel(registration)
+    except registrations.EventHasEnded:  # it ended while the form was open
+        flash(_("The event has ended: its registrations can no longer change."), "error")
+        return redirect(url_for(".show", token=token))
     flash(
         _("Your registration for %(title)s is cancelled.", title=local_title(registration.event)),
         "success",

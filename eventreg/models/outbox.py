@@ -69,6 +69,7 @@ class SkipReason(enum.StrEnum):
     REGISTRATION_CANCELLED = "registration_cancelled"
     NO_LONGER_CONFIRMED = "no_longer_confirmed"
     NO_LONGER_WAITLISTED = "no_longer_waitlisted"
+    MAIL_STOPPED = "mail_stopped"  # the member stopped the network's e-mails after it was queued
 
 
 class OutboxMessage(db.Model):

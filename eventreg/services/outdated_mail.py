@@ -15,6 +15,8 @@ Check = Callable[[Registration, datetime], SkipReason | None]
 
 def outdated_because(message: OutboxMessage, now: datetime) -> SkipReason | None:
     """Why the message would now say something no longer true, or None when it may be sent."""
+    if message.member is not None and message.kind in _STOPPABLE:
+        return None if message.member.receives_mail else SkipReason.MAIL_STOPPED
     if message.registration is None:
         return None
     for check in _CHECKS.get(message.kind, ()):
@@ -64,3 +66,13 @@ _CHECKS: dict[MessageKind, tuple[Check, ...]] = {
         _event_started,
     ),
 }
+
+# What a member stops by the link in the network's e-mails; a sign-in link they asked for goes.
+_STOPPABLE = frozenset(
+    {
+        MessageKind.NETWORK_CONTACT,
+        MessageKind.NETWORK_ANNOUNCEMENT,
+        MessageKind.NETWORK_PRACTICE_PUBLISHED,
+        MessageKind.NETWORK_PRACTICE_REJECTED,
+    }
+)

@@ -23,7 +23,7 @@ from ..models import (
 from ..models.registration import new_secret
 from . import audit, certificates, feedback, members
 from .mail_transport import remove_saved_copies
-from .registrations import cancel_coming
+from .registrations import cancel_coming, lock_events_of
 
 
 def export_data(registrant: Registrant, *, network_profile: bool = False) -> dict[str, Any]:
@@ -115,6 +115,7 @@ def erase(
         people = same_address(registrant) if network_profile else [registrant]
         if network_profile:
             members.forget(registrant.email)
+        lock_events_of(people)
         for person in people:
             cancel_coming(person, CancelReason.ERASED, actor=actor, notify=False)
             _anonymise(person)

@@ -285,6 +285,13 @@ def _refuse_ended(event: Event) -> None:
         raise EventHasEnded(event.slug)
 
 
+def lock_events_of(people: Iterable[Registrant]) -> None:
+    """Lock every event these people hold registrations for, at once and in id order, for a
+    use case that then changes several of them: locked one person at a time, the order is no
+    longer the one every other use case follows, and PostgreSQL can deadlock."""
+    _lock_events(r.event_id for person in people for r in person.registrations)
+
+
 def _lock_events(event_ids: Iterable[int]) -> list[Event]:
     """Reload the events with a row lock, in id order so that two sign-ups never deadlock."""
     return _locked_events(_EVENTS_BY_ID, {"ids": sorted(set(event_ids))})

@@ -24,6 +24,7 @@ REASONS = (
     "registration_cancelled",
     "no_longer_confirmed",
     "no_longer_waitlisted",
+    "mail_stopped",
 )
 
 
