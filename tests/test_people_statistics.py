@@ -155,7 +155,7 @@ def test_the_page_shows_every_people_figure(organiser, programme):
     assert "counted under their most recent registration" in page
 
     country = tables["people-country"]
-    assert country[0] == ["Country", "Registered", "Attended"]
+    assert country[0] == ["Country", "People registered", "People who attended"]
     assert country[1:-1] == BY_COUNTRY and country[-1] == ["Total", "7", "4"]
     groups = {row[0]: row[1:] for row in tables["people-target-group"][1:-1]}
     assert {g: n for g, n in groups.items() if n != ["0", "0"]} == BY_TARGET_GROUP
@@ -184,11 +184,11 @@ def test_the_csv_has_the_same_numbers_as_the_page(organiser, programme):
     assert "programme-people-" in response.headers["Content-Disposition"]
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert rows[0] == ["People (each counted once)", "Registered", "Attended"]
+    assert rows[0] == ["People (each counted once)", "People registered", "People who attended"]
     assert rows[1] == ["Total", "7", "4"]
     blocks = _blocks(rows)
     country = blocks["People by country"]
-    assert country[0] == ["Country", "Registered", "Attended"]
+    assert country[0] == ["Country", "People registered", "People who attended"]
     assert country[1:] == [*BY_COUNTRY, ["Total", "7", "4"]]
     groups = {row[0]: row[1:] for row in blocks["People by target group"][1:-1]}
     assert {g: n for g, n in groups.items() if n != ["0", "0"]} == BY_TARGET_GROUP
@@ -220,7 +220,7 @@ def test_the_csv_is_in_the_organisers_language_and_formula_safe(organiser, make_
         "/admin/statistics/people.csv", headers={"Accept-Language": "it"}
     ).data.decode("utf-8-sig")
     assert "Portogallo" in text and "Portugal" not in text
-    assert "Registered" not in text and "Total" not in text
+    assert "People registered" not in text and "Total" not in text
     assert '"\'=HYPERLINK(""http://x"")"' in text
     assert '"=HYPERLINK' not in text
 

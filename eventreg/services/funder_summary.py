@@ -50,9 +50,9 @@ def counting_note() -> str:
     return _(
         "Each person is counted once: each e-mail address, and each anonymised person apart. "
         "Someone who signed up more than once with a different country, target group or type "
-        "of organisation is counted under their most recent registration. Registered includes "
-        "people who later cancelled; attended means checked in at the door or joined online, "
-        "at one event or more."
+        "of organisation is counted under their most recent registration. People registered "
+        "include those who later cancelled; people who attended were checked in at the door or "
+        "joined online, at one event or more."
     )
 
 
@@ -114,7 +114,7 @@ def summary_csv(figures: PeopleFigures) -> bytes:
     def write(*cells) -> None:
         writer.writerow([neutralise(c) if isinstance(c, str) else c for c in cells])
 
-    counted = (_("Registered"), _("Attended"))
+    counted = (_("People registered"), _("People who attended"))
     write(_("People (each counted once)"), *counted)
     write(_("Total"), figures.totals.registered, figures.totals.attended)
     for table in people_tables(figures):
