@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from eventreg.extensions import db
 from eventreg.models import utcnow
 from eventreg.services import privacy, registrations, statistics
+from tests.support.accessibility import logged_in, violations
+from tests.test_accessibility import REFLOW
 
 
 class Tables(HTMLParser):
@@ -256,3 +258,20 @@ def test_people_figures_cost_the_same_queries_however_many_people(organiser, pro
     for n in range(6):
         attend(sign_up(mission, visit, country=["FI", "ES"][n % 2]), mission)
     assert statements() == before
+
+
+@pytest.mark.sqlite_only  # the page is the same on both databases
+@pytest.mark.parametrize("language", ["en", "bg"])
+def test_the_people_tables_read_at_390px_and_pass_axe(
+    new_context, live_server, make_user, programme, language
+):
+    make_user("organiser")
+    page = logged_in(new_context, live_server, language, width=390)
+    page.goto(f"{live_server}/admin/statistics")
+    assert page.locator("#people-event-country caption").is_visible()
+    assert page.evaluate(REFLOW) == []
+    assert violations(page) == []
+    # Each table scrolls in its own focusable box, the page itself does not.
+    boxes = page.locator(".people .table-wrap")
+    assert boxes.count() == 4
+    assert all(boxes.nth(n).get_attribute("tabindex") == "0" for n in range(4))
