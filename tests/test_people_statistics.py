@@ -122,7 +122,8 @@ BY_ORGANISATION_TYPE = {
     "Social enterprise": ["0", "0"],
     "Cooperative": ["1", "1"],
     "Other social-economy organisation": ["0", "0"],
-    "No type given": ["5", "3"],
+    "Social-economy actor, type not given": ["1", "0"],
+    "Not a social-economy actor": ["4", "3"],
 }
 CROSS = [
     ["Event", "Italy", "Sweden", "Portugal", "Total"],

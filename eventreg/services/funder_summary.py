@@ -80,7 +80,11 @@ def people_tables(figures: PeopleFigures) -> list[PeopleTable]:
             "people-organisation-type",
             _("People by type of social-economy organisation"),
             _("Type of social-economy organisation"),
-            [*kinds, (_("No type given"), figures.by_social_economy_type[None])],
+            [
+                *kinds,
+                (_("Social-economy actor, type not given"), figures.by_social_economy_type[None]),
+                (_("Not a social-economy actor"), figures.not_social_economy),
+            ],
         ),
     ]
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Integer, case, distinct, func, select
+from sqlalchemy import Date, Integer, Select, Subquery, case, distinct, func, select
 from sqlalchemy.sql import ColumnElement
 
 from ..extensions import db
@@ -107,7 +107,9 @@ class PeopleFigures:
     totals: Headcount
     by_country: dict[str, Headcount]
     by_target_group: dict[TargetGroup, Headcount]
+    # Social-economy actors by type of organisation (None: they did not say).
     by_social_economy_type: dict[SocialEconomyType | None, Headcount]
+    not_social_economy: Headcount  # everyone else
     # Events in programme order, each with the people who attended it by country.
     attended_by_event: list[tuple[Event, dict[str, int]]]
 
@@ -127,6 +129,7 @@ def people_figures() -> PeopleFigures:
         kind: Headcount() for kind in SocialEconomyType
     }
     by_type[None] = Headcount()
+    not_social_economy = Headcount()
     keys = (people.c.country, people.c.target_group, people.c.social_economy_type)
     query = (
         select(*keys, func.count(), func.sum(people.c.ever_attended))
@@ -134,7 +137,9 @@ def people_figures() -> PeopleFigures:
         .group_by(*keys)
     )
     for country, group, kind, registered, attended in db.session.execute(query):
-        for headcount in (totals, by_country[country], by_group[group], by_type[kind]):
+        actor = kind is not None or group is TargetGroup.SOCIAL_ECONOMY
+        by_kind = by_type[kind] if actor else not_social_economy
+        for headcount in (totals, by_country[country], by_group[group], by_kind):
             headcount.add(registered, attended or 0)
     by_country_sorted = dict(
         sorted(
@@ -146,11 +151,12 @@ def people_figures() -> PeopleFigures:
         by_country=by_country_sorted,
         by_target_group=by_group,
         by_social_economy_type=by_type,
+        not_social_economy=not_social_economy,
         attended_by_event=_attended_by_event_and_country(people),
     )
 
 
-def _people_rows():
+def _people_rows() -> Select:
     """Each registration with its person (see ``_people``), whether that person attended any
     event, and the country, target group and type of their most recent registration."""
     address = case((Registrant.purged_at.is_(None), Registrant.email))
@@ -178,7 +184,7 @@ def _people_rows():
     )
 
 
-def _attended_by_event_and_country(people) -> list[tuple[Event, dict[str, int]]]:
+def _attended_by_event_and_country(people: Subquery) -> list[tuple[Event, dict[str, int]]]:
     """People who attended each event, by the country they are counted under."""
     query = (
         select(
