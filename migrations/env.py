@@ -86,10 +86,24 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # SQLite alters a table by building a new one and dropping the old. The app turns
+        # foreign keys on for every connection, and with them on, dropping the old table deletes
+        # every row pointing at it (ON DELETE CASCADE) or fails. They are off while migrating,
+        # set on the driver's connection outside any transaction (inside one SQLite ignores it),
+        # and the migrated database must still satisfy every foreign key.
+        sqlite = connection.dialect.name == "sqlite"
+        driver = connection.connection.driver_connection if sqlite else None
+        if sqlite:
+            driver.execute("PRAGMA foreign_keys = OFF")
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+            driver.execute("PRAGMA foreign_keys = ON")
+            if broken:
+                raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -20,7 +20,15 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import Event, MessageStatus, OutboxMessage, Registration, TargetGroup, utcnow
+from eventreg.models import (
+    Event,
+    MessageKind,
+    MessageStatus,
+    OutboxMessage,
+    Registration,
+    TargetGroup,
+    utcnow,
+)
 from eventreg.services import events, outbox, registrations
 from eventreg.services.programme import SHIPPED_PROGRAMME, apply_update, load_programme
 from eventreg.services.reminders import queue_reminders
@@ -498,6 +506,11 @@ def test_an_event_moved_to_another_day_gets_a_reminder_for_the_new_day(
     app, make_event, sign_up, make_user
 ):
     """Postponed after its reminder went out, the event was never reminded of again."""
+
+    def reminders():
+        kinds = db.session.scalars(select(OutboxMessage.kind)).all()
+        return kinds.count(MessageKind.REMINDER)
+
     starts = datetime(2031, 5, 5, 10, tzinfo=ZoneInfo("Europe/Rome"))
     event = make_event(starts_at=starts, ends_at=starts + timedelta(hours=2))
     sign_up(event)
@@ -508,9 +521,11 @@ def test_an_event_moved_to_another_day_gets_a_reminder_for_the_new_day(
         event, {"starts_at": an_hour, "ends_at": an_hour + timedelta(hours=2)}, actor=organiser
     )
     assert queue_reminders(now=starts - timedelta(hours=19)) == 0  # the same day: it holds
+    assert reminders() == 1
     later = starts + timedelta(days=14)
     events.update_event(
         event, {"starts_at": later, "ends_at": later + timedelta(hours=2)}, actor=organiser
     )
+    assert reminders() == 0  # unsent, it would have said "tomorrow" two weeks early
     assert queue_reminders(now=later - timedelta(hours=20)) == 1
     assert queue_reminders(now=later - timedelta(hours=19)) == 0

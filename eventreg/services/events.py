@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import joinedload
 
 from ..database import lock, write_transaction
@@ -17,6 +17,8 @@ from ..models import (
     EventKind,
     EventStatus,
     MessageKind,
+    MessageStatus,
+    OutboxMessage,
     Registration,
     RegistrationStatus,
     User,
@@ -218,7 +220,15 @@ def _local_date(moment: str, zone: str) -> date:
 
 
 def _remind_again(event: Event) -> None:
-    """Moved to another day: the reminder sent for the old one does not count for the new."""
+    """Moved to another day: the reminder for the old one does not count for the new, and one
+    still waiting to go (it would say "tomorrow" days early) is withdrawn."""
+    registrations = select(Registration.id).where(Registration.event_id == event.id)
+    db.session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.kind == MessageKind.REMINDER)
+        .where(OutboxMessage.status == MessageStatus.PENDING)
+        .where(OutboxMessage.registration_id.in_(registrations))
+    )
     db.session.execute(
         update(Registration)
         .where(Registration.event_id == event.id, Registration.reminder_sent_at.is_not(None))

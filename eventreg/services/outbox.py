@@ -102,8 +102,14 @@ def deliver_due(
         if waiting:
             with open_transport() as transport:
                 while waiting and not stop():
-                    _send_one(transport, waiting[0], claim, report)
-                    waiting.popleft()
+                    # Out of the batch before it goes: if recording it fails once it is sent,
+                    # it keeps its lease instead of going back to the queue to be sent again.
+                    message_id = waiting.popleft()
+                    try:
+                        _send_one(transport, message_id, claim, report)
+                    except TransportError:
+                        waiting.appendleft(message_id)  # not sent: waits with the others
+                        raise
     except TransportError as exc:  # the server is unreachable: every unsent claimed message waits
         while waiting:
             report.failed += _record_failure(waiting.popleft(), claim, exc)
