@@ -309,6 +309,7 @@ def statements_for(client, url: str) -> int:
         "/admin/attendees.csv",
         f"/admin/events/{SLUG}/statistics",
         "/admin/statistics",
+        "/admin/statistics/people.csv",
     ],
 )
 def test_reports_cost_the_same_queries_for_10_and_200_registrations(organiser, event, url):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, case, distinct, func, select
+from sqlalchemy import Date, Integer, Select, Subquery, case, distinct, func, select
 from sqlalchemy.sql import ColumnElement
 
 from ..extensions import db
@@ -21,6 +21,7 @@ from ..models import (
     Registrant,
     Registration,
     RegistrationStatus,
+    SocialEconomyType,
     TargetGroup,
     utcnow,
 )
@@ -84,6 +85,121 @@ class Statistics:
     cancelled_by_reason: dict[CancelReason | None, int]
     # A multi-day event's days (in its zone) and how many people were checked in on each.
     attendance_by_day: list[tuple[date, int]] = field(default_factory=list)
+
+
+@dataclass
+class Headcount:
+    """People (not registrations): how many registered, and how many of them attended."""
+
+    registered: int = 0
+    attended: int = 0
+
+    def add(self, registered: int, attended: int) -> None:
+        self.registered += registered
+        self.attended += attended
+
+
+@dataclass
+class PeopleFigures:
+    """The programme's people, each counted once, under their most recent registration's
+    country, target group and type of organisation; and who attended each event, by country."""
+
+    totals: Headcount
+    by_country: dict[str, Headcount]
+    by_target_group: dict[TargetGroup, Headcount]
+    # Social-economy actors by type of organisation (None: they did not say).
+    by_social_economy_type: dict[SocialEconomyType | None, Headcount]
+    not_social_economy: Headcount  # everyone else
+    # Events in programme order, each with the people who attended it by country.
+    attended_by_event: list[tuple[Event, dict[str, int]]]
+
+    @property
+    def attending_countries(self) -> list[str]:
+        """The countries of people who attended, most attendees first (the cross-table's)."""
+        return [code for code, count in self.by_country.items() if count.attended]
+
+
+def people_figures() -> PeopleFigures:
+    """The whole programme's people, in two GROUP BY queries however many registrations."""
+    people = _people_rows().subquery()
+    totals = Headcount()
+    by_country: dict[str, Headcount] = defaultdict(Headcount)
+    by_group = {group: Headcount() for group in TargetGroup}
+    by_type: dict[SocialEconomyType | None, Headcount] = {
+        kind: Headcount() for kind in SocialEconomyType
+    }
+    by_type[None] = Headcount()
+    not_social_economy = Headcount()
+    keys = (people.c.country, people.c.target_group, people.c.social_economy_type)
+    query = (
+        select(*keys, func.count(), func.sum(people.c.ever_attended))
+        .where(people.c.latest == 1)
+        .group_by(*keys)
+    )
+    for country, group, kind, registered, attended in db.session.execute(query):
+        actor = kind is not None or group is TargetGroup.SOCIAL_ECONOMY
+        by_kind = by_type[kind] if actor else not_social_economy
+        for headcount in (totals, by_country[country], by_group[group], by_kind):
+            headcount.add(registered, attended or 0)
+    by_country_sorted = dict(
+        sorted(
+            by_country.items(), key=lambda item: (-item[1].attended, -item[1].registered, item[0])
+        )
+    )
+    return PeopleFigures(
+        totals=totals,
+        by_country=by_country_sorted,
+        by_target_group=by_group,
+        by_social_economy_type=by_type,
+        not_social_economy=not_social_economy,
+        attended_by_event=_attended_by_event_and_country(people),
+    )
+
+
+def _people_rows() -> Select:
+    """Each registration with its person (see ``_people``), whether that person attended any
+    event, and the country, target group and type of their most recent registration."""
+    address = case((Registrant.purged_at.is_(None), Registrant.email))
+    anonymised = case((Registrant.purged_at.is_not(None), Registrant.id))
+    person = {"partition_by": (address, anonymised)}
+    newest_first = {**person, "order_by": (Registration.created_at.desc(), Registration.id.desc())}
+    attended = case((HAS_ATTENDED, 1), else_=0)
+
+    def latest(column):
+        return func.first_value(column, type_=column.type).over(**newest_first)
+
+    return _scoped(
+        select(
+            address.label("address"),
+            anonymised.label("anonymised"),
+            Registration.event_id.label("event_id"),
+            attended.label("attended"),
+            func.max(attended, type_=Integer).over(**person).label("ever_attended"),
+            func.row_number().over(**newest_first).label("latest"),
+            latest(Registrant.country).label("country"),
+            latest(Registrant.target_group).label("target_group"),
+            latest(Registrant.social_economy_type).label("social_economy_type"),
+        ),
+        scope=None,
+    )
+
+
+def _attended_by_event_and_country(people: Subquery) -> list[tuple[Event, dict[str, int]]]:
+    """People who attended each event, by the country they are counted under."""
+    query = (
+        select(
+            people.c.event_id,
+            people.c.country,
+            func.count(distinct(people.c.address)) + func.count(distinct(people.c.anonymised)),
+        )
+        .where(people.c.attended == 1)
+        .group_by(people.c.event_id, people.c.country)
+    )
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for event_id, country, count in db.session.execute(query):
+        counts[event_id][country] = count
+    events = db.session.scalars(select(Event).order_by(Event.starts_at, Event.id))
+    return [(event, counts.get(event.id, {})) for event in events]
 
 
 def programme_statistics() -> Statistics:

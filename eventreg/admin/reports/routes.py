@@ -9,7 +9,7 @@ from ...access import organiser_required
 from ...downloads import name_file
 from ...lookups import event_or_404
 from ...models import Event, utcnow
-from ...services import exports, statistics
+from ...services import exports, funder_summary, statistics
 from ...services.sign_in_sheet import sign_in_sheet
 from .charts import breakdowns, day_columns
 
@@ -76,6 +76,14 @@ def programme_statistics():
     return _statistics_page(statistics.programme_statistics(), event=None)
 
 
+@bp.route("/statistics/people.csv")
+@organiser_required
+def people_csv():
+    """The programme's people figures (each person once) for the funder, as CSV."""
+    summary = funder_summary.summary_csv(statistics.people_figures())
+    return _download(iter((summary,)), "programme", "csv", CSV, name="people")
+
+
 @bp.route("/events/<slug>/statistics")
 @organiser_required
 def event_statistics(slug):
@@ -85,10 +93,15 @@ def event_statistics(slug):
 
 
 def _statistics_page(stats: statistics.Statistics, event: Event | None) -> str:
+    people = None if event else statistics.people_figures()
     return render_template(
         "admin/reports/statistics.html",
         event=event,
         stats=stats,
+        people=people,
+        people_tables=funder_summary.people_tables(people) if people else [],
+        cross_table=funder_summary.cross_table(people) if people else None,
+        counting_note=funder_summary.counting_note(),
         day_chart=day_columns(stats.per_day),
         breakdowns=breakdowns(stats, per_event=event is None),
     )
