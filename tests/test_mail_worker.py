@@ -9,10 +9,11 @@ import sys
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DatabaseError
 
 from eventreg.extensions import db
-from eventreg.models import MessageStatus, OutboxMessage
+from eventreg.models import MessageStatus, OutboxMessage, utcnow
 from eventreg.services import outbox, privacy
 from tests.support.mail import smtp_config
 
@@ -154,3 +155,43 @@ def test_sigterm_stops_the_worker_after_the_message_in_hand_and_hands_back_the_r
     assert outbox.deliver_due().sent == 12 - delivered  # due now, not after the lease
     ids = [m["Message-ID"] for m in smtp.inbox.wait_for(12)]
     assert len(ids) == 12 and len(set(ids)) == 12
+
+
+REFUSE_SENT = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_sent BEFORE UPDATE OF status ON outbox_message"
+        " WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_sent() RETURNS trigger AS"
+        " $$ BEGIN RAISE EXCEPTION 'refused'; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse_sent BEFORE UPDATE ON outbox_message FOR EACH ROW"
+        " WHEN (NEW.status = 'sent') EXECUTE FUNCTION refuse_sent()",
+    ],
+}
+
+
+def test_a_sent_message_whose_recording_fails_keeps_its_lease_and_goes_once(
+    app, smtp, make_event, sign_up
+):
+    """The server took the message, then the database refused the write that records it: the
+    message went straight back to the queue and the next round sent it again."""
+    sign_up(make_event())
+    for statement in REFUSE_SENT[db.engine.dialect.name]:
+        db.session.execute(text(statement))
+    db.session.commit()
+    with pytest.raises(DatabaseError, match="refused"):
+        outbox.deliver_due()
+    db.session.rollback()
+    db.session.execute(
+        text(
+            "DROP TRIGGER refuse_sent"
+            + " ON outbox_message" * (db.engine.dialect.name == "postgresql")
+        )
+    )
+    db.session.commit()
+    assert len(smtp.inbox.wait_for(1)) == 1
+    message = db.session.scalar(select(OutboxMessage))
+    assert message.status is MessageStatus.PENDING and message.claimed_until > utcnow()
+    assert outbox.deliver_due().claimed == 0  # its lease holds: not sent again at once
+    assert len(smtp.inbox.messages) == 1
