@@ -12,6 +12,7 @@ from eventreg.extensions import db
 from eventreg.models import AuditEntry, Registration, utcnow
 from eventreg.services import accounts, registrations
 from eventreg.services.checkin import scan_time
+from tests.support.door import scan_from_devices
 from tests.support.factories import PASSWORD
 
 HOUR = timedelta(hours=1)
@@ -238,20 +239,7 @@ def test_many_devices_scanning_one_ticket_at_once_check_it_in_once(app, door, st
     body = {"secret": registration.ticket_secret, "event": door.slug}
     headers = bearer(staff)
     devices = 10
-    start = threading.Barrier(devices)
-    results = []
-
-    def device():
-        client = app.test_client()
-        start.wait()
-        response = client.post("/api/v1/checkin", json=body, headers=headers)
-        results.append(response.get_json()["result"])
-
-    threads = [threading.Thread(target=device) for _ in range(devices)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = scan_from_devices(app, body, headers, devices)
     assert sorted(results) == ["already_checked_in"] * (devices - 1) + ["ok"]
     assert reloaded(registration).checked_in_at is not None
     assert check_ins_recorded() == 1

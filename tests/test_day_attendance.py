@@ -4,7 +4,6 @@ the exports, the statistics and the certificates say who came on which day."""
 import csv
 import io
 import subprocess
-import threading
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +16,7 @@ from eventreg.extensions import db
 from eventreg.models import AgendaDay, AuditEntry, DayCheckIn, Registration, utcnow
 from eventreg.services import accounts, certificates, checkin, exports, statistics
 from eventreg.services.certificate_pdf import certificate_pdf
+from tests.support.door import scan_from_devices
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -179,20 +179,7 @@ def test_many_devices_scanning_one_ticket_on_the_second_day_admit_it_once(
     body = {"secret": registration.ticket_secret, "event": mission.slug}
     headers = {"Authorization": f"Bearer {accounts.issue_api_token(staff)}"}
     devices = 10
-    start = threading.Barrier(devices)
-    results = []
-
-    def device():
-        client = app.test_client()
-        start.wait()
-        response = client.post("/api/v1/checkin", json=body, headers=headers)
-        results.append(response.get_json()["result"])
-
-    threads = [threading.Thread(target=device) for _ in range(devices)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = scan_from_devices(app, body, headers, devices)
     assert sorted(results) == ["already_checked_in"] * (devices - 1) + ["ok"]
     assert [day for day, _ in day_check_ins(registration)] == [local_day(-1), local_day(0)]
     admitted = db.session.scalar(

@@ -8,15 +8,13 @@ from sqlalchemy import func, select
 
 from eventreg.extensions import db
 from eventreg.models import (
-    Member,
-    MemberStatus,
     OutboxMessage,
     ProcurementType,
-    TargetGroup,
 )
 from eventreg.services import outbox, practices
 from eventreg.services.practices import PracticeInput, TextInput
 from tests.support.accessibility import logged_in, violations
+from tests.support.factories import active_member
 from tests.support.mail import smtp_config
 
 
@@ -27,17 +25,7 @@ def app_config(smtp):
 
 @pytest.fixture
 def proposer(app):
-    member = Member(
-        email="ana@example.bg",
-        name="Ана Петрова",
-        country="BG",
-        target_group=TargetGroup.LOCAL_REGIONAL_AUTHORITY,
-        language="bg",
-        status=MemberStatus.ACTIVE,
-    )
-    db.session.add(member)
-    db.session.commit()
-    return member
+    return active_member(name="Ана Петрова")
 
 
 @pytest.fixture

@@ -15,17 +15,15 @@ from werkzeug.http import parse_options_header
 from eventreg.extensions import db
 from eventreg.models import (
     EventKind,
-    Member,
-    MemberStatus,
     Practice,
     ProcurementType,
-    TargetGroup,
     utcnow,
 )
 from eventreg.services import members, practices
 from eventreg.services.practices import PracticeInput, TextInput
 from eventreg.services.storage import storage
 from tests.support.booklet import count_booklet_builds
+from tests.support.factories import active_member
 
 
 def text_of_pdf(data: bytes, tmp_path) -> str:
@@ -44,17 +42,7 @@ def pdf_info(data: bytes, tmp_path) -> str:
 
 @pytest.fixture
 def member(app):
-    found = Member(
-        email="ana@example.bg",
-        name="Ana Petrova",
-        country="BG",
-        target_group=TargetGroup.LOCAL_REGIONAL_AUTHORITY,
-        language="bg",
-        status=MemberStatus.ACTIVE,
-    )
-    db.session.add(found)
-    db.session.commit()
-    return found
+    return active_member()
 
 
 def signed_in(client, member):

@@ -6,7 +6,16 @@ from datetime import timedelta
 import pytest
 
 from eventreg.extensions import db
-from eventreg.models import Event, EventKind, EventMode, Role, TargetGroup, utcnow
+from eventreg.models import (
+    Event,
+    EventKind,
+    EventMode,
+    Member,
+    MemberStatus,
+    Role,
+    TargetGroup,
+    utcnow,
+)
 from eventreg.services import accounts, registrations
 
 PASSWORD = "correct horse battery"
@@ -100,3 +109,18 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+def active_member(name: str = "Ana Petrova", email: str = "ana@example.bg") -> Member:
+    """A confirmed member of the network, from Gabrovo, writing in Bulgarian."""
+    member = Member(
+        email=email,
+        name=name,
+        country="BG",
+        target_group=TargetGroup.LOCAL_REGIONAL_AUTHORITY,
+        language="bg",
+        status=MemberStatus.ACTIVE,
+    )
+    db.session.add(member)
+    db.session.commit()
+    return member
