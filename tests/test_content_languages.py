@@ -156,7 +156,8 @@ def test_time_zones_have_one_localised_form(client, make_event, language):
     )
     page = client.get(f"/events/{event.slug}", headers=speaking(language)).text
     assert "Europe/" not in page
-    assert not re.search(r"[+-]0[0-9]00\b|\bWEST\b|\bCET\b|GMT", page)
+    # Words, not letters: a random token in the page (the CSRF token) may hold "GMT".
+    assert not re.search(r"[+-]0[0-9]00\b|\bWEST\b|\bCET\b|\bGMT\b", page)
     zone = {
         "en": "Western European Summer Time",
         "bg": "Западноевропейско лятно време",

@@ -11,11 +11,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 
-from eventreg import create_app
 from eventreg.extensions import db
 from eventreg.models import AgendaDay, AuditEntry, DayCheckIn, Registration, utcnow
 from eventreg.services import accounts, certificates, checkin, exports, statistics
 from eventreg.services.certificate_pdf import certificate_pdf
+from tests.support.database import migrated_from
 from tests.support.door import scan_from_devices
 
 ROME = ZoneInfo("Europe/Rome")
@@ -324,16 +324,7 @@ def test_a_certificate_states_the_hours_of_the_days_attended(mission, attended, 
 def test_the_upgrade_gives_each_check_in_to_the_day_it_fell_on(backend, tmp_path):
     """Migration 0017: a check-in recorded before days were told apart counts for its day in the
     event's zone (00:30 in Rome is still 23:30 UTC of the day before); a one-day event's none."""
-    from flask_migrate import upgrade
-
-    from tests.support.database import empty_postgres_database
-
-    url = f"sqlite:///{tmp_path}/old.sqlite3"
-    if backend == "postgresql":
-        url = empty_postgres_database("eventreg_test_day_upgrade")
-    app = create_app({"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade(revision="0016_folded_names")
+    with migrated_from("0016_folded_names", backend, tmp_path) as upgrade_rest:
         statements = [
             "INSERT INTO event (id, slug, title, description, kind, mode, timezone, starts_at,"
             " ends_at, host_partner, registration_opens_at, registration_closes_at,"
@@ -358,17 +349,13 @@ def test_the_upgrade_gives_each_check_in_to_the_day_it_fell_on(backend, tmp_path
             " (1, 'ER-1', 1, 1, 'confirmed', 's1', 0, '2026-01-01', '2026-11-23 23:30:00'),"
             " (2, 'ER-2', 1, 2, 'confirmed', 's2', 0, '2026-01-01', '2026-11-23 08:10:00')",
         ]
-        try:
-            for statement in statements:
-                db.session.execute(text(statement), {"no": False})
-            db.session.commit()
-            upgrade()
-            rows = db.session.execute(
-                text("SELECT registration_id, day, checked_in_at FROM day_check_in")
-            ).all()
-        finally:
-            db.session.remove()
-            db.engine.dispose()
+        for statement in statements:
+            db.session.execute(text(statement), {"no": False})
+        db.session.commit()
+        upgrade_rest()
+        rows = db.session.execute(
+            text("SELECT registration_id, day, checked_in_at FROM day_check_in")
+        ).all()
     assert [(r[0], str(r[1]), str(r[2])[:19]) for r in rows] == [
         (1, "2026-11-24", "2026-11-23 23:30:00")
     ]

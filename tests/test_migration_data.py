@@ -29,8 +29,8 @@ from eventreg.services import (
     topics,
 )
 from eventreg.services.programme import load_programme
+from tests.support.database import migrated_from
 from tests.support.factories import details
-from tests.test_network import migrated_from
 
 BEFORE = "0016_folded_names"
 

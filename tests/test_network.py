@@ -3,16 +3,13 @@ the directory, contact through the service, stopping the e-mails in one click an
 (signed in, box ticked), with real e-mail."""
 
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from flask_babel import force_locale, gettext
-from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
-from eventreg import create_app
 from eventreg.extensions import db, limiter
 from eventreg.models import (
     ContactBlock,
@@ -24,7 +21,7 @@ from eventreg.models import (
     utcnow,
 )
 from eventreg.services import directory, members, network_admin, outbox, topics
-from tests.support.database import IN_CI, POSTGRES_URL, empty_postgres_database
+from tests.support.database import migrated_from
 from tests.support.factories import PASSWORD
 from tests.support.mail import smtp_config
 
@@ -748,27 +745,6 @@ def test_the_upgrade_folds_members_already_in_the_network(backend, tmp_path):
     assert folded == "soren jorgensen\nkoge\naero"
     assert receives is True or receives == 1
     assert [member.email for member in found] == ["s@example.dk"]
-
-
-@contextmanager
-def migrated_from(revision, backend, tmp_path):
-    """An app on a new database of its own, migrated up to ``revision``; ``upgrade_rest()``
-    takes it to the newest."""
-    url = f"sqlite:///{tmp_path}/old.sqlite3"
-    if backend == "postgresql":
-        if not POSTGRES_URL:
-            if IN_CI:
-                pytest.fail("CI=true but EVENTREG_TEST_POSTGRES_URL is not set (see scripts/test)")
-            pytest.skip("PostgreSQL is not available here; scripts/test starts it when installed")
-        url = empty_postgres_database("eventreg_test_upgrade")
-    app = create_app({"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade(revision=revision)
-        try:
-            yield upgrade
-        finally:
-            db.session.remove()
-            db.engine.dispose()
 
 
 def test_mail_queued_before_a_member_stopped_the_emails_is_not_sent(client, app, smtp):

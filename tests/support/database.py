@@ -6,6 +6,7 @@ Every test that asks for ``app`` (or ``make_app``) runs twice, once per backend;
 
 import os
 import shutil
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -77,16 +78,39 @@ def sqlite_template(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A migrated PostgreSQL database of this test worker's own."""
+def require_postgres() -> None:
+    """No PostgreSQL server: a failure in CI, a skip elsewhere."""
     if not POSTGRES_URL:
         if IN_CI:
             pytest.fail("CI=true but EVENTREG_TEST_POSTGRES_URL is not set (see scripts/test)")
         pytest.skip("PostgreSQL is not available here; scripts/test starts it when installed")
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A migrated PostgreSQL database of this test worker's own."""
+    require_postgres()
     url = empty_postgres_database("eventreg_test")
     _migrated(url)
     return url
+
+
+@contextmanager
+def migrated_from(revision, backend, tmp_path):
+    """An app on a new database of its own, migrated up to ``revision``; ``upgrade_rest()``
+    takes it to the newest."""
+    url = f"sqlite:///{tmp_path}/old.sqlite3"
+    if backend == "postgresql":
+        require_postgres()
+        url = empty_postgres_database("eventreg_test_upgrade")
+    app = create_app({"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade(revision=revision)
+        try:
+            yield upgrade
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 def empty_postgres_database(prefix: str) -> str:
