@@ -245,6 +245,7 @@ MESSAGE_STATUS_LABELS = {
 SKIP_REASON_LABELS = {
     SkipReason.EVENT_CANCELLED.value: _l("The event has been called off."),
     SkipReason.EVENT_STARTED.value: _l("The event had already started."),
+    SkipReason.EVENT_ENDED.value: _l("The event had already ended."),
     SkipReason.REGISTRATION_CANCELLED.value: _l("The registration has been cancelled."),
     SkipReason.NO_LONGER_CONFIRMED.value: _l("The person no longer has a seat."),
     SkipReason.NO_LONGER_WAITLISTED.value: _l("The person is no longer on the waiting list."),
