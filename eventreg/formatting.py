@@ -232,6 +232,10 @@ MESSAGE_KIND_LABELS = {
     MessageKind.NETWORK_ANNOUNCEMENT.value: _l("Network: announcement"),
     MessageKind.NETWORK_PRACTICE_PUBLISHED.value: _l("Network: proposed practice published"),
     MessageKind.NETWORK_PRACTICE_REJECTED.value: _l("Network: proposed practice not published"),
+    MessageKind.NETWORK_PRACTICE_UNPUBLISHED.value: _l(
+        "Network: practice taken out of the library"
+    ),
+    MessageKind.NETWORK_PRACTICE_REPUBLISHED.value: _l("Network: practice published again"),
 }
 
 MESSAGE_STATUS_LABELS = {

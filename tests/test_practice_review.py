@@ -152,8 +152,103 @@ def test_unpublishing_takes_a_practice_out_of_library_and_booklet_back_to_review
     assert "This practice is not published." in organiser.get("/practices/review").text
     with pytest.raises(practices.PracticeError):
         practices.unpublish(practice)  # the rule holds without the page too
-    # Only the publication was told to the proposer; taking it out again is the organisers'.
+    # The proposer heard of the publication and of the withdrawal, once each.
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+
+
+def published_then_withdrawn(organiser, proposer, smtp, note: str = ""):
+    """A member's practice was published (they heard of it), then an organiser withdrew it."""
+    practice = proposal(proposer, title="Социални клаузи")
+    practices.review(practice, accept=True)
+    sent_mail(smtp)
+    smtp.inbox.envelopes.clear()
+    response = organiser.post(
+        f"/practices/{practice.id}/unpublish", data={"confirm": "y", "note": note}
+    )
+    assert response.status_code == 302
+    return practice
+
+
+def test_the_proposer_is_told_in_their_language_when_the_practice_is_withdrawn_and_why(
+    organiser, proposer, smtp, app
+):
+    note = "Докладът за резултатите се преразглежда & ще бъде <обновен>."
+    practice = published_then_withdrawn(organiser, proposer, smtp, note)
+    (message,) = sent_mail(smtp)
+    subject = in_bulgarian("Your practice has been taken out of the library of practices")
+    assert (
+        message["Subject"]
+        == subject
+        != "Your practice has been taken out of the library of practices"
+    )
+    assert message["To"].addresses[0].addr_spec == "ana@example.bg"
+    assert message["List-Unsubscribe"].startswith("<http://eventreg.test/network/unsubscribe/")
+    text = message.get_body(("plain",)).get_content()
+    assert "Социални клаузи" in text and note in text
+    assert in_bulgarian("Their note:") in text
+    html = message.get_body(("html",)).get_content()
+    assert '<span lang="bg">Социални клаузи</span>' in html
+    assert "&amp; ще бъде &lt;обновен&gt;" in html
+    assert f"/practices/{practice.id}" not in text  # the page is no longer public
+
+
+def test_a_withdrawal_without_a_reason_says_no_note(organiser, proposer, smtp, app):
+    published_then_withdrawn(organiser, proposer, smtp)
+    (message,) = sent_mail(smtp)
+    assert in_bulgarian("Their note:") not in message.get_body(("plain",)).get_content()
+
+
+def test_publishing_a_withdrawn_practice_again_says_so_not_that_it_is_new(
+    organiser, proposer, smtp, app
+):
+    practice = published_then_withdrawn(organiser, proposer, smtp)
+    sent_mail(smtp)
+    smtp.inbox.envelopes.clear()
+    response = organiser.post(f"/practices/{practice.id}/review", data={"decision": "publish"})
+    assert response.status_code == 302
+    (message,) = sent_mail(smtp)
+    first = in_bulgarian("Your practice is now in the library of practices")
+    again = in_bulgarian("Your practice is back in the library of practices")
+    assert (
+        message["Subject"]
+        == again
+        not in (first, "Your practice is back in the library of practices")
+    )
+    text = message.get_body(("plain",)).get_content()
+    assert "Социални клаузи" in text
+    assert f"http://eventreg.test/practices/{practice.id}" in text
+    db.session.refresh(practice)
+    assert practice.is_published and practice.published_at >= practice.first_published_at
+
+
+def test_a_too_long_reason_for_withdrawing_is_refused_and_nothing_happens(
+    organiser, proposer, smtp, app
+):
+    practice = proposal(proposer)
+    practices.review(practice, accept=True)
+    response = organiser.post(
+        f"/practices/{practice.id}/unpublish", data={"confirm": "y", "note": "x" * 2001}
+    )
+    assert response.status_code == 422 and "2000" in response.text
+    db.session.refresh(practice)
+    assert practice.is_published
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_a_withdrawal_waiting_in_the_outbox_is_not_sent_once_the_member_stopped_the_mail(
+    organiser, proposer, smtp, app
+):
+    practice = proposal(proposer)
+    practices.review(practice, accept=True)
+    sent_mail(smtp)
+    smtp.inbox.envelopes.clear()
+    practices.unpublish(practice, note="Ще се върне.")
+    proposer.receives_mail = False  # the one-click link, before the sender came round
+    db.session.commit()
+    report = outbox.deliver_all()
+    db.session.rollback()
+    assert (report.sent, report.skipped) == (0, 1)
+    assert smtp.inbox.messages == []
 
 
 @pytest.mark.parametrize("role", [None, "checkin"])

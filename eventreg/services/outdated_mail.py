@@ -84,5 +84,7 @@ _STOPPABLE = frozenset(
         MessageKind.NETWORK_ANNOUNCEMENT,
         MessageKind.NETWORK_PRACTICE_PUBLISHED,
         MessageKind.NETWORK_PRACTICE_REJECTED,
+        MessageKind.NETWORK_PRACTICE_UNPUBLISHED,
+        MessageKind.NETWORK_PRACTICE_REPUBLISHED,
     }
 )
