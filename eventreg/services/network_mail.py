@@ -54,7 +54,7 @@ def build_message(queued: OutboxMessage) -> MailMessage:
     with site_context(), force_locale(member.language):
         links = {"unsubscribe_url": unsubscribe_url(member)}
         if queued.kind is MessageKind.NETWORK_CONFIRM:
-            links["confirm_url"] = confirm_url(member)
+            links["confirm_url"] = confirm_url(member, params.get("next"))
         if queued.kind is MessageKind.NETWORK_SIGN_IN:
             links["sign_in_url"] = sign_in_url(member, params["nonce"], params.get("next"))
         if queued.kind is MessageKind.NETWORK_CONTACT and "sender_id" in params:
