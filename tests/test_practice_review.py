@@ -1,19 +1,24 @@
 """Deciding on proposed practices: the proposer hears of it, and a practice can leave again."""
 
+import json
 import re
+from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale, gettext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from eventreg.extensions import db
 from eventreg.models import (
     OutboxMessage,
+    Practice,
     ProcurementType,
+    utcnow,
 )
 from eventreg.services import outbox, practices
 from eventreg.services.practices import PracticeInput, TextInput
 from tests.support.accessibility import logged_in, violations
+from tests.support.database import migrated_from
 from tests.support.factories import active_member
 from tests.support.mail import smtp_config
 
@@ -320,3 +325,43 @@ def test_the_review_pages_in_a_browser_are_accessible_and_name_each_button(
     audit("new translation")
     assert {name: found for name, found in report.items() if found} == {}
     assert too_wide == {}
+
+
+def test_the_upgrade_remembers_which_practices_were_published_before(backend, tmp_path):
+    """Migration 0025: a practice published now, or taken out after its proposer was told it
+    was published, was published before (publishing it again is no news); one never was."""
+    now = utcnow().replace(tzinfo=None, microsecond=0)
+    told = now - timedelta(days=3)
+    with migrated_from("0020_outbox_leases", backend, tmp_path) as upgrade_rest:
+        for practice_id, status, published_at in (
+            (1, "published", now),
+            (2, "proposed", None),  # taken out after its publication was told
+            (3, "proposed", None),  # waiting for its first review
+        ):
+            db.session.execute(
+                text(
+                    "INSERT INTO practice (id, city, country, procurement_type, status,"
+                    " created_at, published_at) VALUES (:id, 'Gabrovo', 'BG', 'reserved',"
+                    " :status, :created, :published_at)"
+                ),
+                {"id": practice_id, "status": status, "created": told, "published_at": now},
+            )
+            db.session.execute(
+                text("UPDATE practice SET published_at = :at WHERE id = :id"),
+                {"at": published_at, "id": practice_id},
+            )
+        params = "CAST(:params AS JSON)" if backend == "postgresql" else ":params"
+        db.session.execute(
+            text(
+                "INSERT INTO outbox_message (kind, recipient, params, message_id, status,"
+                " attempts, next_attempt_at, created_at) VALUES ('network_practice_published',"
+                f" 'ana@example.bg', {params}, '<told@eventreg.test>', 'sent', 1, :at, :at)"
+            ),
+            {"params": json.dumps({"practice_id": 2, "title": "Клаузи"}), "at": told},
+        )
+        db.session.commit()
+        upgrade_rest()
+        first = {p.id: p.first_published_at for p in db.session.scalars(select(Practice))}
+    assert first[1].replace(tzinfo=None) == now
+    assert first[2].replace(tzinfo=None) == told
+    assert first[3] is None

@@ -8,6 +8,8 @@ Create Date: 2026-11-30 23:30:00.000000
 
 """
 
+import json
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -66,8 +68,25 @@ def upgrade():
     _allow(KINDS_AFTER, REASONS_AFTER)
     with op.batch_alter_table("practice", schema=None) as batch_op:
         batch_op.add_column(sa.Column("first_published_at", sa.DateTime(), nullable=True))
-    # What is published now was published first then, as far as anyone can tell.
+    # What is published now was published first then, as far as anyone can tell; a practice
+    # taken out since was published when its proposer was told so (the outbox remembers).
     op.execute(sa.text("UPDATE practice SET first_published_at = published_at"))
+    bind = op.get_bind()
+    told = bind.execute(
+        sa.text(
+            "SELECT params, created_at FROM outbox_message"
+            " WHERE kind = 'network_practice_published' ORDER BY id"
+        )
+    ).all()
+    for params, created_at in told:
+        practice_id = (json.loads(params) if isinstance(params, str) else params)["practice_id"]
+        bind.execute(
+            sa.text(
+                "UPDATE practice SET first_published_at = :at"
+                " WHERE id = :id AND first_published_at IS NULL"
+            ),
+            {"at": created_at, "id": practice_id},
+        )
 
 
 def downgrade():
