@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from eventreg.extensions import db
-from eventreg.models import Registrant, Registration, TargetGroup, utcnow
+from eventreg.models import TargetGroup, utcnow
 from eventreg.services import events, privacy, registrations, statistics
 from eventreg.services.manage_links import manage_token
 from tests.support.accessibility import logged_in, violations
@@ -391,12 +391,12 @@ def test_an_organisers_erasure_keeps_a_persons_sign_ups_one_person(organiser, tw
 
 def test_a_persons_own_erasure_keeps_their_registrations_one_person(client, make_event, sign_up):
     mission, visit = make_event(), make_event()
-    person = sign_up(mission, visit, country="SE")
+    person = sign_up(mission, visit, country="IT")
     end_event(mission)
     end_event(visit)
     attend(person, visit)
     before = figures_now()
-    assert before[:2] == ((1, 1, 0), (0, 0, 0))
+    assert before[:2] == ((1, 1, 0), (1, 1, 0))
     response = client.post(f"/manage/{manage_token(person)}/erase", data={"confirm": "y"})
     assert "Your data is erased" in response.text
     db.session.expire_all()
