@@ -60,8 +60,8 @@ def counting_notes() -> list[str]:
         _(
             "Each person is counted once: one e-mail address is one person. Once their data is "
             "erased or anonymised the address is gone, and the sign-ups anonymised together "
-            "still count as one person (those anonymised before this was recorded count as one "
-            "person each)."
+            "still count as one person (sign-ups anonymised by an earlier version of this "
+            "service count as one person each)."
         ),
         _(
             "People registered kept at least one registration that was not cancelled (a place, "
@@ -70,9 +70,9 @@ def counting_notes() -> list[str]:
             "among the people registered."
         ),
         _(
-            "People who cancelled every registration (withdrew, were moved, had their data "
-            "erased, or whose event was called off) and never came are counted apart, not among "
-            "the people registered."
+            "People who cancelled every registration (they withdrew, had their data erased, or "
+            "their event was called off) and never came are counted apart, not among the people "
+            "registered."
         ),
         _(
             "Each person is counted under the country, target group and type of organisation "
