@@ -57,12 +57,14 @@ def history(make_event, sign_up):
     first_waiting = registration_of(sign_up(mission, country="DK"))
     second_waiting = registration_of(sign_up(mission, country="BG"))
     still_waiting = registration_of(sign_up(mission, country="ES"))
+    third_waiting = registration_of(sign_up(mission, country="NO"))
     erased_in_time = registration_of(sign_up(make_event(slug="visit"), country="PT"))
     rescheduled = make_event(slug="rescheduled", capacity=1)
     moved_then = registration_of(sign_up(rescheduled, country="FI"))
     for event in (mission, rescheduled):
         end_event(event)
-    for registration in (came, no_show, first_waiting, second_waiting, still_waiting, moved_then):
+    signed_up = (came, no_show, first_waiting, second_waiting, still_waiting, third_waiting)
+    for registration in (*signed_up, moved_then):
         at(registration, registration.event.starts_at - timedelta(days=10))  # signed up then
     privacy.erase(erased_in_time.registrant)  # cancelled while its event was still to come
     end_event(erased_in_time.event)
@@ -75,6 +77,8 @@ def history(make_event, sign_up):
     old_promotion(second_waiting)
     second_waiting.joined_online_at = utcnow()  # joined online: maybe let in, not certain
     old_erasure(still_waiting)  # on the waiting list when the event ended
+    old_promotion(third_waiting)  # the seat still_waiting never had... then erased too
+    old_erasure(third_waiting)
     old_erasure(moved_then)
     audit.record("event_updated", event=rescheduled, fields=["ends_at"])
     db.session.commit()
@@ -84,6 +88,7 @@ def history(make_event, sign_up):
         "no_show": no_show,
         "second_waiting": second_waiting,
         "still_waiting": still_waiting,
+        "third_waiting": third_waiting,
         "erased_in_time": erased_in_time,
         "moved_then": moved_then,
     }
@@ -103,11 +108,12 @@ def test_the_check_reports_and_changes_nothing(runner, history):
     assert "given a seat from the waiting list" in lines[history["first_waiting"].reference]
     assert lines[history["no_show"].reference].endswith("cancelled, should be confirmed")
     assert lines[history["still_waiting"].reference].endswith("cancelled, should be waitlisted")
+    assert lines[history["third_waiting"].reference].endswith("cancelled, should be waitlisted")
     assert "left as it is (attended" in lines[history["second_waiting"].reference]
     assert "left as it is (the event's dates were changed" in lines[history["moved_then"].reference]
     assert history["erased_in_time"].reference not in lines
-    assert "4 registration(s) can be repaired: run again with --fix." in output
-    assert "6 registration(s) found, 2 not certain." in output
+    assert "5 registration(s) can be repaired: run again with --fix." in output
+    assert "7 registration(s) found, 2 not certain." in output
     db.session.expire_all()
     assert history["came"].status is RegistrationStatus.CANCELLED
     assert not db.session.scalar(select(AuditEntry).where(AuditEntry.action == "history_repaired"))
@@ -117,9 +123,9 @@ def test_fix_puts_back_what_is_certain_with_an_audit_entry(
     runner, client, auth, make_user, history
 ):
     before = statistics.programme_statistics()
-    assert (before.totals.confirmed, before.totals.cancelled) == (2, 5)
+    assert (before.totals.confirmed, before.totals.cancelled) == (2, 6)
     result = runner.invoke(args=["figures", "check", "--fix"])
-    assert "Repaired 4 registration(s)." in result.output
+    assert "Repaired 5 registration(s)." in result.output
     db.session.expire_all()
     statuses = {name: registration.status.value for name, registration in history.items()}
     assert statuses == {
@@ -128,6 +134,7 @@ def test_fix_puts_back_what_is_certain_with_an_audit_entry(
         "no_show": "confirmed",
         "second_waiting": "confirmed",  # not certain: left
         "still_waiting": "waitlisted",
+        "third_waiting": "waitlisted",
         "erased_in_time": "cancelled",
         "moved_then": "cancelled",  # not certain: left
     }
@@ -149,6 +156,7 @@ def test_fix_puts_back_what_is_certain_with_an_audit_entry(
             (history["first_waiting"].id, {"status": "waitlisted", "promoted_after_end": True}),
             (history["no_show"].id, {"status": "confirmed", "erased_after_end": True}),
             (history["still_waiting"].id, {"status": "waitlisted", "erased_after_end": True}),
+            (history["third_waiting"].id, {"status": "waitlisted", "erased_after_end": True}),
         ],
         key=lambda e: e[0],
     )

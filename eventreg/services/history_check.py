@@ -38,7 +38,7 @@ class WrongHistory:
 
 def find_wrong_history() -> list[WrongHistory]:
     """Every registration of an ended event given a seat from the waiting list, or cancelled
-    by an erasure, after the event's end (in two queries and one for schedules)."""
+    by an erasure, after the event's end (one query, and one for the events' schedules)."""
     promoted = exists().where(
         AuditEntry.registration_id == Registration.id,
         AuditEntry.action == "promoted",
