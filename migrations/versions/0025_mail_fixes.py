@@ -3,7 +3,7 @@ told when it is withdrawn from the library and when it is published again, which
 whether it was published before
 
 Revision ID: 0025_mail_fixes
-Revises: 0020_outbox_leases
+Revises: 0023_people_key
 Create Date: 2026-11-30 23:30:00.000000
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0025_mail_fixes"
-down_revision = "0020_outbox_leases"
+down_revision = "0023_people_key"
 branch_labels = None
 depends_on = None
 
