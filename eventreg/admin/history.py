@@ -29,6 +29,8 @@ ACTION_LABELS = {
     "event_updated": _l("Event changed"),
     "event_cancelled": _l("Event called off"),
     "capacity_raised": _l("Seats added"),
+    "abuse_report_dismissed": _l("Report on a network member dismissed"),
+    "abuse_report_acted": _l("Network member hidden after a report"),
 }
 
 _DETAIL_LABELS = {
@@ -43,6 +45,7 @@ _DETAIL_LABELS = {
     "capacity": _l("seats"),
     "report": _l("meeting report"),
     "source": _l("programme file"),
+    "abuse_report": _l("report number"),
 }
 # Details that are a plain fact: the label is shown alone.
 _FLAGS = {

@@ -33,6 +33,7 @@ class MessageKind(enum.StrEnum):
     NETWORK_ANNOUNCEMENT = "network_announcement"  # an organiser wrote to all members
     NETWORK_PRACTICE_PUBLISHED = "network_practice_published"  # a member's proposal is published
     NETWORK_PRACTICE_REJECTED = "network_practice_rejected"  # ... or not, with the organiser's note
+    ABUSE_REPORT = "abuse_report"  # to an organiser: a member reported another member
 
     @property
     def is_network(self) -> bool:
@@ -70,6 +71,7 @@ class SkipReason(enum.StrEnum):
     NO_LONGER_CONFIRMED = "no_longer_confirmed"
     NO_LONGER_WAITLISTED = "no_longer_waitlisted"
     MAIL_STOPPED = "mail_stopped"  # the member stopped the network's e-mails after it was queued
+    REPORT_CLOSED = "report_closed"  # an organiser decided on the report, or it went
 
 
 class OutboxMessage(db.Model):
