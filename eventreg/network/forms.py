@@ -6,6 +6,7 @@ from wtforms import (
     BooleanField,
     HiddenField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -178,7 +179,7 @@ def one_of_choices(message):
     """A choice must be made, among those offered (one message for missing and forged)."""
 
     def check(form, field):
-        if field.data not in {str(value) for value, _label in field.choices}:
+        if field.data not in {choice.value for choice in field.choices}:
             raise StopValidation(message)
 
     return check
@@ -195,7 +196,7 @@ class ReportForm(Form):
     )
     reason = RadioField(
         _l("Why are you reporting it?"),
-        choices=list(REPORT_REASON_LABELS.items()),
+        choices=[SelectChoice(value, label) for value, label in REPORT_REASON_LABELS.items()],
         validators=[one_of_choices(_l("Choose a reason."))],
         validate_choice=False,
     )
@@ -206,9 +207,9 @@ class ReportForm(Form):
     )
     block = BooleanField(_l("Also stop this member's messages to me"))
 
-    def __init__(self, *args, subjects=(), **kwargs):
+    def __init__(self, *args, subjects: list[tuple[str, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.subject.choices = list(subjects)
+        self.subject.choices = [SelectChoice(value, label) for value, label in subjects]
 
     @property
     def message_ref(self) -> int | None:

@@ -450,7 +450,7 @@ def _report_subjects(reporter: Member, other: Member) -> list[tuple[str, str]]:
 
 def _preselected(form: ReportForm, message: str) -> str | None:
     """The message the e-mail's link names, else the only choice, else the profile."""
-    values = [value for value, _label in form.subject.choices]
+    values = [choice.value for choice in form.subject.choices]
     if f"message-{message}" in values:
         return f"message-{message}"
     return values[0] if len(values) == 1 or values[:1] == ["profile"] else None
