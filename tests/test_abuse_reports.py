@@ -5,6 +5,7 @@ the audit log); the member reported is never told, and nothing personal outlives
 import re
 
 import pytest
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
@@ -24,7 +25,7 @@ from eventreg.models import (
     SkipReason,
 )
 from eventreg.services import member_contact, members, outbox
-from tests.support.factories import active_member
+from tests.support.factories import PASSWORD, active_member
 from tests.support.mail import smtp_config
 
 
@@ -372,3 +373,48 @@ def test_leaving_takes_personal_data_off_reports(app, ana, lars, make_user):
         )
         == 0
     )
+
+
+@pytest.mark.sqlite_only  # the pages are the same on both databases
+def test_reporting_and_deciding_by_keyboard_at_320_px(
+    app, new_context, live_server, ana, lars, make_user, tmp_path
+):
+    """In Chromium at 320 px, by labels and the keyboard only: Lars reports Ana, an organiser
+    hides her. The screenshots are left in the test's folder to look at."""
+    make_user("organiser")
+    context = new_context()
+    page = context.new_page()
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(f"{live_server}/network")
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    value = serializer.dumps({"network_member": members.open_session(lars)})
+    context.add_cookies([{"name": "session", "value": value, "url": live_server}])
+
+    page.goto(f"{live_server}/network/members/{ana.id}")
+    page.get_by_role("link", name="Report Ana Petrova to the organisers").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/network/members/{ana.id}/report")
+    page.get_by_label("Harassment or abusive language").focus()
+    page.keyboard.press("Space")
+    page.get_by_label("What happened? (optional)").fill("Rude replies to my questions.")
+    page.screenshot(path=tmp_path / "report-form.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send the report").press("Enter")
+    assert page.get_by_text("Thank you for your report.").is_visible()
+
+    page.goto(f"{live_server}/login")
+    page.get_by_label("E-mail address").fill("organiser@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/admin/")
+    page.goto(f"{live_server}/network/admin/reports")
+    assert page.get_by_text("Rude replies to my questions.").is_visible()
+    page.screenshot(path=tmp_path / "reports.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.get_by_role("button", name="Hide Ana Petrova").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_text("No report is waiting.").is_visible()
+    db.session.expire_all()
+    assert db.session.get(Member, ana.id).is_hidden
