@@ -114,6 +114,13 @@ def test_a_member_reports_a_profile_and_organisers_are_told_in_their_language(
     assert found.note == "Not a real council." and found.status is ReportStatus.OPEN
     assert found.snapshot["name"] == "Ana Petrova" and found.snapshot["country"] == "BG"
     assert db.session.scalar(select(func.count()).select_from(ContactBlock)) == 0  # not ticked
+    (made,) = lars_browser.get("/network/profile/data.json").get_json()["reports_made"]
+    assert (made["about"], made["what"], made["reason"]) == (
+        "Ana Petrova",
+        "profile",
+        "fake_profile",
+    )
+    assert signed_in_as(app, ana).get("/network/profile/data.json").get_json()["reports_made"] == []
 
     outbox.deliver_all()
     mails = smtp.inbox.wait_for(2)
@@ -175,6 +182,8 @@ def test_a_message_received_is_reported_from_its_email_as_it_was(app, smtp, ana,
 def test_bad_reports_get_a_specific_error_and_change_nothing(app, ana, lars):
     lars_browser = signed_in_as(app, lars)
     path = f"/network/members/{ana.id}/report"
+    eva = active_member("Eva Berg", "eva@example.se")
+    not_his = message_from(ana, eva, "Hello Eva")  # Ana's message to Eva, not to Lars
     cases = {
         "Choose a reason.": ({"subject": "profile"}, "#reason-0"),
         "Use at most 1000 characters.": (
@@ -182,7 +191,7 @@ def test_bad_reports_get_a_specific_error_and_change_nothing(app, ana, lars):
             "#note",
         ),
         "Choose what you are reporting.": (
-            {"subject": "message-9", "reason": "spam"},
+            {"subject": f"message-{not_his}", "reason": "spam"},
             "#subject-0",
         ),
     }
@@ -198,7 +207,7 @@ def test_bad_reports_get_a_specific_error_and_change_nothing(app, ana, lars):
         == 404
     )
     assert lars_browser.get(f"/network/members/{lars.id}/report").status_code == 404  # himself
-    pending = active_member("Eva Pending", "eva@example.se")
+    pending = active_member("Eva Pending", "pending@example.se")
     pending.status = MemberStatus.PENDING
     db.session.commit()
     response = lars_browser.get(f"/network/members/{pending.id}/report")
@@ -418,3 +427,16 @@ def test_reporting_and_deciding_by_keyboard_at_320_px(
     assert page.get_by_text("No report is waiting.").is_visible()
     db.session.expire_all()
     assert db.session.get(Member, ana.id).is_hidden
+
+
+def test_staff_emails_follow_the_language_picked_on_the_site(app, client, make_user, auth):
+    user = make_user("organiser")
+    auth.login("organiser@example.org")
+    db.session.expire_all()
+    assert db.session.get(type(user), user.id).language == "en"  # the browser's, at login
+    client.post("/language", data={"language": "es", "next": "/admin/"})
+    db.session.expire_all()
+    assert db.session.get(type(user), user.id).language == "es"
+    app.test_client().post("/language", data={"language": "sv"})  # nobody logged in
+    db.session.expire_all()
+    assert db.session.get(type(user), user.id).language == "es"

@@ -141,6 +141,24 @@ def decided_reports(limit: int = 50) -> list[AbuseReport]:
     )
 
 
+def reports_made(member: Member) -> list[dict]:
+    """The reports a member made, for their personal data export."""
+    made = db.session.scalars(
+        select(AbuseReport).where(AbuseReport.reporter_id == member.id).order_by(AbuseReport.id)
+    )
+    return [
+        {
+            "about": report.snapshot.get("name"),
+            "what": "message" if report.is_about_a_message else "profile",
+            "reason": report.reason.value,
+            "note": report.note,
+            "status": report.status.value,
+            "reported_at": report.created_at.isoformat(),
+        }
+        for report in made
+    ]
+
+
 def forget_reporter(member: Member) -> None:
     """Take a member who leaves off the reports they made, with their note (their words may
     name them); what they reported stays for the organisers. Inside the caller's transaction."""

@@ -260,6 +260,7 @@ def export_profile(email: str) -> dict | None:
         "accepts_contact": member.accepts_contact,
         "receives_network_emails": member.receives_mail,
         "messages_stopped_from": [other.name for other in blocked_members(member)],
+        "reports_made": abuse_reports.reports_made(member),
         "joined_at": member.consent_at.isoformat(),
         "confirmed_at": member.confirmed_at.isoformat() if member.confirmed_at else None,
     }
