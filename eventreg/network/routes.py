@@ -303,7 +303,7 @@ def report(member_id):
         form.subject.data = _preselected(form, request.args.get("message", ""))
     if form.validate_on_submit():
         try:
-            abuse_reports.report(
+            made = abuse_reports.report(
                 reporter,
                 other,
                 ReportReason(form.reason.data),
@@ -311,10 +311,10 @@ def report(member_id):
                 message_ref=form.message_ref,
                 block=form.block.data,
             )
-        except abuse_reports.AlreadyReported:
-            flash(_("You have reported this already. Thank you: the organisers will look into it."))
-        except ValueError:
+        except abuse_reports.NothingToReport:
             abort(404)
+        if made is None:
+            flash(_("You have reported this already. Thank you: the organisers will look into it."))
         else:
             flash(_("Thank you for your report. The organisers will look into it."))
         if other.is_active:

@@ -27,8 +27,8 @@ from .topics import label
 MESSAGES_SHOWN = 20
 
 
-class AlreadyReported(Exception):
-    """The reporter's earlier report of the same thing is still open."""
+class NothingToReport(Exception):
+    """No such member or message for this reporter to report (any more)."""
 
 
 @dataclass(frozen=True)
@@ -79,28 +79,28 @@ def report(
     *,
     message_ref: int | None = None,
     block: bool = False,
-) -> AbuseReport:
+) -> AbuseReport | None:
     """Record the report with a copy of what was reported, tell the organisers by e-mail and,
-    if asked, stop the member's messages to the reporter. AlreadyReported: the same report is
-    open already (still blocking if asked); ValueError: no such message to this reporter."""
+    if asked, stop the member's messages to the reporter. None when the reporter's same report
+    is open already: nothing new is recorded (the block still is)."""
     reporter_id, other_id = reporter.id, other.id
     with write_transaction():
         # The reporter's row serialises their reports: two clicks at once make one report.
         reporter = db.session.scalar(locking(select(Member).where(Member.id == reporter_id)))
         other = db.session.get(Member, other_id)
         if reporter is None or other is None or reportable(reporter, other.id) is None:
-            raise ValueError("nothing to report")
+            raise NothingToReport()
         message = None
         if message_ref is not None:
             message = next(
                 (m for m in received_messages(reporter, other) if m.ref == message_ref), None
             )
             if message is None:
-                raise ValueError("no such message")
+                raise NothingToReport()
         if block:
             member_contact.block(reporter, other.id, by_their_message=message is not None)
         if _open_report(reporter, other, message_ref) is not None:
-            raise AlreadyReported()
+            return None
         found = AbuseReport(
             reporter_id=reporter.id,
             reported_id=other.id,

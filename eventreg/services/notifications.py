@@ -117,7 +117,6 @@ def _staff_message(outbox: OutboxMessage, reveal_secrets: bool) -> MailMessage:
             "reset_url": link,
             "reports_url": url_for("network.reports", _external=True),
             "params": outbox.params,
-            "language": language,
         }
         message = MailMessage(
             subject=subject_of(outbox),
