@@ -2,7 +2,7 @@
 told by e-mail (in the language they last used the site in) and decide
 
 Revision ID: 0024_abuse_reports
-Revises: 0020_outbox_leases
+Revises: 0023_people_key
 Create Date: 2026-11-30 23:00:00.000000
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0024_abuse_reports"
-down_revision = "0020_outbox_leases"
+down_revision = "0023_people_key"
 branch_labels = None
 depends_on = None
 
