@@ -145,6 +145,10 @@ def test_a_member_reports_a_profile_and_organisers_are_told_in_their_language(
 
     page = organiser.get("/network/admin/reports").text
     assert "Ana Petrova" in page and "Lars Holm" in page and "Not a real council." in page
+    listed = organiser.get("/admin/outbox").text  # in the organiser's Italian
+    assert organiser.get(f"/admin/outbox/{report_mails()[0].id}").status_code == 200
+    with app.test_request_context(), force_locale("it"):
+        assert gettext("Network: a member reported") in listed
 
 
 def test_a_message_received_is_reported_from_its_email_as_it_was(app, smtp, ana, lars, organiser):
