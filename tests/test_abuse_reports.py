@@ -3,6 +3,7 @@ in their language, see what was reported as it was, dismiss the report or hide t
 the audit log); the member reported is never told, and nothing personal outlives leaving."""
 
 import re
+import threading
 
 import pytest
 from flask.sessions import SecureCookieSessionInterface
@@ -21,10 +22,12 @@ from eventreg.models import (
     MessageKind,
     MessageStatus,
     OutboxMessage,
+    ReportReason,
     ReportStatus,
     SkipReason,
+    User,
 )
-from eventreg.services import member_contact, members, outbox
+from eventreg.services import abuse_reports, member_contact, members, network_admin, outbox
 from tests.support.factories import PASSWORD, active_member
 from tests.support.mail import smtp_config
 
@@ -441,3 +444,54 @@ def test_staff_emails_follow_the_language_picked_on_the_site(app, client, make_u
     app.test_client().post("/language", data={"language": "sv"})  # nobody logged in
     db.session.expire_all()
     assert db.session.get(type(user), user.id).language == "es"
+
+
+def test_the_same_report_sent_at_once_is_recorded_once(app, ana, lars, make_user):
+    """A double click, or two tabs: the reporter's row makes the reports wait in turn."""
+    make_user("organiser")
+    ana_id, lars_id = ana.id, lars.id
+    start = threading.Barrier(4)
+    made = []
+
+    def send():
+        with app.app_context():
+            start.wait()
+            reporter, other = db.session.get(Member, lars_id), db.session.get(Member, ana_id)
+            made.append(abuse_reports.report(reporter, other, ReportReason.SPAM, None))
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(reports()) == 1 and len(report_mails()) == 1
+    assert sum(found is not None for found in made) == 1
+
+
+def test_two_organisers_deciding_at_once_decide_once(app, ana, lars, make_user):
+    signed_in_as(app, lars).post(
+        f"/network/members/{ana.id}/report", data={"subject": "profile", "reason": "spam"}
+    )
+    (found,) = reports()
+    organisers = [make_user("organiser", f"o{n}@example.org").id for n in range(2)]
+    start = threading.Barrier(2)
+    results = []
+
+    def decide(user_id, decision):
+        with app.app_context():
+            start.wait()
+            results.append(decision(found.id, actor=db.session.get(User, user_id)))
+
+    threads = [
+        threading.Thread(target=decide, args=(organisers[0], network_admin.dismiss_report)),
+        threading.Thread(target=decide, args=(organisers[1], network_admin.hide_reported)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(result is not None for result in results) == 1
+    decided = reports()[0]
+    assert decided.status in (ReportStatus.DISMISSED, ReportStatus.ACTED)
+    assert db.session.get(Member, ana.id).is_hidden == decided.is_acted
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 1
