@@ -302,6 +302,9 @@ def test_organisers_dismiss_or_hide_and_the_decision_is_audited(
         ("abuse_report_acted", {"abuse_report": again_ana.id}),
     ]
     assert {e.actor.email for e in entries} == {"organiser@example.org"}
+    page = organiser.get("/network/admin/reports").text
+    with app.test_request_context(), force_locale("it"):
+        assert gettext("by %(email)s", email="organiser@example.org") in page
     with app.test_request_context(), force_locale("it"):
         label = history.action_label(entries[1])
         detail = history.details(entries[1], "Europe/Rome")

@@ -331,6 +331,7 @@ def reports():
         "network/reports.html",
         open_reports=abuse_reports.open_reports(),
         decided=abuse_reports.decided_reports(),
+        deciders=network_admin.report_deciders(),
         form=ButtonForm(),
     )
 

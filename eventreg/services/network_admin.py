@@ -15,6 +15,7 @@ from ..database import locking, write_transaction
 from ..extensions import db
 from ..models import (
     AbuseReport,
+    AuditEntry,
     Member,
     MemberStatus,
     MessageKind,
@@ -92,6 +93,17 @@ def hide_reported(report_id: int, *, actor: User) -> AbuseReport | None:
         for each in about_them:
             _decide(each, ReportStatus.ACTED, actor)
     return found
+
+
+def report_deciders(limit: int = 500) -> dict[int, AuditEntry]:
+    """The audit entries of the latest decisions on reports, by report number."""
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action.in_([f"abuse_report_{s.value}" for s in ReportStatus]))
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return {entry.details["abuse_report"]: entry for entry in entries}
 
 
 def announce(subject: str, text: str) -> int:
