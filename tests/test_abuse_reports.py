@@ -498,3 +498,17 @@ def test_two_organisers_deciding_at_once_decide_once(app, ana, lars, make_user):
     assert decided.status in (ReportStatus.DISMISSED, ReportStatus.ACTED)
     assert db.session.get(Member, ana.id).is_hidden == decided.is_acted
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 1
+
+
+def test_an_organiser_removing_a_reporter_takes_them_off_their_reports(app, ana, lars, organiser):
+    signed_in_as(app, lars).post(
+        f"/network/members/{ana.id}/report",
+        data={"subject": "profile", "reason": "spam", "note": "Lars Holm, Nørrebro"},
+    )
+    organiser.post(f"/network/admin/members/{lars.id}/remove", data={"confirm": "y"})
+    (kept,) = reports()
+    assert (kept.reporter_id, kept.note, kept.reported_id) == (None, None, ana.id)
+    page = organiser.get("/network/admin/reports").text
+    assert "Nørrebro" not in page and "Lars Holm" not in page
+    with app.test_request_context(), force_locale("it"):
+        assert gettext("a member who has left the network") in page
