@@ -512,3 +512,29 @@ def test_an_organiser_removing_a_reporter_takes_them_off_their_reports(app, ana,
     assert "Nørrebro" not in page and "Lars Holm" not in page
     with app.test_request_context(), force_locale("it"):
         assert gettext("a member who has left the network") in page
+
+
+def test_reports_and_decisions_need_the_forms_csrf_token(make_app, make_user):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        ana, lars = active_member(), active_member("Lars Holm", "lars@example.dk")
+        browser = signed_in_as(app, lars)
+        path = f"/network/members/{ana.id}/report"
+        data = {"subject": "profile", "reason": "spam"}
+        assert browser.post(path, data=data).status_code == 400  # a forged cross-site post
+        token = re.search(
+            r'name="csrf_token" type="hidden" value="([^"]+)"', browser.get(path).text
+        )[1]
+        assert browser.post(path, data=data | {"csrf_token": token}).status_code == 302
+        (found,) = reports()
+        make_user("organiser")
+        staff = app.test_client()
+        login = staff.get("/login").text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login)[1]
+        staff.post(
+            "/login",
+            data={"email": "organiser@example.org", "password": PASSWORD, "csrf_token": token},
+        )
+        assert staff.get("/network/admin/reports").status_code == 200  # logged in
+        assert staff.post(f"/network/admin/reports/{found.id}/hide").status_code == 400
+        assert reports()[0].is_open and db.session.get(Member, ana.id).is_active
