@@ -389,3 +389,109 @@ def test_the_per_day_pages_reflow_at_320px_and_pass_axe(
     ]
     report = {path: audit(page, live_server + path, language) for path in paths}
     assert {path: found for path, found in report.items() if found} == {}
+
+
+# Undoing a mistake: the check-in just made, whatever the clock says since.
+
+
+@pytest.fixture
+def last_week(make_event, staff):
+    """A mission that ran on three days up to yesterday, Rome time, with the door's staff."""
+    days = [AgendaDay(at(local_day(n), 9), at(local_day(n), 18)) for n in (-3, -2, -1)]
+    now = utcnow()
+    event = make_event(
+        starts_at=days[0].starts_at,
+        ends_at=days[-1].ends_at,
+        agenda=days,
+        registration_opens_at=now - timedelta(days=10),
+        registration_closes_at=now + timedelta(hours=1),
+    )
+    accounts.assign_checkin_events(staff, [event])
+    return event
+
+
+def test_a_mistake_at_23_50_is_undone_after_midnight_and_nobodys_real_day(
+    last_week, staff, sign_up
+):
+    """Midnight in Rome: 23:50 and 00:10 local are 22:50 and 23:10 UTC of one date, so only
+    the event's own zone tells the two days apart."""
+    ana = registration_of(sign_up, last_week)
+    carla = registration_of(sign_up, last_week)
+    checkin.check_in(ana, staff=staff, scanned_at=at(local_day(-3), 9))  # she came that day
+    mistake = at(local_day(-2), 23, 50)
+    checkin.check_in(ana, staff=staff, scanned_at=mistake)
+    checkin.check_in(carla, staff=staff, scanned_at=at(local_day(-2), 17))  # she came
+    after_midnight = at(local_day(-1), 0, 10)
+    assert after_midnight.astimezone(ROME).date() != mistake.astimezone(ROME).date()
+
+    db.session.expire_all()
+    assert checkin.undoable_check_in(ana, after_midnight) == mistake
+    assert checkin.undo_check_in(ana, staff=staff, now=after_midnight) == mistake
+    assert [day for day, _ in day_check_ins(ana)] == [local_day(-3)]
+    # Carla's check-in of the evening before is real attendance: no undo takes it by accident.
+    assert checkin.undoable_check_in(carla, after_midnight) is None
+    assert checkin.undo_check_in(carla, staff=staff, now=after_midnight) is None
+    assert [day for day, _ in day_check_ins(carla)] == [local_day(-2)]
+    # Ana's day before, now her latest, is no mistake just made either.
+    assert checkin.undo_check_in(ana, staff=staff, now=after_midnight) is None
+    assert first_check_in(ana) == at(local_day(-3), 9)
+
+
+def test_door_staff_undo_a_named_days_check_in_on_the_page_and_the_api(
+    client, auth, last_week, staff, sign_up
+):
+    ana = registration_of(sign_up, last_week)
+    ben = registration_of(sign_up, last_week)
+    auth.login(staff.email)
+    for registration in (ana, ben):
+        answer = client.post(
+            f"/checkin/{last_week.slug}/registrations/{registration.reference}/checkin",
+            json={"scanned_at": at(local_day(-2), 23, 50).isoformat(), "any_day": True},
+        ).get_json()
+        assert answer["day"] == local_day(-2).isoformat()  # what the page's undo names
+    checkin.check_in(ana, staff=staff, scanned_at=at(local_day(-1), 9))
+    url = f"/checkin/{last_week.slug}/registrations/{ana.reference}/undo"
+
+    nothing = client.post(url, json={"day": local_day(-3).isoformat()}).get_json()
+    assert nothing["undone"] is False
+    assert nothing["message"].startswith("Nothing to undo: no check-in on ")
+    undone = client.post(url, json={"day": local_day(-2).isoformat()}).get_json()
+    assert undone["undone"] is True and undone["day"] == local_day(-2).isoformat()
+    assert undone["message"].startswith("Check-in of ") and undone["message"].endswith(" undone")
+    assert [day for day, _ in day_check_ins(ana)] == [local_day(-1)]
+    bad = client.post(url, json={"day": "yesterday"})
+    assert bad.status_code == 422 and [day for day, _ in day_check_ins(ana)] == [local_day(-1)]
+
+    client = client.application.test_client()  # a scanner app: a token, no session
+    headers = {"Authorization": f"Bearer {accounts.issue_api_token(staff)}"}
+    body = {"event": last_week.slug, "secret": ben.ticket_secret}
+    latest = client.post("/api/v1/checkin/undo", json=body, headers=headers).get_json()
+    assert latest["undone"] is False  # the last check-in is days old: name its day
+    named = client.post(
+        "/api/v1/checkin/undo", json=body | {"day": local_day(-2).isoformat()}, headers=headers
+    ).get_json()
+    assert named == {
+        "undone": True,
+        "reference": ben.reference,
+        "checked_in_at": at(local_day(-2), 23, 50).isoformat(),
+        "day": local_day(-2).isoformat(),
+    }
+    assert day_check_ins(ben) == [] and first_check_in(ben) is None
+    unknown = body | {"secret": "x" * 22}
+    assert client.post("/api/v1/checkin/undo", json=unknown, headers=headers).status_code == 404
+
+
+def test_the_door_offers_to_undo_todays_check_in_not_an_earlier_days(
+    at_the_door, mission, staff, sign_up
+):
+    ana = registration_of(sign_up, mission)
+    checkin.check_in(ana, staff=staff, scanned_at=at(local_day(-1), 10))
+    (person,) = at_the_door.get(
+        f"/checkin/{mission.slug}/search", query_string={"q": ana.reference}
+    ).get_json()["results"]
+    assert (person["can_undo"], person["undo_day"]) == (False, None)
+    checkin.check_in(ana, staff=staff)
+    (person,) = at_the_door.get(
+        f"/checkin/{mission.slug}/search", query_string={"q": ana.reference}
+    ).get_json()["results"]
+    assert (person["can_undo"], person["undo_day"]) == (True, local_day(0).isoformat())
