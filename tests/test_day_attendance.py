@@ -495,3 +495,76 @@ def test_the_door_offers_to_undo_todays_check_in_not_an_earlier_days(
         f"/checkin/{mission.slug}/search", query_string={"q": ana.reference}
     ).get_json()["results"]
     assert (person["can_undo"], person["undo_day"]) == (True, local_day(0).isoformat())
+
+
+# Moving a mission's days after people were checked in on them.
+
+
+def days_of(event) -> list[date]:
+    db.session.expire_all()
+    return db.session.get(type(event), event.id).local_dates
+
+
+def test_the_form_refuses_to_move_a_day_with_check_ins_and_changes_nothing(
+    organiser, mission, attended
+):
+    """Ana came on the first two days, Ben on the third: the third cannot move to the fourth."""
+    from tests.support.admin_forms import LOCAL, edit_form
+
+    before = days_of(mission)
+    moved = "\n".join(
+        [
+            f"{local_day(-1)} 09:00-18:00",
+            f"{local_day(0)} 08:30-17:00",
+            f"{local_day(2)} 09:00-13:00",
+        ]
+    )
+    form = edit_form(
+        mission, agenda=moved, ends_at=at(local_day(2), 13).strftime(LOCAL), title="Renamed"
+    )
+    page = organiser.post(f"/admin/events/{mission.slug}/edit", data=form)
+    assert page.status_code == 422 or page.status_code == 200
+    text = page.get_data(as_text=True)
+    day = local_day(1)
+    assert f"Check-ins are recorded on {day:%-d %B %Y} (1 check-in)" in text
+    assert "Nothing was changed." in text
+    assert days_of(mission) == before
+    assert db.session.get(type(mission), mission.id).title != "Renamed"
+
+    # Hours changed and a day added: every checked-in day is still a day of the mission.
+    kept = "\n".join([moved.rsplit("\n", 1)[0], f"{day} 10:00-13:00", f"{local_day(2)} 9:00-12:00"])
+    form = edit_form(mission, agenda=kept, ends_at=at(local_day(2), 12).strftime(LOCAL))
+    saved = organiser.post(f"/admin/events/{mission.slug}/edit", data=form)
+    assert saved.status_code == 302
+    assert days_of(mission) == [local_day(n) for n in (-1, 0, 1, 2)]
+
+
+def test_programme_update_refuses_to_leave_check_ins_outside_the_days(
+    app, runner, tmp_path, sign_up
+):
+    from eventreg.models import Event
+    from eventreg.services.programme import SHIPPED_PROGRAMME, load_programme
+    from tests.test_programme import edited_programme
+
+    load_programme()
+    bergamo = db.session.scalar(select(Event).where(Event.slug == "mission-bergamo"))
+    last_day = date(2027, 3, 26)
+    came = [registration_of(sign_up, bergamo, first_name=name) for name in ("Ana", "Ben")]
+    for registration in came:
+        db.session.add(
+            DayCheckIn(registration=registration, day=last_day, checked_in_at=at(last_day, 9))
+        )
+    db.session.commit()
+
+    moved = tmp_path / "moved.toml"  # the last day, its titles in every language, a day on
+    moved.write_text(SHIPPED_PROGRAMME.read_text("utf-8").replace("2027-03-26", "2027-03-27"))
+    shown = runner.invoke(args=["programme", "load", str(moved), "--update", "--yes"])
+    assert shown.exit_code != 0
+    assert "refused: 2 check-in(s) recorded on 2027-03-26" in shown.output
+    assert "nothing changed" in shown.output and "mission-bergamo: 2027-03-26 (2)" in shown.output
+    assert days_of(bergamo) == [date(2027, 3, 24), date(2027, 3, 25), last_day]
+
+    longer = edited_programme(tmp_path, ("end = 13:00:00", "end = 14:00:00"))
+    applied = runner.invoke(args=["programme", "load", str(longer), "--update", "--yes"])
+    assert applied.exit_code == 0, applied.output
+    assert "Applied: 0 created, 1 updated." in applied.output

@@ -36,6 +36,7 @@ from .forms import (
     RoleForm,
     StaffEventsForm,
     UserForm,
+    check_ins_left_out_error,
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -97,6 +98,8 @@ def edit_event(slug):
             form.slug.errors.append(_("Another event already has this slug."))
         except events.SlugFixed:  # published since the form was checked
             form.slug.errors.append(_("A published event keeps its address."))
+        except events.CheckInsOutsideDays as refused:
+            form.agenda.errors.append(check_ins_left_out_error(refused.left_out))
         else:
             flash(_("Saved: %(count)d field(s) changed.", count=len(changed)), "success")
             return redirect(url_for(".event", slug=event.slug))
