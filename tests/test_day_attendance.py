@@ -269,9 +269,10 @@ def test_the_exports_have_a_column_per_day(organiser, mission, attended):
         io.BytesIO(organiser.get(f"/admin/events/{mission.slug}/attendees.xlsx").data)
     )["Attendees"]
     sheet_rows = list(sheet.iter_rows(values_only=True))
-    assert list(sheet_rows[0][len(exports.HEADER) :]) == columns
+    days = slice(len(exports.HEADER), len(exports.HEADER) + 3)
+    assert list(sheet_rows[0][days]) == columns
     first_name = sheet_rows[0].index("first_name")
-    assert {row[first_name]: list(row[len(exports.HEADER) :]) for row in sheet_rows[1:]} == by_name
+    assert {row[first_name]: list(row[days]) for row in sheet_rows[1:]} == by_name
 
 
 def test_a_one_day_events_export_and_the_programmes_keep_their_columns(
@@ -568,3 +569,69 @@ def test_programme_update_refuses_to_leave_check_ins_outside_the_days(
     applied = runner.invoke(args=["programme", "load", str(longer), "--update", "--yes"])
     assert applied.exit_code == 0, applied.output
     assert "Applied: 0 created, 1 updated." in applied.output
+
+
+# Checked in anyway on a day the mission did not run: still in a day column, with its date.
+
+
+@pytest.fixture
+def came_on_another_day(at_the_door, mission, attended, sign_up):
+    """Dana was admitted the day before the mission began, staff confirming the 'not today'."""
+    dana = registration_of(sign_up, mission, first_name="Dana", last_name="Petrova")
+    before = at(local_day(-2), 15, 30)
+    answer = scan(at_the_door, dana, mission, scanned_at=before.isoformat())
+    assert answer["result"] == "not_today"
+    answer = scan(at_the_door, dana, mission, scanned_at=before.isoformat(), any_day=True)
+    assert answer["result"] == "ok"
+    return dana
+
+
+def test_a_check_in_on_another_day_shows_in_the_exports_other_days_column(
+    organiser, mission, attended, came_on_another_day
+):
+    response = organiser.get(f"/admin/events/{mission.slug}/attendees.csv")
+    text = response.data.decode("utf-8-sig")
+    header = next(csv.reader(io.StringIO(text)))
+    assert header[len(exports.HEADER) + 3] == "attended_other_days"
+    rows = {row["first_name"]: row for row in csv.DictReader(io.StringIO(text, newline=""))}
+    day_columns = [name for name in header if name.startswith("attended_")]
+    # Whoever attended through a check-in has it in a day column, and nobody else has one.
+    for row in rows.values():
+        in_a_column = any(row[name] not in ("", "no") for name in day_columns)
+        assert in_a_column == (row["attended"] == "yes"), row["first_name"]
+    assert rows["Dana"]["attended_other_days"] == local_day(-2).isoformat()
+    assert rows["Ana"]["attended_other_days"] == ""
+
+    sheet = load_workbook(
+        io.BytesIO(organiser.get(f"/admin/events/{mission.slug}/attendees.xlsx").data)
+    )["Attendees"]
+    sheet_rows = list(sheet.iter_rows(values_only=True))
+    other = sheet_rows[0].index("attended_other_days")
+    first_name = sheet_rows[0].index("first_name")
+    by_name = {row[first_name]: row[other] for row in sheet_rows[1:]}
+    assert by_name["Dana"] == local_day(-2).isoformat() and not by_name["Ana"]
+
+
+def test_the_list_and_the_statistics_show_a_check_in_on_another_day(
+    organiser, mission, attended, came_on_another_day
+):
+    page = organiser.get(f"/admin/events/{mission.slug}").get_data(as_text=True)
+    assert page.count('<th scope="col" class="day-attendance">') == 4
+    assert "Other days" in page and "15:30" in page
+    assert page.count("not checked in on another day") == 3  # Ana, Ben, Carla
+
+    stats = statistics.event_statistics(mission)
+    assert stats.attendance_on_other_days == [(local_day(-2), 1)]
+    on_days = sum(count for _, count in stats.attendance_by_day + stats.attendance_on_other_days)
+    assert on_days == 4  # Ana twice, Ben, Dana: every check-in counted on its day
+    assert stats.totals.attended == 3
+    text = organiser.get(f"/admin/events/{mission.slug}/statistics").get_data(as_text=True)
+    assert "not a day of the event: checked in anyway" in text
+
+
+def test_without_check_ins_on_other_days_the_list_has_no_column_for_them(
+    organiser, mission, attended
+):
+    page = organiser.get(f"/admin/events/{mission.slug}").get_data(as_text=True)
+    assert "Other days" not in page
+    assert statistics.event_statistics(mission).attendance_on_other_days == []

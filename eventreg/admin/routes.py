@@ -146,6 +146,7 @@ def event(slug):
         wanted=wanted,
         page=attendee_list.attendee_page(found, wanted, _page_number()),
         countries=attendee_list.countries_of(found),
+        other_days=attendee_list.has_other_days(found),
         confirm_form=ConfirmForm(),
         filter_args={k: v for k, v in request.args.items() if k not in ("page", "slug")},
         action_form=ButtonForm(),
