@@ -375,7 +375,7 @@ def test_the_persons_copy_of_their_data_lists_each_days_check_in(mission, attend
 @pytest.mark.sqlite_only  # the pages are the same on both databases
 @pytest.mark.parametrize("language", ["en", "bg"])
 def test_the_per_day_pages_reflow_at_320px_and_pass_axe(
-    new_context, live_server, mission, attended, make_user, language
+    new_context, live_server, mission, attended, came_on_another_day, make_user, language
 ):
     from tests.support.accessibility import logged_in
     from tests.test_accessibility import audit
