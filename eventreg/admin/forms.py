@@ -39,6 +39,7 @@ from ..forms import Form
 from ..forms.fields import (
     OTHER_LANGUAGES,
     MultiCheckboxField,
+    SeenField,
     add_translations,
     max_length,
     single_line,
@@ -61,6 +62,7 @@ from ..services.agenda import (
     moved_days,
     redated_day_titles,
 )
+from ..services.edits import EditConflict
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -145,6 +147,7 @@ class EventForm(Form):
         _l("Registration closes"), format=LOCAL_FORMAT, validators=[DataRequired()]
     )
     publish = BooleanField(_l("Publish now (otherwise saved as a draft)"))
+    seen = SeenField()
 
     def __init__(self, *args, event=None, **kwargs):
         """``event``: the event being edited, whose agenda the edit page showed."""
@@ -257,6 +260,31 @@ class EventForm(Form):
             for code in OTHER_LANGUAGES
         ]
 
+    def mark_conflicts(self, conflict: EditConflict, stored) -> None:
+        """Say at each field someone else saved meanwhile what it holds now. The form then
+        carries the stored fingerprint: saving again knowingly replaces their values."""
+        now = EventForm(formdata=None, event=stored)
+        now.load(stored)
+        for name in conflict.fields:
+            for mine in self._fields_showing(name):
+                if mine.data != now[mine.name].data:
+                    mine.errors = [
+                        *mine.errors,
+                        _(
+                            "Someone else saved this after you opened the page; it is now: "
+                            "%(value)s. Save again to replace it with what you entered.",
+                            value=shown_value(now[mine.name]),
+                        ),
+                    ]
+        self.seen.data = conflict.seen
+
+    def _fields_showing(self, name: str) -> list:
+        if name == "translations":
+            return [
+                self[f"{part}_{code}"] for code in OTHER_LANGUAGES for part in TRANSLATED_FIELDS
+            ]
+        return [self[name]]
+
     def load(self, event) -> None:
         """Fill the form from an event, with times shown in its own zone."""
         for name in (
@@ -336,6 +364,20 @@ add_translations(
     ),
 )
 TRANSLATED_FIELDS = ("title", "description", "days")
+
+
+def shown_value(field, limit: int = 160) -> str:
+    """A field's value as the form shows it: a choice by its label, long text shortened."""
+    if isinstance(field, SelectField):
+        text = next(
+            (str(label) for _v, label, selected, *_ in field.iter_choices() if selected), ""
+        )
+    else:
+        text = field._value()
+    text = " ".join(text.split())
+    if not text:
+        return _("(empty)")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _local(moment: datetime, zone) -> datetime:

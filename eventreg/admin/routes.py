@@ -22,7 +22,16 @@ from ..formatting import SKIP_REASON_LABELS, STATUS_LABELS, local_title
 from ..forms import ButtonForm, ConfirmForm, form_page
 from ..lookups import event_or_404, registration_or_404
 from ..models import MessageStatus, OutboxMessage, RegistrationStatus, User, utcnow
-from ..services import accounts, attendee_list, audit, events, outbox, privacy, registrations
+from ..services import (
+    accounts,
+    attendee_list,
+    audit,
+    edits,
+    events,
+    outbox,
+    privacy,
+    registrations,
+)
 from ..services.availability import availability_for, availability_of
 from ..services.messages import send_to_registrants
 from ..services.notifications import build_message, subject_of
@@ -89,10 +98,21 @@ def edit_event(slug):
     form = EventForm(event=event)
     if not form.is_submitted():
         form.load(event)
+        form.seen.data = events.edit_fingerprint(event)
     if form.validate_on_submit():
         try:
             changed = events.update_event(
-                event, form.event_values(), actor=current_user, publish=form.publish.data
+                event,
+                form.event_values(),
+                actor=current_user,
+                publish=form.publish.data,
+                seen=form.seen.data,
+            )
+        except edits.EditConflict as conflict:
+            form.mark_conflicts(conflict, event)  # read again: the transaction was undone
+            flash(
+                _("Someone else saved this event after you opened the page: nothing was saved."),
+                "error",
             )
         except events.SlugTaken:
             form.slug.errors.append(_("Another event already has this slug."))

@@ -4,7 +4,7 @@ import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectMultipleField
+from wtforms import HiddenField, SelectMultipleField
 from wtforms.validators import Length, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -12,6 +12,7 @@ from ..choices import (
     country_codes,
 )
 from ..config import LANGUAGES
+from ..services import edits
 
 OTHER_LANGUAGES = [code for code in LANGUAGES if code != "en"]  # translations beside English
 
@@ -114,3 +115,22 @@ def known_country(form, field):
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class SeenField(HiddenField):
+    """What an edit page showed, as a fingerprint (services/edits.py): ``data`` is the
+    fingerprint, or None when the page carried none."""
+
+    def _value(self) -> str:
+        return edits.dumps(self.data) if self.data else ""
+
+    def process_formdata(self, valuelist):
+        self.damaged = False
+        try:
+            self.data = edits.loads(valuelist[0] if valuelist else None)
+        except edits.DamagedFingerprint:
+            self.data, self.damaged = None, True
+
+    def pre_validate(self, form):
+        if getattr(self, "damaged", False):
+            raise StopValidation(_l("This page was changed on the way. Reload it and edit again."))

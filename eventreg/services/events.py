@@ -25,7 +25,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit
+from . import audit, edits
 from .outbox import enqueue
 from .registrations import EventHasEnded, cancel_and_tell, fill_from_waitlist
 
@@ -46,6 +46,36 @@ class CheckInsOutsideDays(ValueError):
     def __init__(self, left_out: dict[date, int]):
         super().__init__(left_out)
         self.left_out = left_out
+
+
+# What the organisers' edit form changes, and which of its fields are decided together when two
+# organisers save at once (services/edits.py): the times with the days (whose titles are in the
+# translations), the registration window's two ends, the format with the place.
+EDITABLE_FIELDS = (
+    "slug",
+    "title",
+    "description",
+    "kind",
+    "mode",
+    "timezone",
+    "city",
+    "venue",
+    "online_url",
+    "host_partner",
+    "contact_email",
+    "capacity",
+    "translations",
+    "agenda",
+    "starts_at",
+    "ends_at",
+    "registration_opens_at",
+    "registration_closes_at",
+)
+EDITED_TOGETHER = (
+    ("starts_at", "ends_at", "timezone", "agenda", "translations"),
+    ("registration_opens_at", "registration_closes_at"),
+    ("mode", "city", "venue", "online_url"),
+)
 
 
 class EventNotEnded(Exception):
@@ -116,15 +146,33 @@ def create_event(values: dict[str, Any], *, actor: User) -> Event:
     return event
 
 
+def edit_fingerprint(event: Event) -> dict[str, str]:
+    """What the edit form shows of the event, as ``edits.merge`` compares it on saving."""
+    return edits.fingerprint(_editable_values(event))
+
+
+def _editable_values(event: Event) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in EDITABLE_FIELDS}
+
+
 def update_event(
-    event: Event, values: dict[str, Any], *, actor: User, publish: bool = False
+    event: Event,
+    values: dict[str, Any],
+    *,
+    actor: User,
+    publish: bool = False,
+    seen: dict[str, str] | None = None,
 ) -> set[str]:
     """Change an event, and publish it if asked, as one use case.
 
-    A moved time or place sends new invitations; more seats let the waiting list in.
+    ``seen``: the fingerprint of the event as the edit form showed it; then only the fields the
+    organiser changed are saved, and edits.EditConflict refuses a field someone else changed
+    meanwhile too. A moved time or place sends new invitations; more seats let the waiting
+    list in.
     """
     with write_transaction():
         locked = lock(event)
+        values = edits.merge(seen, _editable_values(locked), values, EDITED_TOGETHER)
         if values.get("slug", locked.slug) != locked.slug:
             if locked.slug_is_fixed:
                 raise SlugFixed(locked.slug)
