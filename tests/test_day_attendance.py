@@ -559,6 +559,8 @@ def test_programme_update_refuses_to_leave_check_ins_outside_the_days(
 
     moved = tmp_path / "moved.toml"  # the last day, its titles in every language, a day on
     moved.write_text(SHIPPED_PROGRAMME.read_text("utf-8").replace("2027-03-26", "2027-03-27"))
+    dry_run = runner.invoke(args=["programme", "load", str(moved), "--update"])
+    assert dry_run.exit_code != 0 and "refused: 2 check-in(s)" in dry_run.output
     shown = runner.invoke(args=["programme", "load", str(moved), "--update", "--yes"])
     assert shown.exit_code != 0
     assert "refused: 2 check-in(s) recorded on 2027-03-26" in shown.output
