@@ -1,6 +1,7 @@
 """Command-line interface: ``flask --app eventreg <command>``.
 
-Commands: prepare, programme, users, mail, privacy, backup, materials, feedback, certificates.
+Commands: prepare, programme, users, mail, privacy, backup, materials, feedback, certificates,
+figures.
 """
 
 import secrets
@@ -20,7 +21,16 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from .extensions import db
 from .models import AgendaDay, Role
-from .services import accounts, certificates, events, feedback, materials, outbox, privacy
+from .services import (
+    accounts,
+    certificates,
+    events,
+    feedback,
+    history_check,
+    materials,
+    outbox,
+    privacy,
+)
 from .services.backup import BackupError, back_up
 from .services.programme import (
     SHIPPED_PROGRAMME,
@@ -38,6 +48,7 @@ privacy_cli = AppGroup("privacy", help="Personal data: purge after the retention
 materials_cli = AppGroup("materials", help="Event materials: tell registrants they are there.")
 feedback_cli = AppGroup("feedback", help="Feedback questionnaires after events.")
 certificates_cli = AppGroup("certificates", help="Attendance certificates.")
+figures_cli = AppGroup("figures", help="The data the statistics count.")
 
 
 @programme_cli.command("load")
@@ -274,6 +285,37 @@ def privacy_purge(dry_run: bool):
     click.echo(f"Anonymised {privacy.purge()} registrant(s).")
 
 
+@figures_cli.command("check")
+@click.option("--fix", is_flag=True, help="Put back the registrations whose state is certain.")
+def figures_check(fix: bool):
+    """List registrations of ended events changed after the end by code from before that was
+    refused: seats given from the waiting list, and registrations an erasure cancelled."""
+    found = history_check.find_wrong_history()
+    for wrong in found:
+        registration = wrong.registration
+        what = (
+            "given a seat from the waiting list"
+            if wrong.problem == history_check.PROMOTED_AFTER_END
+            else "cancelled by an erasure"
+        )
+        verdict = (
+            f"should be {wrong.status.value}"
+            if wrong.is_certain
+            else f"left as it is ({wrong.doubt})"
+        )
+        click.echo(
+            f"{registration.reference} at {registration.event.slug}: {what} on "
+            f"{wrong.changed_at:%Y-%m-%d %H:%M} UTC, after the event ended; "
+            f"{registration.status.value}, {verdict}"
+        )
+    certain = sum(wrong.is_certain for wrong in found)
+    if fix:
+        click.echo(f"Repaired {history_check.repair(found)} registration(s).")
+    elif certain:
+        click.echo(f"{certain} registration(s) can be repaired: run again with --fix.")
+    click.echo(f"{len(found)} registration(s) found, {len(found) - certain} not certain.")
+
+
 @click.command("backup")
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -367,3 +409,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(materials_cli)
     app.cli.add_command(feedback_cli)
     app.cli.add_command(certificates_cli)
+    app.cli.add_command(figures_cli)

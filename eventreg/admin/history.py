@@ -29,6 +29,7 @@ ACTION_LABELS = {
     "event_updated": _l("Event changed"),
     "event_cancelled": _l("Event called off"),
     "capacity_raised": _l("Seats added"),
+    "history_repaired": _l("Put back as it was when the event ended"),
 }
 
 _DETAIL_LABELS = {
@@ -48,6 +49,8 @@ _DETAIL_LABELS = {
 _FLAGS = {
     "confirmed_off_day": _l("on a day the event does not run, as staff confirmed"),
     "event_cancelled": _l("because the event was called off"),
+    "promoted_after_end": _l("a seat had been given from the waiting list after the event ended"),
+    "erased_after_end": _l("an erasure had cancelled it after the event ended"),
 }
 _HOW = {"scan": _l("ticket scanned"), "manual": _l("found by name")}
 _MOMENTS = {"checked_in_at", "device_time", "joined_at"}

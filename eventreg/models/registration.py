@@ -28,6 +28,11 @@ def new_secret() -> str:
     return secrets.token_urlsafe(24)
 
 
+def new_person_key() -> str:
+    """A random key for one anonymised person (128 bits): derived from nothing about them."""
+    return secrets.token_hex(16)
+
+
 class TargetGroup(enum.StrEnum):
     SOCIAL_ECONOMY = "social_economy"
     LOCAL_REGIONAL_AUTHORITY = "local_regional_authority"
@@ -83,6 +88,9 @@ class Registrant(db.Model):
     privacy_notice_version: Mapped[str] = mapped_column(String(32))
     manage_key: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # anonymised: erased or expired
+    # Sign-ups anonymised together (one person's) share this random key, which means nothing
+    # else: the people figures count them as one person once the address is gone.
+    person_key: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -105,8 +113,10 @@ class Registrant(db.Model):
         self.search_name = fold(" ".join(name for name in (first, last) if name))
         return value
 
-    def anonymise(self) -> None:
-        """Remove everything that identifies the person; keep what the statistics count."""
+    def anonymise(self, person_key: str) -> None:
+        """Remove everything that identifies the person; keep what the statistics count, and
+        ``person_key`` (see the column) instead of the address that made them one person."""
+        self.person_key = self.person_key or person_key  # anonymised again: still the same one
         self.first_name = self.last_name = self.organisation = ""
         self.email = ""
         self.job_title = self.needs = None

@@ -16,7 +16,7 @@ from .statistics import Headcount, PeopleFigures
 
 @dataclass(frozen=True)
 class PeopleTable:
-    """People registered and attended, split one way (by country, say)."""
+    """People registered, attended and who cancelled everything, split one way (by country)."""
 
     key: str
     title: str
@@ -45,15 +45,42 @@ class CrossTable:
     total: int
 
 
-def counting_note() -> str:
-    """How the people are counted, for the page's hint and the CSV's last line."""
-    return _(
-        "Each person is counted once: each e-mail address, and each anonymised person apart. "
-        "Someone who signed up more than once with a different country, target group or type "
-        "of organisation is counted under their most recent registration. People registered "
-        "include those who later cancelled; people who attended were checked in at the door or "
-        "joined online, at one event or more."
+def people_columns() -> tuple[str, str, str]:
+    """The three people figures' names, the same on the page and in the CSV."""
+    return (
+        _("People registered (kept a place or a waiting-list place)"),
+        _("People who attended (checked in or joined online)"),
+        _("People who cancelled every registration"),
     )
+
+
+def counting_notes() -> list[str]:
+    """Exactly how the people are counted: the page's hints and the CSV's first lines."""
+    return [
+        _(
+            "Each person is counted once: one e-mail address is one person. Once their data is "
+            "erased or anonymised the address is gone, and the sign-ups anonymised together "
+            "still count as one person (sign-ups anonymised by an earlier version of this "
+            "service count as one person each)."
+        ),
+        _(
+            "People registered kept at least one registration that was not cancelled (a place, "
+            "or a place on the waiting list), or came. People who attended were checked in at "
+            "the door on at least one day or joined online, at one event or more; they are "
+            "among the people registered."
+        ),
+        _(
+            "People who cancelled every registration (they withdrew, had their data erased, or "
+            "their event was called off) and never came are counted apart, not among the people "
+            "registered."
+        ),
+        _(
+            "Each person is counted under the country, target group and type of organisation "
+            "given with their most recent registration that was not cancelled or that they "
+            "attended, as those details stand now; someone who cancelled every registration, "
+            "under their most recent registration."
+        ),
+    ]
 
 
 def people_tables(figures: PeopleFigures) -> list[PeopleTable]:
@@ -118,16 +145,21 @@ def summary_csv(figures: PeopleFigures) -> bytes:
     def write(*cells) -> None:
         writer.writerow([neutralise(c) if isinstance(c, str) else c for c in cells])
 
-    counted = (_("People registered"), _("People who attended"))
-    write(_("People (each counted once)"), *counted)
-    write(_("Total"), figures.totals.registered, figures.totals.attended)
+    def counts(headcount: Headcount) -> tuple[int, int, int]:
+        return headcount.registered, headcount.attended, headcount.cancelled
+
+    for note in counting_notes():
+        write(note)
+    write()
+    write(_("People (each counted once)"), *people_columns())
+    write(_("Total"), *counts(figures.totals))
     for table in people_tables(figures):
         write()
         write(table.title)
-        write(table.heading, *counted)
+        write(table.heading, *people_columns())
         for label, headcount in table.rows:
-            write(label, headcount.registered, headcount.attended)
-        write(_("Total"), figures.totals.registered, figures.totals.attended)
+            write(label, *counts(headcount))
+        write(_("Total"), *counts(figures.totals))
     cross = cross_table(figures)
     write()
     write(_("People who attended, by event and country"))
@@ -135,6 +167,4 @@ def summary_csv(figures: PeopleFigures) -> bytes:
     for row in cross.rows:
         write(row.label, *row.counts, row.total)
     write(_("At least one event"), *cross.at_least_one, cross.total)
-    write()
-    write(counting_note())
     return buffer.getvalue().encode("utf-8")

@@ -20,7 +20,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..models.registration import new_secret
+from ..models.registration import new_person_key, new_secret
 from . import audit, certificates, feedback, members
 from .mail_transport import remove_saved_copies
 from .registrations import cancel_coming, lock_events_of
@@ -110,15 +110,16 @@ def erase(
     the waiting lists), those of ended events stay as they were, anonymous, in the figures.
 
     With ``network_profile`` (see ``export_data``) also their other sign-ups and network
-    profile."""
+    profile. The sign-ups erased together stay one person in the figures (``person_key``)."""
     with write_transaction():
         people = same_address(registrant) if network_profile else [registrant]
         if network_profile:
             members.forget(registrant.email)
         lock_events_of(people)
+        person_key = new_person_key()
         for person in people:
             cancel_coming(person, CancelReason.ERASED, actor=actor, notify=False)
-            _anonymise(person)
+            _anonymise(person, person_key)
             for registration in person.registrations:
                 audit.record("erased", registration=registration, actor=actor)
 
@@ -148,14 +149,15 @@ def purge(now: datetime | None = None) -> int:
     with write_transaction():
         people = expired(now)  # read in the transaction that anonymises them
         members.drop_unconfirmed(now)  # joins nobody confirmed are not kept either
+        keys: dict[str, str] = {}  # sign-ups with one address, purged together: one person
         for registrant in people:
-            _anonymise(registrant)
+            _anonymise(registrant, keys.setdefault(registrant.email, new_person_key()))
             for registration in registrant.registrations:
                 audit.record("purged", registration=registration)
     return len(people)
 
 
-def _anonymise(registrant: Registrant) -> None:
+def _anonymise(registrant: Registrant, person_key: str) -> None:
     """Anonymise inside the caller's transaction, with the mail still owed to the person.
 
     Saved copies of their e-mail go too; should the transaction fail after that, the person
@@ -184,7 +186,7 @@ def _anonymise(registrant: Registrant) -> None:
         select(FeedbackResponse).where(FeedbackResponse.registration_id.in_(ids))
     ):
         response.token = new_secret()
-    registrant.anonymise()
+    registrant.anonymise(person_key)
 
 
 def _person(registrant: Registrant) -> dict[str, Any]:

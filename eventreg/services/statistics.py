@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Integer, Select, Subquery, case, distinct, func, select
+from sqlalchemy import Date, Integer, Select, Subquery, and_, case, distinct, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from ..extensions import db
@@ -91,20 +91,24 @@ class Statistics:
 
 @dataclass
 class Headcount:
-    """People (not registrations): how many registered, and how many of them attended."""
+    """People (not registrations): how many registered (kept a registration, or came), how many
+    of them attended, and, apart, how many cancelled every registration and never came."""
 
     registered: int = 0
     attended: int = 0
+    cancelled: int = 0
 
-    def add(self, registered: int, attended: int) -> None:
+    def add(self, registered: int, attended: int, cancelled: int) -> None:
         self.registered += registered
         self.attended += attended
+        self.cancelled += cancelled
 
 
 @dataclass
 class PeopleFigures:
-    """The programme's people, each counted once, under their most recent registration's
-    country, target group and type of organisation; and who attended each event, by country."""
+    """The programme's people, each counted once, under the country, target group and type of
+    organisation of their most recent registration that counts (see ``_people_rows``); and who
+    attended each event, by country."""
 
     totals: Headcount
     by_country: dict[str, Headcount]
@@ -134,18 +138,24 @@ def people_figures() -> PeopleFigures:
     not_social_economy = Headcount()
     keys = (people.c.country, people.c.target_group, people.c.social_economy_type)
     query = (
-        select(*keys, func.count(), func.sum(people.c.ever_attended))
+        select(*keys, func.count(), func.sum(people.c.ever_held), func.sum(people.c.ever_attended))
         .where(people.c.latest == 1)
         .group_by(*keys)
     )
-    for country, group, kind, registered, attended in db.session.execute(query):
+    for country, group, kind, everyone, registered, attended in db.session.execute(query):
         actor = kind is not None or group is TargetGroup.SOCIAL_ECONOMY
         by_kind = by_type[kind] if actor else not_social_economy
         for headcount in (totals, by_country[country], by_group[group], by_kind):
-            headcount.add(registered, attended or 0)
+            headcount.add(registered or 0, attended or 0, everyone - (registered or 0))
     by_country_sorted = dict(
         sorted(
-            by_country.items(), key=lambda item: (-item[1].attended, -item[1].registered, item[0])
+            by_country.items(),
+            key=lambda item: (
+                -item[1].attended,
+                -item[1].registered,
+                -item[1].cancelled,
+                item[0],
+            ),
         )
     )
     return PeopleFigures(
@@ -158,13 +168,40 @@ def people_figures() -> PeopleFigures:
     )
 
 
+def _person() -> tuple[ColumnElement, ColumnElement, ColumnElement]:
+    """Who a registration's person is, as three columns of which exactly one is set: their
+    address; once anonymised, the key shared by the sign-ups anonymised together; or, anonymised
+    before there were keys, the registrant (each such sign-up a person apart)."""
+    anonymised = Registrant.purged_at.is_not(None)
+    return (
+        case((Registrant.purged_at.is_(None), Registrant.email)),
+        case((anonymised, Registrant.person_key)),
+        case((and_(anonymised, Registrant.person_key.is_(None)), Registrant.id)),
+    )
+
+
+def _count_people(address, key, registrant) -> ColumnElement[int]:
+    """Distinct people among rows carrying ``_person``'s three columns."""
+    return (
+        func.count(distinct(address)) + func.count(distinct(key)) + func.count(distinct(registrant))
+    )
+
+
 def _people_rows() -> Select:
-    """Each registration with its person (see ``_people``), whether that person attended any
-    event, and the country, target group and type of their most recent registration."""
-    address = case((Registrant.purged_at.is_(None), Registrant.email))
-    anonymised = case((Registrant.purged_at.is_not(None), Registrant.id))
-    person = {"partition_by": (address, anonymised)}
-    newest_first = {**person, "order_by": (Registration.created_at.desc(), Registration.id.desc())}
+    """Each registration with its person (``_person``); whether that person registered (kept a
+    registration, a seat or a waiting-list place, or came even if it was cancelled since) and
+    attended; and the country, target group and type of organisation of their most recent
+    registration that counts (the most recent of all for someone who cancelled every one), as
+    those details stand now."""
+    address, key, registrant = _person()
+    person = {"partition_by": (address, key, registrant)}
+    held = case(
+        (or_(Registration.status != RegistrationStatus.CANCELLED, HAS_ATTENDED), 1), else_=0
+    )
+    newest_first = {
+        **person,
+        "order_by": (held.desc(), Registration.created_at.desc(), Registration.id.desc()),
+    }
     attended = case((HAS_ATTENDED, 1), else_=0)
 
     def latest(column):
@@ -173,9 +210,11 @@ def _people_rows() -> Select:
     return _scoped(
         select(
             address.label("address"),
-            anonymised.label("anonymised"),
+            key.label("person_key"),
+            registrant.label("registrant"),
             Registration.event_id.label("event_id"),
             attended.label("attended"),
+            func.max(held, type_=Integer).over(**person).label("ever_held"),
             func.max(attended, type_=Integer).over(**person).label("ever_attended"),
             func.row_number().over(**newest_first).label("latest"),
             latest(Registrant.country).label("country"),
@@ -192,7 +231,7 @@ def _attended_by_event_and_country(people: Subquery) -> list[tuple[Event, dict[s
         select(
             people.c.event_id,
             people.c.country,
-            func.count(distinct(people.c.address)) + func.count(distinct(people.c.anonymised)),
+            _count_people(people.c.address, people.c.person_key, people.c.registrant),
         )
         .where(people.c.attended == 1)
         .group_by(people.c.event_id, people.c.country)
@@ -270,21 +309,11 @@ def _per_day(scope: ColumnElement[bool] | None) -> list[tuple[date, int]]:
 
 
 def _people(scope: ColumnElement[bool] | None) -> tuple[int, int]:
-    """Distinct people registered, and how many joined the network: an address each, and each
-    anonymised person apart (their address is gone; they are not all one)."""
-    address = case((Registrant.purged_at.is_(None), Registrant.email))
-    anonymised = case((Registrant.purged_at.is_not(None), Registrant.id))
+    """Distinct people who signed up (``_person``), and how many joined the network."""
     opted_in = case((Registrant.network_opt_in, Registrant.email))
-    query = _scoped(
-        select(
-            func.count(distinct(address)),
-            func.count(distinct(anonymised)),
-            func.count(distinct(opted_in)),
-        ),
-        scope,
-    )
-    addresses, anonymous, opt_ins = db.session.execute(query).one()
-    return addresses + anonymous, opt_ins
+    query = _scoped(select(_count_people(*_person()), func.count(distinct(opted_in))), scope)
+    people, opt_ins = db.session.execute(query).one()
+    return people, opt_ins
 
 
 def _cancelled_by_reason(scope: ColumnElement[bool] | None) -> dict[CancelReason | None, int]:

@@ -101,7 +101,8 @@ def _statistics_page(stats: statistics.Statistics, event: Event | None) -> str:
         people=people,
         people_tables=funder_summary.people_tables(people) if people else [],
         cross_table=funder_summary.cross_table(people) if people else None,
-        counting_note=funder_summary.counting_note(),
+        counting_notes=funder_summary.counting_notes(),
+        people_columns=funder_summary.people_columns(),
         day_chart=day_columns(stats.per_day),
         breakdowns=breakdowns(stats, per_event=event is None),
     )
