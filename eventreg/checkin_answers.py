@@ -1,6 +1,6 @@
 """Check-ins as JSON, for the API and the check-in page."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from babel.dates import format_date
@@ -9,7 +9,14 @@ from flask_babel import gettext as _
 
 from .formatting import STATUS_LABELS, local_title
 from .models import Event, Registration
-from .services.checkin import CheckIn, CheckinResult, DoorCount, checked_in_at_door
+from .services.checkin import (
+    CheckIn,
+    CheckinResult,
+    DoorCount,
+    checked_in_at_door,
+    door_day,
+    undoable_check_in,
+)
 
 # Door staff see name, organisation and accessibility needs of their own event's people only.
 _SHOWS_NEEDS = (CheckinResult.OK, CheckinResult.ALREADY_CHECKED_IN, CheckinResult.NOT_TODAY)
@@ -38,6 +45,8 @@ def checkin_json(outcome: CheckIn, event: Event) -> dict[str, Any]:
     body["organisation"] = holder.organisation
     body["reference"] = holder.reference
     body["checked_in_at"] = _local_iso(holder.checked_in_at, event)
+    if event.is_multi_day and holder.checked_in_at is not None:
+        body["day"] = _day_iso(holder.checked_in_at, event)  # what an undo of it names
     if outcome.result is CheckinResult.ALREADY_CHECKED_IN:
         body["checked_in_by"] = holder.checked_in_by
     if outcome.result in _SHOWS_NEEDS and holder.needs:
@@ -55,22 +64,37 @@ def page_checkin_json(outcome: CheckIn, event: Event) -> dict[str, Any]:
     }
 
 
-def undo_json(registration: Registration, event: Event, *, undone: bool) -> dict[str, Any]:
+def undo_json(
+    registration: Registration, event: Event, *, undone: datetime | None, day: date | None
+) -> dict[str, Any]:
     """The page's answer to an undo: whether there was a check-in to take back, and the person."""
-    return {
-        "undone": undone,
-        "message": _("Check-in undone"),
+    return undo_api_json(registration, event, undone=undone) | {
+        "message": _undo_message(event, undone, day),
         "tone": "info",
         "person": person_json(registration, event),
+    }
+
+
+def undo_api_json(
+    registration: Registration, event: Event, *, undone: datetime | None
+) -> dict[str, Any]:
+    """The API's answer to an undo: the check-in taken back (its time and day), if any."""
+    return {
+        "undone": undone is not None,
+        "reference": registration.reference,
+        "checked_in_at": _local_iso(undone, event),
+        "day": _day_iso(undone, event),
     }
 
 
 def person_json(registration: Registration, event: Event) -> dict[str, Any]:
     """A search result on the check-in page: nothing beyond what the door needs.
 
-    At a multi-day event the check-in shown is today's: yesterday's does not admit today.
+    At a multi-day event the check-in shown is today's: yesterday's does not admit today. The
+    undo takes back today's, or the latest if it was just made (before midnight: ``undo_day``).
     """
     checked_in_at = checked_in_at_door(registration)
+    undoable = undoable_check_in(registration)
     return {
         "reference": registration.reference,
         "name": registration.registrant.full_name,
@@ -78,8 +102,9 @@ def person_json(registration: Registration, event: Event) -> dict[str, Any]:
         "status": registration.status.value,
         "checked_in_at": _local_iso(checked_in_at, event),
         "can_check_in": registration.is_confirmed and checked_in_at is None,
-        "can_undo": checked_in_at is not None,
-        "badge": _badge(registration, checked_in_at, event),
+        "can_undo": undoable is not None,
+        "undo_day": _day_iso(undoable, event) if event.is_multi_day else None,
+        "badge": _badge(registration, checked_in_at or undoable, event),
     }
 
 
@@ -93,6 +118,8 @@ def _badge(
     """What a search result shows beside the name: the check-in, or why there can be none."""
     if checked_in_at is not None:
         time = _clock(checked_in_at, event)
+        if event.is_multi_day and door_day(event) != door_day(event, checked_in_at):
+            return {"tone": "confirmed", "text": _("Checked in yesterday at %(time)s", time=time)}
         if event.is_multi_day:
             return {"tone": "confirmed", "text": _("Checked in today at %(time)s", time=time)}
         return {"tone": "confirmed", "text": _("Checked in at %(time)s", time=time)}
@@ -132,9 +159,28 @@ def _message(outcome: CheckIn, event: Event) -> str:
             return _("Not admitted: this code is not a ticket")
 
 
+def _undo_message(event: Event, undone: datetime | None, day: date | None) -> str:
+    if undone is not None and event.is_multi_day:
+        return _("Check-in of %(day)s undone", day=_date(door_day(event, undone)))
+    if undone is not None:
+        return _("Check-in undone")
+    if day is not None:
+        return _("Nothing to undo: no check-in on %(day)s", day=_date(day))
+    return _("Nothing to undo")
+
+
+def _date(day: date) -> str:
+    return format_date(day, "medium", locale=get_locale())
+
+
 def _days(event: Event) -> str:
     """The event's days in the reader's language, e.g. ``Mar 24, 2031, Mar 25, 2031``."""
     return ", ".join(format_date(day, "medium", locale=get_locale()) for day in event.local_dates)
+
+
+def _day_iso(moment: datetime | None, event: Event) -> str | None:
+    """The local date of a check-in, as an undo names it (``2027-03-24``)."""
+    return door_day(event, moment).isoformat() if moment else None
 
 
 def _local_iso(moment: datetime | None, event: Event) -> str | None:

@@ -8,7 +8,7 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from .models import SocialEconomyType, TargetGroup
+from .models import ReportReason, SocialEconomyType, TargetGroup
 
 # The programme's partner countries come first in the country list.
 PARTNER_COUNTRIES = ("IT", "PT", "DK", "SE", "ES", "BG")
@@ -28,6 +28,16 @@ SOCIAL_ECONOMY_TYPE_LABELS = {
     SocialEconomyType.SOCIAL_ENTERPRISE: _l("Social enterprise"),
     SocialEconomyType.COOPERATIVE: _l("Cooperative"),
     SocialEconomyType.OTHER: _l("Other social-economy organisation"),
+}
+
+
+# Why a member reports another, as the report form and the organisers' list say it.
+REPORT_REASON_LABELS = {
+    ReportReason.SPAM.value: _l("Spam or advertising"),
+    ReportReason.HARASSMENT.value: _l("Harassment or abusive language"),
+    ReportReason.FAKE_PROFILE.value: _l("Fake profile or impersonation"),
+    ReportReason.INAPPROPRIATE.value: _l("Inappropriate or offensive content"),
+    ReportReason.OTHER.value: _l("Something else"),
 }
 
 

@@ -90,6 +90,8 @@ def _update_programme(path: Path, *, apply: bool, overwrite_edits: bool) -> None
         click.echo(line)
     if plan.is_empty:
         click.echo("The events match the file: nothing to do.")
+    elif plan.refusal:
+        raise click.ClickException(plan.refusal)
     elif not apply:
         click.echo("Nothing changed. Run again with --yes to apply this.")
     else:
@@ -123,6 +125,11 @@ def _describe(plan, *, overwrite_edits: bool) -> list[str]:
         if update.promotions:
             mails.append(f"{update.promotions} confirmation(s) for people on the waiting list")
         lines.append("  e-mails: " + ("; ".join(mails) or "none"))
+        for day, count in update.left_out.items():
+            lines.append(
+                f"  refused: {count} check-in(s) recorded on {day}, which would no longer be a "
+                "day of the event (keep the day, or undo those check-ins at the door first)"
+            )
     return lines
 
 

@@ -64,6 +64,7 @@ class DefaultConfig:
     RESEND_LINK_PAUSE_MINUTES = 10
     RATELIMIT_API = "120 per minute"
     RATELIMIT_DOOR_SEARCH = "60 per minute"  # per staff account
+    RATELIMIT_REPORT = "10 per hour"  # members reporting members, per client address
 
     # Public pages and the API's event reads are cached whole for anonymous visitors this many
     # seconds (0: off; see page_cache.py). SimpleCache is per process: with several gunicorn

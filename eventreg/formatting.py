@@ -20,7 +20,12 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from .choices import TARGET_GROUP_LABELS, country_name, target_group_choices
+from .choices import (
+    REPORT_REASON_LABELS,
+    TARGET_GROUP_LABELS,
+    country_name,
+    target_group_choices,
+)
 from .models import (
     CancelReason,
     MessageKind,
@@ -236,6 +241,7 @@ MESSAGE_KIND_LABELS = {
         "Network: practice taken out of the library"
     ),
     MessageKind.NETWORK_PRACTICE_REPUBLISHED.value: _l("Network: practice published again"),
+    MessageKind.ABUSE_REPORT.value: _l("Network: a member reported"),
 }
 
 MESSAGE_STATUS_LABELS = {
@@ -254,6 +260,7 @@ SKIP_REASON_LABELS = {
     SkipReason.NO_LONGER_CONFIRMED.value: _l("The person no longer has a seat."),
     SkipReason.NO_LONGER_WAITLISTED.value: _l("The person is no longer on the waiting list."),
     SkipReason.MAIL_STOPPED.value: _l("The member stopped the network's e-mails."),
+    SkipReason.REPORT_CLOSED.value: _l("The report had already been decided on or removed."),
 }
 
 ROLE_LABELS = {
@@ -282,6 +289,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(MESSAGE_STATUS_LABELS, "message_status_labels")
     app.add_template_global(SKIP_REASON_LABELS, "skip_reason_labels")
     app.add_template_global(ROLE_LABELS, "role_labels")
+    app.add_template_global(REPORT_REASON_LABELS, "report_reason_labels")
     app.add_template_filter(event_date)
     app.add_template_filter(event_time)
     app.add_template_filter(event_when)

@@ -55,6 +55,7 @@ login_limit = limiter.limit(_setting("RATELIMIT_LOGIN"), methods=["POST"])
 signup_limit = limiter.limit(_setting("RATELIMIT_SIGNUP"), methods=["POST"])
 manage_limit = limiter.limit(_setting("RATELIMIT_MANAGE"))
 resend_limit = limiter.limit(_setting("RATELIMIT_RESEND"), methods=["POST"])
+report_limit = limiter.limit(_setting("RATELIMIT_REPORT"), methods=["POST"])
 api_limit = limiter.limit(_setting("RATELIMIT_API"))
 door_search_limit = limiter.limit(_setting("RATELIMIT_DOOR_SEARCH"), key_func=_staff_account)
 # Door staff scanning count against no address limit. A door's phones often share one

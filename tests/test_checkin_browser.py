@@ -460,3 +460,44 @@ def test_a_phone_offline_over_two_days_of_a_mission_keeps_a_scan_for_each_day(
 def new_page_at(open_page, user, event, moment):
     """``open_page`` with the phone's clock set to ``moment`` (it then runs on from there)."""
     return open_page(user, event, fake_clock=moment)
+
+
+def test_a_check_in_made_at_23_50_is_undone_on_the_door_page_after_midnight(
+    open_page, fake_camera, make_event, staff, sign_up
+):
+    """The phone checked Ana in at 23:50 yesterday (Rome); it is a new day when staff press
+    undo: the button takes back that check-in, not today's (there is none)."""
+    rome = ZoneInfo("Europe/Rome")
+    today = utcnow().astimezone(rome).date()
+    days = [
+        AgendaDay(
+            datetime.combine(today + timedelta(days=n), time_of_day(9), tzinfo=rome),
+            datetime.combine(today + timedelta(days=n), time_of_day(18), tzinfo=rome),
+        )
+        for n in (-1, 0, 1)
+    ]
+    now = utcnow()
+    mission = make_event(
+        starts_at=days[0].starts_at,
+        ends_at=days[-1].ends_at,
+        agenda=days,
+        registration_opens_at=now - timedelta(days=10),
+        registration_closes_at=now + timedelta(hours=1),
+    )
+    accounts.assign_checkin_events(staff, [mission])
+    ana = sign_up(mission, first_name="Ana", last_name="Silva")
+    fake_camera.show(None)
+    evening = datetime.combine(today - timedelta(days=1), time_of_day(23, 50), tzinfo=rome)
+    page = new_page_at(open_page, staff, mission, evening)
+
+    page.get_by_label("Name, reference or full e-mail address").fill("Silva")
+    person = page.locator("#search-results li")
+    person.get_by_role("button", name="Check in").click()
+    expect(page.locator("#result")).to_have_class(re.compile(r"\bdoor-result-ok\b"))
+    assert abs(registration_of(ana).checked_in_at - evening) < timedelta(minutes=1)
+
+    page.locator("#result-undo").click()
+    expect(page.locator("#result-headline")).to_have_text(re.compile(r"^Check-in of .* undone$"))
+    db.session.rollback()
+    assert registration_of(ana).checked_in_at is None
+    assert db.session.scalars(select(DayCheckIn)).all() == []

@@ -269,9 +269,10 @@ def test_the_exports_have_a_column_per_day(organiser, mission, attended):
         io.BytesIO(organiser.get(f"/admin/events/{mission.slug}/attendees.xlsx").data)
     )["Attendees"]
     sheet_rows = list(sheet.iter_rows(values_only=True))
-    assert list(sheet_rows[0][len(exports.HEADER) :]) == columns
+    days = slice(len(exports.HEADER), len(exports.HEADER) + 3)
+    assert list(sheet_rows[0][days]) == columns
     first_name = sheet_rows[0].index("first_name")
-    assert {row[first_name]: list(row[len(exports.HEADER) :]) for row in sheet_rows[1:]} == by_name
+    assert {row[first_name]: list(row[days]) for row in sheet_rows[1:]} == by_name
 
 
 def test_a_one_day_events_export_and_the_programmes_keep_their_columns(
@@ -374,7 +375,7 @@ def test_the_persons_copy_of_their_data_lists_each_days_check_in(mission, attend
 @pytest.mark.sqlite_only  # the pages are the same on both databases
 @pytest.mark.parametrize("language", ["en", "bg"])
 def test_the_per_day_pages_reflow_at_320px_and_pass_axe(
-    new_context, live_server, mission, attended, make_user, language
+    new_context, live_server, mission, attended, came_on_another_day, make_user, language
 ):
     from tests.support.accessibility import logged_in
     from tests.test_accessibility import audit
@@ -389,3 +390,250 @@ def test_the_per_day_pages_reflow_at_320px_and_pass_axe(
     ]
     report = {path: audit(page, live_server + path, language) for path in paths}
     assert {path: found for path, found in report.items() if found} == {}
+
+
+# Undoing a mistake: the check-in just made, whatever the clock says since.
+
+
+@pytest.fixture
+def last_week(make_event, staff):
+    """A mission that ran on three days up to yesterday, Rome time, with the door's staff."""
+    days = [AgendaDay(at(local_day(n), 9), at(local_day(n), 18)) for n in (-3, -2, -1)]
+    now = utcnow()
+    event = make_event(
+        starts_at=days[0].starts_at,
+        ends_at=days[-1].ends_at,
+        agenda=days,
+        registration_opens_at=now - timedelta(days=10),
+        registration_closes_at=now + timedelta(hours=1),
+    )
+    accounts.assign_checkin_events(staff, [event])
+    return event
+
+
+def test_a_mistake_at_23_50_is_undone_after_midnight_and_nobodys_real_day(
+    last_week, staff, sign_up
+):
+    """Midnight in Rome: 23:50 and 00:10 local are 22:50 and 23:10 UTC of one date, so only
+    the event's own zone tells the two days apart."""
+    ana = registration_of(sign_up, last_week)
+    carla = registration_of(sign_up, last_week)
+    checkin.check_in(ana, staff=staff, scanned_at=at(local_day(-3), 9))  # she came that day
+    mistake = at(local_day(-2), 23, 50)
+    checkin.check_in(ana, staff=staff, scanned_at=mistake)
+    checkin.check_in(carla, staff=staff, scanned_at=at(local_day(-2), 17))  # she came
+    after_midnight = at(local_day(-1), 0, 10)
+    assert after_midnight.astimezone(ROME).date() != mistake.astimezone(ROME).date()
+
+    db.session.expire_all()
+    assert checkin.undoable_check_in(ana, after_midnight) == mistake
+    assert checkin.undo_check_in(ana, staff=staff, now=after_midnight) == mistake
+    assert [day for day, _ in day_check_ins(ana)] == [local_day(-3)]
+    # Carla's check-in of the evening before is real attendance: no undo takes it by accident.
+    assert checkin.undoable_check_in(carla, after_midnight) is None
+    assert checkin.undo_check_in(carla, staff=staff, now=after_midnight) is None
+    assert [day for day, _ in day_check_ins(carla)] == [local_day(-2)]
+    # Ana's day before, now her latest, is no mistake just made either.
+    assert checkin.undo_check_in(ana, staff=staff, now=after_midnight) is None
+    assert first_check_in(ana) == at(local_day(-3), 9)
+
+
+def test_door_staff_undo_a_named_days_check_in_on_the_page_and_the_api(
+    client, auth, last_week, staff, sign_up
+):
+    ana = registration_of(sign_up, last_week)
+    ben = registration_of(sign_up, last_week)
+    auth.login(staff.email)
+    for registration in (ana, ben):
+        answer = client.post(
+            f"/checkin/{last_week.slug}/registrations/{registration.reference}/checkin",
+            json={"scanned_at": at(local_day(-2), 23, 50).isoformat(), "any_day": True},
+        ).get_json()
+        assert answer["day"] == local_day(-2).isoformat()  # what the page's undo names
+    checkin.check_in(ana, staff=staff, scanned_at=at(local_day(-1), 9))
+    url = f"/checkin/{last_week.slug}/registrations/{ana.reference}/undo"
+
+    nothing = client.post(url, json={"day": local_day(-3).isoformat()}).get_json()
+    assert nothing["undone"] is False
+    assert nothing["message"].startswith("Nothing to undo: no check-in on ")
+    undone = client.post(url, json={"day": local_day(-2).isoformat()}).get_json()
+    assert undone["undone"] is True and undone["day"] == local_day(-2).isoformat()
+    assert undone["message"].startswith("Check-in of ") and undone["message"].endswith(" undone")
+    assert [day for day, _ in day_check_ins(ana)] == [local_day(-1)]
+    bad = client.post(url, json={"day": "yesterday"})
+    assert bad.status_code == 422 and [day for day, _ in day_check_ins(ana)] == [local_day(-1)]
+
+    client = client.application.test_client()  # a scanner app: a token, no session
+    headers = {"Authorization": f"Bearer {accounts.issue_api_token(staff)}"}
+    body = {"event": last_week.slug, "secret": ben.ticket_secret}
+    latest = client.post("/api/v1/checkin/undo", json=body, headers=headers).get_json()
+    assert latest["undone"] is False  # the last check-in is days old: name its day
+    named = client.post(
+        "/api/v1/checkin/undo", json=body | {"day": local_day(-2).isoformat()}, headers=headers
+    ).get_json()
+    assert named == {
+        "undone": True,
+        "reference": ben.reference,
+        "checked_in_at": at(local_day(-2), 23, 50).isoformat(),
+        "day": local_day(-2).isoformat(),
+    }
+    assert day_check_ins(ben) == [] and first_check_in(ben) is None
+    unknown = body | {"secret": "x" * 22}
+    assert client.post("/api/v1/checkin/undo", json=unknown, headers=headers).status_code == 404
+
+
+def test_the_door_offers_to_undo_todays_check_in_not_an_earlier_days(
+    at_the_door, mission, staff, sign_up
+):
+    ana = registration_of(sign_up, mission)
+    checkin.check_in(ana, staff=staff, scanned_at=at(local_day(-1), 10))
+    (person,) = at_the_door.get(
+        f"/checkin/{mission.slug}/search", query_string={"q": ana.reference}
+    ).get_json()["results"]
+    assert (person["can_undo"], person["undo_day"]) == (False, None)
+    checkin.check_in(ana, staff=staff)
+    (person,) = at_the_door.get(
+        f"/checkin/{mission.slug}/search", query_string={"q": ana.reference}
+    ).get_json()["results"]
+    assert (person["can_undo"], person["undo_day"]) == (True, local_day(0).isoformat())
+
+
+# Moving a mission's days after people were checked in on them.
+
+
+def days_of(event) -> list[date]:
+    db.session.expire_all()
+    return db.session.get(type(event), event.id).local_dates
+
+
+def test_the_form_refuses_to_move_a_day_with_check_ins_and_changes_nothing(
+    organiser, mission, attended
+):
+    """Ana came on the first two days, Ben on the third: the third cannot move to the fourth."""
+    from tests.support.admin_forms import LOCAL, edit_form
+
+    before = days_of(mission)
+    moved = "\n".join(
+        [
+            f"{local_day(-1)} 09:00-18:00",
+            f"{local_day(0)} 08:30-17:00",
+            f"{local_day(2)} 09:00-13:00",
+        ]
+    )
+    form = edit_form(
+        mission, agenda=moved, ends_at=at(local_day(2), 13).strftime(LOCAL), title="Renamed"
+    )
+    page = organiser.post(f"/admin/events/{mission.slug}/edit", data=form)
+    assert page.status_code == 422 or page.status_code == 200
+    text = page.get_data(as_text=True)
+    day = local_day(1)
+    assert f"Check-ins are recorded on {day:%-d %B %Y} (1 check-in)" in text
+    assert "Nothing was changed." in text
+    assert days_of(mission) == before
+    assert db.session.get(type(mission), mission.id).title != "Renamed"
+
+    # Hours changed and a day added: every checked-in day is still a day of the mission.
+    kept = "\n".join([moved.rsplit("\n", 1)[0], f"{day} 10:00-13:00", f"{local_day(2)} 9:00-12:00"])
+    form = edit_form(mission, agenda=kept, ends_at=at(local_day(2), 12).strftime(LOCAL))
+    saved = organiser.post(f"/admin/events/{mission.slug}/edit", data=form)
+    assert saved.status_code == 302
+    assert days_of(mission) == [local_day(n) for n in (-1, 0, 1, 2)]
+
+
+def test_programme_update_refuses_to_leave_check_ins_outside_the_days(
+    app, runner, tmp_path, sign_up
+):
+    from eventreg.models import Event
+    from eventreg.services.programme import SHIPPED_PROGRAMME, load_programme
+    from tests.test_programme import edited_programme
+
+    load_programme()
+    bergamo = db.session.scalar(select(Event).where(Event.slug == "mission-bergamo"))
+    last_day = date(2027, 3, 26)
+    came = [registration_of(sign_up, bergamo, first_name=name) for name in ("Ana", "Ben")]
+    for registration in came:
+        db.session.add(
+            DayCheckIn(registration=registration, day=last_day, checked_in_at=at(last_day, 9))
+        )
+    db.session.commit()
+
+    moved = tmp_path / "moved.toml"  # the last day, its titles in every language, a day on
+    moved.write_text(SHIPPED_PROGRAMME.read_text("utf-8").replace("2027-03-26", "2027-03-27"))
+    dry_run = runner.invoke(args=["programme", "load", str(moved), "--update"])
+    assert dry_run.exit_code != 0 and "refused: 2 check-in(s)" in dry_run.output
+    shown = runner.invoke(args=["programme", "load", str(moved), "--update", "--yes"])
+    assert shown.exit_code != 0
+    assert "refused: 2 check-in(s) recorded on 2027-03-26" in shown.output
+    assert "nothing changed" in shown.output and "mission-bergamo: 2027-03-26 (2)" in shown.output
+    assert days_of(bergamo) == [date(2027, 3, 24), date(2027, 3, 25), last_day]
+
+    longer = edited_programme(tmp_path, ("end = 13:00:00", "end = 14:00:00"))
+    applied = runner.invoke(args=["programme", "load", str(longer), "--update", "--yes"])
+    assert applied.exit_code == 0, applied.output
+    assert "Applied: 0 created, 1 updated." in applied.output
+
+
+# Checked in anyway on a day the mission did not run: still in a day column, with its date.
+
+
+@pytest.fixture
+def came_on_another_day(at_the_door, mission, attended, sign_up):
+    """Dana was admitted the day before the mission began, staff confirming the 'not today'."""
+    dana = registration_of(sign_up, mission, first_name="Dana", last_name="Petrova")
+    before = at(local_day(-2), 15, 30)
+    answer = scan(at_the_door, dana, mission, scanned_at=before.isoformat())
+    assert answer["result"] == "not_today"
+    answer = scan(at_the_door, dana, mission, scanned_at=before.isoformat(), any_day=True)
+    assert answer["result"] == "ok"
+    return dana
+
+
+def test_a_check_in_on_another_day_shows_in_the_exports_other_days_column(
+    organiser, mission, attended, came_on_another_day
+):
+    response = organiser.get(f"/admin/events/{mission.slug}/attendees.csv")
+    text = response.data.decode("utf-8-sig")
+    header = next(csv.reader(io.StringIO(text)))
+    assert header[len(exports.HEADER) + 3] == "attended_other_days"
+    rows = {row["first_name"]: row for row in csv.DictReader(io.StringIO(text, newline=""))}
+    day_columns = [name for name in header if name.startswith("attended_")]
+    # Whoever attended through a check-in has it in a day column, and nobody else has one.
+    for row in rows.values():
+        in_a_column = any(row[name] not in ("", "no") for name in day_columns)
+        assert in_a_column == (row["attended"] == "yes"), row["first_name"]
+    assert rows["Dana"]["attended_other_days"] == local_day(-2).isoformat()
+    assert rows["Ana"]["attended_other_days"] == ""
+
+    sheet = load_workbook(
+        io.BytesIO(organiser.get(f"/admin/events/{mission.slug}/attendees.xlsx").data)
+    )["Attendees"]
+    sheet_rows = list(sheet.iter_rows(values_only=True))
+    other = sheet_rows[0].index("attended_other_days")
+    first_name = sheet_rows[0].index("first_name")
+    by_name = {row[first_name]: row[other] for row in sheet_rows[1:]}
+    assert by_name["Dana"] == local_day(-2).isoformat() and not by_name["Ana"]
+
+
+def test_the_list_and_the_statistics_show_a_check_in_on_another_day(
+    organiser, mission, attended, came_on_another_day
+):
+    page = organiser.get(f"/admin/events/{mission.slug}").get_data(as_text=True)
+    assert page.count('<th scope="col" class="day-attendance">') == 4
+    assert "Other days" in page and "15:30" in page
+    assert page.count("not checked in on another day") == 3  # Ana, Ben, Carla
+
+    stats = statistics.event_statistics(mission)
+    assert stats.attendance_on_other_days == [(local_day(-2), 1)]
+    on_days = sum(count for _, count in stats.attendance_by_day + stats.attendance_on_other_days)
+    assert on_days == 4  # Ana twice, Ben, Dana: every check-in counted on its day
+    assert stats.totals.attended == 3
+    text = organiser.get(f"/admin/events/{mission.slug}/statistics").get_data(as_text=True)
+    assert "not a day of the event: checked in anyway" in text
+
+
+def test_without_check_ins_on_other_days_the_list_has_no_column_for_them(
+    organiser, mission, attended
+):
+    page = organiser.get(f"/admin/events/{mission.slug}").get_data(as_text=True)
+    assert "Other days" not in page
+    assert statistics.event_statistics(mission).attendance_on_other_days == []

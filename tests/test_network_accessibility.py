@@ -7,7 +7,16 @@ import pytest
 from flask.sessions import SecureCookieSessionInterface
 
 from eventreg.extensions import db
-from eventreg.models import ContactBlock, Member, MemberStatus, ProcurementType, TargetGroup, utcnow
+from eventreg.models import (
+    AbuseReport,
+    ContactBlock,
+    Member,
+    MemberStatus,
+    ProcurementType,
+    ReportReason,
+    TargetGroup,
+    utcnow,
+)
 from eventreg.services import members, practices
 from eventreg.services.network_links import BLOCK_PURPOSE, UNSUBSCRIBE_PURPOSE
 from eventreg.services.practices import PracticeInput, TextInput
@@ -62,6 +71,19 @@ def network(make_event, make_user):
     members = {m.email: m for m in db.session.query(Member)}
     ana, lars = members["ana@example.bg"], members["lars@example.dk"]
     db.session.add(ContactBlock(member_id=lars.id, blocked_id=ana.id))  # listed on his profile
+    snapshot = {"name": ana.name, "organisation": ana.organisation, "country": "BG", "bio": ana.bio}
+    for message in (None, "Купете евтини часовници " * 30):  # her profile, and a long message
+        db.session.add(
+            AbuseReport(
+                reporter_id=lars.id,
+                reported_id=ana.id,
+                message_ref=1 if message else None,
+                reason=ReportReason.SPAM,
+                note="Не е истинска община. " * 10,
+                snapshot=snapshot
+                | ({"message": message, "sent_at": "2026-11-30T10:00:00+00:00"} if message else {}),
+            )
+        )
     db.session.commit()
     return {
         "practice": practice.id,
@@ -106,6 +128,7 @@ def member_paths(network):
         "/network/directory",
         "/network/directory?q=lars",
         f"/network/members/{network['lars'].id}/contact",
+        f"/network/members/{network['ana'].id}/report",
         f"/network/members/{network['ana'].id}?as=member",  # the button to take her messages again
         "/practices/propose",
     ]
@@ -116,6 +139,7 @@ def organiser_paths(network):
         "/network/admin",
         "/network/admin/announce",
         "/network/admin/topics",
+        "/network/admin/reports",
         "/practices/review",
         "/practices/new",
         f"/practices/{network['practice']}/text",
@@ -155,6 +179,10 @@ def test_network_and_practices_pages_have_no_violations(
         page.goto(live_server + path)
         assert page.url.endswith(path), path  # signed in: not sent to the sign-in page
         report[path] = violations(page)
+    page.goto(f"{live_server}/network/members/{network['ana'].id}/report")
+    page.click("main form.stack button[type=submit]")  # no reason chosen
+    assert page.locator("#error-summary").is_visible()
+    report["/network/members/…/report with errors"] = violations(page)
     page.goto(live_server + "/network/profile")
     page.click("form[action$='/profile/leave'] button[type=submit]")  # the box not ticked
     assert page.locator("#error-summary").is_visible()

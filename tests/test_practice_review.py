@@ -332,7 +332,7 @@ def test_the_upgrade_remembers_which_practices_were_published_before(backend, tm
     was published, was published before (publishing it again is no news); one never was."""
     now = utcnow().replace(tzinfo=None, microsecond=0)
     told = now - timedelta(days=3)
-    with migrated_from("0023_people_key", backend, tmp_path) as upgrade_rest:
+    with migrated_from("0024_abuse_reports", backend, tmp_path) as upgrade_rest:
         for practice_id, status, published_at in (
             (1, "published", now),
             (2, "proposed", None),  # taken out after its publication was told

@@ -1,10 +1,11 @@
 """Forms of the organiser area."""
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -26,7 +27,14 @@ from wtforms.validators import (
 )
 
 from ..config import LANGUAGES
-from ..formatting import ROLE_LABELS, STATUS_LABELS, event_date, local_title, zone_choices
+from ..formatting import (
+    ROLE_LABELS,
+    STATUS_LABELS,
+    event_date,
+    iso_date,
+    local_title,
+    zone_choices,
+)
 from ..forms import Form
 from ..forms.fields import (
     OTHER_LANGUAGES,
@@ -303,6 +311,24 @@ class EventForm(Form):
                 getattr(self, f"{name}_{code}").data = (
                     day_titles_text(event, code) if name == "days" else text
                 )
+
+
+def check_ins_left_out_error(left_out: dict[date, int]) -> str:
+    """Why an event's days cannot change so: the days that would leave check-ins out."""
+    days = "; ".join(
+        ngettext(
+            "%(day)s (%(num)d check-in)",
+            "%(day)s (%(num)d check-ins)",
+            count,
+            day=iso_date(day.isoformat()),
+        )
+        for day, count in left_out.items()
+    )
+    return _(
+        "Check-ins are recorded on %(days)s, which would no longer be a day of the event. "
+        "Keep those days, or undo their check-ins at the door first. Nothing was changed.",
+        days=days,
+    )
 
 
 add_translations(

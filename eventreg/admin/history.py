@@ -30,6 +30,8 @@ ACTION_LABELS = {
     "event_cancelled": _l("Event called off"),
     "capacity_raised": _l("Seats added"),
     "history_repaired": _l("Put back as it was when the event ended"),
+    "abuse_report_dismissed": _l("Report on a network member dismissed"),
+    "abuse_report_acted": _l("Network member hidden after a report"),
 }
 
 _DETAIL_LABELS = {
@@ -44,6 +46,7 @@ _DETAIL_LABELS = {
     "capacity": _l("seats"),
     "report": _l("meeting report"),
     "source": _l("programme file"),
+    "abuse_report": _l("report number"),
 }
 # Details that are a plain fact: the label is shown alone.
 _FLAGS = {

@@ -45,6 +45,7 @@ from .forms import (
     RoleForm,
     StaffEventsForm,
     UserForm,
+    check_ins_left_out_error,
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -117,6 +118,8 @@ def edit_event(slug):
             form.slug.errors.append(_("Another event already has this slug."))
         except events.SlugFixed:  # published since the form was checked
             form.slug.errors.append(_("A published event keeps its address."))
+        except events.CheckInsOutsideDays as refused:
+            form.agenda.errors.append(check_ins_left_out_error(refused.left_out))
         else:
             flash(_("Saved: %(count)d field(s) changed.", count=len(changed)), "success")
             return redirect(url_for(".event", slug=event.slug))
@@ -163,6 +166,7 @@ def event(slug):
         wanted=wanted,
         page=attendee_list.attendee_page(found, wanted, _page_number()),
         countries=attendee_list.countries_of(found),
+        other_days=attendee_list.has_other_days(found),
         confirm_form=ConfirmForm(),
         filter_args={k: v for k, v in request.args.items() if k not in ("page", "slug")},
         action_form=ButtonForm(),

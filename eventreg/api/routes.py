@@ -8,9 +8,9 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from ..access import door_event, roles_required
-from ..checkin_answers import checkin_json
+from ..checkin_answers import checkin_json, undo_api_json
 from ..extensions import csrf
-from ..forms.checkin import ApiCheckinForm
+from ..forms.checkin import ApiCheckinForm, ApiUndoForm
 from ..forms.json import form_from_body, form_from_json, json_object
 from ..forms.materials import MaterialForm
 from ..forms.person import ConsentForm
@@ -100,6 +100,19 @@ def check_in():
     event = door_event(form.event.data)
     outcome = checkin.check_in_ticket(event, form.secret.data, staff=current_user, **form.how())
     return checkin_json(outcome, event)
+
+
+@bp.post("/checkin/undo")
+@roles_required(Role.ADMIN, Role.ORGANISER, Role.CHECKIN)
+def undo_check_in():
+    """Take back a check-in made by mistake: of the day named, else the latest if just made."""
+    form = form_from_body(ApiUndoForm)
+    event = door_event(form.event.data)
+    registration = checkin.ticket_at(event, form.secret.data)
+    if registration is None:
+        abort(404, description="No ticket of this event has that secret.")
+    undone = checkin.undo_check_in(registration, staff=current_user, day=form.day.data)
+    return undo_api_json(registration, event, undone=undone)
 
 
 @bp.post("/events/<slug>/materials")

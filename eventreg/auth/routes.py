@@ -1,6 +1,7 @@
 """Logging staff in and out."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
@@ -40,6 +41,7 @@ def login():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
             start_session(user)
+            accounts.remember_language(user, str(get_locale()))
             return redirect(_safe_next(request.args.get("next"), user))
         form.password.errors.append(_("The e-mail address or the password is not right."))
     return form_page("auth/login.html", form=form)

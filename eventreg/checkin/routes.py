@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..access import door_event
 from ..checkin_answers import count_json, page_checkin_json, person_json, undo_json
 from ..extensions import login_manager
-from ..forms.checkin import CheckInForm, ScanForm
+from ..forms.checkin import CheckInForm, ScanForm, UndoForm
 from ..forms.json import form_from_body
 from ..rate_limits import door_search_limit
 from ..services import checkin, events
@@ -90,10 +90,11 @@ def check_in(event, reference):
 @bp.post("/<slug>/registrations/<reference>/undo")
 @staff_json
 def undo(event, reference):
-    """Take back a check-in made by mistake."""
+    """Take back a check-in made by mistake: of the day named, else the one the door shows."""
     registration = _registration_or_404(event, reference)
-    undone = checkin.undo_check_in(registration, staff=current_user)
-    return undo_json(registration, event, undone=undone)
+    day = form_from_body(UndoForm).day.data if request.content_length else None
+    undone = checkin.undo_check_in(registration, staff=current_user, day=day)
+    return undo_json(registration, event, undone=undone, day=day)
 
 
 @bp.get("/<slug>/counter")

@@ -3,8 +3,8 @@
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, Field, StringField
-from wtforms.validators import StopValidation
+from wtforms import BooleanField, DateField, Field, StringField
+from wtforms.validators import Optional, StopValidation
 
 from . import Form
 
@@ -53,3 +53,16 @@ class ApiCheckinForm(ScanForm):
     """A scanned code sent to the API, which names the event."""
 
     event = StringField(validators=[present])
+
+
+class UndoForm(Form):
+    """An undo on the check-in page: of the check-in of ``day`` (a local date), if named."""
+
+    day = DateField(validators=[Optional()])
+
+
+class ApiUndoForm(UndoForm):
+    """An undo sent to the API: the event and the ticket, as for its check-in."""
+
+    event = StringField(validators=[present])
+    secret = StringField(validators=[present])

@@ -5,7 +5,17 @@ from .certificate import Certificate
 from .event import AgendaDay, Event, EventDay, EventKind, EventMode, EventStatus, RegistrationWindow
 from .feedback import FeedbackQuestion, FeedbackResponse, QuestionKind
 from .material import Material, MaterialVisibility
-from .network import ContactBlock, ContactRequest, Member, MemberStatus, Topic, member_topic
+from .network import (
+    AbuseReport,
+    ContactBlock,
+    ContactRequest,
+    Member,
+    MemberStatus,
+    ReportReason,
+    ReportStatus,
+    Topic,
+    member_topic,
+)
 from .outbox import MessageKind, MessageStatus, OutboxMessage, SkipReason
 from .practice import (
     Practice,
@@ -27,6 +37,7 @@ from .types import utcnow
 from .user import ApiToken, Role, User, event_staff
 
 __all__ = [
+    "AbuseReport",
     "AgendaDay",
     "ApiToken",
     "AuditEntry",
@@ -59,6 +70,8 @@ __all__ = [
     "Registration",
     "RegistrationStatus",
     "RegistrationWindow",
+    "ReportReason",
+    "ReportStatus",
     "Role",
     "SkipReason",
     "SocialEconomyType",

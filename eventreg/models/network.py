@@ -142,3 +142,63 @@ class ContactBlock(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     blocked: Mapped[Member] = relationship(foreign_keys=[blocked_id])
+
+
+class ReportReason(enum.StrEnum):
+    SPAM = "spam"
+    HARASSMENT = "harassment"
+    FAKE_PROFILE = "fake_profile"
+    INAPPROPRIATE = "inappropriate"
+    OTHER = "other"
+
+
+class ReportStatus(enum.StrEnum):
+    OPEN = "open"
+    DISMISSED = "dismissed"  # an organiser found nothing to do
+    ACTED = "acted"  # an organiser hid the member reported
+
+
+class AbuseReport(db.Model):
+    """A member told the organisers about another member's profile or a message from them.
+
+    ``snapshot`` keeps what was reported as it was then (members edit and delete). The report
+    goes with the member reported; the reporter leaving takes their name and note off it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reporter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("member.id", ondelete="SET NULL"), index=True
+    )
+    reported_id: Mapped[int] = mapped_column(
+        ForeignKey("member.id", ondelete="CASCADE"), index=True
+    )
+    # The reporter's copy of the message in the outbox; None: the profile was reported.
+    message_ref: Mapped[int | None] = mapped_column()
+    reason: Mapped[ReportReason] = mapped_column(enum_column(ReportReason))
+    note: Mapped[str | None] = mapped_column(Text)
+    snapshot: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[ReportStatus] = mapped_column(
+        enum_column(ReportStatus), default=ReportStatus.OPEN
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    reporter: Mapped[Member | None] = relationship(foreign_keys=[reporter_id])
+    reported: Mapped[Member] = relationship(foreign_keys=[reported_id])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is ReportStatus.OPEN
+
+    @property
+    def is_acted(self) -> bool:
+        return self.status is ReportStatus.ACTED
+
+    @property
+    def is_about_a_message(self) -> bool:
+        return self.message_ref is not None
+
+    @property
+    def message_sent_at(self) -> datetime | None:
+        """When the message reported was sent (kept in the snapshot)."""
+        sent = self.snapshot.get("sent_at")
+        return datetime.fromisoformat(sent) if sent else None

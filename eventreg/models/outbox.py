@@ -35,6 +35,7 @@ class MessageKind(enum.StrEnum):
     NETWORK_PRACTICE_REJECTED = "network_practice_rejected"  # ... or not, with the organiser's note
     NETWORK_PRACTICE_UNPUBLISHED = "network_practice_unpublished"  # taken out of the library
     NETWORK_PRACTICE_REPUBLISHED = "network_practice_republished"  # ... and published again
+    ABUSE_REPORT = "abuse_report"  # to an organiser: a member reported another member
 
     @property
     def is_network(self) -> bool:
@@ -73,6 +74,7 @@ class SkipReason(enum.StrEnum):
     NO_LONGER_CONFIRMED = "no_longer_confirmed"
     NO_LONGER_WAITLISTED = "no_longer_waitlisted"
     MAIL_STOPPED = "mail_stopped"  # the member stopped the network's e-mails after it was queued
+    REPORT_CLOSED = "report_closed"  # an organiser decided on the report, or it went
 
 
 class OutboxMessage(db.Model):

@@ -225,6 +225,12 @@ class Registration(db.Model):
         """The local dates of a multi-day event on which the person was checked in."""
         return {check_in.day for check_in in self.day_check_ins}
 
+    @property
+    def check_ins_on_other_days(self) -> list["DayCheckIn"]:
+        """Check-ins on dates that are not days of the event (staff checked them in anyway)."""
+        days = set(self.event.local_dates)
+        return [check_in for check_in in self.day_check_ins if check_in.day not in days]
+
     def next_calendar_sequence(self) -> int:
         """Advance and return the SEQUENCE for a new calendar message about this registration."""
         # Not flushed yet, a new registration has no value: its column default is 0.

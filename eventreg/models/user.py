@@ -37,6 +37,8 @@ class User(UserMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     # Part of every session's user id: raising it ends every session of the account at once.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The language of the staff member's e-mails: the one they last used the site in.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")

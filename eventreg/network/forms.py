@@ -2,10 +2,23 @@
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Optional
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Optional, StopValidation
 
-from ..choices import country_choices, language_choices, target_group_choices
+from ..choices import (
+    REPORT_REASON_LABELS,
+    country_choices,
+    language_choices,
+    target_group_choices,
+)
 from ..forms import ConfirmForm, Form
 from ..forms.fields import (
     MultiCheckboxField,
@@ -161,6 +174,49 @@ class ContactForm(Form):
         filters=[strip],
         validators=[DataRequired(_l("Write a message.")), max_length(3000)],
     )
+
+
+def one_of_choices(message):
+    """A choice must be made, among those offered (one message for missing and forged)."""
+
+    def check(form, field):
+        if field.data not in {choice.value for choice in field.choices}:
+            raise StopValidation(message)
+
+    return check
+
+
+class ReportForm(Form):
+    """Telling the organisers about a member: what (the profile or a message), why, and
+    whether to stop their messages too."""
+
+    subject = RadioField(
+        _l("What are you reporting?"),
+        validators=[one_of_choices(_l("Choose what you are reporting."))],
+        validate_choice=False,
+    )
+    reason = RadioField(
+        _l("Why are you reporting it?"),
+        choices=[SelectChoice(value, label) for value, label in REPORT_REASON_LABELS.items()],
+        validators=[one_of_choices(_l("Choose a reason."))],
+        validate_choice=False,
+    )
+    note = TextAreaField(
+        _l("What happened? (optional)"),
+        filters=[blank_to_none],
+        validators=[Optional(), max_length(1000)],
+    )
+    block = BooleanField(_l("Also stop this member's messages to me"))
+
+    def __init__(self, *args, subjects: list[tuple[str, str]] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.subject.choices = [SelectChoice(value, label) for value, label in subjects]
+
+    @property
+    def message_ref(self) -> int | None:
+        """The reported message (the reporter's copy in the outbox); None: the profile."""
+        kind, _, ref = (self.subject.data or "").partition("-")
+        return int(ref) if kind == "message" and ref.isdigit() else None
 
 
 class DirectoryForm(Form):

@@ -15,13 +15,15 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..access import organiser_required, unless_hidden
 from ..extensions import csrf, db
+from ..formatting import datetime_in
 from ..forms import ButtonForm, ConfirmForm, form_page
-from ..models import Member, TargetGroup
-from ..rate_limits import manage_limit, signup_limit
-from ..services import directory, member_contact, members, network_admin, topics
+from ..models import Member, ReportReason, TargetGroup
+from ..rate_limits import manage_limit, report_limit, signup_limit
+from ..services import abuse_reports, directory, member_contact, members, network_admin, topics
 from ..services.directory import DirectoryFilter
 from ..urls import local_path
 from .forms import (
@@ -32,6 +34,7 @@ from .forms import (
     JoinForm,
     LeaveForm,
     ProfileForm,
+    ReportForm,
     SignInForm,
     TopicForm,
 )
@@ -293,6 +296,67 @@ def contact(member_id):
     return form_page("network/contact.html", form=form, recipient=recipient)
 
 
+@bp.route("/members/<int:member_id>/report", methods=["GET", "POST"])
+@report_limit
+def report(member_id):
+    """Tell the organisers about a member's profile or a message they sent (never told who)."""
+    reporter = _require_member()
+    other = abuse_reports.reportable(reporter, member_id) or abort(404)
+    form = ReportForm(subjects=_report_subjects(reporter, other))
+    if not form.is_submitted():
+        form.subject.data = _preselected(form, request.args.get("message", ""))
+    if form.validate_on_submit():
+        try:
+            made = abuse_reports.report(
+                reporter,
+                other,
+                ReportReason(form.reason.data),
+                form.note.data,
+                message_ref=form.message_ref,
+                block=form.block.data,
+            )
+        except abuse_reports.NothingToReport:
+            abort(404)
+        if made is None:
+            flash(_("You have reported this already. Thank you: the organisers will look into it."))
+        else:
+            flash(_("Thank you for your report. The organisers will look into it."))
+        if other.is_active:
+            return redirect(url_for(".member_page", member_id=other.id))
+        return redirect(url_for(".profile"))
+    return form_page("network/report.html", form=form, other=other)
+
+
+@bp.route("/admin/reports")
+@organiser_required
+def reports():
+    """Organisers: members' open reports, with what was reported as it was then."""
+    return render_template(
+        "network/reports.html",
+        open_reports=abuse_reports.open_reports(),
+        decided=abuse_reports.decided_reports(),
+        deciders=network_admin.report_deciders(),
+        form=ButtonForm(),
+    )
+
+
+@bp.post("/admin/reports/<int:report_id>/<any(dismiss, hide):action>")
+@organiser_required
+def decide_report(report_id, action):
+    """Dismiss a report, or hide the member reported; either is recorded in the audit log."""
+    user = current_user._get_current_object()
+    if action == "hide":
+        decided = network_admin.hide_reported(report_id, actor=user)
+        message = _("The member is hidden: out of the directory, and they can write to nobody.")
+    else:
+        decided = network_admin.dismiss_report(report_id, actor=user)
+        message = _("The report has been dismissed.")
+    if decided is None:
+        message = _("This report has been decided on already, or it is gone.")
+    flash(message)
+    return redirect(url_for(".reports"))
+
+
 @bp.route("/admin")
 @organiser_required
 def admin():
@@ -373,6 +437,28 @@ def _profile_page(member: Member, *, form: ProfileForm, leave_form: LeaveForm):
         blocked=member_contact.blocked_members(member),
     )
     return page, 422 if form.errors or leave_form.errors else 200
+
+
+def _report_subjects(reporter: Member, other: Member) -> list[tuple[str, str]]:
+    """What the reporter may report: the profile they can see, each message they received."""
+    subjects = (
+        [("profile", _("The profile of %(name)s", name=other.name))] if other.is_active else []
+    )
+    for message in abuse_reports.received_messages(reporter, other):
+        when = datetime_in(message.sent_at, "UTC")
+        excerpt = message.text if len(message.text) <= 120 else message.text[:119] + "…"
+        subjects.append(
+            (f"message-{message.ref}", _("Message of %(when)s", when=when) + f": {excerpt}")
+        )
+    return subjects
+
+
+def _preselected(form: ReportForm, message: str) -> str | None:
+    """The message the e-mail's link names, else the only choice, else the profile."""
+    values = [choice.value for choice in form.subject.choices]
+    if f"message-{message}" in values:
+        return f"message-{message}"
+    return values[0] if len(values) == 1 or values[:1] == ["profile"] else None
 
 
 def _refusal(reason: str) -> str:

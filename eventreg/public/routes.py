@@ -12,6 +12,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..downloads import material_download, name_file
 from ..formatting import local_title
@@ -21,7 +22,7 @@ from ..i18n import use_registrant_language
 from ..lookups import event_or_404, material_or_404
 from ..page_cache import cached_for_visitors
 from ..rate_limits import manage_limit, signup_limit
-from ..services import calendar, events, materials, members, registrations
+from ..services import accounts, calendar, events, materials, members, registrations
 from ..services.availability import availability_for, availability_of
 from ..services.contact import contact_address
 from ..services.join_links import (
@@ -175,6 +176,8 @@ def language():
     picked = request.form.get("language")
     if picked in current_app.config["LANGUAGES"]:
         session["language"] = picked
+        if current_user.is_authenticated:  # staff: their e-mails follow too
+            accounts.remember_language(current_user._get_current_object(), picked)
     target = request.form.get("next") or ""
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("public.index")

@@ -131,6 +131,13 @@ def end_all_sessions(user: User) -> None:
         lock(user).session_version += 1
 
 
+def remember_language(user: User, language: str) -> None:
+    """Keep the language the staff member uses the site in, for the e-mails sent to them."""
+    if user.language != language:
+        with write_transaction():
+            lock(user).language = language
+
+
 def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == canonical(email)))
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from ..extensions import db
 from ..folding import fold
-from ..models import Event, Registrant, Registration, RegistrationStatus, TargetGroup
+from ..models import DayCheckIn, Event, Registrant, Registration, RegistrationStatus, TargetGroup
 
 SORTS = {
     "name": (Registrant.last_name, Registrant.first_name),
@@ -84,6 +84,19 @@ def attendee_query(event: Event, wanted: AttendeeFilter) -> Select:
 def attendee_page(event: Event, wanted: AttendeeFilter, page: int, per_page: int = 100):
     """One page of the attendance list (Flask-SQLAlchemy pagination)."""
     return db.paginate(attendee_query(event, wanted), page=page, per_page=per_page, error_out=False)
+
+
+def has_other_days(event: Event) -> bool:
+    """Whether anyone at a multi-day event was checked in on a date that is not one of its days
+    (checked in anyway): the list then has a column for those check-ins."""
+    if not event.is_multi_day:
+        return False
+    other = (
+        select(DayCheckIn.id)
+        .join(DayCheckIn.registration)
+        .where(Registration.event_id == event.id, DayCheckIn.day.not_in(event.local_dates))
+    )
+    return bool(db.session.scalar(select(other.exists())))
 
 
 def countries_of(event: Event) -> list[str]:

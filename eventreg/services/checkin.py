@@ -35,6 +35,8 @@ _SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # event's first day and now; a device clock outside that range is wrong, so arrival time counts.
 SCAN_TIME_MARGIN = timedelta(hours=12)
 SEARCH_LIMIT = 20
+# Without a day named, an undo takes back the latest check-in if it is today's or this recent.
+UNDO_GRACE = timedelta(hours=1)
 
 
 class CheckinResult(enum.StrEnum):
@@ -117,40 +119,79 @@ def check_in(
     )
 
 
-def undo_check_in(registration: Registration, *, staff: User, now: datetime | None = None) -> bool:
-    """Take back a check-in made by mistake (today's, at a multi-day event); False when none."""
+def undo_check_in(
+    registration: Registration,
+    *,
+    staff: User,
+    day: date | None = None,
+    now: datetime | None = None,
+) -> datetime | None:
+    """Take back a check-in made by mistake; when it had been made, or None when there is none.
+
+    At a multi-day event, the check-in of ``day``; without a day, the one the door shows
+    (``undoable_check_in``). A named day at a one-day event must be the day of its check-in.
+    """
     if registration.event.is_multi_day:
-        return _undo_day_check_in(registration, door_day(registration.event, now), staff)
+        return _undo_day_check_in(registration, day, staff, now or utcnow())
     with write_transaction():
         locked = _locked(Registration.id == registration.id)
-        if locked.checked_in_at is None:
-            return False
+        undone = locked.checked_in_at
+        if undone is None or (day is not None and door_day(locked.event, undone) != day):
+            return None
         audit.record(
             "check_in_undone",
             registration=locked,
             actor=staff,
-            checked_in_at=locked.checked_in_at.isoformat(),
+            checked_in_at=undone.isoformat(),
         )
         locked.checked_in_at = None
         locked.checked_in_by_id = None
-    return True
+    return undone
 
 
-def _undo_day_check_in(registration: Registration, day: date, staff: User) -> bool:
+def undoable_check_in(registration: Registration, now: datetime | None = None) -> datetime | None:
+    """The check-in an undo without a day takes back, as the door shows it: at a multi-day
+    event the person's latest, if it is today's or was made within UNDO_GRACE (a mistake at
+    23:50 can be undone after midnight; yesterday's real attendance cannot, by accident)."""
+    if not registration.event.is_multi_day:
+        return registration.checked_in_at
+    latest = max(registration.day_check_ins, key=_moment, default=None)
+    return latest.checked_in_at if _is_undoable(latest, registration.event, now) else None
+
+
+def _moment(check_in: DayCheckIn) -> datetime:
+    return check_in.checked_in_at
+
+
+def _is_undoable(check_in: DayCheckIn | None, event: Event, now: datetime | None) -> bool:
+    now = now or utcnow()
+    if check_in is None:
+        return False
+    return check_in.day == door_day(event, now) or check_in.checked_in_at >= now - UNDO_GRACE
+
+
+def _undo_day_check_in(
+    registration: Registration, day: date | None, staff: User, now: datetime
+) -> datetime | None:
     """Take back one day's check-in; the first check-in becomes the earliest day left."""
     with write_transaction():
         locked = _locked(Registration.id == registration.id)
-        undone = db.session.scalar(
-            select(DayCheckIn).where(DayCheckIn.registration_id == locked.id, DayCheckIn.day == day)
-        )
+        query = select(DayCheckIn).where(DayCheckIn.registration_id == locked.id)
+        if day is not None:
+            undone = db.session.scalar(query.where(DayCheckIn.day == day))
+        else:
+            undone = db.session.scalar(query.order_by(DayCheckIn.checked_in_at.desc()).limit(1))
+            if not _is_undoable(undone, locked.event, now):
+                undone = None
         if undone is None:
-            return False
+            return None
         audit.record(
             "check_in_undone",
             registration=locked,
             actor=staff,
             checked_in_at=undone.checked_in_at.isoformat(),
         )
+        moment = undone.checked_in_at
         db.session.delete(undone)
         db.session.flush()
         first = db.session.scalar(
@@ -162,7 +203,7 @@ def _undo_day_check_in(registration: Registration, day: date, staff: User) -> bo
         locked.checked_in_at = first.checked_in_at if first else None
         locked.checked_in_by_id = first.checked_in_by_id if first else None
     db.session.expire(registration, ["day_check_ins"])
-    return True
+    return moment
 
 
 def door_day(event: Event, now: datetime | None = None) -> date:
@@ -247,6 +288,18 @@ def find_registrations(event: Event, text: str) -> list[Registration]:
         )
     order = (Registrant.last_name, Registrant.first_name, Registration.id)
     return list(db.session.scalars(query.order_by(*order).limit(SEARCH_LIMIT)))
+
+
+def ticket_at(event: Event, secret: str) -> Registration | None:
+    """The event's registration holding this ticket (a scanner app's undo names the ticket)."""
+    secret = secret.strip()
+    if not _SECRET_SHAPE.fullmatch(secret):
+        return None
+    return db.session.scalar(
+        select(Registration)
+        .where(Registration.event_id == event.id)
+        .where(Registration.ticket_secret == secret)
+    )
 
 
 def registration_at(event: Event, reference: str) -> Registration | None:

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import joinedload
 
 from ..database import lock, write_transaction
@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import (
     AgendaDay,
     CancelReason,
+    DayCheckIn,
     Event,
     EventKind,
     EventStatus,
@@ -32,6 +33,19 @@ from .registrations import EventHasEnded, cancel_and_tell, fill_from_waitlist
 SCHEDULE_FIELDS = frozenset(
     ("starts_at", "ends_at", "agenda", "timezone", "mode", "city", "venue", "online_url")
 )
+
+
+# What decides the days an event runs on (``Event.local_dates``).
+DATE_FIELDS = frozenset(("starts_at", "ends_at", "timezone", "agenda"))
+
+
+class CheckInsOutsideDays(ValueError):
+    """A change would leave recorded check-ins on days that are no longer days of the event;
+    ``left_out`` counts them by day (local date)."""
+
+    def __init__(self, left_out: dict[date, int]):
+        super().__init__(left_out)
+        self.left_out = left_out
 
 
 # What the organisers' edit form changes, and which of its fields are decided together when two
@@ -214,6 +228,9 @@ def apply_changes(event: Event, values: dict[str, Any]) -> set[str]:
     Runs inside the caller's transaction. Returns the names of the fields that changed.
     """
     changed = {name for name, value in values.items() if getattr(event, name) != value}
+    left_out = check_ins_left_out(event, {name: values[name] for name in changed})
+    if left_out:
+        raise CheckInsOutsideDays(left_out)
     previous = _schedule_of(event)
     for name in changed:
         setattr(event, name, values[name])
@@ -234,6 +251,25 @@ def apply_changes(event: Event, values: dict[str, Any]) -> set[str]:
         for registration in _registrations(event, RegistrationStatus.WAITLISTED):
             enqueue(MessageKind.EVENT_CHANGED, registration, changed=what, previous=previous)
     return changed
+
+
+def check_ins_left_out(event: Event, values: dict[str, Any]) -> dict[date, int]:
+    """Check-ins by day on the event's days that, changed by ``values``, it would no longer run
+    on; a check-in already on another day (checked in anyway) leaves nothing new out."""
+    if not values.keys() & DATE_FIELDS:
+        return {}
+    moved = Event(**{name: values.get(name, getattr(event, name)) for name in DATE_FIELDS})
+    dropped = set(event.local_dates) - set(moved.local_dates)  # a stand-in, never added
+    if not dropped:
+        return {}
+    counts = db.session.execute(
+        select(DayCheckIn.day, func.count())
+        .join(DayCheckIn.registration)
+        .where(Registration.event_id == event.id, DayCheckIn.day.in_(dropped))
+        .group_by(DayCheckIn.day)
+        .order_by(DayCheckIn.day)
+    )
+    return dict(counts.all())
 
 
 # What a registrant is told changed, by field: the time, the place, the meeting link.

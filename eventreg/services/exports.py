@@ -2,7 +2,9 @@
 
 Both formats carry the same columns and values, so a spreadsheet made from either adds up to
 the statistics page. Times are UTC. A multi-day event's export adds a column per day of its
-agenda (``attended_2026-11-24``: yes or no, checked in that day).
+agenda (``attended_2026-11-24``: yes or no, checked in that day), and one for the check-ins on
+other days (``attended_other_days``: staff checked the person in anyway, on a day the event did
+not run), so that every check-in behind ``attended`` shows in a day column.
 """
 
 import csv
@@ -145,10 +147,13 @@ def _with_days(
     rows: Iterable[Row], days: list[date], attended: dict[str, set[date]]
 ) -> Iterator[tuple]:
     """The rows with a yes or no for each day, read like a Row (by position or by name)."""
-    record_type = namedtuple("_DayRecord", HEADER + tuple(f"day_{n}" for n in range(len(days))))
+    names = (*(f"day_{n}" for n in range(len(days))), "other_days")
+    record_type = namedtuple("_DayRecord", HEADER + names)
+    agenda = set(days)
     for row in rows:
         came = attended.get(row.reference, set())
-        yield record_type(*row, *(_yes_no(day in came) for day in days))
+        other = " ".join(day.isoformat() for day in sorted(came - agenda))
+        yield record_type(*row, *(_yes_no(day in came) for day in days), other)
 
 
 def record(row: Row) -> tuple[Any, ...]:
@@ -187,7 +192,7 @@ def csv_chunks(
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     buffer.write("\ufeff")
     writer.writerow(_header(with_labels, days))
-    cells = CSV_CELLS + (_text,) * len(days)
+    cells = CSV_CELLS + (_text,) * len(_day_header(days))
     for row in rows:
         line = [cell(value) for cell, value in zip(cells, row, strict=True)]
         if with_labels:
@@ -271,8 +276,15 @@ def _drain(buffer: io.StringIO) -> bytes:
     return text.encode("utf-8")
 
 
+def _day_header(days: Sequence[date]) -> tuple[str, ...]:
+    """A column per day of the agenda, then one for check-ins on other days; none without days."""
+    if not days:
+        return ()
+    return (*(f"attended_{day.isoformat()}" for day in days), "attended_other_days")
+
+
 def _header(with_labels: bool, days: Sequence[date] = ()) -> tuple[str, ...]:
-    header = HEADER + tuple(f"attended_{day.isoformat()}" for day in days)
+    header = HEADER + _day_header(days)
     return header + tuple(str(name) for name in LABEL_HEADER) if with_labels else header
 
 

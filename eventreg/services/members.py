@@ -24,7 +24,7 @@ from ..models import (
     utcnow,
 )
 from ..models.network import PROFILE_FIELDS
-from . import registrations
+from . import abuse_reports, registrations
 from .member_contact import blocked_members
 from .network_links import CONFIRM_PURPOSE, SIGN_IN_PURPOSE, UNSUBSCRIBE_PURPOSE
 from .network_mail import enqueue_for_member
@@ -163,6 +163,7 @@ def update_profile(member: Member, profile: Profile) -> None:
 def leave(member: Member) -> None:
     """Delete the member's profile and all that hangs on it (asked signed in, box ticked)."""
     with write_transaction():
+        abuse_reports.forget_reporter(member)
         db.session.delete(member)
 
 
@@ -170,6 +171,7 @@ def forget(email: str) -> None:
     """Delete the profile of this address, inside the caller's transaction (data erasure)."""
     member = _member_by_email(canonical(email), lock=True)
     if member is not None:
+        abuse_reports.forget_reporter(member)
         db.session.delete(member)
 
 
@@ -261,6 +263,7 @@ def export_profile(email: str) -> dict | None:
         "accepts_contact": member.accepts_contact,
         "receives_network_emails": member.receives_mail,
         "messages_stopped_from": [other.name for other in blocked_members(member)],
+        "reports_made": abuse_reports.reports_made(member),
         "joined_at": member.consent_at.isoformat(),
         "confirmed_at": member.confirmed_at.isoformat() if member.confirmed_at else None,
     }

@@ -1,4 +1,5 @@
-"""What organisers do with the network: moderation, announcements, statistics, the export."""
+"""What organisers do with the network: moderation (members' reports too), announcements,
+statistics, the export."""
 
 import csv
 import io
@@ -12,8 +13,19 @@ from ..choices import TARGET_GROUP_LABELS, country_name
 from ..config import LANGUAGES
 from ..database import locking, write_transaction
 from ..extensions import db
-from ..models import Member, MemberStatus, MessageKind, TargetGroup, Topic
-from . import directory
+from ..models import (
+    AbuseReport,
+    AuditEntry,
+    Member,
+    MemberStatus,
+    MessageKind,
+    ReportStatus,
+    TargetGroup,
+    Topic,
+    User,
+    utcnow,
+)
+from . import abuse_reports, audit, directory
 from .exports import neutralise
 from .network_mail import enqueue_for_member
 from .topics import label
@@ -48,7 +60,50 @@ def remove(member: Member) -> None:
     with write_transaction():
         locked = _locked(member.id)
         if locked is not None:
+            abuse_reports.forget_reporter(locked)
             db.session.delete(locked)
+
+
+def dismiss_report(report_id: int, *, actor: User) -> AbuseReport | None:
+    """Close an open report with nothing done; None when it is gone or decided already."""
+    with write_transaction():
+        found = _locked_open(report_id)
+        if found is None:
+            return None
+        _decide(found, ReportStatus.DISMISSED, actor)
+    return found
+
+
+def hide_reported(report_id: int, *, actor: User) -> AbuseReport | None:
+    """Hide the member reported (out of the directory, no writing to members) and close every
+    open report about them; None when the report is gone or decided already."""
+    with write_transaction():
+        found = _locked_open(report_id)
+        if found is None:
+            return None
+        set_hidden(found.reported, hidden=True)
+        about_them = db.session.scalars(
+            locking(
+                select(AbuseReport)
+                .where(AbuseReport.reported_id == found.reported_id)
+                .where(AbuseReport.status == ReportStatus.OPEN)
+                .order_by(AbuseReport.id)
+            )
+        ).all()
+        for each in about_them:
+            _decide(each, ReportStatus.ACTED, actor)
+    return found
+
+
+def report_deciders(limit: int = 500) -> dict[int, AuditEntry]:
+    """The audit entries of the latest decisions on reports, by report number."""
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action.in_([f"abuse_report_{s.value}" for s in ReportStatus]))
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return {entry.details["abuse_report"]: entry for entry in entries}
 
 
 def announce(subject: str, text: str) -> int:
@@ -131,3 +186,14 @@ def _cell(member: Member, name: str) -> str:
 
 def _locked(member_id: int) -> Member | None:
     return db.session.scalar(locking(select(Member).where(Member.id == member_id)))
+
+
+def _decide(found: AbuseReport, status: ReportStatus, actor: User) -> None:
+    found.status = status
+    found.decided_at = utcnow()
+    audit.record(f"abuse_report_{status.value}", actor=actor, abuse_report=found.id)
+
+
+def _locked_open(report_id: int) -> AbuseReport | None:
+    found = db.session.scalar(locking(select(AbuseReport).where(AbuseReport.id == report_id)))
+    return found if found is not None and found.is_open else None

@@ -59,6 +59,12 @@ def build_message(queued: OutboxMessage) -> MailMessage:
             links["sign_in_url"] = sign_in_url(member, params["nonce"], params.get("next"))
         if queued.kind is MessageKind.NETWORK_CONTACT and "sender_id" in params:
             links["block_url"] = block_url(member, params["sender_id"])
+            links["report_url"] = url_for(
+                "network.report",
+                member_id=params["sender_id"],
+                message=queued.id,
+                _external=True,
+            )
         if queued.kind in (
             MessageKind.NETWORK_PRACTICE_PUBLISHED,
             MessageKind.NETWORK_PRACTICE_REPUBLISHED,

@@ -48,6 +48,9 @@ NOTICES = {
     ),
     MessageKind.FEEDBACK_REQUEST: Notice("feedback_request", _l("Your feedback on %(title)s")),
     MessageKind.CERTIFICATE: Notice("certificate", _l("Your certificate of attendance: %(title)s")),
+    MessageKind.ABUSE_REPORT: Notice(
+        "abuse_report", _l("A member has been reported in the network of practice")
+    ),
 }
 
 
@@ -99,15 +102,22 @@ def build_message(outbox: OutboxMessage, *, reveal_secrets: bool = True) -> Mail
 
 
 def _staff_message(outbox: OutboxMessage, reveal_secrets: bool) -> MailMessage:
-    """An e-mail to a staff account (a password reset link), in the site's default language."""
+    """An e-mail to a staff account (a password reset link, a member reported), in the
+    language the staff member last used the site in."""
     notice = NOTICES[outbox.kind]
-    with site_context():
+    language = outbox.user.language or current_app.config["BABEL_DEFAULT_LOCALE"]
+    with site_context(), force_locale(language):
         link = (
             url_for("auth.reset_password", token=password_reset_token(outbox.user), _external=True)
-            if reveal_secrets
+            if reveal_secrets and outbox.kind is MessageKind.PASSWORD_RESET
             else None
         )
-        context = {"user": outbox.user, "reset_url": link, "params": outbox.params}
+        context = {
+            "user": outbox.user,
+            "reset_url": link,
+            "reports_url": url_for("network.reports", _external=True),
+            "params": outbox.params,
+        }
         message = MailMessage(
             subject=subject_of(outbox),
             to=address(outbox.recipient),

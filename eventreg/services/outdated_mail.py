@@ -8,7 +8,8 @@ a reminder whose event began while the sender was stopped). Such a message is no
 from collections.abc import Callable
 from datetime import datetime
 
-from ..models import MessageKind, OutboxMessage, Registration, SkipReason
+from ..extensions import db
+from ..models import AbuseReport, MessageKind, OutboxMessage, Registration, SkipReason
 
 Check = Callable[[Registration, datetime], SkipReason | None]
 
@@ -17,12 +18,20 @@ def outdated_because(message: OutboxMessage, now: datetime) -> SkipReason | None
     """Why the message would now say something no longer true, or None when it may be sent."""
     if message.member is not None and message.kind in _STOPPABLE:
         return None if message.member.receives_mail else SkipReason.MAIL_STOPPED
+    if message.kind is MessageKind.ABUSE_REPORT:
+        return _report_closed(message.params["report_id"])
     if message.registration is None:
         return None
     for check in _CHECKS.get(message.kind, ()):
         if reason := check(message.registration, now):
             return reason
     return None
+
+
+def _report_closed(report_id: int) -> SkipReason | None:
+    """An organiser decided on the report already, or it went with the member reported."""
+    report = db.session.get(AbuseReport, report_id, populate_existing=True)
+    return None if report is not None and report.is_open else SkipReason.REPORT_CLOSED
 
 
 def _event_called_off(registration: Registration, now: datetime) -> SkipReason | None:

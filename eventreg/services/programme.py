@@ -28,7 +28,7 @@ from ..local_times import LocalTimeError, aware
 from ..models import Event, EventKind, EventMode, Registration, RegistrationStatus
 from . import audit
 from .agenda import AgendaError, check_days, days_from_spec
-from .events import SCHEDULE_FIELDS, apply_changes
+from .events import SCHEDULE_FIELDS, apply_changes, check_ins_left_out
 from .registrations import fill_from_waitlist
 
 SHIPPED_PROGRAMME = Path(__file__).resolve().parent.parent / "data" / "programme.toml"
@@ -75,6 +75,8 @@ class EventUpdate:
     invitations: int = 0  # "event changed" e-mails with an updated calendar entry
     waiting_notices: int = 0  # "event changed" e-mails to the waiting list (no calendar entry)
     promotions: int = 0  # confirmations for people let in from the waiting list
+    # Check-ins by day that the changes would leave outside the event's days: refused.
+    left_out: dict[date, int] = field(default_factory=dict)
 
     @property
     def conflicts(self) -> list[FieldChange]:
@@ -96,6 +98,23 @@ class UpdatePlan:
     @property
     def is_empty(self) -> bool:
         return not self.missing and not self.updates
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the plan cannot be applied: the check-ins it would leave outside their event's
+        days, by event and day; None when it can."""
+        refused = [
+            f"{update.slug}: "
+            + ", ".join(f"{day} ({count})" for day, count in update.left_out.items())
+            for update in self.updates
+            if update.left_out
+        ]
+        if not refused:
+            return None
+        return (
+            "refused, nothing changed: the file would leave the check-ins recorded on these days "
+            "outside their event's days (number of check-ins in brackets): " + "; ".join(refused)
+        )
 
 
 def read_programme(path: Path) -> list[dict[str, Any]]:
@@ -154,6 +173,8 @@ def apply_update(path: Path = SHIPPED_PROGRAMME, *, overwrite_edits: bool = Fals
         ).all()
         by_slug = {event.slug: event for event in events}
         plan = _plan(values_by_slug, by_slug, overwrite_edits)
+        if plan.refusal:
+            raise ProgrammeError(plan.refusal)
         for slug in plan.missing:
             _create(values_by_slug[slug], path)
         for (
@@ -298,6 +319,7 @@ def _pruned(tree: dict) -> dict:
 def _count_mail(update: EventUpdate, event: Event, overwrite_edits: bool) -> EventUpdate:
     """Count the e-mails that applying the update would send."""
     fields = {c.name: c.new for c in update.to_apply(overwrite_edits=overwrite_edits)}
+    update.left_out = check_ins_left_out(event, fields)
     confirmed = _count(event, RegistrationStatus.CONFIRMED)
     waiting = _count(event, RegistrationStatus.WAITLISTED)
     if fields.keys() & SCHEDULE_FIELDS:

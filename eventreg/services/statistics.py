@@ -85,6 +85,8 @@ class Statistics:
     cancelled_by_reason: dict[CancelReason | None, int]
     # A multi-day event's days (in its zone) and how many people were checked in on each.
     attendance_by_day: list[tuple[date, int]] = field(default_factory=list)
+    # The same for other dates: people checked in anyway on a day the event did not run.
+    attendance_on_other_days: list[tuple[date, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -251,6 +253,8 @@ def event_statistics(event: Event) -> Statistics:
     """One event's numbers; a multi-day event's with its attendance day by day."""
     stats = _statistics([event], scope=Registration.event_id == event.id)
     stats.attendance_by_day = _attendance_by_day(event)
+    if stats.attendance_by_day:
+        stats.attendance_on_other_days = _attendance_on_other_days(event)
     return stats
 
 
@@ -357,3 +361,15 @@ def _attendance_by_day(event: Event) -> list[tuple[date, int]]:
     )
     counts = dict(db.session.execute(query).all())
     return [(day, counts.get(day, 0)) for day in event.local_dates]
+
+
+def _attendance_on_other_days(event: Event) -> list[tuple[date, int]]:
+    """People checked in on dates that are not days of the event (checked in anyway)."""
+    query = (
+        select(DayCheckIn.day, func.count())
+        .join(DayCheckIn.registration)
+        .where(Registration.event_id == event.id, DayCheckIn.day.not_in(event.local_dates))
+        .group_by(DayCheckIn.day)
+        .order_by(DayCheckIn.day)
+    )
+    return [(day, count) for day, count in db.session.execute(query)]

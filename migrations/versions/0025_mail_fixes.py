@@ -3,7 +3,7 @@ told when it is withdrawn from the library and when it is published again, which
 whether it was published before
 
 Revision ID: 0025_mail_fixes
-Revises: 0023_people_key
+Revises: 0024_abuse_reports
 Create Date: 2026-11-30 23:30:00.000000
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0025_mail_fixes"
-down_revision = "0023_people_key"
+down_revision = "0024_abuse_reports"
 branch_labels = None
 depends_on = None
 
@@ -26,6 +26,7 @@ REASONS_BEFORE = (
     "no_longer_confirmed",
     "no_longer_waitlisted",
     "mail_stopped",
+    "report_closed",
 )
 REASONS_AFTER = (*REASONS_BEFORE, "event_ended")
 
@@ -48,6 +49,7 @@ KINDS_BEFORE = (
     "network_announcement",
     "network_practice_published",
     "network_practice_rejected",
+    "abuse_report",
 )
 KINDS_AFTER = (*KINDS_BEFORE, "network_practice_unpublished", "network_practice_republished")
 

@@ -102,9 +102,9 @@ function start() {
     screen.showNote(error instanceof LoggedOut ? texts.loggedOut : texts.problem);
   }
 
-  async function undo(reference) {
+  async function undo(reference, day) {
     try {
-      const answer = await server.undo(reference);
+      const answer = await server.undo(reference, day);
       screen.show(answer.tone, answer.message, answer.person);
       refreshCount();
       search.rerun();
@@ -131,7 +131,11 @@ function start() {
     }
   }
 
-  byId("result-undo").addEventListener("click", () => screen.undoable && undo(screen.undoable));
+  byId("result-undo").addEventListener("click", () => {
+    if (screen.undoable) {
+      undo(screen.undoable.reference, screen.undoable.day);
+    }
+  });
   byId("result-confirm").addEventListener("click", () => {
     if (screen.confirmable) {
       const item = { ...screen.confirmable, any_day: true };

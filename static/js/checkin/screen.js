@@ -19,7 +19,7 @@ export class Screen {
       minute: "2-digit",
       hourCycle: "h23",
     });
-    this.undoable = null; // the reference of the check-in shown, which staff may undo
+    this.undoable = null; // the check-in shown ({reference, day}), which staff may undo
     this.confirmable = null; // the scan staff may confirm on a day the event does not run
     this.keptShown = false;
     this.readyTimer = null;
@@ -43,7 +43,7 @@ export class Screen {
     ui.organisation.textContent = person.organisation || "";
     ui.needs.textContent = person.needs ? texts.needs + ": " + person.needs : "";
     ui.note.textContent = options.late ? texts.sentLateNote : "";
-    this.undoable = person.admitted ? person.reference : null;
+    this.undoable = person.admitted ? { reference: person.reference, day: person.day } : null;
     conceal(ui.undo, !this.undoable);
     this.confirmable = person.can_confirm && options.item ? options.item : null;
     conceal(ui.confirm, !this.confirmable);

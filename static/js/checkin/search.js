@@ -7,7 +7,7 @@ import { Unreachable } from "./server.js";
 const TYPING_PAUSE_MS = 300;
 
 export class Search {
-  /** ``actions`` has ``checkIn(reference)`` and ``undo(reference)``; ``onAnswer`` runs after each search. */
+  /** ``actions`` has ``checkIn(reference)`` and ``undo(reference, day)``; ``onAnswer`` runs after each search. */
   constructor({ form, input, status, results }, texts, server, actions, onAnswer) {
     this.input = input;
     this.status = status;
@@ -79,7 +79,7 @@ export class Search {
     if (person.can_undo) {
       const label = this.texts.undo;
       const style = "button button-small button-secondary";
-      action.append(button(label, person.name, style, () => this.actions.undo(person.reference)));
+      action.append(button(label, person.name, style, () => this.actions.undo(person.reference, person.undo_day)));
     }
     if (person.can_check_in) {
       const label = this.texts.checkIn;

@@ -25,8 +25,9 @@ export class Server {
     return this.send("POST", this.urlFor("checkInUrl", item.reference), when);
   }
 
-  undo(reference) {
-    return this.send("POST", this.urlFor("undoUrl", reference));
+  /** Takes back the check-in of ``day`` (a local date, as the server named it), if given. */
+  undo(reference, day) {
+    return this.send("POST", this.urlFor("undoUrl", reference), day ? { day } : {});
   }
 
   search(query) {

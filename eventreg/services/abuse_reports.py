@@ -1,0 +1,208 @@
+"""Members reporting another member (their profile, or a message they sent) to the organisers
+(who decide in ``network_admin``). The member reported is never told, so never by whom."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..database import locking, write_transaction
+from ..extensions import db
+from ..models import (
+    AbuseReport,
+    Member,
+    MessageKind,
+    MessageStatus,
+    OutboxMessage,
+    ReportReason,
+    ReportStatus,
+    Role,
+    User,
+)
+from . import member_contact
+from .outbox import enqueue_to_staff
+from .topics import label
+
+# Messages a reporter can choose from: the latest ones they received from that member.
+MESSAGES_SHOWN = 20
+
+
+class NothingToReport(Exception):
+    """No such member or message for this reporter to report (any more)."""
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """A message a member received from another, as the report form offers it."""
+
+    ref: int  # the recipient's copy in the outbox
+    text: str
+    sent_at: datetime
+
+
+def reportable(reporter: Member, other_id: int) -> Member | None:
+    """The member the reporter may report: one they can see, or one who wrote to them; never
+    themselves (None, so that a hidden or unconfirmed member's name is told to nobody)."""
+    other = db.session.get(Member, other_id)
+    if other is None or other.id == reporter.id or other.is_pending:
+        return None
+    if other.is_active or received_messages(reporter, other):
+        return other
+    return None
+
+
+def received_messages(reporter: Member, sender: Member) -> list[ReceivedMessage]:
+    """The latest messages the reporter was sent by the other member, newest first."""
+    copies = db.session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.member_id == reporter.id,
+            OutboxMessage.kind == MessageKind.NETWORK_CONTACT,
+            OutboxMessage.status == MessageStatus.SENT,
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(200)
+    )
+    found = [
+        ReceivedMessage(copy.id, copy.params.get("text", ""), copy.sent_at)
+        for copy in copies
+        if copy.params.get("sender_id") == sender.id
+    ]
+    return found[:MESSAGES_SHOWN]
+
+
+def report(
+    reporter: Member,
+    other: Member,
+    reason: ReportReason,
+    note: str | None,
+    *,
+    message_ref: int | None = None,
+    block: bool = False,
+) -> AbuseReport | None:
+    """Record the report with a copy of what was reported, tell the organisers by e-mail and,
+    if asked, stop the member's messages to the reporter. None when the reporter's same report
+    is open already: nothing new is recorded (the block still is)."""
+    reporter_id, other_id = reporter.id, other.id
+    with write_transaction():
+        # The reporter's row serialises their reports: two clicks at once make one report.
+        reporter = db.session.scalar(locking(select(Member).where(Member.id == reporter_id)))
+        other = db.session.get(Member, other_id)
+        if reporter is None or other is None or reportable(reporter, other.id) is None:
+            raise NothingToReport()
+        message = None
+        if message_ref is not None:
+            message = next(
+                (m for m in received_messages(reporter, other) if m.ref == message_ref), None
+            )
+            if message is None:
+                raise NothingToReport()
+        if block:
+            member_contact.block(reporter, other.id, by_their_message=message is not None)
+        if _open_report(reporter, other, message_ref) is not None:
+            return None
+        found = AbuseReport(
+            reporter_id=reporter.id,
+            reported_id=other.id,
+            message_ref=message_ref,
+            reason=reason,
+            note=note,
+            snapshot=_snapshot(other, message),
+        )
+        db.session.add(found)
+        db.session.flush()
+        for organiser in _organisers():
+            enqueue_to_staff(
+                MessageKind.ABUSE_REPORT, organiser, report_id=found.id, reason=reason.value
+            )
+    return found
+
+
+def open_reports() -> list[AbuseReport]:
+    """Reports waiting for an organiser, oldest first."""
+    return list(
+        db.session.scalars(
+            select(AbuseReport)
+            .where(AbuseReport.status == ReportStatus.OPEN)
+            .order_by(AbuseReport.id)
+        )
+    )
+
+
+def decided_reports(limit: int = 50) -> list[AbuseReport]:
+    """The latest reports organisers decided on, newest first."""
+    return list(
+        db.session.scalars(
+            select(AbuseReport)
+            .where(AbuseReport.status != ReportStatus.OPEN)
+            .order_by(AbuseReport.decided_at.desc(), AbuseReport.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def reports_made(member: Member) -> list[dict]:
+    """The reports a member made, for their personal data export."""
+    made = db.session.scalars(
+        select(AbuseReport).where(AbuseReport.reporter_id == member.id).order_by(AbuseReport.id)
+    )
+    return [
+        {
+            "about": report.snapshot.get("name"),
+            "what": "message" if report.is_about_a_message else "profile",
+            "reason": report.reason.value,
+            "note": report.note,
+            "status": report.status.value,
+            "reported_at": report.created_at.isoformat(),
+        }
+        for report in made
+    ]
+
+
+def forget_reporter(member: Member) -> None:
+    """Take a member who leaves off the reports they made, with their note (their words may
+    name them); what they reported stays for the organisers. Inside the caller's transaction."""
+    for made in db.session.scalars(
+        locking(select(AbuseReport).where(AbuseReport.reporter_id == member.id))
+    ):
+        made.reporter_id = None
+        made.note = None
+
+
+def _open_report(reporter: Member, other: Member, message_ref: int | None) -> AbuseReport | None:
+    query = select(AbuseReport).where(
+        AbuseReport.reporter_id == reporter.id,
+        AbuseReport.reported_id == other.id,
+        AbuseReport.status == ReportStatus.OPEN,
+    )
+    if message_ref is None:
+        query = query.where(AbuseReport.message_ref.is_(None))
+    else:
+        query = query.where(AbuseReport.message_ref == message_ref)
+    return db.session.scalar(query.limit(1))
+
+
+def _snapshot(other: Member, message: ReceivedMessage | None) -> dict:
+    """The profile (and message) as the reporter saw it: the member may change or delete it."""
+    taken = {
+        "name": other.name,
+        "organisation": other.organisation,
+        "country": other.country,
+        "role": other.role,
+        "bio": other.bio,
+        "topics": [label(topic) for topic in other.topics],
+    }
+    if message is not None:
+        taken |= {"message": message.text, "sent_at": message.sent_at.isoformat()}
+    return taken
+
+
+def _organisers() -> list[User]:
+    """The staff who manage the network: organisers and admins with an active account."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role.in_([Role.ADMIN, Role.ORGANISER]), User.is_active)
+            .order_by(User.id)
+        )
+    )
