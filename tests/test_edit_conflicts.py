@@ -5,14 +5,17 @@ the values their page had loaded: a capacity raised meanwhile fell back (with it
 people still holding seats), a moved time went back and everyone was sent the old one."""
 
 import re
+from datetime import datetime
+from html import unescape
+from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import AuditEntry, Event, OutboxMessage
+from eventreg.models import AgendaDay, AuditEntry, Event, OutboxMessage
 from eventreg.services import edits
-from tests.support.admin_forms import edit_form
 from tests.support.factories import PASSWORD
 
 
@@ -27,11 +30,67 @@ def organisers(app, client, make_user):
     return client, other
 
 
-def opened(browser, event) -> dict:
-    """The edit page as a browser loads it: the fields it shows and what it saw."""
-    page = browser.get(f"/admin/events/{event.slug}/edit").text
-    (seen,) = re.findall(r'name="seen" type="hidden" value="([^"]*)"', page)
-    return edit_form(event) | {"seen": seen}
+ROME = ZoneInfo("Europe/Rome")
+DAYS = [
+    AgendaDay(
+        datetime(2031, 3, 24, 9, tzinfo=ROME), datetime(2031, 3, 24, 18, tzinfo=ROME), "Co-design"
+    ),
+    AgendaDay(
+        datetime(2031, 3, 25, 8, 30, tzinfo=ROME),
+        datetime(2031, 3, 25, 17, 30, tzinfo=ROME),
+        "Site visits",
+    ),
+    AgendaDay(datetime(2031, 3, 26, 9, tzinfo=ROME), datetime(2031, 3, 26, 13, tzinfo=ROME), None),
+]
+ITALIAN_DAYS = {"2031-03-24": "Co-progettazione", "2031-03-25": "Visite in loco"}
+
+
+class _FormReader(HTMLParser):
+    """Every field of the page's form, as a browser would submit it untouched."""
+
+    def __init__(self):
+        super().__init__()
+        self.values, self._textarea, self._select, self._first_option = {}, None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "input" and a.get("name"):
+            if a.get("type") == "checkbox":
+                if "checked" in a:
+                    self.values[a["name"]] = a.get("value", "y")
+            else:
+                self.values[a["name"]] = a.get("value", "")
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self.values[self._textarea] = ""
+        elif tag == "select":
+            self._select, self._first_option = a["name"], None
+        elif tag == "option" and self._select:
+            if self._first_option is None:
+                self._first_option = a.get("value")
+            if "selected" in a:
+                self.values[self._select] = a.get("value")
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self.values.setdefault(self._select, self._first_option)
+            self._select = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.values[self._textarea] += data
+
+
+def opened(browser, slug) -> dict:
+    """The whole edit form as the browser shows it (translations included)."""
+    reader = _FormReader()
+    reader.feed(browser.get(f"/admin/events/{slug}/edit").text)
+    values = reader.values
+    for name, value in values.items():  # a textarea's first newline is not part of its value
+        values[name] = value[1:] if value.startswith("\n") else value
+    return values
 
 
 def saved(event) -> Event:
@@ -42,8 +101,8 @@ def saved(event) -> Event:
 def test_saving_keeps_what_another_organiser_saved_meanwhile(organisers, make_event):
     anna, bruno = organisers
     event = make_event(capacity=40)
-    annas_form = opened(anna, event)
-    brunos_form = opened(bruno, event)
+    annas_form = opened(anna, event.slug)
+    brunos_form = opened(bruno, event.slug)
     assert bruno.post(f"/admin/events/{event.slug}/edit", data=brunos_form | {"capacity": "60"})
     response = anna.post(f"/admin/events/{event.slug}/edit", data=annas_form | {"title": "Odense"})
     assert response.status_code == 302
@@ -57,8 +116,10 @@ def test_saving_keeps_what_another_organiser_saved_meanwhile(organisers, make_ev
 def test_a_field_both_changed_is_refused_until_saved_again_knowingly(organisers, make_event):
     anna, bruno = organisers
     event = make_event(capacity=40)
-    annas_form = opened(anna, event)
-    bruno.post(f"/admin/events/{event.slug}/edit", data=opened(bruno, event) | {"capacity": "60"})
+    annas_form = opened(anna, event.slug)
+    bruno.post(
+        f"/admin/events/{event.slug}/edit", data=opened(bruno, event.slug) | {"capacity": "60"}
+    )
     messages = db.session.scalar(select(func.count()).select_from(OutboxMessage))
 
     mine = annas_form | {"capacity": "50", "title": "Odense"}
@@ -79,17 +140,22 @@ def test_times_changed_by_another_organiser_are_not_mixed_with_mine(organisers, 
     """The start from one page and the end from another made an event end before it began."""
     anna, bruno = organisers
     event = make_event()
-    annas_form = opened(anna, event)
+    annas_form = opened(anna, event.slug)
     later = {
         "starts_at": "2031-06-02T10:00",
         "ends_at": "2031-06-02T12:00",
         "registration_closes_at": "2031-06-01T18:00",
     }
-    assert bruno.post(f"/admin/events/{event.slug}/edit", data=opened(bruno, event) | later)
+    assert bruno.post(f"/admin/events/{event.slug}/edit", data=opened(bruno, event.slug) | later)
     response = anna.post(
         f"/admin/events/{event.slug}/edit", data=annas_form | {"ends_at": "2031-05-05T13:00"}
     )
     assert response.status_code == 422
+    page = unescape(response.text)
+    assert "Someone else changed this after you opened the page, and it goes with" in page
+    # the start now shows the colleague's; the end keeps what Anna typed, told what it holds
+    assert 'value="2031-06-02T10:00"' in page and 'value="2031-05-05T13:00"' in page
+    assert "it is now: 2031-06-02T12:00" in page
     event = saved(event)
     assert event.local_starts_at.strftime("%Y-%m-%dT%H:%M") == later["starts_at"]
     assert event.local_ends_at.strftime("%Y-%m-%dT%H:%M") == later["ends_at"]
@@ -98,8 +164,8 @@ def test_times_changed_by_another_organiser_are_not_mixed_with_mine(organisers, 
 def test_translations_and_other_fields_merge(organisers, make_event):
     anna, bruno = organisers
     event = make_event()
-    annas_form = opened(anna, event)
-    brunos_form = opened(bruno, event) | {"title_it": "Webinar sugli appalti"}
+    annas_form = opened(anna, event.slug)
+    brunos_form = opened(bruno, event.slug) | {"title_it": "Webinar sugli appalti"}
     assert bruno.post(f"/admin/events/{event.slug}/edit", data=brunos_form).status_code == 302
     response = anna.post(f"/admin/events/{event.slug}/edit", data=annas_form | {"capacity": "7"})
     assert response.status_code == 302
@@ -111,7 +177,7 @@ def test_translations_and_other_fields_merge(organisers, make_event):
 def test_the_same_form_sent_twice_changes_nothing_the_second_time(organisers, make_event):
     anna, _bruno = organisers
     event = make_event()
-    form = opened(anna, event) | {"title": "Odense"}
+    form = opened(anna, event.slug) | {"title": "Odense"}
     assert anna.post(f"/admin/events/{event.slug}/edit", data=form).status_code == 302
     assert anna.post(f"/admin/events/{event.slug}/edit", data=form).status_code == 302
     entries = select(func.count()).where(AuditEntry.action == "event_updated")
@@ -121,27 +187,163 @@ def test_the_same_form_sent_twice_changes_nothing_the_second_time(organisers, ma
 def test_a_damaged_fingerprint_is_refused_and_changes_nothing(organisers, make_event):
     anna, _bruno = organisers
     event = make_event()
-    form = opened(anna, event) | {"title": "Odense", "seen": "capacity:zz"}
+    form = opened(anna, event.slug) | {"title": "Odense", "seen": "capacity:zz"}
     response = anna.post(f"/admin/events/{event.slug}/edit", data=form)
     assert response.status_code == 422
     assert "This page was changed on the way. Reload it and edit again." in response.text
     assert saved(event).title != "Odense"
 
 
+@pytest.fixture
+def mission(make_event):
+    return make_event(
+        slug="mission-three-days",
+        starts_at=DAYS[0].starts_at,
+        ends_at=DAYS[-1].ends_at,
+        agenda=DAYS,
+        capacity=None,
+        registration_opens_at=datetime(2026, 1, 5, 9, tzinfo=ROME),
+        registration_closes_at=datetime(2031, 3, 20, 18, tzinfo=ROME),
+        translations={"it": {"title": "Missione di tre giorni", "days": ITALIAN_DAYS}},
+    )
+
+
+def test_an_untouched_form_round_trips(organisers, mission):
+    """Sanity check of the form reader: an untouched form saves nothing."""
+    anna, _bruno = organisers
+    form = opened(anna, mission.slug)
+    response = anna.post(f"/admin/events/{mission.slug}/edit", data=form)
+    assert response.status_code == 302
+    assert "0 field(s) changed" in unescape(anna.get(response.location).text)
+
+
+# 1. One organiser's translation and another's time are different fields, yet conflict, and
+# the message says the untouched time was saved by someone else.
+def test_a_translated_title_does_not_conflict_with_a_new_end(organisers, mission):
+    anna, bruno = organisers
+    annas = opened(anna, mission.slug)
+    brunos = opened(bruno, mission.slug) | {"title_it": "Missione a Roma"}
+    assert bruno.post(f"/admin/events/{mission.slug}/edit", data=brunos).status_code == 302
+    response = anna.post(
+        f"/admin/events/{mission.slug}/edit", data=annas | {"ends_at": "2031-03-26T14:00"}
+    )
+    text = unescape(response.text)
+    assert "it is now: 2031-03-26T13:00" not in text  # nobody else changed the end
+    assert response.status_code == 302
+    event = saved(mission)
+    assert event.translations["it"]["title"] == "Missione a Roma"
+    assert event.local_ends_at.hour == 14
+
+
+# 1a. Two organisers translating into two languages at once: one text each, yet a conflict (the
+# whole translations column is one field, and sits in the schedule group).
+def test_two_languages_translated_at_once_both_kept(organisers, mission):
+    anna, bruno = organisers
+    annas = opened(anna, mission.slug)
+    brunos = opened(bruno, mission.slug) | {"title_da": "Tre dages mission"}
+    assert bruno.post(f"/admin/events/{mission.slug}/edit", data=brunos).status_code == 302
+    response = anna.post(
+        f"/admin/events/{mission.slug}/edit", data=annas | {"title_it": "Missione a Bergamo"}
+    )
+    assert response.status_code == 302
+    translations = saved(mission).translations
+    assert (translations["da"]["title"], translations["it"]["title"]) == (
+        "Tre dages mission",
+        "Missione a Bergamo",
+    )
+
+
+# 1d. The same over-wide grouping for the place: a venue typo fixed by one organiser and the
+# meeting link of a hybrid mission set by the other conflict.
+def test_a_new_venue_and_a_new_meeting_link_both_kept(organisers, make_event):
+    anna, bruno = organisers
+    event = make_event()
+    annas = opened(anna, event.slug)
+    brunos = opened(bruno, event.slug) | {"venue": "Palazzo Frizzoni, Sala Consiliare"}
+    assert bruno.post(f"/admin/events/{event.slug}/edit", data=brunos).status_code == 302
+    response = anna.post(
+        f"/admin/events/{event.slug}/edit",
+        data=annas | {"online_url": "https://meet.example.org/b"},
+    )
+    assert response.status_code == 302
+    event = saved(event)
+    assert (event.venue, event.online_url) == (
+        "Palazzo Frizzoni, Sala Consiliare",
+        "https://meet.example.org/b",
+    )
+
+
+# 1b. A real conflict on one translated title: every empty translation field of every language
+# is also said to have been saved by someone else, "it is now: (empty)" (the reference form is
+# built without form data, so its empty fields hold None where the submitted ones hold "").
+def test_a_translation_conflict_points_only_at_the_field_that_differs(organisers, mission):
+    anna, bruno = organisers
+    annas = opened(anna, mission.slug)
+    brunos = opened(bruno, mission.slug) | {"title_it": "Missione a Roma"}
+    assert bruno.post(f"/admin/events/{mission.slug}/edit", data=brunos).status_code == 302
+    response = anna.post(
+        f"/admin/events/{mission.slug}/edit", data=annas | {"title_it": "Missione in Lombardia"}
+    )
+    assert response.status_code == 422
+    text = unescape(response.text)
+    assert "it is now: Missione a Roma" in text
+    assert text.count("Someone else saved this after you opened the page") == 1 * 2  # summary+field
+    assert "it is now: (empty)" not in text
+
+
+# 1c. After a conflict, a validation error, then a valid save: the knowingly-saved values win.
+def test_a_validation_error_after_a_conflict_keeps_the_resolution(organisers, make_event):
+    anna, bruno = organisers
+    event = make_event(capacity=40)
+    annas = opened(anna, event.slug)
+    bruno.post(
+        f"/admin/events/{event.slug}/edit", data=opened(bruno, event.slug) | {"capacity": "60"}
+    )
+    mine = annas | {"capacity": "50"}
+    response = anna.post(f"/admin/events/{event.slug}/edit", data=mine)
+    assert response.status_code == 422
+    (seen,) = re.findall(r'name="seen" type="hidden" value="([^"]*)"', response.text)
+    response = anna.post(
+        f"/admin/events/{event.slug}/edit", data=mine | {"seen": seen, "title": ""}
+    )
+    assert response.status_code == 422 and "Someone else saved" not in unescape(response.text)
+    (seen,) = re.findall(r'name="seen" type="hidden" value="([^"]*)"', response.text)
+    response = anna.post(f"/admin/events/{event.slug}/edit", data=mine | {"seen": seen})
+    assert response.status_code == 302
+    assert saved(event).capacity == 50
+
+
+# 2. An event with a day title for a date its agenda no longer has (a programme update moved
+# the days, the organiser's translations kept: tests/test_agenda.py) -- the form always drops
+# it, so every save counts as the editor changing the whole schedule group: a colleague's new
+# end makes Anna's capacity-only edit conflict, and "save again" puts the old end back.
+def test_a_stale_day_title_does_not_make_every_edit_a_schedule_edit(organisers, mission):
+    mission.translations = {"it": {"days": {"2031-03-17": "Vecchio giorno", **ITALIAN_DAYS}}}
+    db.session.commit()
+    anna, bruno = organisers
+    annas = opened(anna, mission.slug)
+    brunos = opened(bruno, mission.slug) | {"ends_at": "2031-03-26T14:00"}
+    brunos["agenda"] = brunos["agenda"].replace("09:00-13:00", "09:00-14:00")
+    assert bruno.post(f"/admin/events/{mission.slug}/edit", data=brunos).status_code == 302
+    response = anna.post(f"/admin/events/{mission.slug}/edit", data=annas | {"capacity": "25"})
+    assert response.status_code == 302, "Anna changed only the capacity"
+    event = saved(mission)
+    assert (event.capacity, event.local_ends_at.hour) == (25, 14)
+
+
 def test_merge_unit_by_unit():
+    """What the editor changed is taken; what someone else changed is left; both: refused."""
     seen = edits.fingerprint({"a": 1, "b": 2, "c": 3})
-    assert edits.merge(seen, {"a": 1, "b": 9, "c": 3}, {"a": 5, "b": 2, "c": 3}) == {
-        "a": 5,
-        "b": 9,
-        "c": 3,
-    }
+    assert edits.merge(seen, {"a": 1, "b": 9, "c": 3}, {"a": 5, "b": 2, "c": 3}) == {"a": 5}
     with pytest.raises(edits.EditConflict) as refused:
         edits.merge(seen, {"a": 1, "b": 9, "c": 3}, {"a": 1, "b": 8, "c": 3})
-    assert refused.value.fields == ["b"] and refused.value.stored == {"b": 9}
+    assert (refused.value.both, refused.value.theirs) == (["b"], [])
     # both made the same change: nothing to decide
-    assert edits.merge(seen, {"a": 1, "b": 9, "c": 3}, {"a": 1, "b": 9, "c": 3})["b"] == 9
-    # a group: someone else's change to one member keeps the editor's change to another out
+    assert edits.merge(seen, {"a": 1, "b": 9, "c": 3}, {"a": 1, "b": 9, "c": 3}) == {"b": 9}
+    # a group: someone else's change to one member keeps the editor's change to another out,
+    # and the field to look at is theirs
     with pytest.raises(edits.EditConflict) as refused:
         edits.merge(seen, {"a": 7, "b": 2, "c": 3}, {"a": 1, "b": 4, "c": 3}, [("a", "b")])
-    assert refused.value.fields == ["a", "b"]
+    assert (refused.value.both, refused.value.theirs) == ([], ["a"])
+    assert refused.value.seen["a"] == edits.fingerprint({"a": 7})["a"]
     assert edits.merge(None, {"a": 7}, {"a": 1}) == {"a": 1}  # no fingerprint: as before

@@ -260,29 +260,49 @@ class EventForm(Form):
             for code in OTHER_LANGUAGES
         ]
 
+    @classmethod
+    def shown_values(cls, event) -> dict:
+        """The event's values as this form shows them, and sends them back when left as they
+        are (times to the minute, tidied texts): what an edit is compared with."""
+        form = cls(formdata=None, event=event)
+        form.load(event)
+        return form.event_values()
+
     def mark_conflicts(self, conflict: EditConflict, stored) -> None:
-        """Say at each field someone else saved meanwhile what it holds now. The form then
-        carries the stored fingerprint: saving again knowingly replaces their values."""
+        """Show what someone else saved meanwhile where it meets this organiser's changes: a
+        field both changed keeps this organiser's entry, with what it holds now; a field only
+        they changed now shows their value. The form then carries what it showed, so saving
+        again knowingly keeps the entries."""
         now = EventForm(formdata=None, event=stored)
         now.load(stored)
-        for name in conflict.fields:
+        for name in conflict.both:
             for mine in self._fields_showing(name):
-                if mine.data != now[mine.name].data:
-                    mine.errors = [
-                        *mine.errors,
-                        _(
-                            "Someone else saved this after you opened the page; it is now: "
-                            "%(value)s. Save again to replace it with what you entered.",
-                            value=shown_value(now[mine.name]),
-                        ),
-                    ]
+                mine.errors = [
+                    *mine.errors,
+                    _(
+                        "Someone else saved this after you opened the page; it is now: "
+                        "%(value)s. Save again to replace it with what you entered.",
+                        value=shown_value(now[mine.name]),
+                    ),
+                ]
+        for name in conflict.theirs:
+            for mine in self._fields_showing(name):
+                mine.data, mine.raw_data = now[mine.name].data, None
+                mine.errors = [
+                    *mine.errors,
+                    _(
+                        "Someone else changed this after you opened the page, and it goes with "
+                        "your changes: it now shows their value. Check it, then save again."
+                    ),
+                ]
         self.seen.data = conflict.seen
 
     def _fields_showing(self, name: str) -> list:
-        if name == "translations":
-            return [
-                self[f"{part}_{code}"] for code in OTHER_LANGUAGES for part in TRANSLATED_FIELDS
-            ]
+        """The fields that show one of the edit's values (``translations.it.title``: one
+        text of a translation)."""
+        if name.startswith("translations."):
+            _prefix, code, part = name.split(".")
+            return [self[f"{part}_{code}"]]
         return [self[name]]
 
     def load(self, event) -> None:

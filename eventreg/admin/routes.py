@@ -98,7 +98,7 @@ def edit_event(slug):
     form = EventForm(event=event)
     if not form.is_submitted():
         form.load(event)
-        form.seen.data = events.edit_fingerprint(event)
+        form.seen.data = events.edit_fingerprint(event, EventForm.shown_values)
     if form.validate_on_submit():
         try:
             changed = events.update_event(
@@ -107,6 +107,7 @@ def edit_event(slug):
                 actor=current_user,
                 publish=form.publish.data,
                 seen=form.seen.data,
+                shown=EventForm.shown_values,
             )
         except edits.EditConflict as conflict:
             form.mark_conflicts(conflict, event)  # read again: the transaction was undone

@@ -21,14 +21,16 @@ DIGEST_LENGTH = 16  # hex characters: tells changed from unchanged, says nothing
 
 
 class EditConflict(Exception):
-    """Someone else saved these fields since the form was loaded, and the editor changed them
-    too: ``fields`` (in order), ``stored`` their values now, ``seen`` the fingerprint to
-    carry in the form so that saving again, knowingly, takes the editor's values."""
+    """Someone else saved fields since the form was loaded that the editor's changes go
+    with: ``both`` the fields both changed, to different values; ``theirs`` the others'
+    changes that go with the editor's (a new start next to the editor's new end); ``seen``
+    the fingerprint to carry in the form, so that saving again, knowingly, takes the
+    editor's values."""
 
-    def __init__(self, fields: list[str], stored: dict[str, Any], seen: dict[str, str]):
-        super().__init__(", ".join(fields))
-        self.fields = fields
-        self.stored = stored
+    def __init__(self, both: list[str], theirs: list[str], seen: dict[str, str]):
+        super().__init__(", ".join(both + theirs))
+        self.both = both
+        self.theirs = theirs
         self.seen = seen
 
 
@@ -55,9 +57,8 @@ def loads(text: str | None) -> dict[str, str] | None:
     return dict(pair.split(":") for pair in text.split(","))
 
 
-_FINGERPRINT = re.compile(
-    rf"[a-z_]+:[0-9a-f]{{{DIGEST_LENGTH}}}(,[a-z_]+:[0-9a-f]{{{DIGEST_LENGTH}}})*"
-)
+_PAIR = rf"[a-z_.]+:[0-9a-f]{{{DIGEST_LENGTH}}}"  # a field (translations.it.title): its digest
+_FINGERPRINT = re.compile(rf"{_PAIR}(,{_PAIR})*")
 
 
 def merge(
@@ -66,33 +67,31 @@ def merge(
     submitted: Mapping[str, Any],
     groups: Iterable[Iterable[str]] = (),
 ) -> dict[str, Any]:
-    """The values to save: the submitted ones the editor changed, the stored ones elsewhere.
+    """The submitted values to save: those of the units the editor changed.
 
-    ``seen``: the fingerprint the form was loaded with (None: every submitted value counts as
-    the editor's, as without this module). ``groups``: fields decided together. Raises
-    EditConflict, listing the fields, when the editor and someone else both changed a field
-    (or group) to different values."""
+    ``seen``: the fingerprint the form was loaded with (None: every submitted value is the
+    editor's, as without this module); ``stored``: the values now, as the form would show
+    them; ``groups``: fields decided together. Raises EditConflict when someone else changed
+    a unit the editor changed too, unless the two agree."""
     if seen is None:
         return dict(submitted)
-    merged = dict(stored)
-    conflicts: list[str] = []
+    taken: dict[str, Any] = {}
+    both: list[str] = []
+    theirs: list[str] = []
     resolved = dict(seen)
     for unit in _units(submitted, groups):
-        mine = any(_digest(submitted[name]) != seen.get(name) for name in unit)
-        theirs = any(_digest(stored[name]) != seen.get(name) for name in unit)
+        mine = [name for name in unit if _digest(submitted[name]) != seen.get(name)]
+        others = [name for name in unit if _digest(stored[name]) != seen.get(name)]
         differ = [name for name in unit if _digest(submitted[name]) != _digest(stored[name])]
-        if mine and theirs and differ:
-            conflicts.extend(differ)
-            resolved.update({name: _digest(stored[name]) for name in unit})
+        if mine and others and differ:
+            both += [name for name in others if name in mine and name in differ]
+            theirs += [name for name in others if name not in mine]
+            resolved.update({name: _digest(stored[name]) for name in others})
         elif mine:
-            merged.update({name: submitted[name] for name in unit})
-    if conflicts:
-        raise EditConflict(
-            [name for name in submitted if name in conflicts],
-            {name: stored[name] for name in conflicts},
-            resolved,
-        )
-    return merged
+            taken.update({name: submitted[name] for name in unit})
+    if both or theirs:
+        raise EditConflict(both, theirs, resolved)
+    return taken
 
 
 def _units(fields: Iterable[str], groups: Iterable[Iterable[str]]) -> list[list[str]]:

@@ -1,6 +1,7 @@
 """The programme's events: finding them; organisers creating, changing, calling them off."""
 
-from collections.abc import Iterable
+import copy
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -8,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import joinedload
 
+from ..config import LANGUAGES
 from ..database import lock, write_transaction
 from ..extensions import db
 from ..models import (
@@ -49,8 +51,9 @@ class CheckInsOutsideDays(ValueError):
 
 
 # What the organisers' edit form changes, and which of its fields are decided together when two
-# organisers save at once (services/edits.py): the times with the days (whose titles are in the
-# translations), the registration window's two ends, the format with the place.
+# organisers save at once (services/edits.py): the times with the days and the days' titles, the
+# registration window's two ends, the format with the place. Each translated text is a field of
+# its own (``translations.it.title``), so two languages translated at once never meet.
 EDITABLE_FIELDS = (
     "slug",
     "title",
@@ -71,11 +74,20 @@ EDITABLE_FIELDS = (
     "registration_opens_at",
     "registration_closes_at",
 )
+TRANSLATED_TEXTS = ("title", "description", "days")
+_TRANSLATIONS = [code for code in LANGUAGES if code != "en"]
 EDITED_TOGETHER = (
-    ("starts_at", "ends_at", "timezone", "agenda", "translations"),
+    (
+        "starts_at",
+        "ends_at",
+        "timezone",
+        "agenda",
+        *(f"translations.{code}.days" for code in _TRANSLATIONS),
+    ),
     ("registration_opens_at", "registration_closes_at"),
-    ("mode", "city", "venue", "online_url"),
+    ("mode", "city", "venue"),
 )
+ShownValues = Callable[[Event], dict[str, Any]]
 
 
 class EventNotEnded(Exception):
@@ -146,13 +158,50 @@ def create_event(values: dict[str, Any], *, actor: User) -> Event:
     return event
 
 
-def edit_fingerprint(event: Event) -> dict[str, str]:
-    """What the edit form shows of the event, as ``edits.merge`` compares it on saving."""
-    return edits.fingerprint(_editable_values(event))
+def edit_fingerprint(event: Event, shown: ShownValues) -> dict[str, str]:
+    """What the edit page shows of the event (``shown``: its values through the form), as
+    ``edits.merge`` compares it on saving."""
+    return edits.fingerprint(_per_text(shown(event)))
 
 
 def _editable_values(event: Event) -> dict[str, Any]:
     return {name: getattr(event, name) for name in EDITABLE_FIELDS}
+
+
+def _per_text(values: dict[str, Any]) -> dict[str, Any]:
+    """The form's values with each translated text as a field of its own."""
+    flat = {name: value for name, value in values.items() if name != "translations"}
+    translations = values.get("translations") or {}
+    for code in _TRANSLATIONS:
+        for part in TRANSLATED_TEXTS:
+            flat[f"translations.{code}.{part}"] = (translations.get(code) or {}).get(part) or None
+    return flat
+
+
+def _edited(
+    event: Event, values: dict[str, Any], seen: dict[str, str] | None, shown: ShownValues | None
+) -> dict[str, Any]:
+    """The event's values after the edit: what the organiser changed, what is stored elsewhere
+    (as stored: a text the form would tidy stays as it is unless the organiser edited it)."""
+    if seen is None or shown is None:
+        return values
+    taken = edits.merge(seen, _per_text(shown(event)), _per_text(values), EDITED_TOGETHER)
+    result = _editable_values(event)
+    translations = copy.deepcopy(result["translations"] or {})
+    for name, value in taken.items():
+        if not name.startswith("translations."):
+            result[name] = value
+            continue
+        _prefix, code, part = name.split(".")
+        texts = translations.setdefault(code, {})
+        if value:
+            texts[part] = value
+        else:
+            texts.pop(part, None)
+        if not texts:
+            del translations[code]
+    result["translations"] = translations
+    return result
 
 
 def update_event(
@@ -162,17 +211,18 @@ def update_event(
     actor: User,
     publish: bool = False,
     seen: dict[str, str] | None = None,
+    shown: ShownValues | None = None,
 ) -> set[str]:
     """Change an event, and publish it if asked, as one use case.
 
-    ``seen``: the fingerprint of the event as the edit form showed it; then only the fields the
-    organiser changed are saved, and edits.EditConflict refuses a field someone else changed
-    meanwhile too. A moved time or place sends new invitations; more seats let the waiting
-    list in.
+    ``seen``: the fingerprint of the event as the edit form showed it (``shown``: an event's
+    values through that form); then only the fields the organiser changed are saved, and
+    edits.EditConflict refuses a change that meets one someone else saved meanwhile. A moved
+    time or place sends new invitations; more seats let the waiting list in.
     """
     with write_transaction():
         locked = lock(event)
-        values = edits.merge(seen, _editable_values(locked), values, EDITED_TOGETHER)
+        values = _edited(locked, values, seen, shown)
         if values.get("slug", locked.slug) != locked.slug:
             if locked.slug_is_fixed:
                 raise SlugFixed(locked.slug)
