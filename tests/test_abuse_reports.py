@@ -26,6 +26,7 @@ from eventreg.models import (
     ReportStatus,
     SkipReason,
     User,
+    utcnow,
 )
 from eventreg.services import abuse_reports, member_contact, members, network_admin, outbox
 from tests.support.factories import PASSWORD, active_member
@@ -538,3 +539,58 @@ def test_reports_and_decisions_need_the_forms_csrf_token(make_app, make_user):
         assert staff.get("/network/admin/reports").status_code == 200  # logged in
         assert staff.post(f"/network/admin/reports/{found.id}/hide").status_code == 400
         assert reports()[0].is_open and db.session.get(Member, ana.id).is_active
+
+
+def test_a_new_member_is_not_offered_a_former_members_messages(app, smtp, ana, lars):
+    """Lars writes to Ana and leaves; Eva joins and may get his number back (SQLite reuses
+    the highest rowid): his message is not hers, neither to offer nor to report."""
+    ref = message_from(lars, ana, "Buy cheap watches from Lars")
+    members.leave(lars)
+    eva = active_member("Eva Berg", "eva@example.se")
+    ana_browser = signed_in_as(app, ana)
+    assert ana_browser.get(f"/network/members/{eva.id}/report?message={ref}").status_code == 404
+    page = ana_browser.get(f"/network/members/{eva.id}/report").text
+    assert "Buy cheap watches from Lars" not in page
+    response = ana_browser.post(
+        f"/network/members/{eva.id}/report",
+        data={"subject": f"message-{ref}", "reason": "harassment", "block": "y"},
+    )
+    assert response.status_code == 422
+    assert reports() == [] and not member_contact.has_blocked(ana, eva)
+
+
+def test_the_emails_report_link_offers_that_message_however_many_came_since(app, smtp, ana, lars):
+    eva = active_member("Eva Berg", "eva@example.se")
+    ref = message_from(lars, ana, "Rude words from Lars")
+    for n in range(abuse_reports.MESSAGES_SHOWN + 200):  # more than the form lists
+        outbox.add_message(
+            MessageKind.NETWORK_CONTACT,
+            ana.email,
+            {"sender_id": lars.id if n % 2 else eva.id, "sender_name": "x", "text": f"Hi {n}"},
+            member=ana,
+        )
+    db.session.execute(
+        OutboxMessage.__table__.update()
+        .where(OutboxMessage.id > ref)
+        .values(status=MessageStatus.SENT, sent_at=utcnow())
+    )
+    db.session.commit()
+    link = f"/network/members/{lars.id}/report?message={ref}"
+    ana_browser = signed_in_as(app, ana)
+    page = ana_browser.get(link).text
+    assert checked_subject(page) == f"message-{ref}" and "Rude words from Lars" in page
+    assert f'action="{link}"' in page.replace("&amp;", "&")
+    response = ana_browser.post(link, data={"subject": f"message-{ref}", "reason": "spam"})
+    assert response.status_code == 302
+    assert [r.snapshot["message"] for r in reports()] == ["Rude words from Lars"]
+
+
+@pytest.mark.parametrize("ref", ["999999", "x", "²"])
+def test_a_report_link_naming_no_message_of_theirs_is_not_found(app, smtp, ana, lars, ref):
+    """Never the profile silently in the message's place."""
+    eva = active_member("Eva Berg", "eva@example.se")
+    other_ref = message_from(eva, ana, "From Eva")
+    ana_browser = signed_in_as(app, ana)
+    for named in (ref, other_ref):
+        response = ana_browser.get(f"/network/members/{lars.id}/report?message={named}")
+        assert response.status_code == 404 and "Lars Holm" not in response.text

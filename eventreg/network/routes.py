@@ -302,9 +302,10 @@ def report(member_id):
     """Tell the organisers about a member's profile or a message they sent (never told who)."""
     reporter = _require_member()
     other = abuse_reports.reportable(reporter, member_id) or abort(404)
-    form = ReportForm(subjects=_report_subjects(reporter, other))
+    named = _named_message(reporter, other, request.args.get("message"))
+    form = ReportForm(subjects=_report_subjects(reporter, other, named))
     if not form.is_submitted():
-        form.subject.data = _preselected(form, request.args.get("message", ""))
+        form.subject.data = f"message-{named.ref}" if named else _preselected(form)
     if form.validate_on_submit():
         try:
             made = abuse_reports.report(
@@ -324,7 +325,7 @@ def report(member_id):
         if other.is_active:
             return redirect(url_for(".member_page", member_id=other.id))
         return redirect(url_for(".profile"))
-    return form_page("network/report.html", form=form, other=other)
+    return form_page("network/report.html", form=form, other=other, named=named)
 
 
 @bp.route("/admin/reports")
@@ -439,12 +440,18 @@ def _profile_page(member: Member, *, form: ProfileForm, leave_form: LeaveForm):
     return page, 422 if form.errors or leave_form.errors else 200
 
 
-def _report_subjects(reporter: Member, other: Member) -> list[tuple[str, str]]:
-    """What the reporter may report: the profile they can see, each message they received."""
+def _report_subjects(
+    reporter: Member, other: Member, named: abuse_reports.ReceivedMessage | None
+) -> list[tuple[str, str]]:
+    """What the reporter may report: the profile they can see, each message they received
+    lately, and the one the e-mail's link names (older ones come last, so it does too)."""
     subjects = (
         [("profile", _("The profile of %(name)s", name=other.name))] if other.is_active else []
     )
-    for message in abuse_reports.received_messages(reporter, other):
+    messages = abuse_reports.received_messages(reporter, other)
+    if named is not None and named not in messages:
+        messages.append(named)
+    for message in messages:
         when = datetime_in(message.sent_at, "UTC")
         excerpt = message.text if len(message.text) <= 120 else message.text[:119] + "…"
         subjects.append(
@@ -453,11 +460,21 @@ def _report_subjects(reporter: Member, other: Member) -> list[tuple[str, str]]:
     return subjects
 
 
-def _preselected(form: ReportForm, message: str) -> str | None:
-    """The message the e-mail's link names, else the only choice, else the profile."""
+def _named_message(
+    reporter: Member, other: Member, ref: str | None
+) -> abuse_reports.ReceivedMessage | None:
+    """The message an e-mail's "Report this message" link names; 404 when it is not one the
+    reporter received from this member (never the profile in its place)."""
+    if ref is None:
+        return None
+    if not (ref.isascii() and ref.isdigit()):
+        abort(404)
+    return abuse_reports.received_message(reporter, other, int(ref)) or abort(404)
+
+
+def _preselected(form: ReportForm) -> str | None:
+    """The only choice, else the profile."""
     values = [choice.value for choice in form.subject.choices]
-    if f"message-{message}" in values:
-        return f"message-{message}"
     return values[0] if len(values) == 1 or values[:1] == ["profile"] else None
 
 

@@ -4,7 +4,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from ..database import locking, write_transaction
 from ..extensions import db
@@ -53,22 +53,16 @@ def reportable(reporter: Member, other_id: int) -> Member | None:
 
 def received_messages(reporter: Member, sender: Member) -> list[ReceivedMessage]:
     """The latest messages the reporter was sent by the other member, newest first."""
-    copies = db.session.scalars(
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.member_id == reporter.id,
-            OutboxMessage.kind == MessageKind.NETWORK_CONTACT,
-            OutboxMessage.status == MessageStatus.SENT,
-        )
-        .order_by(OutboxMessage.id.desc())
-        .limit(200)
-    )
-    found = [
-        ReceivedMessage(copy.id, copy.params.get("text", ""), copy.sent_at)
-        for copy in copies
-        if copy.params.get("sender_id") == sender.id
-    ]
+    copies = db.session.scalars(_received(reporter).order_by(OutboxMessage.id.desc()).limit(200))
+    found = [_offered(copy) for copy in copies if _sent_by(copy, sender)]
     return found[:MESSAGES_SHOWN]
+
+
+def received_message(reporter: Member, sender: Member, ref: int) -> ReceivedMessage | None:
+    """One message the reporter was sent by the other member (the one an e-mail's link names),
+    however many came since; None when it is not theirs from this member."""
+    copy = db.session.scalar(_received(reporter).where(OutboxMessage.id == ref))
+    return _offered(copy) if copy is not None and _sent_by(copy, sender) else None
 
 
 def report(
@@ -85,16 +79,22 @@ def report(
     is open already: nothing new is recorded (the block still is)."""
     reporter_id, other_id = reporter.id, other.id
     with write_transaction():
-        # The reporter's row serialises their reports: two clicks at once make one report.
-        reporter = db.session.scalar(locking(select(Member).where(Member.id == reporter_id)))
-        other = db.session.get(Member, other_id)
+        # The reporter's row serialises their reports (two clicks at once make one report);
+        # the other's keeps them from leaving meanwhile. Both in id order, as everyone locks.
+        locked = {
+            member.id: member
+            for member in db.session.scalars(
+                locking(
+                    select(Member).where(Member.id.in_([reporter_id, other_id])).order_by(Member.id)
+                )
+            )
+        }
+        reporter, other = locked.get(reporter_id), locked.get(other_id)
         if reporter is None or other is None or reportable(reporter, other.id) is None:
             raise NothingToReport()
         message = None
         if message_ref is not None:
-            message = next(
-                (m for m in received_messages(reporter, other) if m.ref == message_ref), None
-            )
+            message = received_message(reporter, other, message_ref)
             if message is None:
                 raise NothingToReport()
         if block:
@@ -180,6 +180,24 @@ def _open_report(reporter: Member, other: Member, message_ref: int | None) -> Ab
     else:
         query = query.where(AbuseReport.message_ref == message_ref)
     return db.session.scalar(query.limit(1))
+
+
+def _received(reporter: Member) -> Select:
+    return select(OutboxMessage).where(
+        OutboxMessage.member_id == reporter.id,
+        OutboxMessage.kind == MessageKind.NETWORK_CONTACT,
+        OutboxMessage.status == MessageStatus.SENT,
+    )
+
+
+def _sent_by(copy: OutboxMessage, sender: Member) -> bool:
+    """Written by this member. SQLite gives a former member's id to the next one who joins:
+    a message older than the member's profile was a former member's."""
+    return copy.params.get("sender_id") == sender.id and copy.created_at >= sender.created_at
+
+
+def _offered(copy: OutboxMessage) -> ReceivedMessage:
+    return ReceivedMessage(copy.id, copy.params.get("text", ""), copy.sent_at)
 
 
 def _snapshot(other: Member, message: ReceivedMessage | None) -> dict:
