@@ -2,13 +2,16 @@
 in their language, see what was reported as it was, dismiss the report or hide the member (in
 the audit log); the member reported is never told, and nothing personal outlives leaving."""
 
+import contextlib
 import re
 import threading
+import time
+from types import SimpleNamespace
 
 import pytest
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import force_locale, gettext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from eventreg.admin import history
 from eventreg.database import write_transaction
@@ -594,3 +597,153 @@ def test_a_report_link_naming_no_message_of_theirs_is_not_found(app, smtp, ana, 
     for named in (ref, other_ref):
         response = ana_browser.get(f"/network/members/{lars.id}/report?message={named}")
         assert response.status_code == 404 and "Lars Holm" not in response.text
+
+
+def wait_until(condition, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def someone_waits_for_a_lock() -> bool:
+    with db.engine.connect() as conn:
+        return bool(
+            conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+        )
+
+
+@pytest.mark.postgresql_only  # SQLite's BEGIN IMMEDIATE runs the two one after the other
+def test_two_organisers_hiding_through_two_reports_about_one_member(
+    app, ana, lars, make_user, monkeypatch
+):
+    """Lars and Eva both report Ana; two organisers each press "Hide" on one of the reports
+    at once: she is hidden, nobody gets a deadlock."""
+    eva = active_member("Eva Berg", "eva@example.se")
+    for reporter in (lars, eva):
+        signed_in_as(app, reporter).post(
+            f"/network/members/{ana.id}/report", data={"subject": "profile", "reason": "spam"}
+        )
+    first, second = reports()
+    organisers = [make_user("organiser", f"o{n}@example.org").id for n in range(2)]
+    both_there = threading.Barrier(2, timeout=3)
+    original = network_admin.set_hidden
+
+    def set_hidden_when_both_are_there(member, hidden):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_there.wait()  # both deciding at once, if the locks let them (they should not)
+        return original(member, hidden)
+
+    monkeypatch.setattr(network_admin, "set_hidden", set_hidden_when_both_are_there)
+    errors, decided = [], []
+
+    def hide(user_id, report_id):
+        with app.app_context():
+            try:
+                made = network_admin.hide_reported(report_id, actor=db.session.get(User, user_id))
+                decided.append(made is not None)
+            except Exception as exc:
+                errors.append(repr(exc)[:200])
+
+    threads = [
+        threading.Thread(target=hide, args=(organisers[0], first.id)),
+        threading.Thread(target=hide, args=(organisers[1], second.id)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and sorted(decided) == [False, True]
+    db.session.expire_all()
+    assert db.session.get(Member, ana.id).is_hidden
+    assert {r.status for r in reports()} == {ReportStatus.ACTED}
+
+
+@pytest.mark.postgresql_only
+def test_an_organiser_hiding_while_the_member_reported_leaves(
+    app, ana, lars, make_user, monkeypatch
+):
+    signed_in_as(app, lars).post(
+        f"/network/members/{ana.id}/report", data={"subject": "profile", "reason": "spam"}
+    )
+    (found,) = reports()
+    organiser_id, ana_id = make_user("organiser").id, ana.id
+    deciding, go = threading.Event(), threading.Event()
+    original = network_admin.set_hidden
+
+    def set_hidden_later(member, hidden):
+        deciding.set()
+        go.wait(10)
+        return original(member, hidden)
+
+    monkeypatch.setattr(network_admin, "set_hidden", set_hidden_later)
+    errors = []
+
+    def hide():
+        with app.app_context():
+            try:
+                network_admin.hide_reported(found.id, actor=db.session.get(User, organiser_id))
+            except Exception as exc:
+                errors.append(("organiser", repr(exc)[:200]))
+
+    def leave():
+        with app.app_context():
+            try:
+                members.leave(db.session.get(Member, ana_id))
+            except Exception as exc:
+                errors.append(("member", repr(exc)[:200]))
+
+    organiser = threading.Thread(target=hide)
+    organiser.start()
+    assert deciding.wait(10)
+    member = threading.Thread(target=leave)
+    member.start()
+    wait_until(someone_waits_for_a_lock)  # her leaving waits for the organiser
+    go.set()
+    organiser.join()
+    member.join()
+    assert errors == []
+    assert reports() == [] and db.session.get(Member, ana_id) is None
+
+
+@pytest.mark.postgresql_only
+def test_a_report_sent_as_the_member_reported_leaves(app, ana, lars, make_user, monkeypatch):
+    """Lars reports Ana the moment she deletes her profile: she leaves after his report is
+    in (it goes with her), not under it (a database error, 500)."""
+    make_user("organiser")
+    ana_id = ana.id
+    original = abuse_reports._snapshot
+    leaving = []
+
+    def snapshot_as_she_leaves(other, message):
+        leaver = threading.Thread(target=leave)
+        leaving.append(leaver)
+        leaver.start()
+        wait_until(lambda: not leaver.is_alive() or someone_waits_for_a_lock())
+        return original(other, message)
+
+    def leave():
+        with app.app_context():
+            members.leave(db.session.get(Member, ana_id))
+
+    monkeypatch.setattr(abuse_reports, "_snapshot", snapshot_as_she_leaves)
+    response = signed_in_as(app, lars).post(
+        f"/network/members/{ana.id}/report", data={"subject": "profile", "reason": "spam"}
+    )
+    leaving[0].join()
+    assert response.status_code == 302
+    assert reports() == [] and db.session.get(Member, ana_id) is None
+
+
+def test_a_report_on_a_member_who_left_meanwhile_is_not_found(app, ana, lars):
+    """She left between the form and the service's locks: nothing to report."""
+    as_the_form_saw_her = SimpleNamespace(id=ana.id)
+    members.leave(ana)
+    with pytest.raises(abuse_reports.NothingToReport):
+        abuse_reports.report(lars, as_the_form_saw_her, ReportReason.SPAM, None)
+    assert reports() == []

@@ -163,6 +163,10 @@ def update_profile(member: Member, profile: Profile) -> None:
 def leave(member: Member) -> None:
     """Delete the member's profile and all that hangs on it (asked signed in, box ticked)."""
     with write_transaction():
+        # Their row before the reports about them, as an organiser deciding on one locks them.
+        member = db.session.scalar(locking(select(Member).where(Member.id == member.id)))
+        if member is None:
+            return
         abuse_reports.forget_reporter(member)
         db.session.delete(member)
 

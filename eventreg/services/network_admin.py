@@ -78,18 +78,26 @@ def hide_reported(report_id: int, *, actor: User) -> AbuseReport | None:
     """Hide the member reported (out of the directory, no writing to members) and close every
     open report about them; None when the report is gone or decided already."""
     with write_transaction():
-        found = _locked_open(report_id)
-        if found is None:
+        reported_id = db.session.scalar(
+            select(AbuseReport.reported_id).where(AbuseReport.id == report_id)
+        )
+        # The member first, then their open reports in id order, as leaving and every other
+        # decision lock them: two organisers (or the member leaving) never wait on each other.
+        member = _locked(reported_id) if reported_id is not None else None
+        if member is None:
             return None
-        set_hidden(found.reported, hidden=True)
         about_them = db.session.scalars(
             locking(
                 select(AbuseReport)
-                .where(AbuseReport.reported_id == found.reported_id)
+                .where(AbuseReport.reported_id == member.id)
                 .where(AbuseReport.status == ReportStatus.OPEN)
                 .order_by(AbuseReport.id)
             )
         ).all()
+        found = next((each for each in about_them if each.id == report_id), None)
+        if found is None:
+            return None
+        set_hidden(member, hidden=True)
         for each in about_them:
             _decide(each, ReportStatus.ACTED, actor)
     return found
