@@ -261,6 +261,7 @@ SKIP_REASON_LABELS = {
     SkipReason.NO_LONGER_WAITLISTED.value: _l("The person is no longer on the waiting list."),
     SkipReason.MAIL_STOPPED.value: _l("The member stopped the network's e-mails."),
     SkipReason.REPORT_CLOSED.value: _l("The report had already been decided on or removed."),
+    SkipReason.NO_LONGER_ORGANISER.value: _l("The recipient no longer manages the network."),
 }
 
 ROLE_LABELS = {

@@ -11,7 +11,9 @@ from types import SimpleNamespace
 import pytest
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import force_locale, gettext
+from flask_migrate import downgrade
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from eventreg.admin import history
 from eventreg.database import write_transaction
@@ -28,10 +30,20 @@ from eventreg.models import (
     ReportReason,
     ReportStatus,
     SkipReason,
+    Topic,
     User,
     utcnow,
 )
-from eventreg.services import abuse_reports, member_contact, members, network_admin, outbox
+from eventreg.services import (
+    abuse_reports,
+    accounts,
+    member_contact,
+    members,
+    network_admin,
+    outbox,
+    topics,
+)
+from tests.support.database import migrated_from
 from tests.support.factories import PASSWORD, active_member
 from tests.support.mail import smtp_config
 
@@ -444,13 +456,32 @@ def test_staff_emails_follow_the_language_picked_on_the_site(app, client, make_u
     user = make_user("organiser")
     auth.login("organiser@example.org")
     db.session.expire_all()
-    assert db.session.get(type(user), user.id).language == "en"  # the browser's, at login
+    assert db.session.get(type(user), user.id).language is None  # nothing picked yet
     client.post("/language", data={"language": "es", "next": "/admin/"})
     db.session.expire_all()
     assert db.session.get(type(user), user.id).language == "es"
     app.test_client().post("/language", data={"language": "sv"})  # nobody logged in
     db.session.expire_all()
     assert db.session.get(type(user), user.id).language == "es"
+
+
+def test_a_colleagues_language_pick_does_not_become_mine(app, client, make_user, auth):
+    """The door phone: Maria picks Bulgarian and logs out; Jens logs in on the same phone and
+    changes nothing: neither his pages nor his e-mails are in Bulgarian. Maria logs in again
+    (on another phone): her Bulgarian comes back."""
+    make_user("checkin", "maria@example.org")
+    jens = make_user("checkin", "jens@example.org")
+    auth.login("maria@example.org")
+    client.post("/language", data={"language": "bg", "next": "/"})
+    auth.logout()
+    auth.login("jens@example.org")
+    db.session.expire_all()
+    assert db.session.get(User, jens.id).language is None
+    assert '<html lang="en"' in client.get("/").text
+    auth.logout()
+    elsewhere = app.test_client()
+    elsewhere.post("/login", data={"email": "maria@example.org", "password": PASSWORD})
+    assert '<html lang="bg"' in elsewhere.get("/").text
 
 
 def test_the_same_report_sent_at_once_is_recorded_once(app, ana, lars, make_user):
@@ -747,3 +778,76 @@ def test_a_report_on_a_member_who_left_meanwhile_is_not_found(app, ana, lars):
     with pytest.raises(abuse_reports.NothingToReport):
         abuse_reports.report(lars, as_the_form_saw_her, ReportReason.SPAM, None)
     assert reports() == []
+
+
+@pytest.mark.parametrize("change", ["deactivated", "made check-in staff"])
+def test_a_report_mail_waiting_for_an_organiser_who_no_longer_is_one_is_not_sent(
+    app, smtp, ana, lars, make_user, change
+):
+    kept = make_user("organiser", "kept@example.org")
+    gone = make_user("organiser", "gone@example.org")
+    signed_in_as(app, lars).post(
+        f"/network/members/{ana.id}/report", data={"subject": "profile", "reason": "spam"}
+    )
+    user = db.session.get(User, gone.id)
+    if change == "deactivated":
+        accounts.deactivate(user)
+    else:
+        accounts.change_role(user, "checkin")
+    outbox.deliver_all()
+    (letter,) = smtp.inbox.wait_for(1)
+    assert letter["To"].addresses[0].addr_spec == kept.email
+    db.session.expire_all()
+    skipped = {
+        m.recipient: m.skip_reason for m in report_mails() if m.status is MessageStatus.SKIPPED
+    }
+    assert skipped == {gone.email: SkipReason.NO_LONGER_ORGANISER}
+
+
+def test_the_new_skip_reason_goes_up_and_down_with_its_migration(backend, tmp_path):
+    def skipped(reason: str) -> None:
+        db.session.execute(
+            text(
+                "INSERT INTO outbox_message (kind, recipient, params, status, skip_reason, "
+                "message_id, attempts, created_at, next_attempt_at) VALUES ('abuse_report', "
+                "'o@example.org', '{}', 'skipped', :reason, :mid, 0, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ),
+            {"reason": reason, "mid": f"<{reason}@example.org>"},
+        )
+        db.session.commit()
+
+    with migrated_from("0025_mail_fixes", backend, tmp_path) as upgrade_rest:
+        with pytest.raises(IntegrityError):
+            skipped("no_longer_organiser")
+        db.session.remove()
+        upgrade_rest()
+        skipped("no_longer_organiser")
+        db.session.remove()
+        downgrade(revision="0025_mail_fixes")
+        db.session.remove()
+        reasons = db.session.scalars(text("SELECT skip_reason FROM outbox_message")).all()
+        assert reasons == ["report_closed"]
+        db.session.remove()  # its read would hold the table against the migration's change
+        upgrade_rest()
+        db.session.remove()
+
+
+def test_the_reported_topics_are_in_the_organisers_language(app, ana, lars, organiser):
+    """Lars uses the site in Bulgarian when he reports Ana; the organiser reads Italian."""
+    ana.topics = [db.session.scalar(select(Topic).where(Topic.key == "employment-clauses"))]
+    ana.topics.append(topics.add("Public works in the Alps"))
+    db.session.commit()
+    lars_browser = signed_in_as(app, lars)
+    lars_browser.post("/language", data={"language": "bg", "next": "/"})
+    lars_browser.post(
+        f"/network/members/{ana.id}/report", data={"subject": "profile", "reason": "spam"}
+    )
+    page = organiser.get("/network/admin/reports").text
+    with app.test_request_context():
+        with force_locale("it"):
+            italian = gettext("Employment clauses")
+        with force_locale("bg"):
+            bulgarian = gettext("Employment clauses")
+    assert bulgarian != italian and bulgarian not in page
+    assert f"{italian}, Public works in the Alps" in page

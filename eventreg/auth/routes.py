@@ -1,7 +1,6 @@
 """Logging staff in and out."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
@@ -41,7 +40,8 @@ def login():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
             start_session(user)
-            accounts.remember_language(user, str(get_locale()))
+            if user.language:  # the language they picked last, not a colleague's on this phone
+                session["language"] = user.language
             return redirect(_safe_next(request.args.get("next"), user))
         form.password.errors.append(_("The e-mail address or the password is not right."))
     return form_page("auth/login.html", form=form)
@@ -53,6 +53,7 @@ def logout():
     """Log out everywhere (every session of the account ends) and go back to the programme."""
     end_all_sessions(current_user._get_current_object())
     logout_user()
+    session.pop("language", None)  # the next person on this device starts in their own
     flash(_("You are logged out."), "success")
     return redirect(url_for("public.index"))
 

@@ -75,6 +75,7 @@ class SkipReason(enum.StrEnum):
     NO_LONGER_WAITLISTED = "no_longer_waitlisted"
     MAIL_STOPPED = "mail_stopped"  # the member stopped the network's e-mails after it was queued
     REPORT_CLOSED = "report_closed"  # an organiser decided on the report, or it went
+    NO_LONGER_ORGANISER = "no_longer_organiser"  # a report's reader deactivated or demoted
 
 
 class OutboxMessage(db.Model):

@@ -337,6 +337,7 @@ def reports():
         open_reports=abuse_reports.open_reports(),
         decided=abuse_reports.decided_reports(),
         deciders=network_admin.report_deciders(),
+        topic_label=topics.label_of,
         form=ButtonForm(),
     )
 

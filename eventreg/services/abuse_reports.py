@@ -21,7 +21,7 @@ from ..models import (
 )
 from . import member_contact
 from .outbox import enqueue_to_staff
-from .topics import label
+from .topics import SHIPPED
 
 # Messages a reporter can choose from: the latest ones they received from that member.
 MESSAGES_SHOWN = 20
@@ -208,7 +208,8 @@ def _snapshot(other: Member, message: ReceivedMessage | None) -> dict:
         "country": other.country,
         "role": other.role,
         "bio": other.bio,
-        "topics": [label(topic) for topic in other.topics],
+        # Shipped topics by key, translated when shown: readers use other languages.
+        "topics": [topic.key if topic.key in SHIPPED else topic.label for topic in other.topics],
     }
     if message is not None:
         taken |= {"message": message.text, "sent_at": message.sent_at.isoformat()}

@@ -9,7 +9,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ..extensions import db
-from ..models import AbuseReport, MessageKind, OutboxMessage, Registration, SkipReason
+from ..models import (
+    AbuseReport,
+    MessageKind,
+    OutboxMessage,
+    Registration,
+    SkipReason,
+    User,
+)
 
 Check = Callable[[Registration, datetime], SkipReason | None]
 
@@ -19,13 +26,20 @@ def outdated_because(message: OutboxMessage, now: datetime) -> SkipReason | None
     if message.member is not None and message.kind in _STOPPABLE:
         return None if message.member.receives_mail else SkipReason.MAIL_STOPPED
     if message.kind is MessageKind.ABUSE_REPORT:
-        return _report_closed(message.params["report_id"])
+        return _no_longer_organiser(message.user_id) or _report_closed(message.params["report_id"])
     if message.registration is None:
         return None
     for check in _CHECKS.get(message.kind, ()):
         if reason := check(message.registration, now):
             return reason
     return None
+
+
+def _no_longer_organiser(user_id: int | None) -> SkipReason | None:
+    """The organiser it was written to was deactivated, or is check-in staff now."""
+    user = db.session.get(User, user_id, populate_existing=True) if user_id else None
+    ok = user is not None and user.is_active and user.is_organiser
+    return None if ok else SkipReason.NO_LONGER_ORGANISER
 
 
 def _report_closed(report_id: int) -> SkipReason | None:

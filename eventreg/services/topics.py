@@ -28,6 +28,11 @@ def label(topic: Topic) -> str:
     return str(SHIPPED.get(topic.key, topic.label))
 
 
+def label_of(stored: str) -> str:
+    """A topic as a report's copy of a profile keeps it (a shipped one's key), as shown."""
+    return str(SHIPPED.get(stored, stored))
+
+
 def all_topics() -> list[Topic]:
     return list(db.session.scalars(select(Topic).order_by(Topic.id)))
 
