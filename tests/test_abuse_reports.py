@@ -67,8 +67,8 @@ def lars(app):
 def organiser(app, client, make_user, auth):
     """An organiser signed in who uses the site in Italian."""
     make_user("organiser")
-    client.post("/language", data={"language": "it", "next": "/"})
     auth.login("organiser@example.org")
+    client.post("/language", data={"language": "it", "next": "/"})  # signed in: kept
     return client
 
 
@@ -835,8 +835,9 @@ def test_the_new_skip_reason_goes_up_and_down_with_its_migration(backend, tmp_pa
 
 def test_the_reported_topics_are_in_the_organisers_language(app, ana, lars, organiser):
     """Lars uses the site in Bulgarian when he reports Ana; the organiser reads Italian."""
-    ana.topics = [db.session.scalar(select(Topic).where(Topic.key == "employment-clauses"))]
-    ana.topics.append(topics.add("Public works in the Alps"))
+    own = topics.add("Public works in the Alps")
+    shipped = db.session.scalar(select(Topic).where(Topic.key == "employment-clauses"))
+    ana.topics = [shipped, own]
     db.session.commit()
     lars_browser = signed_in_as(app, lars)
     lars_browser.post("/language", data={"language": "bg", "next": "/"})
@@ -851,3 +852,21 @@ def test_the_reported_topics_are_in_the_organisers_language(app, ana, lars, orga
             bulgarian = gettext("Employment clauses")
     assert bulgarian != italian and bulgarian not in page
     assert f"{italian}, Public works in the Alps" in page
+
+
+@pytest.mark.sqlite_only  # the page is the same on both databases
+def test_a_radio_groups_error_is_told_with_each_of_its_radios(app, ana, lars):
+    """A screen reader on a radio of a group in error hears it is wrong and why."""
+    page = (
+        signed_in_as(app, lars)
+        .post(f"/network/members/{ana.id}/report", data={"subject": "profile"})
+        .text
+    )
+    assert '<p class="error-message" id="reason-error">Choose a reason.</p>' in page
+    radios = re.findall(r'<input[^>]*name="reason"[^>]*>', page)
+    assert radios and all(
+        'aria-describedby="reason-error"' in radio and 'aria-invalid="true"' in radio
+        for radio in radios
+    )
+    subject = re.findall(r'<input[^>]*name="subject"[^>]*>', page)
+    assert subject and not any("aria-invalid" in radio for radio in subject)
