@@ -237,6 +237,10 @@ MESSAGE_KIND_LABELS = {
     MessageKind.NETWORK_ANNOUNCEMENT.value: _l("Network: announcement"),
     MessageKind.NETWORK_PRACTICE_PUBLISHED.value: _l("Network: proposed practice published"),
     MessageKind.NETWORK_PRACTICE_REJECTED.value: _l("Network: proposed practice not published"),
+    MessageKind.NETWORK_PRACTICE_UNPUBLISHED.value: _l(
+        "Network: practice taken out of the library"
+    ),
+    MessageKind.NETWORK_PRACTICE_REPUBLISHED.value: _l("Network: practice published again"),
     MessageKind.ABUSE_REPORT.value: _l("Network: a member reported"),
 }
 
@@ -251,6 +255,7 @@ MESSAGE_STATUS_LABELS = {
 SKIP_REASON_LABELS = {
     SkipReason.EVENT_CANCELLED.value: _l("The event has been called off."),
     SkipReason.EVENT_STARTED.value: _l("The event had already started."),
+    SkipReason.EVENT_ENDED.value: _l("The event had already ended."),
     SkipReason.REGISTRATION_CANCELLED.value: _l("The registration has been cancelled."),
     SkipReason.NO_LONGER_CONFIRMED.value: _l("The person no longer has a seat."),
     SkipReason.NO_LONGER_WAITLISTED.value: _l("The person is no longer on the waiting list."),

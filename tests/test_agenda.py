@@ -29,19 +29,7 @@ from eventreg.services.programme import (
     read_programme,
 )
 from tests.support.admin_forms import edit_form, event_form
-
-ROME = ZoneInfo("Europe/Rome")
-DAYS = [
-    AgendaDay(
-        datetime(2031, 3, 24, 9, tzinfo=ROME), datetime(2031, 3, 24, 18, tzinfo=ROME), "Co-design"
-    ),
-    AgendaDay(
-        datetime(2031, 3, 25, 8, 30, tzinfo=ROME),
-        datetime(2031, 3, 25, 17, 30, tzinfo=ROME),
-        "Site visits",
-    ),
-    AgendaDay(datetime(2031, 3, 26, 9, tzinfo=ROME), datetime(2031, 3, 26, 13, tzinfo=ROME), None),
-]
+from tests.support.missions import DAYS, ROME
 
 
 @pytest.fixture

@@ -11,11 +11,12 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import AgendaDay, AuditEntry, DayCheckIn, Registration, utcnow
+from eventreg.models import AuditEntry, DayCheckIn, Registration, utcnow
 from eventreg.services import accounts, outbox, registrations
 from eventreg.services.tickets import qr_png
 from tests.support.accessibility import violations
 from tests.support.browser import wait_for_scripts
+from tests.support.door import days_around_today, door_mission
 from tests.support.factories import PASSWORD
 from tests.support.mail import smtp_config
 
@@ -415,22 +416,8 @@ def test_a_phone_offline_over_two_days_of_a_mission_keeps_a_scan_for_each_day(
 ):
     rome = ZoneInfo("Europe/Rome")
     today = utcnow().astimezone(rome).date()
-    days = [
-        AgendaDay(
-            datetime.combine(today + timedelta(days=n), time_of_day(9), tzinfo=rome),
-            datetime.combine(today + timedelta(days=n), time_of_day(18), tzinfo=rome),
-        )
-        for n in (-1, 0, 1)
-    ]
-    now = utcnow()
-    mission = make_event(
-        starts_at=days[0].starts_at,
-        ends_at=days[-1].ends_at,
-        agenda=days,
-        registration_opens_at=now - timedelta(days=10),
-        registration_closes_at=now + timedelta(hours=1),
-    )
-    accounts.assign_checkin_events(staff, [mission])
+    days = days_around_today((-1, 0, 1), rome)
+    mission = door_mission(make_event, staff, days)
     ana = sign_up(mission, first_name="Ana", last_name="Silva")
     fake_camera.show(None)
     page = new_page_at(open_page, staff, mission, days[0].starts_at + timedelta(hours=8))
@@ -469,22 +456,8 @@ def test_a_check_in_made_at_23_50_is_undone_on_the_door_page_after_midnight(
     undo: the button takes back that check-in, not today's (there is none)."""
     rome = ZoneInfo("Europe/Rome")
     today = utcnow().astimezone(rome).date()
-    days = [
-        AgendaDay(
-            datetime.combine(today + timedelta(days=n), time_of_day(9), tzinfo=rome),
-            datetime.combine(today + timedelta(days=n), time_of_day(18), tzinfo=rome),
-        )
-        for n in (-1, 0, 1)
-    ]
-    now = utcnow()
-    mission = make_event(
-        starts_at=days[0].starts_at,
-        ends_at=days[-1].ends_at,
-        agenda=days,
-        registration_opens_at=now - timedelta(days=10),
-        registration_closes_at=now + timedelta(hours=1),
-    )
-    accounts.assign_checkin_events(staff, [mission])
+    days = days_around_today((-1, 0, 1), rome)
+    mission = door_mission(make_event, staff, days)
     ana = sign_up(mission, first_name="Ana", last_name="Silva")
     fake_camera.show(None)
     evening = datetime.combine(today - timedelta(days=1), time_of_day(23, 50), tzinfo=rome)

@@ -8,15 +8,15 @@ import re
 from datetime import datetime
 from html import unescape
 from html.parser import HTMLParser
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import AgendaDay, AuditEntry, Event, OutboxMessage
+from eventreg.models import AuditEntry, Event, OutboxMessage
 from eventreg.services import edits
 from tests.support.factories import PASSWORD
+from tests.support.missions import DAYS, ROME
 
 
 @pytest.fixture
@@ -30,18 +30,6 @@ def organisers(app, client, make_user):
     return client, other
 
 
-ROME = ZoneInfo("Europe/Rome")
-DAYS = [
-    AgendaDay(
-        datetime(2031, 3, 24, 9, tzinfo=ROME), datetime(2031, 3, 24, 18, tzinfo=ROME), "Co-design"
-    ),
-    AgendaDay(
-        datetime(2031, 3, 25, 8, 30, tzinfo=ROME),
-        datetime(2031, 3, 25, 17, 30, tzinfo=ROME),
-        "Site visits",
-    ),
-    AgendaDay(datetime(2031, 3, 26, 9, tzinfo=ROME), datetime(2031, 3, 26, 13, tzinfo=ROME), None),
-]
 ITALIAN_DAYS = {"2031-03-24": "Co-progettazione", "2031-03-25": "Visite in loco"}
 
 

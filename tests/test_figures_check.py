@@ -169,3 +169,26 @@ def test_fix_puts_back_what_is_certain_with_an_audit_entry(
     again = runner.invoke(args=["figures", "check", "--fix"]).output
     assert "Repaired 0 registration(s)." in again
     assert "2 registration(s) found, 2 not certain." in again
+
+
+def test_a_seat_an_organiser_gave_by_hand_after_the_end_is_left_as_it_is(
+    runner, make_event, make_user, sign_up
+):
+    """Before 0021 an organiser's Promote button worked after the end too (adding a seat): a
+    decision with their name on it, not a cancellation's side effect, so --fix leaves it."""
+    organiser = make_user("organiser")
+    mission = make_event(capacity=1)
+    sign_up(mission)
+    waiting = registration_of(sign_up(mission))
+    end_event(mission)
+    mission.capacity += 1  # what registrations.promote did then, after the end
+    audit.record("capacity_raised", event=mission, actor=organiser, capacity=mission.capacity)
+    waiting.confirm()
+    audit.record("promoted", registration=waiting, actor=organiser, status="confirmed")
+    db.session.commit()
+
+    output = runner.invoke(args=["figures", "check", "--fix"]).output
+    assert "left as it is (given a seat by an organiser" in output
+    assert "Repaired 0 registration(s)." in output
+    db.session.expire_all()
+    assert waiting.status is RegistrationStatus.CONFIRMED

@@ -698,6 +698,52 @@ def test_signing_in_never_leads_to_another_site(client, app, smtp, elsewhere):
     assert response.headers["Location"] == "/network/directory"
 
 
+def test_joining_from_a_deep_page_leads_there_once_the_address_is_confirmed(client, app, smtp):
+    response = client.get("/practices/propose")
+    sign_in_page = client.get(response.headers["Location"]).text
+    assert 'href="/network/join?next=/practices/propose"' in sign_in_page  # not yet a member
+    page = client.get("/network/join", query_string={"next": "/practices/propose"}).text
+    assert 'name="next" type="hidden" value="/practices/propose"' in page
+    data = join_data("ana@example.bg", next="/practices/propose")
+    assert client.post("/network/join", data=data).status_code == 200
+    link = link_in(deliver(smtp, 1)[0], "/network/confirm/")
+    assert link.endswith("?next=/practices/propose")
+    assert client.get(link).status_code == 200  # the button posts back to the same address
+    response = client.post(link)
+    assert response.status_code == 302 and response.headers["Location"] == "/practices/propose"
+    assert client.get("/practices/propose").status_code == 200
+    assert db.session.scalar(select(Member)).is_active
+
+
+def test_a_member_joining_again_from_a_deep_page_gets_a_sign_in_link_leading_there(
+    client, app, smtp
+):
+    joined_member(client, smtp, "ana@example.bg")
+    client.post("/network/sign-out")
+    data = join_data("ana@example.bg", next="/network/directory?q=petrova")
+    assert client.post("/network/join", data=data).status_code == 200
+    link = link_in(deliver(smtp, 2)[-1], "/network/sign-in/")
+    assert parse_qs(urlsplit(link).query)["next"] == ["/network/directory?q=petrova"]
+
+
+@pytest.mark.parametrize(
+    "elsewhere", ["https://evil.example/x", "//evil.example/x", "/\\evil.example/x", "javascript:x"]
+)
+def test_confirming_the_address_never_leads_to_another_site(client, app, smtp, elsewhere):
+    sign_in_page = client.get("/network/sign-in", query_string={"next": elsewhere}).text
+    assert "/network/join?next" not in sign_in_page
+    page = client.get("/network/join", query_string={"next": elsewhere}).text
+    assert 'name="next" type="hidden" value=""' in page  # not carried on
+    client.post("/network/join", data=join_data("ana@example.bg", next=elsewhere))
+    link = link_in(deliver(smtp, 1)[0], "/network/confirm/")
+    assert "next=" not in link  # refused when the link was made
+    forged = link + "?" + urlencode({"next": elsewhere})  # and when it is used
+    response = client.post(forged)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/network/profile"
+    assert db.session.scalar(select(Member)).is_active
+
+
 def test_the_join_error_summary_follows_the_page(client, app):
     response = client.post("/network/join", data=join_data("not-an-address", name="", consent=""))
     assert response.status_code == 422

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from eventreg.extensions import db
 from eventreg.models import MessageKind, MessageStatus, OutboxMessage, SkipReason, utcnow
-from eventreg.services import events, outbox, registrations
+from eventreg.services import events, materials, outbox, registrations
 from eventreg.services.reminders import queue_reminders
 from tests.support.mail import smtp_config
 
@@ -212,3 +212,127 @@ def test_retrying_a_failed_message_still_true_queues_it(
     assert "The message is queued again." in client.get(response.headers["Location"]).text
     assert deliver().sent == 1
     assert subjects(smtp) == ["Your place at Mission to Cádiz"]
+
+
+def the_days_go_by(event, *, ended: bool = True):
+    """The sender was stopped (or the mail server refused) until the event began, or ended."""
+    event.starts_at = utcnow() - timedelta(days=2)
+    event.ends_at = utcnow() - timedelta(hours=1) if ended else utcnow() + timedelta(hours=1)
+    db.session.commit()
+
+
+def test_a_confirmation_queued_until_the_event_has_ended_is_not_sent(smtp, make_event, sign_up):
+    event = make_event(title="Mission to Aarhus")
+    registration = sign_up(event, email="ana@example.org").registrations[0]
+    the_days_go_by(event)
+    report = deliver()
+    assert (report.sent, report.skipped) == (0, 1)
+    assert subjects(smtp) == []  # no invitation and ticket for a day gone by
+    confirmation = message_of(MessageKind.CONFIRMATION, registration)
+    assert confirmation.is_skipped and not confirmation.sent_at
+    assert confirmation.skip_reason is SkipReason.EVENT_ENDED
+
+
+def test_a_confirmation_for_an_event_under_way_is_still_sent(smtp, make_event, sign_up):
+    event = make_event(title="Webinar on care services", mode="online", city=None, venue=None)
+    sign_up(event, email="ana@example.org")
+    the_days_go_by(event, ended=False)  # the person may still join
+    assert deliver().sent == 1
+    assert subjects(smtp) == ["Your place at Webinar on care services"]
+
+
+def test_a_seat_from_the_waiting_list_told_after_the_event_ended_is_not_sent(
+    smtp, make_event, sign_up
+):
+    event = make_event(capacity=1, title="Mission to Odense")
+    holder = sign_up(event, email="holder@example.org")
+    waiting = sign_up(event, email="waiting@example.org").registrations[0]
+    deliver()
+    smtp.inbox.wait_for(2)
+    registrations.cancel(holder.registrations[0])  # "your place is confirmed" is queued
+    the_days_go_by(event)
+    deliver()
+    assert subjects(smtp)[2:] == ["Cancelled: Mission to Odense"]  # still true: it is sent
+    confirmations = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == MessageKind.CONFIRMATION,
+            OutboxMessage.registration_id == waiting.id,
+        )
+    ).all()
+    assert [m.skip_reason for m in confirmations] == [SkipReason.EVENT_ENDED]
+
+
+def test_a_change_of_time_or_place_told_after_the_event_ended_is_not_sent(
+    smtp, make_event, sign_up, make_user
+):
+    event = make_event(title="Mission to Bergamo")
+    registration = sign_up(event, email="ana@example.org").registrations[0]
+    deliver()
+    smtp.inbox.wait_for(1)
+    events.update_event(event, {"venue": "Sala Viscontea"}, actor=make_user("organiser"))
+    the_days_go_by(event)
+    report = deliver()
+    assert (report.sent, report.skipped) == (0, 1)
+    assert subjects(smtp) == ["Your place at Mission to Bergamo"]
+    change = message_of(MessageKind.EVENT_CHANGED, registration)
+    assert change.skip_reason is SkipReason.EVENT_ENDED
+
+
+def test_what_follows_an_event_is_still_sent_after_it_ended(smtp, make_event, sign_up):
+    event = make_event(title="Mission to Bergamo")
+    sign_up(event, email="ana@example.org")
+    deliver()
+    smtp.inbox.wait_for(1)
+    the_days_go_by(event)
+    assert materials.announce(event) == 1
+    assert deliver().sent == 1
+    assert subjects(smtp)[1:] == ["Materials from Mission to Bergamo are available"]
+
+
+@pytest.mark.parametrize(
+    ("language", "refusal"),
+    [
+        ("en", "Not queued again: this message is out of date. The event had already ended."),
+        ("da", "Ikke sat i kø igen: beskeden er forældet. Arrangementet var allerede afsluttet."),
+    ],
+)
+def test_retrying_a_confirmation_after_the_event_ended_is_refused_with_the_reason(
+    app, smtp, client, auth, make_user, make_event, sign_up, language, refusal
+):
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 1
+    smtp.stop()
+    event = make_event(title="Mission to Cádiz")
+    registration = sign_up(event).registrations[0]
+    deliver()
+    message = message_of(MessageKind.CONFIRMATION, registration)
+    assert message.is_failed
+    smtp.start()
+    the_days_go_by(event)
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    headers = {"Accept-Language": language}
+    response = client.post(f"/admin/outbox/{message.id}/retry", headers=headers)
+    assert refusal in client.get(response.headers["Location"], headers=headers).text
+    db.session.refresh(message)
+    assert message.is_failed and deliver().claimed == 0
+    assert subjects(smtp) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "reason"),
+    [("en", "The event had already ended."), ("sv", "Evenemanget hade redan avslutats.")],
+)
+def test_the_outbox_says_a_confirmation_came_after_the_end_in_the_organisers_language(
+    smtp, client, auth, make_user, make_event, sign_up, language, reason
+):
+    event = make_event()
+    registration = sign_up(event, email="ana@example.org").registrations[0]
+    the_days_go_by(event)
+    deliver()
+    make_user("organiser")
+    auth.login("organiser@example.org")
+    headers = {"Accept-Language": language}
+    message = message_of(MessageKind.CONFIRMATION, registration)
+    assert reason in client.get(f"/admin/outbox/{message.id}", headers=headers).text
+    history = client.get(f"/admin/registrations/{registration.reference}", headers=headers).text
+    assert reason in history

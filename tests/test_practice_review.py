@@ -1,19 +1,24 @@
 """Deciding on proposed practices: the proposer hears of it, and a practice can leave again."""
 
+import json
 import re
+from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale, gettext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from eventreg.extensions import db
 from eventreg.models import (
     OutboxMessage,
+    Practice,
     ProcurementType,
+    utcnow,
 )
 from eventreg.services import outbox, practices
 from eventreg.services.practices import PracticeInput, TextInput
 from tests.support.accessibility import logged_in, violations
+from tests.support.database import migrated_from
 from tests.support.factories import active_member
 from tests.support.mail import smtp_config
 
@@ -152,8 +157,103 @@ def test_unpublishing_takes_a_practice_out_of_library_and_booklet_back_to_review
     assert "This practice is not published." in organiser.get("/practices/review").text
     with pytest.raises(practices.PracticeError):
         practices.unpublish(practice)  # the rule holds without the page too
-    # Only the publication was told to the proposer; taking it out again is the organisers'.
+    # The proposer heard of the publication and of the withdrawal, once each.
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+
+
+def published_then_withdrawn(organiser, proposer, smtp, note: str = ""):
+    """A member's practice was published (they heard of it), then an organiser withdrew it."""
+    practice = proposal(proposer, title="Социални клаузи")
+    practices.review(practice, accept=True)
+    sent_mail(smtp)
+    smtp.inbox.envelopes.clear()
+    response = organiser.post(
+        f"/practices/{practice.id}/unpublish", data={"confirm": "y", "note": note}
+    )
+    assert response.status_code == 302
+    return practice
+
+
+def test_the_proposer_is_told_in_their_language_when_the_practice_is_withdrawn_and_why(
+    organiser, proposer, smtp, app
+):
+    note = "Докладът за резултатите се преразглежда & ще бъде <обновен>."
+    practice = published_then_withdrawn(organiser, proposer, smtp, note)
+    (message,) = sent_mail(smtp)
+    subject = in_bulgarian("Your practice has been taken out of the library of practices")
+    assert (
+        message["Subject"]
+        == subject
+        != "Your practice has been taken out of the library of practices"
+    )
+    assert message["To"].addresses[0].addr_spec == "ana@example.bg"
+    assert message["List-Unsubscribe"].startswith("<http://eventreg.test/network/unsubscribe/")
+    text = message.get_body(("plain",)).get_content()
+    assert "Социални клаузи" in text and note in text
+    assert in_bulgarian("Their note:") in text
+    html = message.get_body(("html",)).get_content()
+    assert '<span lang="bg">Социални клаузи</span>' in html
+    assert "&amp; ще бъде &lt;обновен&gt;" in html
+    assert f"/practices/{practice.id}" not in text  # the page is no longer public
+
+
+def test_a_withdrawal_without_a_reason_says_no_note(organiser, proposer, smtp, app):
+    published_then_withdrawn(organiser, proposer, smtp)
+    (message,) = sent_mail(smtp)
+    assert in_bulgarian("Their note:") not in message.get_body(("plain",)).get_content()
+
+
+def test_publishing_a_withdrawn_practice_again_says_so_not_that_it_is_new(
+    organiser, proposer, smtp, app
+):
+    practice = published_then_withdrawn(organiser, proposer, smtp)
+    sent_mail(smtp)
+    smtp.inbox.envelopes.clear()
+    response = organiser.post(f"/practices/{practice.id}/review", data={"decision": "publish"})
+    assert response.status_code == 302
+    (message,) = sent_mail(smtp)
+    first = in_bulgarian("Your practice is now in the library of practices")
+    again = in_bulgarian("Your practice is back in the library of practices")
+    assert (
+        message["Subject"]
+        == again
+        not in (first, "Your practice is back in the library of practices")
+    )
+    text = message.get_body(("plain",)).get_content()
+    assert "Социални клаузи" in text
+    assert f"http://eventreg.test/practices/{practice.id}" in text
+    db.session.refresh(practice)
+    assert practice.is_published and practice.published_at >= practice.first_published_at
+
+
+def test_a_too_long_reason_for_withdrawing_is_refused_and_nothing_happens(
+    organiser, proposer, smtp, app
+):
+    practice = proposal(proposer)
+    practices.review(practice, accept=True)
+    response = organiser.post(
+        f"/practices/{practice.id}/unpublish", data={"confirm": "y", "note": "x" * 2001}
+    )
+    assert response.status_code == 422 and "2000" in response.text
+    db.session.refresh(practice)
+    assert practice.is_published
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_a_withdrawal_waiting_in_the_outbox_is_not_sent_once_the_member_stopped_the_mail(
+    organiser, proposer, smtp, app
+):
+    practice = proposal(proposer)
+    practices.review(practice, accept=True)
+    sent_mail(smtp)
+    smtp.inbox.envelopes.clear()
+    practices.unpublish(practice, note="Ще се върне.")
+    proposer.receives_mail = False  # the one-click link, before the sender came round
+    db.session.commit()
+    report = outbox.deliver_all()
+    db.session.rollback()
+    assert (report.sent, report.skipped) == (0, 1)
+    assert smtp.inbox.messages == []
 
 
 @pytest.mark.parametrize("role", [None, "checkin"])
@@ -225,3 +325,43 @@ def test_the_review_pages_in_a_browser_are_accessible_and_name_each_button(
     audit("new translation")
     assert {name: found for name, found in report.items() if found} == {}
     assert too_wide == {}
+
+
+def test_the_upgrade_remembers_which_practices_were_published_before(backend, tmp_path):
+    """Migration 0025: a practice published now, or taken out after its proposer was told it
+    was published, was published before (publishing it again is no news); one never was."""
+    now = utcnow().replace(tzinfo=None, microsecond=0)
+    told = now - timedelta(days=3)
+    with migrated_from("0024_abuse_reports", backend, tmp_path) as upgrade_rest:
+        for practice_id, status, published_at in (
+            (1, "published", now),
+            (2, "proposed", None),  # taken out after its publication was told
+            (3, "proposed", None),  # waiting for its first review
+        ):
+            db.session.execute(
+                text(
+                    "INSERT INTO practice (id, city, country, procurement_type, status,"
+                    " created_at, published_at) VALUES (:id, 'Gabrovo', 'BG', 'reserved',"
+                    " :status, :created, :published_at)"
+                ),
+                {"id": practice_id, "status": status, "created": told, "published_at": now},
+            )
+            db.session.execute(
+                text("UPDATE practice SET published_at = :at WHERE id = :id"),
+                {"at": published_at, "id": practice_id},
+            )
+        params = "CAST(:params AS JSON)" if backend == "postgresql" else ":params"
+        db.session.execute(
+            text(
+                "INSERT INTO outbox_message (kind, recipient, params, message_id, status,"
+                " attempts, next_attempt_at, created_at) VALUES ('network_practice_published',"
+                f" 'ana@example.bg', {params}, '<told@eventreg.test>', 'sent', 1, :at, :at)"
+            ),
+            {"params": json.dumps({"practice_id": 2, "title": "Клаузи"}), "at": told},
+        )
+        db.session.commit()
+        upgrade_rest()
+        first = {p.id: p.first_published_at for p in db.session.scalars(select(Practice))}
+    assert first[1].replace(tzinfo=None) == now
+    assert first[2].replace(tzinfo=None) == told
+    assert first[3] is None

@@ -1,17 +1,33 @@
 """Error pages for people and JSON errors for the API."""
 
+from urllib.parse import urlsplit, urlunsplit
+
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from ..extensions import db
 from ..log_redaction import redact
+from ..urls import local_path
 
 bp = Blueprint("errors", __name__)
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """The API, or a script asking for JSON (the check-in page's scanner)."""
+    if request.path.startswith("/api/") or request.is_json:
+        return True
+    wanted = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return wanted == "application/json"
+
+
+def _referring_page() -> str | None:
+    """The page a form was sent from, when it is on this site: opening it gives a new token."""
+    parts = urlsplit(request.referrer or "")
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+        return None
+    return local_path(urlunsplit(("", "", parts.path, parts.query, "")))
 
 
 def _render(error: HTTPException):
@@ -29,8 +45,12 @@ def _render(error: HTTPException):
 def csrf_error(error):
     """A form sent without a valid CSRF token (often: the page was open for too long)."""
     if _wants_json():
-        return jsonify(error="csrf_token_missing_or_invalid", message=error.description), 400
-    return render_template("errors/error.html", error=error, csrf=True), 400
+        message = _(
+            "The form's security token is missing or has expired, so nothing was saved."
+            " Reload the page and send the form again."
+        )
+        return jsonify(error="csrf_token_missing_or_invalid", message=message), 400
+    return render_template("errors/form_expired.html", back_url=_referring_page()), 400
 
 
 @bp.app_errorhandler(HTTPException)

@@ -33,6 +33,8 @@ class MessageKind(enum.StrEnum):
     NETWORK_ANNOUNCEMENT = "network_announcement"  # an organiser wrote to all members
     NETWORK_PRACTICE_PUBLISHED = "network_practice_published"  # a member's proposal is published
     NETWORK_PRACTICE_REJECTED = "network_practice_rejected"  # ... or not, with the organiser's note
+    NETWORK_PRACTICE_UNPUBLISHED = "network_practice_unpublished"  # taken out of the library
+    NETWORK_PRACTICE_REPUBLISHED = "network_practice_republished"  # ... and published again
     ABUSE_REPORT = "abuse_report"  # to an organiser: a member reported another member
 
     @property
@@ -67,6 +69,7 @@ class SkipReason(enum.StrEnum):
 
     EVENT_CANCELLED = "event_cancelled"
     EVENT_STARTED = "event_started"  # a reminder or waiting-list notice comes too late
+    EVENT_ENDED = "event_ended"  # an invitation, ticket or change of plan comes too late
     REGISTRATION_CANCELLED = "registration_cancelled"
     NO_LONGER_CONFIRMED = "no_longer_confirmed"
     NO_LONGER_WAITLISTED = "no_longer_waitlisted"

@@ -53,6 +53,8 @@ class Practice(db.Model):
     proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Kept when the practice is taken out of the library: publishing it again is no news.
+    first_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event | None] = relationship()
     proposed_by: Mapped[Member | None] = relationship()

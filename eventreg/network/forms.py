@@ -142,6 +142,7 @@ class JoinForm(ProfileForm):
         ),
         validators=[DataRequired(_l("You can only join if you agree."))],
     )
+    next = HiddenField()  # the page the member was going to (checked by urls.local_path)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -83,11 +83,15 @@ def index():
 def join():
     """Join the network: the profile now, visible only after the e-mail is confirmed."""
     form = JoinForm()
+    if not form.is_submitted():
+        form.next.data = local_path(request.args.get("next"))
     if form.validate_on_submit():
+        wanted = local_path(form.next.data)
         try:
-            members.join(form.email.data, form.profile())
+            members.join(form.email.data, form.profile(), wanted)
         except members.AlreadyMember:
-            members.request_sign_in(form.email.data)  # the same answer: membership stays private
+            # The same answer: membership stays private.
+            members.request_sign_in(form.email.data, wanted)
         return render_template("network/check_inbox.html")
     return form_page("network/join.html", form=form)
 
@@ -105,7 +109,7 @@ def confirm(token):
         return render_template("network/confirm_used.html"), 410
     session[SESSION_KEY] = members.open_session(member)
     flash(_("Welcome to the network of practice. Your profile is now visible to members."))
-    return redirect(url_for(".profile"))
+    return redirect(local_path(request.args.get("next")) or url_for(".profile"))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

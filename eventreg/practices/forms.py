@@ -96,11 +96,16 @@ class ReviewForm(Form):
 
 
 class UnpublishForm(Form):
-    """Taking a practice out of the library: the box must be ticked."""
+    """Taking a practice out of the library: the box must be ticked; the proposer is told."""
 
     confirm = BooleanField(
         _l("Yes, take this practice out of the library and the best-practice document"),
         validators=[DataRequired(_l("Tick the box to confirm."))],
+    )
+    note = TextAreaField(
+        _l("Reason for the member who proposed it (optional)"),
+        filters=[strip],
+        validators=[Optional(), max_length(2000)],
     )
 
 

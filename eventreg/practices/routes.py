@@ -186,7 +186,7 @@ def unpublish(practice_id):
     form = UnpublishForm()
     if form.validate_on_submit():
         try:
-            practices.unpublish(practice)
+            practices.unpublish(practice, note=form.note.data or "")
         except practices.PracticeError:
             flash(_("This practice is not published."), "error")
         else:

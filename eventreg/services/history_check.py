@@ -5,7 +5,7 @@ columns and audit log, and put back as it stood when the event ended where that 
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import joinedload
@@ -18,6 +18,8 @@ from . import audit
 PROMOTED_AFTER_END = "promoted_after_end"
 ERASED_AFTER_END = "erased_after_end"
 # Event fields that move its end: a change to them after the fact leaves the end then unknown.
+# A seat freed by a cancellation went to the queue in the same transaction, moments later.
+FREED_WITHIN = timedelta(seconds=60)
 _SCHEDULE = {"starts_at", "ends_at", "timezone", "agenda", "days"}
 
 
@@ -102,6 +104,8 @@ def _judge(registration: Registration, rescheduled: list[datetime]) -> WrongHist
     doubt = None
     if any(moment >= changed_at for moment in rescheduled):
         doubt = "the event's dates were changed afterwards: its end then is not known"
+    elif problem == PROMOTED_AFTER_END and not _seat_freed_then(registration, changed_at):
+        doubt = "given a seat by an organiser, not freed by a cancellation"
     elif status is RegistrationStatus.WAITLISTED and registration.has_attended:
         doubt = "attended, though on the waiting list when the event ended"
     elif (
@@ -112,6 +116,21 @@ def _judge(registration: Registration, rescheduled: list[datetime]) -> WrongHist
     ):
         doubt = "given a seat after the event ended, not from the waiting list"
     return WrongHistory(registration, problem, changed_at, status, doubt)
+
+
+def _seat_freed_then(registration: Registration, moment: datetime) -> bool:
+    """Whether another registration of the event was cancelled just before the seat was
+    given: the waiting list moving up, not an organiser's Promote button."""
+    return (
+        db.session.scalar(
+            select(Registration.id).where(
+                Registration.event_id == registration.event_id,
+                Registration.id != registration.id,
+                Registration.cancelled_at.between(moment - FREED_WITHIN, moment),
+            )
+        )
+        is not None
+    )
 
 
 def _promoted_after(registration: Registration, moment: datetime) -> bool:

@@ -53,8 +53,10 @@ class Profile:
     accepts_contact: bool = True
 
 
-def join(email: str, profile: Profile) -> Member:
-    """Create a pending member and send the confirmation e-mail; nobody sees the profile yet."""
+def join(email: str, profile: Profile, next_path: str | None = None) -> Member:
+    """Create a pending member and send the confirmation e-mail; nobody sees the profile yet.
+
+    ``next_path``: a path on this site (``urls.local_path``) the confirmation link leads to."""
     email = canonical(email)
     with write_transaction():
         existing = _member_by_email(email, lock=True)
@@ -66,7 +68,8 @@ def join(email: str, profile: Profile) -> Member:
         db.session.add(member)
         db.session.flush()
         if existing is None or not queued_lately(MessageKind.NETWORK_CONFIRM, member_id=member.id):
-            enqueue_for_member(MessageKind.NETWORK_CONFIRM, member)
+            where = {"next": next_path} if next_path else {}
+            enqueue_for_member(MessageKind.NETWORK_CONFIRM, member, **where)
     return member
 
 

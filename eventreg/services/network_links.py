@@ -14,8 +14,10 @@ UNSUBSCRIBE_PURPOSE = "network-leave"
 BLOCK_PURPOSE = "network-block"
 
 
-def confirm_url(member: Member) -> str:
-    return url_for("network.confirm", token=sign(member.key, CONFIRM_PURPOSE), _external=True)
+def confirm_url(member: Member, next_path: str | None = None) -> str:
+    """The confirmation link; ``next_path`` (a path on this site) is where it leads."""
+    token = sign(member.key, CONFIRM_PURPOSE)
+    return url_for("network.confirm", token=token, next=next_path, _external=True)
 
 
 def sign_in_url(member: Member, nonce: str, next_path: str | None = None) -> str:

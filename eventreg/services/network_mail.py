@@ -19,6 +19,12 @@ SUBJECTS = {
     MessageKind.NETWORK_CONTACT: _l("%(name)s wrote to you through the network of practice"),
     MessageKind.NETWORK_PRACTICE_PUBLISHED: _l("Your practice is now in the library of practices"),
     MessageKind.NETWORK_PRACTICE_REJECTED: _l("Your proposed practice has not been published"),
+    MessageKind.NETWORK_PRACTICE_UNPUBLISHED: _l(
+        "Your practice has been taken out of the library of practices"
+    ),
+    MessageKind.NETWORK_PRACTICE_REPUBLISHED: _l(
+        "Your practice is back in the library of practices"
+    ),
 }
 
 
@@ -48,7 +54,7 @@ def build_message(queued: OutboxMessage) -> MailMessage:
     with site_context(), force_locale(member.language):
         links = {"unsubscribe_url": unsubscribe_url(member)}
         if queued.kind is MessageKind.NETWORK_CONFIRM:
-            links["confirm_url"] = confirm_url(member)
+            links["confirm_url"] = confirm_url(member, params.get("next"))
         if queued.kind is MessageKind.NETWORK_SIGN_IN:
             links["sign_in_url"] = sign_in_url(member, params["nonce"], params.get("next"))
         if queued.kind is MessageKind.NETWORK_CONTACT and "sender_id" in params:
@@ -59,7 +65,10 @@ def build_message(queued: OutboxMessage) -> MailMessage:
                 message=queued.id,
                 _external=True,
             )
-        if queued.kind is MessageKind.NETWORK_PRACTICE_PUBLISHED:
+        if queued.kind in (
+            MessageKind.NETWORK_PRACTICE_PUBLISHED,
+            MessageKind.NETWORK_PRACTICE_REPUBLISHED,
+        ):
             links["practice_url"] = url_for(
                 "practices.show", practice_id=params["practice_id"], _external=True
             )

@@ -54,20 +54,30 @@ def _event_started(registration: Registration, now: datetime) -> SkipReason | No
     return SkipReason.EVENT_STARTED if registration.event.has_started(now) else None
 
 
+def _event_ended(registration: Registration, now: datetime) -> SkipReason | None:
+    return SkipReason.EVENT_ENDED if registration.event.has_ended(now) else None
+
+
 # Per kind, what must still hold for the message to be sent, in the order the reason is told.
 # A cancellation or calling-off is always worth telling; so is what follows an event (materials,
-# feedback, certificates) and what organisers write. A confirmation late for its event still
-# tells a truth (the person had a seat, the ticket is their record); a reminder or a place on
-# the waiting list means nothing once the event has begun.
+# feedback, certificates) and what organisers write. A confirmation late for an event under way
+# still helps (the person may come, or join online); once it has ended, an invitation, a ticket
+# or a new time and place is wrong. A reminder or a place on the waiting list means nothing
+# once the event has begun.
 _CHECKS: dict[MessageKind, tuple[Check, ...]] = {
-    MessageKind.CONFIRMATION: (_event_called_off, _registration_cancelled, _no_longer_confirmed),
+    MessageKind.CONFIRMATION: (
+        _event_called_off,
+        _registration_cancelled,
+        _no_longer_confirmed,
+        _event_ended,
+    ),
     MessageKind.WAITLISTED: (
         _event_called_off,
         _registration_cancelled,
         _no_longer_waitlisted,
         _event_started,
     ),
-    MessageKind.EVENT_CHANGED: (_event_called_off, _registration_cancelled),
+    MessageKind.EVENT_CHANGED: (_event_called_off, _registration_cancelled, _event_ended),
     MessageKind.REMINDER: (
         _event_called_off,
         _registration_cancelled,
@@ -83,5 +93,7 @@ _STOPPABLE = frozenset(
         MessageKind.NETWORK_ANNOUNCEMENT,
         MessageKind.NETWORK_PRACTICE_PUBLISHED,
         MessageKind.NETWORK_PRACTICE_REJECTED,
+        MessageKind.NETWORK_PRACTICE_UNPUBLISHED,
+        MessageKind.NETWORK_PRACTICE_REPUBLISHED,
     }
 )

@@ -67,7 +67,7 @@ def publish_new(details: PracticeInput) -> Practice:
     """An organiser adds a practice to the library, published at once."""
     with write_transaction():
         practice = _create(details, PracticeStatus.PUBLISHED)
-        practice.published_at = utcnow()
+        _publish(practice)
     return practice
 
 
@@ -81,28 +81,35 @@ def propose(details: PracticeInput, member: Member) -> Practice:
 
 def review(practice: Practice, accept: bool, note: str = "") -> None:
     """An organiser publishes or rejects a proposed practice; its proposer is told by e-mail,
-    a rejection with the organiser's note if there is one."""
+    a rejection with the organiser's note if there is one, a practice withdrawn before as
+    published again."""
     with write_transaction():
         locked = _locked(practice.id)
         if not locked.is_proposed:
             raise PracticeError("already reviewed")
         if accept:
-            locked.status = PracticeStatus.PUBLISHED
-            locked.published_at = utcnow()
+            kind = (
+                MessageKind.NETWORK_PRACTICE_REPUBLISHED
+                if locked.first_published_at
+                else MessageKind.NETWORK_PRACTICE_PUBLISHED
+            )
+            _publish(locked)
         else:
+            kind = MessageKind.NETWORK_PRACTICE_REJECTED
             locked.status = PracticeStatus.REJECTED
-        _tell_proposer(locked, note)
+        _tell_proposer(locked, kind, note)
 
 
-def unpublish(practice: Practice) -> None:
+def unpublish(practice: Practice, note: str = "") -> None:
     """An organiser takes a published practice out of the library and the booklet, back to
-    the proposals waiting for review."""
+    the proposals waiting for review; its proposer is told, with the organiser's note."""
     with write_transaction():
         locked = _locked(practice.id)
         if not locked.is_published:
             raise PracticeError("not published")
         locked.status = PracticeStatus.PROPOSED
         locked.published_at = None
+        _tell_proposer(locked, MessageKind.NETWORK_PRACTICE_UNPUBLISHED, note)
 
 
 def save_text(practice: Practice, text: TextInput) -> None:
@@ -212,17 +219,18 @@ def _create(details: PracticeInput, status: PracticeStatus) -> Practice:
     return practice
 
 
-def _tell_proposer(practice: Practice, note: str) -> None:
+def _publish(practice: Practice) -> None:
+    practice.status = PracticeStatus.PUBLISHED
+    practice.published_at = utcnow()
+    practice.first_published_at = practice.first_published_at or practice.published_at
+
+
+def _tell_proposer(practice: Practice, kind: MessageKind, note: str) -> None:
     """The member who proposed the practice hears of the decision, in their language, unless
     they stopped the network's e-mails."""
     member = practice.proposed_by
     if member is None or member.is_pending or not member.receives_mail:
         return
-    kind = (
-        MessageKind.NETWORK_PRACTICE_PUBLISHED
-        if practice.is_published
-        else MessageKind.NETWORK_PRACTICE_REJECTED
-    )
     text = practice.text_in(member.language)
     enqueue_for_member(
         kind, member, practice_id=practice.id, title=text.title, language=text.language, note=note
