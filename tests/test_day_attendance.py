@@ -19,6 +19,7 @@ from tests.support.database import migrated_from
 from tests.support.door import scan_from_devices
 
 ROME = ZoneInfo("Europe/Rome")
+LISBON, SOFIA = ZoneInfo("Europe/Lisbon"), ZoneInfo("Europe/Sofia")
 
 
 def local_day(offset: int) -> date:
@@ -649,6 +650,31 @@ def test_programme_update_refuses_to_move_a_one_day_event_with_check_ins(
     assert days_of(torres) == [date(2027, 4, 21)]
 
 
+def test_programme_update_refuses_a_time_zone_that_moves_a_check_in_to_another_date(
+    app, runner, tmp_path, sign_up
+):
+    from eventreg.models import Event
+    from eventreg.services.programme import load_programme
+    from tests.test_programme import edited_programme
+
+    load_programme()
+    torres = db.session.scalar(select(Event).where(Event.slug == "mission-torres-vedras"))
+    ana = registration_of(sign_up, torres)
+    ana.checked_in_at = datetime(2027, 4, 21, 22, 30, tzinfo=LISBON)  # 00:30 the next day in Sofia
+    db.session.commit()
+
+    sofia = edited_programme(tmp_path, ('timezone = "Europe/Lisbon"', 'timezone = "Europe/Sofia"'))
+    shown = runner.invoke(args=["programme", "load", str(sofia), "--update"])
+    refused = "refused: 1 check-in(s) recorded on 2027-04-21 would fall on another date"
+    assert refused in shown.output
+    applied = runner.invoke(args=["programme", "load", str(sofia), "--update", "--yes"])
+    assert applied.exit_code != 0
+    assert "new time zone would put the check-ins" in applied.output
+    assert "mission-torres-vedras: 2027-04-21 (1)" in applied.output
+    db.session.expire_all()
+    assert db.session.get(Event, torres.id).timezone == "Europe/Lisbon"
+
+
 def test_a_one_day_event_given_a_second_day_keeps_its_check_ins_on_their_day(
     organiser, make_event, make_user, sign_up
 ):
@@ -700,8 +726,6 @@ def test_a_one_day_event_given_a_second_day_keeps_its_check_ins_on_their_day(
 
 # The day a check-in counts for is the one stored with it: a new time zone that would put it
 # on another date is refused, and an undo names the stored day whatever the zone says.
-
-LISBON, SOFIA = ZoneInfo("Europe/Lisbon"), ZoneInfo("Europe/Sofia")
 
 
 @pytest.fixture
