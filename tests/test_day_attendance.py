@@ -16,7 +16,7 @@ from eventreg.models import AgendaDay, AuditEntry, DayCheckIn, Registration, utc
 from eventreg.services import accounts, certificates, checkin, exports, statistics
 from eventreg.services.certificate_pdf import certificate_pdf
 from tests.support.database import migrated_from
-from tests.support.door import scan_from_devices
+from tests.support.door import days_around_today, door_mission, scan_from_devices
 
 ROME = ZoneInfo("Europe/Rome")
 LISBON, SOFIA = ZoneInfo("Europe/Lisbon"), ZoneInfo("Europe/Sofia")
@@ -399,17 +399,7 @@ def test_the_per_day_pages_reflow_at_320px_and_pass_axe(
 @pytest.fixture
 def last_week(make_event, staff):
     """A mission that ran on three days up to yesterday, Rome time, with the door's staff."""
-    days = [AgendaDay(at(local_day(n), 9), at(local_day(n), 18)) for n in (-3, -2, -1)]
-    now = utcnow()
-    event = make_event(
-        starts_at=days[0].starts_at,
-        ends_at=days[-1].ends_at,
-        agenda=days,
-        registration_opens_at=now - timedelta(days=10),
-        registration_closes_at=now + timedelta(hours=1),
-    )
-    accounts.assign_checkin_events(staff, [event])
-    return event
+    return door_mission(make_event, staff, days_around_today((-3, -2, -1), ROME))
 
 
 def test_a_mistake_at_23_50_is_undone_after_midnight_and_nobodys_real_day(
