@@ -12,6 +12,7 @@ from .models import Event, Registration
 from .services.checkin import (
     CheckIn,
     CheckinResult,
+    DayOfCheckIn,
     DoorCount,
     checked_in_at_door,
     door_day,
@@ -45,8 +46,8 @@ def checkin_json(outcome: CheckIn, event: Event) -> dict[str, Any]:
     body["organisation"] = holder.organisation
     body["reference"] = holder.reference
     body["checked_in_at"] = _local_iso(holder.checked_in_at, event)
-    if event.is_multi_day and holder.checked_in_at is not None:
-        body["day"] = _day_iso(holder.checked_in_at, event)  # what an undo of it names
+    if event.is_multi_day and holder.day is not None:
+        body["day"] = holder.day.isoformat()  # what an undo of it names
     if outcome.result is CheckinResult.ALREADY_CHECKED_IN:
         body["checked_in_by"] = holder.checked_in_by
     if outcome.result in _SHOWS_NEEDS and holder.needs:
@@ -65,7 +66,7 @@ def page_checkin_json(outcome: CheckIn, event: Event) -> dict[str, Any]:
 
 
 def undo_json(
-    registration: Registration, event: Event, *, undone: datetime | None, day: date | None
+    registration: Registration, event: Event, *, undone: DayOfCheckIn | None, day: date | None
 ) -> dict[str, Any]:
     """The page's answer to an undo: whether there was a check-in to take back, and the person."""
     return undo_api_json(registration, event, undone=undone) | {
@@ -76,14 +77,14 @@ def undo_json(
 
 
 def undo_api_json(
-    registration: Registration, event: Event, *, undone: datetime | None
+    registration: Registration, event: Event, *, undone: DayOfCheckIn | None
 ) -> dict[str, Any]:
     """The API's answer to an undo: the check-in taken back (its time and day), if any."""
     return {
         "undone": undone is not None,
         "reference": registration.reference,
-        "checked_in_at": _local_iso(undone, event),
-        "day": _day_iso(undone, event),
+        "checked_in_at": _local_iso(undone.checked_in_at if undone else None, event),
+        "day": _day_iso(undone),
     }
 
 
@@ -95,6 +96,7 @@ def person_json(registration: Registration, event: Event) -> dict[str, Any]:
     """
     checked_in_at = checked_in_at_door(registration)
     undoable = undoable_check_in(registration)
+    today = DayOfCheckIn(checked_in_at, door_day(event)) if checked_in_at else None
     return {
         "reference": registration.reference,
         "name": registration.registrant.full_name,
@@ -103,8 +105,8 @@ def person_json(registration: Registration, event: Event) -> dict[str, Any]:
         "checked_in_at": _local_iso(checked_in_at, event),
         "can_check_in": registration.is_confirmed and checked_in_at is None,
         "can_undo": undoable is not None,
-        "undo_day": _day_iso(undoable, event) if event.is_multi_day else None,
-        "badge": _badge(registration, checked_in_at or undoable, event),
+        "undo_day": _day_iso(undoable) if event.is_multi_day else None,
+        "badge": _badge(registration, today or undoable, event),
     }
 
 
@@ -113,12 +115,12 @@ def count_json(count: DoorCount) -> dict[str, int]:
 
 
 def _badge(
-    registration: Registration, checked_in_at: datetime | None, event: Event
+    registration: Registration, check_in: DayOfCheckIn | None, event: Event
 ) -> dict[str, str] | None:
     """What a search result shows beside the name: the check-in, or why there can be none."""
-    if checked_in_at is not None:
-        time = _clock(checked_in_at, event)
-        if event.is_multi_day and door_day(event) != door_day(event, checked_in_at):
+    if check_in is not None:
+        time = _clock(check_in.checked_in_at, event)
+        if event.is_multi_day and door_day(event) != check_in.day:
             return {"tone": "confirmed", "text": _("Checked in yesterday at %(time)s", time=time)}
         if event.is_multi_day:
             return {"tone": "confirmed", "text": _("Checked in today at %(time)s", time=time)}
@@ -159,9 +161,9 @@ def _message(outcome: CheckIn, event: Event) -> str:
             return _("Not admitted: this code is not a ticket")
 
 
-def _undo_message(event: Event, undone: datetime | None, day: date | None) -> str:
+def _undo_message(event: Event, undone: DayOfCheckIn | None, day: date | None) -> str:
     if undone is not None and event.is_multi_day:
-        return _("Check-in of %(day)s undone", day=_date(door_day(event, undone)))
+        return _("Check-in of %(day)s undone", day=_date(undone.day))
     if undone is not None:
         return _("Check-in undone")
     if day is not None:
@@ -178,9 +180,9 @@ def _days(event: Event) -> str:
     return ", ".join(format_date(day, "medium", locale=get_locale()) for day in event.local_dates)
 
 
-def _day_iso(moment: datetime | None, event: Event) -> str | None:
-    """The local date of a check-in, as an undo names it (``2027-03-24``)."""
-    return door_day(event, moment).isoformat() if moment else None
+def _day_iso(check_in: DayOfCheckIn | None) -> str | None:
+    """The day a check-in counts for, as an undo names it (``2027-03-24``)."""
+    return check_in.day.isoformat() if check_in else None
 
 
 def _local_iso(moment: datetime | None, event: Event) -> str | None:

@@ -130,6 +130,11 @@ def _describe(plan, *, overwrite_edits: bool) -> list[str]:
                 f"  refused: {count} check-in(s) recorded on {day}, which would no longer be a "
                 "day of the event (keep the day, or undo those check-ins at the door first)"
             )
+        for day, count in update.shifted.items():
+            lines.append(
+                f"  refused: {count} check-in(s) recorded on {day} would fall on another date in "
+                "the new time zone (keep the zone, or undo those check-ins at the door first)"
+            )
     return lines
 
 

@@ -16,9 +16,10 @@ from eventreg.models import AgendaDay, AuditEntry, DayCheckIn, Registration, utc
 from eventreg.services import accounts, certificates, checkin, exports, statistics
 from eventreg.services.certificate_pdf import certificate_pdf
 from tests.support.database import migrated_from
-from tests.support.door import scan_from_devices
+from tests.support.door import days_around_today, door_mission, scan_from_devices
 
 ROME = ZoneInfo("Europe/Rome")
+LISBON, SOFIA = ZoneInfo("Europe/Lisbon"), ZoneInfo("Europe/Sofia")
 
 
 def local_day(offset: int) -> date:
@@ -398,17 +399,7 @@ def test_the_per_day_pages_reflow_at_320px_and_pass_axe(
 @pytest.fixture
 def last_week(make_event, staff):
     """A mission that ran on three days up to yesterday, Rome time, with the door's staff."""
-    days = [AgendaDay(at(local_day(n), 9), at(local_day(n), 18)) for n in (-3, -2, -1)]
-    now = utcnow()
-    event = make_event(
-        starts_at=days[0].starts_at,
-        ends_at=days[-1].ends_at,
-        agenda=days,
-        registration_opens_at=now - timedelta(days=10),
-        registration_closes_at=now + timedelta(hours=1),
-    )
-    accounts.assign_checkin_events(staff, [event])
-    return event
+    return door_mission(make_event, staff, days_around_today((-3, -2, -1), ROME))
 
 
 def test_a_mistake_at_23_50_is_undone_after_midnight_and_nobodys_real_day(
@@ -426,8 +417,9 @@ def test_a_mistake_at_23_50_is_undone_after_midnight_and_nobodys_real_day(
     assert after_midnight.astimezone(ROME).date() != mistake.astimezone(ROME).date()
 
     db.session.expire_all()
-    assert checkin.undoable_check_in(ana, after_midnight) == mistake
-    assert checkin.undo_check_in(ana, staff=staff, now=after_midnight) == mistake
+    assert checkin.undoable_check_in(ana, after_midnight).checked_in_at == mistake
+    undone = checkin.undo_check_in(ana, staff=staff, now=after_midnight)
+    assert (undone.checked_in_at, undone.day) == (mistake, local_day(-2))
     assert [day for day, _ in day_check_ins(ana)] == [local_day(-3)]
     # Carla's check-in of the evening before is real attendance: no undo takes it by accident.
     assert checkin.undoable_check_in(carla, after_midnight) is None
@@ -571,6 +563,263 @@ def test_programme_update_refuses_to_leave_check_ins_outside_the_days(
     applied = runner.invoke(args=["programme", "load", str(longer), "--update", "--yes"])
     assert applied.exit_code == 0, applied.output
     assert "Applied: 0 created, 1 updated." in applied.output
+
+
+# A one-day event records its check-ins on the registration only (no day rows): its day is
+# guarded all the same, and they become day check-ins when it is given more days.
+
+
+def one_day_yesterday(make_event):
+    """A one-day event yesterday, Rome time, registration still open."""
+    now = utcnow()
+    return make_event(
+        starts_at=at(local_day(-1), 9),
+        ends_at=at(local_day(-1), 18),
+        registration_opens_at=now - timedelta(days=10),
+        registration_closes_at=now + timedelta(hours=1),
+    )
+
+
+def test_a_one_day_event_with_check_ins_cannot_move_to_another_date(
+    organiser, make_event, make_user, sign_up
+):
+    from tests.support.admin_forms import LOCAL, edit_form
+
+    event = one_day_yesterday(make_event)
+    door = make_user("checkin", "door@example.org")
+    ana = registration_of(sign_up, event)
+    assert checkin.check_in(ana, staff=door, scanned_at=at(local_day(-1), 10)).result == "ok"
+    # Checked in anyway the day before: that day is no day of the event, nothing new is left out.
+    ben = registration_of(sign_up, event)
+    early = checkin.check_in(ben, staff=door, scanned_at=at(local_day(-2), 17), any_day=True)
+    assert early.result == "ok"
+
+    moved = edit_form(
+        event,
+        starts_at=at(local_day(6), 9).strftime(LOCAL),
+        ends_at=at(local_day(6), 18).strftime(LOCAL),
+        title="Renamed",
+    )
+    page = organiser.post(f"/admin/events/{event.slug}/edit", data=moved)
+    assert page.status_code in (200, 422)
+    text = page.get_data(as_text=True)
+    assert f"Check-ins are recorded on {local_day(-1):%-d %B %Y} (1 check-in)" in text
+    assert "Nothing was changed." in text
+    assert days_of(event) == [local_day(-1)]
+    assert db.session.get(type(event), event.id).title != "Renamed"
+
+    # Longer hours on the same day lose nobody's check-in.
+    longer = edit_form(event, ends_at=at(local_day(-1), 20).strftime(LOCAL))
+    assert organiser.post(f"/admin/events/{event.slug}/edit", data=longer).status_code == 302
+
+
+def test_programme_update_refuses_to_move_a_one_day_event_with_check_ins(
+    app, runner, tmp_path, sign_up, make_user
+):
+    from eventreg.models import Event
+    from eventreg.services.programme import load_programme
+    from tests.test_programme import edited_programme
+
+    load_programme()
+    torres = db.session.scalar(select(Event).where(Event.slug == "mission-torres-vedras"))
+    ana = registration_of(sign_up, torres)
+    came = datetime(2027, 4, 21, 10, tzinfo=ZoneInfo("Europe/Lisbon"))
+    ana.checked_in_at = came  # as the door records it at a one-day event
+    db.session.commit()
+
+    moved = edited_programme(
+        tmp_path,
+        ("starts_at = 2027-04-21T09:30:00", "starts_at = 2027-04-22T09:30:00"),
+        ("ends_at = 2027-04-21T16:30:00", "ends_at = 2027-04-22T16:30:00"),
+    )
+    shown = runner.invoke(args=["programme", "load", str(moved), "--update"])
+    assert "refused: 1 check-in(s) recorded on 2027-04-21" in shown.output
+    applied = runner.invoke(args=["programme", "load", str(moved), "--update", "--yes"])
+    assert applied.exit_code != 0
+    assert "mission-torres-vedras: 2027-04-21 (1)" in applied.output
+    assert days_of(torres) == [date(2027, 4, 21)]
+
+
+def test_programme_update_refuses_a_time_zone_that_moves_a_check_in_to_another_date(
+    app, runner, tmp_path, sign_up
+):
+    from eventreg.models import Event
+    from eventreg.services.programme import load_programme
+    from tests.test_programme import edited_programme
+
+    load_programme()
+    torres = db.session.scalar(select(Event).where(Event.slug == "mission-torres-vedras"))
+    ana = registration_of(sign_up, torres)
+    ana.checked_in_at = datetime(2027, 4, 21, 22, 30, tzinfo=LISBON)  # 00:30 the next day in Sofia
+    db.session.commit()
+
+    sofia = edited_programme(tmp_path, ('timezone = "Europe/Lisbon"', 'timezone = "Europe/Sofia"'))
+    shown = runner.invoke(args=["programme", "load", str(sofia), "--update"])
+    refused = "refused: 1 check-in(s) recorded on 2027-04-21 would fall on another date"
+    assert refused in shown.output
+    applied = runner.invoke(args=["programme", "load", str(sofia), "--update", "--yes"])
+    assert applied.exit_code != 0
+    assert "new time zone would put the check-ins" in applied.output
+    assert "mission-torres-vedras: 2027-04-21 (1)" in applied.output
+    db.session.expire_all()
+    assert db.session.get(Event, torres.id).timezone == "Europe/Lisbon"
+
+
+def test_a_one_day_event_given_a_second_day_keeps_its_check_ins_on_their_day(
+    organiser, make_event, make_user, sign_up
+):
+    """Ana came to a one-day event; a second day is added: she still came on the first, the
+    door does not admit her again that day, and nobody else gets a day they did not come."""
+    from tests.support.admin_forms import LOCAL, edit_form
+
+    now = utcnow()
+    event = make_event(
+        starts_at=at(local_day(0), 0, 5),
+        ends_at=at(local_day(0), 23, 55),
+        registration_opens_at=now - timedelta(days=10),
+        registration_closes_at=now + timedelta(minutes=1),
+    )
+    door = make_user("checkin", "door@example.org")
+    accounts.assign_checkin_events(door, [event])
+    ana = registration_of(sign_up, event, first_name="Ana")
+    registration_of(sign_up, event, first_name="Ben")
+    assert checkin.check_in(ana, staff=door).result == "ok"
+    came = first_check_in(ana)
+
+    agenda = f"{local_day(0)} 00:05-23:55\n{local_day(1)} 09:00-18:00"
+    form = edit_form(event, agenda=agenda, ends_at=at(local_day(1), 18).strftime(LOCAL))
+    assert organiser.post(f"/admin/events/{event.slug}/edit", data=form).status_code == 302
+    assert days_of(event) == [local_day(0), local_day(1)]
+    assert day_check_ins(ana) == [(local_day(0), came)]
+
+    text = organiser.get(f"/admin/events/{event.slug}/attendees.csv").data.decode("utf-8-sig")
+    rows = {row["first_name"]: row for row in csv.DictReader(io.StringIO(text, newline=""))}
+    assert rows["Ana"]["attended"] == "yes"
+    assert rows["Ana"][f"attended_{local_day(0)}"] == "yes"
+    assert rows["Ana"][f"attended_{local_day(1)}"] == "no"
+    assert rows["Ben"][f"attended_{local_day(0)}"] == "no"
+
+    event = db.session.get(type(event), event.id)
+    again = checkin.check_in(db.session.get(Registration, ana.id), staff=door)
+    assert again.result == "already_checked_in"
+    assert checkin.door_count(event).checked_in == 1
+    # Its day now stands guarded like any mission day's.
+    form = edit_form(
+        event,
+        agenda=f"{local_day(1)} 09:00-18:00\n{local_day(2)} 09:00-18:00",
+        starts_at=at(local_day(1), 9).strftime(LOCAL),
+        ends_at=at(local_day(2), 18).strftime(LOCAL),
+    )
+    refused = organiser.post(f"/admin/events/{event.slug}/edit", data=form)
+    assert f"Check-ins are recorded on {local_day(0):%-d %B %Y}" in refused.get_data(as_text=True)
+
+
+# The day a check-in counts for is the one stored with it: a new time zone that would put it
+# on another date is refused, and an undo names the stored day whatever the zone says.
+
+
+@pytest.fixture
+def in_sofia(make_event, make_user):
+    """A three-day mission in Sofia (yesterday to tomorrow, Lisbon's dates) with its door."""
+    today = utcnow().astimezone(LISBON).date()
+    days = [today + timedelta(days=n) for n in (-1, 0, 1)]
+    agenda = [
+        AgendaDay(datetime.combine(day, time(9), SOFIA), datetime.combine(day, time(18), SOFIA))
+        for day in days
+    ]
+    now = utcnow()
+    event = make_event(
+        timezone="Europe/Sofia",
+        starts_at=agenda[0].starts_at,
+        ends_at=agenda[-1].ends_at,
+        agenda=agenda,
+        registration_opens_at=now - timedelta(days=10),
+        registration_closes_at=now + timedelta(hours=1),
+    )
+    door = make_user("checkin", "door@example.org")
+    accounts.assign_checkin_events(door, [event])
+    return event, door, days
+
+
+def check_in_at(registration, day: date, moment: datetime) -> None:
+    """A check-in as the door stored it: for ``day``, made at ``moment``."""
+    db.session.add(DayCheckIn(registration=registration, day=day, checked_in_at=moment))
+    first = db.session.get(Registration, registration.id)
+    if first.checked_in_at is None or moment < first.checked_in_at:
+        first.checked_in_at = moment
+    db.session.commit()
+
+
+def test_a_new_time_zone_that_would_move_a_check_in_to_another_date_is_refused(
+    organiser, in_sofia, sign_up
+):
+    from tests.support.admin_forms import edit_form
+
+    event, door, days = in_sofia
+    ana = registration_of(sign_up, event)
+    check_in_at(ana, days[0], datetime.combine(days[0], time(10), SOFIA))
+    check_in_at(ana, days[1], datetime.combine(days[1], time(0, 30), SOFIA))  # 23:30 in Lisbon
+
+    page = organiser.post(
+        f"/admin/events/{event.slug}/edit", data=edit_form(event, timezone="Europe/Lisbon")
+    )
+    assert page.status_code in (200, 422)
+    text = page.get_data(as_text=True)
+    assert (
+        f"Check-ins recorded on {days[1]:%-d %B %Y} (1 check-in) would fall on another date "
+        "in the new time zone." in text
+    )
+    assert "Nothing was changed." in text
+    assert db.session.get(type(event), event.id, populate_existing=True).timezone == "Europe/Sofia"
+
+    # Once that check-in is undone, nothing stands in the way: 10:00 stays on its date.
+    assert checkin.undo_check_in(ana, staff=door, day=days[1]).day == days[1]
+    saved = organiser.post(
+        f"/admin/events/{event.slug}/edit", data=edit_form(event, timezone="Europe/Lisbon")
+    )
+    assert saved.status_code == 302
+    assert db.session.get(type(event), event.id, populate_existing=True).timezone == "Europe/Lisbon"
+
+
+def test_after_a_zone_corrected_before_the_guard_the_undo_names_the_stored_day(
+    monkeypatch, client, auth, in_sofia, sign_up
+):
+    """Sofia corrected to Lisbon before such changes were refused: Ana came yesterday at 10:00
+    and was scanned today at 00:30 Sofia time (stored for today; 22:30 yesterday in Lisbon).
+    This morning the door offers to undo today's check-in, and the undo takes back today's."""
+    event, door, days = in_sofia
+    ana = registration_of(sign_up, event)
+    check_in_at(ana, days[0], datetime.combine(days[0], time(10), SOFIA))
+    scanned = datetime.combine(days[1], time(0, 30), SOFIA)
+    check_in_at(ana, days[1], scanned)
+    db.session.get(type(event), event.id).timezone = "Europe/Lisbon"
+    db.session.commit()
+
+    morning = datetime.combine(days[1], time(10), LISBON)
+    monkeypatch.setattr(checkin, "utcnow", lambda: morning)
+    auth.login(door.email)
+    (person,) = client.get(
+        f"/checkin/{event.slug}/search", query_string={"q": ana.reference}
+    ).get_json()["results"]
+    assert (person["can_undo"], person["undo_day"]) == (True, days[1].isoformat())
+    assert person["badge"]["text"] == "Checked in today at 22:30"
+    undone = client.post(
+        f"/checkin/{event.slug}/registrations/{ana.reference}/undo",
+        json={"day": person["undo_day"]},
+    ).get_json()
+    assert undone["undone"] is True and undone["day"] == days[1].isoformat()
+    assert undone["message"] == f"Check-in of {days[1]:%b %-d, %Y} undone"
+    assert [day for day, _ in day_check_ins(ana)] == [days[0]]  # yesterday's real attendance
+
+    # A scanner app's undo without a day answers with the stored day too.
+    check_in_at(ana, days[1], scanned)
+    headers = {"Authorization": f"Bearer {accounts.issue_api_token(door)}"}
+    body = {"event": event.slug, "secret": ana.ticket_secret}
+    answer = client.application.test_client().post(
+        "/api/v1/checkin/undo", json=body, headers=headers
+    )
+    assert answer.get_json()["day"] == days[1].isoformat()
+    assert [day for day, _ in day_check_ins(ana)] == [days[0]]
 
 
 # Checked in anyway on a day the mission did not run: still in a day column, with its date.

@@ -335,19 +335,31 @@ class EventForm(Form):
 
 def check_ins_left_out_error(left_out: dict[date, int]) -> str:
     """Why an event's days cannot change so: the days that would leave check-ins out."""
-    days = "; ".join(
+    return _(
+        "Check-ins are recorded on %(days)s, which would no longer be a day of the event. "
+        "Keep those days, or undo their check-ins at the door first. Nothing was changed.",
+        days=_check_ins_by_day(left_out),
+    )
+
+
+def check_ins_shifted_error(shifted: dict[date, int]) -> str:
+    """Why an event's time zone cannot change so: the days whose check-ins it would move."""
+    return _(
+        "Check-ins recorded on %(days)s would fall on another date in the new time zone. "
+        "Keep the time zone, or undo those check-ins at the door first. Nothing was changed.",
+        days=_check_ins_by_day(shifted),
+    )
+
+
+def _check_ins_by_day(counts: dict[date, int]) -> str:
+    return "; ".join(
         ngettext(
             "%(day)s (%(num)d check-in)",
             "%(day)s (%(num)d check-ins)",
             count,
             day=iso_date(day.isoformat()),
         )
-        for day, count in left_out.items()
-    )
-    return _(
-        "Check-ins are recorded on %(days)s, which would no longer be a day of the event. "
-        "Keep those days, or undo their check-ins at the door first. Nothing was changed.",
-        days=days,
+        for day, count in counts.items()
     )
 
 

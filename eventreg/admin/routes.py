@@ -46,6 +46,7 @@ from .forms import (
     StaffEventsForm,
     UserForm,
     check_ins_left_out_error,
+    check_ins_shifted_error,
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -121,6 +122,8 @@ def edit_event(slug):
             form.slug.errors.append(_("A published event keeps its address."))
         except events.CheckInsOutsideDays as refused:
             form.agenda.errors.append(check_ins_left_out_error(refused.left_out))
+        except events.CheckInsChangeDay as refused:
+            form.timezone.errors.append(check_ins_shifted_error(refused.shifted))
         else:
             flash(_("Saved: %(count)d field(s) changed.", count=len(changed)), "success")
             return redirect(url_for(".event", slug=event.slug))

@@ -62,6 +62,7 @@ class Holder:
     full_name: str
     organisation: str
     needs: str | None
+    day: date | None = None  # at a multi-day event: the day of the scan, when checked in
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,15 @@ class CheckIn:
     result: CheckinResult
     holder: Holder | None = None
     ticket_event: Event | None = None
+
+
+@dataclass(frozen=True)
+class DayOfCheckIn:
+    """A check-in as an undo names it: when it was made and the (local) date it counts for,
+    as stored at a multi-day event (a later change of the event's zone does not move it)."""
+
+    checked_in_at: datetime
+    day: date
 
 
 @dataclass(frozen=True)
@@ -125,8 +135,8 @@ def undo_check_in(
     staff: User,
     day: date | None = None,
     now: datetime | None = None,
-) -> datetime | None:
-    """Take back a check-in made by mistake; when it had been made, or None when there is none.
+) -> DayOfCheckIn | None:
+    """Take back a check-in made by mistake; the one taken back, or None when there is none.
 
     At a multi-day event, the check-in of ``day``; without a day, the one the door shows
     (``undoable_check_in``). A named day at a one-day event must be the day of its check-in.
@@ -146,17 +156,23 @@ def undo_check_in(
         )
         locked.checked_in_at = None
         locked.checked_in_by_id = None
-    return undone
+    return DayOfCheckIn(undone, door_day(registration.event, undone))
 
 
-def undoable_check_in(registration: Registration, now: datetime | None = None) -> datetime | None:
+def undoable_check_in(
+    registration: Registration, now: datetime | None = None
+) -> DayOfCheckIn | None:
     """The check-in an undo without a day takes back, as the door shows it: at a multi-day
     event the person's latest, if it is today's or was made within UNDO_GRACE (a mistake at
     23:50 can be undone after midnight; yesterday's real attendance cannot, by accident)."""
-    if not registration.event.is_multi_day:
-        return registration.checked_in_at
+    event = registration.event
+    if not event.is_multi_day:
+        moment = registration.checked_in_at
+        return DayOfCheckIn(moment, door_day(event, moment)) if moment else None
     latest = max(registration.day_check_ins, key=_moment, default=None)
-    return latest.checked_in_at if _is_undoable(latest, registration.event, now) else None
+    if not _is_undoable(latest, event, now):
+        return None
+    return DayOfCheckIn(latest.checked_in_at, latest.day)
 
 
 def _moment(check_in: DayCheckIn) -> datetime:
@@ -172,7 +188,7 @@ def _is_undoable(check_in: DayCheckIn | None, event: Event, now: datetime | None
 
 def _undo_day_check_in(
     registration: Registration, day: date | None, staff: User, now: datetime
-) -> datetime | None:
+) -> DayOfCheckIn | None:
     """Take back one day's check-in; the first check-in becomes the earliest day left."""
     with write_transaction():
         locked = _locked(Registration.id == registration.id)
@@ -191,7 +207,7 @@ def _undo_day_check_in(
             actor=staff,
             checked_in_at=undone.checked_in_at.isoformat(),
         )
-        moment = undone.checked_in_at
+        taken_back = DayOfCheckIn(undone.checked_in_at, undone.day)
         db.session.delete(undone)
         db.session.flush()
         first = db.session.scalar(
@@ -203,7 +219,7 @@ def _undo_day_check_in(
         locked.checked_in_at = first.checked_in_at if first else None
         locked.checked_in_by_id = first.checked_in_by_id if first else None
     db.session.expire(registration, ["day_check_ins"])
-    return moment
+    return taken_back
 
 
 def door_day(event: Event, now: datetime | None = None) -> date:
@@ -363,6 +379,7 @@ _DAY_HOLDER = (
         Registrant.full_name,
         Registrant.organisation,
         Registrant.needs,
+        DayCheckIn.day,
     )
     .join(Registration.registrant)
     .outerjoin(
@@ -483,7 +500,7 @@ def _admit(
             device_time=scanned_at.isoformat() if scanned_at else None,
             **({"confirmed_off_day": True} if not event.runs_on(when) else {}),
         )
-    return CheckIn(CheckinResult.OK, replace(holder, checked_in_at=when))
+    return CheckIn(CheckinResult.OK, replace(holder, checked_in_at=when, day=day))
 
 
 def _refusal(event: Event, holder: Holder | None, when: datetime, any_day: bool) -> CheckIn | None:

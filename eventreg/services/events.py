@@ -1,12 +1,13 @@
 """The programme's events: finding them; organisers creating, changing, calling them off."""
 
 import copy
+from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import joinedload
 
 from ..config import LANGUAGES
@@ -48,6 +49,15 @@ class CheckInsOutsideDays(ValueError):
     def __init__(self, left_out: dict[date, int]):
         super().__init__(left_out)
         self.left_out = left_out
+
+
+class CheckInsChangeDay(ValueError):
+    """A new time zone would put recorded check-ins on another local date than the day they
+    count for; ``shifted`` counts them by that day."""
+
+    def __init__(self, shifted: dict[date, int]):
+        super().__init__(shifted)
+        self.shifted = shifted
 
 
 # What the organisers' edit form changes, and which of its fields are decided together when two
@@ -281,9 +291,15 @@ def apply_changes(event: Event, values: dict[str, Any]) -> set[str]:
     left_out = check_ins_left_out(event, {name: values[name] for name in changed})
     if left_out:
         raise CheckInsOutsideDays(left_out)
+    shifted = check_ins_shifted(event, {name: values[name] for name in changed})
+    if shifted:
+        raise CheckInsChangeDay(shifted)
     previous = _schedule_of(event)
+    was_multi_day, zone = event.is_multi_day, event.zone
     for name in changed:
         setattr(event, name, values[name])
+    if event.is_multi_day and not was_multi_day:
+        _check_ins_by_day(event, zone)
     if changed & SCHEDULE_FIELDS == {"agenda"} and _hours(event.agenda) == previous["days"]:
         return changed  # only a day's title: nobody's calendar or plans change
     if event.local_starts_at.date() != _local_date(previous["starts_at"], previous["timezone"]):
@@ -305,21 +321,86 @@ def apply_changes(event: Event, values: dict[str, Any]) -> set[str]:
 
 def check_ins_left_out(event: Event, values: dict[str, Any]) -> dict[date, int]:
     """Check-ins by day on the event's days that, changed by ``values``, it would no longer run
-    on; a check-in already on another day (checked in anyway) leaves nothing new out."""
+    on; a check-in already on another day (checked in anyway) leaves nothing new out.
+
+    A one-day event records its check-ins only as the registration's first check-in: each
+    counts for its local date in the event's zone.
+    """
     if not values.keys() & DATE_FIELDS:
         return {}
     moved = Event(**{name: values.get(name, getattr(event, name)) for name in DATE_FIELDS})
     dropped = set(event.local_dates) - set(moved.local_dates)  # a stand-in, never added
     if not dropped:
         return {}
-    counts = db.session.execute(
-        select(DayCheckIn.day, func.count())
-        .join(DayCheckIn.registration)
-        .where(Registration.event_id == event.id, DayCheckIn.day.in_(dropped))
-        .group_by(DayCheckIn.day)
-        .order_by(DayCheckIn.day)
+    came = set(
+        db.session.execute(
+            select(DayCheckIn.registration_id, DayCheckIn.day)
+            .join(DayCheckIn.registration)
+            .where(Registration.event_id == event.id, DayCheckIn.day.in_(dropped))
+        )
     )
-    return dict(counts.all())
+    if not event.is_multi_day:
+        first, last = min(dropped), max(dropped) + timedelta(days=1)
+        moments = db.session.execute(
+            select(Registration.id, Registration.checked_in_at).where(
+                Registration.event_id == event.id,
+                Registration.checked_in_at >= datetime.combine(first, time(), event.zone),
+                Registration.checked_in_at < datetime.combine(last, time(), event.zone),
+            )
+        )
+        came |= {(id_, moment.astimezone(event.zone).date()) for id_, moment in moments}
+    counts = Counter(day for _, day in came if day in dropped)
+    return dict(sorted(counts.items()))
+
+
+def check_ins_shifted(event: Event, values: dict[str, Any]) -> dict[date, int]:
+    """Check-ins by the day they count for that the new time zone in ``values`` would put on
+    another local date: the door, the lists and the undo would no longer agree on their day."""
+    if values.get("timezone", event.timezone) == event.timezone:
+        return {}
+    zone = ZoneInfo(values["timezone"])
+    recorded = db.session.execute(
+        select(DayCheckIn.day, DayCheckIn.checked_in_at)
+        .join(DayCheckIn.registration)
+        .where(Registration.event_id == event.id)
+    )
+    shifted = Counter(day for day, moment in recorded if moment.astimezone(zone).date() != day)
+    if not event.is_multi_day:
+        moments = db.session.scalars(
+            select(Registration.checked_in_at).where(
+                Registration.event_id == event.id, Registration.checked_in_at.is_not(None)
+            )
+        )
+        shifted.update(
+            moment.astimezone(event.zone).date()
+            for moment in moments
+            if moment.astimezone(zone).date() != moment.astimezone(event.zone).date()
+        )
+    return dict(sorted(shifted.items()))
+
+
+def _check_ins_by_day(event: Event, zone: ZoneInfo) -> None:
+    """A one-day event given more days: each check-in so far becomes that day's check-in (its
+    local date in ``zone``, the event's when it was made), as migration 0017 did."""
+    of_the_event = Registration.event_id == event.id
+    checked_in = db.session.execute(
+        select(Registration.id, Registration.checked_in_at, Registration.checked_in_by_id).where(
+            of_the_event, Registration.checked_in_at.is_not(None)
+        )
+    )
+    recorded = set(
+        db.session.execute(
+            select(DayCheckIn.registration_id, DayCheckIn.day)
+            .join(DayCheckIn.registration)
+            .where(of_the_event)
+        )
+    )
+    for id_, moment, by in checked_in:
+        day = moment.astimezone(zone).date()
+        if (id_, day) not in recorded:
+            db.session.add(
+                DayCheckIn(registration_id=id_, day=day, checked_in_at=moment, checked_in_by_id=by)
+            )
 
 
 # What a registrant is told changed, by field: the time, the place, the meeting link.

@@ -28,7 +28,7 @@ from ..local_times import LocalTimeError, aware
 from ..models import Event, EventKind, EventMode, Registration, RegistrationStatus
 from . import audit
 from .agenda import AgendaError, check_days, days_from_spec
-from .events import SCHEDULE_FIELDS, apply_changes, check_ins_left_out
+from .events import SCHEDULE_FIELDS, apply_changes, check_ins_left_out, check_ins_shifted
 from .registrations import fill_from_waitlist
 
 SHIPPED_PROGRAMME = Path(__file__).resolve().parent.parent / "data" / "programme.toml"
@@ -77,6 +77,8 @@ class EventUpdate:
     promotions: int = 0  # confirmations for people let in from the waiting list
     # Check-ins by day that the changes would leave outside the event's days: refused.
     left_out: dict[date, int] = field(default_factory=dict)
+    # Check-ins by day that a new time zone would put on another date: refused too.
+    shifted: dict[date, int] = field(default_factory=dict)
 
     @property
     def conflicts(self) -> list[FieldChange]:
@@ -102,19 +104,31 @@ class UpdatePlan:
     @property
     def refusal(self) -> str | None:
         """Why the plan cannot be applied: the check-ins it would leave outside their event's
-        days, by event and day; None when it can."""
-        refused = [
-            f"{update.slug}: "
-            + ", ".join(f"{day} ({count})" for day, count in update.left_out.items())
-            for update in self.updates
-            if update.left_out
-        ]
-        if not refused:
-            return None
-        return (
-            "refused, nothing changed: the file would leave the check-ins recorded on these days "
-            "outside their event's days (number of check-ins in brackets): " + "; ".join(refused)
-        )
+        days, or move to another date with a new time zone, by event and day; None when it can."""
+        left_out = _by_event(self.updates, "left_out")
+        shifted = _by_event(self.updates, "shifted")
+        reasons = []
+        if left_out:
+            reasons.append(
+                "the file would leave the check-ins recorded on these days outside their "
+                "event's days (number of check-ins in brackets): " + left_out
+            )
+        if shifted:
+            reasons.append(
+                "the file's new time zone would put the check-ins recorded on these days on "
+                "another date (number of check-ins in brackets): " + shifted
+            )
+        return "refused, nothing changed: " + "; and ".join(reasons) if reasons else None
+
+
+def _by_event(updates: list[EventUpdate], name: str) -> str:
+    """Check-ins by event and day (``left_out`` or ``shifted``), as the refusal lists them."""
+    return "; ".join(
+        f"{update.slug}: "
+        + ", ".join(f"{day} ({count})" for day, count in getattr(update, name).items())
+        for update in updates
+        if getattr(update, name)
+    )
 
 
 def read_programme(path: Path) -> list[dict[str, Any]]:
@@ -320,6 +334,7 @@ def _count_mail(update: EventUpdate, event: Event, overwrite_edits: bool) -> Eve
     """Count the e-mails that applying the update would send."""
     fields = {c.name: c.new for c in update.to_apply(overwrite_edits=overwrite_edits)}
     update.left_out = check_ins_left_out(event, fields)
+    update.shifted = check_ins_shifted(event, fields)
     confirmed = _count(event, RegistrationStatus.CONFIRMED)
     waiting = _count(event, RegistrationStatus.WAITLISTED)
     if fields.keys() & SCHEDULE_FIELDS:
