@@ -81,8 +81,8 @@ def hide_reported(report_id: int, *, actor: User) -> AbuseReport | None:
         reported_id = db.session.scalar(
             select(AbuseReport.reported_id).where(AbuseReport.id == report_id)
         )
-        # The member first, then their open reports in id order, as leaving and every other
-        # decision lock them: two organisers (or the member leaving) never wait on each other.
+        # The member first, then their open reports in id order, as the member leaving (and
+        # another organiser hiding them) locks them: nobody waits for the other in a circle.
         member = _locked(reported_id) if reported_id is not None else None
         if member is None:
             return None
