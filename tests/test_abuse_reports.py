@@ -872,3 +872,20 @@ def test_a_radio_groups_error_is_told_with_each_of_its_radios(app, ana, lars):
     )
     subject = re.findall(r'<input[^>]*name="subject"[^>]*>', page)
     assert subject and not any("aria-invalid" in radio for radio in subject)
+
+
+def test_the_block_link_of_a_former_members_message_blocks_no_new_member(app, smtp, ana, lars):
+    """The "no more messages from" link in Lars's message, once he left and Eva may have his
+    number: it neither names nor blocks her."""
+    message_from(lars, ana, "Buy cheap watches from Lars")
+    (letter,) = smtp.inbox.wait_for(1)
+    link = re.search(
+        r"http://eventreg\.test(/network/block/\S+)", letter.get_body(("plain",)).get_content()
+    )[1]
+    assert "Lars Holm" in app.test_client().get(link).text
+    members.leave(lars)
+    eva = active_member("Eva Berg", "eva@example.se")
+    browser = app.test_client()
+    for response in (browser.get(link), browser.post(link)):
+        assert response.status_code == 404 and "Eva Berg" not in response.text
+    assert not member_contact.has_blocked(ana, eva)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from ..database import locking, write_transaction
 from ..extensions import db
-from ..models import ContactBlock, ContactRequest, Member, MessageKind, utcnow
+from ..models import ContactBlock, ContactRequest, Member, MessageKind, OutboxMessage, utcnow
 from .network_links import BLOCK_PURPOSE
 from .network_mail import enqueue_for_member
 from .signed_links import unsign
@@ -95,12 +95,22 @@ def block_link_members(token: str) -> tuple[Member, Member] | None:
     value = unsign(token, BLOCK_PURPOSE)
     if value is None or ":" not in value:
         return None
-    key, other_id = value.rsplit(":", 1)
+    key, other_id, *message_id = value.split(":")
     member = db.session.scalar(select(Member).where(Member.key == key))
     other = db.session.get(Member, int(other_id)) if other_id.isdigit() else None
     if member is None or other is None:
         return None
+    if message_id:  # links from before lack it
+        copy = db.session.get(OutboxMessage, int(message_id[0]))
+        if copy is None or copy.member_id != member.id or not sent_by(copy, other):
+            return None
     return member, other
+
+
+def sent_by(copy: OutboxMessage, sender: Member) -> bool:
+    """Whether a member's message was written by this member. SQLite gives a former member's
+    id to the next one who joins: a message older than the member's profile was a former's."""
+    return copy.params.get("sender_id") == sender.id and copy.created_at >= sender.created_at
 
 
 def blocked_members(member: Member) -> list[Member]:

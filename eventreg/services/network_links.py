@@ -32,7 +32,8 @@ def unsubscribe_url(member: Member) -> str:
     return url_for("network.unsubscribe", token=token, _external=True)
 
 
-def block_url(member: Member, sender_id: int) -> str:
-    """For the member who got a message: stop the messages of the member who sent it."""
-    token = sign(f"{member.key}:{sender_id}", BLOCK_PURPOSE)
+def block_url(member: Member, sender_id: int, message_id: int) -> str:
+    """For the member who got a message: stop the messages of the member who sent it (the
+    message's number tells them from a later member given the same id)."""
+    token = sign(f"{member.key}:{sender_id}:{message_id}", BLOCK_PURPOSE)
     return url_for("network.block_sender", token=token, _external=True)

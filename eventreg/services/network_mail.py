@@ -58,7 +58,7 @@ def build_message(queued: OutboxMessage) -> MailMessage:
         if queued.kind is MessageKind.NETWORK_SIGN_IN:
             links["sign_in_url"] = sign_in_url(member, params["nonce"], params.get("next"))
         if queued.kind is MessageKind.NETWORK_CONTACT and "sender_id" in params:
-            links["block_url"] = block_url(member, params["sender_id"])
+            links["block_url"] = block_url(member, params["sender_id"], queued.id)
             links["report_url"] = url_for(
                 "network.report",
                 member_id=params["sender_id"],
