@@ -468,7 +468,7 @@ def _named_message(
     reporter received from this member (never the profile in its place)."""
     if ref is None:
         return None
-    if not (ref.isascii() and ref.isdigit()):
+    if not (ref.isascii() and ref.isdigit()) or len(ref) > 18:  # no number the database holds
         abort(404)
     return abuse_reports.received_message(reporter, other, int(ref)) or abort(404)
 
