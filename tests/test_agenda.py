@@ -29,7 +29,7 @@ from eventreg.services.programme import (
     read_programme,
 )
 from tests.support.admin_forms import edit_form, event_form
-from tests.support.missions import DAYS, ROME
+from tests.support.missions import DAYS, ROME, three_day_mission
 
 
 @pytest.fixture
@@ -42,15 +42,7 @@ def organiser(auth, make_user):
 @pytest.fixture
 def mission(make_event):
     """A three-day mission in Rome's zone, each day with its own hours."""
-    return make_event(
-        slug="mission-three-days",
-        starts_at=DAYS[0].starts_at,
-        ends_at=DAYS[-1].ends_at,
-        agenda=DAYS,
-        capacity=None,
-        registration_opens_at=datetime(2026, 1, 5, 9, tzinfo=ROME),  # whole minutes, as a form
-        registration_closes_at=datetime(2031, 3, 20, 18, tzinfo=ROME),
-    )
+    return three_day_mission(make_event)
 
 
 def test_the_shipped_missions_have_their_three_days(app):

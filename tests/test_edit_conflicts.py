@@ -5,7 +5,6 @@ the values their page had loaded: a capacity raised meanwhile fell back (with it
 people still holding seats), a moved time went back and everyone was sent the old one."""
 
 import re
-from datetime import datetime
 from html import unescape
 from html.parser import HTMLParser
 
@@ -16,7 +15,7 @@ from eventreg.extensions import db
 from eventreg.models import AuditEntry, Event, OutboxMessage
 from eventreg.services import edits
 from tests.support.factories import PASSWORD
-from tests.support.missions import DAYS, ROME
+from tests.support.missions import three_day_mission
 
 
 @pytest.fixture
@@ -184,15 +183,9 @@ def test_a_damaged_fingerprint_is_refused_and_changes_nothing(organisers, make_e
 
 @pytest.fixture
 def mission(make_event):
-    return make_event(
-        slug="mission-three-days",
-        starts_at=DAYS[0].starts_at,
-        ends_at=DAYS[-1].ends_at,
-        agenda=DAYS,
-        capacity=None,
-        registration_opens_at=datetime(2026, 1, 5, 9, tzinfo=ROME),
-        registration_closes_at=datetime(2031, 3, 20, 18, tzinfo=ROME),
-        translations={"it": {"title": "Missione di tre giorni", "days": ITALIAN_DAYS}},
+    """The three-day mission, its title and two days' titles in Italian."""
+    return three_day_mission(
+        make_event, translations={"it": {"title": "Missione di tre giorni", "days": ITALIAN_DAYS}}
     )
 
 
@@ -205,9 +198,9 @@ def test_an_untouched_form_round_trips(organisers, mission):
     assert "0 field(s) changed" in unescape(anna.get(response.location).text)
 
 
-# 1. One organiser's translation and another's time are different fields, yet conflict, and
-# the message says the untouched time was saved by someone else.
 def test_a_translated_title_does_not_conflict_with_a_new_end(organisers, mission):
+    """A translation and a time are different fields: neither is refused, and nobody is told
+    the time they left alone was saved by someone else."""
     anna, bruno = organisers
     annas = opened(anna, mission.slug)
     brunos = opened(bruno, mission.slug) | {"title_it": "Missione a Roma"}
@@ -223,9 +216,8 @@ def test_a_translated_title_does_not_conflict_with_a_new_end(organisers, mission
     assert event.local_ends_at.hour == 14
 
 
-# 1a. Two organisers translating into two languages at once: one text each, yet a conflict (the
-# whole translations column is one field, and sits in the schedule group).
 def test_two_languages_translated_at_once_both_kept(organisers, mission):
+    """Each translated text is a field of its own."""
     anna, bruno = organisers
     annas = opened(anna, mission.slug)
     brunos = opened(bruno, mission.slug) | {"title_da": "Tre dages mission"}
@@ -241,9 +233,8 @@ def test_two_languages_translated_at_once_both_kept(organisers, mission):
     )
 
 
-# 1d. The same over-wide grouping for the place: a venue typo fixed by one organiser and the
-# meeting link of a hybrid mission set by the other conflict.
 def test_a_new_venue_and_a_new_meeting_link_both_kept(organisers, make_event):
+    """Only the format, city and venue go together: a meeting link is a field of its own."""
     anna, bruno = organisers
     event = make_event()
     annas = opened(anna, event.slug)
@@ -261,10 +252,8 @@ def test_a_new_venue_and_a_new_meeting_link_both_kept(organisers, make_event):
     )
 
 
-# 1b. A real conflict on one translated title: every empty translation field of every language
-# is also said to have been saved by someone else, "it is now: (empty)" (the reference form is
-# built without form data, so its empty fields hold None where the submitted ones hold "").
 def test_a_translation_conflict_points_only_at_the_field_that_differs(organisers, mission):
+    """Not at every empty translation field ("it is now: (empty)")."""
     anna, bruno = organisers
     annas = opened(anna, mission.slug)
     brunos = opened(bruno, mission.slug) | {"title_it": "Missione a Roma"}
@@ -279,8 +268,8 @@ def test_a_translation_conflict_points_only_at_the_field_that_differs(organisers
     assert "it is now: (empty)" not in text
 
 
-# 1c. After a conflict, a validation error, then a valid save: the knowingly-saved values win.
 def test_a_validation_error_after_a_conflict_keeps_the_resolution(organisers, make_event):
+    """A conflict, then a validation error, then a valid save: the values saved knowingly win."""
     anna, bruno = organisers
     event = make_event(capacity=40)
     annas = opened(anna, event.slug)
@@ -301,11 +290,10 @@ def test_a_validation_error_after_a_conflict_keeps_the_resolution(organisers, ma
     assert saved(event).capacity == 50
 
 
-# 2. An event with a day title for a date its agenda no longer has (a programme update moved
-# the days, the organiser's translations kept: tests/test_agenda.py) -- the form always drops
-# it, so every save counts as the editor changing the whole schedule group: a colleague's new
-# end makes Anna's capacity-only edit conflict, and "save again" puts the old end back.
 def test_a_stale_day_title_does_not_make_every_edit_a_schedule_edit(organisers, mission):
+    """A day title for a date the agenda no longer has (tests/test_agenda.py) is dropped by the
+    form on every save: compared through the form, that is no edit of the schedule, so a
+    colleague's new end and Anna's new capacity both stay."""
     mission.translations = {"it": {"days": {"2031-03-17": "Vecchio giorno", **ITALIAN_DAYS}}}
     db.session.commit()
     anna, bruno = organisers
