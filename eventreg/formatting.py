@@ -168,6 +168,11 @@ def local_description(event) -> str:
 _BULLET = re.compile(r"^\s*[-*•]\s+")
 
 
+def shortened(text: str, limit: int) -> str:
+    """The text cut to at most ``limit`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def paragraphs(text: str | None) -> Markup:
     """Plain text as HTML blocks: a blank line starts a paragraph, lines that start with
     "- ", "* " or "• " make a list, other line breaks stay line breaks."""

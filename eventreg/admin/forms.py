@@ -33,6 +33,7 @@ from ..formatting import (
     event_date,
     iso_date,
     local_title,
+    shortened,
     zone_choices,
 )
 from ..forms import Form
@@ -409,7 +410,7 @@ def shown_value(field, limit: int = 160) -> str:
     text = " ".join(text.split())
     if not text:
         return _("(empty)")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shortened(text, limit)
 
 
 def _local(moment: datetime, zone) -> datetime:

@@ -19,7 +19,7 @@ from flask_login import current_user
 
 from ..access import organiser_required, unless_hidden
 from ..extensions import csrf, db
-from ..formatting import datetime_in
+from ..formatting import datetime_in, shortened
 from ..forms import ButtonForm, ConfirmForm, form_page
 from ..models import Member, ReportReason, TargetGroup
 from ..rate_limits import manage_limit, report_limit, signup_limit
@@ -454,7 +454,7 @@ def _report_subjects(
         messages.append(named)
     for message in messages:
         when = datetime_in(message.sent_at, "UTC")
-        excerpt = message.text if len(message.text) <= 120 else message.text[:119] + "…"
+        excerpt = shortened(message.text, 120)
         subjects.append(
             (f"message-{message.ref}", _("Message of %(when)s", when=when) + f": {excerpt}")
         )
