@@ -366,3 +366,64 @@ def test_a_sign_up_whose_network_join_fails_keeps_nothing(client, make_event, mo
     data = person(network_opt_in="y", consent="y") | {"events": [event.slug]}
     assert client.post("/register", data=data).status_code == 500
     assert count(Registration) == 0 and count(Member) == 0 and count(OutboxMessage) == 0
+
+
+# --- a request's reads and its use case -----------------------------------------------------
+# On PostgreSQL a request's reads run without a transaction on the server; its use case opens
+# one. These run in a request context, where that applies.
+
+
+def server_transaction_open() -> bool:
+    """Whether the session's connection has a transaction open on the database server."""
+    connection = db.session.connection().connection.dbapi_connection
+    if db.engine.dialect.name == "sqlite":
+        return connection.in_transaction
+    from psycopg.pq import TransactionStatus
+
+    return connection.info.transaction_status != TransactionStatus.IDLE
+
+
+@pytest.mark.postgresql_only  # SQLite keeps a request's reads in one snapshot, as before
+def test_a_requests_reads_open_no_transaction_on_the_server(app, make_event):
+    # BEGIN and ROLLBACK were two round trips on every request that read, and each ROLLBACK
+    # made psycopg drop every statement it had prepared.
+    event = make_event()
+    with app.test_request_context():
+        assert db.session.get(Event, event.id).capacity == 10
+        assert db.session.scalar(select(func.count()).select_from(Registration)) == 0
+        assert not server_transaction_open()
+
+
+def test_a_requests_use_case_after_its_reads_is_one_transaction(app, make_event):
+    event = make_event(capacity=1)
+    with app.test_request_context():
+        reread = db.session.scalars(select(Event).where(Event.id == event.id)).one()
+        assert db.session().in_transaction()  # the request's reads, which the use case goes on
+        with pytest.raises(Boom), write_transaction():
+            assert server_transaction_open()
+            registrations.sign_up(details(), [reread], "test")
+            raise Boom("after the sign-up")
+    with another_worker(app):
+        assert count(Registration) == count(Registrant) == count(OutboxMessage) == 0
+
+
+def test_a_requests_change_outside_a_use_case_is_refused_before_it_is_written(app, make_event):
+    event = make_event(capacity=5)
+    with app.test_request_context():
+        db.session.get(Event, event.id).capacity = 99
+        with pytest.raises(UnownedWork):
+            db.session.flush()
+        db.session.rollback()
+        with pytest.raises(UnownedWork):
+            db.session.execute(db.update(Event).where(Event.id == event.id).values(capacity=98))
+        db.session.rollback()
+    with another_worker(app):
+        assert db.session.get(Event, event.id).capacity == 5
+
+
+def test_a_requests_read_that_changes_nothing_is_not_refused(app, make_event):
+    event = make_event(capacity=5)
+    with app.test_request_context():
+        loaded = db.session.get(Event, event.id)
+        loaded.capacity = 5  # the same value: nothing to write
+        assert db.session.scalar(select(Event.capacity).where(Event.id == event.id)) == 5

@@ -25,6 +25,7 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import Row, func, select
 
 from ..choices import TARGET_GROUP_LABELS, country_name
+from ..database import streamed
 from ..extensions import db
 from ..formatting import datetime_in, event_when, local_title
 from ..models import Event, Registrant, Registration, RegistrationStatus, utcnow
@@ -138,7 +139,7 @@ def _signer_rows(event_id: int) -> Iterator[Row]:
             func.lower(Registrant.last_name), func.lower(Registrant.first_name), Registration.id
         )
     )
-    yield from db.session.execute(query.execution_options(yield_per=BATCH_SIZE))
+    yield from streamed(query, BATCH_SIZE)
 
 
 def _cells(number: int, row: Row, signatures: int) -> list[str]:

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from eventreg.database import write_transaction
 from eventreg.extensions import db
 from eventreg.models import (
     Event,
@@ -46,8 +47,8 @@ def make_event(app):
             "registration_closes_at": now + timedelta(days=14),
         } | overrides
         event = Event(**values)
-        db.session.add(event)
-        db.session.commit()
+        with write_transaction():  # as the app writes, also inside a test's request context
+            db.session.add(event)
         return event
 
     return _make
