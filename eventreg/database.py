@@ -19,7 +19,7 @@ from sqlalchemy import (
     inspect,
     select,
 )
-from sqlalchemy.engine import Engine, Result, ScalarResult
+from sqlalchemy.engine import Connection, Engine, Result, ScalarResult
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -48,16 +48,23 @@ def _lower(value):
 
 
 def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
-    """Make SQLite honour foreign keys, use WAL and take its write lock at BEGIN when asked.
-
-    On PostgreSQL, a request's reads run without a transaction (``_begin_when_needed``).
-    """
-    if engine.dialect.name == "postgresql":
-        _begin_when_needed(engine)
+    """Send BEGIN only where a transaction is needed (``_begin_statement``); make SQLite honour
+    foreign keys, use WAL and take its write lock at BEGIN."""
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine, busy_timeout_ms)
+    elif engine.dialect.name == "postgresql":
+        _configure_postgresql(engine)
+    else:
         return
-    if engine.dialect.name != "sqlite":
-        return
 
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        statement = _begin_statement(connection)
+        if statement:
+            connection.exec_driver_sql(statement)
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # pysqlite's own transaction handling never emits BEGIN IMMEDIATE; we emit BEGIN ourselves.
@@ -73,53 +80,58 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock.get() else "BEGIN")
 
-
-def _begin_when_needed(engine: Engine) -> None:
-    """PostgreSQL: a request's reads go without BEGIN and ROLLBACK; its writes in a transaction.
-
-    At READ COMMITTED each statement sees what is committed when it starts, inside a
-    transaction or not, so a plain read needs none. Opening and closing one cost two round
-    trips to the server on every request that reads, and psycopg answers every ROLLBACK by
-    forgetting the statements it had prepared (``DEALLOCATE ALL``), so a worker serving reads
-    never kept one prepared. The driver runs in autocommit, and BEGIN is sent only where a
-    transaction is needed: ``write_transaction``, rows read in batches (``streamed``), and
-    everything outside a request (commands, migrations, the mail worker), as before. A write
-    outside ``write_transaction`` in a request is refused before it reaches the server
-    (``track_writes``), so nothing is ever committed by a statement of its own.
-    """
-
+def _configure_postgresql(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         if _isolation_level(engine) == "READ COMMITTED":
             dbapi_connection.autocommit = True  # psycopg sends no BEGIN of its own
+        # At any other level psycopg begins each transaction itself, reads included.
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection):
-        if connection.connection.dbapi_connection.autocommit and (
-            _wants_write_lock.get() or not has_request_context()
-        ):
-            connection.exec_driver_sql("BEGIN")
+
+def _begin_statement(connection: Connection) -> str | None:
+    """How to begin: a request's reads run without a transaction, everything else in one.
+
+    A read sees what is committed when it starts, so a request's plain reads need no
+    transaction (PostgreSQL at READ COMMITTED, SQLite in WAL mode, one statement at a time).
+    Opening and closing one cost every request that read a BEGIN and a ROLLBACK (two round
+    trips to PostgreSQL, where psycopg also answered every ROLLBACK by forgetting the
+    statements it had prepared), and a sign-up on SQLite a commit of its read snapshot before
+    taking the write lock. BEGIN is sent by ``write_transaction`` (on SQLite BEGIN IMMEDIATE,
+    which takes the write lock), also when it goes on after the request's reads, for rows read
+    in batches (``streamed``), and outside requests (commands, migrations, the mail worker). A
+    request's write outside ``write_transaction`` is refused before it reaches the database
+    (``track_writes``), so no statement ever commits on its own.
+    """
+    if not _driver_autocommits(connection):
+        return None  # the driver begins by itself
+    if _wants_write_lock.get():
+        return "BEGIN IMMEDIATE" if connection.dialect.name == "sqlite" else "BEGIN"
+    return None if has_request_context() else "BEGIN"
+
+
+def _driver_autocommits(connection: Connection) -> bool:
+    dbapi_connection = connection.connection.dbapi_connection
+    if connection.dialect.name == "sqlite":
+        return dbapi_connection.isolation_level is None
+    return bool(getattr(dbapi_connection, "autocommit", False))
 
 
 def begin_on_server() -> None:
     """Make sure the session's statements from here on run in one transaction on the server.
 
-    Only PostgreSQL's request reads run without one (``_begin_when_needed``); the transaction
-    ends with the session's, at its commit or rollback.
+    Only a request's reads run without one (``_begin_statement``); the transaction ends with
+    the session's, at its commit or rollback.
     """
     connection = db.session.connection()
+    if _driver_autocommits(connection) and not _server_transaction_open(connection):
+        connection.exec_driver_sql(_begin_statement(connection) or "BEGIN")
+
+
+def _server_transaction_open(connection: Connection) -> bool:
     dbapi_connection = connection.connection.dbapi_connection
-    if getattr(dbapi_connection, "autocommit", False) and not _server_transaction_open(
-        dbapi_connection
-    ):
-        connection.exec_driver_sql("BEGIN")
-
-
-def _server_transaction_open(dbapi_connection) -> bool:
+    if connection.dialect.name == "sqlite":
+        return dbapi_connection.in_transaction
     from psycopg.pq import TransactionStatus
 
     return dbapi_connection.info.transaction_status != TransactionStatus.IDLE
@@ -198,8 +210,8 @@ def write_transaction() -> Iterator[None]:
         if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED):
             raise UnownedWork("changes were made outside write_transaction()")
         if not _reads_see_commits(session):
-            # SQLite's read snapshot: end it, so that the write lock and every read below see
-            # the database as it is now.
+            # SQLite's read snapshot (outside a request): end it, so that the write lock and
+            # every read below see the database as it is now.
             session.commit()
             continued = False
     token = _wants_write_lock.set(True)
@@ -207,10 +219,11 @@ def write_transaction() -> Iterator[None]:
     session.info[_SAVED] = []
     try:
         if continued:
-            # PostgreSQL (READ COMMITTED): every statement sees what is committed when it runs,
-            # so the use case goes on in the request's transaction; ending it first only cost
-            # a COMMIT, a connection from the pool and a BEGIN. A request's reads ran without
-            # a transaction on the server: the use case's own starts here.
+            # PostgreSQL (READ COMMITTED), or a request's reads: every statement saw what was
+            # committed when it ran, so the use case goes on in the session's transaction;
+            # ending it first only cost a COMMIT, a connection from the pool and a BEGIN. A
+            # request's reads ran without a transaction on the server: the use case's own
+            # starts here (on SQLite with its write lock).
             try:
                 begin_on_server()
                 yield
@@ -231,10 +244,14 @@ def write_transaction() -> Iterator[None]:
 
 
 def _reads_see_commits(session: Session) -> bool:
-    """Whether the session's open transaction sees every commit as it happens: PostgreSQL's
-    READ COMMITTED (its default, and ours), not SQLite's snapshot nor a stricter level."""
+    """Whether the session's reads so far see every commit as it happens: PostgreSQL's READ
+    COMMITTED (its default, and ours), or a request's reads run without a transaction; not
+    SQLite's snapshot nor a stricter level."""
     bind = session.get_bind()
-    return bind.dialect.name == "postgresql" and _isolation_level(bind) == "READ COMMITTED"
+    if bind.dialect.name == "postgresql" and _isolation_level(bind) == "READ COMMITTED":
+        return True
+    connection = session.connection()
+    return _driver_autocommits(connection) and not _server_transaction_open(connection)
 
 
 def _isolation_level(engine: Engine) -> str:

@@ -369,8 +369,8 @@ def test_a_sign_up_whose_network_join_fails_keeps_nothing(client, make_event, mo
 
 
 # --- a request's reads and its use case -----------------------------------------------------
-# On PostgreSQL a request's reads run without a transaction on the server; its use case opens
-# one. These run in a request context, where that applies.
+# A request's reads run without a transaction on the server; its use case opens one. These
+# run in a request context, where that applies (outside one, reads are in a transaction).
 
 
 def server_transaction_open() -> bool:
@@ -383,10 +383,10 @@ def server_transaction_open() -> bool:
     return connection.info.transaction_status != TransactionStatus.IDLE
 
 
-@pytest.mark.postgresql_only  # SQLite keeps a request's reads in one snapshot, as before
 def test_a_requests_reads_open_no_transaction_on_the_server(app, make_event):
-    # BEGIN and ROLLBACK were two round trips on every request that read, and each ROLLBACK
-    # made psycopg drop every statement it had prepared.
+    # BEGIN and ROLLBACK were two round trips to PostgreSQL on every request that read, and
+    # each ROLLBACK made psycopg drop every statement it had prepared; SQLite committed the
+    # read snapshot before each use case.
     event = make_event()
     with app.test_request_context():
         assert db.session.get(Event, event.id).capacity == 10
@@ -427,3 +427,17 @@ def test_a_requests_read_that_changes_nothing_is_not_refused(app, make_event):
         loaded = db.session.get(Event, event.id)
         loaded.capacity = 5  # the same value: nothing to write
         assert db.session.scalar(select(Event.capacity).where(Event.id == event.id)) == 5
+
+
+def test_a_requests_use_case_decides_on_rows_committed_after_its_reads(app, make_event, sign_up):
+    event = make_event(capacity=1)
+    with app.test_request_context():
+        reread = db.session.scalars(select(Event).where(Event.id == event.id)).one()
+        assert not server_transaction_open()
+        with another_worker(app):  # takes the last seat meanwhile
+            sign_up(db.session.get(Event, event.id))
+        with write_transaction():
+            (late,) = registrations.sign_up(details(), [reread], "test").registrations
+        assert late.status is RegistrationStatus.WAITLISTED
+    with another_worker(app):
+        assert count(Registration, Registration.status == RegistrationStatus.CONFIRMED) == 1
