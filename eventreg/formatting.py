@@ -265,6 +265,10 @@ SKIP_REASON_LABELS = {
     SkipReason.NO_LONGER_CONFIRMED.value: _l("The person no longer has a seat."),
     SkipReason.NO_LONGER_WAITLISTED.value: _l("The person is no longer on the waiting list."),
     SkipReason.MAIL_STOPPED.value: _l("The member stopped the network's e-mails."),
+    SkipReason.SENDER_GONE.value: _l("The sender's profile was hidden, or the sender left."),
+    SkipReason.PRACTICE_MOVED_ON.value: _l(
+        "The practice went into or out of the library again since."
+    ),
     SkipReason.REPORT_CLOSED.value: _l("The report had already been decided on or removed."),
     SkipReason.NO_LONGER_ORGANISER.value: _l("The recipient no longer manages the network."),
 }

@@ -793,6 +793,41 @@ def test_the_upgrade_folds_members_already_in_the_network(backend, tmp_path):
     assert [member.email for member in found] == ["s@example.dk"]
 
 
+@pytest.mark.parametrize("gone", ["hidden", "left"])
+def test_a_message_whose_sender_was_hidden_or_left_before_it_went_is_not_sent(
+    client, app, smtp, gone
+):
+    """A member's message waiting in the outbox still went out, with the sender's name and
+    address, after the organisers hid the sender or the sender left the network."""
+    ana = joined_member(client, smtp, "ana@example.bg")
+    lars = joined_member(client, smtp, "lars@example.dk", inbox_count=2, name="Lars Holm")
+    client.post(f"/network/members/{ana.id}/contact", data={"text": "Hej Ana!"})
+    if gone == "hidden":
+        network_admin.set_hidden(lars, True)
+    else:
+        members.leave(lars)
+    outbox.deliver_all()
+    db.session.rollback()
+    message = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.kind == "network_contact")
+    )
+    assert (message.status.value, message.skip_reason.value) == ("skipped", "sender_gone")
+    delivered = smtp.inbox.wait_for(2)
+    assert len(delivered) == 2  # the two confirmations only
+    assert all("Hej Ana!" not in m.get_body(("plain",)).get_content() for m in delivered)
+
+
+def test_a_message_from_a_member_shown_again_is_sent(client, app, smtp):
+    ana = joined_member(client, smtp, "ana@example.bg")
+    lars = joined_member(client, smtp, "lars@example.dk", inbox_count=2, name="Lars Holm")
+    client.post(f"/network/members/{ana.id}/contact", data={"text": "Hej Ana!"})
+    network_admin.set_hidden(lars, True)
+    network_admin.set_hidden(lars, False)
+    outbox.deliver_all()
+    delivered = smtp.inbox.wait_for(3)
+    assert "Hej Ana!" in delivered[2].get_body(("plain",)).get_content()
+
+
 def test_mail_queued_before_a_member_stopped_the_emails_is_not_sent(client, app, smtp):
     """A member's message or an announcement waiting in the outbox when the member stopped the
     network's e-mails still went out."""

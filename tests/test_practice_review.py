@@ -161,6 +161,41 @@ def test_unpublishing_takes_a_practice_out_of_library_and_booklet_back_to_review
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
 
 
+def test_a_takedown_e_mail_still_waiting_when_the_practice_is_back_is_not_sent(
+    organiser, proposer, smtp, app
+):
+    practice = proposal(proposer, title="Социални клаузи")
+    practices.review(practice, accept=True)
+    sent_mail(smtp)
+    smtp.inbox.envelopes.clear()
+    organiser.post(f"/practices/{practice.id}/unpublish", data={"confirm": "y"})
+    db.session.refresh(practice)
+    practices.review(practice, accept=True)  # back in the library before the outbox ran
+    (message,) = sent_mail(smtp)
+    assert message["Subject"] == in_bulgarian("Your practice is back in the library of practices")
+    taken_out = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.kind == "network_practice_unpublished")
+    )
+    assert (taken_out.status.value, taken_out.skip_reason.value) == (
+        "skipped",
+        "practice_moved_on",
+    )
+
+
+def test_a_publication_e_mail_still_waiting_when_the_practice_is_taken_out_is_not_sent(
+    organiser, proposer, smtp, app
+):
+    practice = proposal(proposer, title="Социални клаузи")
+    practices.review(practice, accept=True)
+    organiser.post(f"/practices/{practice.id}/unpublish", data={"confirm": "y"})
+    (message,) = sent_mail(smtp)
+    assert message["Subject"] != in_bulgarian("Your practice is now in the library of practices")
+    published = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.kind == "network_practice_published")
+    )
+    assert published.skip_reason.value == "practice_moved_on"
+
+
 def published_then_withdrawn(organiser, proposer, smtp, note: str = ""):
     """A member's practice was published (they heard of it), then an organiser withdrew it."""
     practice = proposal(proposer, title="Социални клаузи")

@@ -74,6 +74,8 @@ class SkipReason(enum.StrEnum):
     NO_LONGER_CONFIRMED = "no_longer_confirmed"
     NO_LONGER_WAITLISTED = "no_longer_waitlisted"
     MAIL_STOPPED = "mail_stopped"  # the member stopped the network's e-mails after it was queued
+    SENDER_GONE = "sender_gone"  # a member's message whose sender was hidden or left since
+    PRACTICE_MOVED_ON = "practice_moved_on"  # its practice went in or out of the library again
     REPORT_CLOSED = "report_closed"  # an organiser decided on the report, or it went
     NO_LONGER_ORGANISER = "no_longer_organiser"  # a report's reader deactivated or demoted
 
@@ -127,6 +129,12 @@ class OutboxMessage(db.Model):
         """The person's data was erased: only the message's kind and fate remain."""
         # A network member's messages leave with the member: none outlives the profile.
         return self.registration is not None and self.registration.registrant.is_purged
+
+    def written_by(self, sender: Member) -> bool:
+        """Whether this member-to-member message was written by ``sender``. SQLite gives a
+        former member's id to the next who joins: a message older than the profile was a
+        former member's."""
+        return self.params.get("sender_id") == sender.id and self.created_at >= sender.created_at
 
     @property
     def can_retry(self) -> bool:

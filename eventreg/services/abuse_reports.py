@@ -54,7 +54,7 @@ def reportable(reporter: Member, other_id: int) -> Member | None:
 def received_messages(reporter: Member, sender: Member) -> list[ReceivedMessage]:
     """The latest messages the reporter was sent by the other member, newest first."""
     copies = db.session.scalars(_received(reporter).order_by(OutboxMessage.id.desc()).limit(200))
-    found = [_offered(copy) for copy in copies if member_contact.sent_by(copy, sender)]
+    found = [_offered(copy) for copy in copies if copy.written_by(sender)]
     return found[:MESSAGES_SHOWN]
 
 
@@ -62,7 +62,7 @@ def received_message(reporter: Member, sender: Member, ref: int) -> ReceivedMess
     """One message the reporter was sent by the other member (the one an e-mail's link names),
     however many came since; None when it is not theirs from this member."""
     copy = db.session.scalar(_received(reporter).where(OutboxMessage.id == ref))
-    return _offered(copy) if copy is not None and member_contact.sent_by(copy, sender) else None
+    return _offered(copy) if copy is not None and copy.written_by(sender) else None
 
 
 def report(

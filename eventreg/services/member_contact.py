@@ -102,15 +102,9 @@ def block_link_members(token: str) -> tuple[Member, Member] | None:
         return None
     if message_id:  # links from before lack it
         copy = db.session.get(OutboxMessage, int(message_id[0]))
-        if copy is None or copy.member_id != member.id or not sent_by(copy, other):
+        if copy is None or copy.member_id != member.id or not copy.written_by(other):
             return None
     return member, other
-
-
-def sent_by(copy: OutboxMessage, sender: Member) -> bool:
-    """Whether a member's message was written by this member. SQLite gives a former member's
-    id to the next one who joins: a message older than the member's profile was a former's."""
-    return copy.params.get("sender_id") == sender.id and copy.created_at >= sender.created_at
 
 
 def blocked_members(member: Member) -> list[Member]:

@@ -11,8 +11,11 @@ from datetime import datetime
 from ..extensions import db
 from ..models import (
     AbuseReport,
+    Member,
     MessageKind,
     OutboxMessage,
+    Practice,
+    PracticeStatus,
     Registration,
     SkipReason,
     User,
@@ -24,7 +27,13 @@ Check = Callable[[Registration, datetime], SkipReason | None]
 def outdated_because(message: OutboxMessage, now: datetime) -> SkipReason | None:
     """Why the message would now say something no longer true, or None when it may be sent."""
     if message.member is not None and message.kind in _STOPPABLE:
-        return None if message.member.receives_mail else SkipReason.MAIL_STOPPED
+        if not message.member.receives_mail:
+            return SkipReason.MAIL_STOPPED
+        if message.kind is MessageKind.NETWORK_CONTACT:
+            return _sender_gone(message)
+        if message.kind in _SAYS_IN_LIBRARY:
+            return _practice_moved_on(message)
+        return None
     if message.kind is MessageKind.ABUSE_REPORT:
         return _no_longer_organiser(message.user_id) or _report_closed(message.params["report_id"])
     if message.registration is None:
@@ -46,6 +55,25 @@ def _report_closed(report_id: int) -> SkipReason | None:
     """An organiser decided on the report already, or it went with the member reported."""
     report = db.session.get(AbuseReport, report_id, populate_existing=True)
     return None if report is not None and report.is_open else SkipReason.REPORT_CLOSED
+
+
+def _sender_gone(message: OutboxMessage) -> SkipReason | None:
+    """The organisers hid the sender's profile after the message was written, or the sender
+    left the network (their name and address would go out after they were erased)."""
+    sender_id = message.params.get("sender_id")
+    if sender_id is None:
+        return None  # written before messages named their sender: nothing to go by
+    sender = db.session.get(Member, sender_id, populate_existing=True)
+    ok = sender is not None and message.written_by(sender) and not sender.is_hidden
+    return None if ok else SkipReason.SENDER_GONE
+
+
+def _practice_moved_on(message: OutboxMessage) -> SkipReason | None:
+    """The practice is no longer where the message says: republished before its "taken out"
+    e-mail left, or taken out again before its "published" one."""
+    practice = db.session.get(Practice, message.params["practice_id"], populate_existing=True)
+    in_library = practice is not None and practice.status is PracticeStatus.PUBLISHED
+    return None if in_library == _SAYS_IN_LIBRARY[message.kind] else SkipReason.PRACTICE_MOVED_ON
 
 
 def _event_called_off(registration: Registration, now: datetime) -> SkipReason | None:
@@ -98,6 +126,14 @@ _CHECKS: dict[MessageKind, tuple[Check, ...]] = {
         _no_longer_confirmed,
         _event_started,
     ),
+}
+
+# Whether a practice e-mail tells its proposer that the practice is in the library.
+_SAYS_IN_LIBRARY = {
+    MessageKind.NETWORK_PRACTICE_PUBLISHED: True,
+    MessageKind.NETWORK_PRACTICE_REPUBLISHED: True,
+    MessageKind.NETWORK_PRACTICE_UNPUBLISHED: False,
+    MessageKind.NETWORK_PRACTICE_REJECTED: False,
 }
 
 # What a member stops by the link in the network's e-mails; a sign-in link they asked for goes.
