@@ -63,6 +63,26 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
         if statement:
             connection.exec_driver_sql(statement)
 
+    event.listen(engine, "before_cursor_execute", _refuse_writes_outside_transactions)
+
+
+# What a statement that writes or locks rows starts with, or contains.
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE")
+_LOCKS = (" FOR UPDATE", " FOR NO KEY UPDATE", " FOR SHARE", " FOR KEY SHARE")
+
+
+def _refuse_writes_outside_transactions(connection, _cursor, statement, *_args) -> None:
+    """A write, or a row lock, outside a transaction would commit, or end, at once: refused.
+
+    Only a request's reads run outside one (``_begin_statement``); the ORM's writes there are
+    refused earlier (``track_writes``), this catches text and Core statements too.
+    """
+    if (
+        (statement.lstrip()[:7].upper().startswith(_WRITES))
+        or any(map(statement.__contains__, _LOCKS))
+    ) and (_driver_autocommits(connection) and not _server_transaction_open(connection)):
+        raise UnownedWork(f"rows written or locked outside write_transaction(): {statement}")
+
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
@@ -117,13 +137,13 @@ def _driver_autocommits(connection: Connection) -> bool:
     return bool(getattr(dbapi_connection, "autocommit", False))
 
 
-def begin_on_server() -> None:
+def begin_on_server(session: Session | None = None) -> None:
     """Make sure the session's statements from here on run in one transaction on the server.
 
     Only a request's reads run without one (``_begin_statement``); the transaction ends with
     the session's, at its commit or rollback.
     """
-    connection = db.session.connection()
+    connection = (session or db.session()).connection()
     if _driver_autocommits(connection) and not _server_transaction_open(connection):
         connection.exec_driver_sql(_begin_statement(connection) or "BEGIN")
 
@@ -390,7 +410,7 @@ def track_writes() -> None:
         return
     event.listen(Session, "before_flush", _refuse_unowned_flush)
     event.listen(Session, "after_flush", _remember_flush)
-    event.listen(Session, "do_orm_execute", _remember_bulk_write)
+    event.listen(Session, "do_orm_execute", _watch_execute)
     event.listen(Session, "after_transaction_end", _forget_flush)
 
 
@@ -405,7 +425,10 @@ def _remember_flush(session: Session, _context) -> None:
     session.info[_FLUSHED] = True
 
 
-def _remember_bulk_write(state) -> None:
+def _watch_execute(state) -> None:
+    options = state.execution_options
+    if options.get("yield_per") or options.get("stream_results"):
+        begin_on_server(state.session)  # rows in batches: a server-side cursor needs one
     if state.is_insert or state.is_update or state.is_delete:
         if has_request_context() and not state.session.info.get(_DEPTH):
             raise UnownedWork("a request wrote rows outside write_transaction()")

@@ -20,10 +20,11 @@ from eventreg.models import (
     Topic,
     utcnow,
 )
-from eventreg.services import directory, members, network_admin, outbox, topics
+from eventreg.services import directory, member_contact, members, network_admin, outbox, topics
 from tests.support.database import migrated_from
-from tests.support.factories import PASSWORD
+from tests.support.factories import PASSWORD, active_member
 from tests.support.mail import smtp_config
+from tests.test_transactions import another_worker
 
 
 @pytest.fixture
@@ -826,6 +827,35 @@ def test_a_message_from_a_member_shown_again_is_sent(client, app, smtp):
     outbox.deliver_all()
     delivered = smtp.inbox.wait_for(3)
     assert "Hej Ana!" in delivered[2].get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize("gone", ["hidden", "left"])
+def test_a_message_to_a_member_hidden_or_gone_after_the_page_read_them_is_refused(app, gone):
+    # The page read both members before the service ran; meanwhile an organiser hid the
+    # recipient (the message was still queued) or removed them (a foreign-key error, a 500).
+    sender = active_member("Sara Rossi", "sara@example.it")
+    recipient = active_member("Anna Berg", "anna@example.se")
+    with app.test_request_context("/network/members/1/contact", method="POST"):
+        with another_worker(app):
+            changed = db.session.get(Member, recipient.id)
+            if gone == "hidden":
+                network_admin.set_hidden(changed, True)
+            else:
+                network_admin.remove(changed)
+        with pytest.raises(member_contact.ContactRefused):
+            member_contact.send(sender, recipient, "Hello Anna")
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_blocking_a_member_who_left_after_the_page_read_them_blocks_nobody(app):
+    member = active_member("Sara Rossi", "sara@example.it")
+    other = active_member("Anna Berg", "anna@example.se")
+    with app.test_request_context():
+        db.session.get(Member, other.id)  # read by the page
+        with another_worker(app):
+            network_admin.remove(db.session.get(Member, other.id))
+        assert member_contact.block(member, other.id) is None
+    assert db.session.scalar(select(func.count()).select_from(ContactBlock)) == 0
 
 
 def test_mail_queued_before_a_member_stopped_the_emails_is_not_sent(client, app, smtp):

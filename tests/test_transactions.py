@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 
 from eventreg.database import UnownedWork, lock, locking, save_new, write_transaction
 from eventreg.extensions import db
@@ -441,3 +441,46 @@ def test_a_requests_use_case_decides_on_rows_committed_after_its_reads(app, make
         assert late.status is RegistrationStatus.WAITLISTED
     with another_worker(app):
         assert count(Registration, Registration.status == RegistrationStatus.CONFIRMED) == 1
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda event: db.session.execute(
+            text("UPDATE event SET capacity = 99 WHERE id = :id"), {"id": event.id}
+        ),
+        lambda event: db.session.connection().execute(
+            update(Event).where(Event.id == event.id).values(capacity=99)
+        ),
+    ],
+    ids=["text", "core"],
+)
+def test_a_requests_statement_that_writes_outside_a_use_case_is_refused(app, make_event, write):
+    # Outside a transaction it would commit at once, past any rollback.
+    event = make_event(capacity=5)
+    with app.test_request_context():
+        db.session.get(Event, event.id)
+        with pytest.raises(UnownedWork):
+            write(event)
+        db.session.rollback()
+    with another_worker(app):
+        assert db.session.get(Event, event.id).capacity == 5
+
+
+@pytest.mark.postgresql_only  # SQLite locks no rows: BEGIN IMMEDIATE is its lock
+def test_a_requests_row_lock_outside_a_use_case_is_refused(app, make_event):
+    # Outside a transaction the lock would end with the statement: it would protect nothing.
+    event = make_event()
+    with app.test_request_context(), pytest.raises(UnownedWork):
+        db.session.scalars(select(Event).where(Event.id == event.id).with_for_update()).one()
+
+
+def test_a_requests_rows_read_in_batches_need_no_ceremony(app, make_event):
+    # PostgreSQL's server-side cursor lives in a transaction: the session opens one.
+    events = [make_event(), make_event()]
+    with app.test_request_context():
+        rows = db.session.execute(select(Event.id).execution_options(yield_per=1))
+        assert sorted(row.id for row in rows) == sorted(event.id for event in events)
+        assert sorted(db.session.scalars(select(Event.id).execution_options(yield_per=1))) == (
+            sorted(event.id for event in events)
+        )

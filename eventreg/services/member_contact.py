@@ -26,8 +26,7 @@ def send(sender: Member, recipient: Member, text: str) -> None:
     """Queue a member's message to another member, within the sender's daily limit."""
     sender_id, recipient_id = sender.id, recipient.id
     with write_transaction():
-        sender = _locked(sender_id)
-        recipient = db.session.get(Member, recipient_id)
+        sender, recipient = _locked_pair(sender_id, recipient_id)
         if sender is None or not sender.is_active:
             raise ContactRefused("not_member")
         if recipient is None or not recipient.is_active or recipient.id == sender.id:
@@ -66,8 +65,7 @@ def block(member: Member, other_id: int, *, by_their_message: bool = False) -> M
     message they sent, which named them already."""
     member_id = member.id
     with write_transaction():
-        member = _locked(member_id)
-        other = db.session.get(Member, other_id)
+        member, other = _locked_pair(member_id, other_id)
         if member is None or other is None or other.id == member.id:
             return None
         if not (other.is_active or (by_their_message and not other.is_pending)):
@@ -128,8 +126,17 @@ def sent_today(sender: Member) -> int:
 
 
 def _locked(member_id: int) -> Member | None:
-    # The sender's row is the lock that makes two simultaneous messages count one after another.
     return db.session.scalar(locking(select(Member).where(Member.id == member_id)))
+
+
+def _locked_pair(member_id: int, other_id: int) -> tuple[Member | None, Member | None]:
+    """Both members as they are now, locked in id order (two members writing to, or blocking,
+    each other at once never wait for each other in a circle). The writer's row makes two
+    simultaneous messages count one after another; the other's keeps them from being hidden
+    or leaving until the message or block is written."""
+    query = locking(select(Member).where(Member.id.in_({member_id, other_id})))
+    found = {member.id: member for member in db.session.scalars(query.order_by(Member.id))}
+    return found.get(member_id), found.get(other_id)
 
 
 def _block_of(member_id: int, other_id: int) -> ContactBlock | None:
