@@ -46,6 +46,7 @@ from eventreg.services import (
 from tests.support.database import migrated_from
 from tests.support.factories import PASSWORD, active_member
 from tests.support.mail import smtp_config
+from tests.test_practice_review import proposal
 
 
 @pytest.fixture
@@ -889,3 +890,17 @@ def test_the_block_link_of_a_former_members_message_blocks_no_new_member(app, sm
     for response in (browser.get(link), browser.post(link)):
         assert response.status_code == 404 and "Eva Berg" not in response.text
     assert not member_contact.has_blocked(ana, eva)
+
+
+def test_the_organiser_pages_show_what_waits_for_a_decision(organiser, ana, lars):
+    def badges(path: str) -> list[str]:
+        page = organiser.get(path).text
+        return re.findall(r'class="badge badge-waiting">(\d+)<span class="visually-hidden">', page)
+
+    assert badges("/admin/") == [] and badges("/network/admin") == []
+    report = abuse_reports.report(ana, lars, ReportReason.SPAM, None)
+    proposal(lars)
+    assert badges("/admin/") == ["2"]  # on "Network of practice"
+    assert badges("/network/admin") == ["1", "1"]  # on the reports, and the practices to review
+    network_admin.dismiss_report(report.id, actor=db.session.scalar(select(User)))
+    assert badges("/admin/") == ["1"] and badges("/network/admin") == ["1"]

@@ -40,6 +40,8 @@ from .forms import (
 )
 
 bp = Blueprint("network", __name__, url_prefix="/network")
+# The organiser pages' navigation shows what waits for a decision (counted where it is shown).
+bp.add_app_template_global(network_admin.waiting, "network_waiting")
 
 SESSION_KEY = "network_member"
 

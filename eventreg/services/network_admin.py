@@ -6,8 +6,9 @@ import io
 from collections import Counter
 from dataclasses import dataclass
 
+from flask import g
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..choices import TARGET_GROUP_LABELS, country_name
 from ..config import LANGUAGES
@@ -19,6 +20,8 @@ from ..models import (
     Member,
     MemberStatus,
     MessageKind,
+    Practice,
+    PracticeStatus,
     ReportStatus,
     TargetGroup,
     Topic,
@@ -39,6 +42,40 @@ class NetworkStatistics:
     by_target_group: list[tuple[TargetGroup, int]]
     by_topic: list[tuple[Topic, int]]
     joined_per_month: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What waits for an organiser's decision in the network: the organiser pages' badges."""
+
+    reports: int  # members' reports not yet decided on
+    proposals: int  # practices proposed, or taken back for review, not yet published
+
+    @property
+    def total(self) -> int:
+        return self.reports + self.proposals
+
+
+def waiting() -> Waiting:
+    """Counted once per request, and only on the pages that show it."""
+    if "network_waiting" not in g:
+        counts = db.session.execute(_WAITING).one()
+        g.network_waiting = Waiting(reports=counts.reports, proposals=counts.proposals)
+    return g.network_waiting
+
+
+_WAITING = select(
+    select(func.count())
+    .select_from(AbuseReport)
+    .where(AbuseReport.status == ReportStatus.OPEN)
+    .scalar_subquery()
+    .label("reports"),
+    select(func.count())
+    .select_from(Practice)
+    .where(Practice.status == PracticeStatus.PROPOSED)
+    .scalar_subquery()
+    .label("proposals"),
+)
 
 
 def all_members() -> list[Member]:
