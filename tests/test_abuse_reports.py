@@ -892,15 +892,23 @@ def test_the_block_link_of_a_former_members_message_blocks_no_new_member(app, sm
     assert not member_contact.has_blocked(ana, eva)
 
 
-def test_the_organiser_pages_show_what_waits_for_a_decision(organiser, ana, lars):
+def in_italian(text: str) -> str:
+    with force_locale("it"):
+        return gettext(text)
+
+
+def test_the_organiser_pages_show_what_waits_for_a_decision(app, organiser, ana, lars):
     def badges(path: str) -> list[str]:
         page = organiser.get(path).text
-        return re.findall(r'class="badge badge-waiting">(\d+)<span class="visually-hidden">', page)
+        found = re.findall(r'class="badge badge-waiting">(.*?)</span></span>', page)
+        return [re.sub(r"<[^>]+>", "", badge) for badge in found]
 
     assert badges("/admin/") == [] and badges("/network/admin") == []
     report = abuse_reports.report(ana, lars, ReportReason.SPAM, None)
     proposal(lars)
-    assert badges("/admin/") == ["2"]  # on "Network of practice"
-    assert badges("/network/admin") == ["1", "1"]  # on the reports, and the practices to review
+    with app.test_request_context():
+        waiting = in_italian("waiting for a decision")
+    assert badges("/admin/") == [f", 2 {waiting}"]  # on "Network of practice"
+    assert badges("/network/admin") == [f", 1 {waiting}"] * 2  # reports, practices to review
     network_admin.dismiss_report(report.id, actor=db.session.scalar(select(User)))
-    assert badges("/admin/") == ["1"] and badges("/network/admin") == ["1"]
+    assert badges("/admin/") == badges("/network/admin") == [f", 1 {waiting}"]
