@@ -77,10 +77,8 @@ def _refuse_writes_outside_transactions(connection, _cursor, statement, *_args) 
     Only a request's reads run outside one (``_begin_statement``); the ORM's writes there are
     refused earlier (``track_writes``), this catches text and Core statements too.
     """
-    if (
-        (statement.lstrip()[:7].upper().startswith(_WRITES))
-        or any(map(statement.__contains__, _LOCKS))
-    ) and (_driver_autocommits(connection) and not _server_transaction_open(connection)):
+    writes = statement.lstrip()[:7].upper().startswith(_WRITES)
+    if (writes or any(map(statement.__contains__, _LOCKS))) and not _in_transaction(connection):
         raise UnownedWork(f"rows written or locked outside write_transaction(): {statement}")
 
 
@@ -121,7 +119,8 @@ def _begin_statement(connection: Connection) -> str | None:
     which takes the write lock), also when it goes on after the request's reads, for rows read
     in batches (``streamed``), and outside requests (commands, migrations, the mail worker). A
     request's write outside ``write_transaction`` is refused before it reaches the database
-    (``track_writes``), so no statement ever commits on its own.
+    (``track_writes`` for the ORM, ``_refuse_writes_outside_transactions`` for any statement),
+    so no statement ever commits on its own.
     """
     if not _driver_autocommits(connection):
         return None  # the driver begins by itself
@@ -137,6 +136,11 @@ def _driver_autocommits(connection: Connection) -> bool:
     return bool(getattr(dbapi_connection, "autocommit", False))
 
 
+def _in_transaction(connection: Connection) -> bool:
+    """Whether the connection's statements run in a transaction (the driver's own, or ours)."""
+    return not _driver_autocommits(connection) or _server_transaction_open(connection)
+
+
 def begin_on_server(session: Session | None = None) -> None:
     """Make sure the session's statements from here on run in one transaction on the server.
 
@@ -144,7 +148,7 @@ def begin_on_server(session: Session | None = None) -> None:
     the session's, at its commit or rollback.
     """
     connection = (session or db.session()).connection()
-    if _driver_autocommits(connection) and not _server_transaction_open(connection):
+    if not _in_transaction(connection):
         connection.exec_driver_sql(_begin_statement(connection) or "BEGIN")
 
 
@@ -270,8 +274,7 @@ def _reads_see_commits(session: Session) -> bool:
     bind = session.get_bind()
     if bind.dialect.name == "postgresql" and _isolation_level(bind) == "READ COMMITTED":
         return True
-    connection = session.connection()
-    return _driver_autocommits(connection) and not _server_transaction_open(connection)
+    return not _in_transaction(session.connection())
 
 
 def _isolation_level(engine: Engine) -> str:
