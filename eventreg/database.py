@@ -152,6 +152,19 @@ def begin_on_server(session: Session | None = None) -> None:
         connection.exec_driver_sql(_begin_statement(connection) or "BEGIN")
 
 
+def read_snapshot() -> None:
+    """Make the session's reads from here on see the database at one moment, on both databases:
+    an export's day columns and its rows, read by separate statements, then agree.
+
+    SQLite's transactions are snapshots; PostgreSQL's are at REPEATABLE READ. A transaction
+    already open (outside a request) is kept as it is.
+    """
+    connection = db.session().connection()
+    if not _in_transaction(connection):
+        snapshot = connection.dialect.name == "postgresql"
+        connection.exec_driver_sql("BEGIN ISOLATION LEVEL REPEATABLE READ" if snapshot else "BEGIN")
+
+
 def _server_transaction_open(connection: Connection) -> bool:
     dbapi_connection = connection.connection.dbapi_connection
     if connection.dialect.name == "sqlite":

@@ -886,3 +886,26 @@ def test_without_check_ins_on_other_days_the_list_has_no_column_for_them(
     page = organiser.get(f"/admin/events/{mission.slug}").get_data(as_text=True)
     assert "Other days" not in page
     assert statistics.event_statistics(mission).attendance_on_other_days == []
+
+
+def test_an_exports_day_columns_and_rows_are_read_at_one_moment(
+    app, mission, staff, sign_up, monkeypatch
+):
+    # A check-in between the read of the day columns and the read of the rows showed the
+    # person as attended with no day ticked: every check-in behind "attended" must show in a
+    # day column. Another worker scans the ticket exactly then.
+    ana = registration_of(sign_up, mission)
+    read_days = exports._days_attended
+
+    def days_then_a_scan(event):
+        days = read_days(event)
+        with app.app_context():
+            checkin.check_in(db.session.get(Registration, ana.id), staff=staff)
+            db.session.remove()
+        return days
+
+    monkeypatch.setattr(exports, "_days_attended", days_then_a_scan)
+    with app.test_request_context():
+        (row,) = list(exports.attendee_rows(db.session.get(type(mission), mission.id)))
+    days = [row.day_0, row.day_1, row.day_2]
+    assert (row.attended, days) == (False, ["no", "no", "no"])  # the moment before the scan

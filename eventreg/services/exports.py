@@ -23,7 +23,7 @@ from sqlalchemy import Enum as SQLEnum
 
 from ..choices import SOCIAL_ECONOMY_TYPE_LABELS, TARGET_GROUP_LABELS, country_name
 from ..config import LANGUAGES
-from ..database import streamed
+from ..database import read_snapshot, streamed
 from ..extensions import db
 from ..formatting import CANCEL_REASON_LABELS, STATUS_LABELS
 from ..models import DayCheckIn, Event, Registrant, Registration, RegistrationStatus
@@ -105,6 +105,7 @@ def attendee_rows(event: Event | None = None, language: str = "en") -> Iterator[
 
     ``event_title`` is the title in ``language`` (the reader's), English where not translated.
     """
+    read_snapshot()  # the day columns and the rows, read at one moment
     days = day_columns(event)
     attended = _days_attended(event) if days else {}
     rows = streamed(attendee_query(event), BATCH_SIZE)
