@@ -167,13 +167,13 @@ class Run:
         The floor is the minimal app behind the same nginx and gunicorns; no mail measurement
         (the single-machine set-ups have it).
         """
-        floor_before = self._cluster_floor()
+        floor_before = self.cluster_floor()
         folder = self._folder(f"cluster-{backend}")
         with copies() as url:
             env = service_env(url, secrets.token_hex(32))
             with cluster(ROOT, env, folder) as running:
                 base_url = running.base_url
-                _warm_up(base_url, ["/", f"/events/{SIGNUP_EVENT}", "/api/v1/events"])
+                warm_up(base_url, ["/", f"/events/{SIGNUP_EVENT}", "/api/v1/events"])
                 masters = running.masters
                 measured = {
                     s.key: self.measure_scenario(s, base_url, env, masters) for s in SCENARIOS
@@ -183,15 +183,15 @@ class Run:
         logs = "".join(log.read_text(errors="replace") for log in folder.glob("app-*.log"))
         crowd["database_locked"] = logs.count("database is locked")
         crowd["exact"] = is_exact(crowd)
-        floor = self._higher_floor(floor_before, self._cluster_floor())
+        floor = self._higher_floor(floor_before, self.cluster_floor())
         scenarios = {s.key: _against_floor(measured[s.key], s, floor["rps"]) for s in SCENARIOS}
         return {"floor": floor, "scenarios": scenarios, "rush": crowd}
 
-    def _cluster_floor(self) -> dict:
+    def cluster_floor(self) -> dict:
         _say("  floor (behind nginx)")
         folder = self._folder("cluster-floor")
         with cluster(ROOT, {}, folder, app="bench.floor_app:app", ready_path="/hello") as running:
-            _warm_up(running.base_url, ["/hello"])
+            warm_up(running.base_url, ["/hello"])
             url = f"{running.base_url}/hello"
             return self._load(url, "common.lua", lambda prefix: [], running.masters)
 
@@ -263,7 +263,7 @@ class Run:
         return sizes.rush_requests, sizes.rush_seats, sizes.rush_concurrency
 
 
-def _warm_up(base_url: str, paths: list[str], rounds: int = 4) -> None:
+def warm_up(base_url: str, paths: list[str], rounds: int = 4) -> None:
     """Each of the four workers behind nginx answers every page once before wrk counts.
 
     A single-machine set-up's two workers warm up within wrk's first second; four workers,

@@ -6,8 +6,10 @@ shared too, and a write on any machine makes every machine's pages stale at once
 Visitors who carry no sign of an account get stored pages from ``StoredPages``, a WSGI layer in
 front of Flask's own: no request context, no hook (the rate limiter, Flask-Login, the CSRF
 check), only what Flask would add to the page (security headers, Vary, the session cookie), so
-stored pages count against no rate limit (bench/findings.md). A hit costs two cache reads
-(generation, page) and one ``bytes.replace``: no query, no template, no Babel. Each visitor's
+stored pages count against no rate limit (bench/findings.md). A hit costs one cache read (the
+generation and the page together: one round trip to Redis) and one ``bytes.replace``: no query,
+no template, no Babel. A page is stored with the generation it was rendered in, under a key
+without it, and is served only while that generation is current. Each visitor's
 own CSRF token is put into the page on the way out (Flask-WTF's, signed as it signs them by
 ``csrf_tokens.visitor_token``, with the session cookie it needs). Anyone else goes on to
 Flask, where the view's wrapper stores and serves pages too.
@@ -22,6 +24,7 @@ import secrets
 import time
 from collections.abc import Callable
 from functools import wraps
+from typing import NamedTuple
 
 from flask import (
     Flask,
@@ -149,9 +152,9 @@ class StoredPages:
         if session is None or _may_be_signed_in(app.config, request, session):
             return None
         found = _find(app, request, session)  # no app context: each function is given the app
-        if found is None or found[1] is None:
+        if found is None or found.page is None:
             return None
-        stored_body, stored_headers = found[1]
+        stored_body, stored_headers = found.page
         body = _with_token(stored_body, lambda: visitor_token(app, session))
         headers, length_at = self._page_headers(stored_headers, endpoint, request.is_secure)
         headers = headers.copy()
@@ -217,12 +220,11 @@ def cached_for_visitors(view):
         found = None if current_user.is_authenticated else _find(current_app, request, session)
         if found is None:
             return _varied(make_response(view(*args, **kwargs)))
-        key, page = found
-        if page is not None:
-            return _varied(_restored(page, generate_csrf))
+        if found.page is not None:
+            return _varied(_restored(found.page, generate_csrf))
         response = make_response(view(*args, **kwargs))
         if response.status_code == 200 and not response.is_streamed:
-            _store(key, response)
+            _store(found, response)
         return _varied(response)
 
     wrapper.cached_for_visitors = True
@@ -242,19 +244,33 @@ def _may_be_signed_in(config, request: Request, session: SessionMixin) -> bool:
     )
 
 
-def _find(app: Flask, request: Request, session: SessionMixin) -> tuple[str, tuple | None] | None:
-    """An anonymous visitor's page: its key and stored copy (None: not stored); None when the
-    cache is not used."""
+class Lookup(NamedTuple):
+    """Where an anonymous visitor's page is stored, the generation read with it, and the page
+    (its body and headers) if it was stored in that generation, else None."""
+
+    key: str
+    generation: str
+    page: tuple[bytes, list[tuple[str, str]]] | None
+
+
+def _find(app: Flask, request: Request, session: SessionMixin) -> Lookup | None:
+    """An anonymous visitor's page as stored; None when the cache is not used."""
     if not _may_use_cache(app, request, session):
         return None
+    key = _page_key(app, request, session)
     try:
         _recover(app)
-        # Before the view reads the database: a write after this bumps the generation.
-        key = _page_key(app, request, session)
-        return key, _pages(app).get(key)
+        # Before the view reads the database: a write after this bumps the generation. One
+        # round trip reads both (MGET on Redis).
+        generation, stored = _pages(app).get_many(GENERATION_KEY, key)
+        if generation is None:  # never set, or evicted: every stored page is stale
+            generation = bump_generation(app)
     except CACHE_DOWN as error:
         _outage(app).began(error)
         return None
+    if stored is None or stored[0] != generation:
+        return Lookup(key, generation, None)
+    return Lookup(key, generation, stored[1:])
 
 
 def _may_use_cache(app: Flask, request: Request, session: SessionMixin) -> bool:
@@ -284,22 +300,24 @@ def _recover(app: Flask) -> None:
         outage.ended()
 
 
-def _store(key: str, response: Response) -> None:
+def _store(found: Lookup, response: Response) -> None:
+    """Store the page rendered after ``found`` was looked up, in the generation read then: a
+    write committed meanwhile has made it stale already."""
+    stored = (found.generation, *_stored(response))
     try:
-        cache.set(key, _stored(response), timeout=current_app.config["PAGE_CACHE_SECONDS"])
+        cache.set(found.key, stored, timeout=current_app.config["PAGE_CACHE_SECONDS"])
     except CACHE_DOWN as error:
         _outage().began(error)
 
 
 def _page_key(app: Flask, request: Request, session: SessionMixin) -> str:
-    generation = _pages(app).get(GENERATION_KEY) or bump_generation(app)
     # The host is in the key because pages contain absolute links (webcal://host/...); read
     # from the request as is (request.host_url re-encodes the whole URL on every request).
     origin = f"{request.scheme}://{request.host}{request.root_path}"
     # The language select_locale() gives the page (a registrant's own is set only by pages
     # reached from their e-mails, never cached), without Flask-Babel parsing it.
     language = locale_for(app.config, session, request)
-    return f"page:{generation}:{language}:{origin}{request.full_path}"
+    return f"page:{language}:{origin}{request.full_path}"
 
 
 def _stored(response: Response) -> tuple[bytes, list[tuple[str, str]]]:

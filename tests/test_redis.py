@@ -82,6 +82,52 @@ def test_a_sign_up_on_one_server_makes_every_servers_pages_stale_at_once(make_se
     assert seats_left(first, event) == 9
 
 
+def redis_commands(client: redis.Redis) -> dict[str, int]:
+    """The commands Redis ran since the last call, by name (its own statistics, then reset)."""
+    stats = client.info("commandstats")
+    client.config_resetstat()
+    return {
+        name.removeprefix("cmdstat_"): figures["calls"]
+        for name, figures in stats.items()
+        if name not in ("cmdstat_info", "cmdstat_config|resetstat", "cmdstat_hello")
+    }
+
+
+def test_a_stored_page_is_one_round_trip_to_redis(make_server, make_event, redis_server):
+    """The generation and the page are read together: a round trip is most of a stored page's
+    cost behind a shared cache (bench/findings.md)."""
+    event = make_event(capacity=10)
+    server = make_server()
+    url = f"/events/{event.slug}"
+    counter = redis.Redis.from_url(redis_server.url)
+    with server.app_context():
+        client = server.test_client()
+        rendered = client.get(url)
+        redis_commands(counter)
+
+        stored = client.get(url)
+
+    assert redis_commands(counter) == {"mget": 1}
+    assert stored.status_code == 200 and stored.data == rendered.data  # same visitor, same token
+
+
+def test_a_page_stored_in_an_earlier_generation_is_not_served(
+    make_server, make_event, redis_server
+):
+    """Pages are kept under keys without the generation: one rendered before a write on
+    another server may still be there, and must not be served."""
+    event = make_event(capacity=10)
+    first, second = make_server(), make_server()
+    assert seats_left(second, event) == 10
+    keys = redis.Redis.from_url(redis_server.url).keys("eventreg:page:*")
+    assert len(keys) == 1
+
+    assert sign_up(first, event).status_code == 201
+
+    assert redis.Redis.from_url(redis_server.url).keys("eventreg:page:*") == keys  # still there
+    assert seats_left(second, event) == 9
+
+
 def test_without_redis_each_server_keeps_its_own_pages(make_app, make_event):
     """What REDIS_URL fixes: a page stored on one server does not see the other's write."""
     event = make_event(capacity=10)
