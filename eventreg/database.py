@@ -334,6 +334,14 @@ def for_update(statement: Select[T], *, of: Any = None) -> Select[T]:
     return statement.with_for_update(of=of).execution_options(populate_existing=True)
 
 
+def for_share(statement: Select[T], *, of: Any = None) -> Select[T]:
+    """The statement with its rows kept from change until the commit, while others may read
+    them so too: ``FOR SHARE`` on PostgreSQL (a ``FOR UPDATE`` waits for it, and it for a
+    ``FOR UPDATE``); on SQLite the write transaction's BEGIN IMMEDIATE. Build it once; run it
+    inside ``write_transaction``."""
+    return statement.with_for_update(read=True, of=of)
+
+
 def locked_rows(statement: Select[T], params: dict[str, Any]) -> ScalarResult[T]:
     """Run a statement made by ``for_update`` with these parameters."""
     _require_write_transaction()

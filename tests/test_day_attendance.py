@@ -4,6 +4,7 @@ the exports, the statistics and the certificates say who came on which day."""
 import csv
 import io
 import subprocess
+import threading
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,8 +13,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 
 from eventreg.extensions import db
-from eventreg.models import AgendaDay, AuditEntry, DayCheckIn, Registration, utcnow
-from eventreg.services import accounts, certificates, checkin, exports, statistics
+from eventreg.models import AgendaDay, AuditEntry, DayCheckIn, Registration, User, utcnow
+from eventreg.services import accounts, certificates, checkin, events, exports, statistics
 from eventreg.services.certificate_pdf import certificate_pdf
 from tests.support.database import migrated_from
 from tests.support.door import days_around_today, door_mission, scan_from_devices
@@ -199,9 +200,9 @@ def test_a_first_scan_of_the_day_writes_four_rows_and_a_rescan_nothing(
     body = {"secret": registration.ticket_secret, "event": mission.slug}
     statements.clear()
     assert client.post("/api/v1/checkin", json=body, headers=headers).json["result"] == "ok"
-    # Token, event, the staff member's events, ticket; then the row taken, the day's check-in,
-    # the first check-in and the audit row.
-    reads, writes = ["SELECT"] * 4, ["UPDATE", "INSERT", "UPDATE", "INSERT"]
+    # Token, event, the staff member's events, ticket; then the event's schedule again (its row
+    # shared), the row taken, the day's check-in, the first check-in and the audit row.
+    reads, writes = ["SELECT"] * 5, ["UPDATE", "INSERT", "UPDATE", "INSERT"]
     assert statements == reads + writes
     statements.clear()
     again = client.post("/api/v1/checkin", json=body, headers=headers).get_json()
@@ -909,3 +910,108 @@ def test_an_exports_day_columns_and_rows_are_read_at_one_moment(
         (row,) = list(exports.attendee_rows(db.session.get(type(mission), mission.id)))
     days = [row.day_0, row.day_1, row.day_2]
     assert (row.attended, days) == (False, ["no", "no", "no"])  # the moment before the scan
+
+
+# A scan and a change of the days at the same moment: the door decides on the days as they are
+# when it writes, so a check-in never lands on a day the change has just taken away.
+
+
+def scan_while_the_days_change(app, monkeypatch, event, change: dict, organiser) -> None:
+    """Another worker saves ``change`` to the event just after the door read the ticket, before
+    it writes the check-in (on PostgreSQL, also while it waits for the door's share lock)."""
+    read_holder = checkin._holder
+    changed = []
+
+    def then_the_change(*args, **kwargs):
+        holder = read_holder(*args, **kwargs)
+        if not changed:
+            changed.append(True)
+            with app.app_context():
+                fresh = db.session.get(type(event), event.id)
+                events.update_event(fresh, change, actor=db.session.get(User, organiser.id))
+                db.session.remove()
+        return holder
+
+    monkeypatch.setattr(checkin, "_holder", then_the_change)
+
+
+def test_a_scan_while_today_is_taken_out_of_the_agenda_is_not_written_on_it(
+    app, at_the_door, mission, sign_up, make_user, monkeypatch
+):
+    ana = registration_of(sign_up, mission)
+    other_days = [day for day in mission.agenda if day.starts_at.date() != local_day(0)]
+    scan_while_the_days_change(
+        app, monkeypatch, mission, {"agenda": other_days}, make_user("organiser")
+    )
+
+    answer = scan(at_the_door, ana, mission)
+
+    assert answer["result"] == "not_today"  # the door asks staff to confirm, as on any off day
+    assert day_check_ins(ana) == []
+    assert days_of(mission) == [local_day(-1), local_day(1)]
+
+
+def test_a_scan_while_a_one_day_event_moves_to_another_date_is_not_written(
+    app, client, auth, make_event, make_user, sign_up, monkeypatch
+):
+    now = utcnow()
+    event = make_event(
+        starts_at=at(local_day(0), 0, 1),
+        ends_at=at(local_day(0), 23, 59),
+        registration_opens_at=now - timedelta(days=10),
+        registration_closes_at=now + timedelta(hours=1),
+    )
+    door = make_user("checkin", "door@example.org")
+    accounts.assign_checkin_events(door, [event])
+    auth.login(door.email)
+    ana = registration_of(sign_up, event)
+    next_week = {"starts_at": at(local_day(7), 9), "ends_at": at(local_day(7), 18)}
+    scan_while_the_days_change(app, monkeypatch, event, next_week, make_user("organiser"))
+
+    answer = scan(client, ana, event)
+
+    assert answer["result"] == "not_today"
+    assert first_check_in(ana) is None
+    assert days_of(event) == [local_day(7)]
+
+
+def test_a_change_of_the_days_during_a_scans_write_waits_for_it_and_is_refused(
+    app, at_the_door, mission, sign_up, make_user, monkeypatch
+):
+    """The other order: the door is writing when the organiser saves. On PostgreSQL the change
+    would not see the check-in being written, and left it on a day no longer the event's."""
+    ana = registration_of(sign_up, mission)
+    organiser = make_user("organiser")
+    other_days = [day for day in mission.agenda if day.starts_at.date() != local_day(0)]
+    outcome = {}
+
+    def change_the_days():
+        with app.app_context():
+            fresh = db.session.get(type(mission), mission.id)
+            try:
+                events.update_event(
+                    fresh, {"agenda": other_days}, actor=db.session.get(User, organiser.id)
+                )
+                outcome["saved"] = True
+            except events.CheckInsOutsideDays as refused:
+                outcome["refused"] = refused.left_out
+            finally:
+                db.session.remove()
+
+    organiser_saves = threading.Thread(target=change_the_days)
+    mark = checkin._mark_checked_in
+
+    def while_the_organiser_saves(*args):
+        organiser_saves.start()
+        organiser_saves.join(timeout=1.0)
+        outcome["waited"] = organiser_saves.is_alive()
+        return mark(*args)
+
+    monkeypatch.setattr(checkin, "_mark_checked_in", while_the_organiser_saves)
+    answer = scan(at_the_door, ana, mission)
+    organiser_saves.join(timeout=30)
+
+    assert answer["result"] == "ok"
+    assert outcome == {"waited": True, "refused": {local_day(0): 1}}
+    assert [day for day, _ in day_check_ins(ana)] == [local_day(0)]
+    assert days_of(mission) == [local_day(-1), local_day(0), local_day(1)]

@@ -23,10 +23,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
-from ..database import locking, write_transaction
+from ..database import for_share, locking, write_transaction
 from ..extensions import db
 from ..folding import fold
-from ..models import DayCheckIn, Event, Registrant, Registration, RegistrationStatus, User, utcnow
+from ..models import (
+    DayCheckIn,
+    Event,
+    EventDay,
+    Registrant,
+    Registration,
+    RegistrationStatus,
+    User,
+    utcnow,
+)
 from . import audit
 
 # Ticket secrets are URL-safe base64 (models.registration.new_secret); anything else is no ticket.
@@ -392,6 +401,21 @@ _DAY_BY_SECRET = _DAY_HOLDER.where(Registration.ticket_secret == bindparam("key"
 _DAY_BY_ID = _DAY_HOLDER.where(Registration.id == bindparam("key"))
 # Each lookup's statement for a multi-day event (by identity: statements compare as SQL).
 _ON_THE_DAY = {id(_BY_SECRET): _DAY_BY_SECRET, id(_BY_ID): _DAY_BY_ID}
+# An admission reads the event's schedule again with its row shared: an organiser's change of
+# the days (which locks the row) waits for the admission, or the admission for the change. Only
+# what decides the day, through Core: the event itself is read again only when it changed.
+_SCHEDULE_NOW = for_share(
+    select(Event.timezone, Event.starts_at, Event.ends_at, EventDay.starts_at, EventDay.ends_at)
+    .outerjoin(EventDay, EventDay.event_id == Event.id)
+    .where(Event.id == bindparam("event_id")),
+    of=Event,
+)
+_EVENT_AGAIN = (
+    select(Event)
+    .where(Event.id == bindparam("event_id"))
+    .options(joinedload(Event.days))
+    .execution_options(populate_existing=True)
+)
 # Admits only while every rule that depends on the row still holds: of concurrent scans of one
 # ticket, one updates the row and the others find it checked in.
 _MARK_CHECKED_IN = (
@@ -475,13 +499,24 @@ def _admit(
     so the scan simply comes before any change made since. An admission writes with a
     condition that only a row still waiting to be checked in meets.
     """
-    when = scan_time(event, scanned_at)
-    day = door_day(event, when) if event.is_multi_day else None
+    now = utcnow()
+    when, day = _moment_of_scan(event, scanned_at, now)
     holder = _holder(statement, key, day=day)
     refusal = _refusal(event, holder, when, any_day)
     if refusal is not None:
         return refusal
     with write_transaction():
+        # The event's days as they are now, kept so until the commit: a change saved since the
+        # read may have taken this day away (and one saved now waits for the check-in).
+        if _schedule_now(event.id) != _schedule(event):
+            event = db.session.execute(_EVENT_AGAIN, {"event_id": event.id}).unique().scalar_one()
+            moment = _moment_of_scan(event, scanned_at, now)
+            if moment != (when, day):  # another day now, or days instead of one (or back)
+                when, day = moment
+                holder = _holder(statement, key, day=day, lock=True)
+            refusal = _refusal(event, holder, when, any_day)
+            if refusal is not None:
+                return refusal
         if not _mark_checked_in(holder, when, staff, day, how):
             # Another device was first, or the registration changed since it was read.
             holder = _holder(statement, key, day=day, lock=True)
@@ -501,6 +536,27 @@ def _admit(
             **({"confirmed_off_day": True} if not event.runs_on(when) else {}),
         )
     return CheckIn(CheckinResult.OK, replace(holder, checked_in_at=when, day=day))
+
+
+def _schedule(event: Event) -> tuple:
+    """What decides a scan's day and whether the event runs on it: its zone, times and days."""
+    days = sorted((day.starts_at, day.ends_at) for day in event.days)
+    return event.timezone, event.starts_at, event.ends_at, days
+
+
+def _schedule_now(event_id: int) -> tuple:
+    """The event's schedule as stored, its row shared until the commit (``_SCHEDULE_NOW``)."""
+    rows = db.session.connection().execute(_SCHEDULE_NOW, {"event_id": event_id}).all()
+    days = sorted((row[3], row[4]) for row in rows if row[3] is not None)
+    return rows[0][0], rows[0][1], rows[0][2], days
+
+
+def _moment_of_scan(
+    event: Event, scanned_at: datetime | None, now: datetime
+) -> tuple[datetime, date | None]:
+    """When the scan happened, and at a multi-day event the day it counts for."""
+    when = scan_time(event, scanned_at, now)
+    return when, door_day(event, when) if event.is_multi_day else None
 
 
 def _refusal(event: Event, holder: Holder | None, when: datetime, any_day: bool) -> CheckIn | None:
