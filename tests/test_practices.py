@@ -16,6 +16,7 @@ from eventreg.extensions import db
 from eventreg.models import (
     EventKind,
     Practice,
+    PracticeText,
     ProcurementType,
     utcnow,
 )
@@ -23,7 +24,7 @@ from eventreg.services import members, practices
 from eventreg.services.practices import PracticeInput, TextInput
 from eventreg.services.storage import storage
 from tests.support.booklet import count_booklet_builds
-from tests.support.factories import active_member
+from tests.support.factories import AuthActions, active_member
 
 
 def text_of_pdf(data: bytes, tmp_path) -> str:
@@ -314,7 +315,7 @@ def sent_back(page: str) -> dict:
     return {
         name: value.removeprefix("\r\n")
         for name, value in parser.fields.items()
-        if name in ("language", "revising", "title", "summary", "clause", "results")
+        if name in ("language", "revising", "seen", "title", "summary", "clause", "results")
     }
 
 
@@ -334,6 +335,7 @@ def test_a_translation_opens_on_the_chosen_languages_text(client, app, make_user
     make_user("organiser")
     auth.login("organiser@example.org")
     italian = sent_back(client.get(f"/practices/{practice.id}/text?lang=it").text)
+    assert italian.pop("seen")  # what the page showed, to compare with on saving
     assert italian == {
         "language": "it",
         "revising": "1",
@@ -380,6 +382,92 @@ def test_correcting_one_field_of_a_translation_keeps_the_others(
     assert response.status_code == 422 and "Enter a title." in response.text
     db.session.refresh(text)
     assert text.title == "Assistenza a domicilio" and text.clause == "Clausola sociale"
+
+
+def texts_now(practice) -> dict:
+    db.session.expire_all()
+    (text,) = db.session.scalars(
+        select(PracticeText).where(PracticeText.practice_id == practice.id)
+    )
+    return {name: getattr(text, name) for name in ("title", "summary", "clause", "results")}
+
+
+@pytest.fixture
+def two_organisers(app, make_user, missions):
+    """Two organisers' browsers, each signed in (Anna, Bruno), and an Italian practice."""
+    browsers = []
+    for name in ("anna", "bruno"):
+        make_user("organiser", f"{name}@example.org")
+        browser = app.test_client()
+        assert AuthActions(browser).login(f"{name}@example.org").status_code == 302
+        browsers.append(browser)
+    return (*browsers, publish(missions[0], "Bergamo", "IT", [ITALIAN]))
+
+
+def test_two_organisers_correcting_one_text_keep_each_others_corrections(two_organisers):
+    anna, bruno, practice = two_organisers
+    url = f"/practices/{practice.id}/text?lang=it"
+    annas_page, brunos_page = sent_back(anna.get(url).text), sent_back(bruno.get(url).text)
+
+    assert bruno.post(url, data=brunos_page | {"results": "Cinquanta persone"}).status_code == 302
+    assert anna.post(url, data=annas_page | {"title": "Assistenza a domicilio"}).status_code == 302
+
+    assert texts_now(practice) == {
+        "title": "Assistenza a domicilio",
+        "summary": ITALIAN[2],
+        "clause": ITALIAN[3],
+        "results": "Cinquanta persone",  # not put back by Anna's page, which still showed it
+    }
+
+
+def test_a_field_both_changed_saves_nothing_and_shows_what_it_holds_now(two_organisers):
+    anna, bruno, practice = two_organisers
+    url = f"/practices/{practice.id}/text?lang=it"
+    annas_page, brunos_page = sent_back(anna.get(url).text), sent_back(bruno.get(url).text)
+    assert bruno.post(url, data=brunos_page | {"clause": "Clausola di Bruno"}).status_code == 302
+
+    refused = anna.post(
+        url, data=annas_page | {"clause": "Clausola di Anna", "title": "Titolo di Anna"}
+    )
+
+    assert refused.status_code == 422
+    page = refused.text
+    assert "Someone else saved this text after you opened the page: nothing was saved." in page
+    assert "it is now: Clausola di Bruno. Save again to replace it with what you entered." in page
+    assert texts_now(practice)["clause"] == "Clausola di Bruno"
+    assert texts_now(practice)["title"] == ITALIAN[1]  # nothing of Anna's was saved
+    again = sent_back(page)
+    assert (again["clause"], again["title"]) == ("Clausola di Anna", "Titolo di Anna")
+
+    # Saving again, knowingly: Anna's entries replace Bruno's clause.
+    assert anna.post(url, data=again).status_code == 302
+    assert texts_now(practice) | {"summary": None} == {
+        "title": "Titolo di Anna",
+        "summary": None,
+        "clause": "Clausola di Anna",
+        "results": ITALIAN[4],
+    }
+
+
+def test_a_new_text_written_by_two_organisers_at_once_is_not_overwritten(two_organisers):
+    anna, bruno, practice = two_organisers
+    url = f"/practices/{practice.id}/text?lang=pt"
+    annas_page, brunos_page = sent_back(anna.get(url).text), sent_back(bruno.get(url).text)
+    assert annas_page["revising"] == ""
+    saved = bruno.post(url, data=brunos_page | {"title": "Apoio domiciliário", "summary": "Bruno"})
+    assert saved.status_code == 302
+
+    refused = anna.post(url, data=annas_page | {"title": "Cuidados ao domicílio"})
+
+    assert refused.status_code == 422
+    assert "it is now: Apoio domiciliário." in refused.text
+    db.session.expire_all()
+    portuguese = db.session.scalar(
+        select(PracticeText).where(
+            PracticeText.practice_id == practice.id, PracticeText.language == "pt"
+        )
+    )
+    assert (portuguese.title, portuguese.summary) == ("Apoio domiciliário", "Bruno")
 
 
 def test_organisers_read_a_proposal_in_full_before_deciding(

@@ -33,7 +33,6 @@ from ..formatting import (
     event_date,
     iso_date,
     local_title,
-    shortened,
     zone_choices,
 )
 from ..forms import Form
@@ -42,6 +41,7 @@ from ..forms.fields import (
     MultiCheckboxField,
     SeenField,
     add_translations,
+    changed_meanwhile,
     max_length,
     single_line,
     strip,
@@ -278,14 +278,7 @@ class EventForm(Form):
         now.load(stored)
         for name in conflict.both:
             for mine in self._fields_showing(name):
-                mine.errors = [
-                    *mine.errors,
-                    _(
-                        "Someone else saved this after you opened the page; it is now: "
-                        "%(value)s. Save again to replace it with what you entered.",
-                        value=shown_value(now[mine.name]),
-                    ),
-                ]
+                changed_meanwhile(mine, now[mine.name])
         for name in conflict.theirs:
             for mine in self._fields_showing(name):
                 mine.data, mine.raw_data = now[mine.name].data, None
@@ -397,20 +390,6 @@ add_translations(
     ),
 )
 TRANSLATED_FIELDS = ("title", "description", "days")
-
-
-def shown_value(field, limit: int = 160) -> str:
-    """A field's value as the form shows it: a choice by its label, long text shortened."""
-    if isinstance(field, SelectField):
-        text = next(
-            (str(label) for _v, label, selected, *_ in field.iter_choices() if selected), ""
-        )
-    else:
-        text = field._value()
-    text = " ".join(text.split())
-    if not text:
-        return _("(empty)")
-    return shortened(text, limit)
 
 
 def _local(moment: datetime, zone) -> datetime:

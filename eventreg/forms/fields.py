@@ -3,8 +3,9 @@
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, SelectMultipleField
+from wtforms import HiddenField, SelectField, SelectMultipleField
 from wtforms.validators import Length, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -12,6 +13,7 @@ from ..choices import (
     country_codes,
 )
 from ..config import LANGUAGES
+from ..formatting import shortened
 from ..services import edits
 
 OTHER_LANGUAGES = [code for code in LANGUAGES if code != "en"]  # translations beside English
@@ -134,3 +136,30 @@ class SeenField(HiddenField):
     def pre_validate(self, form):
         if getattr(self, "damaged", False):
             raise StopValidation(_l("This page was changed on the way. Reload it and edit again."))
+
+
+def changed_meanwhile(field, now) -> None:
+    """Tell the editor that someone else saved this field after the page was opened, and what
+    it holds now (``now``: the same field showing the stored value); the entry stays."""
+    field.errors = [
+        *field.errors,
+        _(
+            "Someone else saved this after you opened the page; it is now: "
+            "%(value)s. Save again to replace it with what you entered.",
+            value=shown_value(now),
+        ),
+    ]
+
+
+def shown_value(field, limit: int = 160) -> str:
+    """A field's value as the form shows it: a choice by its label, long text shortened."""
+    if isinstance(field, SelectField):
+        text = next(
+            (str(label) for _v, label, selected, *_ in field.iter_choices() if selected), ""
+        )
+    else:
+        text = field._value()
+    text = " ".join(text.split())
+    if not text:
+        return _("(empty)")
+    return shortened(text, limit)

@@ -8,9 +8,18 @@ from wtforms.validators import DataRequired, Optional
 from ..choices import country_choices, language_choices
 from ..formatting import local_title
 from ..forms import Form
-from ..forms.fields import blank_to_none, known_country, max_length, single_line, strip
-from ..models import ProcurementType
+from ..forms.fields import (
+    SeenField,
+    blank_to_none,
+    changed_meanwhile,
+    known_country,
+    max_length,
+    single_line,
+    strip,
+)
+from ..models import PracticeText, ProcurementType
 from ..services import practices
+from ..services.edits import EditConflict
 from ..services.practices import PracticeInput, TextInput
 
 PROCUREMENT_TYPE_LABELS = {
@@ -63,6 +72,7 @@ class TranslationForm(TextForm):
     # "1" when the form showed a saved text: a field left blank was then cleared on purpose.
     # Opened for a new text, a blank field must not erase one saved meanwhile.
     revising = HiddenField()
+    seen = SeenField()  # the text as the page showed it: see practices.save_text
 
     def text(self) -> TextInput:
         text = super().text()
@@ -70,6 +80,15 @@ class TranslationForm(TextForm):
             for name in ("summary", "clause", "results"):
                 setattr(text, name, getattr(text, name) or None)
         return text
+
+    def mark_conflicts(self, conflict: EditConflict, stored: PracticeText | None) -> None:
+        """Show, on each field someone else saved since the page was opened and this editor
+        changed too, what it holds now; the form then carries what it showed, so saving again
+        knowingly keeps the entries."""
+        now = TranslationForm(formdata=None, obj=stored, language=self.language.data)
+        for name in conflict.both:
+            changed_meanwhile(self[name], now[name])
+        self.seen.data = conflict.seen
 
 
 class TextLanguageForm(Form):

@@ -20,7 +20,7 @@ from ..access import organiser_required, unless_hidden
 from ..downloads import name_file
 from ..forms import ButtonForm, form_page
 from ..models import ProcurementType
-from ..services import booklet, practices
+from ..services import booklet, edits, practices
 from ..services.practices import LibraryFilter
 from .forms import (
     PROCUREMENT_TYPE_LABELS,
@@ -102,10 +102,21 @@ def edit_text(practice_id):
         language = practice.text_in(str(get_locale())).language
     shown = practice.text_written_in(language)
     form = TranslationForm(obj=shown, language=language, revising="1" if shown else "")
+    if not form.is_submitted():
+        form.seen.data = practices.text_fingerprint(shown)
     if form.validate_on_submit():
-        practices.save_text(practice, form.text())
-        flash(_("The text has been saved."))
-        return redirect(url_for(".show", practice_id=practice.id))
+        try:
+            practices.save_text(practice, form.text(), seen=form.seen.data)
+        except edits.EditConflict as conflict:
+            # Read again: the transaction was undone.
+            form.mark_conflicts(conflict, practice.text_written_in(form.language.data))
+            flash(
+                _("Someone else saved this text after you opened the page: nothing was saved."),
+                "error",
+            )
+        else:
+            flash(_("The text has been saved."))
+            return redirect(url_for(".show", practice_id=practice.id))
     return form_page(
         "practices/text_form.html",
         form=form,

@@ -20,9 +20,11 @@ from ..models import (
     ProcurementType,
     utcnow,
 )
-from . import practice_search
+from . import edits, practice_search
 from .network_mail import enqueue_for_member
 from .storage import new_key, storage
+
+TEXT_FIELDS = ("title", "summary", "clause", "results")  # of a text, as its page edits them
 
 
 class PracticeError(Exception):
@@ -112,19 +114,37 @@ def unpublish(practice: Practice, note: str = "") -> None:
         _tell_proposer(locked, MessageKind.NETWORK_PRACTICE_UNPUBLISHED, note)
 
 
-def save_text(practice: Practice, text: TextInput) -> None:
+def text_fingerprint(text: PracticeText | None) -> dict[str, str]:
+    """What the text page shows of a text (or of none yet), as ``save_text`` compares it."""
+    return edits.fingerprint(_text_values(text))
+
+
+def save_text(practice: Practice, text: TextInput, seen: dict[str, str] | None = None) -> None:
     """Add the practice in another language, or correct the text of one it has; a field given
-    as None keeps what the text says (an empty one for a new text)."""
+    as None keeps what the text says (an empty one for a new text).
+
+    ``seen``: the fingerprint of the text the page showed (``text_fingerprint``); then only the
+    fields the editor changed are saved, and edits.EditConflict refuses a change to a field
+    someone else saved meanwhile (nothing is saved)."""
     with write_transaction():
         locked = _locked(practice.id)
         existing = next((t for t in locked.texts if t.language == text.language), None)
+        submitted = {
+            name: getattr(text, name) for name in TEXT_FIELDS if getattr(text, name) is not None
+        }
+        taken = edits.merge(seen, _text_values(existing), submitted)
+        if not taken:
+            return
         if existing is None:
             existing = PracticeText(language=text.language, summary="", clause="", results="")
             locked.texts.append(existing)
-        for name in ("title", "summary", "clause", "results"):
-            if getattr(text, name) is not None:
-                setattr(existing, name, getattr(text, name))
+        for name, value in taken.items():
+            setattr(existing, name, value)
         practice_search.index(existing)
+
+
+def _text_values(text: PracticeText | None) -> dict[str, str]:
+    return {name: (getattr(text, name) or "") if text else "" for name in TEXT_FIELDS}
 
 
 def remove(practice: Practice) -> None:
