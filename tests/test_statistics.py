@@ -211,3 +211,46 @@ def test_an_event_title_shown_in_english_on_a_translated_page_is_marked_english(
     assert '<span class="bar-label">Мисия</span>' in page
     assert re.search(r'<th scope="row" lang="en"><a [^>]*>Webinar on clauses</a>', page)
     assert re.search(r'<th scope="row"><a [^>]*>Мисия</a>', page)
+
+
+# A page's figures come from several statements; a sign-up made while they are read must not
+# make them disagree (database.read_snapshot).
+
+
+def test_an_events_figures_are_read_at_one_moment(app, programme, sign_up, monkeypatch):
+    held, _ahead = programme
+    tallies = statistics._tallies
+    calls = []
+
+    def then_someone_signs_up(*args):
+        found = tallies(*args)
+        if not calls:  # after the events' counts, before the target groups' and countries'
+            calls.append(True)
+            with app.app_context():
+                sign_up(db.session.get(type(held), held.id), country="IT")
+                db.session.remove()
+        return found
+
+    monkeypatch.setattr(statistics, "_tallies", then_someone_signs_up)
+    with app.test_request_context():
+        stats = statistics.event_statistics(db.session.get(type(held), held.id))
+    by_group, by_country = Tally(), Tally()
+    for tally in stats.by_target_group.values():
+        by_group.absorb(tally)
+    for tally in stats.by_country.values():
+        by_country.absorb(tally)
+    assert by_group == stats.totals and by_country == stats.totals
+    assert "IT" not in stats.by_country  # the moment before the sign-up
+
+
+def test_the_programme_pages_figures_are_read_at_one_moment(app, programme, sign_up):
+    _held, ahead = programme
+    with app.test_request_context():
+        stats = statistics.programme_statistics()
+        first = statistics.people_figures()
+        with app.app_context():
+            sign_up(db.session.get(type(ahead), ahead.id), country="SE")
+            db.session.remove()
+        again = statistics.people_figures()
+    assert again == first  # the moment the page's first figures were read
+    assert stats.totals.total == 10  # the programme fixture's registrations, none added

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Date, Integer, Select, Subquery, and_, case, distinct, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
+from ..database import read_snapshot
 from ..extensions import db
 from ..models import (
     CancelReason,
@@ -127,6 +128,7 @@ class PeopleFigures:
 
 def people_figures() -> PeopleFigures:
     """The whole programme's people, in two GROUP BY queries however many registrations."""
+    read_snapshot()  # see event_statistics
     people = _people_rows().subquery()
     totals = Headcount()
     by_country: dict[str, Headcount] = defaultdict(Headcount)
@@ -245,12 +247,16 @@ def _attended_by_event_and_country(people: Subquery) -> list[tuple[Event, dict[s
 
 def programme_statistics() -> Statistics:
     """The whole programme's numbers."""
+    read_snapshot()  # see event_statistics
     events = list(db.session.scalars(select(Event).order_by(Event.starts_at, Event.id)))
     return _statistics(events, scope=None)
 
 
 def event_statistics(event: Event) -> Statistics:
     """One event's numbers; a multi-day event's with its attendance day by day."""
+    # Several statements, and a page shows several of these functions' figures: all are read
+    # at one moment, so that a sign-up or a check-in meanwhile cannot make them disagree.
+    read_snapshot()
     stats = _statistics([event], scope=Registration.event_id == event.id)
     stats.attendance_by_day = _attendance_by_day(event)
     if stats.attendance_by_day:
