@@ -1,6 +1,6 @@
 """Loading what a URL names for a view, or answering 404: one place for every blueprint."""
 
-from flask import abort
+from flask import abort, request
 
 from .extensions import db
 from .models import Event, Material, Registration
@@ -12,6 +12,18 @@ def event_or_404(slug: str, *, include_drafts: bool = True) -> Event:
     return events.find(slug, include_drafts=include_drafts) or abort(
         404, description="No event with that slug."
     )
+
+
+def edited_event_or_404(slug: str) -> Event:
+    """The event an edit page is for. On saving, the one the page was opened for (the form
+    carries its id): another organiser may have renamed the draft since, or even given its
+    slug to another draft, and the edit must neither be lost nor land on the wrong event."""
+    if request.method == "POST":
+        opened = request.form.get("event_id", type=int)
+        event = db.session.get(Event, opened) if opened is not None else None
+        if event is not None:
+            return event
+    return event_or_404(slug)
 
 
 def registration_or_404(reference: str) -> Registration:

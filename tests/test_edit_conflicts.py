@@ -100,6 +100,46 @@ def test_saving_keeps_what_another_organiser_saved_meanwhile(organisers, make_ev
     assert "capacity" in fields[0]["fields"] and fields[1]["fields"] == ["title"]
 
 
+def test_a_draft_renamed_while_the_page_was_open_is_saved_under_its_new_slug(
+    organisers, make_event
+):
+    anna, bruno = organisers
+    draft = make_event(slug="study-visit", status="draft")
+    annas_form = opened(anna, "study-visit")
+    renamed = bruno.post(
+        "/admin/events/study-visit/edit",
+        data=opened(bruno, "study-visit") | {"slug": "odense-visit"},
+    )
+    assert renamed.status_code == 302
+
+    response = anna.post("/admin/events/study-visit/edit", data=annas_form | {"title": "Odense"})
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/events/odense-visit"
+    draft = saved(draft)
+    assert (draft.slug, draft.title) == ("odense-visit", "Odense")
+
+
+def test_an_edit_lands_on_the_event_it_was_opened_for_whatever_its_slug_is_now(
+    organisers, make_event
+):
+    """Bruno renames the draft, and gives its old slug to another draft: Anna's save still
+    goes to the event her page showed."""
+    anna, bruno = organisers
+    first = make_event(slug="study-visit", status="draft", title="First")
+    second = make_event(slug="webinar-draft", status="draft", title="Second")
+    annas_form = opened(anna, "study-visit")
+    for slug, new in (("study-visit", "first-visit"), ("webinar-draft", "study-visit")):
+        answer = bruno.post(f"/admin/events/{slug}/edit", data=opened(bruno, slug) | {"slug": new})
+        assert answer.status_code == 302
+
+    response = anna.post("/admin/events/study-visit/edit", data=annas_form | {"capacity": "12"})
+
+    assert response.status_code == 302
+    assert (saved(first).capacity, saved(second).capacity) == (12, second.capacity)
+    assert (saved(first).slug, saved(second).slug) == ("first-visit", "study-visit")
+
+
 def test_a_field_both_changed_is_refused_until_saved_again_knowingly(organisers, make_event):
     anna, bruno = organisers
     event = make_event(capacity=40)

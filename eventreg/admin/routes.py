@@ -20,7 +20,7 @@ from ..access import admin_required, organiser_required
 from ..extensions import db
 from ..formatting import SKIP_REASON_LABELS, STATUS_LABELS, local_title
 from ..forms import ButtonForm, ConfirmForm, form_page
-from ..lookups import event_or_404, registration_or_404
+from ..lookups import edited_event_or_404, event_or_404, registration_or_404
 from ..models import MessageStatus, OutboxMessage, RegistrationStatus, User, utcnow
 from ..services import (
     accounts,
@@ -95,7 +95,7 @@ def new_event():
 @organiser_required
 def edit_event(slug):
     """Change an event; registrants get updated invitations when its time or place moves."""
-    event = event_or_404(slug)
+    event = edited_event_or_404(slug)
     form = EventForm(event=event)
     if not form.is_submitted():
         form.load(event)
