@@ -581,6 +581,21 @@ def one_day_yesterday(make_event):
     )
 
 
+def one_day_today(make_event, make_user):
+    """A one-day event today (00:05-23:55 Rome time), open for sign-ups a minute more, and the
+    staff who keep its door."""
+    now = utcnow()
+    event = make_event(
+        starts_at=at(local_day(0), 0, 5),
+        ends_at=at(local_day(0), 23, 55),
+        registration_opens_at=now - timedelta(days=10),
+        registration_closes_at=now + timedelta(minutes=1),
+    )
+    door = make_user("checkin", "door@example.org")
+    accounts.assign_checkin_events(door, [event])
+    return event, door
+
+
 def test_a_one_day_event_with_check_ins_cannot_move_to_another_date(
     organiser, make_event, make_user, sign_up
 ):
@@ -673,15 +688,7 @@ def test_a_one_day_event_given_a_second_day_keeps_its_check_ins_on_their_day(
     door does not admit her again that day, and nobody else gets a day they did not come."""
     from tests.support.admin_forms import LOCAL, edit_form
 
-    now = utcnow()
-    event = make_event(
-        starts_at=at(local_day(0), 0, 5),
-        ends_at=at(local_day(0), 23, 55),
-        registration_opens_at=now - timedelta(days=10),
-        registration_closes_at=now + timedelta(minutes=1),
-    )
-    door = make_user("checkin", "door@example.org")
-    accounts.assign_checkin_events(door, [event])
+    event, door = one_day_today(make_event, make_user)
     ana = registration_of(sign_up, event, first_name="Ana")
     registration_of(sign_up, event, first_name="Ben")
     assert checkin.check_in(ana, staff=door).result == "ok"
@@ -954,15 +961,7 @@ def test_a_scan_while_today_is_taken_out_of_the_agenda_is_not_written_on_it(
 def test_a_scan_while_a_one_day_event_moves_to_another_date_is_not_written(
     app, client, auth, make_event, make_user, sign_up, monkeypatch
 ):
-    now = utcnow()
-    event = make_event(
-        starts_at=at(local_day(0), 0, 1),
-        ends_at=at(local_day(0), 23, 59),
-        registration_opens_at=now - timedelta(days=10),
-        registration_closes_at=now + timedelta(hours=1),
-    )
-    door = make_user("checkin", "door@example.org")
-    accounts.assign_checkin_events(door, [event])
+    event, door = one_day_today(make_event, make_user)
     auth.login(door.email)
     ana = registration_of(sign_up, event)
     next_week = {"starts_at": at(local_day(7), 9), "ends_at": at(local_day(7), 18)}
