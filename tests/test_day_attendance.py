@@ -5,6 +5,7 @@ import csv
 import io
 import subprocess
 import threading
+import time as clock
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 
+from eventreg.database import write_transaction
 from eventreg.extensions import db
 from eventreg.models import AgendaDay, AuditEntry, DayCheckIn, Registration, User, utcnow
 from eventreg.services import accounts, certificates, checkin, events, exports, statistics
@@ -201,8 +203,8 @@ def test_a_first_scan_of_the_day_writes_four_rows_and_a_rescan_nothing(
     statements.clear()
     assert client.post("/api/v1/checkin", json=body, headers=headers).json["result"] == "ok"
     # Token, event, the staff member's events, ticket; then the event's schedule again (its row
-    # shared), the row taken, the day's check-in, the first check-in and the audit row.
-    reads, writes = ["SELECT"] * 5, ["UPDATE", "INSERT", "UPDATE", "INSERT"]
+    # shared, its days), the row taken, the day's check-in, the first check-in and the audit row.
+    reads, writes = ["SELECT"] * 6, ["UPDATE", "INSERT", "UPDATE", "INSERT"]
     assert statements == reads + writes
     statements.clear()
     again = client.post("/api/v1/checkin", json=body, headers=headers).get_json()
@@ -1014,3 +1016,61 @@ def test_a_change_of_the_days_during_a_scans_write_waits_for_it_and_is_refused(
     assert outcome == {"waited": True, "refused": {local_day(0): 1}}
     assert [day for day, _ in day_check_ins(ana)] == [local_day(0)]
     assert days_of(mission) == [local_day(-1), local_day(0), local_day(1)]
+
+
+def waiting_for_a_row_lock(app) -> bool:
+    with app.app_context(), db.engine.connect() as connection:
+        return bool(
+            connection.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar()
+        )
+
+
+@pytest.mark.postgresql_only  # SQLite's BEGIN IMMEDIATE waits before the door reads anything
+def test_a_scan_that_waits_for_a_change_of_the_days_sees_the_change(
+    app, at_the_door, mission, sign_up, make_user
+):
+    """The organiser's change holds the event's row when the door asks for it: the door's
+    statement that waited reads other rows as they were when it began, so the days must be read
+    by a statement of their own, after the wait."""
+    ana = registration_of(sign_up, mission)
+    organiser = make_user("organiser")
+    other_days = [day for day in mission.agenda if day.starts_at.date() != local_day(0)]
+    holding, release = threading.Event(), threading.Event()
+
+    def change_the_days():
+        with app.app_context():
+            fresh = db.session.get(type(mission), mission.id)
+            with write_transaction():  # the change's own block joins this one: commit below
+                events.update_event(
+                    fresh, {"agenda": other_days}, actor=db.session.get(User, organiser.id)
+                )
+                db.session.flush()
+                holding.set()
+                release.wait(20)
+            db.session.remove()
+
+    door_waited = []
+
+    def release_when_the_door_waits():
+        deadline = clock.monotonic() + 20
+        while clock.monotonic() < deadline and not door_waited:
+            if waiting_for_a_row_lock(app):
+                door_waited.append(True)
+            else:
+                clock.sleep(0.02)
+        release.set()
+
+    organiser_saves = threading.Thread(target=change_the_days)
+    organiser_saves.start()
+    assert holding.wait(20)
+    watcher = threading.Thread(target=release_when_the_door_waits)
+    watcher.start()
+
+    answer = scan(at_the_door, ana, mission)
+    organiser_saves.join(30)
+    watcher.join(30)
+
+    assert door_waited  # the door's read waited for the organiser's lock
+    assert days_of(mission) == [local_day(-1), local_day(1)]  # the change was saved
+    assert day_check_ins(ana) == []  # so no check-in is left on today
+    assert answer["result"] == "not_today"

@@ -2,6 +2,7 @@
 
 import io
 import subprocess
+import threading
 import urllib.request
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -447,6 +448,39 @@ def test_a_field_both_changed_saves_nothing_and_shows_what_it_holds_now(two_orga
         "clause": "Clausola di Anna",
         "results": ITALIAN[4],
     }
+
+
+def test_a_correction_saved_while_anothers_save_is_under_way_is_not_overwritten(
+    two_organisers, monkeypatch
+):
+    """Bruno's save commits after Anna's request read the text, before her save locks the
+    practice: the text her request read stays in its session, and must not be what her
+    changes are compared with."""
+    anna, bruno, practice = two_organisers
+    url = f"/practices/{practice.id}/text?lang=it"
+    annas_page, brunos_page = sent_back(anna.get(url).text), sent_back(bruno.get(url).text)
+    save_text = practices.save_text
+    bruno_saved, started = [], []
+
+    def bruno_saves_first(*args, **kwargs):
+        if not started:  # Anna's save: Bruno's request runs, and commits, first
+            started.append(True)
+            thread = threading.Thread(
+                target=lambda: bruno_saved.append(
+                    bruno.post(url, data=brunos_page | {"clause": "Clausola di Bruno"}).status_code
+                )
+            )
+            thread.start()
+            thread.join(30)
+        return save_text(*args, **kwargs)
+
+    monkeypatch.setattr(practices, "save_text", bruno_saves_first)
+
+    annas = anna.post(url, data=annas_page | {"clause": "Clausola di Anna"})
+
+    assert bruno_saved == [302]
+    assert texts_now(practice)["clause"] == "Clausola di Bruno"  # not overwritten unseen
+    assert annas.status_code == 422  # Anna is told, as when Bruno saved a moment earlier
 
 
 def test_a_new_text_written_by_two_organisers_at_once_is_not_overwritten(two_organisers):

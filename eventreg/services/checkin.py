@@ -404,11 +404,11 @@ _ON_THE_DAY = {id(_BY_SECRET): _DAY_BY_SECRET, id(_BY_ID): _DAY_BY_ID}
 # An admission reads the event's schedule again with its row shared: an organiser's change of
 # the days (which locks the row) waits for the admission, or the admission for the change. Only
 # what decides the day, through Core: the event itself is read again only when it changed.
-_SCHEDULE_NOW = for_share(
-    select(Event.timezone, Event.starts_at, Event.ends_at, EventDay.starts_at, EventDay.ends_at)
-    .outerjoin(EventDay, EventDay.event_id == Event.id)
-    .where(Event.id == bindparam("event_id")),
-    of=Event,
+_EVENT_SHARED = for_share(
+    select(Event.timezone, Event.starts_at, Event.ends_at).where(Event.id == bindparam("event_id"))
+)
+_DAYS_OF_EVENT = select(EventDay.starts_at, EventDay.ends_at).where(
+    EventDay.event_id == bindparam("event_id")
 )
 _EVENT_AGAIN = (
     select(Event)
@@ -545,10 +545,16 @@ def _schedule(event: Event) -> tuple:
 
 
 def _schedule_now(event_id: int) -> tuple:
-    """The event's schedule as stored, its row shared until the commit (``_SCHEDULE_NOW``)."""
-    rows = db.session.connection().execute(_SCHEDULE_NOW, {"event_id": event_id}).all()
-    days = sorted((row[3], row[4]) for row in rows if row[3] is not None)
-    return rows[0][0], rows[0][1], rows[0][2], days
+    """The event's schedule as stored, its row shared until the commit (``_EVENT_SHARED``).
+
+    The days are read by a statement of their own, after the lock: on PostgreSQL a statement
+    that waited for a lock reads every other row as it was when the statement began, so days
+    changed by the organiser it waited for would come back as they were."""
+    connection = db.session.connection()
+    params = {"event_id": event_id}
+    zone, starts_at, ends_at = connection.execute(_EVENT_SHARED, params).one()
+    days = sorted(tuple(day) for day in connection.execute(_DAYS_OF_EVENT, params))
+    return zone, starts_at, ends_at, days
 
 
 def _moment_of_scan(

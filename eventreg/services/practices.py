@@ -258,7 +258,13 @@ def _tell_proposer(practice: Practice, kind: MessageKind, note: str) -> None:
 
 
 def _locked(practice_id: int) -> Practice:
-    practice = db.session.scalar(locking(select(Practice).where(Practice.id == practice_id)))
+    """The practice with its row locked, it and its texts read again: a text the request read
+    before (it stays in the session) may have been saved by someone else since."""
+    practice = db.session.scalar(
+        locking(
+            select(Practice).where(Practice.id == practice_id).options(selectinload(Practice.texts))
+        )
+    )
     if practice is None:
         raise PracticeError("no such practice")
     return practice
