@@ -5,6 +5,7 @@ the values their page had loaded: a capacity raised meanwhile fell back (with it
 people still holding seats), a moved time went back and everyone was sent the old one."""
 
 import re
+import threading
 from html import unescape
 from html.parser import HTMLParser
 
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 
 from eventreg.extensions import db
 from eventreg.models import AuditEntry, Event, OutboxMessage
-from eventreg.services import edits
+from eventreg.services import edits, events
 from tests.support.factories import PASSWORD
 from tests.support.missions import three_day_mission
 
@@ -345,6 +346,45 @@ def test_a_stale_day_title_does_not_make_every_edit_a_schedule_edit(organisers, 
     assert response.status_code == 302, "Anna changed only the capacity"
     event = saved(mission)
     assert (event.capacity, event.local_ends_at.hour) == (25, 14)
+
+
+def test_days_saved_while_anothers_save_is_under_way_are_not_overwritten(
+    organisers, mission, monkeypatch
+):
+    """Bruno's new hours commit after Anna's request read the event with its days (an older
+    page, without the event's id, finds it by slug), before her save locks it: the days her
+    request read stay in its session, and must not be what her changes are compared with (nor
+    what the guards for check-ins look at)."""
+    anna, bruno = organisers
+    annas = opened(anna, mission.slug)
+    brunos = opened(bruno, mission.slug) | {"ends_at": "2031-03-26T14:00"}
+    brunos["agenda"] = brunos["agenda"].replace("09:00-13:00", "09:00-14:00")
+    mine = {name: value for name, value in annas.items() if name != "event_id"} | {
+        "ends_at": "2031-03-26T12:30"
+    }
+    mine["agenda"] = annas["agenda"].replace("09:00-13:00", "09:00-12:30")
+    update_event = events.update_event
+    bruno_saved, started = [], []
+
+    def bruno_saves_first(*args, **kwargs):
+        if not started:  # Anna's save: Bruno's request runs, and commits, first
+            started.append(True)
+            url = f"/admin/events/{mission.slug}/edit"
+            thread = threading.Thread(
+                target=lambda: bruno_saved.append(bruno.post(url, data=brunos).status_code)
+            )
+            thread.start()
+            thread.join(30)
+        return update_event(*args, **kwargs)
+
+    monkeypatch.setattr(events, "update_event", bruno_saves_first)
+
+    response = anna.post(f"/admin/events/{mission.slug}/edit", data=mine)
+
+    assert bruno_saved == [302]
+    assert response.status_code == 422  # Anna is told, as when Bruno saved a moment earlier
+    assert saved(mission).local_ends_at.hour == 14
+    assert [day.ends_at.astimezone(mission.zone).hour for day in saved(mission).days][-1] == 14
 
 
 def test_merge_unit_by_unit():
