@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from eventreg.extensions import db
 from eventreg.models import Registrant, Registration, RegistrationStatus, TargetGroup, utcnow
-from eventreg.services import registrations
+from eventreg.services import registrations, sign_in_sheet
 from eventreg.services.exports import FORMULA_TRIGGERS, HEADER
 from eventreg.services.sign_in_sheet import ROWS_PER_PAGE
 from eventreg.services.spreadsheet import write_sheet
@@ -235,6 +235,30 @@ def test_pdf_repeats_its_header_on_every_page(organiser, make_event, sign_up):
         assert "Signature" in text and event.title in text
         assert f"Page {number} of 2" in text
     assert f"{ROWS_PER_PAGE + 1}" in pages[1]
+
+
+def test_the_sheets_count_and_its_rows_are_read_at_one_moment(
+    app, organiser, make_event, sign_up, monkeypatch
+):
+    """Someone signs up between the count (for "Page 1 of N") and the rows: the sheet is the
+    moment of the count, not one with a page its numbering does not know."""
+    event = make_event(slug=SLUG, capacity=None)
+    for _ in range(ROWS_PER_PAGE):
+        sign_up(event)
+    count = sign_in_sheet._confirmed_count
+
+    def then_someone_signs_up(counted_event):
+        counted = count(counted_event)
+        with app.app_context():
+            sign_up(db.session.get(type(event), event.id), last_name="Zuletzt")
+            db.session.remove()
+        return counted
+
+    monkeypatch.setattr(sign_in_sheet, "_confirmed_count", then_someone_signs_up)
+
+    (text,) = pdf_pages(organiser.get(f"/admin/events/{SLUG}/attendees.pdf"))
+
+    assert "Page 1 of 1" in text and "Zuletzt" not in text
 
 
 def test_an_empty_event_still_prints_a_blank_sheet(organiser, event):

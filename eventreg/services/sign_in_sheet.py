@@ -25,7 +25,7 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import Row, func, select
 
 from ..choices import TARGET_GROUP_LABELS, country_name
-from ..database import streamed
+from ..database import read_snapshot, streamed
 from ..extensions import db
 from ..formatting import datetime_in, event_when, local_title
 from ..models import Event, Registrant, Registration, RegistrationStatus, utcnow
@@ -86,7 +86,10 @@ class Heading:
 
 
 def sign_in_sheet(event: Event) -> Iterator[bytes]:
-    """The event's sign-in sheet as PDF bytes, in chunks; built in a temporary file."""
+    """The event's sign-in sheet as PDF bytes, in chunks; built in a temporary file.
+
+    The people are counted (for "Page 1 of N") and listed at one moment (read_snapshot)."""
+    read_snapshot()
     return _chunks(Heading.of(event), event.id, _confirmed_count(event))
 
 
@@ -256,9 +259,7 @@ class _Sheet:
         c.setFillColorRGB(*MUTED)
         c.setFont(self.fonts.regular, 8.5)
         printed = _("Printed %(moment)s", moment=self.printed_at)
-        # The count was taken just before the rows: a sign-up in between may add a page.
-        total = max(self.pages, self.page)
-        pages = _("Page %(page)d of %(pages)d", page=self.page, pages=total)
+        pages = _("Page %(page)d of %(pages)d", page=self.page, pages=self.pages)
         c.drawRightString(PAGE_WIDTH - MARGIN, y, pages)
         # Only the title gives way to a long line: the print time and page number stay whole.
         room = self._width() - pdfmetrics.stringWidth(pages, self.fonts.regular, 8.5) - 6 * mm
