@@ -6,6 +6,8 @@ from .extensions import db
 from .models import Event, Material, Registration
 from .services import events
 
+LARGEST_ID = 2**31 - 1  # PostgreSQL's integer: a larger number in a form is no row's id
+
 
 def event_or_404(slug: str, *, include_drafts: bool = True) -> Event:
     """The event with this slug; drafts too unless the visitor is the public."""
@@ -20,9 +22,10 @@ def edited_event_or_404(slug: str) -> Event:
     slug to another draft, and the edit must neither be lost nor land on the wrong event."""
     if request.method == "POST":
         opened = request.form.get("event_id", type=int)
-        event = db.session.get(Event, opened) if opened is not None else None
-        if event is not None:
-            return event
+        if opened is not None and 0 < opened <= LARGEST_ID:
+            event = db.session.get(Event, opened)
+            if event is not None:
+                return event
     return event_or_404(slug)
 
 

@@ -121,6 +121,18 @@ def test_a_draft_renamed_while_the_page_was_open_is_saved_under_its_new_slug(
     assert (draft.slug, draft.title) == ("odense-visit", "Odense")
 
 
+@pytest.mark.parametrize("mangled", ["99999999999999999999", "-99999999999999999999", "0", "x"])
+def test_a_mangled_event_id_edits_the_event_the_address_names(organisers, make_event, mangled):
+    anna, _bruno = organisers
+    event = make_event(slug="study-visit", status="draft")
+    form = opened(anna, "study-visit") | {"event_id": mangled, "title": "Odense"}
+
+    response = anna.post("/admin/events/study-visit/edit", data=form)
+
+    assert response.status_code == 302
+    assert saved(event).title == "Odense"
+
+
 def test_an_edit_lands_on_the_event_it_was_opened_for_whatever_its_slug_is_now(
     organisers, make_event
 ):
