@@ -73,7 +73,7 @@ class DefaultConfig:
     CACHE_TYPE = "SimpleCache"
     CACHE_THRESHOLD = 1000  # pages a SimpleCache keeps at most (a few KB each)
 
-    PRIVACY_NOTICE_VERSION = "2026-11-01"
+    PRIVACY_NOTICE_VERSION = "2026-12-01"
     PROGRAMME_FILE = None  # None: the programme shipped in eventreg/data/programme.toml
     SITE_NAME = "Socially Responsible Public Procurement: missions and webinars"
 

@@ -1,6 +1,7 @@
 """Members report a profile or a message to the organisers: the organisers are told by e-mail
 in their language, see what was reported as it was, dismiss the report or hide the member (in
-the audit log); the member reported is never told, and nothing personal outlives leaving."""
+the audit log); the member reported is never told. A reporter's name and note go when they
+leave; leaving is no way out of reports, blocks or being hidden (they hold again on return)."""
 
 import contextlib
 import re
@@ -22,6 +23,7 @@ from eventreg.models import (
     AbuseReport,
     AuditEntry,
     ContactBlock,
+    FormerMember,
     Member,
     MemberStatus,
     MessageKind,
@@ -37,6 +39,7 @@ from eventreg.models import (
 from eventreg.services import (
     abuse_reports,
     accounts,
+    former_members,
     member_contact,
     members,
     network_admin,
@@ -390,22 +393,28 @@ def test_leaving_takes_personal_data_off_reports(app, ana, lars, make_user):
     assert [(r.reported_id, r.reporter_id, r.note) for r in left] == [
         (ana.id, None, None),
         (eva.id, None, None),
+        (None, eva.id, None),  # Eva's report about him waits, should he join again
     ]
     assert left[0].snapshot["message"] == "Rude words"  # evidence of Ana's message, hers
 
-    # The member reported leaves: the report about her, with her profile's copy, goes.
+    # The member reported leaves: the report about her stays for the organisers (leaving is
+    # no way out of a report), under a keyed digest of her address, never the address.
     signed_in_as(app, ana).post("/network/profile/leave", data={"confirm": "y"})
-    assert [r.reported_id for r in reports()] == [eva.id]
-    # An organiser erasing her (data erasure, as a registrant's): the same.
+    # An organiser erasing Eva (data erasure, as a registrant's): the same.
     with write_transaction():
         members.forget(eva.email)
-    assert reports() == []
+    kept = reports()
+    assert [(r.reported_id, r.reporter_id, r.note) for r in kept] == [(None, None, None)] * 3
+    assert [r.former_key for r in kept] == [
+        former_members.former_key(address)
+        for address in ("ana@example.bg", "eva@example.se", "lars@example.dk")
+    ]
+    assert all(re.fullmatch("[0-9a-f]{64}", r.former_key) for r in kept)
+    assert kept[0].snapshot["message"] == "Rude words"
     assert all(set(m.params) == {"reason", "report_id"} for m in report_mails())
-    outbox.deliver_all()  # the reports went before their e-mails' turn: none is sent
+    outbox.deliver_all()  # still open: the organisers are told
     db.session.expire_all()
-    assert {(m.status, m.skip_reason) for m in report_mails()} == {
-        (MessageStatus.SKIPPED, SkipReason.REPORT_CLOSED)
-    }
+    assert {m.status for m in report_mails()} == {MessageStatus.SENT}
 
 
 @pytest.mark.sqlite_only  # the pages are the same on both databases
@@ -740,13 +749,16 @@ def test_an_organiser_hiding_while_the_member_reported_leaves(
     organiser.join()
     member.join()
     assert errors == []
-    assert reports() == [] and db.session.get(Member, ana_id) is None
+    (kept,) = reports()  # she left hidden, the report decided: both wait for her return
+    assert db.session.get(Member, ana_id) is None
+    assert (kept.reported_id, kept.status) == (None, ReportStatus.ACTED)
+    assert db.session.get(FormerMember, former_members.former_key("ana@example.bg")).hidden
 
 
 @pytest.mark.postgresql_only
 def test_a_report_sent_as_the_member_reported_leaves(app, ana, lars, make_user, monkeypatch):
     """Lars reports Ana the moment she deletes her profile: she leaves after his report is
-    in (it goes with her), not under it (a database error, 500)."""
+    in (it waits for her, should she join again), not under it (a database error, 500)."""
     make_user("organiser")
     ana_id = ana.id
     original = abuse_reports._snapshot
@@ -769,7 +781,9 @@ def test_a_report_sent_as_the_member_reported_leaves(app, ana, lars, make_user, 
     )
     leaving[0].join()
     assert response.status_code == 302
-    assert reports() == [] and db.session.get(Member, ana_id) is None
+    (kept,) = reports()
+    assert db.session.get(Member, ana_id) is None
+    assert (kept.reported_id, kept.former_key) == (None, former_members.former_key("ana@example.bg"))
 
 
 def test_a_report_on_a_member_who_left_meanwhile_is_not_found(app, ana, lars):

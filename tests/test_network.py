@@ -21,6 +21,7 @@ from eventreg.models import (
     utcnow,
 )
 from eventreg.services import directory, member_contact, members, network_admin, outbox, topics
+from eventreg.services.former_members import former_key
 from tests.support.database import migrated_from
 from tests.support.factories import PASSWORD, active_member
 from tests.support.mail import smtp_config
@@ -420,25 +421,31 @@ def test_a_forged_or_stale_block_link_does_nothing(client, app, smtp):
     lars_id = joined_member(client, smtp, "lars@example.dk", inbox_count=2, name="Lars Holm").id
     client.post(f"/network/members/{ana.id}/contact", data={"text": "Hej"})
     link = link_in(deliver(smtp, 3)[-1], "/network/block/")
-    signed_in_as(app, ana).post(f"/network/members/{lars_id}/block")  # goes when Lars leaves
+    signed_in_as(app, ana).post(f"/network/members/{lars_id}/block")  # waits when Lars leaves
     assert db.session.scalar(select(func.count()).select_from(ContactBlock)) == 1
     assert client.get(link[:-2] + ("AA" if not link.endswith("AA") else "BB")).status_code == 404
     assert client.post(link.replace("/block/", "/block/x")).status_code == 404
 
-    client.post("/network/profile/leave", data=LEAVING)  # Lars leaves: his row and blocks go
+    client.post("/network/profile/leave", data=LEAVING)  # Lars leaves: his row goes
     assert db.session.get(Member, lars_id) is None
     assert client.get(link).status_code == 404
-    assert db.session.scalar(select(func.count()).select_from(ContactBlock)) == 0
+    (block,) = db.session.scalars(select(ContactBlock))
+    assert (block.blocked_id, block.former_key) == (None, former_key("lars@example.dk"))
 
 
-def test_blocks_go_with_the_member_who_leaves(client, app, smtp):
+def test_a_members_own_blocks_go_when_they_leave(client, app, smtp):
+    """Her blocks go with her; Lars's block of her waits, should she join again
+    (test_former_members.py)."""
     ana = joined_member(client, smtp, "ana@example.bg")
     lars = joined_member(client, smtp, "lars@example.dk", inbox_count=2, name="Lars Holm")
     signed_in_as(app, ana).post(f"/network/members/{lars.id}/block")
     client.post(f"/network/members/{ana.id}/block")
     assert db.session.scalar(select(func.count()).select_from(ContactBlock)) == 2
     signed_in_as(app, ana).post("/network/profile/leave", data=LEAVING)
-    assert db.session.scalar(select(func.count()).select_from(ContactBlock)) == 0
+    db.session.expire_all()
+    (kept,) = db.session.scalars(select(ContactBlock))
+    assert (kept.member_id, kept.blocked_id) == (lars.id, None)
+    assert kept.former_key == former_key("ana@example.bg")
 
 
 def test_leaving_needs_the_members_session_and_the_ticked_box(client, app, smtp):

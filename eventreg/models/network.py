@@ -132,16 +132,23 @@ class ContactRequest(db.Model):
 
 class ContactBlock(db.Model):
     """A member takes no more messages from one other member, who is not told (to them the
-    member "does not accept messages", as one who turned contact off altogether)."""
+    member "does not accept messages", as one who turned contact off altogether).
+
+    The member blocked leaving does not lift it: it waits under their ``former_key`` and holds
+    again if they join again (``services/former_members``)."""
 
     __table_args__ = (UniqueConstraint("member_id", "blocked_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
-    blocked_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    blocked_id: Mapped[int | None] = mapped_column(
+        ForeignKey("member.id", ondelete="SET NULL"), index=True
+    )
+    # The member blocked, once they left: a keyed digest of their address (never the address).
+    former_key: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    blocked: Mapped[Member] = relationship(foreign_keys=[blocked_id])
+    blocked: Mapped[Member | None] = relationship(foreign_keys=[blocked_id])
 
 
 class ReportReason(enum.StrEnum):
@@ -161,16 +168,20 @@ class ReportStatus(enum.StrEnum):
 class AbuseReport(db.Model):
     """A member told the organisers about another member's profile or a message from them.
 
-    ``snapshot`` keeps what was reported as it was then (members edit and delete). The report
-    goes with the member reported; the reporter leaving takes their name and note off it."""
+    ``snapshot`` keeps what was reported as it was then (members edit and delete). The member
+    reported leaving does not end it: it waits under their ``former_key`` for the organisers
+    and finds them again if they join again (``services/former_members``). The reporter
+    leaving takes their name and note off it."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reporter_id: Mapped[int | None] = mapped_column(
         ForeignKey("member.id", ondelete="SET NULL"), index=True
     )
-    reported_id: Mapped[int] = mapped_column(
-        ForeignKey("member.id", ondelete="CASCADE"), index=True
+    reported_id: Mapped[int | None] = mapped_column(
+        ForeignKey("member.id", ondelete="SET NULL"), index=True
     )
+    # The member reported, once they left: a keyed digest of their address (never the address).
+    former_key: Mapped[str | None] = mapped_column(String(64), index=True)
     # The reporter's copy of the message in the outbox; None: the profile was reported.
     message_ref: Mapped[int | None] = mapped_column()
     reason: Mapped[ReportReason] = mapped_column(enum_column(ReportReason))
@@ -183,7 +194,7 @@ class AbuseReport(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     reporter: Mapped[Member | None] = relationship(foreign_keys=[reporter_id])
-    reported: Mapped[Member] = relationship(foreign_keys=[reported_id])
+    reported: Mapped[Member | None] = relationship(foreign_keys=[reported_id])
 
     @property
     def is_open(self) -> bool:
@@ -194,6 +205,11 @@ class AbuseReport(db.Model):
         return self.status is ReportStatus.ACTED
 
     @property
+    def reported_left(self) -> bool:
+        """The member reported has left the network (or was removed) since."""
+        return self.reported_id is None
+
+    @property
     def is_about_a_message(self) -> bool:
         return self.message_ref is not None
 
@@ -202,3 +218,15 @@ class AbuseReport(db.Model):
         """When the message reported was sent (kept in the snapshot)."""
         sent = self.snapshot.get("sent_at")
         return datetime.fromisoformat(sent) if sent else None
+
+
+class FormerMember(db.Model):
+    """A member who left (or was removed, or erased) with something the network keeps against
+    leaving: reports about them, members' blocks of their messages, or organisers having hidden
+    them. Joining again with the address brings these back (``services/former_members``).
+
+    Only a keyed digest of the address is kept, for RETENTION_DAYS from ``left_at``."""
+
+    former_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hidden: Mapped[bool] = mapped_column(default=False)
+    left_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -357,6 +357,8 @@ def decide_report(report_id, action):
         message = _("The report has been dismissed.")
     if decided is None:
         message = _("This report has been decided on already, or it is gone.")
+    elif decided.reported_left and decided.is_acted:
+        message = _("The member has left the network. Should they join again, they are hidden.")
     flash(message)
     return redirect(url_for(".reports"))
 

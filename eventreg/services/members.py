@@ -24,7 +24,7 @@ from ..models import (
     utcnow,
 )
 from ..models.network import PROFILE_FIELDS
-from . import abuse_reports, registrations
+from . import abuse_reports, former_members, registrations
 from .member_contact import blocked_members
 from .network_links import CONFIRM_PURPOSE, SIGN_IN_PURPOSE, UNSUBSCRIBE_PURPOSE
 from .network_mail import enqueue_for_member
@@ -114,6 +114,7 @@ def confirm(token: str) -> Member | None:
             return None
         member.status = MemberStatus.ACTIVE
         member.confirmed_at = utcnow()
+        former_members.restore(member)  # hidden again, should organisers have hidden them
     return member
 
 
@@ -167,16 +168,22 @@ def leave(member: Member) -> None:
         member = db.session.scalar(locking(select(Member).where(Member.id == member.id)))
         if member is None:
             return
-        abuse_reports.forget_reporter(member)
-        db.session.delete(member)
+        depart(member)
 
 
 def forget(email: str) -> None:
     """Delete the profile of this address, inside the caller's transaction (data erasure)."""
     member = _member_by_email(canonical(email), lock=True)
     if member is not None:
-        abuse_reports.forget_reporter(member)
-        db.session.delete(member)
+        depart(member)
+
+
+def depart(member: Member) -> None:
+    """Delete a member's profile, locked, inside the caller's transaction: their name and note
+    go from the reports they made; what holds against them is kept (``former_members``)."""
+    abuse_reports.forget_reporter(member)
+    former_members.keep(member)
+    db.session.delete(member)
 
 
 def drop_unconfirmed(now: datetime | None = None) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask import g
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from ..choices import TARGET_GROUP_LABELS, country_name
 from ..config import LANGUAGES
@@ -28,7 +28,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import abuse_reports, audit, directory
+from . import audit, directory, former_members, members
 from .exports import neutralise
 from .network_mail import enqueue_for_member
 from .topics import label
@@ -97,8 +97,7 @@ def remove(member: Member) -> None:
     with write_transaction():
         locked = _locked(member.id)
         if locked is not None:
-            abuse_reports.forget_reporter(locked)
-            db.session.delete(locked)
+            members.depart(locked)
 
 
 def dismiss_report(report_id: int, *, actor: User) -> AbuseReport | None:
@@ -113,28 +112,34 @@ def dismiss_report(report_id: int, *, actor: User) -> AbuseReport | None:
 
 def hide_reported(report_id: int, *, actor: User) -> AbuseReport | None:
     """Hide the member reported (out of the directory, no writing to members) and close every
-    open report about them; None when the report is gone or decided already."""
+    open report about them; None when the report is gone or decided already.
+
+    A member reported who has left since is hidden should they join again."""
     with write_transaction():
-        reported_id = db.session.scalar(
-            select(AbuseReport.reported_id).where(AbuseReport.id == report_id)
-        )
-        # The member first, then their open reports in id order, as the member leaving (and
-        # another organiser hiding them) locks them: nobody waits for the other in a circle.
-        member = _locked(reported_id) if reported_id is not None else None
-        if member is None:
-            return None
-        about_them = db.session.scalars(
-            locking(
-                select(AbuseReport)
-                .where(AbuseReport.reported_id == member.id)
-                .where(AbuseReport.status == ReportStatus.OPEN)
-                .order_by(AbuseReport.id)
+        reported_id, key = db.session.execute(
+            select(AbuseReport.reported_id, AbuseReport.former_key).where(
+                AbuseReport.id == report_id
             )
-        ).all()
+        ).one_or_none() or (None, None)
+        if reported_id is not None:
+            # The member first, then their open reports in id order, as the member leaving
+            # (and another organiser hiding them) locks them: nobody waits in a circle.
+            member = _locked(reported_id)
+            if member is None:
+                return None
+            about_them = _locked_open_reports(AbuseReport.reported_id == member.id)
+        elif key is not None:
+            member = None
+            about_them = _locked_open_reports(AbuseReport.former_key == key)
+        else:
+            return None
         found = next((each for each in about_them if each.id == report_id), None)
         if found is None:
             return None
-        set_hidden(member, hidden=True)
+        if member is not None:
+            set_hidden(member, hidden=True)
+        else:
+            former_members.hide(key)
         for each in about_them:
             _decide(each, ReportStatus.ACTED, actor)
     return found
@@ -231,6 +236,17 @@ def _cell(member: Member, name: str) -> str:
 
 def _locked(member_id: int) -> Member | None:
     return db.session.scalar(locking(select(Member).where(Member.id == member_id)))
+
+
+def _locked_open_reports(about_them: ColumnElement[bool]) -> list[AbuseReport]:
+    return db.session.scalars(
+        locking(
+            select(AbuseReport)
+            .where(about_them)
+            .where(AbuseReport.status == ReportStatus.OPEN)
+            .order_by(AbuseReport.id)
+        )
+    ).all()
 
 
 def _decide(found: AbuseReport, status: ReportStatus, actor: User) -> None:

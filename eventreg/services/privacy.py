@@ -21,7 +21,7 @@ from ..models import (
     utcnow,
 )
 from ..models.registration import new_person_key, new_secret
-from . import audit, certificates, feedback, members
+from . import audit, certificates, feedback, former_members, members
 from .mail_transport import remove_saved_copies
 from .registrations import cancel_coming, lock_events_of
 
@@ -124,9 +124,14 @@ def erase(
                 audit.record("erased", registration=registration, actor=actor)
 
 
+def retention_cutoff(now: datetime | None = None) -> datetime:
+    """What ended, or left, before this moment is kept no longer (RETENTION_DAYS)."""
+    return (now or utcnow()) - timedelta(days=current_app.config["RETENTION_DAYS"])
+
+
 def expired(now: datetime | None = None) -> list[Registrant]:
     """People whose every event ended more than RETENTION_DAYS ago and who are not purged yet."""
-    cutoff = (now or utcnow()) - timedelta(days=current_app.config["RETENTION_DAYS"])
+    cutoff = retention_cutoff(now)
     last_event_end = (
         select(Registration.registrant_id, func.max(Event.ends_at).label("last_end"))
         .join(Registration.event)
@@ -149,6 +154,7 @@ def purge(now: datetime | None = None) -> int:
     with write_transaction():
         people = expired(now)  # read in the transaction that anonymises them
         members.drop_unconfirmed(now)  # joins nobody confirmed are not kept either
+        former_members.forget_left_before(retention_cutoff(now))  # nor of those who left
         keys: dict[str, str] = {}  # sign-ups with one address, purged together: one person
         for registrant in people:
             _anonymise(registrant, keys.setdefault(registrant.email, new_person_key()))
