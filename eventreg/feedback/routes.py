@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from ..forms import ButtonForm
 from ..rate_limits import manage_limit
-from ..services import feedback
+from ..services import edits, feedback
 
 bp = Blueprint("feedback", __name__)
 
@@ -36,27 +36,38 @@ def answer(token):
     if request.method == "GET":
         return _questionnaire(response, form, response.answers)
     raw = {key: _posted(key) for key in request.form if key.isdigit()}
+    shown = _shown()
     try:
-        feedback.save_answers(response, raw)
+        feedback.save_answers(response, raw, shown)
     except feedback.FeedbackClosed:
         return _questionnaire(response, form, response.answers)
+    except feedback.QuestionnaireChanged as changed:
+        # Answers to a changed question might now mean another choice: asked again.
+        kept = {key: value for key, value in raw.items() if int(key) not in changed.changed}
+        message = _("This question was changed after you opened the page. Please answer it again.")
+        errors = dict.fromkeys(changed.changed, message)
+        return _questionnaire(response, form, kept, errors, status=409)
     except feedback.InvalidAnswers as invalid:
-        return _questionnaire(response, form, raw, invalid.errors, status=422)
+        return _questionnaire(response, form, raw, invalid.errors, status=422, shown=shown)
     flash(_("Thank you: your answers are saved."), "success")
     return redirect(url_for(".answer", token=token))
 
 
-def _questionnaire(response, form, answers, errors=None, status=200) -> Response:
-    """The questionnaire in the person's language (or the one they picked on the site)."""
+def _questionnaire(response, form, answers, errors=None, status=200, shown=None) -> Response:
+    """The questionnaire in the person's language (or the one they picked on the site).
+
+    ``shown``: what the person's first page showed, carried on while they correct answers."""
     event = response.registration.event
     is_open = feedback.is_open(event)
     language = session.get("language") or response.registration.registrant.language
+    items = feedback.questions(event)
     with force_locale(language):
         page = render_template(
             "feedback/answer.html",
             event=event,
             response=response,
-            questions=feedback.questions(event),
+            questions=items,
+            shown=edits.dumps(shown or feedback.answers_fingerprint(items)),
             answers=answers,
             errors=errors or {},
             form=form,
@@ -65,6 +76,14 @@ def _questionnaire(response, form, answers, errors=None, status=200) -> Response
             language=language,
         )
     return _private(Response(page, status=status if is_open else 410))
+
+
+def _shown() -> dict[str, str] | None:
+    """The questionnaire as the person's page showed it; None from a page without it."""
+    try:
+        return edits.loads(request.form.get("shown"))
+    except edits.DamagedFingerprint:
+        return None
 
 
 def _posted(key: str):

@@ -43,6 +43,12 @@ def fingerprint(values: Mapping[str, Any]) -> dict[str, str]:
     return {name: _digest(value) for name, value in values.items()}
 
 
+def changed_since(seen: Mapping[str, str], values: Mapping[str, Any]) -> list[str]:
+    """The fields whose value is no longer the one the page showed (``seen``); a field the page
+    did not show is not named."""
+    return [name for name, value in values.items() if name in seen and _digest(value) != seen[name]]
+
+
 def dumps(seen: Mapping[str, str]) -> str:
     """A fingerprint as the hidden form field's text (``name:digest`` pairs, nothing to escape)."""
     return ",".join(f"{name}:{digest}" for name, digest in sorted(seen.items()))
@@ -57,7 +63,7 @@ def loads(text: str | None) -> dict[str, str] | None:
     return dict(pair.split(":") for pair in text.split(","))
 
 
-_PAIR = rf"[a-z_.]+:[0-9a-f]{{{DIGEST_LENGTH}}}"  # a field (translations.it.title): its digest
+_PAIR = rf"[a-z0-9_.]+:[0-9a-f]{{{DIGEST_LENGTH}}}"  # a field (translations.it.title): its digest
 _FINGERPRINT = re.compile(rf"{_PAIR}(,{_PAIR})*")
 
 

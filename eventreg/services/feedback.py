@@ -5,15 +5,16 @@ import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from ..config import LANGUAGES
-from ..database import lock, locking, write_transaction
+from ..database import for_share, lock, locking, write_transaction
 from ..extensions import db
 from ..models import (
     Event,
@@ -24,6 +25,7 @@ from ..models import (
     Registration,
     utcnow,
 )
+from . import edits
 from .events import EventNotEnded
 from .exports import neutralise
 from .outbox import enqueue
@@ -39,6 +41,15 @@ RATINGS = range(1, 6)
 
 class FeedbackClosed(Exception):
     """The questionnaire closed FEEDBACK_DAYS after the event."""
+
+
+class QuestionnaireChanged(Exception):
+    """Questions an organiser changed after the person opened the page (``changed``, by id):
+    their answers might now mean another choice."""
+
+    def __init__(self, changed: list[int]) -> None:
+        super().__init__(changed)
+        self.changed = changed
 
 
 class InvalidAnswers(Exception):
@@ -70,12 +81,14 @@ def is_open(event: Event, now: datetime | None = None) -> bool:
 
 def questions(event: Event) -> list[FeedbackQuestion]:
     """The event's questions in order (none until the questionnaire is first set up)."""
-    return list(
-        db.session.scalars(
-            select(FeedbackQuestion)
-            .where(FeedbackQuestion.event_id == event.id)
-            .order_by(FeedbackQuestion.position, FeedbackQuestion.id)
-        )
+    return list(db.session.scalars(_questions_of(event)))
+
+
+def _questions_of(event: Event) -> Select:
+    return (
+        select(FeedbackQuestion)
+        .where(FeedbackQuestion.event_id == event.id)
+        .order_by(FeedbackQuestion.position, FeedbackQuestion.id)
     )
 
 
@@ -105,14 +118,18 @@ def save_question(
     texts: dict[str, str],
     options: list[dict[str, str]],
     required: bool,
+    seen: dict[str, str] | None = None,
 ) -> FeedbackQuestion:
     """Add a question at the end, or change one. Once people answered it, its kind stays and
     its choices may be reworded or added to at the end only: a choice is stored as its place
     in the list, so a new kind, or a choice moved or removed, would change what people said.
+
+    ``seen``: the fingerprint of the question as the edit page showed it (``question_fingerprint``);
+    then only what the editor changed is saved, and edits.EditConflict refuses a change to what
+    someone else saved meanwhile (nothing is saved). QuestionGone: it was removed meanwhile.
     """
+    submitted = _question_values(kind, texts, options, required)
     with write_transaction():
-        if question is not None and answer_count(question):
-            _check_answers_kept(question, kind, options)
         if question is None:
             last = db.session.scalar(
                 select(func.max(FeedbackQuestion.position)).where(
@@ -121,11 +138,59 @@ def save_question(
             )
             question = FeedbackQuestion(event_id=event.id, position=(last or 0) + 1)
             db.session.add(question)
-        question.kind = kind
-        question.texts = {lang: text for lang, text in texts.items() if text}
-        question.options = options if kind in _CHOICE_KINDS else []
-        question.required = required
+            values = submitted
+        else:
+            # Locked before the answers are counted: an answer being saved holds the question
+            # (``save_answers``), so none slips in between the count and the change.
+            question = _locked_question(question.id)
+            stored = question_values(question)
+            values = stored | edits.merge(seen, stored, submitted, groups=[_CHOICES_GO_TOGETHER])
+            if answer_count(question):
+                _check_answers_kept(question, values["kind"], values["options"])
+        question.kind = values["kind"]
+        question.texts = {
+            code: values[f"text.{code}"] for code in LANGUAGES if values[f"text.{code}"]
+        }
+        question.options = values["options"] if values["kind"] in _CHOICE_KINDS else []
+        question.required = values["required"]
     return question
+
+
+class QuestionGone(LookupError):
+    """The question was removed after the page was opened."""
+
+
+def question_values(question: FeedbackQuestion) -> dict[str, Any]:
+    """A question as its edit form shows it, field by field (see ``edits``)."""
+    return _question_values(question.kind, question.texts, question.options, question.required)
+
+
+def question_fingerprint(question: FeedbackQuestion) -> dict[str, str]:
+    return edits.fingerprint(question_values(question))
+
+
+def _question_values(
+    kind: QuestionKind, texts: dict[str, str], options: list[dict[str, str]], required: bool
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "required": required,
+        "options": options if kind in _CHOICE_KINDS else [],
+        **{f"text.{code}": texts.get(code) or "" for code in LANGUAGES},
+    }
+
+
+# A question's kind and its choices are decided together (a choice question needs choices).
+_CHOICES_GO_TOGETHER = ("kind", "options")
+
+
+def _locked_question(question_id: int) -> FeedbackQuestion:
+    found = db.session.scalar(
+        locking(select(FeedbackQuestion).where(FeedbackQuestion.id == question_id))
+    )
+    if found is None:
+        raise QuestionGone(question_id)
+    return found
 
 
 class AnsweredQuestion(ValueError):
@@ -228,6 +293,15 @@ def response_for_token(token: str) -> FeedbackResponse | None:
     return db.session.scalar(select(FeedbackResponse).where(FeedbackResponse.token == token))
 
 
+def answers_fingerprint(items: list[FeedbackQuestion]) -> dict[str, str]:
+    """What the questionnaire page's answers mean, question by question (see ``save_answers``)."""
+    return edits.fingerprint(_meanings(items))
+
+
+def _meanings(items: list[FeedbackQuestion]) -> dict[str, object]:
+    return {f"q{question.id}": [question.kind, question.options] for question in items}
+
+
 def check_answers(items: list[FeedbackQuestion], raw: dict[str, object]) -> dict[str, object]:
     """Answers as stored ({question id: value}); InvalidAnswers with a message per question."""
     answers, errors = {}, {}
@@ -261,14 +335,31 @@ def check_answers(items: list[FeedbackQuestion], raw: dict[str, object]) -> dict
     return answers
 
 
-def save_answers(response: FeedbackResponse, raw: dict[str, object]) -> FeedbackResponse:
-    """Record (or change) a person's answers while the questionnaire is open."""
+def save_answers(
+    response: FeedbackResponse, raw: dict[str, object], shown: dict[str, str] | None = None
+) -> FeedbackResponse:
+    """Record (or change) a person's answers while the questionnaire is open.
+
+    A choice is stored as its place in the list, so the answers are taken only as meant:
+    ``shown``, the questionnaire's fingerprint as the page showed it (``answers_fingerprint``),
+    must still hold for every question, else QuestionnaireChanged (nothing is saved). The
+    questions are held until the commit: an organiser's change waits, and then counts these
+    answers."""
     event = response.registration.event
     with write_transaction():
         response = lock(response)
         if not is_open(event):
             raise FeedbackClosed(event.slug)
-        response.answers = check_answers(questions(event), raw)
+        items = list(
+            db.session.scalars(
+                for_share(_questions_of(event)).execution_options(populate_existing=True)
+            )
+        )
+        if shown is not None:
+            changed = edits.changed_since(shown, _meanings(items))
+            if changed:
+                raise QuestionnaireChanged([int(name.removeprefix("q")) for name in changed])
+        response.answers = check_answers(items, raw)
         now = utcnow()
         response.submitted_at = response.submitted_at or now
         response.updated_at = now

@@ -6,8 +6,17 @@ from wtforms.validators import DataRequired, Optional, ValidationError
 
 from ...config import LANGUAGES
 from ...forms import Form
-from ...forms.fields import OTHER_LANGUAGES, add_translations, max_length, single_line, strip
+from ...forms.fields import (
+    OTHER_LANGUAGES,
+    SeenField,
+    add_translations,
+    changed_meanwhile,
+    max_length,
+    single_line,
+    strip,
+)
 from ...models import QuestionKind
+from ...services.edits import EditConflict
 
 KIND_LABELS = {
     QuestionKind.RATING.value: _l("Rating from 1 to 5"),
@@ -31,6 +40,7 @@ class QuestionForm(Form):
     options_en = TextAreaField(
         _l("Choices (English), one per line"), filters=[strip], validators=[max_length(2000)]
     )
+    seen = SeenField()  # the question as the page showed it: see feedback.save_question
 
     @staticmethod
     def kind_labels() -> dict[str, str]:
@@ -69,6 +79,16 @@ class QuestionForm(Form):
     def language_fields(self):
         return [(self[f"text_{code}"], self[f"options_{code}"]) for code in OTHER_LANGUAGES]
 
+    def mark_conflicts(self, conflict: EditConflict, stored) -> None:
+        """Show, on each field someone else saved since the page was opened, what it holds now;
+        the form then carries what it showed, so saving again knowingly keeps the entries."""
+        now = QuestionForm(formdata=None)
+        now.load(stored)
+        for name in conflict.both + conflict.theirs:
+            field = _FORM_FIELD.get(name) or name.replace("text.", "text_")
+            changed_meanwhile(self[field], now[field])
+        self.seen.data = conflict.seen
+
     def load(self, question) -> None:
         self.kind.data = question.kind.value
         self.required.data = question.required
@@ -78,6 +98,9 @@ class QuestionForm(Form):
                 option.get(code, "") for option in question.options
             ).strip()
 
+
+# The form field that shows each of feedback.question_values (``text.<code>``: ``text_<code>``).
+_FORM_FIELD = {"kind": "kind", "required": "required", "options": "options_en"}
 
 add_translations(
     QuestionForm,

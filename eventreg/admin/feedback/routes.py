@@ -10,7 +10,7 @@ from ...extensions import db
 from ...forms import ButtonForm, ConfirmForm, form_page
 from ...lookups import event_or_404, registration_or_404
 from ...models import FeedbackQuestion, QuestionKind, utcnow
-from ...services import feedback
+from ...services import edits, feedback
 from .forms import QuestionForm
 
 bp = Blueprint("feedback", __name__)
@@ -85,6 +85,7 @@ def _save(event, question, form: QuestionForm) -> FeedbackQuestion:
         form.texts(),
         form.options(),
         form.required.data,
+        seen=form.seen.data,
     )
 
 
@@ -96,11 +97,21 @@ def edit_question(question_id):
     form = QuestionForm()
     if not form.is_submitted():
         form.load(question)
+        form.seen.data = feedback.question_fingerprint(question)
     if form.validate_on_submit():
         try:
             _save(question.event, question, form)
         except feedback.AnsweredQuestion as refused:
             getattr(form, refused.field).errors.append(refused.message)
+        except edits.EditConflict as conflict:
+            form.mark_conflicts(conflict, question)  # read again: the transaction was undone
+            flash(
+                _("Someone else saved this question after you opened the page: nothing was saved."),
+                "error",
+            )
+        except feedback.QuestionGone:
+            flash(_("This question was removed after you opened the page."), "error")
+            return redirect(url_for(".questions", slug=question.event.slug))
         else:
             flash(_("The question is saved."), "success")
             return redirect(url_for(".questions", slug=question.event.slug))
