@@ -629,6 +629,31 @@ def test_the_emails_report_link_offers_that_message_however_many_came_since(app,
     assert [r.snapshot["message"] for r in reports()] == ["Rude words from Lars"]
 
 
+def test_the_form_offers_a_members_messages_however_many_others_wrote_since(
+    app, smtp, ana, lars
+):
+    eva = active_member("Eva Berg", "eva@example.se")
+    first = message_from(lars, ana, "Rude words from Lars")
+    for n in range(250):  # Eva writes a lot
+        outbox.add_message(
+            MessageKind.NETWORK_CONTACT,
+            ana.email,
+            {"sender_id": eva.id, "sender_name": "Eva Berg", "text": f"Hi {n}"},
+            member=ana,
+        )
+    db.session.execute(
+        OutboxMessage.__table__.update()
+        .where(OutboxMessage.id > first)
+        .values(status=MessageStatus.SENT, sent_at=utcnow())
+    )
+    db.session.commit()
+    offered = abuse_reports.received_messages(ana, lars)
+    assert [(m.ref, m.text) for m in offered] == [(first, "Rude words from Lars")]
+    page = signed_in_as(app, ana).get(f"/network/members/{lars.id}/report").text
+    assert "Rude words from Lars" in page and "Hi 1" not in page
+    assert len(abuse_reports.received_messages(ana, eva)) == abuse_reports.MESSAGES_SHOWN
+
+
 @pytest.mark.parametrize("ref", ["999999", "x", "²", "9" * 30])
 def test_a_report_link_naming_no_message_of_theirs_is_not_found(app, smtp, ana, lars, ref):
     """Never the profile silently in the message's place."""

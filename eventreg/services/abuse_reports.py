@@ -52,10 +52,16 @@ def reportable(reporter: Member, other_id: int) -> Member | None:
 
 
 def received_messages(reporter: Member, sender: Member) -> list[ReceivedMessage]:
-    """The latest messages the reporter was sent by the other member, newest first."""
-    copies = db.session.scalars(_received(reporter).order_by(OutboxMessage.id.desc()).limit(200))
-    found = [_offered(copy) for copy in copies if copy.written_by(sender)]
-    return found[:MESSAGES_SHOWN]
+    """The latest messages the reporter was sent by the other member, newest first, however
+    many others wrote to them since."""
+    copies = db.session.scalars(
+        _received(reporter)
+        .where(OutboxMessage.params["sender_id"].as_integer() == sender.id)
+        .where(OutboxMessage.created_at >= sender.created_at)  # see OutboxMessage.written_by
+        .order_by(OutboxMessage.id.desc())
+        .limit(MESSAGES_SHOWN)
+    )
+    return [_offered(copy) for copy in copies if copy.written_by(sender)]
 
 
 def received_message(reporter: Member, sender: Member, ref: int) -> ReceivedMessage | None:
