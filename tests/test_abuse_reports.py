@@ -629,9 +629,37 @@ def test_the_emails_report_link_offers_that_message_however_many_came_since(app,
     assert [r.snapshot["message"] for r in reports()] == ["Rude words from Lars"]
 
 
-def test_the_form_offers_a_members_messages_however_many_others_wrote_since(
-    app, smtp, ana, lars
-):
+def test_a_member_the_organisers_hid_may_still_report_what_they_received(app, smtp, ana, lars):
+    """Hidden, Ana sees no profiles, but the messages Lars sent her before stay hers to report."""
+    eva = active_member("Eva Berg", "eva@example.se")
+    ref = message_from(lars, ana, "Rude words from Lars")
+    network_admin.set_hidden(ana, hidden=True)
+    browser = signed_in_as(app, ana)
+    assert browser.get(f"/network/members/{lars.id}").status_code == 404  # no profiles
+    page = browser.get(f"/network/members/{lars.id}/report?message={ref}").text
+    assert checked_subject(page) == f"message-{ref}" and "Rude words from Lars" in page
+    assert 'value="profile"' not in page
+    # Not a profile she cannot see, nor a member who never wrote to her (whose name stays his).
+    profile = browser.post(
+        f"/network/members/{lars.id}/report", data={"subject": "profile", "reason": "spam"}
+    )
+    assert profile.status_code == 422  # not among the choices offered
+    assert browser.get(f"/network/members/{eva.id}/report").status_code == 404
+    with pytest.raises(abuse_reports.NothingToReport):  # the service's own rule
+        abuse_reports.report(ana, lars, ReportReason.SPAM, None)
+    assert reports() == []
+
+    sent = browser.post(
+        f"/network/members/{lars.id}/report?message={ref}",
+        data={"subject": f"message-{ref}", "reason": "harassment", "block": "y"},
+    )
+    assert sent.status_code == 302 and sent.headers["Location"] == "/network/profile"
+    (made,) = reports()
+    assert (made.reporter_id, made.reported_id, made.message_ref) == (ana.id, lars.id, ref)
+    assert member_contact.has_blocked(ana, lars)
+
+
+def test_the_form_offers_a_members_messages_however_many_others_wrote_since(app, smtp, ana, lars):
     eva = active_member("Eva Berg", "eva@example.se")
     first = message_from(lars, ana, "Rude words from Lars")
     for n in range(250):  # Eva writes a lot

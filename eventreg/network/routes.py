@@ -301,8 +301,10 @@ def contact(member_id):
 @bp.route("/members/<int:member_id>/report", methods=["GET", "POST"])
 @report_limit
 def report(member_id):
-    """Tell the organisers about a member's profile or a message they sent (never told who)."""
-    reporter = _require_member()
+    """Tell the organisers about a member's profile or a message they sent (never told who).
+
+    A member the organisers hid may still report the messages they received."""
+    reporter = _require_member(listed=False)
     other = abuse_reports.reportable(reporter, member_id) or abort(404)
     named = _named_message(reporter, other, request.args.get("message"))
     form = ReportForm(subjects=_report_subjects(reporter, other, named))
@@ -324,7 +326,7 @@ def report(member_id):
             flash(_("You have reported this already. Thank you: the organisers will look into it."))
         else:
             flash(_("Thank you for your report. The organisers will look into it."))
-        if other.is_active:
+        if abuse_reports.may_report_profile(reporter, other):  # the page they came from
             return redirect(url_for(".member_page", member_id=other.id))
         return redirect(url_for(".profile"))
     return form_page("network/report.html", form=form, other=other, named=named)
@@ -451,7 +453,9 @@ def _report_subjects(
     """What the reporter may report: the profile they can see, each message they received
     lately, and the one the e-mail's link names (older ones come last, so it does too)."""
     subjects = (
-        [("profile", _("The profile of %(name)s", name=other.name))] if other.is_active else []
+        [("profile", _("The profile of %(name)s", name=other.name))]
+        if abuse_reports.may_report_profile(reporter, other)
+        else []
     )
     messages = abuse_reports.received_messages(reporter, other)
     if named is not None and named not in messages:

@@ -42,13 +42,20 @@ class ReceivedMessage:
 
 def reportable(reporter: Member, other_id: int) -> Member | None:
     """The member the reporter may report: one they can see, or one who wrote to them; never
-    themselves (None, so that a hidden or unconfirmed member's name is told to nobody)."""
+    themselves (None, so that a hidden or unconfirmed member's name is told to nobody).
+
+    A reporter the organisers hid sees no profiles, but may still report what they received."""
     other = db.session.get(Member, other_id)
     if other is None or other.id == reporter.id or other.is_pending:
         return None
-    if other.is_active or received_messages(reporter, other):
+    if may_report_profile(reporter, other) or received_messages(reporter, other):
         return other
     return None
+
+
+def may_report_profile(reporter: Member, other: Member) -> bool:
+    """Whether the reporter can see the other's profile, and so report it."""
+    return other.is_active and not reporter.is_hidden
 
 
 def received_messages(reporter: Member, sender: Member) -> list[ReceivedMessage]:
@@ -103,6 +110,8 @@ def report(
             message = received_message(reporter, other, message_ref)
             if message is None:
                 raise NothingToReport()
+        elif not may_report_profile(reporter, other):
+            raise NothingToReport()
         if block:
             member_contact.block(reporter, other.id, by_their_message=message is not None)
         if _open_report(reporter, other, message_ref) is not None:
