@@ -3,6 +3,7 @@ reports about them, other members' blocks of their messages, organisers having h
 Only a keyed digest of the address waits for them (services/former_members.py), for
 RETENTION_DAYS."""
 
+import contextlib
 import threading
 from datetime import timedelta
 
@@ -17,12 +18,21 @@ from eventreg.models import (
     FormerMember,
     Member,
     MemberStatus,
+    ReportReason,
     ReportStatus,
     User,
     utcnow,
 )
-from eventreg.services import former_members, members, network_admin, privacy
+from eventreg.services import (
+    abuse_reports,
+    former_members,
+    member_contact,
+    members,
+    network_admin,
+    privacy,
+)
 from tests.support.database import migrated_from
+from tests.support.factories import active_member
 from tests.support.mail import smtp_config
 from tests.test_abuse_reports import someone_waits_for_a_lock, wait_until
 from tests.test_network import LEAVING, deliver, join_data, joined_member, link_in, signed_in_as
@@ -325,3 +335,48 @@ def test_the_migration_keeps_reports_and_blocks_when_a_member_leaves(backend, tm
         db.session.remove()
         upgrade_rest()
         db.session.remove()
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.parametrize("each_other", ["blocked", "reported"])
+def test_two_members_who_blocked_or_reported_each_other_leave_at_once(app, monkeypatch, each_other):
+    """Each leaving changes rows that are the other's too: neither waits for the other in a
+    circle (a deadlock, 500 for one of them)."""
+    ana = active_member("Ana Petrova", ANA)
+    lars = active_member("Lars Holm", "lars@example.dk")
+    for one, other in ((ana, lars), (lars, ana)):
+        if each_other == "blocked":
+            member_contact.block(one, other.id)
+        else:
+            abuse_reports.report(one, other, ReportReason.SPAM, None)
+    ids = [ana.id, lars.id]
+    both_kept = threading.Barrier(2, timeout=2)
+    original = former_members.keep
+
+    def keep_then_meet(member):
+        original(member)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_kept.wait()  # the two leave at the same moment
+
+    monkeypatch.setattr(former_members, "keep", keep_then_meet)
+    errors = []
+
+    def leave(member_id):
+        with app.app_context():
+            try:
+                members.leave(db.session.get(Member, member_id))
+            except Exception as exc:
+                errors.append(repr(exc)[:1500])
+
+    threads = [threading.Thread(target=leave, args=(member_id,)) for member_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Member)) == 0
+    if each_other == "blocked":  # their own blocks went with each
+        assert db.session.scalar(select(func.count()).select_from(ContactBlock)) == 0
+    else:  # the reports about each wait, without their reporters
+        assert [(r.reporter_id, r.reported_id) for r in reports()] == [(None, None)] * 2

@@ -13,9 +13,10 @@ import hmac
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from ..addresses import canonical
+from ..database import locking
 from ..extensions import db
 from ..models import AbuseReport, ContactBlock, FormerMember, Member, MemberStatus
 
@@ -27,20 +28,39 @@ def former_key(address: str) -> str:
     return hmac.new(secret, text, hashlib.sha256).hexdigest()
 
 
+def lock_rows_of(member: Member) -> None:
+    """Lock the reports and blocks the member made or is the subject of, reports first, each
+    in id order, inside the caller's transaction: leaving changes them all."""
+    for model, made, about in (
+        (AbuseReport, AbuseReport.reporter_id, AbuseReport.reported_id),
+        (ContactBlock, ContactBlock.member_id, ContactBlock.blocked_id),
+    ):
+        db.session.execute(
+            locking(
+                select(model.id)
+                .where(or_(made == member.id, about == member.id))
+                .order_by(model.id)
+            )
+        ).all()
+
+
 def keep(member: Member) -> None:
     """Keep what holds against the member before their row is deleted, inside the caller's
     transaction, with the member locked. Reports about them then stay for the organisers."""
     key = former_key(member.email)
+    # The member's id goes in the same statement, not by the foreign key's ON DELETE SET NULL
+    # later: a row changed twice in one transaction has its other member checked, FOR KEY
+    # SHARE on PostgreSQL, which would wait for that member leaving at the same moment.
     reports = db.session.execute(
         update(AbuseReport)
         .where(AbuseReport.reported_id == member.id)
-        .values(former_key=key)
+        .values(former_key=key, reported_id=None)
         .execution_options(synchronize_session=False)
     ).rowcount
     blocks = db.session.execute(
         update(ContactBlock)
         .where(ContactBlock.blocked_id == member.id)
-        .values(former_key=key)
+        .values(former_key=key, blocked_id=None)
         .execution_options(synchronize_session=False)
     ).rowcount
     if reports or blocks or member.is_hidden:

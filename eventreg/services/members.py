@@ -181,6 +181,9 @@ def forget(email: str) -> None:
 def depart(member: Member) -> None:
     """Delete a member's profile, locked, inside the caller's transaction: their name and note
     go from the reports they made; what holds against them is kept (``former_members``)."""
+    # Two members who reported or blocked each other, leaving at once, each change rows both
+    # hold: taken in one order (reports, then blocks, each by id), neither waits in a circle.
+    former_members.lock_rows_of(member)
     abuse_reports.forget_reporter(member)
     former_members.keep(member)
     db.session.delete(member)
