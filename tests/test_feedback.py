@@ -47,6 +47,11 @@ def message_to(messages, registrant):
     return next(m for m in messages if m["To"].addresses[0].addr_spec == registrant.email)
 
 
+def shown_in(page: str) -> str:
+    """The questionnaire's fingerprint the page carries (what its choices mean)."""
+    return re.search(r'name="shown" value="([^"]*)"', page)[1]
+
+
 def questions_of(event):
     return {q.position: q for q in feedback.questions(event)}
 
@@ -252,11 +257,9 @@ def test_organisers_add_a_choice_question_with_translations(app, client, auth, m
     feedback.send_requests(event)
     token = db.session.scalars(select(FeedbackResponse.token)).first()
     q = questions_of(event)
-    reply = client.post(
-        f"/feedback/{token}",
-        data={str(q[0].id): "4", str(q[1].id): "4", str(question.id): ["0", "1"]},
-    )
-    assert reply.status_code == 302
+    answers = {str(q[0].id): "4", str(q[1].id): "4", str(question.id): ["0", "1"]}
+    shown = shown_in(client.get(f"/feedback/{token}").text)  # what the choices meant there
+    assert client.post(f"/feedback/{token}", data=answers | {"shown": shown}).status_code == 302
     results = feedback.results(event, "en")
     assert results.questions[-1].counts == [("Visits", 1), ("Talks", 1)]
 
@@ -325,6 +328,7 @@ def test_a_question_people_answered_keeps_what_their_answers_mean(
     token = db.session.scalars(select(FeedbackResponse.token)).first()
     q = questions_of(event)
     answer = {str(q[0].id): "4", str(q[1].id): "4", str(question.id): "0"}
+    answer["shown"] = shown_in(client.get(f"/feedback/{token}").text)
     assert client.post(f"/feedback/{token}", data=answer).status_code == 302
     edit = f"/admin/feedback/questions/{question.id}"
 

@@ -8,16 +8,17 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from eventreg.extensions import db
 from eventreg.models import FeedbackQuestion, FeedbackResponse, QuestionKind
 from eventreg.services import feedback
 from tests.support.after_event import attend, end_event
+from tests.support.database import migrated_from
 from tests.support.factories import AuthActions
 from tests.support.mail import smtp_config
 from tests.test_abuse_reports import someone_waits_for_a_lock, wait_until
-from tests.test_feedback import questions_of
+from tests.test_feedback import questions_of, shown_in
 
 CHOICE = {"kind": "single_choice", "text_en": "Again?", "options_en": "Yes\nNo\nMaybe"}
 
@@ -57,10 +58,6 @@ def choice_question(app, ended, organisers):
 
 def seen_in(page: str) -> str:
     return re.search(r'id="seen" name="seen" type="hidden" value="([^"]*)"', page)[1]
-
-
-def shown_in(page: str) -> str:
-    return re.search(r'name="shown" value="([^"]*)"', page)[1]
 
 
 def stored(question_id: int) -> FeedbackQuestion:
@@ -253,3 +250,98 @@ def test_an_answer_and_a_change_of_the_choices_at_the_same_moment(
     db.session.rollback()  # SQLite: a read begun before the threads wrote sees none of it
     counts = feedback.results(event, "en").questions[-1].counts
     assert ("Yes", 1 if first == "answer" else 0) in counts
+
+
+@pytest.mark.parametrize("shown", [None, "damaged"])
+def test_a_choice_from_a_page_without_a_valid_fingerprint_is_asked_again(
+    client, ended, choice_question, organisers, shown
+):
+    """A page from before the fingerprint, or one mangled on the way, cannot say what its
+    choices meant: a choice answer is asked again, the others are taken as they are."""
+    event = ended
+    feedback.send_requests(event)
+    token = db.session.scalars(select(FeedbackResponse.token)).first()
+    url = f"/admin/feedback/questions/{choice_question.id}"
+    ana = organisers[0]  # nobody answered yet: she may reorder, and does
+    reordered = CHOICE | {"options_en": "Maybe\nYes\nNo", "seen": seen_in(ana.get(url).text)}
+    assert ana.post(url, data=reordered).status_code == 302
+    q = questions_of(event)
+    answer = {str(q[0].id): "5", str(q[1].id): "4", str(choice_question.id): "0"}  # "Yes"
+    if shown is not None:
+        answer["shown"] = "q1:zz" if shown == "damaged" else shown
+    refused = client.post(f"/feedback/{token}", data=answer)
+    assert refused.status_code == 409
+    assert "This question was changed after you opened the page." in refused.text
+    db.session.expire_all()
+    assert db.session.scalar(select(FeedbackResponse.answers)) == {}
+    again = answer | {str(choice_question.id): "1", "shown": shown_in(refused.text)}
+    assert client.post(f"/feedback/{token}", data=again).status_code == 302
+    assert ("Yes", 1) in feedback.results(event, "en").questions[-1].counts
+
+
+@pytest.mark.sqlite_only  # PostgreSQL's sequence never gives an id again
+def test_a_question_added_in_place_of_a_removed_one_never_takes_its_id_or_answers(
+    client, ended, organisers
+):
+    """SQLite gave a removed last question's id to the next: a page showing the removed
+    question then answered the new one, and its answers counted for it."""
+    event = ended
+    feedback.send_requests(event)
+    token = db.session.scalars(select(FeedbackResponse.token)).first()
+    ana = organisers[0]
+    url = f"/admin/events/{event.slug}/feedback/questions"
+    assert ana.post(url, data={"kind": "rating", "text_en": "The catering?"}).status_code == 302
+    catering = feedback.questions(event)[-1].id
+    page = client.get(f"/feedback/{token}").text
+    q = questions_of(event)
+    answers = {str(q[0].id): "5", str(q[1].id): "4", str(catering): "1"}
+    assert (
+        client.post(f"/feedback/{token}", data=answers | {"shown": shown_in(page)}).status_code
+        == 302
+    )
+
+    ana.post(f"/admin/feedback/questions/{catering}/delete", data={"confirm": "y"})
+    db.session.expire_all()
+    kept = db.session.scalar(select(FeedbackResponse.answers))
+    assert str(catering) not in kept  # "the question and its answers are removed"
+    assert ana.post(url, data={"kind": "rating", "text_en": "The venue?"}).status_code == 302
+    venue = feedback.questions(event)[-1]
+    assert venue.id != catering
+    assert feedback.answer_count(venue) == 0
+    # The page that showed the catering question, sent again: nothing for the venue.
+    client.post(f"/feedback/{token}", data=answers | {"shown": shown_in(page)})
+    db.session.expire_all()
+    assert str(venue.id) not in db.session.scalar(select(FeedbackResponse.answers))
+
+
+def test_the_migration_keeps_the_questions_and_never_gives_an_id_again(backend, tmp_path):
+    def add(text_en: str) -> int:
+        db.session.execute(
+            text(
+                "INSERT INTO feedback_question (event_id, position, kind, texts, options,"
+                " required) VALUES (1, 1, 'rating', :texts, '[]', false)"
+            ),
+            {"texts": f'{{"en": "{text_en}"}}'},
+        )
+        db.session.commit()
+        return db.session.scalar(text("SELECT max(id) FROM feedback_question"))
+
+    with migrated_from("0029_former_members", backend, tmp_path) as upgrade_rest:
+        db.session.execute(
+            text(
+                "INSERT INTO event (id, slug, title, description, kind, mode, timezone,"
+                " starts_at, ends_at, capacity, status, host_partner, registration_opens_at,"
+                " registration_closes_at, created_at, updated_at) VALUES (1, 'e', 'E', '',"
+                " 'webinar', 'online', 'UTC', '2026-01-10 10:00:00', '2026-01-10 12:00:00', 10,"
+                " 'published', 'H', '2025-12-01 00:00:00', '2026-01-09 00:00:00',"
+                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        kept, last = add("Kept"), add("Removed")
+        db.session.remove()
+        upgrade_rest()
+        assert db.session.scalar(text("SELECT count(*) FROM feedback_question")) == 2
+        db.session.execute(text("DELETE FROM feedback_question WHERE id = :id"), {"id": last})
+        db.session.commit()
+        assert add("Added") == last + 1 and kept < last
+        db.session.remove()

@@ -67,7 +67,7 @@ def _questionnaire(response, form, answers, errors=None, status=200, shown=None)
             event=event,
             response=response,
             questions=items,
-            shown=edits.dumps(shown or feedback.answers_fingerprint(items)),
+            shown=edits.dumps(feedback.answers_fingerprint(items) if shown is None else shown),
             answers=answers,
             errors=errors or {},
             form=form,
@@ -78,12 +78,13 @@ def _questionnaire(response, form, answers, errors=None, status=200, shown=None)
     return _private(Response(page, status=status if is_open else 410))
 
 
-def _shown() -> dict[str, str] | None:
-    """The questionnaire as the person's page showed it; None from a page without it."""
+def _shown() -> dict[str, str]:
+    """The questionnaire as the person's page showed it; nothing from a page without it (or
+    with it damaged on the way): then no choice is taken without asking again."""
     try:
-        return edits.loads(request.form.get("shown"))
+        return edits.loads(request.form.get("shown")) or {}
     except edits.DamagedFingerprint:
-        return None
+        return {}
 
 
 def _posted(key: str):

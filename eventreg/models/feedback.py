@@ -21,7 +21,13 @@ class QuestionKind(enum.StrEnum):
 
 
 class FeedbackQuestion(db.Model):
-    """One question of an event's questionnaire, its text and options in every language."""
+    """One question of an event's questionnaire, its text and options in every language.
+
+    Answers are stored by the question's id, so an id is never given again (SQLite would give
+    a removed last question's id to the next one): a page showing a removed question must not
+    answer the one added in its place."""
+
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id"), index=True)

@@ -235,8 +235,23 @@ def _check_answers_kept(
 
 
 def delete_question(question: FeedbackQuestion) -> None:
+    """Remove the question and the answers given to it."""
+    key = str(question.id)
     with write_transaction():
-        db.session.delete(question)
+        # The answers first, then the question, as saving answers holds them (no circle).
+        for response in db.session.scalars(
+            locking(
+                select(FeedbackResponse)
+                .join(FeedbackResponse.registration)
+                .where(Registration.event_id == question.event_id)
+                .order_by(FeedbackResponse.id)
+            )
+        ):
+            if response.answers and key in response.answers:
+                response.answers = {k: v for k, v in response.answers.items() if k != key}
+        found = db.session.get(FeedbackQuestion, question.id)
+        if found is not None:
+            db.session.delete(found)
 
 
 _CHOICE_KINDS = (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE)
@@ -336,15 +351,15 @@ def check_answers(items: list[FeedbackQuestion], raw: dict[str, object]) -> dict
 
 
 def save_answers(
-    response: FeedbackResponse, raw: dict[str, object], shown: dict[str, str] | None = None
+    response: FeedbackResponse, raw: dict[str, object], shown: dict[str, str]
 ) -> FeedbackResponse:
     """Record (or change) a person's answers while the questionnaire is open.
 
     A choice is stored as its place in the list, so the answers are taken only as meant:
     ``shown``, the questionnaire's fingerprint as the page showed it (``answers_fingerprint``),
-    must still hold for every question, else QuestionnaireChanged (nothing is saved). The
-    questions are held until the commit: an organiser's change waits, and then counts these
-    answers."""
+    must still hold for every question, and name every choice question, else
+    QuestionnaireChanged (nothing is saved). The questions are held until the commit: an
+    organiser's change waits, and then counts these answers."""
     event = response.registration.event
     with write_transaction():
         response = lock(response)
@@ -355,10 +370,14 @@ def save_answers(
                 for_share(_questions_of(event)).execution_options(populate_existing=True)
             )
         )
-        if shown is not None:
-            changed = edits.changed_since(shown, _meanings(items))
-            if changed:
-                raise QuestionnaireChanged([int(name.removeprefix("q")) for name in changed])
+        meanings = _meanings(items)
+        changed = edits.changed_since(shown, meanings) + [
+            name
+            for name, (kind, _options) in meanings.items()
+            if name not in shown and kind in _CHOICE_KINDS  # a page without it, or an older one
+        ]
+        if changed:
+            raise QuestionnaireChanged([int(name.removeprefix("q")) for name in changed])
         response.answers = check_answers(items, raw)
         now = utcnow()
         response.submitted_at = response.submitted_at or now
