@@ -32,7 +32,8 @@ def after(make_event, sign_up, make_user):
     make_user("organiser")
     questions = feedback.questions(event)
     answers = {str(questions[0].id): "4", str(questions[1].id): "5", str(questions[2].id): "More"}
-    feedback.save_answers(feedback.response_of(registration), answers)
+    shown = feedback.answers_fingerprint(questions)  # as the questionnaire page carries it
+    feedback.save_answers(feedback.response_of(registration), answers, shown)
     token = manage_token(registrant)
     return {
         "slug": event.slug,
