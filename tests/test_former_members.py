@@ -18,6 +18,7 @@ from eventreg.models import (
     FormerMember,
     Member,
     MemberStatus,
+    Registrant,
     ReportReason,
     ReportStatus,
     User,
@@ -30,9 +31,10 @@ from eventreg.services import (
     members,
     network_admin,
     privacy,
+    registrations,
 )
 from tests.support.database import migrated_from
-from tests.support.factories import active_member
+from tests.support.factories import active_member, details
 from tests.support.mail import smtp_config
 from tests.test_abuse_reports import someone_waits_for_a_lock, wait_until
 from tests.test_network import LEAVING, deliver, join_data, joined_member, link_in, signed_in_as
@@ -380,3 +382,57 @@ def test_two_members_who_blocked_or_reported_each_other_leave_at_once(app, monke
         assert db.session.scalar(select(func.count()).select_from(ContactBlock)) == 0
     else:  # the reports about each wait, without their reporters
         assert [(r.reporter_id, r.reported_id) for r in reports()] == [(None, None)] * 2
+
+
+@pytest.mark.postgresql_only
+def test_an_erasure_and_a_sign_up_that_joins_for_one_address_at_once(
+    app, monkeypatch, make_event, sign_up
+):
+    """An erasure on request (with the network profile) and the same address signing up again
+    and ticking the network box take the event and the member: both in one order, so neither
+    waits for the other in a circle (a deadlock, a 500 for one of them)."""
+    event = make_event()
+    registrant = sign_up(event, email=ANA)
+    registrations.cancel(registrant.registrations[0])  # then signs up for it again
+    active_member("Ana Petrova", ANA)
+    registrant_id, slug = registrant.id, event.slug
+    both_hold_one = threading.Barrier(2, timeout=2)
+
+    def then_meet(original):
+        def holding(*args, **kwargs):
+            result = original(*args, **kwargs)
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_hold_one.wait()  # each holds its first lock at the same moment
+            return result
+
+        return holding
+
+    monkeypatch.setattr(members, "forget", then_meet(members.forget))
+    monkeypatch.setattr(
+        registrations, "sign_up_by_slugs", then_meet(registrations.sign_up_by_slugs)
+    )
+    errors = []
+
+    def erase():
+        privacy.erase(db.session.get(Registrant, registrant_id), network_profile=True)
+
+    def sign_up_and_join():
+        again = details(email=ANA, first_name="Ana", network_opt_in=True)
+        members.sign_up_and_join(again, [slug], "test")
+
+    def run(work):
+        with app.app_context():
+            try:
+                work()
+            except Exception as exc:
+                errors.append(repr(exc)[:1500])
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in (erase, sign_up_and_join)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    db.session.expire_all()
+    emails = db.session.scalars(select(Registrant.email).order_by(Registrant.id)).all()
+    assert len(emails) == 2 and ANA in emails  # one erased, one signed up again

@@ -113,9 +113,11 @@ def erase(
     profile. The sign-ups erased together stay one person in the figures (``person_key``)."""
     with write_transaction():
         people = same_address(registrant) if network_profile else [registrant]
+        # Events before the member, as a sign-up that joins the network takes them: in the
+        # other order the two wait for each other on PostgreSQL.
+        lock_events_of(people)
         if network_profile:
             members.forget(registrant.email)
-        lock_events_of(people)
         person_key = new_person_key()
         for person in people:
             cancel_coming(person, CancelReason.ERASED, actor=actor, notify=False)
