@@ -163,6 +163,34 @@ def test_reports_about_a_member_who_left_wait_for_the_organisers(app, smtp, staf
     assert "Member hidden" in staff.get("/network/admin/reports").text
 
 
+def test_a_member_hidden_who_left_is_shown_hidden_on_the_reports_about_them(app, smtp, staff):
+    """Hidden by an organiser's own choice (not by a report), then gone: the open report says
+    they are hidden, and offers no button to hide them again."""
+    ana = joined_member(app.test_client(), smtp, ANA)
+    lars = joined_member(app.test_client(), smtp, "lars@example.dk", 2, name="Lars Holm")
+    report(app, lars, ana)
+    network_admin.set_hidden(member(ANA), hidden=True)
+    members.leave(member(ANA))
+    page = staff.get("/network/admin/reports").text
+    assert "has left the network · Hidden" in page
+    assert "if they join again" not in page
+    assert "Dismiss" in page  # the report itself is still to be decided
+
+
+def test_a_member_hidden_before_leaving_is_told_so_on_joining_again(app, smtp):
+    joined_member(app.test_client(), smtp, ANA)
+    network_admin.set_hidden(member(ANA), hidden=True)
+    members.leave(member(ANA))
+    browser = app.test_client()
+    assert browser.post("/network/join", data=join_data(ANA)).status_code == 200
+    confirmed = browser.post(
+        link_in(deliver(smtp, 2)[-1], "/network/confirm/"), follow_redirects=True
+    )
+    assert member(ANA).is_hidden
+    assert "visible to members" not in confirmed.text
+    assert "The organisers have hidden your profile" in confirmed.text
+
+
 def test_a_report_about_a_member_who_left_can_be_dismissed(app, smtp, staff):
     ana = joined_member(app.test_client(), smtp, ANA)
     lars = joined_member(app.test_client(), smtp, "lars@example.dk", 2, name="Lars Holm")

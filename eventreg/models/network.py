@@ -195,6 +195,10 @@ class AbuseReport(db.Model):
 
     reporter: Mapped[Member | None] = relationship(foreign_keys=[reporter_id])
     reported: Mapped[Member | None] = relationship(foreign_keys=[reported_id])
+    # What waits for the member reported once they left (nothing: they were not hidden).
+    former: Mapped["FormerMember | None"] = relationship(
+        primaryjoin="foreign(AbuseReport.former_key) == FormerMember.former_key", viewonly=True
+    )
 
     @property
     def is_open(self) -> bool:
@@ -208,6 +212,13 @@ class AbuseReport(db.Model):
     def reported_left(self) -> bool:
         """The member reported has left the network (or was removed) since."""
         return self.reported_id is None
+
+    @property
+    def reported_hidden(self) -> bool:
+        """Organisers hid the member reported (should they have left: hide them on return)."""
+        if self.reported is not None:
+            return self.reported.is_hidden
+        return self.former is not None and self.former.hidden
 
     @property
     def is_about_a_message(self) -> bool:

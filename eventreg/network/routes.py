@@ -110,7 +110,15 @@ def confirm(token):
     if member is None:
         return render_template("network/confirm_used.html"), 410
     session[SESSION_KEY] = members.open_session(member)
-    flash(_("Welcome to the network of practice. Your profile is now visible to members."))
+    if member.is_hidden:  # hidden by the organisers before they left: so again
+        flash(
+            _(
+                "Welcome to the network of practice. The organisers have hidden your profile "
+                "from the directory and the public page."
+            )
+        )
+    else:
+        flash(_("Welcome to the network of practice. Your profile is now visible to members."))
     return redirect(local_path(request.args.get("next")) or url_for(".profile"))
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 
 from ..database import locking, write_transaction
 from ..extensions import db
@@ -139,6 +140,7 @@ def open_reports() -> list[AbuseReport]:
         db.session.scalars(
             select(AbuseReport)
             .where(AbuseReport.status == ReportStatus.OPEN)
+            .options(selectinload(AbuseReport.reported), selectinload(AbuseReport.former))
             .order_by(AbuseReport.id)
         )
     )
