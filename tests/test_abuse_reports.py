@@ -6,7 +6,6 @@ leave; leaving is no way out of reports, blocks or being hidden (they hold again
 import contextlib
 import re
 import threading
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -48,6 +47,7 @@ from eventreg.services import (
 )
 from tests.support.database import migrated_from
 from tests.support.factories import PASSWORD, active_member
+from tests.support.locks import someone_waits_for_a_lock, wait_until
 from tests.support.mail import smtp_config
 from tests.test_practice_review import proposal
 
@@ -691,25 +691,6 @@ def test_a_report_link_naming_no_message_of_theirs_is_not_found(app, smtp, ana, 
     for named in (ref, other_ref):
         response = ana_browser.get(f"/network/members/{lars.id}/report?message={named}")
         assert response.status_code == 404 and "Lars Holm" not in response.text
-
-
-def wait_until(condition, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
-def someone_waits_for_a_lock() -> bool:
-    with db.engine.connect() as conn:
-        return bool(
-            conn.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            )
-        )
 
 
 @pytest.mark.postgresql_only  # SQLite's BEGIN IMMEDIATE runs the two one after the other

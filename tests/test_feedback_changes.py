@@ -16,8 +16,8 @@ from eventreg.services import feedback
 from tests.support.after_event import attend, end_event
 from tests.support.database import migrated_from
 from tests.support.factories import AuthActions
+from tests.support.locks import someone_waits_for_a_lock, wait_until
 from tests.support.mail import smtp_config
-from tests.test_abuse_reports import someone_waits_for_a_lock, wait_until
 from tests.test_feedback import questions_of, shown_in
 
 CHOICE = {"kind": "single_choice", "text_en": "Again?", "options_en": "Yes\nNo\nMaybe"}

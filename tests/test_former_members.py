@@ -35,8 +35,8 @@ from eventreg.services import (
 )
 from tests.support.database import migrated_from
 from tests.support.factories import active_member, details
+from tests.support.locks import someone_waits_for_a_lock, wait_until
 from tests.support.mail import smtp_config
-from tests.test_abuse_reports import someone_waits_for_a_lock, wait_until
 from tests.test_network import LEAVING, deliver, join_data, joined_member, link_in, signed_in_as
 
 ANA = "ana@example.bg"
