@@ -50,9 +50,19 @@ def test_wtforms_own_messages_follow_each_requests_language(client, make_event, 
         assert response.json["errors"]["target_group"] == [expected]
 
 
-def test_picker_ignores_unknown_languages_and_foreign_redirects(client):
-    response = client.post("/language", data={"language": "xx", "next": "https://evil.example/"})
+@pytest.mark.parametrize(
+    "elsewhere",
+    ["https://evil.example/", "//evil.example/", "/\\evil.example/", "/\t/evil.example/"],
+)
+def test_picker_ignores_unknown_languages_and_foreign_redirects(client, elsewhere):
+    """Browsers drop tabs and read backslashes as slashes: ``/<tab>/host`` is another site."""
+    response = client.post("/language", data={"language": "xx", "next": elsewhere})
     assert response.headers["Location"] == "/"
+
+
+def test_picker_goes_back_to_the_page_it_was_on(client):
+    response = client.post("/language", data={"language": "it", "next": "/events?page=2"})
+    assert response.headers["Location"] == "/events?page=2"
 
 
 def test_untranslated_texts_fall_back_to_english(client, make_event):

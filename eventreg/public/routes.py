@@ -33,6 +33,7 @@ from ..services.join_links import (
     registration_for_join_token,
 )
 from ..services.manage_links import manage_token
+from ..urls import local_path
 from .forms import SignupForm
 
 bp = Blueprint("public", __name__)
@@ -178,7 +179,4 @@ def language():
         session["language"] = picked
         if current_user.is_authenticated:  # staff: their e-mails follow too
             accounts.remember_language(current_user._get_current_object(), picked)
-    target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("public.index")
-    return redirect(target)
+    return redirect(local_path(request.form.get("next")) or url_for("public.index"))
