@@ -2,6 +2,7 @@
 
 import io
 import re
+import threading
 import urllib.request
 
 import pytest
@@ -11,12 +12,13 @@ from werkzeug.http import parse_options_header
 from werkzeug.test import encode_multipart
 
 from eventreg.extensions import db
-from eventreg.models import Material, MessageKind, OutboxMessage
+from eventreg.models import Event, Material, MessageKind, OutboxMessage
 from eventreg.services import accounts, materials, outbox, privacy
 from eventreg.services.manage_links import manage_token
 from eventreg.services.storage import storage
 from tests.support.after_event import end_event
 from tests.support.factories import PASSWORD
+from tests.support.locks import someone_waits_for_a_lock, wait_until
 from tests.support.mail import smtp_config
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -247,6 +249,45 @@ def test_announce_mails_confirmed_registrants_once(
     )
     kinds = db.session.scalars(select(OutboxMessage.kind)).all()
     assert kinds.count(MessageKind.MATERIALS_AVAILABLE) == 1
+
+
+@pytest.mark.postgresql_only  # SQLite's BEGIN IMMEDIATE runs the two one after the other
+def test_two_organisers_announcing_at_once_send_each_email_once(
+    app, make_event, sign_up, monkeypatch
+):
+    event = make_event()
+    sign_up(event)
+    event_id = event.id
+    db.session.rollback()
+    written = threading.Event()
+    first = {}
+    real_enqueue = materials.enqueue
+
+    def pausing(kind, registration, **params):
+        real_enqueue(kind, registration, **params)
+        if threading.current_thread() is first.get("thread"):
+            written.set()
+            wait_until(someone_waits_for_a_lock)  # queued, not committed: the other waits
+
+    monkeypatch.setattr(materials, "enqueue", pausing)
+    counts = []
+
+    def announce():
+        with app.app_context():
+            try:
+                counts.append(materials.announce(db.session.get(Event, event_id)))
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=announce)
+    first["thread"] = thread
+    thread.start()
+    assert written.wait(10)
+    counts.append(materials.announce(db.session.get(Event, event_id)))
+    thread.join()
+    assert sorted(counts) == [0, 1]
+    told = select(func.count()).where(OutboxMessage.kind == MessageKind.MATERIALS_AVAILABLE)
+    assert db.session.scalar(told) == 1
 
 
 def test_organiser_page_adds_a_link_and_refuses_a_disguised_file(

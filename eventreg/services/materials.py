@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 from werkzeug.datastructures import FileStorage
 
-from ..database import locking, write_transaction
+from ..database import lock, locking, write_transaction
 from ..extensions import db
 from ..models import (
     Event,
@@ -179,6 +179,9 @@ def announce(event: Event) -> int:
         OutboxMessage.kind == MessageKind.MATERIALS_AVAILABLE,
     )
     with write_transaction():
+        # Two organisers announcing at once: the second waits here, then sees the first's
+        # e-mails (a lock on the registrations alone lets it read the outbox as it was before).
+        lock(event)
         due = db.session.scalars(
             locking(
                 select(Registration)
