@@ -11,8 +11,16 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import AgendaDay, Certificate, EventKind, EventMode, MessageKind, OutboxMessage
-from eventreg.services import certificates, outbox, privacy
+from eventreg.models import (
+    AgendaDay,
+    Certificate,
+    EventKind,
+    EventMode,
+    MessageKind,
+    OutboxMessage,
+    SkipReason,
+)
+from eventreg.services import certificates, checkin, outbox, privacy
 from eventreg.services.certificate_pdf import certificate_pdf
 from eventreg.services.manage_links import manage_token
 from tests.support.after_event import attend, end_event
@@ -177,6 +185,35 @@ def test_send_mails_each_attendee_once_with_the_pdf(app, smtp, gabrovo, sign_up,
     assert BULGARIAN_TITLE in pdf_text(save(attachment.get_payload(decode=True), tmp_path))
     kinds = db.session.scalars(select(OutboxMessage.kind)).all()
     assert kinds.count(MessageKind.CERTIFICATE) == 1
+
+
+@pytest.mark.parametrize("how", ["revoked", "check-in undone"])
+def test_a_certificate_withdrawn_while_its_email_waits_is_not_sent(
+    app, smtp, gabrovo, sign_up, make_user, how
+):
+    """The e-mail would carry a PDF that the verification page denies."""
+    withdrawn = attend(sign_up(gabrovo, email="withdrawn@example.bg").registrations[0])
+    kept = attend(sign_up(gabrovo, email="kept@example.bg").registrations[0])
+    end_event(gabrovo)
+    outbox.deliver_all()
+    smtp.inbox.wait_for(2)
+    smtp.inbox.envelopes.clear()
+    assert certificates.send_for_event(gabrovo) == 2
+    if how == "revoked":
+        certificates.revoke(certificates.for_registration(withdrawn))
+    else:
+        checkin.undo_check_in(withdrawn, staff=make_user("organiser"))
+
+    outbox.deliver_all()
+    db.session.rollback()
+    (message,) = smtp.inbox.wait_for(1)
+    assert message["To"].addresses[0].addr_spec == kept.registrant.email
+    skipped = db.session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.registration_id == withdrawn.id)
+        .where(OutboxMessage.kind == MessageKind.CERTIFICATE)
+    )
+    assert skipped.skip_reason is SkipReason.CERTIFICATE_WITHDRAWN
 
 
 def test_organisers_revoke_and_only_organisers(app, client, auth, make_user, gabrovo, sign_up):

@@ -78,6 +78,7 @@ class SkipReason(enum.StrEnum):
     PRACTICE_MOVED_ON = "practice_moved_on"  # its practice went in or out of the library again
     REPORT_CLOSED = "report_closed"  # an organiser decided on the report, or it went
     NO_LONGER_ORGANISER = "no_longer_organiser"  # a report's reader deactivated or demoted
+    CERTIFICATE_WITHDRAWN = "certificate_withdrawn"  # revoked, or the check-in undone, since
 
 
 class OutboxMessage(db.Model):

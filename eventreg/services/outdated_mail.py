@@ -8,9 +8,12 @@ a reminder whose event began while the sender was stopped). Such a message is no
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import select
+
 from ..extensions import db
 from ..models import (
     AbuseReport,
+    Certificate,
     Member,
     MessageKind,
     OutboxMessage,
@@ -92,6 +95,17 @@ def _no_longer_waitlisted(registration: Registration, now: datetime) -> SkipReas
     return None if registration.is_waitlisted else SkipReason.NO_LONGER_WAITLISTED
 
 
+def _certificate_withdrawn(registration: Registration, now: datetime) -> SkipReason | None:
+    """An organiser revoked the certificate, or undid the check-in it vouches for."""
+    certificate = db.session.scalar(
+        select(Certificate)
+        .where(Certificate.registration_id == registration.id)
+        .execution_options(populate_existing=True)
+    )
+    ok = certificate is not None and certificate.is_valid
+    return None if ok else SkipReason.CERTIFICATE_WITHDRAWN
+
+
 def _event_started(registration: Registration, now: datetime) -> SkipReason | None:
     return SkipReason.EVENT_STARTED if registration.event.has_started(now) else None
 
@@ -120,6 +134,7 @@ _CHECKS: dict[MessageKind, tuple[Check, ...]] = {
         _event_started,
     ),
     MessageKind.EVENT_CHANGED: (_event_called_off, _registration_cancelled, _event_ended),
+    MessageKind.CERTIFICATE: (_certificate_withdrawn,),
     MessageKind.REMINDER: (
         _event_called_off,
         _registration_cancelled,
