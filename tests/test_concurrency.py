@@ -1,17 +1,21 @@
 """Many people grabbing the last seats at once never overbook an event (SQLite file, PostgreSQL)."""
 
+import contextlib
 import multiprocessing
 import threading
 from collections import Counter
+from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from eventreg import create_app
 from eventreg.extensions import db
-from eventreg.models import Event, Registration, RegistrationStatus
-from eventreg.services import registrations
+from eventreg.models import Event, Registrant, Registration, RegistrationStatus, User, utcnow
+from eventreg.services import audit, checkin, privacy, registrations
 from tests.support.database import base_config
 from tests.support.factories import details, person
+from tests.support.locks import someone_waits_for_a_lock, wait_until
 
 THREADS = 24
 CAPACITY = 5
@@ -119,3 +123,134 @@ def test_processes_hammering_the_last_seats(app, database_url, make_event):
     outcome = Counter(status for statuses in results for status in statuses)
     assert outcome == {"confirmed": CAPACITY, "waitlisted": processes * attempts - CAPACITY}
     assert status_counts(event.id)[RegistrationStatus.CONFIRMED] == CAPACITY
+
+
+def active_at(event_id: int, email: str) -> int:
+    db.session.rollback()
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Registration)
+        .join(Registration.registrant)
+        .where(Registration.event_id == event_id, Registrant.email == email)
+        .where(Registration.status != RegistrationStatus.CANCELLED)
+    )
+
+
+def test_adding_events_checks_the_address_as_it_is_now(app, make_event, sign_up):
+    """The manage page reads the person as the request starts; meanwhile their other tab saved
+    a new address, one that already holds a place at the event being added. The address as it
+    is now is checked: it never holds two places at one event."""
+    first, second = make_event(), make_event()
+    ana = sign_up(first)
+    sign_up(second, email="shared@example.org")
+    assert ana.email != "shared@example.org"  # read, as the manage page does
+    with app.app_context():  # another worker
+        registrations.update_details(
+            db.session.get(Registrant, ana.id), details(email="shared@example.org")
+        )
+        db.session.remove()
+    with pytest.raises(registrations.AlreadyRegistered):
+        registrations.add_events(ana, [second])
+    assert active_at(second.id, "shared@example.org") == 1
+
+
+@pytest.mark.postgresql_only  # SQLite's BEGIN IMMEDIATE runs the two one after the other
+def test_an_erasure_cancels_a_registration_added_at_the_same_moment(app, make_event, monkeypatch):
+    """The person adds an event from the manage page in one tab and erases their data in
+    another: the erasure waits for the added registration and cancels it with the rest (an
+    anonymous seat, or a waiting place later promoted, would be left)."""
+    first, second = make_event(), make_event()
+    registrant = registrations.sign_up(details(), [first], "test")
+    registrant_id, second_id = registrant.id, second.id
+    db.session.rollback()
+    db.session.expunge_all()
+    written = threading.Event()
+    adder = {}
+    real_record = audit.record
+
+    def pausing(action, **kwargs):
+        real_record(action, **kwargs)
+        if action == "signed_up" and threading.current_thread() is adder.get("thread"):
+            written.set()
+            wait_until(someone_waits_for_a_lock)  # written, not committed: the erasure waits
+
+    monkeypatch.setattr(registrations.audit, "record", pausing)
+    errors = []
+
+    def add():
+        with app.app_context():
+            try:
+                person_row = db.session.get(Registrant, registrant_id)
+                registrations.add_events(person_row, [db.session.get(Event, second_id)])
+            except Exception as exc:
+                errors.append(repr(exc)[:900])
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=add)
+    adder["thread"] = thread
+    thread.start()
+    assert written.wait(10)
+    privacy.erase(db.session.get(Registrant, registrant_id))
+    thread.join()
+    assert errors == []
+    db.session.rollback()
+    erased = db.session.get(Registrant, registrant_id)
+    assert erased.is_purged
+    assert [(r.event_id, r.status) for r in erased.registrations if r.is_active] == []
+
+
+@pytest.mark.postgresql_only  # SQLite's BEGIN IMMEDIATE runs the two one after the other
+def test_undoing_a_check_in_while_the_registration_is_cancelled(
+    app, make_event, make_user, monkeypatch
+):
+    """The door undoes a mistaken scan while the person cancels: both take the event first,
+    so neither waits for the other in a circle (a deadlock, a 500 for one of them)."""
+    now = utcnow()
+    event = make_event(starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=1))
+    registrant = registrations.sign_up(details(), [event], "test")
+    staff = make_user("checkin", "door@example.org")
+    registration = registrant.registrations[0]
+    assert checkin.check_in(registration, staff=staff).result is checkin.CheckinResult.OK
+    registration_id, staff_id = registration.id, staff.id
+    db.session.rollback()
+    db.session.expunge_all()
+    undoing = threading.Event()
+    undoer = {}
+    real_record = audit.record
+
+    def pausing(action, **kwargs):
+        if action == "check_in_undone" and threading.current_thread() is undoer.get("thread"):
+            undoing.set()  # what the undo locks is locked by now
+            with contextlib.suppress(AssertionError):  # with the fix, the cancel waits earlier
+                wait_until(someone_waits_for_a_lock, timeout=2)
+        return real_record(action, **kwargs)
+
+    monkeypatch.setattr(checkin.audit, "record", pausing)
+    errors = []
+
+    def undo():
+        with app.app_context():
+            try:
+                checkin.undo_check_in(
+                    db.session.get(Registration, registration_id),
+                    staff=db.session.get(User, staff_id),
+                )
+            except Exception as exc:
+                errors.append(repr(exc)[:900])
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=undo)
+    undoer["thread"] = thread
+    thread.start()
+    assert undoing.wait(10)
+    try:
+        registrations.cancel(db.session.get(Registration, registration_id))
+    except Exception as exc:
+        errors.append(repr(exc)[:900])
+    thread.join()
+    assert errors == []
+    db.session.rollback()
+    cancelled = db.session.get(Registration, registration_id)
+    assert cancelled.status is RegistrationStatus.CANCELLED and cancelled.checked_in_at is None

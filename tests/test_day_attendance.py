@@ -405,13 +405,11 @@ def last_week(make_event, staff):
     return door_mission(make_event, staff, days_around_today((-3, -2, -1), ROME))
 
 
-def test_a_mistake_at_23_50_is_undone_after_midnight_and_nobodys_real_day(
-    last_week, staff, sign_up
-):
+def test_a_mistake_at_23_50_is_undone_after_midnight_and_nobodys_real_day(last_week, staff, added):
     """Midnight in Rome: 23:50 and 00:10 local are 22:50 and 23:10 UTC of one date, so only
     the event's own zone tells the two days apart."""
-    ana = registration_of(sign_up, last_week)
-    carla = registration_of(sign_up, last_week)
+    ana = added(last_week)
+    carla = added(last_week)
     checkin.check_in(ana, staff=staff, scanned_at=at(local_day(-3), 9))  # she came that day
     mistake = at(local_day(-2), 23, 50)
     checkin.check_in(ana, staff=staff, scanned_at=mistake)
@@ -434,10 +432,10 @@ def test_a_mistake_at_23_50_is_undone_after_midnight_and_nobodys_real_day(
 
 
 def test_door_staff_undo_a_named_days_check_in_on_the_page_and_the_api(
-    client, auth, last_week, staff, sign_up
+    client, auth, last_week, staff, added
 ):
-    ana = registration_of(sign_up, last_week)
-    ben = registration_of(sign_up, last_week)
+    ana = added(last_week)
+    ben = added(last_week)
     auth.login(staff.email)
     for registration in (ana, ben):
         answer = client.post(
@@ -599,16 +597,16 @@ def one_day_today(make_event, make_user):
 
 
 def test_a_one_day_event_with_check_ins_cannot_move_to_another_date(
-    organiser, make_event, make_user, sign_up
+    organiser, make_event, make_user, added
 ):
     from tests.support.admin_forms import LOCAL, edit_form
 
     event = one_day_yesterday(make_event)
     door = make_user("checkin", "door@example.org")
-    ana = registration_of(sign_up, event)
+    ana = added(event)
     assert checkin.check_in(ana, staff=door, scanned_at=at(local_day(-1), 10)).result == "ok"
     # Checked in anyway the day before: that day is no day of the event, nothing new is left out.
-    ben = registration_of(sign_up, event)
+    ben = added(event)
     early = checkin.check_in(ben, staff=door, scanned_at=at(local_day(-2), 17), any_day=True)
     assert early.result == "ok"
 

@@ -142,6 +142,41 @@ def test_waiting_list_mail_has_no_ticket_and_promotion_sends_the_confirmation(
     assert waiting.registrations[0].is_confirmed
 
 
+def test_a_waiting_place_cancelled_says_nothing_of_a_calendar_file_it_does_not_carry(
+    smtp, make_event, sign_up, make_user
+):
+    """Only a seat had a calendar entry: the waiting list's cancellations carry no .ics, and
+    their text does not point at one; a seat's cancellation still does."""
+    event = make_event(capacity=1)
+    holder = sign_up(event)
+    waiting = sign_up(event, email="wait@example.org")
+    other = make_event(capacity=1, slug="other")
+    sign_up(other, email="seated@example.org")
+    sign_up(other, email="queued@example.org")
+    registrations.cancel(waiting.registrations[0])
+    events.cancel_event(other, actor=make_user("organiser"))
+    db.session.commit()
+    deliver()
+    by_address = {}
+    for message in smtp.inbox.wait_for(8):
+        by_address.setdefault(message["To"].addresses[0].addr_spec, []).append(message)
+    for address, sentence in (
+        ("wait@example.org", "The attached file removes the event from your calendar."),
+        ("queued@example.org", "The attached file removes it from your calendar."),
+    ):
+        last = by_address[address][-1]
+        assert "text/calendar" not in parts(last)
+        assert sentence not in parts(last)["text/plain"].get_content()
+        assert "attached" not in parts(last)["text/html"].get_content()
+    seated = by_address["seated@example.org"][-1]
+    assert calendar_of(seated)[1]["METHOD"] == "CANCEL"
+    assert (
+        "The attached file removes it from your calendar."
+        in parts(seated)["text/plain"].get_content()
+    )
+    assert holder.registrations[0].is_confirmed
+
+
 def test_changed_time_sends_an_update_with_the_same_uid_and_a_higher_sequence(
     smtp, tmp_path, sign_up
 ):
@@ -304,6 +339,33 @@ def test_sign_ups_succeed_while_smtp_is_down_and_every_message_arrives_once_late
         f"down{n}@example.org" for n in range(5)
     ]
     assert deliver().claimed == 0
+
+
+def test_mail_still_waiting_goes_to_the_address_as_corrected(make_app, smtp, make_event):
+    """A typo in the address: the confirmation waiting in the outbox, and the one given up on
+    and retried by an organiser, go to the corrected address, never to the mistyped one."""
+    smtp.stop()
+    app = make_app(**smtp_config(smtp) | {"OUTBOX_MAX_ATTEMPTS": 1})
+    with app.app_context():
+        first, second = make_event(slug="first"), make_event(slug="second")
+        typo = registrations.sign_up(
+            registrations.PersonDetails(**_details() | {"email": "ana@exmaple.org"}),
+            [first],
+            "test",
+        )
+        outbox.deliver_due()  # the server is down: given up at once
+        registrations.add_events(typo, [second])  # this one still waits
+        given_up = db.session.scalar(select(OutboxMessage).order_by(OutboxMessage.id))
+        assert given_up.status is MessageStatus.FAILED
+        registrations.update_details(
+            typo, registrations.PersonDetails(**_details() | {"email": "ana@example.org"})
+        )
+        smtp.start()
+        outbox.retry(given_up)
+        assert deliver().sent == 2
+        messages = smtp.inbox.wait_for(2)
+        assert [m["To"].addresses[0].addr_spec for m in messages] == ["ana@example.org"] * 2
+        assert set(db.session.scalars(select(OutboxMessage.recipient))) == {"ana@example.org"}
 
 
 def test_backoff_and_giving_up_then_an_organiser_retries(make_app, smtp, make_event):

@@ -200,6 +200,28 @@ def test_a_closed_event_cannot_be_chosen(client, make_event):
     assert count(Registration) == 0
 
 
+def test_an_event_over_takes_no_sign_up_whatever_its_window_says(client, make_event):
+    """A webinar moved earlier with its registration window left as it was: once it is over,
+    its registrations are history. It is not offered, and the form and the API refuse it."""
+    now = utcnow()
+    over = make_event(
+        title="Webinar already held",
+        starts_at=now - timedelta(hours=3),
+        ends_at=now - timedelta(hours=1),
+        registration_closes_at=now + timedelta(days=2),
+    )
+    assert "Webinar already held" not in client.get("/register").text
+    page = client.get(f"/events/{over.slug}").text
+    assert "Registration for this event is closed." in page
+    assert client.post("/register", data=form_data(over)).status_code == 422
+    response = client.post(
+        f"/api/v1/events/{over.slug}/registrations", json={**person(), "consent": True}
+    )
+    assert response.status_code == 409
+    assert response.get_json()["error"] == "registration_closed"
+    assert count(Registration) == 0
+
+
 def test_a_slug_no_published_event_has_is_not_a_valid_choice(client, make_event):
     """The sign-up finds the chosen events under its lock; drafts and wrong slugs are refused."""
     open_event, draft = make_event(), make_event(status=EventStatus.DRAFT)

@@ -209,8 +209,8 @@ class Event(db.Model):
             return RegistrationWindow.CLOSED
         if now < self.registration_opens_at:
             return RegistrationWindow.NOT_YET_OPEN
-        if now >= self.registration_closes_at:
-            return RegistrationWindow.CLOSED
+        if now >= self.registration_closes_at or self.has_ended(now):
+            return RegistrationWindow.CLOSED  # nothing ties the window to the event's end
         return RegistrationWindow.OPEN
 
     def is_registration_open(self, now: datetime | None = None) -> bool:

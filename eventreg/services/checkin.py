@@ -153,7 +153,7 @@ def undo_check_in(
     if registration.event.is_multi_day:
         return _undo_day_check_in(registration, day, staff, now or utcnow())
     with write_transaction():
-        locked = _locked(Registration.id == registration.id)
+        locked = _locked_at_event(registration)
         undone = locked.checked_in_at
         if undone is None or (day is not None and door_day(locked.event, undone) != day):
             return None
@@ -200,7 +200,7 @@ def _undo_day_check_in(
 ) -> DayOfCheckIn | None:
     """Take back one day's check-in; the first check-in becomes the earliest day left."""
     with write_transaction():
-        locked = _locked(Registration.id == registration.id)
+        locked = _locked_at_event(registration)
         query = select(DayCheckIn).where(DayCheckIn.registration_id == locked.id)
         if day is not None:
             undone = db.session.scalar(query.where(DayCheckIn.day == day))
@@ -334,6 +334,14 @@ def registration_at(event: Event, reference: str) -> Registration | None:
         .where(Registration.event_id == event.id)
         .where(Registration.reference == reference)
     )
+
+
+def _locked_at_event(registration: Registration) -> Registration:
+    """The registration locked for an undo, its event's row shared first: every use case that
+    changes registrations takes the event before them (a cancellation holds the event, then
+    waits for the registration; the undo's history entry names the event)."""
+    db.session.connection().execute(_EVENT_SHARED, {"event_id": registration.event_id})
+    return _locked(Registration.id == registration.id)
 
 
 def _locked(condition: ColumnElement[bool]) -> Registration | None:

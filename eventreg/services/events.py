@@ -129,13 +129,15 @@ def by_kind(events: Iterable[Event]) -> dict[EventKind, list[Event]]:
 
 
 def open_for_registration() -> list[Event]:
-    """Published events whose registration window is open now, in date order."""
+    """Published events whose registration window is open now, in date order (as
+    ``Event.registration_window``: an event over is closed, whatever its window says)."""
     now = utcnow()
     return list(
         db.session.scalars(
             select(Event)
             .where(Event.status == EventStatus.PUBLISHED)
             .where(Event.registration_opens_at <= now, Event.registration_closes_at > now)
+            .where(Event.ends_at > now)
             .order_by(Event.starts_at, Event.id)
         )
     )

@@ -74,6 +74,23 @@ def add_message(kind: MessageKind, recipient: str, params: dict, **owners: Any) 
     )
 
 
+def readdress(registration_ids: list[int], old: str, new: str) -> None:
+    """Send what still waits for these registrations (queued, or given up and so retried by
+    hand) to the person's corrected address, inside the caller's transaction."""
+    if not registration_ids:
+        return
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.registration_id.in_(registration_ids),
+            OutboxMessage.status.in_([MessageStatus.PENDING, MessageStatus.FAILED]),
+            OutboxMessage.recipient == old,
+        )
+        .values(recipient=new)
+        .execution_options(synchronize_session=False)
+    )
+
+
 # inline(): nothing reads the new id, so PostgreSQL is not asked to return it.
 _INSERT_MESSAGE = insert(OutboxMessage.__table__).inline()
 
@@ -122,7 +139,7 @@ def _send_one(
     transport: SmtpTransport | FileTransport, message_id: int, claim: str, report: DeliveryReport
 ) -> None:
     """Send one claimed message if it is still this sender's to send, and record its fate."""
-    message = db.session.scalars(_with_its_registration(message_id)).one_or_none()
+    message = db.session.scalars(_read_afresh(message_id)).one_or_none()
     if message is None:  # the person was erased
         return
     try:
@@ -156,33 +173,36 @@ def _send_one(
         report.sent += 1
 
 
-def _with_its_registration(message_id: int) -> Select[tuple[OutboxMessage]]:
-    """The message with its registration, event and person, read again: the sender's session
-    may hold them from an earlier round, before a cancellation."""
+def _read_afresh(message_id: int) -> Select[tuple[OutboxMessage]]:
+    """The message with its registration, event and person, or its member or staff account,
+    read again: the sender's session may hold them from an earlier round, before a
+    cancellation or a rewritten profile (whose confirmation link is made from its new key)."""
     return (
         select(OutboxMessage)
         .where(OutboxMessage.id == message_id)
         .options(
             joinedload(OutboxMessage.registration).joinedload(Registration.event),
             joinedload(OutboxMessage.registration).joinedload(Registration.registrant),
+            joinedload(OutboxMessage.member),
+            joinedload(OutboxMessage.user),
         )
         .execution_options(populate_existing=True)
     )
 
 
-def queued_lately(kind: MessageKind, **owner: Any) -> bool:
-    """Whether such a message was queued for this owner (``recipient=...``, ``member_id=...``)
-    within RESEND_LINK_PAUSE_MINUTES: a link asked for again is not sent again until then, so
-    that no form can flood a mailbox."""
+def queued_lately(kind: MessageKind, *, at_least: int = 1, **owner: Any) -> bool:
+    """Whether ``at_least`` such messages were queued for this owner (``recipient=...``,
+    ``member_id=...``) within RESEND_LINK_PAUSE_MINUTES: a link asked for again is not sent
+    again until then, so that no form can flood a mailbox."""
     pause = timedelta(minutes=current_app.config["RESEND_LINK_PAUSE_MINUTES"])
     owned = [getattr(OutboxMessage, name) == value for name, value in owner.items()]
-    found = db.session.scalar(
+    found = db.session.scalars(
         select(OutboxMessage.id)
         .where(OutboxMessage.kind == kind, *owned)
         .where(OutboxMessage.created_at > utcnow() - pause)
-        .limit(1)
-    )
-    return found is not None
+        .limit(at_least)
+    ).all()
+    return len(found) >= at_least
 
 
 def deliver_all(max_rounds: int = 1000) -> DeliveryReport:
@@ -275,7 +295,7 @@ def _take(message_id: int, claim: str) -> OutboxMessage | None:
     with write_transaction():
         message = db.session.scalars(
             locking(
-                _with_its_registration(message_id)
+                _read_afresh(message_id)
                 .where(OutboxMessage.status == MessageStatus.PENDING)
                 .where(OutboxMessage.claimed_by == claim, OutboxMessage.claimed_until > now),
                 of=OutboxMessage,

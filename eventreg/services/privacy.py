@@ -23,7 +23,7 @@ from ..models import (
 from ..models.registration import new_person_key, new_secret
 from . import audit, certificates, feedback, former_members, members
 from .mail_transport import remove_saved_copies
-from .registrations import cancel_coming, lock_events_of
+from .registrations import cancel_coming, lock_people
 
 
 def export_data(registrant: Registrant, *, network_profile: bool = False) -> dict[str, Any]:
@@ -114,8 +114,9 @@ def erase(
     with write_transaction():
         people = same_address(registrant) if network_profile else [registrant]
         # Events before the member, as a sign-up that joins the network takes them: in the
-        # other order the two wait for each other on PostgreSQL.
-        lock_events_of(people)
+        # other order the two wait for each other on PostgreSQL. The people too: an event
+        # added in another tab meanwhile is cancelled with the rest.
+        people = lock_people(people)
         if network_profile:
             members.forget(registrant.email)
         person_key = new_person_key()

@@ -30,7 +30,7 @@ from ..models import (
     utcnow,
 )
 from ..models.registration import new_secret
-from . import audit
+from . import audit, outbox
 from .outbox import enqueue
 
 
@@ -151,6 +151,8 @@ def add_events(registrant: Registrant, events: Sequence[Event]) -> list[Registra
     event_ids = [event.id for event in events]
     with write_transaction():
         locked = _lock_events(event_ids)
+        # Their address as it is now: another tab may have changed it since the page read it.
+        registrant = lock(registrant)
         standing = _check_can_join(registrant.email, locked)
         joined = [_join(registrant, event, standing[event.id]) for event in locked]
         for registration, position in joined:
@@ -163,12 +165,16 @@ def update_details(
 ) -> None:
     """Correct a registrant's details; a new e-mail must not collide at any of their events."""
     with write_transaction():
+        (registrant,) = lock_people([registrant])
         locked = _lock_events(r.event_id for r in registrant.active_registrations)
         if details.email != registrant.email:
             _check_can_join(details.email, locked, enforce_window=False)
         changed = sorted(
             name for name, value in details.values().items() if getattr(registrant, name) != value
         )
+        if "email" in changed:  # what still waits goes to the address as it is now
+            ids = [registration.id for registration in registrant.registrations]
+            outbox.readdress(ids, registrant.email, details.email)
         for name, value in details.values().items():
             setattr(registrant, name, value)
         _drop_needs_without_in_person_event(registrant)
@@ -237,7 +243,7 @@ def move(registration: Registration, target: Event, *, actor: User) -> Registrat
         source, destination = registration.event, target
         locked = {event.id: event for event in _lock_events([source.id, destination.id])}
         registration = lock(registration)
-        registrant = registration.registrant
+        registrant = lock(registration.registrant)  # their address as it is now
         if not registration.is_active:
             raise SignupError(source)
         _refuse_ended(locked[source.id])
@@ -283,6 +289,19 @@ def _refuse_ended(event: Event) -> None:
     """EventHasEnded if the (locked) event is over."""
     if event.has_ended(utcnow()):
         raise EventHasEnded(event.slug)
+
+
+def lock_people(people: Sequence[Registrant]) -> list[Registrant]:
+    """Lock these people, read again, and the events they hold registrations for, for a use
+    case that decides on all their registrations (an erasure, a new address): the events
+    first, as every use case takes them, then the people. A registration another tab added
+    meanwhile (``add_events`` locks the person too) is read, and its event locked, after."""
+    lock_events_of(people)
+    locked = [lock(person) for person in people]
+    for person in locked:
+        db.session.expire(person, ["registrations"])
+    lock_events_of(locked)  # those already held are not waited for
+    return locked
 
 
 def lock_events_of(people: Iterable[Registrant]) -> None:

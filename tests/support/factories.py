@@ -13,6 +13,7 @@ from eventreg.models import (
     EventMode,
     Member,
     MemberStatus,
+    Registration,
     Role,
     TargetGroup,
     utcnow,
@@ -85,6 +86,18 @@ def sign_up(app):
         return registrations.sign_up(details(**overrides), list(events), "test")
 
     return _sign_up
+
+
+@pytest.fixture
+def added(make_user):
+    """Add someone to an event already held, as organisers do (the public can no longer)."""
+    organiser = make_user("organiser", "records@example.org")
+
+    def _add(event, **overrides) -> Registration:
+        person = registrations.sign_up(details(**overrides), [event], "test", actor=organiser)
+        return person.registrations[0]
+
+    return _add
 
 
 @pytest.fixture
