@@ -62,6 +62,9 @@ class DefaultConfig:
     # One manage-link e-mail (and one network sign-in or confirmation link) per address in this
     # time, whoever asks: the forms cannot flood a mailbox.
     RESEND_LINK_PAUSE_MINUTES = 10
+    # A pending network profile written anew (by its owner correcting it, or by someone who
+    # typed their address) gets a new confirmation link, up to this many within the pause.
+    CONFIRMATIONS_PER_PAUSE = 3
     RATELIMIT_API = "120 per minute"
     RATELIMIT_DOOR_SEARCH = "60 per minute"  # per staff account
     RATELIMIT_REPORT = "10 per hour"  # members reporting members, per client address

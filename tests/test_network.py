@@ -16,6 +16,7 @@ from eventreg.models import (
     ContactRequest,
     Member,
     MemberStatus,
+    MessageKind,
     OutboxMessage,
     Topic,
     utcnow,
@@ -667,6 +668,45 @@ def test_asking_again_and_again_sends_one_link_per_pause(client, app, smtp):
     deliver(smtp, 2)
     kinds = db.session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
     assert [kind.value for kind in kinds] == ["network_confirm", "network_sign_in"]
+
+
+def test_a_pending_profile_written_by_someone_else_is_never_confirmed_by_the_owners_link(
+    client, app, smtp
+):
+    """Anyone can type Ana's address into the join form before she confirms: the link she was
+    sent then stops working, and the new one shows her what it would publish."""
+    client.post("/network/join", data=join_data("ana@example.bg"))
+    (first,) = deliver(smtp, 1)
+    stranger = app.test_client()
+    defaced = join_data("ana@example.bg", name="Not Ana", bio="Buy cheap watches.")
+    stranger.post("/network/join", data=defaced, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+
+    old_link = link_in(first, "/network/confirm/")
+    assert client.get(old_link).status_code == 410
+    response = client.post(old_link)
+    assert response.status_code == 410 and "This link no longer works" in response.text
+    member = db.session.scalar(select(Member))
+    assert member.is_pending
+
+    second = deliver(smtp, 2)[-1]  # a link for the profile as it is now, to Ana's mailbox
+    page = client.get(link_in(second, "/network/confirm/")).text
+    assert "Not Ana" in page and "Buy cheap watches." in page and "Confirm only if" in page
+
+    client.post("/network/join", data=join_data("ana@example.bg"))  # she writes it again
+    third = deliver(smtp, 3)[-1]
+    assert client.post(link_in(second, "/network/confirm/")).status_code == 410
+    assert client.post(link_in(third, "/network/confirm/")).status_code == 302
+    db.session.refresh(member)
+    assert member.is_active and member.name == "Ana Petrova"
+    assert member.bio == "Reserved contracts for social enterprises."
+
+
+def test_rewriting_a_pending_profile_again_and_again_sends_a_few_links_per_pause(client, app, smtp):
+    for n in range(6):
+        client.post("/network/join", data=join_data("ana@example.bg", role=f"Role {n}"))
+    deliver(smtp, app.config["CONFIRMATIONS_PER_PAUSE"])
+    sent = select(func.count()).where(OutboxMessage.kind == MessageKind.NETWORK_CONFIRM)
+    assert db.session.scalar(sent) == app.config["CONFIRMATIONS_PER_PAUSE"] == 3
 
 
 def test_signing_in_leads_back_to_the_page_the_member_was_going_to(client, app, smtp):

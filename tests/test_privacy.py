@@ -8,14 +8,16 @@ import pytest
 from sqlalchemy import func, select
 
 from eventreg import create_app
+from eventreg.database import write_transaction
 from eventreg.extensions import db
 from eventreg.models import (
     OutboxMessage,
     Registration,
     RegistrationStatus,
+    TargetGroup,
     utcnow,
 )
-from eventreg.services import messages, outbox, privacy, registrations
+from eventreg.services import members, messages, outbox, privacy, registrations
 from eventreg.services.manage_links import manage_token
 from tests.support.database import base_config
 
@@ -77,7 +79,7 @@ def test_organisers_download_and_erase_on_request(client, auth, make_user, make_
     assert "erased" in client.get(f"/admin/registrations/{reference}").text
 
 
-def test_purge_after_the_retention_period_keeps_the_counts(app, runner, make_event, sign_up):
+def test_purge_after_the_retention_period_keeps_the_counts(app, runner, make_event, sign_up, added):
     old = make_event(
         starts_at=utcnow() - timedelta(days=400),
         ends_at=utcnow() - timedelta(days=399),
@@ -85,8 +87,8 @@ def test_purge_after_the_retention_period_keeps_the_counts(app, runner, make_eve
         registration_closes_at=utcnow() + timedelta(days=1),
     )
     recent = make_event()
-    gone = sign_up(old, country="BG", target_group="public_body")
-    both = sign_up(old)
+    gone = added(old, country="BG", target_group="public_body").registrant
+    both = added(old).registrant
     registrations.add_events(both, [recent])
     kept = sign_up(recent)
 
@@ -188,6 +190,38 @@ def test_the_retention_purge_deletes_saved_mail(app, make_event, sign_up):
 
     (body,) = saved_mail(app).values()
     assert recent.email.encode() in body and b"old@example.org" not in body
+
+
+def network_profile(name):
+    return members.Profile(
+        name=name,
+        organisation="Comune di Bergamo",
+        country="IT",
+        target_group=TargetGroup.LOCAL_REGIONAL_AUTHORITY,
+        language="it",
+    )
+
+
+@pytest.mark.parametrize("how", ["leaves", "is erased", "never confirms"])
+def test_a_member_gone_from_the_network_takes_the_saved_copies_of_their_mail(app, how):
+    """The network's e-mails to a member hold their name and address: they go with them."""
+    anna = members.join("anna@example.org", network_profile("Anna Rossi"))
+    members.join("bo@example.dk", network_profile("Bo Holm"))
+    assert outbox.deliver_all().sent == 2
+    assert any(b"anna@example.org" in body for body in saved_mail(app).values())
+
+    if how == "leaves":
+        members.leave(anna)
+    elif how == "is erased":
+        with write_transaction():
+            members.forget("anna@example.org")
+    else:
+        with write_transaction():
+            assert members.drop_unconfirmed(utcnow() + timedelta(days=400)) == 2
+
+    files = saved_mail(app)
+    assert not any(b"anna@example.org" in body or b"Anna" in body for body in files.values())
+    assert len(files) == (0 if how == "never confirms" else 1)
 
 
 def test_the_outbox_shows_an_erased_persons_message_as_erased(

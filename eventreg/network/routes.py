@@ -105,7 +105,10 @@ def confirm(token):
     is in and signed in. Used once; afterwards members sign in with a link of its own."""
     form = ButtonForm()
     if not form.validate_on_submit():
-        return render_template("network/confirm.html", form=form)
+        pending = members.pending_by_confirm_link(token)
+        if pending is None:
+            return render_template("network/confirm_used.html"), 410
+        return render_template("network/confirm.html", form=form, member=pending)
     member = members.confirm(token)
     if member is None:
         return render_template("network/confirm_used.html"), 410

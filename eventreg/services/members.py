@@ -18,13 +18,16 @@ from ..models import (
     Member,
     MemberStatus,
     MessageKind,
+    OutboxMessage,
     Registrant,
     TargetGroup,
     Topic,
     utcnow,
 )
 from ..models.network import PROFILE_FIELDS
+from ..models.registration import new_secret
 from . import abuse_reports, former_members, registrations
+from .mail_transport import remove_saved_copies
 from .member_contact import blocked_members
 from .network_links import CONFIRM_PURPOSE, SIGN_IN_PURPOSE, UNSUBSCRIBE_PURPOSE
 from .network_mail import enqueue_for_member
@@ -63,14 +66,51 @@ def join(email: str, profile: Profile, next_path: str | None = None) -> Member:
         if existing is not None and not existing.is_pending:
             raise AlreadyMember(email)
         member = existing or Member(email=email)
+        before = _published(member) if existing is not None else None
         _apply(member, profile)
+        rewritten = existing is not None and _published(member) != before
+        if rewritten:
+            # Anyone may type an address into the form: a link sent for the profile as it was
+            # must not confirm what someone else wrote since. A new link goes with a new e-mail.
+            member.key = new_secret()
         member.consent_at = utcnow()
         db.session.add(member)
         db.session.flush()
-        if existing is None or not queued_lately(MessageKind.NETWORK_CONFIRM, member_id=member.id):
+        if _may_send_confirmation(member, new=existing is None, rewritten=rewritten):
             where = {"next": next_path} if next_path else {}
             enqueue_for_member(MessageKind.NETWORK_CONFIRM, member, **where)
     return member
+
+
+def _published(member: Member) -> tuple:
+    """What confirming makes visible: the profile as written, to compare before and after."""
+    topics = sorted(topic.id for topic in member.topics)
+    return (*(getattr(member, name) for name in _WRITTEN_FIELDS), tuple(topics))
+
+
+_WRITTEN_FIELDS = (
+    "name",
+    "organisation",
+    "country",
+    "target_group",
+    "language",
+    "role",
+    "bio",
+    "languages",
+    "public_fields",
+    "accepts_contact",
+)
+
+
+def _may_send_confirmation(member: Member, *, new: bool, rewritten: bool) -> bool:
+    """A new join is sent its link. Joining again unchanged within RESEND_LINK_PAUSE_MINUTES
+    sends nothing (no form may flood a mailbox); a profile written anew is sent a link for it,
+    up to CONFIRMATIONS_PER_PAUSE within the pause: someone rewriting another's pending
+    profile again and again can delay that person's confirmation, never publish their text."""
+    if new:
+        return True
+    limit = current_app.config["CONFIRMATIONS_PER_PAUSE"] if rewritten else 1
+    return not queued_lately(MessageKind.NETWORK_CONFIRM, at_least=limit, member_id=member.id)
 
 
 def join_from_registrant(registrant: Registrant) -> Member | None:
@@ -116,6 +156,13 @@ def confirm(token: str) -> Member | None:
         member.confirmed_at = utcnow()
         former_members.restore(member)  # hidden again, should organisers have hidden them
     return member
+
+
+def pending_by_confirm_link(token: str) -> Member | None:
+    """The unconfirmed member a confirmation link is for, to show the profile it publishes;
+    None for a wrong, used or replaced link."""
+    member = member_by_key(unsign(token, CONFIRM_PURPOSE))
+    return member if member is not None and member.is_pending else None
 
 
 def request_sign_in(email: str, next_path: str | None = None) -> None:
@@ -186,6 +233,19 @@ def depart(member: Member) -> None:
     former_members.lock_rows_of(member)
     abuse_reports.forget_reporter(member)
     former_members.keep(member)
+    _delete(member)
+
+
+def _delete(member: Member) -> None:
+    """Delete the member's row, their queued and sent network e-mails with it (the database
+    cascades) and the saved copies of those e-mails, which hold their name and address."""
+    remove_saved_copies(
+        list(
+            db.session.scalars(
+                select(OutboxMessage.message_id).where(OutboxMessage.member_id == member.id)
+            )
+        )
+    )
     db.session.delete(member)
 
 
@@ -199,7 +259,7 @@ def drop_unconfirmed(now: datetime | None = None) -> int:
         )
     ).all()
     for member in stale:
-        db.session.delete(member)
+        _delete(member)
     return len(stale)
 
 
