@@ -8,6 +8,7 @@ sender was stopped; an organiser's retry of such a message is refused, in their 
 from datetime import timedelta
 
 import pytest
+from icalendar import Calendar
 from sqlalchemy import select
 
 from eventreg.extensions import db
@@ -336,3 +337,79 @@ def test_the_outbox_says_a_confirmation_came_after_the_end_in_the_organisers_lan
     assert reason in client.get(f"/admin/outbox/{message.id}", headers=headers).text
     history = client.get(f"/admin/registrations/{registration.reference}", headers=headers).text
     assert reason in history
+
+
+def changes_told(smtp) -> list[tuple[str, str, int | None]]:
+    """Each "event changed" e-mail delivered: to whom, its "What changed" lines, the invitation's
+    SEQUENCE (None without one)."""
+    told = []
+    for message in smtp.inbox.messages:
+        body = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        if "What changed" not in body:
+            continue
+        lines = body.split("What changed:")[1].strip().split("\n\n")[0]
+        ics = [part for part in message.walk() if part.get_filename() == "invite.ics"]
+        sequence = Calendar.from_ical(ics[0].get_payload(decode=True)) if ics else None
+        told.append(
+            (
+                message["To"].addresses[0].addr_spec,
+                lines,
+                sequence and int(sequence.walk("VEVENT")[0]["SEQUENCE"]),
+            )
+        )
+    return told
+
+
+@pytest.fixture
+def told_once(smtp, make_event, sign_up, make_user):
+    """Ana holds the one seat, Ben waits; both were told so. Returns the event and organiser."""
+    event = make_event(title="Mission to Bergamo", capacity=1, venue="Palazzo Frizzoni")
+    sign_up(event, email="ana@example.org")
+    sign_up(event, email="ben@example.org")
+    deliver()
+    smtp.inbox.wait_for(2)
+    return event, make_user("organiser")
+
+
+def test_changes_made_one_after_another_are_told_once_from_what_people_last_heard(smtp, told_once):
+    event, organiser = told_once
+    events.update_event(event, {"venue": "Sala Viscontea"}, actor=organiser)
+    later = event.starts_at + timedelta(hours=2), event.ends_at + timedelta(hours=2)
+    events.update_event(event, {"starts_at": later[0], "ends_at": later[1]}, actor=organiser)
+    events.update_event(event, {"venue": "Sala dei Giuristi"}, actor=organiser)
+    assert deliver().sent == 2
+    told = changes_told(smtp.inbox.wait_for(4) and smtp)
+    assert [(to, sequence) for to, _, sequence in told] == [
+        ("ana@example.org", 4),  # the confirmation's invitation was 1; 2 and 3 never left
+        ("ben@example.org", None),  # the waiting list holds no calendar entry
+    ]
+    for _, lines, _ in told:
+        assert "Where: Palazzo Frizzoni, Bergamo → Sala dei Giuristi, Bergamo" in lines
+        assert "When:" in lines and "Sala Viscontea" not in lines
+    replaced = db.session.scalars(
+        select(OutboxMessage.skip_reason).where(OutboxMessage.status == MessageStatus.SKIPPED)
+    ).all()
+    assert replaced == [SkipReason.REPLACED] * 4
+
+
+def test_a_change_undone_before_its_email_left_sends_nothing(smtp, told_once):
+    event, organiser = told_once
+    events.update_event(event, {"venue": "Sala Viscontea"}, actor=organiser)
+    events.update_event(event, {"venue": "Palazzo Frizzoni"}, actor=organiser)
+    assert (deliver().sent, len(smtp.inbox.messages)) == (0, 2)
+    assert changes_told(smtp) == []
+
+
+def test_a_change_already_told_is_the_start_of_the_next_one(smtp, told_once):
+    event, organiser = told_once
+    events.update_event(event, {"venue": "Sala Viscontea"}, actor=organiser)
+    deliver()
+    events.update_event(event, {"venue": "Palazzo Frizzoni"}, actor=organiser)
+    deliver()
+    told = [lines for _, lines, _ in changes_told(smtp.inbox.wait_for(6) and smtp)]
+    assert told == [
+        "- Where: Palazzo Frizzoni, Bergamo → Sala Viscontea, Bergamo",
+        "- Where: Palazzo Frizzoni, Bergamo → Sala Viscontea, Bergamo",
+        "- Where: Sala Viscontea, Bergamo → Palazzo Frizzoni, Bergamo",
+        "- Where: Sala Viscontea, Bergamo → Palazzo Frizzoni, Bergamo",
+    ]

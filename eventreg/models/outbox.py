@@ -79,6 +79,7 @@ class SkipReason(enum.StrEnum):
     REPORT_CLOSED = "report_closed"  # an organiser decided on the report, or it went
     NO_LONGER_ORGANISER = "no_longer_organiser"  # a report's reader deactivated or demoted
     CERTIFICATE_WITHDRAWN = "certificate_withdrawn"  # revoked, or the check-in undone, since
+    REPLACED = "replaced"  # a newer "event changed" e-mail tells the change from the same start
 
 
 class OutboxMessage(db.Model):

@@ -28,7 +28,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, edits
+from . import audit, edits, outbox
 from .outbox import enqueue
 from .registrations import EventHasEnded, cancel_and_tell, fill_from_waitlist
 
@@ -307,18 +307,38 @@ def apply_changes(event: Event, values: dict[str, Any]) -> set[str]:
     if event.local_starts_at.date() != _local_date(previous["starts_at"], previous["timezone"]):
         _remind_again(event)
     if changed & SCHEDULE_FIELDS:
-        what = sorted({aspect for name in changed for aspect in _ASPECTS.get(name, ())})
-        for registration in _registrations(event, RegistrationStatus.CONFIRMED):
-            enqueue(
-                MessageKind.EVENT_CHANGED,
-                registration,
-                sequence=registration.next_calendar_sequence(),
-                changed=what,
-                previous=previous,
-            )
-        for registration in _registrations(event, RegistrationStatus.WAITLISTED):
-            enqueue(MessageKind.EVENT_CHANGED, registration, changed=what, previous=previous)
+        what = {aspect for name in changed for aspect in _ASPECTS.get(name, ())}
+        _tell_change(event, what, previous)
     return changed
+
+
+def _tell_change(event: Event, what: set[str], previous: dict[str, Any]) -> None:
+    """Queue an "event changed" e-mail to each confirmed (with the updated invitation) and
+    waitlisted registration. One still queued from an earlier change is replaced, so that each
+    person gets one e-mail, old → new from what they were last told; none when the event is back
+    as it was then."""
+    replaced = outbox.replace_queued(MessageKind.EVENT_CHANGED, event.id)
+    now = _schedule_of(event)
+    confirmed = _registrations(event, RegistrationStatus.CONFIRMED)
+    for registration in confirmed + _registrations(event, RegistrationStatus.WAITLISTED):
+        told, aspects = previous, set(what)
+        if earlier := replaced.get(registration.id):
+            told = earlier[0].params.get("previous", previous)
+            aspects.update(*(message.params.get("changed", ()) for message in earlier))
+        aspects = {aspect for aspect in aspects if _differs(aspect, told, now)}
+        if not aspects:
+            continue
+        params: dict[str, Any] = {"changed": sorted(aspects), "previous": told}
+        if registration.is_confirmed:  # the waiting list holds no seat, so no calendar entry
+            params["sequence"] = registration.next_calendar_sequence()
+        enqueue(MessageKind.EVENT_CHANGED, registration, **params)
+
+
+def _differs(aspect: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Whether the event's time or place differs between two ``_schedule_of``; a meeting link,
+    never stored in the clear there, counts as changed."""
+    keys = _SCHEDULE_KEYS.get(aspect)
+    return keys is None or any(before.get(key) != after.get(key) for key in keys)
 
 
 def check_ins_left_out(event: Event, values: dict[str, Any]) -> dict[date, int]:
@@ -417,12 +437,18 @@ _ASPECTS = {
     "online_url": ("link",),
 }
 
+# What ``_schedule_of`` holds of each aspect (the meeting link is never stored in the clear).
+_SCHEDULE_KEYS = {
+    "time": ("starts_at", "ends_at", "timezone", "multi_day", "days"),
+    "place": ("mode", "city", "venue"),
+}
+
 
 def _schedule_of(event: Event) -> dict[str, Any]:
     """When and where the event was, as JSON, so the e-mail can say "old → new"."""
     return {
-        "starts_at": event.starts_at.isoformat(),
-        "ends_at": event.ends_at.isoformat(),
+        "starts_at": event.starts_at.astimezone(UTC).isoformat(),
+        "ends_at": event.ends_at.astimezone(UTC).isoformat(),
         "timezone": event.timezone,
         "mode": event.mode.value,
         "city": event.city,

@@ -91,6 +91,33 @@ def readdress(registration_ids: list[int], old: str, new: str) -> None:
     )
 
 
+def replace_queued(kind: MessageKind, event_id: int) -> dict[int, list[OutboxMessage]]:
+    """Take back the queued messages of this kind to this event's registrations that no sender
+    holds, marked not sent (``REPLACED``), inside the caller's transaction: the caller queues
+    one newer message in their place. By registration id, oldest first. A message a sender
+    holds is on its way and stays so."""
+    now = utcnow()
+    messages = db.session.scalars(
+        locking(
+            select(OutboxMessage)
+            .join(Registration, OutboxMessage.registration_id == Registration.id)
+            .where(Registration.event_id == event_id)
+            .where(OutboxMessage.kind == kind, OutboxMessage.status == MessageStatus.PENDING)
+            .where(or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now))
+            .order_by(OutboxMessage.id),
+            of=OutboxMessage,
+        )
+    ).all()
+    replaced: dict[int, list[OutboxMessage]] = {}
+    for message in messages:
+        message.status = MessageStatus.SKIPPED
+        message.skip_reason = SkipReason.REPLACED
+        message.claimed_until = message.claimed_by = None
+        message.last_error = None
+        replaced.setdefault(message.registration_id, []).append(message)
+    return replaced
+
+
 # inline(): nothing reads the new id, so PostgreSQL is not asked to return it.
 _INSERT_MESSAGE = insert(OutboxMessage.__table__).inline()
 

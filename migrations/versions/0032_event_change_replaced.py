@@ -1,0 +1,56 @@
+"""an "event changed" e-mail still queued when the event changes again is replaced by one
+newer e-mail, old → new from what the person was last told: a new reason for a skipped message
+
+Revision ID: 0032_event_change_replaced
+Revises: 0031_certificate_mail_outdated
+Create Date: 2026-12-02 04:50:00.000000
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "0032_event_change_replaced"
+down_revision = "0031_certificate_mail_outdated"
+branch_labels = None
+depends_on = None
+
+REASONS_BEFORE = (
+    "event_cancelled",
+    "event_started",
+    "registration_cancelled",
+    "no_longer_confirmed",
+    "no_longer_waitlisted",
+    "mail_stopped",
+    "report_closed",
+    "event_ended",
+    "no_longer_organiser",
+    "sender_gone",
+    "practice_moved_on",
+    "certificate_withdrawn",
+)
+REASONS_AFTER = (*REASONS_BEFORE, "replaced")
+
+
+def _allow(reasons):
+    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_outbox_message_skipreason"), type_="check")
+        batch_op.create_check_constraint(
+            op.f("ck_outbox_message_skipreason"), sa.column("skip_reason").in_(reasons)
+        )
+
+
+def upgrade():
+    _allow(REASONS_AFTER)
+
+
+def downgrade():
+    # The older code knows no such reason: the nearest is the event having moved on since
+    # (the message was not sent because it was out of date).
+    op.execute(
+        sa.text(
+            "UPDATE outbox_message SET skip_reason = 'event_ended' WHERE skip_reason = 'replaced'"
+        )
+    )
+    _allow(REASONS_BEFORE)
