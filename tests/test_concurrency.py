@@ -15,7 +15,7 @@ from eventreg.models import Event, Registrant, Registration, RegistrationStatus,
 from eventreg.services import audit, checkin, privacy, registrations
 from tests.support.database import base_config
 from tests.support.factories import details, person
-from tests.support.locks import someone_waits_for_a_lock, wait_until
+from tests.support.locks import as_another_request, someone_waits_for_a_lock, wait_until
 
 THREADS = 24
 CAPACITY = 5
@@ -178,16 +178,10 @@ def test_an_erasure_cancels_a_registration_added_at_the_same_moment(app, make_ev
     errors = []
 
     def add():
-        with app.app_context():
-            try:
-                person_row = db.session.get(Registrant, registrant_id)
-                registrations.add_events(person_row, [db.session.get(Event, second_id)])
-            except Exception as exc:
-                errors.append(repr(exc)[:900])
-            finally:
-                db.session.remove()
+        person_row = db.session.get(Registrant, registrant_id)
+        registrations.add_events(person_row, [db.session.get(Event, second_id)])
 
-    thread = threading.Thread(target=add)
+    thread = as_another_request(app, add, errors)
     adder["thread"] = thread
     thread.start()
     assert written.wait(10)
@@ -230,18 +224,11 @@ def test_undoing_a_check_in_while_the_registration_is_cancelled(
     errors = []
 
     def undo():
-        with app.app_context():
-            try:
-                checkin.undo_check_in(
-                    db.session.get(Registration, registration_id),
-                    staff=db.session.get(User, staff_id),
-                )
-            except Exception as exc:
-                errors.append(repr(exc)[:900])
-            finally:
-                db.session.remove()
+        checkin.undo_check_in(
+            db.session.get(Registration, registration_id), staff=db.session.get(User, staff_id)
+        )
 
-    thread = threading.Thread(target=undo)
+    thread = as_another_request(app, undo, errors)
     undoer["thread"] = thread
     thread.start()
     assert undoing.wait(10)

@@ -35,7 +35,7 @@ from eventreg.services import (
 )
 from tests.support.database import migrated_from
 from tests.support.factories import active_member, details
-from tests.support.locks import someone_waits_for_a_lock, wait_until
+from tests.support.locks import as_another_request, someone_waits_for_a_lock, wait_until
 from tests.support.mail import smtp_config
 from tests.test_network import LEAVING, deliver, join_data, joined_member, link_in, signed_in_as
 
@@ -448,14 +448,7 @@ def test_an_erasure_and_a_sign_up_that_joins_for_one_address_at_once(
         again = details(email=ANA, first_name="Ana", network_opt_in=True)
         members.sign_up_and_join(again, [slug], "test")
 
-    def run(work):
-        with app.app_context():
-            try:
-                work()
-            except Exception as exc:
-                errors.append(repr(exc)[:1500])
-
-    threads = [threading.Thread(target=run, args=(work,)) for work in (erase, sign_up_and_join)]
+    threads = [as_another_request(app, work, errors) for work in (erase, sign_up_and_join)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -18,7 +18,7 @@ from eventreg.services.manage_links import manage_token
 from eventreg.services.storage import storage
 from tests.support.after_event import end_event
 from tests.support.factories import PASSWORD
-from tests.support.locks import someone_waits_for_a_lock, wait_until
+from tests.support.locks import as_another_request, someone_waits_for_a_lock, wait_until
 from tests.support.mail import smtp_config
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -270,22 +270,18 @@ def test_two_organisers_announcing_at_once_send_each_email_once(
             wait_until(someone_waits_for_a_lock)  # queued, not committed: the other waits
 
     monkeypatch.setattr(materials, "enqueue", pausing)
-    counts = []
+    counts, errors = [], []
 
     def announce():
-        with app.app_context():
-            try:
-                counts.append(materials.announce(db.session.get(Event, event_id)))
-            finally:
-                db.session.remove()
+        return materials.announce(db.session.get(Event, event_id))
 
-    thread = threading.Thread(target=announce)
+    thread = as_another_request(app, announce, errors, counts)
     first["thread"] = thread
     thread.start()
     assert written.wait(10)
-    counts.append(materials.announce(db.session.get(Event, event_id)))
+    counts.append(announce())
     thread.join()
-    assert sorted(counts) == [0, 1]
+    assert errors == [] and sorted(counts) == [0, 1]
     told = select(func.count()).where(OutboxMessage.kind == MessageKind.MATERIALS_AVAILABLE)
     assert db.session.scalar(told) == 1
 

@@ -1,6 +1,9 @@
 """Two use cases at the same moment, on PostgreSQL: waiting until one waits for the other."""
 
+import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import text
 
@@ -25,3 +28,24 @@ def someone_waits_for_a_lock() -> bool:
                 )
             )
         )
+
+
+def as_another_request(
+    app, work: Callable[[], Any], errors: list[str], results: list[Any] | None = None
+) -> threading.Thread:
+    """A thread, not yet started, that runs ``work`` with an app context and a session of its
+    own, as a second request does: what it raised goes to ``errors``, what it returned to
+    ``results``."""
+
+    def run():
+        with app.app_context():
+            try:
+                result = work()
+                if results is not None:
+                    results.append(result)
+            except Exception as exc:
+                errors.append(repr(exc)[:900])
+            finally:
+                db.session.remove()
+
+    return threading.Thread(target=run)
