@@ -196,6 +196,29 @@ def test_a_publication_e_mail_still_waiting_when_the_practice_is_taken_out_is_no
     assert published.skip_reason.value == "practice_moved_on"
 
 
+def test_a_publication_e_mail_for_a_practice_removed_for_good_names_no_later_practice(
+    organiser, proposer, smtp, app
+):
+    """SQLite gives a removed practice's id to the next one: the e-mail still waiting for the
+    removed practice must not be sent, with its title, as news of (and a link to) the new one."""
+    removed = proposal(proposer, title="Социални клаузи")
+    practices.review(removed, accept=True)
+    removed_id = removed.id
+    practices.remove(removed)
+    lars = active_member("Lars Holm", "lars@example.dk")
+    later = proposal(lars, title="Reserverede kontrakter")
+    practices.review(later, accept=True)
+    (message,) = sent_mail(smtp)
+    assert message["To"].addresses[0].addr_spec == "lars@example.dk"
+    text = message.get_body(("plain",)).get_content()
+    assert "Reserverede kontrakter" in text and "Социални клаузи" not in text
+    first = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.recipient == "ana@example.bg")
+    )
+    assert first.params["practice_id"] == removed_id
+    assert first.skip_reason.value == "practice_moved_on"
+
+
 def published_then_withdrawn(organiser, proposer, smtp, note: str = ""):
     """A member's practice was published (they heard of it), then an organiser withdrew it."""
     practice = proposal(proposer, title="Социални клаузи")

@@ -73,8 +73,11 @@ def _sender_gone(message: OutboxMessage) -> SkipReason | None:
 
 def _practice_moved_on(message: OutboxMessage) -> SkipReason | None:
     """The practice is no longer where the message says: republished before its "taken out"
-    e-mail left, or taken out again before its "published" one."""
+    e-mail left, taken out again before its "published" one, or removed for good. SQLite gives
+    a removed last practice's id to the next one: a practice newer than the message is another."""
     practice = db.session.get(Practice, message.params["practice_id"], populate_existing=True)
+    if practice is not None and practice.created_at > message.created_at:
+        practice = None
     in_library = practice is not None and practice.status is PracticeStatus.PUBLISHED
     return None if in_library == _SAYS_IN_LIBRARY[message.kind] else SkipReason.PRACTICE_MOVED_ON
 
