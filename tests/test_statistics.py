@@ -217,7 +217,7 @@ def test_an_event_title_shown_in_english_on_a_translated_page_is_marked_english(
 # make them disagree (database.read_snapshot).
 
 
-def test_an_events_figures_are_read_at_one_moment(app, programme, sign_up, monkeypatch):
+def test_an_events_figures_are_read_at_one_moment(app, programme, added, monkeypatch):
     held, _ahead = programme
     tallies = statistics._tallies
     calls = []
@@ -227,7 +227,7 @@ def test_an_events_figures_are_read_at_one_moment(app, programme, sign_up, monke
         if not calls:  # after the events' counts, before the target groups' and countries'
             calls.append(True)
             with app.app_context():
-                sign_up(db.session.get(type(held), held.id), country="IT")
+                added(db.session.get(type(held), held.id), country="IT")  # held: by organisers
                 db.session.remove()
         return found
 
