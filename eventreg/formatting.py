@@ -272,7 +272,8 @@ SKIP_REASON_LABELS = {
     SkipReason.REPORT_CLOSED.value: _l("The report had already been decided on or removed."),
     SkipReason.NO_LONGER_ORGANISER.value: _l("The recipient no longer manages the network."),
     SkipReason.CERTIFICATE_WITHDRAWN.value: _l("The certificate is no longer valid."),
-    SkipReason.REPLACED.value: _l("A newer e-mail about the same change replaced it."),
+    SkipReason.REPLACED.value: _l("A newer e-mail replaced it."),
+    SkipReason.CHANGE_UNDONE.value: _l("The change was undone before the e-mail was sent."),
 }
 
 ROLE_LABELS = {

@@ -17,7 +17,9 @@ from eventreg.models import (
     Member,
     MemberStatus,
     MessageKind,
+    MessageStatus,
     OutboxMessage,
+    SkipReason,
     Topic,
     utcnow,
 )
@@ -691,6 +693,7 @@ def test_a_pending_profile_written_by_someone_else_is_never_confirmed_by_the_own
     second = deliver(smtp, 2)[-1]  # a link for the profile as it is now, to Ana's mailbox
     page = client.get(link_in(second, "/network/confirm/")).text
     assert "Not Ana" in page and "Buy cheap watches." in page and "Confirm only if" in page
+    assert "Nothing: only members see the profile." in page
 
     client.post("/network/join", data=join_data("ana@example.bg"))  # she writes it again
     third = deliver(smtp, 3)[-1]
@@ -701,12 +704,49 @@ def test_a_pending_profile_written_by_someone_else_is_never_confirmed_by_the_own
     assert member.bio == "Reserved contracts for social enterprises."
 
 
+def test_a_confirmation_still_queued_when_the_profile_is_rewritten_is_not_sent(client, app, smtp):
+    """Its link is made when it is sent, from the key as it is then: it would confirm the
+    rewritten profile under a greeting to the name Ana wrote."""
+    client.post("/network/join", data=join_data("ana@example.bg"))
+    stranger = app.test_client()
+    defaced = join_data("ana@example.bg", name="Not Ana", bio="Buy cheap watches.")
+    stranger.post("/network/join", data=defaced, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    (only,) = deliver(smtp, 1)
+    assert "Not Ana" in only.get_body(("plain",)).get_content()
+    first = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+    assert (first.status, first.skip_reason) == (MessageStatus.SKIPPED, SkipReason.REPLACED)
+
+
+def test_the_confirmation_page_says_who_would_see_the_profile_and_write_to_them(client, app, smtp):
+    """The same text, made public by someone else: a change confirming would publish."""
+    client.post("/network/join", data=join_data("ana@example.bg", accepts_contact=""))
+    deliver(smtp, 1)
+    widened = join_data("ana@example.bg", public_fields=["organisation", "bio"])
+    app.test_client().post("/network/join", data=widened, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    page = client.get(link_in(deliver(smtp, 2)[-1], "/network/confirm/")).text
+    public = re.search(r"Show to everyone, not only to members</dt><dd>([^<]*)</dd>", page)
+    assert public.group(1) == "Organisation, About me"
+    contact = re.search(r"Other members may write to me through the service</dt><dd>(\w+)", page)
+    assert contact.group(1) == "Yes"
+
+
 def test_rewriting_a_pending_profile_again_and_again_sends_a_few_links_per_pause(client, app, smtp):
+    """Each rewrite replaces the link before it; once CONFIRMATIONS_PER_PAUSE went, the profile
+    stays as the newest link shows it until the pause is over."""
     for n in range(6):
         client.post("/network/join", data=join_data("ana@example.bg", role=f"Role {n}"))
-    deliver(smtp, app.config["CONFIRMATIONS_PER_PAUSE"])
-    sent = select(func.count()).where(OutboxMessage.kind == MessageKind.NETWORK_CONFIRM)
-    assert db.session.scalar(sent) == app.config["CONFIRMATIONS_PER_PAUSE"] == 3
+    (newest,) = deliver(smtp, 1)
+    sent = (
+        select(OutboxMessage.skip_reason)
+        .where(OutboxMessage.kind == MessageKind.NETWORK_CONFIRM)
+        .order_by(OutboxMessage.id)
+    )
+    assert db.session.scalars(sent).all() == [SkipReason.REPLACED, SkipReason.REPLACED, None]
+    assert app.config["CONFIRMATIONS_PER_PAUSE"] == 3
+    page = client.get(link_in(newest, "/network/confirm/")).text
+    assert "Role 2" in page
+    assert client.post(link_in(newest, "/network/confirm/")).status_code == 302
+    assert db.session.scalar(select(Member.role)) == "Role 2"
 
 
 def test_signing_in_leads_back_to_the_page_the_member_was_going_to(client, app, smtp):

@@ -413,3 +413,57 @@ def test_a_change_already_told_is_the_start_of_the_next_one(smtp, told_once):
         "- Where: Sala Viscontea, Bergamo → Palazzo Frizzoni, Bergamo",
         "- Where: Sala Viscontea, Bergamo → Palazzo Frizzoni, Bergamo",
     ]
+
+
+def test_a_change_undone_while_a_sender_works_through_its_batch(
+    smtp, make_event, sign_up, make_user
+):
+    """A sender claims a batch and sends its messages one by one: those it has not reached
+    when the venue goes back are taken back from it, and nobody is told "A → A"."""
+    event = make_event(title="Mission to Bergamo", capacity=2, venue="Palazzo Frizzoni")
+    sign_up(event, email="ana@example.org")
+    sign_up(event, email="ben@example.org")
+    deliver()
+    organiser = make_user("organiser")
+    events.update_event(event, {"venue": "Sala Viscontea"}, actor=organiser)
+    asked = []
+
+    def undo_after_the_first():
+        asked.append(True)
+        if len(asked) == 2:  # Ana's e-mail has left; Ben's waits in the sender's batch
+            events.update_event(event, {"venue": "Palazzo Frizzoni"}, actor=organiser)
+        return False
+
+    outbox.deliver_due(stop=undo_after_the_first)
+    deliver()
+    told = changes_told(smtp.inbox.wait_for(4) and smtp)
+    assert [(to, lines) for to, lines, _ in told] == [
+        ("ana@example.org", "- Where: Palazzo Frizzoni, Bergamo → Sala Viscontea, Bergamo"),
+        ("ana@example.org", "- Where: Sala Viscontea, Bergamo → Palazzo Frizzoni, Bergamo"),
+    ]
+    bens = db.session.scalars(
+        select(OutboxMessage.skip_reason)
+        .where(OutboxMessage.recipient == "ben@example.org")
+        .where(OutboxMessage.kind == MessageKind.EVENT_CHANGED)
+    ).all()
+    assert bens == [SkipReason.CHANGE_UNDONE]
+
+
+def test_a_change_whose_email_failed_is_told_with_the_next_one(smtp, told_once):
+    """A message given up on never reached the person: the next change's e-mail starts from
+    what they heard before it, and the failed one can no longer be retried over it."""
+    event, organiser = told_once
+    events.update_event(event, {"venue": "Sala Viscontea"}, actor=organiser)
+    failed = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == MessageKind.EVENT_CHANGED)
+    ).all()
+    for message in failed:  # as the sender leaves it after OUTBOX_MAX_ATTEMPTS
+        message.status, message.last_error = MessageStatus.FAILED, "550 mailbox unavailable"
+    db.session.commit()
+    events.update_event(event, {"venue": "Sala dei Giuristi"}, actor=organiser)
+    deliver()
+    told = [lines for _, lines, _ in changes_told(smtp.inbox.wait_for(4) and smtp)]
+    assert told == ["- Where: Palazzo Frizzoni, Bergamo → Sala dei Giuristi, Bergamo"] * 2
+    for message in failed:
+        db.session.refresh(message)
+        assert message.skip_reason is SkipReason.REPLACED and not message.can_retry

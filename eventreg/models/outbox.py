@@ -79,7 +79,8 @@ class SkipReason(enum.StrEnum):
     REPORT_CLOSED = "report_closed"  # an organiser decided on the report, or it went
     NO_LONGER_ORGANISER = "no_longer_organiser"  # a report's reader deactivated or demoted
     CERTIFICATE_WITHDRAWN = "certificate_withdrawn"  # revoked, or the check-in undone, since
-    REPLACED = "replaced"  # a newer "event changed" e-mail tells the change from the same start
+    REPLACED = "replaced"  # a newer e-mail in its place: a later change, a newer link
+    CHANGE_UNDONE = "change_undone"  # an "event changed" whose event is back as it was told
 
 
 class OutboxMessage(db.Model):

@@ -25,6 +25,7 @@ from ..models import (
     OutboxMessage,
     Registration,
     RegistrationStatus,
+    SkipReason,
     User,
     utcnow,
 )
@@ -314,21 +315,36 @@ def apply_changes(event: Event, values: dict[str, Any]) -> set[str]:
 
 def _tell_change(event: Event, what: set[str], previous: dict[str, Any]) -> None:
     """Queue an "event changed" e-mail to each confirmed (with the updated invitation) and
-    waitlisted registration. One still queued from an earlier change is replaced, so that each
-    person gets one e-mail, old → new from what they were last told; none when the event is back
-    as it was then."""
-    replaced = outbox.replace_queued(MessageKind.EVENT_CHANGED, event.id)
-    now = _schedule_of(event)
+    waitlisted registration. One that has not left yet, from an earlier change, is replaced,
+    so that each person gets one e-mail, old → new from what they were last told; none when
+    the event is back as it was then."""
     confirmed = _registrations(event, RegistrationStatus.CONFIRMED)
-    for registration in confirmed + _registrations(event, RegistrationStatus.WAITLISTED):
-        told, aspects = previous, set(what)
+    told_to = confirmed + _registrations(event, RegistrationStatus.WAITLISTED)
+    held = select(Registration.id).where(
+        Registration.event_id == event.id,
+        Registration.status.in_([RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED]),
+    )
+    replaced: dict[int, list[OutboxMessage]] = {}
+    for message in outbox.replace_queued(
+        MessageKind.EVENT_CHANGED, OutboxMessage.registration_id.in_(held)
+    ):
+        replaced.setdefault(message.registration_id, []).append(message)
+    now = _schedule_of(event)
+    for registration in told_to:
+        told: dict[str, Any] | None = previous
+        aspects = set(what)
         if earlier := replaced.get(registration.id):
-            told = earlier[0].params.get("previous", previous)
+            told = earlier[0].params.get("previous")  # None: queued before e-mails said old → new
             aspects.update(*(message.params.get("changed", ()) for message in earlier))
-        aspects = {aspect for aspect in aspects if _differs(aspect, told, now)}
+        if told is not None:
+            aspects = {aspect for aspect in aspects if _differs(aspect, told, now)}
         if not aspects:
+            for message in earlier or ():
+                message.skip_reason = SkipReason.CHANGE_UNDONE
             continue
-        params: dict[str, Any] = {"changed": sorted(aspects), "previous": told}
+        params: dict[str, Any] = {"changed": sorted(aspects)}
+        if told is not None:
+            params["previous"] = told
         if registration.is_confirmed:  # the waiting list holds no seat, so no calendar entry
             params["sequence"] = registration.next_calendar_sequence()
         enqueue(MessageKind.EVENT_CHANGED, registration, **params)

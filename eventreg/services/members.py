@@ -31,7 +31,7 @@ from .mail_transport import remove_saved_copies
 from .member_contact import blocked_members
 from .network_links import CONFIRM_PURPOSE, SIGN_IN_PURPOSE, UNSUBSCRIBE_PURPOSE
 from .network_mail import enqueue_for_member
-from .outbox import queued_lately
+from .outbox import queued_lately, replace_queued
 from .signed_links import unsign
 
 
@@ -65,27 +65,40 @@ def join(email: str, profile: Profile, next_path: str | None = None) -> Member:
         existing = _member_by_email(email, lock=True)
         if existing is not None and not existing.is_pending:
             raise AlreadyMember(email)
+        rewritten = existing is not None and _published(existing) != _as_written(profile)
+        if existing is not None and not _may_send_confirmation(existing, rewritten=rewritten):
+            # Links went lately: the profile stays as the newest of them shows it.
+            return existing
         member = existing or Member(email=email)
-        before = _published(member) if existing is not None else None
         _apply(member, profile)
-        rewritten = existing is not None and _published(member) != before
         if rewritten:
             # Anyone may type an address into the form: a link sent for the profile as it was
-            # must not confirm what someone else wrote since. A new link goes with a new e-mail.
+            # must not confirm what someone else wrote since. A new link goes with a new e-mail;
+            # one not sent yet would carry the new key under the old greeting, so it goes too.
             member.key = new_secret()
+            replace_queued(MessageKind.NETWORK_CONFIRM, OutboxMessage.member_id == member.id)
         member.consent_at = utcnow()
         db.session.add(member)
         db.session.flush()
-        if _may_send_confirmation(member, new=existing is None, rewritten=rewritten):
-            where = {"next": next_path} if next_path else {}
-            enqueue_for_member(MessageKind.NETWORK_CONFIRM, member, **where)
+        where = {"next": next_path} if next_path else {}
+        enqueue_for_member(MessageKind.NETWORK_CONFIRM, member, **where)
     return member
 
 
 def _published(member: Member) -> tuple:
-    """What confirming makes visible: the profile as written, to compare before and after."""
+    """What confirming makes visible, and to whom: the profile as written."""
     topics = sorted(topic.id for topic in member.topics)
     return (*(getattr(member, name) for name in _WRITTEN_FIELDS), tuple(topics))
+
+
+def _as_written(profile: Profile) -> tuple:
+    """``_published`` of a member once ``_apply`` has written this profile."""
+    values = {
+        **{name: getattr(profile, name) for name in _WRITTEN_FIELDS},
+        "languages": list(profile.languages),
+        "public_fields": [name for name in PROFILE_FIELDS if name in profile.public_fields],
+    }
+    return (*(values[name] for name in _WRITTEN_FIELDS), tuple(sorted(set(profile.topic_ids))))
 
 
 _WRITTEN_FIELDS = (
@@ -102,13 +115,12 @@ _WRITTEN_FIELDS = (
 )
 
 
-def _may_send_confirmation(member: Member, *, new: bool, rewritten: bool) -> bool:
-    """A new join is sent its link. Joining again unchanged within RESEND_LINK_PAUSE_MINUTES
-    sends nothing (no form may flood a mailbox); a profile written anew is sent a link for it,
-    up to CONFIRMATIONS_PER_PAUSE within the pause: someone rewriting another's pending
-    profile again and again can delay that person's confirmation, never publish their text."""
-    if new:
-        return True
+def _may_send_confirmation(member: Member, *, rewritten: bool) -> bool:
+    """Joining again unchanged within RESEND_LINK_PAUSE_MINUTES sends nothing (no form may
+    flood a mailbox); a profile written anew is sent a link for it, up to
+    CONFIRMATIONS_PER_PAUSE within the pause, after which it is not rewritten: someone
+    rewriting another's pending profile again and again can delay that person's confirmation,
+    never publish their text."""
     limit = current_app.config["CONFIRMATIONS_PER_PAUSE"] if rewritten else 1
     return not queued_lately(MessageKind.NETWORK_CONFIRM, at_least=limit, member_id=member.id)
 

@@ -21,7 +21,7 @@ from typing import Any
 from uuid import uuid4
 
 from flask import current_app
-from sqlalchemy import Select, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -91,31 +91,28 @@ def readdress(registration_ids: list[int], old: str, new: str) -> None:
     )
 
 
-def replace_queued(kind: MessageKind, event_id: int) -> dict[int, list[OutboxMessage]]:
-    """Take back the queued messages of this kind to this event's registrations that no sender
-    holds, marked not sent (``REPLACED``), inside the caller's transaction: the caller queues
-    one newer message in their place. By registration id, oldest first. A message a sender
-    holds is on its way and stays so."""
-    now = utcnow()
+def replace_queued(kind: MessageKind, *where: ColumnElement[bool]) -> list[OutboxMessage]:
+    """Take back the messages of this kind matching ``where`` that have not left (queued, in a
+    sender's batch, or failed), marked not sent (``REPLACED``), inside the caller's transaction:
+    the caller queues one newer message in their place. Oldest first.
+
+    A message in a sender's batch is rendered only when its turn comes: taken back, the sender
+    finds it no longer queued and passes on. One already being handed to the mail server
+    when it is taken back is recorded as sent all the same (``_record_sent``)."""
     messages = db.session.scalars(
         locking(
             select(OutboxMessage)
-            .join(Registration, OutboxMessage.registration_id == Registration.id)
-            .where(Registration.event_id == event_id)
-            .where(OutboxMessage.kind == kind, OutboxMessage.status == MessageStatus.PENDING)
-            .where(or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now))
-            .order_by(OutboxMessage.id),
-            of=OutboxMessage,
+            .where(OutboxMessage.kind == kind, *where)
+            .where(OutboxMessage.status.in_([MessageStatus.PENDING, MessageStatus.FAILED]))
+            .order_by(OutboxMessage.id)
         )
     ).all()
-    replaced: dict[int, list[OutboxMessage]] = {}
     for message in messages:
         message.status = MessageStatus.SKIPPED
         message.skip_reason = SkipReason.REPLACED
         message.claimed_until = message.claimed_by = None
         message.last_error = None
-        replaced.setdefault(message.registration_id, []).append(message)
-    return replaced
+    return messages
 
 
 # inline(): nothing reads the new id, so PostgreSQL is not asked to return it.
@@ -341,6 +338,9 @@ def _take(message_id: int, claim: str) -> OutboxMessage | None:
     return message
 
 
+_TAKEN_BACK = (SkipReason.REPLACED, SkipReason.CHANGE_UNDONE)
+
+
 def _record_sent(message_id: int) -> None:
     """Mark the message sent, even if another sender took it over meanwhile: it has left, and
     that sender, finding it sent, does not send it again."""
@@ -349,12 +349,19 @@ def _record_sent(message_id: int) -> None:
             locking(
                 select(OutboxMessage)
                 .where(OutboxMessage.id == message_id)
-                .where(OutboxMessage.status == MessageStatus.PENDING)
+                .where(
+                    or_(
+                        OutboxMessage.status == MessageStatus.PENDING,
+                        # taken back (``replace_queued``) while it was being handed over
+                        OutboxMessage.skip_reason.in_(_TAKEN_BACK),
+                    )
+                )
             )
         ).one_or_none()
         if message is None:  # the person was erased while it was being sent
             return
         message.status = MessageStatus.SENT
+        message.skip_reason = None
         message.sent_at = utcnow()
         message.claimed_until = None
         message.claimed_by = None

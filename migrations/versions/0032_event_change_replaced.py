@@ -1,5 +1,6 @@
-"""an "event changed" e-mail still queued when the event changes again is replaced by one
-newer e-mail, old → new from what the person was last told: a new reason for a skipped message
+"""an e-mail replaced by a newer one before it left (an "event changed" when the event changes
+again, a network confirmation link when the profile is written again), and an "event changed"
+whose change was undone before it left: two new reasons for a skipped message
 
 Revision ID: 0032_event_change_replaced
 Revises: 0031_certificate_mail_outdated
@@ -30,7 +31,7 @@ REASONS_BEFORE = (
     "practice_moved_on",
     "certificate_withdrawn",
 )
-REASONS_AFTER = (*REASONS_BEFORE, "replaced")
+REASONS_AFTER = (*REASONS_BEFORE, "replaced", "change_undone")
 
 
 def _allow(reasons):
@@ -46,11 +47,12 @@ def upgrade():
 
 
 def downgrade():
-    # The older code knows no such reason: the nearest is the event having moved on since
-    # (the message was not sent because it was out of date).
+    # The older code knows no such reasons: the nearest is a message out of date by the time
+    # its turn came.
     op.execute(
         sa.text(
-            "UPDATE outbox_message SET skip_reason = 'event_ended' WHERE skip_reason = 'replaced'"
+            "UPDATE outbox_message SET skip_reason = 'event_ended'"
+            " WHERE skip_reason IN ('replaced', 'change_undone')"
         )
     )
     _allow(REASONS_BEFORE)
