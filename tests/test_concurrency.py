@@ -195,6 +195,66 @@ def test_an_erasure_cancels_a_registration_added_at_the_same_moment(app, make_ev
 
 
 @pytest.mark.postgresql_only  # SQLite's BEGIN IMMEDIATE runs the two one after the other
+def test_a_new_address_while_another_tab_adds_an_event_and_someone_signs_up_for_both(
+    app, make_event, monkeypatch
+):
+    """Ana corrects her address; her events are locked when her other tab adds an earlier
+    event; as she is locked, someone signs up for that event and hers. Locking the added event
+    then would wait for that sign-up, which waits for hers: a deadlock, a 500 for one of them.
+    Her change lets go and takes the events again, in order."""
+    earlier, hers = make_event(), make_event()
+    ana = registrations.sign_up(details(email="ana@example.org"), [hers], "test")
+    ana_id, earlier_id, ids = ana.id, earlier.id, (earlier.id, hers.id)
+    db.session.rollback()
+    db.session.expunge_all()
+    main = threading.current_thread()
+    real_lock_events, real_lock = registrations._lock_events, registrations.lock
+    errors, steps = [], []
+
+    def other_tab():
+        registrations.add_events(
+            db.session.get(Registrant, ana_id), [db.session.get(Event, earlier_id)]
+        )
+
+    def someone_else():
+        events = [db.session.get(Event, event_id) for event_id in ids]
+        registrations.sign_up(details(email="carla@example.org"), events, "test")
+
+    def lock_events(event_ids):
+        found = real_lock_events(event_ids)
+        if threading.current_thread() is main and not steps:
+            steps.append("her events")  # locked: the other tab adds one and is done
+            thread = as_another_request(app, other_tab, errors)
+            thread.start()
+            thread.join()
+        return found
+
+    def lock(row, *args, **kwargs):
+        found = real_lock(row, *args, **kwargs)
+        if threading.current_thread() is main and isinstance(row, Registrant) and len(steps) == 1:
+            steps.append("her")  # locked: the sign-up takes the earlier event, waits for hers
+            signing_up.start()
+            wait_until(someone_waits_for_a_lock)
+        return found
+
+    signing_up = as_another_request(app, someone_else, errors)
+    monkeypatch.setattr(registrations, "_lock_events", lock_events)
+    monkeypatch.setattr(registrations, "lock", lock)
+    try:
+        registrations.update_details(
+            db.session.get(Registrant, ana_id), details(email="ana.petrova@example.org")
+        )
+    except Exception as exc:
+        errors.append(repr(exc)[:900])
+    signing_up.join()
+    assert errors == [] and steps == ["her events", "her"]
+    db.session.rollback()
+    ana = db.session.get(Registrant, ana_id)
+    assert ana.email == "ana.petrova@example.org"
+    assert sorted(r.event_id for r in ana.active_registrations) == sorted(ids)
+
+
+@pytest.mark.postgresql_only  # SQLite's BEGIN IMMEDIATE runs the two one after the other
 def test_undoing_a_check_in_while_the_registration_is_cancelled(
     app, make_event, make_user, monkeypatch
 ):

@@ -294,14 +294,29 @@ def _refuse_ended(event: Event) -> None:
 def lock_people(people: Sequence[Registrant]) -> list[Registrant]:
     """Lock these people, read again, and the events they hold registrations for, for a use
     case that decides on all their registrations (an erasure, a new address): the events
-    first, as every use case takes them, then the people. A registration another tab added
-    meanwhile (``add_events`` locks the person too) is read, and its event locked, after."""
-    lock_events_of(people)
-    locked = [lock(person) for person in people]
-    for person in locked:
-        db.session.expire(person, ["registrations"])
-    lock_events_of(locked)  # those already held are not waited for
-    return locked
+    first, as every use case takes them, then the people. Inside the caller's use case.
+
+    A registration another tab added meanwhile (``add_events`` locks the person too) shows
+    once the people are locked. Its event, locked only then, would be taken out of order (a
+    deadlock with a sign-up holding it, or a second click waiting for the person): everything
+    is let go and taken again, in order, the new event with the others."""
+    while True:
+        try:
+            with write_transaction():  # inside the use case: a savepoint, whose locks go with it
+                held = {r.event_id for person in people for r in person.registrations}
+                _lock_events(held)
+                locked = [lock(person) for person in people]
+                for person in locked:
+                    db.session.expire(person, ["registrations"])
+                if {r.event_id for person in locked for r in person.registrations} <= held:
+                    return locked
+                raise _EventsAdded
+        except _EventsAdded:
+            people = locked
+
+
+class _EventsAdded(Exception):
+    """A person's registrations changed while their events were being locked."""
 
 
 def lock_events_of(people: Iterable[Registrant]) -> None:
