@@ -18,6 +18,7 @@ from eventreg.models import (
     EventMode,
     MessageKind,
     OutboxMessage,
+    Registration,
     SkipReason,
 )
 from eventreg.services import certificates, checkin, outbox, privacy
@@ -214,6 +215,16 @@ def test_a_certificate_withdrawn_while_its_email_waits_is_not_sent(
         .where(OutboxMessage.kind == MessageKind.CERTIFICATE)
     )
     assert skipped.skip_reason is SkipReason.CERTIFICATE_WITHDRAWN
+
+    # The attendance comes back (the undo was the mistake): sending again mails it this time;
+    # a revoked certificate stays unsent.
+    attend(db.session.get(Registration, withdrawn.id))
+    assert certificates.send_for_event(gabrovo) == (0 if how == "revoked" else 1)
+    outbox.deliver_all()
+    if how != "revoked":
+        (message,) = smtp.inbox.wait_for(2)[1:]
+        assert message["To"].addresses[0].addr_spec == "withdrawn@example.bg"
+    assert certificates.send_for_event(gabrovo) == 0  # once each
 
 
 def test_organisers_revoke_and_only_organisers(app, client, auth, make_user, gabrovo, sign_up):

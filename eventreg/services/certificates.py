@@ -1,10 +1,19 @@
 """Attendance certificates: only for people who attended; verifiable, revocable, mailed once."""
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..database import lock, locking, write_transaction
 from ..extensions import db
-from ..models import Certificate, Event, MessageKind, Registrant, Registration, utcnow
+from ..models import (
+    Certificate,
+    Event,
+    MessageKind,
+    OutboxMessage,
+    Registrant,
+    Registration,
+    SkipReason,
+    utcnow,
+)
 from .events import EventNotEnded
 from .outbox import enqueue
 
@@ -77,17 +86,38 @@ def send_for_event(event: Event) -> int:
         raise EventNotEnded(event.slug)
     sent = 0
     with write_transaction():
-        for registration in db.session.scalars(locking(_attendees(event), of=Registration)).all():
+        attendees = db.session.scalars(locking(_attendees(event), of=Registration)).all()
+        mailed = _mailed(event)
+        for registration in attendees:
             certificate = _existing(registration)
             if certificate is None:
                 certificate = Certificate(registration=registration)
                 db.session.add(certificate)
-            if certificate.sent_at is not None or certificate.is_revoked:
+            if certificate.is_revoked or registration.id in mailed:
                 continue
             certificate.sent_at = utcnow()
             enqueue(MessageKind.CERTIFICATE, registration)
             sent += 1
     return sent
+
+
+def _mailed(event: Event) -> set[int]:
+    """The event's registrations whose certificate e-mail went, waits or failed (an organiser
+    may retry it); not one withdrawn before it left, its check-in undone, should the
+    attendance come back."""
+    return set(
+        db.session.scalars(
+            select(OutboxMessage.registration_id)
+            .join(Registration, OutboxMessage.registration_id == Registration.id)
+            .where(Registration.event_id == event.id, OutboxMessage.kind == MessageKind.CERTIFICATE)
+            .where(
+                or_(
+                    OutboxMessage.skip_reason.is_(None),
+                    OutboxMessage.skip_reason != SkipReason.CERTIFICATE_WITHDRAWN,
+                )
+            )
+        )
+    )
 
 
 def is_available(registration: Registration) -> bool:
