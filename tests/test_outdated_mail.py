@@ -15,6 +15,7 @@ from eventreg.extensions import db
 from eventreg.models import MessageKind, MessageStatus, OutboxMessage, SkipReason, utcnow
 from eventreg.services import events, materials, outbox, registrations
 from eventreg.services.reminders import queue_reminders
+from tests.support.locks import as_another_request, wait_until
 from tests.support.mail import smtp_config
 
 
@@ -467,3 +468,32 @@ def test_a_change_whose_email_failed_is_told_with_the_next_one(smtp, told_once):
     for message in failed:
         db.session.refresh(message)
         assert message.skip_reason is SkipReason.REPLACED and not message.can_retry
+
+
+def test_a_change_undone_while_its_email_is_being_handed_to_the_mail_server(app, smtp, told_once):
+    """Ana's e-mail is on its way (the server takes its time to accept it) when the venue
+    goes back: it cannot be taken back, so she is told of the return too; Ben's, still in the
+    sender's batch, is taken back and nobody tells him of a change undone."""
+    event, organiser = told_once
+    events.update_event(event, {"venue": "Sala Viscontea"}, actor=organiser)
+    smtp.inbox.reply_delay = 1.0
+    errors, before = [], smtp.inbox.receiving
+    sending = as_another_request(app, outbox.deliver_all, errors)
+    sending.start()
+    wait_until(lambda: smtp.inbox.receiving == before + 1)  # Ana's e-mail is with the server
+    events.update_event(event, {"venue": "Palazzo Frizzoni"}, actor=organiser)
+    sending.join()
+    smtp.inbox.reply_delay = 0
+    deliver()
+    assert errors == []
+    told = [(to, lines) for to, lines, _ in changes_told(smtp.inbox.wait_for(4) and smtp)]
+    assert told == [
+        ("ana@example.org", "- Where: Palazzo Frizzoni, Bergamo → Sala Viscontea, Bergamo"),
+        ("ana@example.org", "- Where: Sala Viscontea, Bergamo → Palazzo Frizzoni, Bergamo"),
+    ]
+    bens = db.session.scalars(
+        select(OutboxMessage.skip_reason)
+        .where(OutboxMessage.recipient == "ben@example.org")
+        .where(OutboxMessage.kind == MessageKind.EVENT_CHANGED)
+    ).all()
+    assert bens == [SkipReason.CHANGE_UNDONE]

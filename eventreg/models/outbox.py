@@ -106,6 +106,9 @@ class OutboxMessage(db.Model):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The sender holding the lease: it sends, and records a failure, only while it still does.
     claimed_by: Mapped[str | None] = mapped_column(String(32))
+    # When that sender took it to hand it to the mail server: on its way, it cannot be taken
+    # back (``outbox.replace_queued``) while the lease holds.
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     skip_reason: Mapped[SkipReason | None] = mapped_column(enum_column(SkipReason))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

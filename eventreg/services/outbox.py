@@ -97,20 +97,22 @@ def replace_queued(kind: MessageKind, *where: ColumnElement[bool]) -> list[Outbo
     the caller queues one newer message in their place. Oldest first.
 
     A message in a sender's batch is rendered only when its turn comes: taken back, the sender
-    finds it no longer queued and passes on. One already being handed to the mail server
-    when it is taken back is recorded as sent all the same (``_record_sent``)."""
+    finds it no longer queued and passes on. One a sender has taken to hand over is on its way,
+    rendered already: it is not taken back, the caller counts it as told. (Taken back after its
+    sender's lease ran out, and sent all the same, it is recorded as sent: ``_record_sent``.)"""
     messages = db.session.scalars(
         locking(
             select(OutboxMessage)
             .where(OutboxMessage.kind == kind, *where)
             .where(OutboxMessage.status.in_([MessageStatus.PENDING, MessageStatus.FAILED]))
+            .where(or_(OutboxMessage.taken_at.is_(None), OutboxMessage.claimed_until <= utcnow()))
             .order_by(OutboxMessage.id)
         )
     ).all()
     for message in messages:
         message.status = MessageStatus.SKIPPED
         message.skip_reason = SkipReason.REPLACED
-        message.claimed_until = message.claimed_by = None
+        message.claimed_until = message.claimed_by = message.taken_at = None
         message.last_error = None
     return messages
 
@@ -305,6 +307,7 @@ def _claim(batch_size: int, claim: str) -> list[int]:
         for message in messages:
             message.claimed_until = now + lease
             message.claimed_by = claim
+            message.taken_at = None  # a sender whose lease ran out had taken it
         ids = [message.id for message in messages]
     return ids
 
@@ -335,6 +338,7 @@ def _take(message_id: int, claim: str) -> OutboxMessage | None:
             log.info("Message %s not sent: %s", message_id, reason)
         else:
             message.claimed_until = now + lease
+            message.taken_at = now
     return message
 
 
@@ -363,8 +367,7 @@ def _record_sent(message_id: int) -> None:
         message.status = MessageStatus.SENT
         message.skip_reason = None
         message.sent_at = utcnow()
-        message.claimed_until = None
-        message.claimed_by = None
+        message.claimed_until = message.claimed_by = message.taken_at = None
         message.attempts += 1
         message.last_error = None
         if spent := message.kind.spent_params & message.params.keys():
@@ -387,8 +390,7 @@ def _record_failure(message_id: int, claim: str, error: Exception) -> bool:
             return False
         message.attempts += 1
         message.last_error = str(error)[:2000]
-        message.claimed_until = None
-        message.claimed_by = None
+        message.claimed_until = message.claimed_by = message.taken_at = None
         if message.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
             message.status = MessageStatus.FAILED
         else:

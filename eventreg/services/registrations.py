@@ -10,6 +10,7 @@ from sqlalchemy.orm import lazyload, load_only
 from ..database import (
     attach,
     for_update,
+    in_write_transaction,
     lock,
     locked_rows,
     save_new,
@@ -300,6 +301,8 @@ def lock_people(people: Sequence[Registrant]) -> list[Registrant]:
     once the people are locked. Its event, locked only then, would be taken out of order (a
     deadlock with a sign-up holding it, or a second click waiting for the person): everything
     is let go and taken again, in order, the new event with the others."""
+    if not in_write_transaction():  # its own block would commit, and the locks go with it
+        raise RuntimeError("lock_people() runs inside the caller's write_transaction()")
     while True:
         try:
             with write_transaction():  # inside the use case: a savepoint, whose locks go with it

@@ -1,6 +1,7 @@
 """an e-mail replaced by a newer one before it left (an "event changed" when the event changes
 again, a network confirmation link when the profile is written again), and an "event changed"
-whose change was undone before it left: two new reasons for a skipped message
+whose change was undone before it left: two new reasons for a skipped message; when a sender
+took a message to hand it over (outbox_message.taken_at), so that one on its way is not taken back
 
 Revision ID: 0032_event_change_replaced
 Revises: 0031_certificate_mail_outdated
@@ -44,6 +45,8 @@ def _allow(reasons):
 
 def upgrade():
     _allow(REASONS_AFTER)
+    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("taken_at", sa.DateTime(), nullable=True))
 
 
 def downgrade():
@@ -56,3 +59,5 @@ def downgrade():
         )
     )
     _allow(REASONS_BEFORE)
+    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
+        batch_op.drop_column("taken_at")
