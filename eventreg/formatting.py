@@ -66,23 +66,39 @@ def zone_name(moment: datetime) -> str:
     return get_timezone_name(moment, width="long", locale=formatting_locale())
 
 
-def zone_choices() -> list[tuple[str, str]]:
-    """Europe's time zones for a select, named by city and zone in the reader's language."""
-    return _zone_choices(formatting_locale())
+def zone_choices(current: str | None = None) -> list[tuple[str, str]]:
+    """Europe's time zones for a select, named by city and zone in the reader's language;
+    with ``current`` (an event's zone, which a programme file may set to any) among them, so
+    that saving the form never moves the event to another zone."""
+    locale = formatting_locale()
+    choices = _zone_choices(locale)
+    if current and current not in {zone for zone, _label in choices}:
+        choices = sorted([*choices, _zone_choice(current, locale)], key=lambda choice: choice[1])
+    return choices
+
+
+# Europe's zones filed under the Atlantic: the Canary Islands, Madeira, the Azores, the Faroes.
+_ATLANTIC_EUROPE = frozenset(
+    ("Atlantic/Canary", "Atlantic/Madeira", "Atlantic/Azores", "Atlantic/Faroe")
+)
 
 
 @cache
 def _zone_choices(locale: Locale) -> list[tuple[str, str]]:
-    zones = (zone for zone in available_timezones() if zone.startswith("Europe/"))
-    choices = [
-        (
-            zone,
-            f"{get_timezone_location(zone, locale=locale, return_city=True)} – "
-            f"{get_timezone_name(zone, width='long', locale=locale)}",
-        )
-        for zone in zones
-    ]
-    return sorted(choices, key=lambda choice: choice[1])
+    zones = (
+        zone
+        for zone in available_timezones()
+        if zone.startswith("Europe/") or zone in _ATLANTIC_EUROPE
+    )
+    return sorted((_zone_choice(zone, locale) for zone in zones), key=lambda choice: choice[1])
+
+
+def _zone_choice(zone: str, locale: Locale) -> tuple[str, str]:
+    return (
+        zone,
+        f"{get_timezone_location(zone, locale=locale, return_city=True)} – "
+        f"{get_timezone_name(zone, width='long', locale=locale)}",
+    )
 
 
 def event_date(event) -> str:

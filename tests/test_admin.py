@@ -21,7 +21,7 @@ from eventreg.models import (
     utcnow,
 )
 from eventreg.services import accounts, events, notifications, outbox
-from tests.support.admin_forms import event_form
+from tests.support.admin_forms import edit_form, event_form
 from tests.support.after_event import end_event
 from tests.support.factories import PASSWORD, person
 
@@ -193,6 +193,28 @@ def test_the_edit_form_shows_local_times(client, organiser, make_event):
     page = client.get(f"/admin/events/{event.slug}/edit").text
     local = event.local_starts_at.strftime("%Y-%m-%dT%H:%M")
     assert f'value="{local}"' in page
+
+
+@pytest.mark.parametrize("zone", ["Atlantic/Canary", "America/New_York"])
+def test_saving_the_form_keeps_a_zone_the_programme_file_gave(client, organiser, make_event, zone):
+    """The Canary Islands are in Europe, not in Europe/*; a programme file may give any zone.
+    The select offered neither, so a browser sent its first option: the event moved hours."""
+    start = (utcnow() + timedelta(days=30)).replace(hour=9, minute=0, second=0, microsecond=0)
+    event = make_event(
+        slug="canarias", timezone=zone, starts_at=start, ends_at=start + timedelta(hours=8)
+    )
+    starts_at = event.starts_at
+    page = client.get(f"/admin/events/{event.slug}/edit").text
+    select_ = re.search(r'<select[^>]*name="timezone".*?</select>', page, re.S).group(0)
+    assert re.search(rf'<option selected value="{zone}"|<option value="{zone}" selected', select_)
+    data = edit_form(event, title="Study mission to Las Palmas")
+    assert client.post(f"/admin/events/{event.slug}/edit", data=data).status_code == 302
+    db.session.refresh(event)
+    assert (event.timezone, event.starts_at, event.title) == (
+        zone,
+        starts_at,
+        "Study mission to Las Palmas",
+    )
 
 
 def test_raising_capacity_promotes_the_waiting_list(client, organiser, make_event, sign_up):

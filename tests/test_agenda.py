@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from eventreg.extensions import db
 from eventreg.formatting import event_when
 from eventreg.models import AgendaDay, AuditEntry, Event, MessageKind, OutboxMessage
-from eventreg.services import accounts, calendar, events, notifications
+from eventreg.services import accounts, calendar, events, notifications, tickets
 from eventreg.services.agenda import agenda_text
 from eventreg.services.manage_links import manage_token
 from eventreg.services.programme import (
@@ -666,4 +666,6 @@ def test_days_on_both_sides_of_the_clock_change_name_the_zone_for_both(
     )
     with app.test_request_context():
         body = notifications.build_message(message).body
+        ticket = [text for text, _font, _colour in tickets._ticket_text(registration)]
     assert "Days (Times in Central European Time):" in body
+    assert "Times in Central European Time" in ticket  # the image drawn on the ticket too

@@ -154,7 +154,7 @@ class EventForm(Form):
         """``event``: the event being edited, whose agenda the edit page showed."""
         super().__init__(*args, **kwargs)
         self.event = event
-        self.timezone.choices = zone_choices()
+        self.timezone.choices = zone_choices(event.timezone if event is not None else None)
         if event is not None and event.slug_is_fixed:
             self.slug.render_kw = {"readonly": True}
 

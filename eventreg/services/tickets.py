@@ -15,7 +15,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from PIL import Image, ImageDraw, ImageFont
 
-from ..formatting import day_when, event_date, event_time, local_title, zone_name
+from ..formatting import day_when, days_zone_name, event_date, event_time, local_title
 from ..models import Registration
 from .calendar import place
 
@@ -109,7 +109,7 @@ def _hours(event, font: ImageFont.FreeTypeFont) -> list[tuple[str, ImageFont.Fre
     """The event's hours, or a multi-day event's hours day by day and their time zone."""
     if not event.is_multi_day:
         return [(event_time(event), font, GREY)]
-    zone = _("Times in %(zone)s", zone=zone_name(event.local_starts_at))
+    zone = _("Times in %(zone)s", zone=days_zone_name(event))
     return [*((day_when(day), font, GREY) for day in event.days), (zone, font, GREY)]
 
 
