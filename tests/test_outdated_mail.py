@@ -5,11 +5,13 @@ waiting-list notice for someone who got a seat, a reminder for an event that beg
 sender was stopped; an organiser's retry of such a message is refused, in their language.
 """
 
+import asyncio
+import threading
 from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from eventreg.extensions import db
 from eventreg.models import MessageKind, MessageStatus, OutboxMessage, SkipReason, utcnow
@@ -487,3 +489,45 @@ def test_a_change_undone_while_its_email_is_being_handed_to_the_mail_server(app,
     deliver()
     assert errors == []
     ana_told_of_the_return_and_ben_of_nothing(smtp)
+
+
+def test_a_change_refused_by_the_server_and_undone_meanwhile_never_says_a_to_a(
+    app, smtp, told_once
+):
+    """The server answers 451 to Ana's e-mail (it goes back to the queue) while the venue goes
+    back: retried, it would report "Palazzo Frizzoni → Palazzo Frizzoni"."""
+    event, organiser = told_once
+    events.update_event(event, {"venue": "Sala Viscontea"}, actor=organiser)
+    inbox, release, answered = smtp.inbox, threading.Event(), []
+    accept = inbox.handle_DATA
+
+    async def refuse_the_first(server, session, envelope):
+        if answered:
+            return await accept(server, session, envelope)
+        answered.append(True)
+        inbox.receiving += 1
+        while not release.is_set():
+            await asyncio.sleep(0.02)
+        return "451 Try again later"
+
+    inbox.handle_DATA = refuse_the_first
+    errors, before = [], inbox.receiving
+    sending = as_another_request(app, outbox.deliver_due, errors)
+    sending.start()
+    wait_until(lambda: inbox.receiving == before + 1)  # Ana's e-mail is with the server
+    events.update_event(event, {"venue": "Palazzo Frizzoni"}, actor=organiser)
+    release.set()
+    sending.join()
+    db.session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))  # retry now
+    db.session.commit()
+    deliver()
+    assert errors == []
+    told = [lines for _, lines, _ in changes_told(smtp)]
+    assert "- Where: Palazzo Frizzoni, Bergamo → Palazzo Frizzoni, Bergamo" not in told
+    refused = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.recipient == "ana@example.org")
+        .where(OutboxMessage.kind == MessageKind.EVENT_CHANGED)
+        .order_by(OutboxMessage.id)
+    ).first()
+    assert (refused.attempts, refused.skip_reason) == (1, SkipReason.CHANGE_UNDONE)

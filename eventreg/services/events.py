@@ -3,7 +3,7 @@
 import copy
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,6 @@ from ..config import LANGUAGES
 from ..database import lock, write_transaction
 from ..extensions import db
 from ..models import (
-    AgendaDay,
     CancelReason,
     DayCheckIn,
     Event,
@@ -32,6 +31,7 @@ from ..models import (
 from . import audit, edits, outbox
 from .outbox import enqueue
 from .registrations import EventHasEnded, cancel_and_tell, fill_from_waitlist
+from .schedules import differs, hours, schedule_of
 
 # What a calendar entry shows: a change to any of these sends everyone an updated invitation.
 SCHEDULE_FIELDS = frozenset(
@@ -297,13 +297,13 @@ def apply_changes(event: Event, values: dict[str, Any]) -> set[str]:
     shifted = check_ins_shifted(event, {name: values[name] for name in changed})
     if shifted:
         raise CheckInsChangeDay(shifted)
-    previous = _schedule_of(event)
+    previous = schedule_of(event)
     was_multi_day, zone = event.is_multi_day, event.zone
     for name in changed:
         setattr(event, name, values[name])
     if event.is_multi_day and not was_multi_day:
         _check_ins_by_day(event, zone)
-    if changed & SCHEDULE_FIELDS == {"agenda"} and _hours(event.agenda) == previous["days"]:
+    if changed & SCHEDULE_FIELDS == {"agenda"} and hours(event.agenda) == previous["days"]:
         return changed  # only a day's title: nobody's calendar or plans change
     if event.local_starts_at.date() != _local_date(previous["starts_at"], previous["timezone"]):
         _remind_again(event)
@@ -329,7 +329,7 @@ def _tell_change(event: Event, what: set[str], previous: dict[str, Any]) -> None
         MessageKind.EVENT_CHANGED, OutboxMessage.registration_id.in_(held)
     ):
         replaced.setdefault(message.registration_id, []).append(message)
-    now = _schedule_of(event)
+    now = schedule_of(event)
     for registration in told_to:
         told: dict[str, Any] | None = previous
         aspects = set(what)
@@ -337,7 +337,7 @@ def _tell_change(event: Event, what: set[str], previous: dict[str, Any]) -> None
             told = earlier[0].params.get("previous")  # None: queued before e-mails said old → new
             aspects.update(*(message.params.get("changed", ()) for message in earlier))
         if told is not None:
-            aspects = {aspect for aspect in aspects if _differs(aspect, told, now)}
+            aspects = {aspect for aspect in aspects if differs(aspect, told, now)}
         if not aspects:
             for message in earlier or ():
                 message.skip_reason = SkipReason.CHANGE_UNDONE
@@ -348,13 +348,6 @@ def _tell_change(event: Event, what: set[str], previous: dict[str, Any]) -> None
         if registration.is_confirmed:  # the waiting list holds no seat, so no calendar entry
             params["sequence"] = registration.next_calendar_sequence()
         enqueue(MessageKind.EVENT_CHANGED, registration, **params)
-
-
-def _differs(aspect: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
-    """Whether the event's time or place differs between two ``_schedule_of``; a meeting link,
-    never stored in the clear there, counts as changed."""
-    keys = _SCHEDULE_KEYS.get(aspect)
-    return keys is None or any(before.get(key) != after.get(key) for key in keys)
 
 
 def check_ins_left_out(event: Event, values: dict[str, Any]) -> dict[date, int]:
@@ -453,26 +446,6 @@ _ASPECTS = {
     "online_url": ("link",),
 }
 
-# What ``_schedule_of`` holds of each aspect (the meeting link is never stored in the clear).
-_SCHEDULE_KEYS = {
-    "time": ("starts_at", "ends_at", "timezone", "multi_day", "days"),
-    "place": ("mode", "city", "venue"),
-}
-
-
-def _schedule_of(event: Event) -> dict[str, Any]:
-    """When and where the event was, as JSON, so the e-mail can say "old → new"."""
-    return {
-        "starts_at": event.starts_at.astimezone(UTC).isoformat(),
-        "ends_at": event.ends_at.astimezone(UTC).isoformat(),
-        "timezone": event.timezone,
-        "mode": event.mode.value,
-        "city": event.city,
-        "venue": event.venue,
-        "multi_day": event.is_multi_day,  # its days had hours of their own
-        "days": _hours(event.agenda),
-    }
-
 
 def _local_date(moment: str, zone: str) -> date:
     return datetime.fromisoformat(moment).astimezone(ZoneInfo(zone)).date()
@@ -493,13 +466,6 @@ def _remind_again(event: Event) -> None:
         .where(Registration.event_id == event.id, Registration.reminder_sent_at.is_not(None))
         .values(reminder_sent_at=None)
     )
-
-
-def _hours(days: list[AgendaDay]) -> list[list[str]]:
-    return [
-        [day.starts_at.astimezone(UTC).isoformat(), day.ends_at.astimezone(UTC).isoformat()]
-        for day in days
-    ]
 
 
 def _registrations(event: Event, *statuses: RegistrationStatus) -> list[Registration]:

@@ -23,6 +23,7 @@ from ..models import (
     SkipReason,
     User,
 )
+from .schedules import differs, schedule_of
 
 Check = Callable[[Registration, datetime], SkipReason | None]
 
@@ -44,7 +45,22 @@ def outdated_because(message: OutboxMessage, now: datetime) -> SkipReason | None
     for check in _CHECKS.get(message.kind, ()):
         if reason := check(message.registration, now):
             return reason
+    if message.kind is MessageKind.EVENT_CHANGED:
+        return _change_undone(message)
     return None
+
+
+def _change_undone(message: OutboxMessage) -> SkipReason | None:
+    """The event is back where the e-mail's "old" says it was: it would report "A → A". (A
+    newer change replaces an e-mail not sent yet; this one was on its way then, and came back
+    to the queue: the server refused it for now, or its sender stopped.)"""
+    previous = message.params.get("previous")
+    if previous is None:  # queued before e-mails said old → new: nothing to go by
+        return None
+    now = schedule_of(message.registration.event)
+    if any(differs(aspect, previous, now) for aspect in message.params.get("changed", ())):
+        return None
+    return SkipReason.CHANGE_UNDONE
 
 
 def _no_longer_organiser(user_id: int | None) -> SkipReason | None:
