@@ -3,15 +3,17 @@
 import csv
 import io
 import re
+import threading
 
 import pytest
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import FeedbackResponse, MessageKind, OutboxMessage, QuestionKind
+from eventreg.models import Event, FeedbackResponse, MessageKind, OutboxMessage, QuestionKind
 from eventreg.services import feedback, outbox, privacy
 from eventreg.services.manage_links import manage_token
 from tests.support.after_event import attend, end_event
+from tests.support.locks import as_another_request, someone_waits_for_a_lock, wait_until
 from tests.support.mail import smtp_config
 
 
@@ -380,3 +382,39 @@ def test_the_link_says_until_when_in_the_european_way_and_the_events_own_date(ap
     text = english.get_body(("plain",)).get_content()
     closes = feedback.closes_at(event).astimezone(event.zone)
     assert f"Until {closes.day} {closes:%B %Y} you can change your answers." in text
+
+
+@pytest.mark.postgresql_only  # SQLite's BEGIN IMMEDIATE runs the two one after the other
+def test_two_sends_at_once_invite_each_attendee_once(app, ended, monkeypatch):
+    """An organiser's click while the hourly `feedback send --due` runs: the second waits for
+    the first and finds everyone invited, instead of failing on the unique invitation."""
+    event, _people = ended
+    event_id = event.id
+    db.session.rollback()
+    written, first = threading.Event(), {}
+    real_enqueue = feedback.enqueue
+
+    def pausing(kind, registration, **params):
+        real_enqueue(kind, registration, **params)
+        if threading.current_thread() is first.get("thread") and not written.is_set():
+            written.set()
+            wait_until(someone_waits_for_a_lock)  # invited, not committed: the other waits
+
+    monkeypatch.setattr(feedback, "enqueue", pausing)
+    counts, errors = [], []
+
+    def send():
+        return feedback.send_requests(db.session.get(Event, event_id))
+
+    thread = as_another_request(app, send, errors, counts)
+    first["thread"] = thread
+    thread.start()
+    assert written.wait(10)
+    try:
+        counts.append(send())
+    except Exception as exc:
+        errors.append(repr(exc)[:900])
+    thread.join()
+    assert errors == [] and sorted(counts) == [0, 2]
+    invited = select(func.count()).where(OutboxMessage.kind == MessageKind.FEEDBACK_REQUEST)
+    assert db.session.scalar(invited) == 2

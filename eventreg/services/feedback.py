@@ -265,6 +265,9 @@ def send_requests(event: Event, now: datetime | None = None) -> int:
     if now >= closes_at(event):
         return 0
     with write_transaction():
+        # The event first: a second send (a click while `feedback send --due` runs) waits
+        # here, then finds everyone invited, instead of inviting the same attendees again.
+        event = lock(event)
         _add_defaults_if_missing(event)
         invited = select(FeedbackResponse.registration_id)
         due = db.session.scalars(
