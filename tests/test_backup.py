@@ -1,11 +1,14 @@
 """`flask backup`: a consistent database copy and the uploaded files, restorable together."""
 
 import shutil
+import signal
 import sqlite3
 import stat
 import subprocess
+import sys
 import tarfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ import pytest
 from eventreg.extensions import db
 from eventreg.models import Event, MaterialVisibility
 from eventreg.services import materials, registrations
-from eventreg.services.backup import BackupError, back_up, backup_database
+from eventreg.services.backup import BackupError, back_up, backup_database, remove_old_backups
 from eventreg.services.storage import LocalFolderStorage, storage
 from tests.support.factories import details
 
@@ -149,6 +152,74 @@ def test_backups_are_private_and_only_the_newest_are_kept(make_app):
         assert kept == sorted(
             ["eventreg-20260104T000000Z.files.tar", written.database.name, written.files.name]
         )
+
+
+# `flask backup` killed (a reboot, the OOM killer) after SQLite copied the first page.
+KILLED_HALFWAY = """
+import os, signal, sqlite3, sys
+from eventreg import create_app
+from eventreg.services import backup
+from tests.support.database import base_config
+
+real_connect = sqlite3.connect
+
+class Killed:
+    Error = sqlite3.Error
+
+    @staticmethod
+    def connect(path):
+        connection = real_connect(path)
+        if path != sys.argv[1]:
+            return connection
+
+        class Source:
+            def backup(self, target, pages=-1):
+                die = lambda *_: os.kill(os.getpid(), signal.SIGKILL)
+                connection.backup(target, pages=1, progress=die)
+
+            def close(self):
+                connection.close()
+
+        return Source()
+
+backup.sqlite3 = Killed
+app = create_app(base_config("sqlite:///" + sys.argv[1]))
+app.instance_path = sys.argv[2]
+with app.app_context():
+    backup.back_up()
+"""
+
+
+@pytest.mark.sqlite_only
+def test_a_backup_killed_halfway_is_never_kept_in_the_place_of_a_good_one(
+    make_app, make_event, sign_up
+):
+    app = make_app(BACKUP_KEEP=1)
+    with app.app_context():
+        for n in range(20):  # more than one page to copy
+            sign_up(make_event(slug=f"event-{n}"), email=f"p{n}@example.org")
+        good = back_up()
+        database = db.engine.url.database
+        killed = subprocess.run(
+            [sys.executable, "-c", KILLED_HALFWAY, database, app.instance_path],
+            cwd=Path(__file__).resolve().parent.parent,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+        folder = Path(app.instance_path) / "backups"
+        names = {path.name for path in folder.iterdir()}
+        assert names - {good.database.name, good.files.name}  # it left something behind
+        assert remove_old_backups() == []  # and that is no backup: the good one stays
+        assert good.database.exists()
+        time.sleep(1.1)  # the next backup's name is a second later
+        newest = back_up()
+        assert sorted(path.name for path in folder.iterdir()) == sorted(
+            [newest.database.name, newest.files.name]
+        )
+        copied = sqlite3.connect(newest.database).execute("SELECT count(*) FROM registration")
+        assert copied.fetchone() == (20,)
 
 
 def test_files_kept_by_a_configured_store_are_left_to_it(make_app, tmp_path):

@@ -2,6 +2,7 @@
 
 import sqlite3
 import tarfile
+import time
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from .storage import local_folder
 # Next to each database copy, its uploaded files: eventreg-<time>.sqlite3, eventreg-<time>.files.tar
 DATABASE_SUFFIX = ".sqlite3"
 FILES_SUFFIX = ".files.tar"
+PART_SUFFIX = ".part"  # a copy being written
 
 
 class BackupError(RuntimeError):
@@ -50,11 +52,32 @@ def back_up(target: Path | None = None, *, files_only: bool = False) -> Backup:
     else:  # copy.sqlite3 and copy.files.tar, or copy.db and copy.db.files.tar
         database_path = target
         files_path = target.with_name(target.name.removesuffix(DATABASE_SUFFIX) + FILES_SUFFIX)
-    database = None if files_only else backup_database(database_path)
-    files = backup_files(files_path)
+    started = time.time()
+    # Written under ".part" names and given their own only once both are complete: a backup
+    # killed halfway (a reboot, the OOM killer) never counts as one, which rotation would keep
+    # in the place of a good one.
+    if not files_only:
+        backup_database(_part(database_path))
+    files = backup_files(_part(files_path))
+    if files is not None:
+        files = files.replace(files_path)
+    database = None if files_only else _part(database_path).replace(database_path)
     if target is None:
         remove_old_backups()
+        _remove_unfinished(started)
     return Backup(database, files)
+
+
+def _part(path: Path) -> Path:
+    return path.with_name(path.name + PART_SUFFIX)
+
+
+def _remove_unfinished(before: float) -> None:
+    """What a backup killed halfway left (its ".part" files and SQLite's journal of them)."""
+    for path in backup_folder().glob(f"eventreg-*{PART_SUFFIX}*"):
+        with suppress(FileNotFoundError):
+            if path.stat().st_mtime < before:
+                path.unlink()
 
 
 def backup_database(target: Path) -> Path:
