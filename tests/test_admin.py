@@ -382,6 +382,27 @@ def test_write_to_registrants_by_status(client, organiser, make_event, sign_up):
     assert "<p>Dear all,</p>" in html and "<p>Seats may free up.<br>Stay tuned.</p>" in html
 
 
+def test_a_message_sent_twice_by_a_double_click_goes_once(client, organiser, make_event, sign_up):
+    event = make_event()
+    sign_up(event)
+    sign_up(event)
+    data = {"statuses": ["confirmed"], "subject": "Bus at 8:00", "body": "Meet at the station."}
+    client.post(f"/admin/events/{event.slug}/message", data=data)
+    again = client.post(f"/admin/events/{event.slug}/message", data=data, follow_redirects=True)
+    assert "it is not sent twice" in again.text
+    changed = data | {"body": "Meet at the station, platform 2."}  # a correction does go
+    client.post(f"/admin/events/{event.slug}/message", data=changed)
+    bodies = db.session.scalars(
+        select(OutboxMessage.params).where(OutboxMessage.kind == MessageKind.ORGANISER_MESSAGE)
+    ).all()
+    assert sorted(params["body"] for params in bodies) == [
+        "Meet at the station, platform 2.",
+        "Meet at the station, platform 2.",
+        "Meet at the station.",
+        "Meet at the station.",
+    ]
+
+
 def test_admin_manages_accounts(client, auth, make_user, make_event):
     make_user("admin")
     auth.login("admin@example.org")

@@ -33,7 +33,7 @@ from ..services import (
     registrations,
 )
 from ..services.availability import availability_for, availability_of
-from ..services.messages import send_to_registrants
+from ..services.messages import AlreadySent, send_to_registrants
 from ..services.notifications import build_message, subject_of
 from . import history
 from .forms import (
@@ -350,9 +350,19 @@ def message(slug):
     form = MessageForm()
     if form.validate_on_submit():
         statuses = [RegistrationStatus(s) for s in form.statuses.data]
-        count = send_to_registrants(
-            event, statuses, form.subject.data, form.body.data, actor=current_user
-        )
+        try:
+            count = send_to_registrants(
+                event, statuses, form.subject.data, form.body.data, actor=current_user
+            )
+        except AlreadySent:
+            flash(
+                _(
+                    "This message went to the event's registrants a few minutes ago: it is not"
+                    " sent twice. Change it to send it again."
+                ),
+                "error",
+            )
+            return redirect(url_for(".event", slug=slug))
         flash(_("%(count)d message(s) queued.", count=count), "success")
         return redirect(url_for(".event", slug=slug))
     return form_page("admin/message.html", form=form, event=event)

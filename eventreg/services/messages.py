@@ -1,21 +1,45 @@
 """Organisers writing to the registrants of an event, through the outbox."""
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..database import write_transaction
+from ..database import lock, write_transaction
 from ..extensions import db
-from ..models import Event, MessageKind, Registration, RegistrationStatus, User
+from ..models import (
+    Event,
+    MessageKind,
+    OutboxMessage,
+    Registration,
+    RegistrationStatus,
+    User,
+    utcnow,
+)
 from . import audit
 from .outbox import enqueue
+
+
+class AlreadySent(Exception):
+    """The same message went to the event's registrants moments ago (a double click, the form
+    sent again from the browser's history): it is not sent twice."""
+
+
+# How long the same subject and text to one event's registrants count as the same message.
+REPEAT_WINDOW = timedelta(minutes=10)
 
 
 def send_to_registrants(
     event: Event, statuses: Iterable[RegistrationStatus], subject: str, body: str, *, actor: User
 ) -> int:
-    """Queue one e-mail per registration with one of the statuses; returns how many."""
+    """Queue one e-mail per registration with one of the statuses; returns how many.
+
+    AlreadySent when the same subject and text were sent to the event's registrants within
+    REPEAT_WINDOW (changed, even slightly, they go)."""
     with write_transaction():
+        event = lock(event)  # a second click waits here, then finds the first one's e-mails
+        if _sent_lately(event, subject, body):
+            raise AlreadySent(event.slug)
         recipients = db.session.scalars(
             select(Registration)
             .where(Registration.event_id == event.id)
@@ -28,3 +52,14 @@ def send_to_registrants(
             "message_sent", event=event, actor=actor, subject=subject, recipients=len(recipients)
         )
     return len(recipients)
+
+
+def _sent_lately(event: Event, subject: str, body: str) -> bool:
+    sent = db.session.scalars(
+        select(OutboxMessage.params)
+        .join(Registration, OutboxMessage.registration_id == Registration.id)
+        .where(Registration.event_id == event.id)
+        .where(OutboxMessage.kind == MessageKind.ORGANISER_MESSAGE)
+        .where(OutboxMessage.created_at > utcnow() - REPEAT_WINDOW)
+    )
+    return any(params.get("subject") == subject and params.get("body") == body for params in sent)
