@@ -153,6 +153,26 @@ def test_assigning_events_is_a_list_of_checkboxes_with_full_titles(
     assert db.session.get(User, staff.id).checkin_events == []
 
 
+def test_a_stale_staff_page_changes_only_what_its_admin_ticked(client, auth, make_user, make_event):
+    """Admin A opened Carla's page when she worked at Bergamo; admin B then added Odense. A
+    ticks Gabrovo and clears Bergamo: Carla keeps Odense, which A never saw."""
+    bergamo, odense, _ = (make_event(slug=slug) for slug in ("bergamo", "odense", "gabrovo"))
+    make_user("admin")
+    carla = make_user("checkin", "carla@example.org")
+    accounts.assign_checkin_events(carla, [bergamo])
+    auth.login("admin@example.org")
+    page = client.get(f"/admin/users/{carla.id}").text
+    shown = re.search(r'name="shown" type="hidden" value="([^"]*)"', page).group(1)
+    accounts.assign_checkin_events(db.session.get(User, carla.id), [bergamo, odense])  # B
+    data = {"events": ["gabrovo"], "shown": shown}
+    assert client.post(f"/admin/users/{carla.id}", data=data).status_code == 302
+    db.session.expire_all()
+    assert sorted(e.slug for e in db.session.get(User, carla.id).checkin_events) == [
+        "gabrovo",
+        "odense",
+    ]
+
+
 def test_no_form_renders_required_none(client, auth, make_user, make_event):
     make_user("admin")
     auth.login("admin@example.org")

@@ -9,6 +9,7 @@ from flask_babel import ngettext
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    HiddenField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -463,7 +464,25 @@ class StaffEventsForm(Form):
     """Which events a check-in staff member works at."""
 
     events = MultiCheckboxField(_l("Events"), validators=[Optional()], default=list)
+    # The events the page showed ticked: only what the admin ticked or cleared changes, not
+    # what another admin assigned since.
+    shown = HiddenField()
 
     def __init__(self, *args, events=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.events.choices = [(event.slug, event_label(event)) for event in events]
+
+    def show(self, assigned: list) -> None:
+        self.events.data = [event.slug for event in assigned]
+        self.shown.data = " ".join(self.events.data)
+
+    def changes(self, programme: list, assigned: list) -> tuple[list, list]:
+        """The events ticked and cleared since the page showed them (a page without
+        ``shown`` showed the events assigned now)."""
+        ticked = set(self.events.data or [])
+        shown = set(self.shown.data.split()) if self.shown.data is not None else None
+        if shown is None:
+            shown = {event.slug for event in assigned}
+        added = [event for event in programme if event.slug in ticked - shown]
+        removed = [event for event in programme if event.slug in shown - ticked]
+        return added, removed

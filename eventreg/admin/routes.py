@@ -462,10 +462,10 @@ def user(user_id):
     programme = events.programme(include_drafts=True)
     form = StaffEventsForm(events=programme)
     if not form.is_submitted():
-        form.events.data = [e.slug for e in found.checkin_events]
+        form.show(found.checkin_events)
     if form.validate_on_submit():
-        chosen = [e for e in programme if e.slug in (form.events.data or [])]
-        accounts.assign_checkin_events(found, chosen)
+        added, removed = form.changes(programme, found.checkin_events)
+        accounts.change_checkin_events(found, added=added, removed=removed)
         flash(_("Saved."), "success")
         return redirect(url_for(".user", user_id=user_id))
     role_form = RoleForm(formdata=None, role=found.role.value)

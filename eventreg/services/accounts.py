@@ -103,6 +103,16 @@ def assign_checkin_events(user: User, events: list) -> None:
         user.checkin_events = list(events)
 
 
+def change_checkin_events(user: User, *, added: list, removed: list) -> None:
+    """Add and take away events a check-in staff member works at, leaving the others as they
+    are now (another admin may have assigned one since this admin's page was read)."""
+    with write_transaction():
+        user = lock(user)
+        db.session.expire(user, ["checkin_events"])  # as they are now, not as the page read them
+        kept = [event for event in user.checkin_events if event not in removed]
+        user.checkin_events = kept + [event for event in added if event not in kept]
+
+
 def change_role(user: User, role: Role | str) -> None:
     """Give a staff account another role; it holds from the account's next request."""
     with write_transaction():
