@@ -4,6 +4,7 @@ import csv
 import io
 import re
 import threading
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -380,8 +381,12 @@ def test_the_link_says_until_when_in_the_european_way_and_the_events_own_date(ap
     outbox.deliver_all()
     english = message_to(smtp.inbox.wait_for(2), people[1])
     text = english.get_body(("plain",)).get_content()
-    closes = feedback.closes_at(event).astimezone(event.zone)
-    assert f"Until {closes.day} {closes:%B %Y} you can change your answers." in text
+    last = feedback.last_day(event)
+    assert f"Until {last.day} {last:%B %Y} you can change your answers." in text
+    # And so it is, all that day in the event's zone (it closed mid-afternoon), not the next.
+    evening = datetime.combine(last, time(23, 30), tzinfo=event.zone)
+    assert feedback.is_open(event, evening)
+    assert not feedback.is_open(event, evening + timedelta(hours=1))
 
 
 @pytest.mark.postgresql_only  # SQLite's BEGIN IMMEDIATE runs the two one after the other

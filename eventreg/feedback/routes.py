@@ -72,7 +72,7 @@ def _questionnaire(response, form, answers, errors=None, status=200, shown=None)
             errors=errors or {},
             form=form,
             is_open=is_open,
-            closes_at=feedback.closes_at(event),
+            last_day=feedback.last_day(event).isoformat(),
             language=language,
         )
     return _private(Response(page, status=status if is_open else 410))

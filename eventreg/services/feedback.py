@@ -4,7 +4,7 @@ import csv
 import io
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
@@ -69,8 +69,16 @@ def in_every_language(text) -> dict[str, str]:
     return texts
 
 
+def last_day(event: Event) -> date:
+    """The last day, in the event's zone, the questionnaire takes answers: FEEDBACK_DAYS after
+    the event ended. The e-mail says "until" that date, so it closes at the day's end."""
+    ended = event.ends_at + timedelta(days=current_app.config["FEEDBACK_DAYS"])
+    return ended.astimezone(event.zone).date()
+
+
 def closes_at(event: Event) -> datetime:
-    return event.ends_at + timedelta(days=current_app.config["FEEDBACK_DAYS"])
+    """The moment the questionnaire closes: midnight after ``last_day``, in the event's zone."""
+    return datetime.combine(last_day(event) + timedelta(days=1), time(), tzinfo=event.zone)
 
 
 def is_open(event: Event, now: datetime | None = None) -> bool:
@@ -289,7 +297,7 @@ def send_requests(event: Event, now: datetime | None = None) -> int:
                 MessageKind.FEEDBACK_REQUEST,
                 registration,
                 token=response.token,
-                closes_on=closes_at(event).astimezone(event.zone).date().isoformat(),
+                closes_on=last_day(event).isoformat(),
             )
             count += 1
     return count

@@ -27,7 +27,7 @@ def results(slug):
         results=feedback.results(event, str(get_locale())),
         action_form=ButtonForm(),
         is_open=feedback.is_open(event),
-        closes_at=feedback.closes_at(event),
+        last_day=feedback.last_day(event).isoformat(),
     )
 
 
