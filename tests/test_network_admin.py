@@ -14,6 +14,7 @@ from eventreg.models import (
     ContactRequest,
     Member,
     MemberStatus,
+    MessageKind,
     OutboxMessage,
     TargetGroup,
     Topic,
@@ -103,6 +104,19 @@ def test_announcements_reach_confirmed_members_with_unsubscribe_headers(
     assert message["List-Unsubscribe"].startswith("<http://eventreg.test/network/unsubscribe/")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "Join us." in message.get_body(("plain",)).get_content()
+
+
+def test_an_announcement_sent_twice_by_a_double_click_goes_once(organiser, make_member, app):
+    make_member("anna@example.se")
+    data = {"subject": "Webinar in May", "text": "Join us."}
+    organiser.post("/network/admin/announce", data=data)
+    again = organiser.post("/network/admin/announce", data=data, follow_redirects=True)
+    assert "it is not sent twice" in again.text
+    organiser.post("/network/admin/announce", data=data | {"text": "Join us on 12 May."})
+    texts = db.session.scalars(
+        select(OutboxMessage.params).where(OutboxMessage.kind == MessageKind.NETWORK_ANNOUNCEMENT)
+    ).all()
+    assert sorted(params["text"] for params in texts) == ["Join us on 12 May.", "Join us."]
 
 
 def test_an_empty_announcement_is_refused(organiser, make_member, app):

@@ -410,7 +410,17 @@ def announce():
     """Write to every member through the outbox."""
     form = AnnouncementForm()
     if form.validate_on_submit():
-        count = network_admin.announce(form.subject.data, form.text.data)
+        try:
+            count = network_admin.announce(form.subject.data, form.text.data)
+        except network_admin.AlreadyAnnounced:
+            flash(
+                _(
+                    "This announcement went to the members a few minutes ago: it is not sent"
+                    " twice. Change it to send it again."
+                ),
+                "error",
+            )
+            return redirect(url_for(".admin"))
         flash(_("The announcement is on its way to %(count)d members.", count=count))
         return redirect(url_for(".admin"))
     return form_page("network/announce.html", form=form)

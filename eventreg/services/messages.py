@@ -1,7 +1,6 @@
 """Organisers writing to the registrants of an event, through the outbox."""
 
 from collections.abc import Iterable
-from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -14,19 +13,14 @@ from ..models import (
     Registration,
     RegistrationStatus,
     User,
-    utcnow,
 )
 from . import audit
-from .outbox import enqueue
+from .outbox import enqueue, queued_alike
 
 
 class AlreadySent(Exception):
     """The same message went to the event's registrants moments ago (a double click, the form
     sent again from the browser's history): it is not sent twice."""
-
-
-# How long the same subject and text to one event's registrants count as the same message.
-REPEAT_WINDOW = timedelta(minutes=10)
 
 
 def send_to_registrants(
@@ -35,7 +29,7 @@ def send_to_registrants(
     """Queue one e-mail per registration with one of the statuses; returns how many.
 
     AlreadySent when the same subject and text were sent to the event's registrants within
-    REPEAT_WINDOW (changed, even slightly, they go)."""
+    ``outbox.REPEAT_WINDOW`` (changed, even slightly, they go)."""
     with write_transaction():
         event = lock(event)  # a second click waits here, then finds the first one's e-mails
         if _sent_lately(event, subject, body):
@@ -55,11 +49,9 @@ def send_to_registrants(
 
 
 def _sent_lately(event: Event, subject: str, body: str) -> bool:
-    sent = db.session.scalars(
-        select(OutboxMessage.params)
-        .join(Registration, OutboxMessage.registration_id == Registration.id)
-        .where(Registration.event_id == event.id)
-        .where(OutboxMessage.kind == MessageKind.ORGANISER_MESSAGE)
-        .where(OutboxMessage.created_at > utcnow() - REPEAT_WINDOW)
+    of_the_event = select(Registration.id).where(Registration.event_id == event.id)
+    return queued_alike(
+        MessageKind.ORGANISER_MESSAGE,
+        {"subject": subject, "body": body},
+        OutboxMessage.registration_id.in_(of_the_event),
     )
-    return any(params.get("subject") == subject and params.get("body") == body for params in sent)

@@ -31,6 +31,7 @@ from ..models import (
 from . import audit, directory, former_members, members
 from .exports import neutralise
 from .network_mail import enqueue_for_member
+from .outbox import queued_alike
 from .topics import label
 
 
@@ -156,14 +157,25 @@ def report_deciders(limit: int = 500) -> dict[int, AuditEntry]:
     return {entry.details["abuse_report"]: entry for entry in entries}
 
 
+class AlreadyAnnounced(Exception):
+    """The same announcement went to the members moments ago (a double click): not twice."""
+
+
 def announce(subject: str, text: str) -> int:
-    """Write to every confirmed member who did not stop the e-mails; returns how many."""
+    """Write to every confirmed member who did not stop the e-mails; returns how many.
+
+    AlreadyAnnounced when the same subject and text went within ``outbox.REPEAT_WINDOW``."""
     with write_transaction():
         recipients = db.session.scalars(
-            select(Member)
-            .where(Member.status != MemberStatus.PENDING, Member.receives_mail)
-            .order_by(Member.id)
+            locking(  # a second click waits here, then finds the first one's e-mails
+                select(Member)
+                .where(Member.status != MemberStatus.PENDING, Member.receives_mail)
+                .order_by(Member.id)
+            )
         ).all()
+        same = {"subject": subject, "text": text}
+        if queued_alike(MessageKind.NETWORK_ANNOUNCEMENT, same):
+            raise AlreadyAnnounced()
         for member in recipients:
             enqueue_for_member(MessageKind.NETWORK_ANNOUNCEMENT, member, subject=subject, text=text)
     return len(recipients)

@@ -216,6 +216,22 @@ def _read_afresh(message_id: int) -> Select[tuple[OutboxMessage]]:
     )
 
 
+# How long an organiser's same subject and text, written again, count as sent already.
+REPEAT_WINDOW = timedelta(minutes=10)
+
+
+def queued_alike(kind: MessageKind, same: dict[str, Any], *where: ColumnElement[bool]) -> bool:
+    """Whether a message of this kind whose parameters include ``same`` (and matching
+    ``where``) was queued within REPEAT_WINDOW: the same text sent again by a double click,
+    or the form sent again from the browser's history."""
+    found = db.session.scalars(
+        select(OutboxMessage.params)
+        .where(OutboxMessage.kind == kind, *where)
+        .where(OutboxMessage.created_at > utcnow() - REPEAT_WINDOW)
+    )
+    return any(all(params.get(key) == value for key, value in same.items()) for params in found)
+
+
 def queued_lately(kind: MessageKind, *, at_least: int = 1, **owner: Any) -> bool:
     """Whether ``at_least`` such messages were queued for this owner (``recipient=...``,
     ``member_id=...``) within RESEND_LINK_PAUSE_MINUTES: a link asked for again is not sent
