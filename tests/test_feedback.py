@@ -3,7 +3,6 @@
 import csv
 import io
 import re
-import threading
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -14,7 +13,7 @@ from eventreg.models import Event, FeedbackResponse, MessageKind, OutboxMessage,
 from eventreg.services import feedback, outbox, privacy
 from eventreg.services.manage_links import manage_token
 from tests.support.after_event import attend, end_event
-from tests.support.locks import as_another_request, someone_waits_for_a_lock, wait_until
+from tests.support.locks import twice_at_once
 from tests.support.mail import smtp_config
 
 
@@ -396,30 +395,11 @@ def test_two_sends_at_once_invite_each_attendee_once(app, ended, monkeypatch):
     event, _people = ended
     event_id = event.id
     db.session.rollback()
-    written, first = threading.Event(), {}
-    real_enqueue = feedback.enqueue
-
-    def pausing(kind, registration, **params):
-        real_enqueue(kind, registration, **params)
-        if threading.current_thread() is first.get("thread") and not written.is_set():
-            written.set()
-            wait_until(someone_waits_for_a_lock)  # invited, not committed: the other waits
-
-    monkeypatch.setattr(feedback, "enqueue", pausing)
-    counts, errors = [], []
 
     def send():
         return feedback.send_requests(db.session.get(Event, event_id))
 
-    thread = as_another_request(app, send, errors, counts)
-    first["thread"] = thread
-    thread.start()
-    assert written.wait(10)
-    try:
-        counts.append(send())
-    except Exception as exc:
-        errors.append(repr(exc)[:900])
-    thread.join()
+    counts, errors = twice_at_once(app, monkeypatch, feedback, send)
     assert errors == [] and sorted(counts) == [0, 2]
     invited = select(func.count()).where(OutboxMessage.kind == MessageKind.FEEDBACK_REQUEST)
     assert db.session.scalar(invited) == 2

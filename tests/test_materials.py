@@ -2,7 +2,6 @@
 
 import io
 import re
-import threading
 import urllib.request
 
 import pytest
@@ -18,7 +17,7 @@ from eventreg.services.manage_links import manage_token
 from eventreg.services.storage import storage
 from tests.support.after_event import end_event
 from tests.support.factories import PASSWORD
-from tests.support.locks import as_another_request, someone_waits_for_a_lock, wait_until
+from tests.support.locks import twice_at_once
 from tests.support.mail import smtp_config
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -259,28 +258,11 @@ def test_two_organisers_announcing_at_once_send_each_email_once(
     sign_up(event)
     event_id = event.id
     db.session.rollback()
-    written = threading.Event()
-    first = {}
-    real_enqueue = materials.enqueue
-
-    def pausing(kind, registration, **params):
-        real_enqueue(kind, registration, **params)
-        if threading.current_thread() is first.get("thread"):
-            written.set()
-            wait_until(someone_waits_for_a_lock)  # queued, not committed: the other waits
-
-    monkeypatch.setattr(materials, "enqueue", pausing)
-    counts, errors = [], []
 
     def announce():
         return materials.announce(db.session.get(Event, event_id))
 
-    thread = as_another_request(app, announce, errors, counts)
-    first["thread"] = thread
-    thread.start()
-    assert written.wait(10)
-    counts.append(announce())
-    thread.join()
+    counts, errors = twice_at_once(app, monkeypatch, materials, announce)
     assert errors == [] and sorted(counts) == [0, 1]
     told = select(func.count()).where(OutboxMessage.kind == MessageKind.MATERIALS_AVAILABLE)
     assert db.session.scalar(told) == 1

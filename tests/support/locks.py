@@ -49,3 +49,30 @@ def as_another_request(
                 db.session.remove()
 
     return threading.Thread(target=run)
+
+
+def twice_at_once(app, monkeypatch, module, work: Callable[[], Any]) -> tuple[list, list[str]]:
+    """Run ``work`` as another request and, once that one has queued its first e-mail
+    (``module.enqueue``) and so holds its locks, uncommitted, here: what the two returned, and
+    what they raised. The second must wait for the first, then see what it did."""
+    written, first = threading.Event(), {}
+    real_enqueue = module.enqueue
+
+    def pausing(*args, **kwargs):
+        real_enqueue(*args, **kwargs)
+        if threading.current_thread() is first.get("thread") and not written.is_set():
+            written.set()
+            wait_until(someone_waits_for_a_lock)  # queued, not committed: the other waits
+
+    monkeypatch.setattr(module, "enqueue", pausing)
+    results, errors = [], []
+    thread = as_another_request(app, work, errors, results)
+    first["thread"] = thread
+    thread.start()
+    assert written.wait(10)
+    try:
+        results.append(work())
+    except Exception as exc:
+        errors.append(repr(exc)[:900])
+    thread.join()
+    return results, errors
