@@ -210,7 +210,7 @@ class Event(db.Model):
         if now < self.registration_opens_at:
             return RegistrationWindow.NOT_YET_OPEN
         if now >= self.registration_closes_at or self.has_ended(now):
-            return RegistrationWindow.CLOSED  # nothing ties the window to the event's end
+            return RegistrationWindow.CLOSED  # its closing date may lie after the end
         return RegistrationWindow.OPEN
 
     def is_registration_open(self, now: datetime | None = None) -> bool:

@@ -1,6 +1,6 @@
 """Attendance certificates: only for people who attended; verifiable, revocable, mailed once."""
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from ..database import lock, locking, write_transaction
 from ..extensions import db
@@ -110,12 +110,7 @@ def _mailed(event: Event) -> set[int]:
             select(OutboxMessage.registration_id)
             .join(Registration, OutboxMessage.registration_id == Registration.id)
             .where(Registration.event_id == event.id, OutboxMessage.kind == MessageKind.CERTIFICATE)
-            .where(
-                or_(
-                    OutboxMessage.skip_reason.is_(None),
-                    OutboxMessage.skip_reason != SkipReason.CERTIFICATE_WITHDRAWN,
-                )
-            )
+            .where(OutboxMessage.skip_reason.is_distinct_from(SkipReason.CERTIFICATE_WITHDRAWN))
         )
     )
 
