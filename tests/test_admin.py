@@ -1,7 +1,8 @@
 """The organiser area: roles on every URL, events, attendance lists, registrations, messages."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 from eventreg.extensions import db
 from eventreg.formatting import MESSAGE_KIND_LABELS
 from eventreg.models import (
+    AgendaDay,
     AuditEntry,
     Event,
     EventStatus,
@@ -559,3 +561,46 @@ def test_a_time_the_clock_change_skips_or_repeats_is_refused(
     assert message in response.text
     assert db.session.scalar(select(func.count()).select_from(Event)) == 0
     assert client.post("/admin/events/new", data=form).status_code == 302
+
+
+@pytest.mark.parametrize("occurrence", [0, 1], ids=["first-0230", "second-0230"])
+def test_an_event_saved_in_an_hour_the_clocks_repeat_can_still_be_edited(
+    client, organiser, make_event, occurrence
+):
+    """Before such times were refused, an event could be saved ending at 02:30 on the night
+    Rome's clocks go back (a programme file, an older form). Its edit page failed (500) and
+    saving anything else would have had to move it; left as it was, it keeps its moment."""
+    rome = ZoneInfo("Europe/Rome")
+    ends_at = datetime(2031, 10, 26, 2, 30, fold=occurrence, tzinfo=rome).astimezone(UTC)
+    day_two_ends = datetime(2031, 10, 26, 2, 15, fold=occurrence, tzinfo=rome).astimezone(UTC)
+    starts_at = datetime(2031, 10, 25, 9, 0, tzinfo=rome).astimezone(UTC)
+    event = make_event(
+        starts_at=starts_at,
+        ends_at=ends_at,
+        agenda=[
+            AgendaDay(starts_at, starts_at + timedelta(hours=8), None),
+            AgendaDay(ends_at - timedelta(hours=2), day_two_ends, "Night shift"),
+        ],
+    )
+    page = client.get(f"/admin/events/{event.slug}/edit")
+    assert page.status_code == 200
+    assert 'value="2031-10-26T02:30"' in page.text and "02:15 Night shift" in page.text
+
+    saved = client.post(
+        f"/admin/events/{event.slug}/edit", data=edit_form(event, title="Night mission")
+    )
+    assert saved.status_code == 302
+    db.session.refresh(event)
+    assert (event.title, event.ends_at, event.agenda[1].ends_at) == (
+        "Night mission",
+        ends_at,
+        day_two_ends,
+    )
+
+    moved = client.post(
+        f"/admin/events/{event.slug}/edit", data=edit_form(event, ends_at="2031-10-26T02:45")
+    )
+    assert moved.status_code == 422
+    assert "2031-10-26 02:45 happens twice in Europe/Rome" in moved.text
+    db.session.refresh(event)
+    assert event.ends_at == ends_at

@@ -176,6 +176,8 @@ class EventForm(Form):
 
     def _check_in_zone(self, field):
         """A local time the zone's clock change skips or repeats names no one moment."""
+        if self._kept_moment(field.name) is not None:
+            return
         if field.data and self.timezone.data in {value for value, _label in self.timezone.choices}:
             try:
                 aware(field.data, ZoneInfo(self.timezone.data))
@@ -190,7 +192,7 @@ class EventForm(Form):
         zone = ZoneInfo(self.timezone.data)
         try:
             check_days(
-                days_from_text(field.data, zone),
+                days_from_text(field.data, zone, self._kept_days()),
                 self.starts_at.data.replace(tzinfo=zone),  # checked on their own fields
                 self.ends_at.data.replace(tzinfo=zone),
                 zone,
@@ -226,11 +228,28 @@ class EventForm(Form):
             "contact_email": self.contact_email.data or None,
             "capacity": self.capacity.data,
             "translations": self._translations(),
-            "agenda": days_from_text(self.agenda.data, zone),
+            "agenda": days_from_text(self.agenda.data, zone, self._kept_days()),
         }
         for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
-            values[name] = aware(getattr(self, name).data, zone)
+            kept = self._kept_moment(name)
+            values[name] = kept if kept is not None else aware(getattr(self, name).data, zone)
         return values
+
+    def _kept_moment(self, name: str) -> datetime | None:
+        """The edited event's time when its field still shows it, in the same zone: kept as
+        stored, also in an hour the clocks repeat (saved before such hours were refused);
+        only a time entered anew must name one moment."""
+        event = self.event
+        if event is None or self.timezone.data != event.timezone:
+            return None
+        stored = getattr(event, name)
+        shown = _local(stored, event.zone).replace(second=0, microsecond=0)
+        return stored if getattr(self, name).data == shown else None
+
+    def _kept_days(self) -> list:
+        """The edited event's days, whose lines the agenda keeps as stored, in the same zone."""
+        event = self.event
+        return event.agenda if event is not None and self.timezone.data == event.timezone else []
 
     def _translations(self) -> dict:
         translations = {}

@@ -45,8 +45,13 @@ def days_from_spec(entries: Any, zone: ZoneInfo) -> list[AgendaDay]:
     return days
 
 
-def days_from_text(text: str, zone: ZoneInfo) -> list[AgendaDay]:
-    """The organiser form's agenda: one day a line, ``2027-03-24 09:00-17:30 Optional title``."""
+def days_from_text(text: str, zone: ZoneInfo, kept: Sequence[AgendaDay] = ()) -> list[AgendaDay]:
+    """The organiser form's agenda: one day a line, ``2027-03-24 09:00-17:30 Optional title``.
+
+    A line whose date and hours are those of one of ``kept`` (the days the edit page showed, in
+    the same zone) keeps that day's moments: also one in an hour the clocks repeat, saved before
+    such hours were refused, which only a line typed anew must avoid."""
+    shown = {_shown_hours(day, zone): day for day in kept}
     days = []
     for line in (line.strip() for line in (text or "").splitlines()):
         if not line:
@@ -66,8 +71,17 @@ def days_from_text(text: str, zone: ZoneInfo) -> list[AgendaDay]:
                     line=line,
                 )
             )
-        days.append(_day(day, start, end, match["title"], zone))
+        if known := shown.get((day, start, end)):
+            days.append(AgendaDay(known.starts_at, known.ends_at, match["title"]))
+        else:
+            days.append(_day(day, start, end, match["title"], zone))
     return days
+
+
+def _shown_hours(day: AgendaDay, zone: ZoneInfo) -> tuple[date, time, time]:
+    """A day's date and hours as the form's agenda line shows them (to the minute)."""
+    start, end = day.starts_at.astimezone(zone), day.ends_at.astimezone(zone)
+    return start.date(), time(start.hour, start.minute), time(end.hour, end.minute)
 
 
 def agenda_dates(text: str) -> set[str]:
