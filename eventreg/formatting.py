@@ -103,12 +103,12 @@ def _zone_choice(zone: str, locale: Locale) -> tuple[str, str]:
 
 def event_date(event) -> str:
     """The event's date, or its first and last day, in its own zone."""
-    start, end = event.local_starts_at, event.local_ends_at
+    start, last = event.local_starts_at, event.local_last_date
     locale = formatting_locale()
-    if start.date() == end.date():
+    if start.date() == last:
         return format_date(start, "full", locale=locale)
     return (
-        f"{format_date(start, 'long', locale=locale)} – {format_date(end, 'long', locale=locale)}"
+        f"{format_date(start, 'long', locale=locale)} – {format_date(last, 'long', locale=locale)}"
     )
 
 

@@ -2,7 +2,7 @@
 or repeats: 02:30 on the last Sunday of March does not exist in Rome, and on the last Sunday of
 October it happens twice. Python would quietly pick a moment for either."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -33,3 +33,12 @@ def aware(naive: datetime, zone: ZoneInfo) -> datetime:
             )
         )
     return moment
+
+
+def last_date(starts_at: datetime, ends_at: datetime, zone: ZoneInfo) -> date:
+    """The last local date a span from ``starts_at`` to ``ends_at`` runs on. Its end is the
+    first moment it no longer runs, so an evening ending at midnight ends on its own day."""
+    return max(
+        starts_at.astimezone(zone).date(),
+        (ends_at - timedelta(microseconds=1)).astimezone(zone).date(),
+    )

@@ -76,6 +76,8 @@ def _programme_with_days(tmp_path, days: str):
     [
         ("[[events.days]]\ndate = 2027-03-27\nstart = 09:00:00\nend = 12:00:00", "within"),
         ("[[events.days]]\ndate = 2027-03-24\nstart = 12:00:00\nend = 09:00:00", "end after"),
+        ("[[events.days]]\ndate = 2027-03-24\nstart = 08:00:00\nend = 12:00:00", "between"),
+        ("[[events.days]]\ndate = 2027-03-26\nstart = 09:00:00\nend = 14:00:00", "between"),
         ("[[events.days]]\ndate = 2027-03-24T09:00:00\nstart = 09:00:00\nend = 12:00:00", "date"),
         ("[[events.days]]\ndate = 2027-03-24\nstart = 9\nend = 12:00:00", "times"),
         ("[[events.days]]\ndate = 2027-03-24\nstart = 09:00:00\nend = 12:00:00\nroom = 1", "room"),
@@ -365,6 +367,8 @@ def test_the_organiser_form_saves_the_agenda(client, organiser):
         ("2031-05-05 10:00", "is not a day of the agenda"),
         ("2031-02-30 10:00-12:00", "is not a day of the agenda"),
         ("2031-05-07 10:00-12:00", "must fall within the event"),
+        ("2031-05-05 09:00-12:00\n2031-05-06 09:00-11:00", "must fall between the event"),
+        ("2031-05-05 10:00-12:00\n2031-05-06 09:00-12:30", "must fall between the event"),
         ("2031-05-05 10:00-11:00\n2031-05-05 10:30-11:30", "overlap"),
     ],
 )
@@ -576,7 +580,7 @@ def test_day_titles_follow_their_english_title_when_a_day_is_dropped(
 
 def test_day_titles_follow_their_english_title_when_days_swap(client, organiser, italian_mission):
     swapped = (
-        "2031-03-24 08:30-17:30 Site visits\n2031-03-25 09:00-18:00 Co-design\n"
+        "2031-03-24 09:00-17:30 Site visits\n2031-03-25 08:30-18:00 Co-design\n"
         "2031-03-26 09:00-13:00"
     )
     saved = italian_days_saved(client, italian_mission, swapped)

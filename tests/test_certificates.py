@@ -291,3 +291,24 @@ def test_a_multi_day_missions_certificate_counts_its_days_hours(app, make_event,
     end_event(mission)
     text = pdf_text(save(certificate_pdf(certificates.issue(registration)), tmp_path))
     assert "21.5 hours" in text  # 9 + 8.5 + 4
+
+
+def test_an_evening_ending_at_midnight_is_one_day_with_its_hours(
+    app, make_event, sign_up, tmp_path
+):
+    """A webinar from 18:00 to midnight ran on one day: its certificate said it ran over two
+    (its end's date is the next day's) and so gave no hours; the figures counted two days."""
+    webinar = make_event(mode=EventMode.ONLINE, city=None, venue=None, kind=EventKind.WEBINAR)
+    registration = sign_up(webinar).registrations[0]
+    rome = ZoneInfo("Europe/Rome")
+    end_event(webinar)
+    webinar.starts_at = datetime(2026, 11, 5, 18, tzinfo=rome)
+    webinar.ends_at = datetime(2026, 11, 6, 0, tzinfo=rome)
+    db.session.commit()
+    attend(registration)
+
+    assert webinar.local_dates == [datetime(2026, 11, 5).date()]
+    assert not webinar.runs_on(datetime(2026, 11, 6, 0, 30, tzinfo=rome))
+    text = pdf_text(save(certificate_pdf(certificates.issue(registration)), tmp_path))
+    assert "6 hours" in text
+    assert "Thursday, 5 November 2026" in " ".join(text.split())

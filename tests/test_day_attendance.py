@@ -560,7 +560,11 @@ def test_programme_update_refuses_to_leave_check_ins_outside_the_days(
     assert "nothing changed" in shown.output and "mission-bergamo: 2027-03-26 (2)" in shown.output
     assert days_of(bergamo) == [date(2027, 3, 24), date(2027, 3, 25), last_day]
 
-    longer = edited_programme(tmp_path, ("end = 13:00:00", "end = 14:00:00"))
+    longer = edited_programme(
+        tmp_path,
+        ("end = 13:00:00", "end = 14:00:00"),
+        ("ends_at = 2027-03-26T13:00:00", "ends_at = 2027-03-26T14:00:00"),
+    )
     applied = runner.invoke(args=["programme", "load", str(longer), "--update", "--yes"])
     assert applied.exit_code == 0, applied.output
     assert "Applied: 0 created, 1 updated." in applied.output

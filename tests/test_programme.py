@@ -19,6 +19,7 @@ from eventreg.models import (
     RegistrationStatus,
     utcnow,
 )
+from eventreg.services.agenda import agenda_text
 from eventreg.services.events import update_event
 from eventreg.services.programme import (
     SHIPPED_PROGRAMME,
@@ -294,7 +295,10 @@ def test_restarting_the_service_keeps_organiser_edits_and_sends_nothing(
     bergamo = events_by_slug()["mission-bergamo"]
     auth.login(make_user("organiser", "lead@example.org").email)
     form = edit_form(
-        bergamo, capacity="3", starts_at=bergamo.local_starts_at.strftime("%Y-%m-%dT09:30")
+        bergamo,
+        capacity="3",
+        starts_at=bergamo.local_starts_at.strftime("%Y-%m-%dT09:30"),
+        agenda=agenda_text(bergamo).replace("09:00-18:00", "09:30-18:00"),
     )
     assert client.post(f"/admin/events/{bergamo.slug}/edit", data=form).status_code == 302
     outbox = outbox_rows()
@@ -327,6 +331,7 @@ def test_update_without_yes_shows_the_changes_and_conflicts_and_applies_nothing(
     edited = edited_programme(
         tmp_path,
         ("starts_at = 2027-03-24T09:00:00", "starts_at = 2027-03-24T10:30:00"),
+        ("start = 09:00:00", "start = 10:30:00"),  # its first day, which must not start earlier
         ("capacity = 40", "capacity = 45"),
     )
     outbox = outbox_rows()

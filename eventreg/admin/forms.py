@@ -191,11 +191,12 @@ class EventForm(Form):
             return  # the time zone field says what is wrong
         zone = ZoneInfo(self.timezone.data)
         try:
+            starts_at, ends_at = self._moment("starts_at"), self._moment("ends_at")
+        except LocalTimeError:
+            return  # their own fields say what is wrong
+        try:
             check_days(
-                days_from_text(field.data, zone, self._kept_days()),
-                self.starts_at.data.replace(tzinfo=zone),  # checked on their own fields
-                self.ends_at.data.replace(tzinfo=zone),
-                zone,
+                days_from_text(field.data, zone, self._kept_days()), starts_at, ends_at, zone
             )
         except AgendaError as exc:
             raise ValidationError(str(exc)) from exc
@@ -231,9 +232,17 @@ class EventForm(Form):
             "agenda": days_from_text(self.agenda.data, zone, self._kept_days()),
         }
         for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
-            kept = self._kept_moment(name)
-            values[name] = kept if kept is not None else aware(getattr(self, name).data, zone)
+            values[name] = self._moment(name)
         return values
+
+    def _moment(self, name: str) -> datetime:
+        """The moment a time field names in the chosen zone (LocalTimeError: none, or two)."""
+        kept = self._kept_moment(name)
+        return (
+            kept
+            if kept is not None
+            else aware(getattr(self, name).data, ZoneInfo(self.timezone.data))
+        )
 
     def _kept_moment(self, name: str) -> datetime | None:
         """The edited event's time when its field still shows it, in the same zone: kept as

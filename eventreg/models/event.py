@@ -9,6 +9,7 @@ from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..local_times import last_date
 from .types import UTCDateTime, utcnow
 
 
@@ -148,8 +149,13 @@ class Event(db.Model):
         days when it has several (a free day between them is not one), else every day it spans."""
         if self.is_multi_day:
             return sorted({day.local_date for day in self.days})
-        first, last = self.local_starts_at.date(), self.local_ends_at.date()
+        first, last = self.local_starts_at.date(), self.local_last_date
         return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+    @property
+    def local_last_date(self) -> date:
+        """The last day the event runs on, in its zone (one ending at midnight: the day before)."""
+        return last_date(self.starts_at, self.ends_at, self.zone)
 
     def has_started(self, now: datetime) -> bool:
         """Whether the event has begun at ``now``: too late for a reminder."""

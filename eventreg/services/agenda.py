@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 
-from ..local_times import LocalTimeError, aware
+from ..local_times import LocalTimeError, aware, last_date
 from ..models import AgendaDay, Event
 
 _LINE = re.compile(
@@ -180,14 +180,19 @@ def agenda_text(event: Event) -> str:
 def check_days(
     days: Sequence[AgendaDay], starts_at: datetime, ends_at: datetime, zone: ZoneInfo
 ) -> None:
-    """Days must end after they start, not overlap, and fall on the event's dates."""
+    """Days must end after they start, not overlap, and fall on the event's dates, between its
+    start and its end (a reminder, the door and the calendar go by those)."""
     ordered = sorted(days, key=lambda day: day.starts_at)
-    first, last = starts_at.astimezone(zone).date(), ends_at.astimezone(zone).date()
+    first, last = starts_at.astimezone(zone).date(), last_date(starts_at, ends_at, zone)
     for index, day in enumerate(ordered):
         if day.ends_at <= day.starts_at:
             raise AgendaError(_("Each day of the agenda must end after it starts."))
         if not first <= day.starts_at.astimezone(zone).date() <= last:
             raise AgendaError(_("Each day of the agenda must fall within the event's dates."))
+        if day.starts_at < starts_at or day.ends_at > ends_at:
+            raise AgendaError(
+                _("Each day of the agenda must fall between the event's start and its end.")
+            )
         if index and day.starts_at < ordered[index - 1].ends_at:
             raise AgendaError(_("Two days of the agenda overlap."))
 

@@ -71,7 +71,7 @@ def event_hours(event: Event, days: list[EventDay] | None = None) -> float | Non
         if not days:
             return None
         seconds = sum((day.ends_at - day.starts_at).total_seconds() for day in days)
-    elif event.local_starts_at.date() == event.local_ends_at.date():
+    elif event.local_starts_at.date() == event.local_last_date:
         seconds = (event.ends_at - event.starts_at).total_seconds()
     else:
         return None
