@@ -290,6 +290,9 @@ SKIP_REASON_LABELS = {
     SkipReason.CERTIFICATE_WITHDRAWN.value: _l("The certificate is no longer valid."),
     SkipReason.REPLACED.value: _l("A newer e-mail replaced it."),
     SkipReason.CHANGE_UNDONE.value: _l("The change was undone before the e-mail was sent."),
+    SkipReason.FEEDBACK_WITHDRAWN.value: _l(
+        "The check-in it asked about was taken back: the questionnaire was withdrawn."
+    ),
 }
 
 ROLE_LABELS = {

@@ -9,11 +9,20 @@ import pytest
 from sqlalchemy import func, select
 
 from eventreg.extensions import db
-from eventreg.models import Event, FeedbackResponse, MessageKind, OutboxMessage, QuestionKind
-from eventreg.services import feedback, outbox, privacy
+from eventreg.models import (
+    Event,
+    FeedbackResponse,
+    MessageKind,
+    OutboxMessage,
+    QuestionKind,
+    Registration,
+    SkipReason,
+    User,
+)
+from eventreg.services import checkin, feedback, outbox, privacy
 from eventreg.services.manage_links import manage_token
 from tests.support.after_event import attend, end_event
-from tests.support.locks import twice_at_once
+from tests.support.locks import as_another_request, twice_at_once
 from tests.support.mail import smtp_config
 
 
@@ -403,3 +412,75 @@ def test_two_sends_at_once_invite_each_attendee_once(app, ended, monkeypatch):
     assert errors == [] and sorted(counts) == [0, 2]
     invited = select(func.count()).where(OutboxMessage.kind == MessageKind.FEEDBACK_REQUEST)
     assert db.session.scalar(invited) == 2
+
+
+def test_a_check_in_undone_withdraws_the_questionnaire_unless_answered(
+    app, client, smtp, ended, make_user
+):
+    """Door staff checked the wrong Ann in; the organiser undoes it after the event. Her link,
+    still queued, is not sent and does not open; checked in after all, she is invited again.
+    Мария, who had answered, keeps her answers when her check-in is undone."""
+    event, (maria, ann) = ended
+    organiser = make_user("organiser")
+    assert feedback.send_requests(event) == 2
+    q = questions_of(event)
+    maria_link = f"/feedback/{feedback.response_of(maria.registrations[0]).token}"
+    ann_link = f"/feedback/{feedback.response_of(ann.registrations[0]).token}"
+    answers = {str(q[0].id): "4", str(q[1].id): "5", str(q[2].id): "More time"}
+    assert client.post(maria_link, data=answers).status_code == 302
+
+    for registrant in (maria, ann):
+        checkin.undo_check_in(registrant.registrations[0], staff=organiser)
+    outbox.deliver_all()
+    db.session.rollback()
+
+    (sent,) = smtp.inbox.wait_for(1)
+    assert sent["To"].addresses[0].addr_spec == maria.email
+    skipped = db.session.scalar(
+        select(OutboxMessage).where(
+            OutboxMessage.registration_id == ann.registrations[0].id,
+            OutboxMessage.kind == MessageKind.FEEDBACK_REQUEST,
+        )
+    )
+    assert skipped.skip_reason is SkipReason.FEEDBACK_WITHDRAWN
+    assert client.get(ann_link).status_code == 404
+    assert client.get(maria_link).status_code == 200
+    assert feedback.response_of(maria.registrations[0]).answers == {
+        str(q[0].id): 4,
+        str(q[1].id): 5,
+        str(q[2].id): "More time",
+    }
+
+    smtp.inbox.envelopes.clear()
+    attend(ann.registrations[0])
+    assert feedback.send_requests(event) == 1
+    outbox.deliver_all()
+    (again,) = smtp.inbox.wait_for(1)
+    assert again["To"].addresses[0].addr_spec == ann.email
+    assert link_in(again) != ann_link and client.get(link_in(again)).status_code == 200
+
+
+def test_answers_sent_as_the_questionnaire_is_withdrawn_change_nothing(app, ended, make_user):
+    """The page was open when the organiser undid the check-in: saving finds no questionnaire
+    (and says so, as the link does now) instead of failing on the row that went."""
+    event, (_maria, ann) = ended
+    feedback.send_requests(event)
+    response = feedback.response_of(ann.registrations[0])
+    q = questions_of(event)
+    shown = feedback.answers_fingerprint(list(q.values()))
+    registration_id, staff_id = ann.registrations[0].id, make_user("organiser").id
+
+    def undo():
+        checkin.undo_check_in(
+            db.session.get(Registration, registration_id), staff=db.session.get(User, staff_id)
+        )
+
+    errors: list[str] = []
+    thread = as_another_request(app, undo, errors)
+    thread.start()
+    thread.join()
+    assert errors == []
+    with pytest.raises(feedback.FeedbackWithdrawn):
+        feedback.save_answers(response, {str(q[0].id): "4"}, shown)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(FeedbackResponse)) == 1

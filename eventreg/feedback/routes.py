@@ -41,6 +41,8 @@ def answer(token):
         feedback.save_answers(response, raw, shown)
     except feedback.FeedbackClosed:
         return _questionnaire(response, form, response.answers)
+    except feedback.FeedbackWithdrawn:
+        abort(404)  # as its link now answers
     except feedback.QuestionnaireChanged as changed:
         # Answers to a changed question might now mean another choice: asked again.
         kept = {key: value for key, value in raw.items() if int(key) not in changed.changed}

@@ -81,6 +81,7 @@ class SkipReason(enum.StrEnum):
     CERTIFICATE_WITHDRAWN = "certificate_withdrawn"  # revoked, or the check-in undone, since
     REPLACED = "replaced"  # a newer e-mail in its place: a later change, a newer link
     CHANGE_UNDONE = "change_undone"  # an "event changed" whose event is back as it was told
+    FEEDBACK_WITHDRAWN = "feedback_withdrawn"  # a questionnaire link whose check-in was undone
 
 
 class OutboxMessage(db.Model):

@@ -36,7 +36,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit
+from . import audit, feedback
 
 # Ticket secrets are URL-safe base64 (models.registration.new_secret); anything else is no ticket.
 _SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -165,6 +165,7 @@ def undo_check_in(
         )
         locked.checked_in_at = None
         locked.checked_in_by_id = None
+        feedback.withdraw_request(locked)
     return DayOfCheckIn(undone, door_day(registration.event, undone))
 
 
@@ -227,6 +228,7 @@ def _undo_day_check_in(
         )
         locked.checked_in_at = first.checked_in_at if first else None
         locked.checked_in_by_id = first.checked_in_by_id if first else None
+        feedback.withdraw_request(locked)
     db.session.expire(registration, ["day_check_ins"])
     return taken_back
 

@@ -43,6 +43,10 @@ class FeedbackClosed(Exception):
     """The questionnaire closed FEEDBACK_DAYS after the event."""
 
 
+class FeedbackWithdrawn(Exception):
+    """The questionnaire was withdrawn (the check-in undone) after its page was opened."""
+
+
 class QuestionnaireChanged(Exception):
     """Questions an organiser changed after the person opened the page (``changed``, by id):
     their answers might now mean another choice."""
@@ -303,6 +307,20 @@ def send_requests(event: Event, now: datetime | None = None) -> int:
     return count
 
 
+def withdraw_request(registration: Registration) -> None:
+    """Take back the questionnaire of someone whose check-in was undone and who no longer
+    counts as attending, unless they answered it: its link stops working, its e-mail is not
+    sent if still queued, and a later check-in invites them again. Inside the undo's
+    ``write_transaction``; the row is locked first, so answers being saved are kept."""
+    if registration.has_attended:
+        return
+    response = db.session.scalar(
+        locking(select(FeedbackResponse).where(FeedbackResponse.registration_id == registration.id))
+    )
+    if response is not None and not response.is_answered:
+        db.session.delete(response)
+
+
 def send_due(now: datetime | None = None) -> dict[str, int]:
     """Send the links of every event that ended and whose questionnaire is still open."""
     now = now or utcnow()
@@ -373,7 +391,11 @@ def save_answers(
     organiser's change waits, and then counts these answers."""
     event = response.registration.event
     with write_transaction():
-        response = lock(response)
+        response = db.session.scalars(
+            locking(select(FeedbackResponse).where(FeedbackResponse.id == response.id))
+        ).one_or_none()
+        if response is None:
+            raise FeedbackWithdrawn(event.slug)
         if not is_open(event):
             raise FeedbackClosed(event.slug)
         items = list(

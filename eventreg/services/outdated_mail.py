@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import (
     AbuseReport,
     Certificate,
+    FeedbackResponse,
     Member,
     MessageKind,
     OutboxMessage,
@@ -47,7 +48,20 @@ def outdated_because(message: OutboxMessage, now: datetime) -> SkipReason | None
             return reason
     if message.kind is MessageKind.EVENT_CHANGED:
         return _change_undone(message)
+    if message.kind is MessageKind.FEEDBACK_REQUEST:
+        return _feedback_withdrawn(message)
     return None
+
+
+def _feedback_withdrawn(message: OutboxMessage) -> SkipReason | None:
+    """The questionnaire the link opens is gone: the check-in was undone (a later check-in
+    invites the person again, with a new link in an e-mail of its own)."""
+    token = db.session.scalar(
+        select(FeedbackResponse.token).where(
+            FeedbackResponse.registration_id == message.registration_id
+        )
+    )
+    return None if token == message.params.get("token") else SkipReason.FEEDBACK_WITHDRAWN
 
 
 def _change_undone(message: OutboxMessage) -> SkipReason | None:
