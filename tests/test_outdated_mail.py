@@ -531,3 +531,36 @@ def test_a_change_refused_by_the_server_and_undone_meanwhile_never_says_a_to_a(
         .order_by(OutboxMessage.id)
     ).first()
     assert (refused.attempts, refused.skip_reason) == (1, SkipReason.CHANGE_UNDONE)
+
+
+def test_a_reminder_on_its_way_when_the_event_moves_to_another_day_stays_on_record(
+    app, smtp, make_event, sign_up, make_user
+):
+    """Ana's reminder is with the mail server when the organiser postpones the event by two
+    weeks: it has left, and stays recorded as sent (it was deleted, so the record lost an
+    e-mail that went). Ben's, still in the sender's batch, is taken back; both get one for
+    the new day."""
+    starts = utcnow() + timedelta(hours=20)
+    event = make_event(starts_at=starts, ends_at=starts + timedelta(hours=2))
+    ana = sign_up(event, email="ana@example.org").registrations[0]
+    ben = sign_up(event, email="ben@example.org").registrations[0]
+    deliver()
+    assert queue_reminders() == 2
+    smtp.inbox.reply_delay = 1.0
+    errors, before = [], smtp.inbox.receiving
+    sending = as_another_request(app, outbox.deliver_all, errors)
+    sending.start()
+    wait_until(lambda: smtp.inbox.receiving == before + 1)  # Ana's reminder is with the server
+    later = starts + timedelta(days=14)
+    events.update_event(
+        event,
+        {"starts_at": later, "ends_at": later + timedelta(hours=2)},
+        actor=make_user("organiser"),
+    )
+    sending.join()
+    smtp.inbox.reply_delay = 0
+    assert errors == []
+    anas, bens = message_of(MessageKind.REMINDER, ana), message_of(MessageKind.REMINDER, ben)
+    assert (anas.status, anas.skip_reason) == (MessageStatus.SENT, None)
+    assert (bens.status, bens.skip_reason) == (MessageStatus.SKIPPED, SkipReason.REPLACED)
+    assert queue_reminders(now=later - timedelta(hours=20)) == 2

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from ..config import LANGUAGES
@@ -20,7 +20,6 @@ from ..models import (
     EventKind,
     EventStatus,
     MessageKind,
-    MessageStatus,
     OutboxMessage,
     Registration,
     RegistrationStatus,
@@ -453,14 +452,11 @@ def _local_date(moment: str, zone: str) -> date:
 
 def _remind_again(event: Event) -> None:
     """Moved to another day: the reminder for the old one does not count for the new, and one
-    still waiting to go (it would say "tomorrow" days early) is withdrawn."""
+    still waiting to go (it would say "tomorrow" days early) is taken back, recorded as
+    replaced by the new day's. One a sender is handing over has left: it stays, to be
+    recorded as sent (``outbox.replace_queued``)."""
     registrations = select(Registration.id).where(Registration.event_id == event.id)
-    db.session.execute(
-        delete(OutboxMessage)
-        .where(OutboxMessage.kind == MessageKind.REMINDER)
-        .where(OutboxMessage.status == MessageStatus.PENDING)
-        .where(OutboxMessage.registration_id.in_(registrations))
-    )
+    outbox.replace_queued(MessageKind.REMINDER, OutboxMessage.registration_id.in_(registrations))
     db.session.execute(
         update(Registration)
         .where(Registration.event_id == event.id, Registration.reminder_sent_at.is_not(None))
