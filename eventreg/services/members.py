@@ -250,7 +250,11 @@ def depart(member: Member) -> None:
 
 def _delete(member: Member) -> None:
     """Delete the member's row, their queued and sent network e-mails with it (the database
-    cascades) and the saved copies of those e-mails, which hold their name and address."""
+    cascades) and the saved copies of those e-mails, which hold their name and address.
+
+    The copies go first, as ``privacy._anonymise``'s do: should the transaction fail after
+    that, the member is still there to leave again and only copies are lost; removed after
+    the commit, a crash in between would keep their personal data in files nothing lists."""
     remove_saved_copies(
         list(
             db.session.scalars(
