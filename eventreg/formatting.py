@@ -1,9 +1,10 @@
 """Dates and times as people read them: in the event's own zone and the reader's language."""
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from itertools import groupby
+from math import ceil
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
@@ -12,6 +13,7 @@ from babel.dates import (
     format_datetime,
     format_skeleton,
     format_time,
+    format_timedelta,
     get_timezone_location,
     get_timezone_name,
 )
@@ -216,6 +218,14 @@ def text_lang(event, field: str) -> Markup:
     if event.language_of(field, language) == language:
         return Markup("")
     return Markup(' lang="en"')
+
+
+def wait_until(moment: datetime, now: datetime) -> str:
+    """How long until ``moment`` in the reader's language (``3 hours``, ``25 minutes``),
+    rounded up: whoever comes back after it finds the wait over."""
+    minutes = max(ceil((moment - now).total_seconds() / 60), 1)
+    wait = timedelta(minutes=minutes) if minutes < 60 else timedelta(hours=ceil(minutes / 60))
+    return format_timedelta(wait, threshold=1, locale=formatting_locale())
 
 
 def datetime_in(value: datetime, zone: str) -> str:

@@ -329,8 +329,21 @@ def test_contact_goes_through_the_service_with_reply_to_and_a_daily_limit(client
     client.post(f"/network/members/{ana.id}/contact", data={"text": "Second"})
     response = client.post(f"/network/members/{ana.id}/contact", data={"text": "Third"})
     assert response.status_code == 422
-    assert "most messages allowed in a day" in response.text
+    assert "most messages allowed in 24 hours. You can write again in 1 day" in response.text
     assert db.session.scalar(select(func.count()).select_from(ContactRequest)) == 2
+
+    # The limit counts the last 24 hours, not the calendar day ("try again tomorrow" was
+    # wrong both ways): written 20 and 2 hours ago, the next may go in 4 hours.
+    first, second = db.session.scalars(select(ContactRequest).order_by(ContactRequest.id)).all()
+    first.created_at = utcnow() - timedelta(hours=20)
+    second.created_at = utcnow() - timedelta(hours=2)
+    db.session.commit()
+    response = client.post(f"/network/members/{ana.id}/contact", data={"text": "Third"})
+    assert "You can write again in 4 hours." in response.text
+    first.created_at = utcnow() - timedelta(hours=24, minutes=1)
+    db.session.commit()
+    response = client.post(f"/network/members/{ana.id}/contact", data={"text": "Third"})
+    assert response.status_code == 302
 
 
 def test_a_member_who_blocks_contact_gets_no_messages(client, app, smtp):

@@ -19,9 +19,9 @@ from flask_login import current_user
 
 from ..access import organiser_required, unless_hidden
 from ..extensions import csrf, db
-from ..formatting import datetime_in, shortened
+from ..formatting import datetime_in, shortened, wait_until
 from ..forms import ButtonForm, ConfirmForm, form_page
-from ..models import Member, ReportReason, TargetGroup
+from ..models import Member, ReportReason, TargetGroup, utcnow
 from ..rate_limits import manage_limit, report_limit, signup_limit
 from ..services import abuse_reports, directory, member_contact, members, network_admin, topics
 from ..services.directory import DirectoryFilter
@@ -297,7 +297,7 @@ def contact(member_id):
         try:
             member_contact.send(sender, recipient, form.text.data)
         except member_contact.ContactRefused as exc:
-            form.text.errors.append(_refusal(exc.reason))
+            form.text.errors.append(_refusal(exc))
         else:
             flash(
                 _(
@@ -508,11 +508,14 @@ def _preselected(form: ReportForm) -> str | None:
     return values[0] if len(values) == 1 or values[:1] == ["profile"] else None
 
 
-def _refusal(reason: str) -> str:
-    if reason == "blocked":
+def _refusal(refused: member_contact.ContactRefused) -> str:
+    if refused.reason == "blocked":
         return _("This member does not accept messages.")
-    if reason == "limit":
-        return _("You have sent the most messages allowed in a day. Please try again tomorrow.")
+    if refused.reason == "limit":
+        return _(
+            "You have sent the most messages allowed in 24 hours. You can write again in %(wait)s.",
+            wait=wait_until(refused.until, utcnow()),
+        )
     return _("This member cannot be reached.")
 
 

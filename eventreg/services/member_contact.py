@@ -1,10 +1,10 @@
 """Members writing to each other through the service (the address stays hidden, Reply-To not),
 and stopping the messages of one member they no longer want to hear from."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from ..database import locking, write_transaction
 from ..extensions import db
@@ -15,11 +15,13 @@ from .signed_links import unsign
 
 
 class ContactRefused(Exception):
-    """The message was not sent; ``reason`` says why (blocked, not a member, too many)."""
+    """The message was not sent; ``reason`` says why (blocked, not a member, too many);
+    ``until``: with too many, when the sender may write again."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, until: datetime | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.until = until
 
 
 def send(sender: Member, recipient: Member, text: str) -> None:
@@ -34,7 +36,7 @@ def send(sender: Member, recipient: Member, text: str) -> None:
         if not accepts_messages(recipient, sender):
             raise ContactRefused("blocked")
         if sent_today(sender) >= current_app.config["NETWORK_CONTACT_PER_DAY"]:
-            raise ContactRefused("limit")
+            raise ContactRefused("limit", until=_next_allowed(sender))
         db.session.add(ContactRequest(sender_id=sender.id, recipient_id=recipient.id))
         enqueue_for_member(
             MessageKind.NETWORK_CONTACT,
@@ -117,11 +119,24 @@ def blocked_members(member: Member) -> list[Member]:
 
 def sent_today(sender: Member) -> int:
     """How many messages the member sent in the last 24 hours."""
+    return db.session.scalar(_sent_in_a_day(sender, func.count()))
+
+
+def _next_allowed(sender: Member) -> datetime:
+    """When the limit lets the sender write again. It counts the last 24 hours: once the
+    newest message the limit allows has left them, one more may go."""
+    allowed = current_app.config["NETWORK_CONTACT_PER_DAY"]
+    newest_first = _sent_in_a_day(sender, ContactRequest.created_at).order_by(
+        ContactRequest.created_at.desc()
+    )
+    sent = db.session.scalar(newest_first.offset(max(allowed - 1, 0)).limit(1))
+    return (sent or utcnow()) + timedelta(days=1)
+
+
+def _sent_in_a_day(sender: Member, column) -> Select:
     since = utcnow() - timedelta(days=1)
-    return db.session.scalar(
-        select(func.count())
-        .select_from(ContactRequest)
-        .where(ContactRequest.sender_id == sender.id, ContactRequest.created_at > since)
+    return select(column).where(
+        ContactRequest.sender_id == sender.id, ContactRequest.created_at > since
     )
 
 
