@@ -414,6 +414,30 @@ def test_a_kept_edit_of_the_time_holds_back_the_files_other_time_changes(
     assert [kind for kind, _ in outbox_rows()[len(sent) :]] == [MessageKind.EVENT_CHANGED]
 
 
+def test_a_change_held_back_with_an_edit_arrives_once_the_edit_is_gone(app, tmp_path, make_user):
+    """The file's new end was held back with the organiser's new start, but recorded as
+    loaded: once the organiser put the start back, the end counted as an edit of their own,
+    and no update could bring it."""
+    load_programme()
+    webinar = events_by_slug()["webinar-mission-results"]
+    organiser, start = make_user("organiser"), webinar.starts_at
+    update_event(webinar, {"starts_at": start + timedelta(minutes=30)}, actor=organiser)
+    longer = edited_programme(
+        tmp_path, ("ends_at = 2027-06-16T12:00:00", "ends_at = 2027-06-16T12:30:00")
+    )
+    apply_update(longer)
+    db.session.expire_all()
+    webinar = events_by_slug()["webinar-mission-results"]
+    assert webinar.local_ends_at.strftime("%H:%M") == "12:00"  # held back with the start
+
+    update_event(webinar, {"starts_at": start}, actor=organiser)  # as the file has it again
+    (update,) = plan_update(longer).updates
+    assert [(change.name, change.is_conflict) for change in update.changes] == [("ends_at", False)]
+    apply_update(longer)
+    db.session.expire_all()
+    assert events_by_slug()["webinar-mission-results"].local_ends_at.strftime("%H:%M") == "12:30"
+
+
 def test_an_installation_loaded_before_agendas_gets_the_files_days_as_no_conflict(app, runner):
     """Loaded before multi-day agendas existed, the record has no agenda: the event's empty one
     was not an organiser's edit, and the file's days and their titles arrive together."""

@@ -191,11 +191,11 @@ def apply_update(path: Path = SHIPPED_PROGRAMME, *, overwrite_edits: bool = Fals
             raise ProgrammeError(plan.refusal)
         for slug in plan.missing:
             _create(values_by_slug[slug], path)
-        for (
-            slug,
-            event,
-        ) in by_slug.items():  # the file as loaded now is what later edits differ from
-            event.programme_values = _snapshot(values_by_slug[slug])
+        updates = {update.slug: update for update in plan.updates}
+        for slug, event in by_slug.items():  # what later edits differ from
+            event.programme_values = _recorded(
+                values_by_slug[slug], updates.get(slug), overwrite_edits
+            )
         for update in plan.updates:
             event = by_slug[update.slug]
             chosen = {c.name: c.new for c in update.to_apply(overwrite_edits=overwrite_edits)}
@@ -299,23 +299,50 @@ def _by_text(values: dict[str, Any]) -> dict[str, Any]:
     return spread
 
 
+def _recorded(
+    values: dict[str, Any], update: EventUpdate | None, overwrite_edits: bool
+) -> dict[str, Any]:
+    """What the event records as the file's values, for ``_differences`` to tell edits by:
+    the file as loaded now, except a change held back with an organiser's edit, recorded as
+    the event still holds it (as last loaded). Recorded as the file's, it would count as an
+    edit of its own, and be kept from the event once the organiser's edit no longer holds it."""
+    held = {
+        change.name: change.old
+        for change in (update.changes if update and not overwrite_edits else [])
+        if change.held_by is not None
+    }
+    recorded = values | {name: value for name, value in held.items() if not _is_text(name)}
+    if texts := {name: value for name, value in held.items() if _is_text(name)}:
+        recorded[_T] = _with_texts(values.get(_T), texts)
+    return _snapshot(recorded)
+
+
 def _as_fields(event: Event, chosen: dict[str, Any]) -> dict[str, Any]:
     """Chosen changes as the event's fields: the chosen texts merged into its translations."""
-    fields = {name: value for name, value in chosen.items() if not name.startswith(f"{_T}.")}
-    texts = {name: value for name, value in chosen.items() if name.startswith(f"{_T}.")}
-    if texts:
-        translations = copy.deepcopy(event.translations or {})
-        for name, value in texts.items():
-            *parents, key = name.split(".")[1:]
-            tree = translations
-            for parent in parents:
-                tree = tree.setdefault(parent, {})
-            if value is None:
-                tree.pop(key, None)
-            else:
-                tree[key] = value
-        fields[_T] = _pruned(translations)
+    fields = {name: value for name, value in chosen.items() if not _is_text(name)}
+    if texts := {name: value for name, value in chosen.items() if _is_text(name)}:
+        fields[_T] = _with_texts(event.translations, texts)
     return fields
+
+
+def _is_text(name: str) -> bool:
+    """Whether a change's name is one text of a translation (``translations.it.title``)."""
+    return name.startswith(f"{_T}.")
+
+
+def _with_texts(translations: dict | None, texts: dict[str, Any]) -> dict:
+    """The translations with texts set by their path (None removes one)."""
+    translations = copy.deepcopy(translations or {})
+    for name, value in texts.items():
+        *parents, key = name.split(".")[1:]
+        tree = translations
+        for parent in parents:
+            tree = tree.setdefault(parent, {})
+        if value is None:
+            tree.pop(key, None)
+        else:
+            tree[key] = value
+    return _pruned(translations)
 
 
 def _pruned(tree: dict) -> dict:
