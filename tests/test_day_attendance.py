@@ -128,6 +128,37 @@ def test_a_scan_queued_offline_yesterday_counts_for_yesterday(at_the_door, missi
     assert len(day_check_ins(ben)) == 2
 
 
+def test_a_phone_whose_clock_is_a_day_behind_puts_an_offline_scan_on_its_real_day(
+    at_the_door, mission, sign_up
+):
+    """The door phone's clock says yesterday (set by hand, a dead battery): a scan it kept
+    offline this morning counted for yesterday. The phone sends its clock with the scan, so
+    the server moves the scan by how far off that clock is."""
+    ana = registration_of(sign_up, mission)
+    phone_off_by = timedelta(days=1, minutes=3)
+    scanned = utcnow() - timedelta(minutes=20)  # really; the phone kept it while offline
+    answer = scan(
+        at_the_door,
+        ana,
+        mission,
+        scanned_at=(scanned - phone_off_by).isoformat(),
+        sent_at=(utcnow() - phone_off_by).isoformat(),
+    )
+    assert answer["result"] == "ok"
+    ((day, moment),) = day_check_ins(ana)
+    assert day == scanned.astimezone(ROME).date()
+    assert abs(moment - scanned) < timedelta(seconds=5)
+
+    # Without the phone's clock (a scanner app that does not send it), its time is taken as is.
+    ben = registration_of(sign_up, mission)
+    late = scan(at_the_door, ben, mission, scanned_at=(scanned - phone_off_by).isoformat())
+    phone_day = (scanned - phone_off_by).astimezone(ROME).date()
+    if phone_day in mission.local_dates:
+        assert [day for day, _ in day_check_ins(ben)] == [phone_day]
+    else:  # just after midnight: the phone's day is before the mission's first
+        assert late["result"] == "not_today"
+
+
 def test_undo_takes_back_todays_check_in_only(at_the_door, mission, staff, sign_up):
     ana = registration_of(sign_up, mission)
     yesterday = at(local_day(-1), 10)

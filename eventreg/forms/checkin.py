@@ -35,12 +35,18 @@ class CheckInForm(Form):
     """A check-in by hand; ``scanned_at`` is set when the device queued it while offline."""
 
     scanned_at = DeviceTimeField()
+    # The device's clock when it sent the check-in: how far off that clock is.
+    sent_at = DeviceTimeField()
     # Staff saw "not today" and admit the person anyway.
     any_day = BooleanField()
 
     def how(self) -> dict:
         """When it happened and whether any day will do: the check-in services' options."""
-        return {"scanned_at": self.scanned_at.data, "any_day": self.any_day.data}
+        return {
+            "scanned_at": self.scanned_at.data,
+            "sent_at": self.sent_at.data,
+            "any_day": self.any_day.data,
+        }
 
 
 class ScanForm(CheckInForm):

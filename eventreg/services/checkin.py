@@ -107,16 +107,20 @@ def check_in_ticket(
     *,
     staff: User,
     scanned_at: datetime | None = None,
+    sent_at: datetime | None = None,
     any_day: bool = False,
 ) -> CheckIn:
     """Admit the holder of a scanned ticket, or say why not; once only (once a day, see above).
 
     On a day the event does not run the answer is NOT_TODAY, unless staff confirm (``any_day``).
+    ``scanned_at`` and ``sent_at``: the device's clock when it scanned and when it sent the
+    scan (``DeviceTime``).
     """
     secret = secret.strip()
     if not _SECRET_SHAPE.fullmatch(secret):
         return CheckIn(CheckinResult.INVALID)
-    return _admit(event, _BY_SECRET, secret, staff, scanned_at, how="scan", any_day=any_day)
+    device = DeviceTime(scanned_at, sent_at)
+    return _admit(event, _BY_SECRET, secret, staff, device, how="scan", any_day=any_day)
 
 
 def check_in(
@@ -124,6 +128,7 @@ def check_in(
     *,
     staff: User,
     scanned_at: datetime | None = None,
+    sent_at: datetime | None = None,
     any_day: bool = False,
 ) -> CheckIn:
     """Admit a person found by hand, by the same rules as a scan."""
@@ -132,7 +137,7 @@ def check_in(
         _BY_ID,
         registration.id,
         staff,
-        scanned_at,
+        DeviceTime(scanned_at, sent_at),
         how="manual",
         any_day=any_day,
     )
@@ -245,6 +250,23 @@ def checked_in_at_door(registration: Registration, now: datetime | None = None) 
         return registration.checked_in_at
     today = registration.check_in_on(door_day(event, now))
     return today.checked_in_at if today else None
+
+
+@dataclass(frozen=True)
+class DeviceTime:
+    """When a door device says it scanned (``scanned_at``, for a scan it kept while offline)
+    and, by the same clock, when it sent the scan (``sent_at``): by how much its clock is off."""
+
+    scanned_at: datetime | None = None
+    sent_at: datetime | None = None
+
+    def on_server_clock(self, now: datetime) -> datetime | None:
+        """The scan's moment on the server's clock: a phone set an hour or a day wrong still
+        puts a scan it kept offline on the day it happened. Without ``sent_at`` (a scanner
+        app that does not send it), the device's time as it is."""
+        if self.scanned_at is None or self.sent_at is None:
+            return self.scanned_at
+        return self.scanned_at + (now - self.sent_at)
 
 
 def scan_time(event: Event, scanned_at: datetime | None, now: datetime | None = None) -> datetime:
@@ -497,7 +519,7 @@ def _admit(
     statement: Select,
     key: str | int,
     staff: User,
-    scanned_at: datetime | None,
+    device: DeviceTime,
     *,
     how: str,
     any_day: bool = False,
@@ -510,6 +532,7 @@ def _admit(
     condition that only a row still waiting to be checked in meets.
     """
     now = utcnow()
+    scanned_at = device.on_server_clock(now)
     when, day = _moment_of_scan(event, scanned_at, now)
     holder = _holder(statement, key, day=day)
     refusal = _refusal(event, holder, when, any_day)
@@ -542,7 +565,8 @@ def _admit(
             actor_id=staff.id,
             how=how,
             checked_in_at=when.isoformat(),
-            device_time=scanned_at.isoformat() if scanned_at else None,
+            device_time=device.scanned_at.isoformat() if device.scanned_at else None,
+            **({"device_sent_at": device.sent_at.isoformat()} if device.sent_at else {}),
             **({"confirmed_off_day": True} if not event.runs_on(when) else {}),
         )
     return CheckIn(CheckinResult.OK, replace(holder, checked_in_at=when, day=day))

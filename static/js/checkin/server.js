@@ -16,9 +16,14 @@ export class Server {
     return this.urls[name].replace("REFERENCE", encodeURIComponent(reference || ""));
   }
 
-  /** A scan or a person found by hand, as kept on the device: the server's verdict. */
+  /** A scan or a person found by hand, as kept on the device: the server's verdict. The
+      device's clock now goes with it, so the server can tell how far off that clock is. */
   checkIn(item) {
-    const when = { scanned_at: item.scanned_at, any_day: Boolean(item.any_day) };
+    const when = {
+      scanned_at: item.scanned_at,
+      sent_at: new Date().toISOString(),
+      any_day: Boolean(item.any_day),
+    };
     if (item.kind === "scan") {
       return this.send("POST", this.urls.scanUrl, { secret: item.secret, ...when });
     }
