@@ -72,7 +72,8 @@ def open_door(new_context, live_server, door):
     def _open(user, *, fake_clock=False, **options):
         page = new_context(**options).new_page()
         if fake_clock:
-            page.clock.install()  # runs in step with real time until the test moves it on
+            # Runs in step with real time until the test moves it on; from a moment, if given.
+            page.clock.install(**({} if fake_clock is True else {"time": fake_clock}))
         log_in_at_the_door(page, live_server, user, door)
         wait_for_scripts(page)  # the URL changes before the page's module has run
         return page
@@ -246,6 +247,31 @@ def test_scans_while_offline_are_kept_and_sent_later_with_their_real_time(
     expect(page.locator("#count-checked-in")).to_have_text("1")
     expect(banner).to_be_hidden()
     assert check_ins_recorded() == 1
+
+
+def test_a_scan_kept_offline_by_a_phone_whose_clock_is_wrong_counts_when_it_happened(
+    open_door, fake_camera, tickets, door, staff, sign_up
+):
+    """The phone's clock is 14 hours behind: the scan it kept offline was recorded at the
+    phone's time (or refused as not today). It sends its clock with the scan; the server
+    corrects by how far off it is."""
+    sign_up(door, first_name="Ana", last_name="Silva", email="ana@example.pt")
+    qr = tickets()
+    fake_camera.show(None)
+    page = open_door(staff, fake_clock=utcnow() - timedelta(hours=14))
+    expect(page.locator("#camera-status")).to_have_text("Scanning")
+    page.context.set_offline(True)
+    fake_camera.show(qr["ana@example.pt"])
+    page.get_by_role("button", name="Stop the camera").click()
+    page.get_by_role("button", name="Start the camera").click()
+    expect(page.locator("#result-headline")).to_have_text("Offline: scan kept on this device")
+    scanned = utcnow()
+
+    page.context.set_offline(False)
+    expect(page.locator("#offline-banner")).to_be_hidden()
+    expect(page.locator("#count-checked-in")).to_have_text("1")
+    (checked_in_at,) = db.session.scalars(select(Registration.checked_in_at)).all()
+    assert scanned - timedelta(seconds=10) < checked_in_at < scanned + timedelta(seconds=10)
 
 
 def test_the_page_at_phone_size_passes_axe(open_door, fake_camera, door, staff, sign_up):
