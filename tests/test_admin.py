@@ -23,6 +23,7 @@ from eventreg.models import (
     utcnow,
 )
 from eventreg.services import accounts, events, notifications, outbox
+from eventreg.services.agenda import agenda_text
 from tests.support.admin_forms import edit_form, event_form
 from tests.support.after_event import end_event
 from tests.support.factories import PASSWORD, person
@@ -604,3 +605,32 @@ def test_an_event_saved_in_an_hour_the_clocks_repeat_can_still_be_edited(
     assert "2031-10-26 02:45 happens twice in Europe/Rome" in moved.text
     db.session.refresh(event)
     assert event.ends_at == ends_at
+
+
+def test_an_event_whose_days_began_before_it_still_takes_other_edits(client, organiser, make_event):
+    """Saved before agenda days had to lie between the event's start and end (its first day
+    at 08:30, the event from 09:00): an edit of its title was refused until the agenda was
+    fixed. The hours as they are were checked when saved; a change of them is checked now."""
+    rome = ZoneInfo("Europe/Rome")
+    starts_at = datetime(2031, 3, 24, 9, tzinfo=rome)
+    ends_at = datetime(2031, 3, 25, 17, tzinfo=rome)
+    event = make_event(
+        starts_at=starts_at,
+        ends_at=ends_at,
+        agenda=[
+            AgendaDay(starts_at - timedelta(minutes=30), starts_at + timedelta(hours=8), None),
+            AgendaDay(ends_at - timedelta(hours=8), ends_at, None),
+        ],
+    )
+    saved = client.post(f"/admin/events/{event.slug}/edit", data=edit_form(event, title="Renamed"))
+    assert saved.status_code == 302
+    db.session.refresh(event)
+    assert (event.title, event.agenda[0].starts_at) == (
+        "Renamed",
+        starts_at - timedelta(minutes=30),
+    )
+
+    later = edit_form(event, agenda=agenda_text(event).replace("17:00", "16:30"))
+    refused = client.post(f"/admin/events/{event.slug}/edit", data=later)
+    assert refused.status_code == 422
+    assert "must fall between the event" in refused.text

@@ -1,7 +1,7 @@
 """Attendance certificates: only for attendees, legible, verified by their QR code, mailed once."""
 
 import subprocess
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +21,7 @@ from eventreg.models import (
     Registration,
     SkipReason,
 )
-from eventreg.services import certificates, checkin, outbox, privacy
+from eventreg.services import certificates, checkin, feedback, outbox, privacy
 from eventreg.services.certificate_pdf import certificate_pdf
 from eventreg.services.manage_links import manage_token
 from tests.support.after_event import attend, end_event
@@ -308,6 +308,8 @@ def test_an_evening_ending_at_midnight_is_one_day_with_its_hours(
     attend(registration)
 
     assert webinar.local_dates == [datetime(2026, 11, 5).date()]
+    days = app.config["FEEDBACK_DAYS"]
+    assert feedback.last_day(webinar) == datetime(2026, 11, 5).date() + timedelta(days=days)
     assert not webinar.runs_on(datetime(2026, 11, 6, 0, 30, tzinfo=rome))
     text = pdf_text(save(certificate_pdf(certificates.issue(registration)), tmp_path))
     assert "6 hours" in text

@@ -149,6 +149,14 @@ def test_a_phone_whose_clock_is_a_day_behind_puts_an_offline_scan_on_its_real_da
     assert day == scanned.astimezone(ROME).date()
     assert abs(moment - scanned) < timedelta(seconds=5)
 
+    # A clock right to within the network's delay is taken as is: a scan at 23:59:58 that
+    # arrives three seconds late stays on the day it was made.
+    carla = registration_of(sign_up, mission)
+    made = utcnow() - timedelta(seconds=30)
+    sent = utcnow() - timedelta(seconds=3)
+    scan(at_the_door, carla, mission, scanned_at=made.isoformat(), sent_at=sent.isoformat())
+    assert [moment for _, moment in day_check_ins(carla)] == [made]
+
     # Without the phone's clock (a scanner app that does not send it), its time is taken as is.
     ben = registration_of(sign_up, mission)
     late = scan(at_the_door, ben, mission, scanned_at=(scanned - phone_off_by).isoformat())

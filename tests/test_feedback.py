@@ -13,6 +13,7 @@ from eventreg.models import (
     Event,
     FeedbackResponse,
     MessageKind,
+    MessageStatus,
     OutboxMessage,
     QuestionKind,
     Registration,
@@ -431,6 +432,14 @@ def test_a_check_in_undone_withdraws_the_questionnaire_unless_answered(
 
     for registrant in (maria, ann):
         checkin.undo_check_in(registrant.registrations[0], staff=organiser)
+    db.session.rollback()
+    taken_back = db.session.scalar(
+        select(OutboxMessage.status).where(
+            OutboxMessage.registration_id == ann.registrations[0].id,
+            OutboxMessage.kind == MessageKind.FEEDBACK_REQUEST,
+        )
+    )
+    assert taken_back is MessageStatus.SKIPPED  # by the undo, under the outbox row's lock
     outbox.deliver_all()
     db.session.rollback()
 

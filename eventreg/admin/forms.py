@@ -195,11 +195,23 @@ class EventForm(Form):
         except LocalTimeError:
             return  # their own fields say what is wrong
         try:
-            check_days(
-                days_from_text(field.data, zone, self._kept_days()), starts_at, ends_at, zone
-            )
+            days = days_from_text(field.data, zone, self._kept_days())
+            if not self._same_hours(days, starts_at, ends_at):
+                check_days(days, starts_at, ends_at, zone)
         except AgendaError as exc:
             raise ValidationError(str(exc)) from exc
+
+    def _same_hours(self, days: list, starts_at: datetime, ends_at: datetime) -> bool:
+        """Whether the event and its days keep the hours they have: such an agenda was checked
+        when saved, and an edit of other fields does not stop on a rule that came later (days
+        between the event's start and end)."""
+        event = self.event
+        hours = sorted((day.starts_at, day.ends_at) for day in days)
+        return (
+            event is not None
+            and (starts_at, ends_at) == (event.starts_at, event.ends_at)
+            and hours == [(day.starts_at, day.ends_at) for day in event.agenda]
+        )
 
     def validate_registration_closes_at(self, field):
         self._check_in_zone(field)

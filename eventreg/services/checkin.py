@@ -43,6 +43,9 @@ _SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # A scan queued offline keeps the device's time if it falls between the evening before the
 # event's first day and now; a device clock outside that range is wrong, so arrival time counts.
 SCAN_TIME_MARGIN = timedelta(hours=12)
+# A device clock this close to the server's is taken as right: a correction would only add the
+# request's time on the network (a scan at 23:59:58 arriving at 00:00:01 is the first day's).
+CLOCK_TOLERANCE = timedelta(minutes=2)
 SEARCH_LIMIT = 20
 # Without a day named, an undo takes back the latest check-in if it is today's or this recent.
 UNDO_GRACE = timedelta(hours=1)
@@ -263,10 +266,11 @@ class DeviceTime:
     def on_server_clock(self, now: datetime) -> datetime | None:
         """The scan's moment on the server's clock: a phone set an hour or a day wrong still
         puts a scan it kept offline on the day it happened. Without ``sent_at`` (a scanner
-        app that does not send it), the device's time as it is."""
+        app that does not send it), or off by less than CLOCK_TOLERANCE, the device's time."""
         if self.scanned_at is None or self.sent_at is None:
             return self.scanned_at
-        return self.scanned_at + (now - self.sent_at)
+        off_by = now - self.sent_at
+        return self.scanned_at + off_by if abs(off_by) > CLOCK_TOLERANCE else self.scanned_at
 
 
 def scan_time(event: Event, scanned_at: datetime | None, now: datetime | None = None) -> datetime:

@@ -21,14 +21,16 @@ from ..models import (
     FeedbackQuestion,
     FeedbackResponse,
     MessageKind,
+    OutboxMessage,
     QuestionKind,
     Registration,
+    SkipReason,
     utcnow,
 )
 from . import edits
 from .events import EventNotEnded
 from .exports import neutralise
-from .outbox import enqueue
+from .outbox import enqueue, replace_queued
 
 DEFAULT_QUESTIONS = [
     (QuestionKind.RATING, _l("Overall, how would you rate the event?"), True),
@@ -75,9 +77,9 @@ def in_every_language(text) -> dict[str, str]:
 
 def last_day(event: Event) -> date:
     """The last day, in the event's zone, the questionnaire takes answers: FEEDBACK_DAYS after
-    the event ended. The e-mail says "until" that date, so it closes at the day's end."""
-    ended = event.ends_at + timedelta(days=current_app.config["FEEDBACK_DAYS"])
-    return ended.astimezone(event.zone).date()
+    the event's last day (an evening ending at midnight ends on its own). The e-mail says
+    "until" that date, so it closes at the day's end."""
+    return event.local_last_date + timedelta(days=current_app.config["FEEDBACK_DAYS"])
 
 
 def closes_at(event: Event) -> datetime:
@@ -309,16 +311,23 @@ def send_requests(event: Event, now: datetime | None = None) -> int:
 
 def withdraw_request(registration: Registration) -> None:
     """Take back the questionnaire of someone whose check-in was undone and who no longer
-    counts as attending, unless they answered it: its link stops working, its e-mail is not
-    sent if still queued, and a later check-in invites them again. Inside the undo's
-    ``write_transaction``; the row is locked first, so answers being saved are kept."""
+    counts as attending, unless they answered it: its link stops working, its e-mail is taken
+    back if it has not left (one a sender is handing over has), and a later check-in invites
+    them again. Inside the undo's ``write_transaction``; the row is locked first, so answers
+    being saved are kept."""
     if registration.has_attended:
         return
     response = db.session.scalar(
         locking(select(FeedbackResponse).where(FeedbackResponse.registration_id == registration.id))
     )
-    if response is not None and not response.is_answered:
-        db.session.delete(response)
+    if response is None or response.is_answered:
+        return
+    db.session.delete(response)
+    replace_queued(
+        MessageKind.FEEDBACK_REQUEST,
+        OutboxMessage.registration_id == registration.id,
+        reason=SkipReason.FEEDBACK_WITHDRAWN,
+    )
 
 
 def send_due(now: datetime | None = None) -> dict[str, int]:

@@ -91,10 +91,13 @@ def readdress(registration_ids: list[int], old: str, new: str) -> None:
     )
 
 
-def replace_queued(kind: MessageKind, *where: ColumnElement[bool]) -> list[OutboxMessage]:
+def replace_queued(
+    kind: MessageKind, *where: ColumnElement[bool], reason: SkipReason = SkipReason.REPLACED
+) -> list[OutboxMessage]:
     """Take back the messages of this kind matching ``where`` that have not left (queued, in a
-    sender's batch, or failed), marked not sent (``REPLACED``), inside the caller's transaction:
-    the caller queues one newer message in their place. Oldest first.
+    sender's batch, or failed), marked not sent (``reason``: by default ``REPLACED``, the
+    caller queues one newer message in their place), inside the caller's transaction. Oldest
+    first.
 
     A message in a sender's batch is rendered only when its turn comes: taken back, the sender
     finds it no longer queued and passes on. One a sender has taken to hand over is on its way,
@@ -111,7 +114,7 @@ def replace_queued(kind: MessageKind, *where: ColumnElement[bool]) -> list[Outbo
     ).all()
     for message in messages:
         message.status = MessageStatus.SKIPPED
-        message.skip_reason = SkipReason.REPLACED
+        message.skip_reason = reason
         message.claimed_until = message.claimed_by = message.taken_at = None
         message.last_error = None
     return messages
@@ -358,7 +361,7 @@ def _take(message_id: int, claim: str) -> OutboxMessage | None:
     return message
 
 
-_TAKEN_BACK = (SkipReason.REPLACED, SkipReason.CHANGE_UNDONE)
+_TAKEN_BACK = (SkipReason.REPLACED, SkipReason.CHANGE_UNDONE, SkipReason.FEEDBACK_WITHDRAWN)
 
 
 def _record_sent(message_id: int) -> None:
