@@ -136,31 +136,52 @@ def test_the_invitation_is_one_entry_with_a_vevent_per_day_icalendar(app, missio
     ]
     master, *instances = vevents
     assert "RECURRENCE-ID" not in master
-    assert [start for start, _ in master.rdates] == [day.starts_at for day in DAYS[1:]]
+    # A daily rule, not RDATEs alone: Outlook and Exchange refuse RDATE without an RRULE.
+    assert "RDATE" not in master and "EXDATE" not in master
+    assert master["RRULE"] == {"FREQ": ["DAILY"], "COUNT": [3]}
+    # Each other day is the rule's occurrence on its date (at the first day's 09:00).
     assert [instance["RECURRENCE-ID"].dt for instance in instances] == [
-        day.starts_at for day in DAYS[1:]
+        datetime(2031, 3, 25, 9, tzinfo=ROME),
+        datetime(2031, 3, 26, 9, tzinfo=ROME),
     ]
     assert master["DTSTART"].params["TZID"] == "Europe/Rome"
+    assert instances[0]["RECURRENCE-ID"].params["TZID"] == "Europe/Rome"
     assert str(instances[0]["SUMMARY"]).endswith(": Site visits")
     assert all(vevent.walk("VALARM") and "ATTENDEE" in vevent for vevent in vevents)
 
 
-def test_the_invitation_expands_to_each_day_with_its_hours_in_vobject(app, mission, sign_up):
-    ics = vobject.readOne(_invitation(mission, sign_up).decode())
-    masters = [vevent for vevent in ics.vevent_list if not hasattr(vevent, "recurrence_id")]
-    (master,) = masters
-    starts = list(master.getrruleset(addRDate=True))
-    assert [start.astimezone(ROME) for start in starts] == [day.starts_at for day in DAYS]
-    hours = {
-        vevent.recurrence_id.value.astimezone(ROME): (
-            vevent.dtstart.value.astimezone(ROME),
-            vevent.dtend.value.astimezone(ROME),
-        )
-        for vevent in ics.vevent_list
-        if hasattr(vevent, "recurrence_id")
+def days_a_calendar_shows(ics: bytes) -> list[tuple[datetime, datetime]]:
+    """Expand the entry as a calendar does (vobject's rule set): each occurrence of the rule,
+    with the hours of the instance that names it (RECURRENCE-ID), else the first day's."""
+    parsed = vobject.readOne(ics.decode())
+    (master,) = [v for v in parsed.vevent_list if not hasattr(v, "recurrence_id")]
+    instances = {
+        v.recurrence_id.value.astimezone(ROME): (v.dtstart.value, v.dtend.value)
+        for v in parsed.vevent_list
+        if hasattr(v, "recurrence_id")
     }
-    assert hours == {day.starts_at: (day.starts_at, day.ends_at) for day in DAYS[1:]}
-    assert master.dtend.value.astimezone(ROME) == DAYS[0].ends_at
+    length = master.dtend.value - master.dtstart.value
+    shown = []
+    for start in master.getrruleset(addRDate=True):
+        start, end = instances.get(start.astimezone(ROME), (start, start + length))
+        shown.append((start.astimezone(ROME), end.astimezone(ROME)))
+    return shown
+
+
+def test_the_invitation_expands_to_each_day_with_its_hours_in_vobject(app, mission, sign_up):
+    shown = days_a_calendar_shows(_invitation(mission, sign_up))
+    assert shown == [(day.starts_at, day.ends_at) for day in DAYS]
+
+
+def test_a_free_day_between_the_days_is_left_out_of_the_calendar(app, make_event, sign_up):
+    """Monday and Wednesday, the Tuesday free: the daily rule runs three dates, one excluded."""
+    days = [DAYS[0], DAYS[2]]
+    mission = make_event(starts_at=days[0].starts_at, ends_at=days[-1].ends_at, agenda=days)
+    ics = _invitation(mission, sign_up)
+    (master, _wednesday) = Calendar.from_ical(ics).walk("VEVENT")
+    assert master["RRULE"] == {"FREQ": ["DAILY"], "COUNT": [3]}
+    assert [moment.dt for moment in master["EXDATE"].dts] == [datetime(2031, 3, 25, 9, tzinfo=ROME)]
+    assert days_a_calendar_shows(ics) == [(day.starts_at, day.ends_at) for day in days]
 
 
 def test_cancelling_removes_every_day_under_the_same_uid(app, mission, sign_up):

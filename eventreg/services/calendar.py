@@ -140,9 +140,11 @@ def _calendar(method: str, components: list[CalendarEvent]) -> Calendar:
 def _calendar_events(event: Event, **properties) -> list[CalendarEvent]:
     """The VEVENTs every calendar file shares: times in the event's own zone, the organiser.
 
-    A multi-day event is one entry (one UID) with a VEVENT per day: the first day carries the
-    other days as RDATEs, and each other day is an instance (RECURRENCE-ID) with its own hours,
-    so calendars show every day with its times and move or remove them all together.
+    A multi-day event is one entry (one UID) with a VEVENT per day, so calendars show every
+    day with its times and move or remove them all together: the first day repeats daily to
+    the last (RRULE with COUNT), a free day between is left out (EXDATE), and each other day
+    is an instance of that rule (RECURRENCE-ID: its date at the first day's start) with its
+    own hours. Outlook and Exchange refuse an entry whose days are RDATEs without an RRULE.
     """
     days = event.days if event.is_multi_day else []
     if not days:
@@ -151,19 +153,33 @@ def _calendar_events(event: Event, **properties) -> list[CalendarEvent]:
     master = _calendar_event(
         event, first.local_starts_at, first.local_ends_at, day=first, **properties
     )
-    master.rdates = [day.local_starts_at for day in others]
+    dates = [first.local_date + timedelta(days=n) for n in range(_dates_spanned(days))]
+    master.add("RRULE", {"FREQ": "DAILY", "COUNT": len(dates)})
+    if free := [date for date in dates if date not in {day.local_date for day in days}]:
+        master.add("EXDATE", [_occurrence(first, date) for date in free])
     instances = [
         _calendar_event(
             event,
             day.local_starts_at,
             day.local_ends_at,
             day=day,
-            recurrence_id=day.local_starts_at,
+            recurrence_id=_occurrence(first, day.local_date),
             **properties,
         )
         for day in others
     ]
     return [master, *instances]
+
+
+def _dates_spanned(days: Sequence[EventDay]) -> int:
+    """How many dates the days span, first to last (a free day between counts)."""
+    return (days[-1].local_date - days[0].local_date).days + 1
+
+
+def _occurrence(first: EventDay, day: date) -> datetime:
+    """The daily rule's occurrence on ``day``: that date at the first day's local start."""
+    start = first.local_starts_at
+    return datetime.combine(day, start.time(), tzinfo=start.tzinfo)
 
 
 def _calendar_event(
