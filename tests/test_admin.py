@@ -22,7 +22,7 @@ from eventreg.models import (
     User,
     utcnow,
 )
-from eventreg.services import accounts, events, notifications, outbox
+from eventreg.services import accounts, events, notifications, outbox, privacy
 from eventreg.services.agenda import agenda_text
 from tests.support.admin_forms import edit_form, event_form
 from tests.support.after_event import end_event
@@ -634,3 +634,40 @@ def test_an_event_whose_days_began_before_it_still_takes_other_edits(client, org
     refused = client.post(f"/admin/events/{event.slug}/edit", data=later)
     assert refused.status_code == 422
     assert "must fall between the event" in refused.text
+
+
+def test_a_message_after_the_event_skips_the_people_who_were_erased(
+    client, organiser, make_event, sign_up
+):
+    """An erased person's registration for an ended event stays, anonymous, in the figures:
+    a follow-up message queued an e-mail to an empty address, which failed until given up."""
+    event = make_event()
+    kept = sign_up(event, email="ana@example.org")
+    erased = sign_up(event, email="ben@example.org")
+    end_event(event)
+    privacy.erase(erased)
+    data = {"statuses": ["confirmed"], "subject": "Slides", "body": "The slides are online."}
+    response = client.post(f"/admin/events/{event.slug}/message", data=data, follow_redirects=True)
+    assert "1 message(s) queued." in response.text
+    recipients = db.session.scalars(
+        select(OutboxMessage.recipient).where(OutboxMessage.kind == MessageKind.ORGANISER_MESSAGE)
+    ).all()
+    assert recipients == [kept.email]
+
+
+def test_a_reactivation_that_fails_half_way_leaves_the_account_inactive(make_user, monkeypatch):
+    """The account was active again, its old tokens with it, when revoking them failed."""
+    staff = make_user("checkin", "door@example.org")
+    token = accounts.issue_api_token(staff)
+    accounts.deactivate(staff)
+
+    def revoking_fails(user):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(accounts, "revoke_api_tokens", revoking_fails)
+    with pytest.raises(RuntimeError):
+        accounts.reactivate(staff)
+    db.session.rollback()
+    db.session.refresh(staff)
+    assert not staff.is_active  # and so its old token opens nothing
+    assert accounts.user_for_api_token(token) is None

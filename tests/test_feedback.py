@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+import threading
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -23,7 +24,12 @@ from eventreg.models import (
 from eventreg.services import checkin, feedback, outbox, privacy
 from eventreg.services.manage_links import manage_token
 from tests.support.after_event import attend, end_event
-from tests.support.locks import as_another_request, twice_at_once
+from tests.support.locks import (
+    as_another_request,
+    someone_waits_for_a_lock,
+    twice_at_once,
+    wait_until,
+)
 from tests.support.mail import smtp_config
 
 
@@ -493,3 +499,39 @@ def test_answers_sent_as_the_questionnaire_is_withdrawn_change_nothing(app, ende
         feedback.save_answers(response, {str(q[0].id): "4"}, shown)
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(FeedbackResponse)) == 1
+
+
+@pytest.mark.postgresql_only  # SQLite's BEGIN IMMEDIATE runs the two one after the other
+def test_two_organisers_opening_the_questions_at_once_get_one_questionnaire(
+    app, ended, monkeypatch
+):
+    """Both saw no questions yet and both added the defaults: every question twice."""
+    event, _people = ended
+    event_id = event.id
+    adding, go_on = threading.Event(), threading.Event()
+    add_defaults = feedback._add_defaults_if_missing
+
+    def adding_slowly(event):
+        add_defaults(event)
+        adding.set()  # the defaults written, not yet committed
+        assert go_on.wait(10)
+
+    monkeypatch.setattr(feedback, "_add_defaults_if_missing", adding_slowly)
+    errors: list[str] = []
+    first = as_another_request(
+        app, lambda: feedback.ensure_questionnaire(db.session.get(Event, event_id)), errors
+    )
+    first.start()
+    assert adding.wait(10)
+    monkeypatch.setattr(feedback, "_add_defaults_if_missing", add_defaults)
+    second = as_another_request(
+        app, lambda: feedback.ensure_questionnaire(db.session.get(Event, event_id)), errors
+    )
+    second.start()
+    wait_until(someone_waits_for_a_lock)
+    go_on.set()
+    first.join()
+    second.join()
+    assert errors == []
+    db.session.rollback()
+    assert len(feedback.questions(event)) == len(feedback.DEFAULT_QUESTIONS)

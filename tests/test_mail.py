@@ -28,12 +28,14 @@ from eventreg.models import (
     Registration,
     SkipReason,
     TargetGroup,
+    User,
     utcnow,
 )
 from eventreg.services import events, outbox, registrations
 from eventreg.services.programme import SHIPPED_PROGRAMME, apply_update, load_programme
 from eventreg.services.reminders import queue_reminders
 from tests.support.factories import person
+from tests.support.locks import as_another_request, someone_waits_for_a_lock, wait_until
 from tests.support.mail import smtp_config
 
 
@@ -598,3 +600,66 @@ def test_an_event_moved_to_another_day_gets_a_reminder_for_the_new_day(
     assert withdrawn.skip_reason is SkipReason.REPLACED  # kept in the record, not deleted
     assert queue_reminders(now=later - timedelta(hours=20)) == 1
     assert queue_reminders(now=later - timedelta(hours=19)) == 0
+
+
+def test_someone_who_comes_back_after_cancelling_is_reminded(smtp, make_event, sign_up):
+    """Reminded, then cancelled, then back through the manage link: the reminder mark stayed
+    from the first time, so no reminder came before the event they now come to."""
+    soon = make_event(
+        starts_at=utcnow() + timedelta(hours=20), ends_at=utcnow() + timedelta(hours=26)
+    )
+    registration = sign_up(soon).registrations[0]
+    assert queue_reminders() == 1
+    registrations.cancel(registration)
+    registrations.add_events(registration.registrant, [soon])
+    assert queue_reminders() == 1
+
+
+@pytest.mark.postgresql_only  # SQLite's BEGIN IMMEDIATE runs the two one after the other
+def test_reminders_queued_while_the_event_moves_to_another_day_are_taken_back(
+    app, make_event, sign_up, make_user, monkeypatch
+):
+    """The hourly reminder job ran while an organiser postponed tomorrow's event by a week:
+    it queued "see you tomorrow" from the event as it was, and nobody was reminded later."""
+    starts = utcnow() + timedelta(hours=20)
+    event = make_event(starts_at=starts, ends_at=starts + timedelta(hours=2))
+    sign_up(event)
+    event_id, organiser_id = event.id, make_user("organiser").id
+    changing, go_on = threading.Event(), threading.Event()
+    tell_change = events._tell_change
+
+    def telling_slowly(*args, **kwargs):
+        changing.set()  # the event is locked, the change not yet saved
+        assert go_on.wait(10)
+        return tell_change(*args, **kwargs)
+
+    monkeypatch.setattr(events, "_tell_change", telling_slowly)
+    later = starts + timedelta(days=7)
+
+    def postpone():
+        events.update_event(
+            db.session.get(Event, event_id),
+            {"starts_at": later, "ends_at": later + timedelta(hours=2)},
+            actor=db.session.get(User, organiser_id),
+        )
+
+    errors: list[str] = []
+    change = as_another_request(app, postpone, errors)
+    change.start()
+    assert changing.wait(10)
+    job = as_another_request(app, queue_reminders, errors)
+    job.start()
+    wait_until(someone_waits_for_a_lock)  # the job waits for the event
+    go_on.set()
+    change.join()
+    job.join()
+    assert errors == []
+    db.session.rollback()
+    pending = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == MessageKind.REMINDER,
+            OutboxMessage.status == MessageStatus.PENDING,
+        )
+    ).all()
+    assert pending == []
+    assert queue_reminders(now=later - timedelta(hours=20)) == 1

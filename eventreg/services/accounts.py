@@ -122,11 +122,11 @@ def change_role(user: User, role: Role | str) -> None:
 def reactivate(user: User) -> None:
     """Let a deactivated account log in again. Nothing of before comes back with it: its
     sessions end and its API tokens are revoked (an admin can send it a reset link)."""
-    with write_transaction():
+    with write_transaction():  # all of it or nothing: never active with its old tokens
         locked = lock(user)
         locked.is_active = True
         locked.session_version += 1
-    revoke_api_tokens(user)
+        revoke_api_tokens(locked)
 
 
 def deactivate(user: User) -> None:

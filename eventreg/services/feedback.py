@@ -107,9 +107,11 @@ def _questions_of(event: Event) -> Select:
 
 
 def ensure_questionnaire(event: Event) -> list[FeedbackQuestion]:
-    """The event's questions, set up with the default questionnaire when it has none yet."""
+    """The event's questions, set up with the default questionnaire when it has none yet.
+    The event is locked first: two organisers opening the page at once, or `feedback send`
+    meanwhile, set it up once."""
     with write_transaction():
-        _add_defaults_if_missing(event)
+        _add_defaults_if_missing(lock(event))
     return questions(event)
 
 

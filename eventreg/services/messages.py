@@ -10,6 +10,7 @@ from ..models import (
     Event,
     MessageKind,
     OutboxMessage,
+    Registrant,
     Registration,
     RegistrationStatus,
     User,
@@ -36,8 +37,10 @@ def send_to_registrants(
             raise AlreadySent(event.slug)
         recipients = db.session.scalars(
             select(Registration)
+            .join(Registration.registrant)
             .where(Registration.event_id == event.id)
             .where(Registration.status.in_(list(statuses)))
+            .where(Registrant.email != "")  # erased: their registration of an ended event stays
             .order_by(Registration.id)
         ).all()
         for registration in recipients:

@@ -466,6 +466,7 @@ def _join(
         registration.cancelled_at = None
         registration.cancel_reason = None
         registration.confirmed_at = None
+        registration.reminder_sent_at = None  # reminded before, or not: reminded for coming
         registration.ticket_secret = new_secret()  # the cancelled ticket stays void
     if has_seat:
         registration.confirm()

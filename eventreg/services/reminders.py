@@ -16,15 +16,23 @@ def queue_reminders(now: datetime | None = None) -> int:
     now = now or utcnow()
     horizon = now + timedelta(hours=current_app.config["REMINDER_LEAD_HOURS"])
     with write_transaction():
+        # The events first, as an organiser's change locks them: one being moved is read as
+        # it is once the change is saved, and a change waits until these reminders are queued
+        # (then takes them back if the event moved to another day).
+        soon = db.session.scalars(
+            locking(
+                select(Event.id)
+                .where(Event.starts_at > now, Event.starts_at <= horizon)
+                .order_by(Event.id)
+            )
+        ).all()
         due = db.session.scalars(
             locking(
                 select(Registration)
-                .join(Registration.event)
+                .where(Registration.event_id.in_(soon))
                 .where(Registration.status == RegistrationStatus.CONFIRMED)
                 .where(Registration.reminder_sent_at.is_(None))
-                .where(Event.starts_at > now, Event.starts_at <= horizon)
-                .order_by(Registration.id),
-                of=Registration,
+                .order_by(Registration.id)
             )
         ).all()
         for registration in due:
