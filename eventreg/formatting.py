@@ -65,7 +65,19 @@ def days_zone_name(event) -> str:
 
 def zone_name(moment: datetime) -> str:
     """The zone of an aware moment by its localised long name (Central European Summer Time)."""
-    return get_timezone_name(moment, width="long", locale=formatting_locale())
+    return get_timezone_name(
+        moment, width="long", locale=formatting_locale(), zone_variant=_variant(moment)
+    )
+
+
+def _variant(moment: datetime) -> str:
+    """Summer ("daylight") when the moment's offset is the larger of its zone's that year.
+    Babel would go by ``dst()``, which Ireland's rules give as negative in winter (Irish
+    Standard Time is the summer's): Dublin read "Greenwich Mean Time" all summer."""
+    offsets = {
+        datetime(moment.year, month, 1, tzinfo=moment.tzinfo).utcoffset() for month in (1, 7)
+    }
+    return "daylight" if moment.utcoffset() > min(offsets) else "standard"
 
 
 def zone_choices(current: str | None = None) -> list[tuple[str, str]]:

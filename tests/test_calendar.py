@@ -325,3 +325,18 @@ def test_calendar_texts_say_which_language_they_are_in(app, make_event):
     assert vevent["SUMMARY"].params["LANGUAGE"] == "sv"
     assert vevent["DESCRIPTION"] == "Visits"  # not translated: said to be English
     assert vevent["DESCRIPTION"].params["LANGUAGE"] == "en"
+
+
+@pytest.mark.parametrize(
+    ("month", "name"), [(7, "Irish Standard Time"), (1, "Greenwich Mean Time")]
+)
+def test_an_event_in_dublin_names_its_zone_for_the_season(client, make_event, month, name):
+    """Ireland's rules make winter the "daylight saving" (a negative one): a July webinar in
+    Dublin read "Greenwich Mean Time", an hour off for anyone converting from it."""
+    dublin = ZoneInfo("Europe/Dublin")
+    starts = datetime(2031, month, 15, 10, tzinfo=dublin)
+    event = make_event(
+        timezone="Europe/Dublin", starts_at=starts, ends_at=starts + timedelta(hours=2)
+    )
+    page = client.get(f"/events/{event.slug}").text
+    assert f"10:00 – 12:00 ({name})" in page
