@@ -4,10 +4,9 @@ from datetime import date, datetime
 from typing import Any
 
 from babel.dates import format_date
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from .formatting import STATUS_LABELS, local_title
+from .formatting import STATUS_LABELS, formatting_locale, local_title
 from .models import Event, Registration
 from .services.checkin import (
     CheckIn,
@@ -172,12 +171,12 @@ def _undo_message(event: Event, undone: DayOfCheckIn | None, day: date | None) -
 
 
 def _date(day: date) -> str:
-    return format_date(day, "medium", locale=get_locale())
+    return format_date(day, "medium", locale=formatting_locale())
 
 
 def _days(event: Event) -> str:
-    """The event's days in the reader's language, e.g. ``Mar 24, 2031, Mar 25, 2031``."""
-    return ", ".join(format_date(day, "medium", locale=get_locale()) for day in event.local_dates)
+    """The event's days in the reader's language, e.g. ``24 Mar 2031, 25 Mar 2031``."""
+    return ", ".join(_date(day) for day in event.local_dates)
 
 
 def _day_iso(check_in: DayOfCheckIn | None) -> str | None:

@@ -391,6 +391,7 @@ def test_the_organiser_form_saves_the_agenda(client, organiser):
         ("2031-05-05 09:00-12:00\n2031-05-06 09:00-11:00", "must fall between the event"),
         ("2031-05-05 10:00-12:00\n2031-05-06 09:00-12:30", "must fall between the event"),
         ("2031-05-05 10:00-11:00\n2031-05-05 10:30-11:30", "overlap"),
+        ("2031-05-05 10:00-11:00\n2031-05-05 14:00-16:00", "fall on the same date"),
     ],
 )
 def test_a_wrong_agenda_is_explained_and_nothing_is_saved(client, organiser, agenda, message):

@@ -192,7 +192,7 @@ def test_door_page_gets_the_amber_sentence_naming_the_days(
     ).get_json()
 
     assert body["result"] == "not_today" and body["name"] == "Ana Silva"
-    days = "Mar 24, 2031, Mar 25, 2031, Mar 26, 2031"
+    days = "24 Mar 2031, 25 Mar 2031, 26 Mar 2031"  # as read across Europe, not "Mar 24, 2031"
     assert body["message"] == f"Not today: this event runs on {days}"
     assert (body["tone"], body["admitted"], body["can_confirm"]) == ("amber", False, True)
     confirmed = client.post(

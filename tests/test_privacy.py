@@ -11,6 +11,7 @@ from eventreg import create_app
 from eventreg.database import write_transaction
 from eventreg.extensions import db
 from eventreg.models import (
+    AuditEntry,
     OutboxMessage,
     Registration,
     RegistrationStatus,
@@ -19,6 +20,7 @@ from eventreg.models import (
 )
 from eventreg.services import members, messages, outbox, privacy, registrations
 from eventreg.services.manage_links import manage_token
+from tests.support.after_event import end_event
 from tests.support.database import base_config
 
 
@@ -303,3 +305,18 @@ def test_staff_pages_and_personal_data_downloads_are_never_stored(
         assert response.status_code == 200, path
         assert response.headers["Cache-Control"] == "no-store", path
     assert "no-store" not in client.get("/static/css/site.css").headers.get("Cache-Control", "")
+
+
+def test_erasing_twice_records_it_once_and_keeps_the_person_one_in_the_figures(make_event, sign_up):
+    """A second click (or a second organiser) anonymised again: a second "erased" entry per
+    registration, and a new person key, so the figures counted the person twice."""
+    event = make_event()
+    registrant = sign_up(event)
+    end_event(event)
+    privacy.erase(registrant)
+    key = registrant.person_key
+    privacy.erase(registrant)
+    db.session.refresh(registrant)
+    assert registrant.person_key == key
+    erased = select(func.count()).where(AuditEntry.action == "erased")
+    assert db.session.scalar(erased) == 1

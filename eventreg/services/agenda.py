@@ -180,8 +180,9 @@ def agenda_text(event: Event) -> str:
 def check_days(
     days: Sequence[AgendaDay], starts_at: datetime, ends_at: datetime, zone: ZoneInfo
 ) -> None:
-    """Days must end after they start, not overlap, and fall on the event's dates, between its
-    start and its end (a reminder, the door and the calendar go by those)."""
+    """Days must end after they start, not overlap, fall on dates of their own (one day a
+    date) and on the event's dates, between its start and its end (a reminder, the door and
+    the calendar go by those)."""
     ordered = sorted(days, key=lambda day: day.starts_at)
     first, last = starts_at.astimezone(zone).date(), last_date(starts_at, ends_at, zone)
     for index, day in enumerate(ordered):
@@ -195,6 +196,15 @@ def check_days(
             )
         if index and day.starts_at < ordered[index - 1].ends_at:
             raise AgendaError(_("Two days of the agenda overlap."))
+        if index and _date(day, zone) == _date(ordered[index - 1], zone):
+            # Day titles, check-ins and the sign-in sheet's columns go by the date.
+            raise AgendaError(
+                _("Two days of the agenda fall on the same date: give each date one line.")
+            )
+
+
+def _date(day: AgendaDay, zone: ZoneInfo) -> date:
+    return day.starts_at.astimezone(zone).date()
 
 
 def _day(day: date, start: time, end: time, title: str | None, zone: ZoneInfo) -> AgendaDay:

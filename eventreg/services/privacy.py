@@ -119,6 +119,8 @@ def erase(
         people = lock_people(people)
         if network_profile:
             members.forget(registrant.email)
+        # Erased already (a second click, a second organiser): done, and recorded, once.
+        people = [person for person in people if not person.is_purged]
         person_key = new_person_key()
         for person in people:
             cancel_coming(person, CancelReason.ERASED, actor=actor, notify=False)
