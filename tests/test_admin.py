@@ -1,6 +1,8 @@
 """The organiser area: roles on every URL, events, attendance lists, registrations, messages."""
 
+import contextlib
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,6 +29,7 @@ from eventreg.services.agenda import agenda_text
 from tests.support.admin_forms import edit_form, event_form
 from tests.support.after_event import end_event
 from tests.support.factories import PASSWORD, person
+from tests.support.locks import as_another_request
 
 # The least role each part of the site needs; every protected rule must fall under one.
 PROTECTED = [("/admin/users", Role.ADMIN), ("/admin", Role.ORGANISER), ("/checkin", Role.CHECKIN)]
@@ -671,3 +674,41 @@ def test_a_reactivation_that_fails_half_way_leaves_the_account_inactive(make_use
     db.session.refresh(staff)
     assert not staff.is_active  # and so its old token opens nothing
     assert accounts.user_for_api_token(token) is None
+
+
+@pytest.mark.postgresql_only  # SQLite's BEGIN IMMEDIATE runs the two one after the other
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, make_user, monkeypatch):
+    """Each page refused only "yourself": two admins removing each other at the same moment
+    left the site with no admin, recoverable only from the command line."""
+    ana, ben = make_user("admin", "ana@example.org"), make_user("admin", "ben@example.org")
+    both_there = threading.Barrier(2, timeout=3)
+    original = accounts.lock
+
+    def lock_when_both_are_there(user):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_there.wait()  # both changing at once, if the locks let them (they should not)
+        return original(user)
+
+    monkeypatch.setattr(accounts, "lock", lock_when_both_are_there)
+    errors: list[str] = []
+    ids = {"ana": ana.id, "ben": ben.id}
+
+    def demote(actor: str, other: str):
+        def work():
+            accounts.change_role(
+                db.session.get(User, ids[other]),
+                "organiser",
+                actor=db.session.get(User, ids[actor]),
+            )
+
+        return as_another_request(app, work, errors)
+
+    threads = [demote("ana", "ben"), demote("ben", "ana")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(errors) == 1 and "NoLongerAdmin" in errors[0]
+    db.session.rollback()
+    admins = select(func.count()).select_from(User).where(User.role == Role.ADMIN)
+    assert db.session.scalar(admins) == 1

@@ -483,7 +483,10 @@ def change_role(user_id):
         abort(400)
     form = RoleForm()
     _require(form)
-    accounts.change_role(found, form.role.data)
+    try:
+        accounts.change_role(found, form.role.data, actor=current_user)
+    except accounts.NoLongerAdmin:
+        abort(403)
     flash(_("Saved."), "success")
     return redirect(url_for(".user", user_id=user_id))
 
@@ -508,7 +511,10 @@ def deactivate_user(user_id):
     found = db.get_or_404(User, user_id)
     if found.id == current_user.id:
         abort(400)
-    accounts.deactivate(found)
+    try:
+        accounts.deactivate(found, actor=current_user)
+    except accounts.NoLongerAdmin:
+        abort(403)
     flash(_("The account can no longer log in."), "success")
     return redirect(url_for(".user", user_id=user_id))
 

@@ -7,7 +7,7 @@ from sqlalchemy import bindparam, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..addresses import canonical
-from ..database import lock, write_transaction
+from ..database import lock, locking, write_transaction
 from ..extensions import db
 from ..models import ApiToken, MessageKind, Role, User, utcnow
 from ..models.user import hash_token
@@ -113,9 +113,15 @@ def change_checkin_events(user: User, *, added: list, removed: list) -> None:
         user.checkin_events = kept + [event for event in added if event not in kept]
 
 
-def change_role(user: User, role: Role | str) -> None:
-    """Give a staff account another role; it holds from the account's next request."""
+class NoLongerAdmin(Exception):
+    """The acting admin was demoted or deactivated meanwhile (by another admin): refused."""
+
+
+def change_role(user: User, role: Role | str, *, actor: User | None = None) -> None:
+    """Give a staff account another role; it holds from the account's next request.
+    ``actor``: the admin doing it, who must still be one (``_still_admin``)."""
     with write_transaction():
+        _still_admin(actor)
         lock(user).role = Role(role)
 
 
@@ -129,10 +135,25 @@ def reactivate(user: User) -> None:
         revoke_api_tokens(locked)
 
 
-def deactivate(user: User) -> None:
-    """Stop the account from logging in and from using its API tokens."""
+def deactivate(user: User, *, actor: User | None = None) -> None:
+    """Stop the account from logging in and from using its API tokens. ``actor``: the admin
+    doing it, who must still be one (``_still_admin``)."""
     with write_transaction():
-        user.is_active = False
+        _still_admin(actor)
+        lock(user).is_active = False
+
+
+def _still_admin(actor: User | None) -> None:
+    """Lock the active admins' rows, then check that ``actor`` is still one of them: two admins
+    demoting or deactivating each other at once would leave none (the second now waits, then
+    finds itself removed). Without an actor (the command line), nothing to check."""
+    if actor is None:
+        return
+    admins = db.session.scalars(
+        locking(select(User.id).where(User.role == Role.ADMIN, User.is_active).order_by(User.id))
+    ).all()
+    if actor.id not in admins:
+        raise NoLongerAdmin()
 
 
 def end_all_sessions(user: User) -> None:
