@@ -60,7 +60,12 @@ def days_zone_name(event) -> str:
     offsets = {day.local_starts_at.utcoffset() for day in event.days}
     if len(offsets) == 1:
         return zone_name(event.days[0].local_starts_at)
-    return get_timezone_name(event.zone, width="long", locale=formatting_locale())
+    return general_zone_name(event.zone)
+
+
+def general_zone_name(zone: ZoneInfo) -> str:
+    """A zone by its general long name, whatever the season (Central European Time)."""
+    return get_timezone_name(zone, width="long", locale=formatting_locale())
 
 
 def zone_name(moment: datetime) -> str:

@@ -859,7 +859,7 @@ def test_after_a_zone_corrected_before_the_guard_the_undo_names_the_stored_day(
         json={"day": person["undo_day"]},
     ).get_json()
     assert undone["undone"] is True and undone["day"] == days[1].isoformat()
-    assert undone["message"] == f"Check-in of {days[1]:%b %-d, %Y} undone"
+    assert undone["message"] == f"Check-in of {days[1]:%-d %b %Y} undone"
     assert [day for day, _ in day_check_ins(ana)] == [days[0]]  # yesterday's real attendance
 
     # A scanner app's undo without a day answers with the stored day too.

@@ -7,14 +7,22 @@ sender was stopped; an organiser's retry of such a message is refused, in their 
 
 import asyncio
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
 from sqlalchemy import select, update
 
 from eventreg.extensions import db
-from eventreg.models import MessageKind, MessageStatus, OutboxMessage, SkipReason, utcnow
+from eventreg.models import (
+    AgendaDay,
+    MessageKind,
+    MessageStatus,
+    OutboxMessage,
+    SkipReason,
+    utcnow,
+)
 from eventreg.services import events, materials, outbox, registrations
 from eventreg.services.reminders import queue_reminders
 from tests.support.locks import as_another_request, wait_until
@@ -564,3 +572,57 @@ def test_a_reminder_on_its_way_when_the_event_moves_to_another_day_stays_on_reco
     assert (anas.status, anas.skip_reason) == (MessageStatus.SENT, None)
     assert (bens.status, bens.skip_reason) == (MessageStatus.SKIPPED, SkipReason.REPLACED)
     assert queue_reminders(now=later - timedelta(hours=20)) == 2
+
+
+def test_a_new_zone_with_the_same_hours_and_offsets_tells_nobody(smtp, told_once):
+    """Berlin for Rome, the same hours: the moments and the clocks shown are the same, yet
+    everyone got "When: 10:00 → 10:00" and a new invitation."""
+    event, organiser = told_once
+    event.timezone = "Europe/Berlin"
+    db.session.commit()
+    events.update_event(event, {"timezone": "Europe/Rome"}, actor=organiser)
+    changed = select(OutboxMessage).where(OutboxMessage.kind == MessageKind.EVENT_CHANGED)
+    assert db.session.scalars(changed).all() == []
+
+
+def test_a_mission_moved_to_another_zone_at_the_same_hours_says_so(
+    smtp, make_event, sign_up, make_user
+):
+    """Lisbon for Madrid, each day at the same local hours: the days' lines read the same,
+    so the e-mail said "the event has changed" with nothing under "What changed"."""
+    lisbon, madrid = ZoneInfo("Europe/Lisbon"), ZoneInfo("Europe/Madrid")
+
+    def days(zone):
+        return [
+            AgendaDay(
+                datetime(2031, 3, 24, 9, tzinfo=zone), datetime(2031, 3, 24, 17, tzinfo=zone)
+            ),
+            AgendaDay(
+                datetime(2031, 3, 25, 9, tzinfo=zone), datetime(2031, 3, 25, 13, tzinfo=zone)
+            ),
+        ]
+
+    mission = make_event(
+        timezone="Europe/Lisbon",
+        starts_at=days(lisbon)[0].starts_at,
+        ends_at=days(lisbon)[-1].ends_at,
+        agenda=days(lisbon),
+    )
+    sign_up(mission, email="ana@example.org")
+    deliver()
+    smtp.inbox.wait_for(1)
+    moved = days(madrid)
+    events.update_event(
+        mission,
+        {
+            "timezone": "Europe/Madrid",
+            "starts_at": moved[0].starts_at,
+            "ends_at": moved[-1].ends_at,
+            "agenda": moved,
+        },
+        actor=make_user("organiser"),
+    )
+    deliver()
+    smtp.inbox.wait_for(2)
+    ((_to, lines, _sequence),) = changes_told(smtp)
+    assert "- Time zone: Western European Time → Central European Time" in lines

@@ -30,7 +30,7 @@ from ..models import (
 from . import audit, edits, outbox
 from .outbox import enqueue
 from .registrations import EventHasEnded, cancel_and_tell, fill_from_waitlist
-from .schedules import differs, hours, schedule_of
+from .schedules import differs, reads_the_same, schedule_of
 
 # What a calendar entry shows: a change to any of these sends everyone an updated invitation.
 SCHEDULE_FIELDS = frozenset(
@@ -302,8 +302,10 @@ def apply_changes(event: Event, values: dict[str, Any]) -> set[str]:
         setattr(event, name, values[name])
     if event.is_multi_day and not was_multi_day:
         _check_ins_by_day(event, zone)
-    if changed & SCHEDULE_FIELDS == {"agenda"} and hours(event.agenda) == previous["days"]:
-        return changed  # only a day's title: nobody's calendar or plans change
+    if changed & SCHEDULE_FIELDS <= {"agenda", "timezone"} and reads_the_same(
+        previous, schedule_of(event)
+    ):
+        return changed  # a day's title, a zone with the same hours: nobody's plans change
     if event.local_starts_at.date() != _local_date(previous["starts_at"], previous["timezone"]):
         _remind_again(event)
     if changed & SCHEDULE_FIELDS:

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..formatting import event_date, event_when, span_when
+from ..formatting import event_date, event_when, general_zone_name, span_when
 from ..models import Certificate, Event, EventMode, MessageKind, OutboxMessage
 from ..urls import site_context
 from . import calendar, network_mail, tickets
@@ -165,6 +165,10 @@ def _changes(params: dict, event: Event) -> list[Change]:
     found = []
     if "time" in params["changed"] and "days" in previous and (previous["days"] or event.days):
         found += _day_changes(before, previous["days"], event)
+        # The days' lines give their hours without the zone.
+        zones = (general_zone_name(before.zone), general_zone_name(event.zone))
+        if zones[0] != zones[1]:
+            found.append(Change(str(_l("Time zone")), *zones))
     elif "time" in params["changed"]:
         # A multi-day event's first start and last end are no one day's hours: its dates only.
         was = event_date(before) if previous.get("multi_day") else event_when(before)

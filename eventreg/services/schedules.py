@@ -1,7 +1,8 @@
 """When and where an event is, as JSON an "event changed" e-mail keeps, to tell old → new."""
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..models import AgendaDay, Event
 
@@ -39,3 +40,19 @@ def hours(days: list[AgendaDay]) -> list[list[str]]:
         [day.starts_at.astimezone(UTC).isoformat(), day.ends_at.astimezone(UTC).isoformat()]
         for day in days
     ]
+
+
+def reads_the_same(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Whether two ``schedule_of`` name the same moments at the same local hours: a new zone
+    with the old one's offsets (Berlin → Rome), or a new day title, moves nobody's calendar
+    or plans. (A new zone with other offsets moves the moments or the hours shown.)"""
+    keys = ("starts_at", "ends_at", "days")
+    if any(before[key] != after[key] for key in keys):
+        return False
+    old, new = ZoneInfo(before["timezone"]), ZoneInfo(after["timezone"])
+    moments = [before["starts_at"], before["ends_at"], *(m for day in before["days"] for m in day)]
+    return all(
+        datetime.fromisoformat(moment).astimezone(old).utcoffset()
+        == datetime.fromisoformat(moment).astimezone(new).utcoffset()
+        for moment in moments
+    )
