@@ -35,7 +35,7 @@ from eventreg.services import events, outbox, registrations
 from eventreg.services.programme import SHIPPED_PROGRAMME, apply_update, load_programme
 from eventreg.services.reminders import queue_reminders
 from tests.support.factories import person
-from tests.support.locks import as_another_request, someone_waits_for_a_lock, wait_until
+from tests.support.locks import second_waits_for_first
 from tests.support.mail import smtp_config
 
 
@@ -643,17 +643,8 @@ def test_reminders_queued_while_the_event_moves_to_another_day_are_taken_back(
             actor=db.session.get(User, organiser_id),
         )
 
-    errors: list[str] = []
-    change = as_another_request(app, postpone, errors)
-    change.start()
-    assert changing.wait(10)
-    job = as_another_request(app, queue_reminders, errors)
-    job.start()
-    wait_until(someone_waits_for_a_lock)  # the job waits for the event
-    go_on.set()
-    change.join()
-    job.join()
-    assert errors == []
+    # The job waits for the event.
+    assert second_waits_for_first(app, postpone, queue_reminders, changing, go_on) == []
     db.session.rollback()
     pending = db.session.scalars(
         select(OutboxMessage).where(

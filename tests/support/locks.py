@@ -76,3 +76,28 @@ def twice_at_once(app, monkeypatch, module, work: Callable[[], Any]) -> tuple[li
         errors.append(repr(exc)[:900])
     thread.join()
     return results, errors
+
+
+def second_waits_for_first(
+    app,
+    first: Callable[[], Any],
+    second: Callable[[], Any],
+    paused: threading.Event,
+    go_on: threading.Event,
+) -> list[str]:
+    """Run ``first`` as another request until it pauses holding its locks (it sets ``paused``
+    and waits for ``go_on``), then ``second`` as a third, which must wait for a lock; then let
+    the first go on and both finish. What the two raised."""
+    errors: list[str] = []
+    holding = as_another_request(app, first, errors)
+    holding.start()
+    assert paused.wait(10)
+    waiting = as_another_request(app, second, errors)
+    waiting.start()
+    try:
+        wait_until(someone_waits_for_a_lock)
+    finally:
+        go_on.set()
+        holding.join()
+        waiting.join()
+    return errors
