@@ -47,7 +47,7 @@ from eventreg.services import (
 )
 from tests.support.database import migrated_from
 from tests.support.factories import PASSWORD, active_member
-from tests.support.locks import someone_waits_for_a_lock, wait_until
+from tests.support.locks import second_waits_for_first, someone_waits_for_a_lock, wait_until
 from tests.support.mail import smtp_config
 from tests.test_practice_review import proposal
 
@@ -757,32 +757,15 @@ def test_an_organiser_hiding_while_the_member_reported_leaves(
         return original(member, hidden)
 
     monkeypatch.setattr(network_admin, "set_hidden", set_hidden_later)
-    errors = []
 
     def hide():
-        with app.app_context():
-            try:
-                network_admin.hide_reported(found.id, actor=db.session.get(User, organiser_id))
-            except Exception as exc:
-                errors.append(("organiser", repr(exc)[:200]))
+        network_admin.hide_reported(found.id, actor=db.session.get(User, organiser_id))
 
     def leave():
-        with app.app_context():
-            try:
-                members.leave(db.session.get(Member, ana_id))
-            except Exception as exc:
-                errors.append(("member", repr(exc)[:200]))
+        members.leave(db.session.get(Member, ana_id))
 
-    organiser = threading.Thread(target=hide)
-    organiser.start()
-    assert deciding.wait(10)
-    member = threading.Thread(target=leave)
-    member.start()
-    wait_until(someone_waits_for_a_lock)  # her leaving waits for the organiser
-    go.set()
-    organiser.join()
-    member.join()
-    assert errors == []
+    # Her leaving waits for the organiser.
+    assert second_waits_for_first(app, hide, leave, deciding, go) == []
     (kept,) = reports()  # she left hidden, the report decided: both wait for her return
     assert db.session.get(Member, ana_id) is None
     assert (kept.reported_id, kept.status) == (None, ReportStatus.ACTED)
