@@ -317,6 +317,9 @@ SKIP_REASON_LABELS = {
     SkipReason.CERTIFICATE_WITHDRAWN.value: _l("The certificate is no longer valid."),
     SkipReason.REPLACED.value: _l("A newer e-mail replaced it."),
     SkipReason.CHANGE_UNDONE.value: _l("The change was undone before the e-mail was sent."),
+    SkipReason.CONTACT_STOPPED.value: _l(
+        "The recipient stopped this member's messages, or all messages, since."
+    ),
     SkipReason.FEEDBACK_WITHDRAWN.value: _l(
         "The check-in it asked about was taken back: the questionnaire was withdrawn."
     ),

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from eventreg.addresses import canonical
 from eventreg.extensions import db
 from eventreg.models import AuditEntry, Registration
 from eventreg.services import attendance_import, registrations
@@ -275,3 +276,18 @@ def test_reports_larger_than_the_general_request_limit_can_be_uploaded(
         content_type="multipart/form-data",
     )
     assert response.status_code in (200, 422)  # read and judged, not refused for its size
+
+
+def test_an_address_with_an_international_domain_is_matched(webinar, sign_up):
+    """The forms keep ivan@пример.бг with its domain in ASCII; the report writes it as typed:
+    he was "not registered", so no attendance and no certificate."""
+    stored_as = canonical("ivan@пример.бг")  # as the sign-up form stores it
+    assert stored_as == "ivan@xn--e1afmkfd.xn--90ae"
+    ivan = sign_up(webinar, first_name="Иван", last_name="Петров", email=stored_as)
+    report = (
+        "Name (original name),User Email,Join time,Leave time,Duration (minutes),Guest\r\n"
+        "Иван Петров,Ivan@Пример.бг,03/24/2031 10:02:00 AM,03/24/2031 11:55:00 AM,113,No\r\n"
+    ).encode()
+    preview = attendance_import.preview_report(webinar, report)
+    assert [m.registration.id for m in preview.to_record] == [ivan.registrations[0].id]
+    assert preview.unmatched == []

@@ -11,8 +11,8 @@ from werkzeug.http import parse_options_header
 from werkzeug.test import encode_multipart
 
 from eventreg.extensions import db
-from eventreg.models import Event, Material, MessageKind, OutboxMessage
-from eventreg.services import accounts, materials, outbox, privacy
+from eventreg.models import Event, Material, MessageKind, OutboxMessage, SkipReason
+from eventreg.services import accounts, materials, outbox, privacy, registrations
 from eventreg.services.manage_links import manage_token
 from eventreg.services.storage import storage
 from tests.support.after_event import end_event
@@ -418,3 +418,28 @@ def test_a_material_with_a_cyrillic_name_downloads_through_a_real_server(
         header, data = response.headers["Content-Disposition"], response.read()
     assert data == PDF and header.isascii()
     assert parse_options_header(header) == ("attachment", {"filename": name})
+
+
+def test_an_announcement_still_queued_when_the_person_cancels_is_not_sent(
+    app, smtp, make_event, sign_up
+):
+    """The slides went out before the mission; one person cancelled before the e-mail left:
+    it told them of materials for registrants they no longer are."""
+    event = make_event()
+    staying, leaving = sign_up(event), sign_up(event)
+    outbox.deliver_all()
+    smtp.inbox.wait_for(2)
+    smtp.inbox.envelopes.clear()
+    assert materials.announce(event) == 2
+    registrations.cancel(leaving.registrations[0])
+    outbox.deliver_all()
+    db.session.rollback()
+    told = {m["To"].addresses[0].addr_spec for m in smtp.inbox.wait_for(2)}
+    assert told == {staying.email, leaving.email}  # her cancellation, his announcement
+    skipped = db.session.scalar(
+        select(OutboxMessage.skip_reason).where(
+            OutboxMessage.registration_id == leaving.registrations[0].id,
+            OutboxMessage.kind == MessageKind.MATERIALS_AVAILABLE,
+        )
+    )
+    assert skipped is SkipReason.REGISTRATION_CANCELLED

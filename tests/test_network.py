@@ -8,8 +8,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from flask_babel import force_locale, gettext
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
+from eventreg.database import write_transaction
 from eventreg.extensions import db, limiter
 from eventreg.models import (
     ContactBlock,
@@ -978,3 +979,39 @@ def test_mail_queued_before_a_member_stopped_the_emails_is_not_sent(client, app,
     delivered = smtp.inbox.wait_for(3)  # the two confirmations, and Lars's announcement only
     assert len(delivered) == 3
     assert delivered[2]["To"].addresses[0].addr_spec == "lars@example.dk"
+
+
+def test_a_message_still_queued_when_its_reader_stops_the_sender_is_not_sent(client, app, smtp):
+    """Lars wrote twice; Ana stopped his messages after the first arrived and before the
+    second left: it went all the same."""
+    ana = joined_member(client, smtp, "ana@example.bg")
+    lars = joined_member(client, smtp, "lars@example.dk", inbox_count=2, name="Lars Holm")
+    client.post(f"/network/members/{ana.id}/contact", data={"text": "Hej"})
+    deliver(smtp, 3)
+    client.post(f"/network/members/{ana.id}/contact", data={"text": "Hej igen"})
+    member_contact.block(db.session.get(Member, ana.id), lars.id)
+    outbox.deliver_all()
+    db.session.rollback()
+    second = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.kind == MessageKind.NETWORK_CONTACT)
+        .order_by(OutboxMessage.id.desc())
+    ).first()
+    assert second.skip_reason is SkipReason.CONTACT_STOPPED
+    assert len(smtp.inbox.messages) == 3
+
+
+def test_joining_again_gives_the_new_link_its_full_time(client, app, smtp):
+    """The first e-mail was lost; asked again on day 29, the link died in the next day's
+    clean-up, which went by the first join's date."""
+    client.post("/network/join", data=join_data("ana@example.bg"))
+    member = db.session.scalar(select(Member).where(Member.email == "ana@example.bg"))
+    day_one = utcnow() - timedelta(days=29)
+    member.created_at = member.consent_at = day_one
+    db.session.execute(update(OutboxMessage).values(created_at=day_one))  # its link, then
+    db.session.commit()
+    client.post("/network/join", data=join_data("ana@example.bg"))
+    with write_transaction():
+        dropped = members.drop_unconfirmed(utcnow() + timedelta(days=2))
+    assert dropped == 0
+    assert db.session.scalar(select(Member).where(Member.email == "ana@example.bg")) is not None

@@ -16,6 +16,7 @@ from werkzeug.http import parse_options_header
 from eventreg.extensions import db
 from eventreg.models import (
     EventKind,
+    EventStatus,
     Practice,
     PracticeText,
     ProcurementType,
@@ -622,3 +623,25 @@ def test_documents_with_any_name_download_through_a_real_server(
     assert body == b"%PDF-1.4 a tender"
     assert header.isascii()
     assert parse_options_header(header) == ("attachment", {"filename": filename})
+
+
+def test_a_draft_events_title_stays_out_of_the_library_and_the_proposal_form(
+    client, app, member, make_event, missions
+):
+    """The library's filter and the proposal form listed every event: a draft's title was
+    public before the organisers published it, and a proposal could name it."""
+    draft = make_event(title="Secret mission to Cádiz", status=EventStatus.DRAFT)
+    assert "Secret mission" not in client.get("/practices").text
+    signed_in(client, member)
+    assert "Secret mission" not in client.get("/practices/propose").text
+    data = {
+        "city": "Cádiz",
+        "country": "ES",
+        "event": str(draft.id),
+        "procurement_type": "reserved",
+        "language": "es",
+        "title": "Contratos reservados",
+        "summary": "Ayuntamiento de Cádiz",
+    }
+    assert client.post("/practices/propose", data=data).status_code == 422
+    assert db.session.scalar(select(Practice)) is None

@@ -82,6 +82,7 @@ class SkipReason(enum.StrEnum):
     REPLACED = "replaced"  # a newer e-mail in its place: a later change, a newer link
     CHANGE_UNDONE = "change_undone"  # an "event changed" whose event is back as it was told
     FEEDBACK_WITHDRAWN = "feedback_withdrawn"  # a questionnaire link whose check-in was undone
+    CONTACT_STOPPED = "contact_stopped"  # the recipient stopped the sender's messages since
 
 
 class OutboxMessage(db.Model):

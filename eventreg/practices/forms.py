@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from ..choices import country_choices, language_choices
 from ..formatting import local_title
@@ -161,7 +161,7 @@ class PracticeForm(TextForm):
 
     def validate_event(self, field):
         if field.data and field.data not in {value for value, _ in self.event_choices()}:
-            raise ValueError(_l("Not a valid choice."))
+            raise ValidationError(_l("Not a valid choice."))
 
     def practice(self) -> PracticeInput:
         return PracticeInput(

@@ -18,6 +18,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
+from ..addresses import canonical
 from ..database import locking, write_transaction
 from ..extensions import db
 from ..models import Event, Registrant, Registration, RegistrationStatus, User
@@ -208,7 +209,7 @@ def read_participants(data: bytes, event: Event) -> tuple[list[Participant], int
             continue
         person = Participant(
             name=_name(row),
-            email=row["email"].lower(),
+            email=canonical(row["email"]),  # as the forms store it (the domain in ASCII)
             joined_at=parse_join_time(row.get("joined", ""), event),
         )
         if not person.email:

@@ -271,7 +271,8 @@ def drop_unconfirmed(now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - timedelta(days=days)
     stale = db.session.scalars(
         locking(
-            select(Member).where(Member.status == MemberStatus.PENDING, Member.created_at < cutoff)
+            # By the last join (its link is that recent), not the first.
+            select(Member).where(Member.status == MemberStatus.PENDING, Member.consent_at < cutoff)
         )
     ).all()
     for member in stale:

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import (
     AbuseReport,
     Certificate,
+    ContactBlock,
     FeedbackResponse,
     Member,
     MessageKind,
@@ -92,13 +93,25 @@ def _report_closed(report_id: int) -> SkipReason | None:
 
 def _sender_gone(message: OutboxMessage) -> SkipReason | None:
     """The organisers hid the sender's profile after the message was written, or the sender
-    left the network (their name and address would go out after they were erased)."""
+    left the network (their name and address would go out after they were erased), or the
+    recipient stopped the sender's messages, or all messages, since."""
     sender_id = message.params.get("sender_id")
     if sender_id is None:
         return None  # written before messages named their sender: nothing to go by
     sender = db.session.get(Member, sender_id, populate_existing=True)
     ok = sender is not None and message.written_by(sender) and not sender.is_hidden
-    return None if ok else SkipReason.SENDER_GONE
+    if not ok:
+        return SkipReason.SENDER_GONE
+    return None if _still_accepted(message.member, sender) else SkipReason.CONTACT_STOPPED
+
+
+def _still_accepted(recipient: Member, sender: Member) -> bool:
+    """Whether the recipient still takes messages, and this sender's (as
+    ``member_contact.accepts_messages``, which imports the outbox this module serves)."""
+    blocked = select(ContactBlock.member_id).where(
+        ContactBlock.member_id == recipient.id, ContactBlock.blocked_id == sender.id
+    )
+    return recipient.accepts_messages and db.session.scalar(blocked) is None
 
 
 def _practice_moved_on(message: OutboxMessage) -> SkipReason | None:
@@ -148,11 +161,11 @@ def _event_ended(registration: Registration, now: datetime) -> SkipReason | None
 
 
 # Per kind, what must still hold for the message to be sent, in the order the reason is told.
-# A cancellation or calling-off is always worth telling; so is what follows an event (materials,
-# feedback, certificates) and what organisers write. A confirmation late for an event under way
-# still helps (the person may come, or join online); once it has ended, an invitation, a ticket
-# or a new time and place is wrong. A reminder or a place on the waiting list means nothing
-# once the event has begun.
+# A cancellation or calling-off is always worth telling; so is what follows an event (feedback,
+# certificates) and what organisers write; materials go to those still holding a seat. A
+# confirmation late for an event under way still helps (the person may come, or join online);
+# once it has ended, an invitation, a ticket or a new time and place is wrong. A reminder or a
+# place on the waiting list means nothing once the event has begun.
 _CHECKS: dict[MessageKind, tuple[Check, ...]] = {
     MessageKind.CONFIRMATION: (
         _event_called_off,
@@ -168,6 +181,13 @@ _CHECKS: dict[MessageKind, tuple[Check, ...]] = {
     ),
     MessageKind.EVENT_CHANGED: (_event_called_off, _registration_cancelled, _event_ended),
     MessageKind.CERTIFICATE: (_certificate_withdrawn,),
+    # Its link opens the materials only for someone who holds a seat (announced before the
+    # event ended, the registration may still go).
+    MessageKind.MATERIALS_AVAILABLE: (
+        _event_called_off,
+        _registration_cancelled,
+        _no_longer_confirmed,
+    ),
     MessageKind.REMINDER: (
         _event_called_off,
         _registration_cancelled,

@@ -11,6 +11,7 @@ from ..database import locking, write_transaction
 from ..extensions import db
 from ..models import (
     Event,
+    EventStatus,
     Member,
     MessageKind,
     Practice,
@@ -196,8 +197,13 @@ def find(practice_id: int) -> Practice | None:
 
 
 def source_events() -> list[Event]:
-    """The missions and webinars practices may come from, in programme order."""
-    return list(db.session.scalars(select(Event).order_by(Event.starts_at)))
+    """The missions and webinars practices may come from, in programme order: the published
+    ones (a draft's title is not public yet; the library's filter lists these too)."""
+    return list(
+        db.session.scalars(
+            select(Event).where(Event.status != EventStatus.DRAFT).order_by(Event.starts_at)
+        )
+    )
 
 
 def chapters(published: Sequence[Practice]) -> list[tuple[Event | None, list[Practice]]]:

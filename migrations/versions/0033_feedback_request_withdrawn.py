@@ -1,5 +1,6 @@
 """a questionnaire link whose attendance was taken back (the check-in undone) before its e-mail
-left is not sent: a new reason for a skipped message
+left is not sent, nor a member's message whose recipient stopped the sender's messages (or all
+messages) before it left: two new reasons for a skipped message
 
 Revision ID: 0033_feedback_request_withdrawn
 Revises: 0032_event_change_replaced
@@ -32,7 +33,7 @@ REASONS_BEFORE = (
     "replaced",
     "change_undone",
 )
-REASONS_AFTER = (*REASONS_BEFORE, "feedback_withdrawn")
+REASONS_AFTER = (*REASONS_BEFORE, "feedback_withdrawn", "contact_stopped")
 
 
 def _allow(reasons):
@@ -53,7 +54,7 @@ def downgrade():
     op.execute(
         sa.text(
             "UPDATE outbox_message SET skip_reason = 'event_ended'"
-            " WHERE skip_reason = 'feedback_withdrawn'"
+            " WHERE skip_reason IN ('feedback_withdrawn', 'contact_stopped')"
         )
     )
     _allow(REASONS_BEFORE)
