@@ -1,4 +1,5 @@
-"""One-time links for staff to set a new password: signed, timed, bound to the current one."""
+"""One-time links for staff to set a new password: signed, timed, bound to the current one
+and to the account's sessions."""
 
 import hashlib
 import hmac
@@ -37,7 +38,11 @@ def reset_user_id(token: str, user: User) -> int | None:
 
 
 def _password_stamp(user: User) -> str:
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    """The password as it is, and the account's sessions: a link dies with a new password, and
+    with every session ended (a deactivation and reactivation, a sign-out everywhere), so
+    nothing sent before comes back with a reactivated account."""
+    state = f"{user.password_hash}|{user.session_version}"
+    return hashlib.sha256(state.encode()).hexdigest()[:16]
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:
