@@ -405,7 +405,6 @@ def test_a_reset_link_expires_and_cannot_be_forged(app, client, make_user):
     assert accounts.authenticate("organiser@example.org", PASSWORD) is not None
 
 
-
 def test_a_reset_link_sent_before_a_deactivation_dies_with_it(client, make_user):
     """Reactivated, an account got back the reset link e-mailed the day before it was
     deactivated: "nothing of before comes back" held for its sessions and tokens only."""
@@ -418,6 +417,7 @@ def test_a_reset_link_sent_before_a_deactivation_dies_with_it(client, make_user)
     response = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert response.status_code == 410
     assert accounts.authenticate("organiser@example.org", PASSWORD) is not None
+
 
 def test_reset_links_are_sent_only_by_admins(client, auth, make_user):
     make_user("organiser")
