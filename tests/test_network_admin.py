@@ -265,7 +265,7 @@ def test_simultaneous_messages_never_exceed_the_daily_limit(app, make_member):
 
 def test_the_purge_deletes_joins_never_confirmed_after_thirty_days(app, make_member):
     stale = make_member("stale@example.org", status=MemberStatus.PENDING)
-    stale.created_at = utcnow() - timedelta(days=31)
+    stale.created_at = stale.consent_at = utcnow() - timedelta(days=31)  # joined then, once
     fresh = make_member("fresh@example.org", status=MemberStatus.PENDING)
     old_active = make_member("active@example.org")
     old_active.created_at = utcnow() - timedelta(days=400)
