@@ -153,9 +153,11 @@ def _calendar_events(event: Event, **properties) -> list[CalendarEvent]:
     master = _calendar_event(
         event, first.local_starts_at, first.local_ends_at, day=first, **properties
     )
-    dates = [first.local_date + timedelta(days=n) for n in range(_dates_spanned(days))]
+    spanned = (days[-1].local_date - first.local_date).days + 1  # a free day between counts
+    dates = [first.local_date + timedelta(days=n) for n in range(spanned)]
     master.add("RRULE", {"FREQ": "DAILY", "COUNT": len(dates)})
-    if free := [date for date in dates if date not in {day.local_date for day in days}]:
+    on_agenda = {day.local_date for day in days}
+    if free := [date for date in dates if date not in on_agenda]:
         master.add("EXDATE", [_occurrence(first, date) for date in free])
     instances = [
         _calendar_event(
@@ -169,11 +171,6 @@ def _calendar_events(event: Event, **properties) -> list[CalendarEvent]:
         for day in others
     ]
     return [master, *instances]
-
-
-def _dates_spanned(days: Sequence[EventDay]) -> int:
-    """How many dates the days span, first to last (a free day between counts)."""
-    return (days[-1].local_date - days[0].local_date).days + 1
 
 
 def _occurrence(first: EventDay, day: date) -> datetime:

@@ -199,7 +199,7 @@ def apply_update(path: Path = SHIPPED_PROGRAMME, *, overwrite_edits: bool = Fals
         for update in plan.updates:
             event = by_slug[update.slug]
             chosen = {c.name: c.new for c in update.to_apply(overwrite_edits=overwrite_edits)}
-            apply_changes(event, _as_fields(event, chosen))
+            apply_changes(event, _as_fields(event.translations, chosen))
             if chosen:
                 audit.record("event_updated", event=event, source=str(path), fields=sorted(chosen))
             if "capacity" in chosen:
@@ -311,17 +311,14 @@ def _recorded(
         for change in (update.changes if update and not overwrite_edits else [])
         if change.held_by is not None
     }
-    recorded = values | {name: value for name, value in held.items() if not _is_text(name)}
-    if texts := {name: value for name, value in held.items() if _is_text(name)}:
-        recorded[_T] = _with_texts(values.get(_T), texts)
-    return _snapshot(recorded)
+    return _snapshot(values | _as_fields(values.get(_T), held))
 
 
-def _as_fields(event: Event, chosen: dict[str, Any]) -> dict[str, Any]:
-    """Chosen changes as the event's fields: the chosen texts merged into its translations."""
-    fields = {name: value for name, value in chosen.items() if not _is_text(name)}
-    if texts := {name: value for name, value in chosen.items() if _is_text(name)}:
-        fields[_T] = _with_texts(event.translations, texts)
+def _as_fields(translations: dict | None, changes: dict[str, Any]) -> dict[str, Any]:
+    """Changes (``_by_text`` names) as fields: the texts merged into ``translations``."""
+    fields = {name: value for name, value in changes.items() if not _is_text(name)}
+    if texts := {name: value for name, value in changes.items() if _is_text(name)}:
+        fields[_T] = _with_texts(translations, texts)
     return fields
 
 
